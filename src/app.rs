@@ -1,0 +1,203 @@
+//! Wires the modules into commands. The only module that knows them all.
+//!
+//! `check`: expand paths → `input::load` each → `lint::check_document` each policy → filter by
+//! `--select`/`--ignore` → sort → `report::render` → exit code (0 clean, 1 findings at or above
+//! `--fail-on`, 2 when an input could not be read, after everything else was reported).
+
+use std::io::{self, IsTerminal, Write};
+
+use globset::{Glob, GlobSetBuilder};
+
+use crate::cli::{CheckArgs, Cli, Command, FailOn, FormatArg, PolicyKindArg};
+use crate::input::{self, InputOptions};
+use crate::lint::{self, Finding, LintContext, Rule, Severity};
+use crate::policy::PolicyKind;
+use crate::report::{self, Format, HumanOptions, Summary};
+use crate::source::SourceMap;
+
+/// Runs a command; returns the exit code. Errors are I/O errors writing output.
+pub fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> io::Result<u8> {
+    match cli.command {
+        Command::Check(args) => {
+            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            let format = match args.format {
+                Some(FormatArg::Human) => Format::Human,
+                Some(FormatArg::Concise) => Format::Concise,
+                Some(FormatArg::Json) => Format::Json,
+                None if std::io::stdout().is_terminal() => Format::Human,
+                None => Format::Concise,
+            };
+            let width = terminal_width().unwrap_or(100);
+            check(
+                &args,
+                format,
+                &HumanOptions { color, width },
+                stdout,
+                stderr,
+            )
+        }
+        Command::Rules(args) => {
+            let rules: Vec<&Rule> = lint::rules().collect();
+            report::render_rules(&rules, args.json, stdout)?;
+            Ok(0)
+        }
+    }
+}
+
+fn terminal_width() -> Option<usize> {
+    std::env::var("COLUMNS").ok()?.parse().ok()
+}
+
+/// Validated settings of `check`.
+#[derive(Debug)]
+struct CheckSettings {
+    select: Vec<&'static Rule>,
+    ignore: Vec<&'static Rule>,
+    exclude: globset::GlobSet,
+    opts: InputOptions,
+}
+
+fn settings(args: &CheckArgs) -> Result<CheckSettings, String> {
+    let codes = |list: &[String]| -> Result<Vec<&'static Rule>, String> {
+        list.iter()
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| {
+                lint::rule(s.trim())
+                    .ok_or_else(|| format!("unknown rule `{s}`: run `kmsaudit rules` to list them"))
+            })
+            .collect()
+    };
+    let mut builder = GlobSetBuilder::new();
+    for g in &args.exclude {
+        let glob = Glob::new(g).map_err(|e| format!("invalid `--exclude` glob `{g}`: {e}"))?;
+        builder.add(glob);
+    }
+    let exclude = builder
+        .build()
+        .map_err(|e| format!("invalid `--exclude` globs: {e}"))?;
+    Ok(CheckSettings {
+        select: codes(&args.select)?,
+        ignore: codes(&args.ignore)?,
+        exclude,
+        opts: InputOptions {
+            max_file_size: args.max_file_size,
+            max_depth: args.max_depth.max(1),
+            policy_kind: args.policy_kind.map(|k| match k {
+                PolicyKindArg::Key => PolicyKind::Key,
+                PolicyKindArg::Identity => PolicyKind::Identity,
+                PolicyKindArg::Boundary => PolicyKind::Boundary,
+                PolicyKindArg::Session => PolicyKind::Session,
+                PolicyKindArg::Scp => PolicyKind::Scp,
+                PolicyKindArg::Rcp => PolicyKind::Rcp,
+                PolicyKindArg::Vpce => PolicyKind::VpcEndpoint,
+            }),
+        },
+    })
+}
+
+/// `kmsaudit check`.
+pub fn check(
+    args: &CheckArgs,
+    format: Format,
+    human: &HumanOptions,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> io::Result<u8> {
+    let settings = match settings(args) {
+        Ok(s) => s,
+        Err(msg) => {
+            writeln!(stderr, "kmsaudit: error: {msg}")?;
+            return Ok(2);
+        }
+    };
+    let mut sources = SourceMap::new();
+    let mut findings: Vec<Finding> = Vec::new();
+    let mut summary = Summary::default();
+    let (inputs, walk_errors) = input::expand_paths(&args.paths, &settings.exclude);
+    for (path, e) in walk_errors {
+        writeln!(
+            stderr,
+            "kmsaudit: error: cannot read `{}`: {e}",
+            path.display()
+        )?;
+        summary.input_errors += 1;
+    }
+    for (name, explicit) in &inputs {
+        let loaded = input::load(name, &settings.opts, &mut sources);
+        if loaded.unrecognised && !explicit {
+            summary.skipped += 1;
+            continue;
+        }
+        summary.files += 1;
+        if loaded.findings.iter().any(|f| f.rule.input_error) {
+            summary.input_errors += 1;
+        }
+        findings.extend(loaded.findings);
+        for p in &loaded.policies {
+            summary.policies += 1;
+            let Some(source) = sources.get(p.doc.source) else {
+                continue;
+            };
+            let cx = LintContext {
+                doc: &p.doc,
+                source,
+                problems: &p.problems,
+            };
+            lint::check_document(&cx, &mut findings);
+        }
+    }
+    if inputs.is_empty() && summary.input_errors == 0 {
+        writeln!(stderr, "kmsaudit: warning: no input files found")?;
+    }
+    // Input errors are always shown: they explain exit code 2.
+    findings.retain(|f| {
+        f.rule.input_error
+            || ((settings.select.is_empty()
+                || settings.select.iter().any(|r| std::ptr::eq(*r, f.rule)))
+                && !settings.ignore.iter().any(|r| std::ptr::eq(*r, f.rule)))
+    });
+    sort_findings(&mut findings, &sources);
+    summary.count(&findings);
+    report::render(format, &findings, &sources, summary, human, stdout)?;
+    stdout.flush()?;
+    if !args.quiet {
+        report::render_summary(&summary, stderr)?;
+    }
+    let threshold = match args.fail_on {
+        FailOn::Error => Some(Severity::Error),
+        FailOn::Warning => Some(Severity::Warning),
+        FailOn::Info => Some(Severity::Info),
+        FailOn::Never => None,
+    };
+    if summary.input_errors > 0 {
+        return Ok(2);
+    }
+    let failing = threshold.is_some_and(|t| {
+        findings
+            .iter()
+            .any(|f| !f.rule.input_error && f.severity >= t)
+    });
+    Ok(u8::from(failing))
+}
+
+/// Deterministic order: by outer file name, then position, then code.
+fn sort_findings(findings: &mut [Finding], sources: &SourceMap) {
+    findings.sort_by_cached_key(|f| {
+        let (outer, at) = sources
+            .outer_location(f.source, f.span.start)
+            .unwrap_or((f.source, f.span.start));
+        let name = sources
+            .get(outer)
+            .map(|s| s.name.clone())
+            .unwrap_or_default();
+        (
+            name,
+            outer,
+            at,
+            f.source,
+            f.span.start,
+            f.rule.code,
+            f.message.clone(),
+        )
+    });
+}

@@ -1,0 +1,489 @@
+//! Reading inputs: files, directories and standard input, into sources and policy documents.
+//!
+//! Owns the journey from a path to parsed documents: size caps, byte decoding, strict JSON,
+//! recognising what a file holds (spec R122–R124: a raw policy document, a policy as a JSON
+//! string or URL-encoded string, `aws kms get-key-policy` output and `put-key-policy` input)
+//! and the findings for files that cannot be read. A policy held in a JSON string becomes its
+//! own source (`file › Policy`) so findings underline readable text. Knows nothing of lint
+//! rules beyond the input codes, and nothing of decisions.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::json::{self, EncodingNote, Json, JsonErrorKind, JsonKind};
+use crate::lint::{Finding, input_rules};
+use crate::policy::{PolicyDocument, PolicyKind, Problem, parse_policy};
+use crate::source::{Origin, SourceFile, SourceId, SourceMap, Span};
+
+/// Default cap on input size: 16 MiB.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 16 * 1024 * 1024;
+
+/// How inputs are read.
+#[derive(Debug, Clone)]
+pub struct InputOptions {
+    /// Files larger than this are refused.
+    pub max_file_size: u64,
+    /// JSON nested deeper than this is refused.
+    pub max_depth: usize,
+    /// Read every policy as this kind instead of inferring it.
+    pub policy_kind: Option<PolicyKind>,
+}
+
+impl Default for InputOptions {
+    fn default() -> Self {
+        InputOptions {
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            max_depth: json::DEFAULT_MAX_DEPTH,
+            policy_kind: None,
+        }
+    }
+}
+
+/// Where an input comes from.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum InputName {
+    /// A file.
+    Path(PathBuf),
+    /// Standard input (`-`).
+    Stdin,
+}
+
+impl InputName {
+    /// The name shown to users.
+    pub fn display(&self) -> String {
+        match self {
+            InputName::Path(p) => p.display().to_string(),
+            InputName::Stdin => "<stdin>".into(),
+        }
+    }
+}
+
+/// One parsed policy document with the grammar problems found in it.
+#[derive(Debug)]
+pub struct LoadedPolicy {
+    /// The document.
+    pub doc: PolicyDocument,
+    /// Its grammar problems.
+    pub problems: Vec<Problem>,
+}
+
+/// What loading one input produced.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// The policies found.
+    pub policies: Vec<LoadedPolicy>,
+    /// Input findings (unreadable, invalid JSON, encoding notes…).
+    pub findings: Vec<Finding>,
+    /// The input was JSON but not something kmsaudit reads (skipped in directory walks).
+    pub unrecognised: bool,
+}
+
+/// Reads one input, adding its sources to `sources`.
+pub fn load(name: &InputName, opts: &InputOptions, sources: &mut SourceMap) -> Loaded {
+    let display = name.display();
+    let mut out = Loaded::default();
+    let bytes = match read_bytes(name, opts.max_file_size) {
+        Ok(b) => b,
+        Err(ReadError::TooLarge(size)) => {
+            let id = sources.add(SourceFile::new(display, "", None));
+            out.findings.push(
+                Finding::new(
+                    &input_rules::INPUT_LIMIT,
+                    id,
+                    Span::point(0),
+                    format!(
+                        "file is {size} bytes, over the {}-byte limit",
+                        opts.max_file_size
+                    ),
+                    "too large",
+                )
+                .help("check that this is the file you meant, or raise `--max-file-size`"),
+            );
+            return out;
+        }
+        Err(ReadError::Io(e)) => {
+            let id = sources.add(SourceFile::new(display, "", None));
+            out.findings.push(
+                Finding::new(
+                    &input_rules::UNREADABLE,
+                    id,
+                    Span::point(0),
+                    format!("cannot read the file: {e}"),
+                    "unreadable",
+                )
+                .help("check the path and its permissions"),
+            );
+            return out;
+        }
+    };
+    let (text, note) = match json::decode_text(&bytes) {
+        Ok((t, n)) => (t.into_owned(), n),
+        Err(e) => {
+            // Show the bytes that did decode, so line and column point at the first bad byte.
+            let lossy = String::from_utf8_lossy(&bytes).into_owned();
+            // The bad byte became one replacement character: underline the whole of it.
+            let at = (e.span.start as usize).min(lossy.len());
+            let width = lossy
+                .get(at..)
+                .and_then(|s| s.chars().next())
+                .map_or(0, char::len_utf8);
+            let span = if e.kind == JsonErrorKind::InvalidUtf8 {
+                Span::new(at, at + width)
+            } else {
+                Span::point(0)
+            };
+            let id = sources.add(SourceFile::new(display, lossy, None));
+            out.findings.push(
+                Finding::new(
+                    &input_rules::INVALID_ENCODING,
+                    id,
+                    span,
+                    e.message(),
+                    e.label(),
+                )
+                .help(e.help()),
+            );
+            return out;
+        }
+    };
+    let id = sources.add(SourceFile::new(display, text, None));
+    if let Some(note) = note {
+        let (msg, help) = match note {
+            EncodingNote::Utf8Bom => (
+                "file starts with a UTF-8 byte-order mark; it was skipped",
+                "AWS tools accept it, but some JSON tools do not: save the file as UTF-8 without BOM",
+            ),
+            EncodingNote::Utf16Le | EncodingNote::Utf16Be => (
+                "file is UTF-16 (as PowerShell's `>` writes); it was decoded",
+                "re-encode it as UTF-8 for AWS tools: `iconv -f UTF-16 -t UTF-8 in.json > out.json`, or in PowerShell `Out-File -Encoding utf8`",
+            ),
+        };
+        out.findings.push(
+            Finding::new(
+                &input_rules::ENCODING_NOTE,
+                id,
+                Span::point(0),
+                msg,
+                "encoding",
+            )
+            .help(help),
+        );
+    }
+    let Some(file) = sources.get(id) else {
+        return out;
+    };
+    let text = file.text.clone();
+    let parsed = match json::parse_with_depth(&text, opts.max_depth) {
+        Ok(j) => j,
+        Err(e) => {
+            let rule = if matches!(e.kind, JsonErrorKind::TooDeep { .. }) {
+                &input_rules::INPUT_LIMIT
+            } else {
+                &input_rules::INVALID_JSON
+            };
+            out.findings
+                .push(Finding::new(rule, id, e.span, e.message(), e.label()).help(e.help()));
+            return out;
+        }
+    };
+    recognise(&parsed, id, opts, sources, &mut out, 0);
+    out
+}
+
+enum ReadError {
+    TooLarge(u64),
+    Io(std::io::Error),
+}
+
+fn read_bytes(name: &InputName, max: u64) -> Result<Vec<u8>, ReadError> {
+    let mut buf = Vec::new();
+    match name {
+        InputName::Path(p) => {
+            let f = std::fs::File::open(p).map_err(ReadError::Io)?;
+            let meta = f.metadata().map_err(ReadError::Io)?;
+            if meta.is_dir() {
+                return Err(ReadError::Io(std::io::Error::other("it is a directory")));
+            }
+            if meta.len() > max {
+                return Err(ReadError::TooLarge(meta.len()));
+            }
+            f.take(max.saturating_add(1))
+                .read_to_end(&mut buf)
+                .map_err(ReadError::Io)?;
+        }
+        InputName::Stdin => {
+            std::io::stdin()
+                .lock()
+                .take(max.saturating_add(1))
+                .read_to_end(&mut buf)
+                .map_err(ReadError::Io)?;
+        }
+    }
+    if buf.len() as u64 > max {
+        return Err(ReadError::TooLarge(buf.len() as u64));
+    }
+    Ok(buf)
+}
+
+/// Recognises what a JSON value holds (spec R122) and parses the policies in it.
+fn recognise(
+    j: &Json<'_>,
+    id: SourceId,
+    opts: &InputOptions,
+    sources: &mut SourceMap,
+    out: &mut Loaded,
+    level: usize,
+) {
+    match &j.kind {
+        JsonKind::Object(_) if j.get("Statement").is_some() => {
+            let kind = opts.policy_kind.unwrap_or_else(|| infer_kind(j));
+            let (doc, problems) = parse_policy(j, id, kind);
+            out.policies.push(LoadedPolicy { doc, problems });
+        }
+        // A policy encoded once more as a JSON string, possibly URL-encoded (R123).
+        JsonKind::String(s) if level < 3 => {
+            embedded(j, s, id, "(string)", opts, sources, out, level);
+        }
+        // `aws kms get-key-policy` output or `put-key-policy` input (R124, R135).
+        JsonKind::Object(_) if j.get("Policy").and_then(Json::as_str).is_some() => {
+            if let Some(p) = j.get("Policy") {
+                if let Some(s) = p.as_str() {
+                    let mut key_opts = opts.clone();
+                    key_opts.policy_kind = Some(opts.policy_kind.unwrap_or(PolicyKind::Key));
+                    embedded(p, s, id, "Policy", &key_opts, sources, out, level);
+                }
+            }
+        }
+        JsonKind::Object(_)
+            if j.get("Effect").is_some()
+                && (j.get("Action").is_some() || j.get("NotAction").is_some()) =>
+        {
+            out.findings.push(
+                Finding::new(
+                    &input_rules::NOT_A_POLICY,
+                    id,
+                    Span::new(j.span.start as usize, j.span.start as usize + 1),
+                    "this is a single statement, not a policy document",
+                    "bare statement",
+                )
+                .help(
+                    "wrap it: `{\"Version\": \"2012-10-17\", \"Statement\": [ <this statement> ]}`",
+                ),
+            );
+        }
+        _ => {
+            out.unrecognised = true;
+            let looked = match &j.kind {
+                JsonKind::Object(m) => {
+                    let keys: Vec<String> =
+                        m.iter().take(4).map(|x| format!("`{}`", x.key)).collect();
+                    if keys.is_empty() {
+                        "an empty object".to_owned()
+                    } else {
+                        format!("an object with {}", keys.join(", "))
+                    }
+                }
+                _ => j.type_name().to_owned(),
+            };
+            out.findings.push(
+                Finding::new(
+                    &input_rules::NOT_A_POLICY,
+                    id,
+                    Span::new(j.span.start as usize, j.span.start as usize + 1),
+                    format!("not a policy document: found {looked}"),
+                    "not a policy",
+                )
+                .help("kmsaudit reads IAM policy documents (an object with `Statement`), policies encoded as JSON strings, and `aws kms get-key-policy` output"),
+            );
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn embedded(
+    literal: &Json<'_>,
+    value: &str,
+    parent: SourceId,
+    path: &str,
+    opts: &InputOptions,
+    sources: &mut SourceMap,
+    out: &mut Loaded,
+    level: usize,
+) {
+    let (text, exact) = if value.len() >= 3
+        && value
+            .get(..3)
+            .is_some_and(|p| p.eq_ignore_ascii_case("%7B"))
+    {
+        (url_decode(value), false)
+    } else {
+        (value.to_owned(), true)
+    };
+    let parent_name = sources
+        .get(parent)
+        .map(|f| f.name.clone())
+        .unwrap_or_default();
+    let name = format!("{parent_name} › {path}");
+    let id = sources.add(SourceFile::new(
+        name,
+        text,
+        Some(Origin {
+            parent,
+            literal: literal.span,
+            path: path.to_owned(),
+            exact,
+        }),
+    ));
+    let Some(file) = sources.get(id) else { return };
+    let text = file.text.clone();
+    match json::parse_with_depth(&text, opts.max_depth) {
+        Ok(inner) => recognise(&inner, id, opts, sources, out, level + 1),
+        Err(e) => {
+            let rule = if matches!(e.kind, JsonErrorKind::TooDeep { .. }) {
+                &input_rules::INPUT_LIMIT
+            } else {
+                &input_rules::INVALID_JSON
+            };
+            out.findings.push(
+                Finding::new(
+                    rule,
+                    id,
+                    e.span,
+                    format!("in the `{path}` string: {}", e.message()),
+                    e.label(),
+                )
+                .help(e.help()),
+            );
+        }
+    }
+}
+
+/// With no hint, a document that names principals is a resource (key) policy (issue scope).
+fn infer_kind(j: &Json<'_>) -> PolicyKind {
+    let Some(st) = j.get("Statement") else {
+        return PolicyKind::Identity;
+    };
+    let has_principal =
+        |s: &Json<'_>| s.get("Principal").is_some() || s.get("NotPrincipal").is_some();
+    let any = match &st.kind {
+        JsonKind::Array(items) => items.iter().any(has_principal),
+        JsonKind::Object(_) => has_principal(st),
+        _ => false,
+    };
+    if any {
+        PolicyKind::Key
+    } else {
+        PolicyKind::Identity
+    }
+}
+
+/// RFC 3986 percent-decoding; an invalid escape is kept as written.
+fn url_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes.get(i).copied().unwrap_or(0);
+        if b == b'%' {
+            let hex = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok());
+            if let Some(v) = hex {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Inputs found by [`expand_paths`]: each with whether the user named it.
+pub type FoundInputs = Vec<(InputName, bool)>;
+/// Directories that could not be read during a walk.
+pub type WalkErrors = Vec<(PathBuf, std::io::Error)>;
+
+/// Expands paths: files as given, directories recursively (files ending in `.json`, hidden
+/// directories skipped), `-` as standard input. The result is sorted and has no duplicates;
+/// each entry says whether the user named it (named files that are not policies are errors,
+/// files met in a directory walk are skipped).
+pub fn expand_paths(paths: &[PathBuf], exclude: &globset::GlobSet) -> (FoundInputs, WalkErrors) {
+    let mut found = Vec::new();
+    let mut errors = Vec::new();
+    for p in paths {
+        if p.as_os_str() == "-" {
+            found.push((InputName::Stdin, true));
+        } else if p.is_dir() {
+            walk(p, exclude, &mut found, &mut errors, 0);
+        } else {
+            found.push((InputName::Path(p.clone()), true));
+        }
+    }
+    found.sort();
+    found.dedup_by(|a, b| a.0 == b.0);
+    (found, errors)
+}
+
+fn walk(
+    dir: &Path,
+    exclude: &globset::GlobSet,
+    out: &mut Vec<(InputName, bool)>,
+    errors: &mut Vec<(PathBuf, std::io::Error)>,
+    depth: usize,
+) {
+    if depth > 64 {
+        return;
+    }
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            errors.push((dir.to_path_buf(), e));
+            return;
+        }
+    };
+    let mut list: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    list.sort();
+    for path in list {
+        if exclude.is_match(&path) {
+            continue;
+        }
+        let hidden = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.'));
+        // Do not follow symbolic links to directories: no loops, no surprises.
+        let meta = match std::fs::symlink_metadata(&path) {
+            Ok(m) => m,
+            Err(e) => {
+                errors.push((path, e));
+                continue;
+            }
+        };
+        if meta.is_dir() {
+            if !hidden {
+                walk(&path, exclude, out, errors, depth + 1);
+            }
+        } else if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        {
+            out.push((InputName::Path(path), false));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_decoding_r123() {
+        assert_eq!(
+            url_decode("%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D"),
+            r#"{"Version":"2012-10-17","Statement":[]}"#
+        );
+        assert_eq!(url_decode("100%zz"), "100%zz");
+    }
+}

@@ -1,0 +1,18 @@
+//! kmsaudit: who can use an AWS KMS key, for what, under which conditions — and why.
+//!
+//! Data flow: `input` reads files into sources (`source`) and strict JSON (`json`); `policy`
+//! models IAM policy documents; `lint` holds the rules and findings; `report` renders them;
+//! `app` wires the commands that `cli` describes. The KMS service reference is compiled in
+//! (`catalog`); IAM wildcards and variables live in `pattern`, ARNs in `arn`.
+
+pub mod app;
+pub mod arn;
+pub mod catalog;
+pub mod cli;
+pub mod input;
+pub mod json;
+pub mod lint;
+pub mod pattern;
+pub mod policy;
+pub mod report;
+pub mod source;

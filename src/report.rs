@@ -1,0 +1,267 @@
+//! Renderers: the only code that writes what users read.
+//!
+//! Owns the output formats of `check` — `human` (miette's graphical report with the offending
+//! text underlined), `concise` (`path:line:col: CODE message`) and `json` (our own schema with a
+//! `version` field) — and the one-line summary for stderr. Every renderer takes the findings
+//! already sorted and writes to a `&mut dyn Write` it is given; nothing here decides anything.
+
+mod human;
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+pub use human::HumanOptions;
+
+use crate::lint::{Finding, Rule, Severity};
+use crate::source::SourceMap;
+
+/// The schema version of `--format json` output.
+pub const JSON_VERSION: u32 = 1;
+
+/// Output formats of `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// miette graphical report.
+    Human,
+    /// One line per finding.
+    Concise,
+    /// One JSON object.
+    Json,
+}
+
+/// Counts for the summary.
+#[derive(Debug, Default, Clone, Copy, Serialize)]
+pub struct Summary {
+    /// Files read.
+    pub files: usize,
+    /// Policy documents parsed.
+    pub policies: usize,
+    /// Findings of severity error.
+    pub errors: usize,
+    /// Findings of severity warning.
+    pub warnings: usize,
+    /// Findings of severity info.
+    pub infos: usize,
+    /// Files that could not be read as input.
+    pub input_errors: usize,
+    /// Files skipped in directory walks because they are not policy inputs.
+    pub skipped: usize,
+}
+
+impl Summary {
+    /// Counts findings by severity.
+    pub fn count(&mut self, findings: &[Finding]) {
+        for f in findings {
+            match f.severity {
+                Severity::Error => self.errors += 1,
+                Severity::Warning => self.warnings += 1,
+                Severity::Info => self.infos += 1,
+            }
+        }
+    }
+}
+
+/// A finding resolved to what users see: file, line and column in the file they wrote.
+#[derive(Debug, Serialize)]
+struct Located<'a> {
+    code: &'static str,
+    name: &'static str,
+    severity: &'static str,
+    message: &'a str,
+    file: String,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    embedded: Option<Embedded>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help: Option<&'a str>,
+    labels: Vec<JsonLabel<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct Embedded {
+    /// The embedded source's own name (`file › Policy`).
+    source: String,
+    line: usize,
+    column: usize,
+}
+
+#[derive(Debug, Serialize)]
+struct JsonLabel<'a> {
+    line: usize,
+    column: usize,
+    text: &'a str,
+}
+
+fn locate<'a>(f: &'a Finding, sources: &SourceMap) -> Located<'a> {
+    let (outer_id, outer_start) = sources
+        .outer_location(f.source, f.span.start)
+        .unwrap_or((f.source, f.span.start));
+    let (_, outer_end) = sources
+        .outer_location(f.source, f.span.end)
+        .unwrap_or((f.source, f.span.end));
+    let outer = sources.get(outer_id);
+    let (line, column) = outer.map_or((1, 1), |s| s.line_col(outer_start));
+    let (end_line, end_column) = outer.map_or((1, 1), |s| s.line_col(outer_end.max(outer_start)));
+    let inner = sources.get(f.source);
+    let embedded = inner.filter(|s| s.origin.is_some()).map(|s| {
+        let (l, c) = s.line_col(f.span.start);
+        Embedded {
+            source: s.name.clone(),
+            line: l,
+            column: c,
+        }
+    });
+    Located {
+        code: f.rule.code,
+        name: f.rule.name,
+        severity: f.severity.as_str(),
+        message: &f.message,
+        file: outer.map(|s| s.name.clone()).unwrap_or_default(),
+        line,
+        column,
+        end_line,
+        end_column,
+        embedded,
+        help: f.help.as_deref(),
+        labels: f
+            .labels
+            .iter()
+            .map(|l| {
+                let (line, column) = inner.map_or((1, 1), |s| s.line_col(l.span.start));
+                JsonLabel {
+                    line,
+                    column,
+                    text: &l.text,
+                }
+            })
+            .collect(),
+    }
+}
+
+/// `path:line:col: CODE message`, one line per finding.
+pub fn render_concise(
+    findings: &[Finding],
+    sources: &SourceMap,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    for f in findings {
+        let l = locate(f, sources);
+        writeln!(
+            w,
+            "{}:{}:{}: {} {}",
+            l.file, l.line, l.column, l.code, l.message
+        )?;
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    version: u32,
+    tool: &'static str,
+    tool_version: &'static str,
+    summary: Summary,
+    findings: Vec<Located<'a>>,
+}
+
+/// One JSON object: `version`, `summary` and the `findings` array.
+pub fn render_json(
+    findings: &[Finding],
+    sources: &SourceMap,
+    summary: Summary,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    let report = JsonReport {
+        version: JSON_VERSION,
+        tool: "kmsaudit",
+        tool_version: env!("CARGO_PKG_VERSION"),
+        summary,
+        findings: findings.iter().map(|f| locate(f, sources)).collect(),
+    };
+    serde_json::to_writer_pretty(&mut *w, &report).map_err(io::Error::other)?;
+    writeln!(w)
+}
+
+/// Renders findings in `format`.
+pub fn render(
+    format: Format,
+    findings: &[Finding],
+    sources: &SourceMap,
+    summary: Summary,
+    human: &HumanOptions,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    match format {
+        Format::Human => human::render_human(findings, sources, human, w),
+        Format::Concise => render_concise(findings, sources, w),
+        Format::Json => render_json(findings, sources, summary, w),
+    }
+}
+
+/// The one-line summary for humans, on stderr.
+pub fn render_summary(summary: &Summary, w: &mut dyn Write) -> io::Result<()> {
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let mut line = format!(
+        "kmsaudit: {} checked, {}: {}, {}, {}",
+        plural(summary.files, "file", "files"),
+        plural(summary.policies, "policy", "policies"),
+        plural(summary.errors, "error", "errors"),
+        plural(summary.warnings, "warning", "warnings"),
+        plural(summary.infos, "info", "infos"),
+    );
+    if summary.input_errors > 0 {
+        line.push_str(&format!(
+            ", {} could not be read",
+            plural(summary.input_errors, "file", "files")
+        ));
+    }
+    if summary.skipped > 0 {
+        line.push_str(&format!(
+            ", {} skipped (not policy input)",
+            plural(summary.skipped, "file", "files")
+        ));
+    }
+    writeln!(w, "{line}")
+}
+
+/// The rule table for `kmsaudit rules`.
+pub fn render_rules(rules: &[&Rule], json: bool, w: &mut dyn Write) -> io::Result<()> {
+    if json {
+        #[derive(Serialize)]
+        struct R<'a> {
+            code: &'a str,
+            name: &'a str,
+            severity: &'a str,
+            spec: &'a str,
+            summary: &'a str,
+        }
+        let list: Vec<R<'_>> = rules
+            .iter()
+            .map(|r| R {
+                code: r.code,
+                name: r.name,
+                severity: r.severity.as_str(),
+                spec: r.spec,
+                summary: r.summary,
+            })
+            .collect();
+        serde_json::to_writer_pretty(&mut *w, &list).map_err(io::Error::other)?;
+        return writeln!(w);
+    }
+    for r in rules {
+        writeln!(
+            w,
+            "{}  {:<34} {:<8} {}",
+            r.code,
+            r.name,
+            r.severity.as_str(),
+            r.summary
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,147 @@
+//! The human format: miette's graphical report, one diagnostic per finding.
+
+use std::fmt;
+use std::io::{self, Write};
+use std::sync::Arc;
+
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
+};
+
+use crate::lint::{Finding, Severity};
+use crate::source::SourceMap;
+
+/// How the human report looks.
+#[derive(Debug, Clone, Copy)]
+pub struct HumanOptions {
+    /// Use colour.
+    pub color: bool,
+    /// Wrap at this width.
+    pub width: usize,
+}
+
+impl Default for HumanOptions {
+    fn default() -> Self {
+        HumanOptions {
+            color: false,
+            width: 100,
+        }
+    }
+}
+
+struct View {
+    code: String,
+    message: String,
+    severity: miette::Severity,
+    help: Option<String>,
+    source: NamedSource<Arc<str>>,
+    labels: Vec<LabeledSpan>,
+}
+
+impl fmt::Debug for View {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl fmt::Display for View {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for View {}
+
+impl Diagnostic for View {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(&self.code))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(self.severity)
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(&self.source)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(self.labels.iter().cloned()))
+    }
+}
+
+fn view(f: &Finding, sources: &SourceMap) -> View {
+    let file = sources.get(f.source);
+    let name = file.map(|s| s.name.clone()).unwrap_or_default();
+    let text: Arc<str> = file
+        .map(|s| s.text.clone())
+        .unwrap_or_else(|| Arc::from(""));
+    let mut labels = vec![LabeledSpan::new_primary_with_span(
+        Some(f.label.clone()),
+        f.span,
+    )];
+    labels.extend(
+        f.labels
+            .iter()
+            .map(|l| LabeledSpan::new_with_span(Some(l.text.clone()), l.span)),
+    );
+    let mut help = f.help.clone();
+    // For a policy embedded in a string, say where the string is in the file the user wrote.
+    if file.is_some_and(|s| s.origin.is_some()) {
+        if let Some((outer_id, at)) = sources.outer_location(f.source, f.span.start) {
+            if let Some(outer) = sources.get(outer_id) {
+                let (line, col) = outer.line_col(at);
+                let note = format!("embedded in `{}` at {line}:{col}", outer.name);
+                help = Some(match help {
+                    Some(h) => format!("{h}\n{note}"),
+                    None => note,
+                });
+            }
+        }
+    }
+    View {
+        code: f.rule.code.to_owned(),
+        message: f.message.clone(),
+        severity: match f.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+            Severity::Info => miette::Severity::Advice,
+        },
+        help,
+        source: NamedSource::new(name, text),
+        labels,
+    }
+}
+
+/// Renders every finding as a miette report.
+pub(super) fn render_human(
+    findings: &[Finding],
+    sources: &SourceMap,
+    opts: &HumanOptions,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    let theme = if opts.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(opts.width)
+        .with_links(false);
+    for f in findings {
+        let v = view(f, sources);
+        let mut out = String::new();
+        handler
+            .render_report(&mut out, &v)
+            .map_err(|_| io::Error::other("rendering a diagnostic failed"))?;
+        w.write_all(out.as_bytes())?;
+        writeln!(w)?;
+    }
+    Ok(())
+}

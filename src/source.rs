@@ -1,0 +1,238 @@
+//! Source texts and locations: what every diagnostic points into.
+//!
+//! Owns [`Span`] (a byte range), [`SourceFile`] (a named text with a line index) and the
+//! [`SourceMap`] that holds every file of a run. A policy embedded as a JSON string in another
+//! file (a `get-key-policy` `Policy` string, a plan's `policy` attribute) becomes its own source
+//! with an [`Origin`] pointing at the string literal in the outer file, so findings underline
+//! readable text and can still be placed in the file the user committed. Parsing lives in `json`.
+
+use std::sync::Arc;
+
+/// A byte range `[start, end)` in one source text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Span {
+    /// First byte.
+    pub start: u32,
+    /// One past the last byte.
+    pub end: u32,
+}
+
+impl Span {
+    /// A span from byte offsets (saturating at 4 GiB, above the input size cap).
+    pub fn new(start: usize, end: usize) -> Self {
+        Span {
+            start: u32::try_from(start).unwrap_or(u32::MAX),
+            end: u32::try_from(end).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// An empty span at `at`.
+    pub fn point(at: usize) -> Self {
+        Span::new(at, at)
+    }
+
+    /// Length in bytes.
+    pub fn len(self) -> usize {
+        self.end.saturating_sub(self.start) as usize
+    }
+
+    /// True for an empty span.
+    pub fn is_empty(self) -> bool {
+        self.end <= self.start
+    }
+
+    /// The smallest span covering both.
+    pub fn join(self, other: Span) -> Span {
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
+    }
+}
+
+impl From<Span> for miette::SourceSpan {
+    fn from(s: Span) -> Self {
+        miette::SourceSpan::new((s.start as usize).into(), s.len())
+    }
+}
+
+/// Index of a source in the [`SourceMap`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SourceId(pub u32);
+
+/// Where an embedded source sits in its outer file.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    /// The outer source.
+    pub parent: SourceId,
+    /// The JSON string literal (quotes included) that holds this source's text.
+    pub literal: Span,
+    /// A readable path to the literal (`aws_kms_key.main › policy`).
+    pub path: String,
+    /// The text is the literal's JSON-unescaped value, so offsets map exactly; false when
+    /// another decoding (URL encoding) came between, and locations fall back to the literal.
+    pub exact: bool,
+}
+
+/// A named text with a line index.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// The name shown to users (a path, `<stdin>`, or `outer › path` for embedded sources).
+    pub name: String,
+    /// The text.
+    pub text: Arc<str>,
+    /// Set for a source embedded in another file.
+    pub origin: Option<Origin>,
+    line_starts: Vec<u32>,
+}
+
+impl SourceFile {
+    /// Builds a source and its line index.
+    pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>, origin: Option<Origin>) -> Self {
+        let text: Arc<str> = text.into();
+        let mut line_starts = vec![0u32];
+        for (i, b) in text.bytes().enumerate() {
+            if b == b'\n' {
+                line_starts.push(u32::try_from(i + 1).unwrap_or(u32::MAX));
+            }
+        }
+        SourceFile {
+            name: name.into(),
+            text,
+            origin,
+            line_starts,
+        }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: u32) -> (usize, usize) {
+        let line = match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        };
+        let start = self.line_starts.get(line).copied().unwrap_or(0) as usize;
+        let off = (offset as usize).min(self.text.len());
+        let col = self
+            .text
+            .get(start..off)
+            .map(|s| s.chars().count())
+            .unwrap_or(off.saturating_sub(start));
+        (line + 1, col + 1)
+    }
+
+    /// The text under a span (empty when out of range).
+    pub fn slice(&self, span: Span) -> &str {
+        self.text
+            .get(span.start as usize..span.end as usize)
+            .unwrap_or("")
+    }
+}
+
+/// Every source of one run, addressed by [`SourceId`].
+#[derive(Debug, Default)]
+pub struct SourceMap {
+    files: Vec<SourceFile>,
+}
+
+impl SourceMap {
+    /// An empty map.
+    pub fn new() -> Self {
+        SourceMap::default()
+    }
+
+    /// Adds a source and returns its id.
+    pub fn add(&mut self, file: SourceFile) -> SourceId {
+        let id = SourceId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
+        self.files.push(file);
+        id
+    }
+
+    /// The source for an id.
+    pub fn get(&self, id: SourceId) -> Option<&SourceFile> {
+        self.files.get(id.0 as usize)
+    }
+
+    /// Resolves a span to the outermost file the user wrote: its name, line and column.
+    ///
+    /// For an embedded source the inner offset is mapped through the escapes of the JSON string
+    /// literal that holds it, so the column points at the same character in the outer file.
+    pub fn outer_location(&self, id: SourceId, offset: u32) -> Option<(SourceId, u32)> {
+        let mut id = id;
+        let mut offset = offset;
+        for _ in 0..16 {
+            let file = self.get(id)?;
+            let Some(origin) = &file.origin else {
+                return Some((id, offset));
+            };
+            let parent = self.get(origin.parent)?;
+            let raw = parent.slice(origin.literal);
+            offset = if origin.exact {
+                origin.literal.start
+                    + u32::try_from(map_decoded_offset(raw, offset as usize)).unwrap_or(0)
+            } else {
+                origin.literal.start
+            };
+            id = origin.parent;
+        }
+        Some((id, offset))
+    }
+}
+
+/// Maps a byte offset in the decoded value of a JSON string literal (`raw`, quotes included)
+/// to the byte offset in the literal that produced it.
+pub fn map_decoded_offset(raw: &str, decoded: usize) -> usize {
+    let bytes = raw.as_bytes();
+    let mut i = 1; // skip the opening quote
+    let mut out = 0usize;
+    while i < bytes.len() && out < decoded {
+        match bytes.get(i) {
+            Some(b'\\') => {
+                let esc = bytes.get(i + 1).copied().unwrap_or(b'"');
+                if esc == b'u' {
+                    let hex = raw.get(i + 2..i + 6).unwrap_or("0");
+                    let cp = u32::from_str_radix(hex, 16).unwrap_or(0);
+                    if (0xD800..0xDC00).contains(&cp) {
+                        // A surrogate pair: two escapes make one 4-byte character.
+                        i += 12;
+                        out += 4;
+                    } else {
+                        i += 6;
+                        out += char::from_u32(cp).map_or(3, char::len_utf8);
+                    }
+                } else {
+                    i += 2;
+                    out += 1;
+                }
+            }
+            Some(_) => {
+                i += 1;
+                out += 1;
+            }
+            None => break,
+        }
+    }
+    i.min(bytes.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_column_are_one_based_and_count_characters() {
+        let f = SourceFile::new("x", "ab\n\u{e9}cd\n", None);
+        assert_eq!(f.line_col(0), (1, 1));
+        assert_eq!(f.line_col(1), (1, 2));
+        assert_eq!(f.line_col(3), (2, 1));
+        // 'c' comes after a 2-byte character: column 2.
+        assert_eq!(f.line_col(5), (2, 2));
+    }
+
+    #[test]
+    fn decoded_offsets_map_through_escapes() {
+        let raw = r#""{\"a\":\"b\"}""#;
+        // decoded text: {"a":"b"}  ; offset of `a` is 2, in raw it is at 4
+        assert_eq!(map_decoded_offset(raw, 2), 4);
+        assert_eq!(map_decoded_offset(raw, 0), 1);
+    }
+}

@@ -1,0 +1,179 @@
+//! The `check` command as users run it: exit codes, formats, selection, stdin, directories.
+
+use super::run;
+
+#[test]
+fn three_independent_mistakes_are_all_reported_at_their_tokens() {
+    let (code, stdout, stderr) = run(
+        &[
+            "check",
+            "--format",
+            "concise",
+            "fixtures/mistakes/three-mistakes.json",
+        ],
+        None,
+    );
+    assert_eq!(code, 1, "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "fixtures/mistakes/three-mistakes.json:14:28: KMS014 principal `arn:aws:iam::111122223333:role/*` has a wildcard inside it: it matches no principal",
+            "fixtures/mistakes/three-mistakes.json:15:33: KMS010 `kms:Decrpyt` matches no KMS action",
+            "fixtures/mistakes/three-mistakes.json:18:9: KMS025 duplicate key `StringEquals`: this occurrence is ignored",
+        ]
+    );
+    assert!(stderr.contains("1 error, 2 warnings"), "{stderr}");
+}
+
+#[test]
+fn console_default_key_policy_is_clean() {
+    let (code, stdout, _) = run(
+        &[
+            "check",
+            "--format",
+            "concise",
+            "fixtures/examples/console-default-key-policy.json",
+        ],
+        None,
+    );
+    assert_eq!(code, 0);
+    assert_eq!(stdout, "");
+}
+
+#[test]
+fn json_output_carries_version_and_locations() {
+    let (code, stdout, _) = run(
+        &[
+            "check",
+            "--format",
+            "json",
+            "fixtures/mistakes/three-mistakes.json",
+        ],
+        None,
+    );
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["version"], 1);
+    let f = &v["findings"][1];
+    assert_eq!(f["code"], "KMS010");
+    assert_eq!(f["severity"], "warning");
+    assert_eq!(f["file"], "fixtures/mistakes/three-mistakes.json");
+    assert_eq!(f["line"], 15);
+    assert_eq!(f["column"], 33);
+    assert_eq!(f["help"], "did you mean `kms:Decrypt`?");
+    assert_eq!(v["summary"]["errors"], 1);
+    assert_eq!(v["summary"]["warnings"], 2);
+}
+
+#[test]
+fn fail_on_select_and_ignore() {
+    let f = "fixtures/mistakes/three-mistakes.json";
+    assert_eq!(run(&["check", "-q", "--fail-on", "never", f], None).0, 0);
+    assert_eq!(run(&["check", "-q", "--fail-on", "error", f], None).0, 1);
+    let (code, out, _) = run(
+        &[
+            "check",
+            "-q",
+            "--format",
+            "concise",
+            "--ignore",
+            "KMS014",
+            "--fail-on",
+            "error",
+            f,
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out.lines().count(), 2);
+    let (code, out, _) = run(
+        &[
+            "check",
+            "-q",
+            "--format",
+            "concise",
+            "--select",
+            "duplicate-key",
+            f,
+        ],
+        None,
+    );
+    assert_eq!(code, 1);
+    assert_eq!(out.lines().count(), 1);
+    assert!(out.contains("KMS025"));
+    let (code, _, err) = run(&["check", "--select", "KMS999", f], None);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown rule `KMS999`"), "{err}");
+    // Info findings fail only with --fail-on info.
+    let g = "fixtures/examples/key-policy-with-create-key.json";
+    assert_eq!(run(&["check", "-q", g], None).0, 0);
+    assert_eq!(run(&["check", "-q", "--fail-on", "info", g], None).0, 1);
+}
+
+#[test]
+fn reads_standard_input() {
+    let policy = std::fs::read(super::fixture("mistakes/three-mistakes.json")).unwrap();
+    let (code, out, _) = run(&["check", "--format", "concise", "-"], Some(&policy));
+    assert_eq!(code, 1);
+    assert!(out.starts_with("<stdin>:14:28: KMS014"), "{out}");
+}
+
+#[test]
+fn directories_are_walked_and_non_policies_skipped() {
+    let (code, out, err) = run(&["check", "--format", "concise", "fixtures/examples"], None);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains("5 files checked"), "{err}");
+    // One bad file does not hide findings in the others, and exit 2 wins.
+    let (code, out, _) = run(
+        &["check", "--format", "concise", "-q", "fixtures/mistakes"],
+        None,
+    );
+    assert_eq!(code, 2);
+    assert!(out.contains("KMS031") && out.contains("KMS014"), "{out}");
+    // A named file that is not a policy is an error; found in a walk it is skipped.
+    assert_eq!(
+        run(
+            &["check", "-q", "fixtures/parse-errors/not-a-policy.json"],
+            None
+        )
+        .0,
+        2
+    );
+    let (_, _, err) = run(
+        &[
+            "check",
+            "--exclude",
+            "**/not-json.json",
+            "fixtures/mistakes",
+        ],
+        None,
+    );
+    assert!(err.contains("1 file checked"), "{err}");
+}
+
+#[test]
+fn get_key_policy_output_is_read() {
+    let (code, out, _) = run(
+        &[
+            "check",
+            "--format",
+            "concise",
+            "fixtures/examples/get-key-policy-output.json",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn rules_lists_every_code() {
+    let (code, out, _) = run(&["rules"], None);
+    assert_eq!(code, 0);
+    for c in ["KMS006", "KMS010", "KMS014", "KMS025", "KMS031", "KMS046"] {
+        assert!(out.contains(c), "{c}");
+    }
+    let (_, out, _) = run(&["rules", "--json"], None);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(v.as_array().unwrap().len() >= 25);
+}

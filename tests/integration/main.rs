@@ -1,0 +1,93 @@
+//! The integration test binary: what users see, on fixtures they would recognise.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
+mod cli;
+mod parse_errors;
+mod robustness;
+mod rule_fixtures;
+mod snapshots;
+
+use std::path::{Path, PathBuf};
+
+use kmsaudit::input::{self, InputName, InputOptions, LoadedPolicy};
+use kmsaudit::lint::{self, Finding, LintContext};
+use kmsaudit::policy::PolicyKind;
+use kmsaudit::source::SourceMap;
+
+/// The project root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A fixture path.
+pub fn fixture(rel: &str) -> PathBuf {
+    root().join("fixtures").join(rel)
+}
+
+/// Everything `check` computes for one file, through the library.
+#[derive(Debug)]
+pub struct Checked {
+    pub sources: SourceMap,
+    pub policies: Vec<LoadedPolicy>,
+    pub findings: Vec<Finding>,
+}
+
+pub fn check_file(path: &Path, kind: Option<PolicyKind>) -> Checked {
+    let mut sources = SourceMap::new();
+    let opts = InputOptions {
+        policy_kind: kind,
+        ..InputOptions::default()
+    };
+    let loaded = input::load(&InputName::Path(path.to_path_buf()), &opts, &mut sources);
+    let mut findings = loaded.findings;
+    for p in &loaded.policies {
+        let src = sources.get(p.doc.source).unwrap();
+        let cx = LintContext {
+            doc: &p.doc,
+            source: src,
+            problems: &p.problems,
+        };
+        lint::check_document(&cx, &mut findings);
+    }
+    Checked {
+        sources,
+        policies: loaded.policies,
+        findings,
+    }
+}
+
+/// Runs the binary.
+pub fn run(args: &[&str], stdin: Option<&[u8]>) -> (i32, String, String) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kmsaudit"));
+    cmd.args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    if let Some(data) = stdin {
+        let mut si = child.stdin.take().unwrap();
+        // The child may stop reading early (size cap): ignore a broken pipe.
+        let _ = si.write_all(data);
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

@@ -1,0 +1,95 @@
+//! Every rule fixture: each `Bad…` statement draws the rule's finding, no `Good…` one does.
+
+use super::{check_file, fixture};
+use kmsaudit::policy::PolicyKind;
+
+#[test]
+fn bad_statements_are_flagged_and_good_ones_are_not() {
+    let dir = fixture("rules");
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    assert!(entries.len() >= 20, "rule fixtures missing");
+    for path in entries {
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        let code = &name[..6];
+        assert!(
+            kmsaudit::lint::rule(code).is_some(),
+            "{name}: no rule {code}"
+        );
+        let kind = name.contains(".identity.").then_some(PolicyKind::Identity);
+        let checked = check_file(&path, kind);
+        assert_eq!(checked.policies.len(), 1, "{name}: one policy expected");
+        let doc = &checked.policies[0].doc;
+        let mut bad = 0;
+        for st in &doc.statements {
+            let sid = st.sid.as_ref().map(|s| s.value.clone()).unwrap_or_default();
+            assert!(
+                sid.starts_with("Bad") || sid.starts_with("Good"),
+                "{name}: Sid `{sid}` must start with Bad or Good"
+            );
+            let hits = checked
+                .findings
+                .iter()
+                .filter(|f| {
+                    f.code() == code
+                        && f.source == doc.source
+                        && st.span.start <= f.span.start
+                        && f.span.end <= st.span.end
+                })
+                .count();
+            if sid.starts_with("Bad") {
+                bad += 1;
+                assert!(hits > 0, "{name}: statement `{sid}` should draw {code}");
+            } else {
+                assert_eq!(hits, 0, "{name}: statement `{sid}` should not draw {code}");
+            }
+        }
+        assert!(bad > 0, "{name}: no Bad statement");
+        // No finding of the rule outside any statement.
+        for f in checked.findings.iter().filter(|f| f.code() == code) {
+            assert!(
+                doc.statements
+                    .iter()
+                    .any(|st| st.span.start <= f.span.start && f.span.end <= st.span.end),
+                "{name}: {code} outside statements: {}",
+                f.message
+            );
+        }
+    }
+}
+
+#[test]
+fn documented_default_key_policies_draw_no_findings_r117_r120() {
+    let mut n = 0;
+    for dir in ["defaults", "examples"] {
+        for e in std::fs::read_dir(fixture(dir)).unwrap() {
+            let path = e.unwrap().path();
+            let checked = check_file(&path, None);
+            assert!(!checked.policies.is_empty(), "{}", path.display());
+            let serious: Vec<_> = checked
+                .findings
+                .iter()
+                .filter(|f| f.severity >= kmsaudit::lint::Severity::Warning)
+                .map(|f| format!("{} {}", f.code(), f.message))
+                .collect();
+            assert!(serious.is_empty(), "{}: {serious:?}", path.display());
+            if dir == "defaults" {
+                assert!(
+                    checked.findings.is_empty(),
+                    "{}: {:?}",
+                    path.display(),
+                    checked
+                        .findings
+                        .iter()
+                        .map(|f| &f.message)
+                        .collect::<Vec<_>>()
+                );
+            }
+            n += 1;
+        }
+    }
+    assert!(n >= 10);
+}
