@@ -9,6 +9,8 @@ pub mod app;
 pub mod arn;
 pub mod catalog;
 pub mod cli;
+pub mod eval;
+pub mod grant;
 pub mod input;
 pub mod json;
 pub mod lint;

@@ -480,6 +480,8 @@ pub struct Condition {
     pub operator_span: Span,
     /// The condition key as written.
     pub key: String,
+    /// The key in lower case (names are case-insensitive, spec R7).
+    pub key_lower: String,
     /// Span of the key.
     pub key_span: Span,
     /// The catalogue entry, for known keys.

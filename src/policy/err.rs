@@ -106,6 +106,12 @@ impl Problem {
         )
     }
 
+    /// True when the statement it is in cannot be judged at all (an unknown operator only
+    /// makes its own condition unknown).
+    pub fn breaks_statement(&self) -> bool {
+        self.is_error() && !matches!(self.kind, ProblemKind::UnknownOperator { .. })
+    }
+
     /// One-line message.
     pub fn message(&self) -> String {
         match &self.kind {

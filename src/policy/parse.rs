@@ -127,6 +127,18 @@ impl Parser {
             return doc;
         };
         let members = dedup(members, &mut self.duplicates);
+        // `Version` decides how statements read `${…}` wherever it is written (R11).
+        if let Some(v) = members
+            .iter()
+            .find(|m| m.key == "Version")
+            .and_then(|m| m.value.as_str())
+        {
+            doc.version = match v {
+                "2012-10-17" => Version::V2012,
+                "2008-10-17" => Version::V2008,
+                _ => Version::Missing,
+            };
+        }
         let mut saw_statement = false;
         for m in members {
             match m.key.as_ref() {
@@ -226,7 +238,11 @@ impl Parser {
 
     fn statement(&mut self, json: &Json<'_>, index: usize, doc: &PolicyDocument) -> Statement {
         self.statement = Some(index);
-        let before = self.problems.iter().filter(|p| p.is_error()).count();
+        let before = self
+            .problems
+            .iter()
+            .filter(|p| p.breaks_statement())
+            .count();
         let mut st = Statement {
             index,
             span: json.span,
@@ -411,13 +427,17 @@ impl Parser {
                 head,
             );
         }
-        let after = self.problems.iter().filter(|p| p.is_error()).count();
+        let after = self
+            .problems
+            .iter()
+            .filter(|p| p.breaks_statement())
+            .count();
         if after > before {
             st.broken = self
                 .problems
                 .iter()
                 .rev()
-                .find(|p| p.is_error())
+                .find(|p| p.breaks_statement())
                 .map(Problem::message);
         }
         self.statement = None;
@@ -799,6 +819,7 @@ impl Parser {
             operator: operator.clone(),
             operator_span,
             key_info: catalog::condition_key(&key),
+            key_lower: key.to_lowercase(),
             key,
             key_span: pair.key_span,
             values,
@@ -969,5 +990,22 @@ mod tests {
         let kinds: Vec<_> = p.iter().map(|x| x.message()).collect();
         assert_eq!(p.len(), 5, "{kinds:?}");
         assert!(d.statements[0].broken.is_some());
+    }
+}
+
+#[cfg(test)]
+mod order_tests {
+    use super::*;
+    use crate::json::parse;
+
+    #[test]
+    fn version_after_statement_still_enables_variables_r11() {
+        let j = parse(r#"{"Statement":[{"Effect":"Allow","Action":"kms:Encrypt","Resource":"*","Condition":{"StringEquals":{"kms:EncryptionContext:user":"${aws:username}"}}}],"Version":"2012-10-17"}"#).unwrap();
+        let (d, _) = parse_policy(&j, SourceId(0), PolicyKind::Identity);
+        assert!(
+            d.statements[0].conditions[0].values[0]
+                .pattern
+                .has_variables()
+        );
     }
 }

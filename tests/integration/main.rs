@@ -8,7 +8,9 @@
     clippy::print_stderr
 )]
 
+mod cases;
 mod cli;
+mod engine;
 mod parse_errors;
 mod robustness;
 mod rule_fixtures;
@@ -22,24 +24,24 @@ use kmsaudit::policy::PolicyKind;
 use kmsaudit::source::SourceMap;
 
 /// The project root.
-pub fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// A fixture path.
-pub fn fixture(rel: &str) -> PathBuf {
+pub(crate) fn fixture(rel: &str) -> PathBuf {
     root().join("fixtures").join(rel)
 }
 
 /// Everything `check` computes for one file, through the library.
 #[derive(Debug)]
-pub struct Checked {
-    pub sources: SourceMap,
-    pub policies: Vec<LoadedPolicy>,
-    pub findings: Vec<Finding>,
+pub(crate) struct Checked {
+    pub(crate) sources: SourceMap,
+    pub(crate) policies: Vec<LoadedPolicy>,
+    pub(crate) findings: Vec<Finding>,
 }
 
-pub fn check_file(path: &Path, kind: Option<PolicyKind>) -> Checked {
+pub(crate) fn check_file(path: &Path, kind: Option<PolicyKind>) -> Checked {
     let mut sources = SourceMap::new();
     let opts = InputOptions {
         policy_kind: kind,
@@ -64,7 +66,7 @@ pub fn check_file(path: &Path, kind: Option<PolicyKind>) -> Checked {
 }
 
 /// Runs the binary.
-pub fn run(args: &[&str], stdin: Option<&[u8]>) -> (i32, String, String) {
+pub(crate) fn run(args: &[&str], stdin: Option<&[u8]>) -> (i32, String, String) {
     use std::io::Write;
     use std::process::{Command, Stdio};
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kmsaudit"));

@@ -1,0 +1,576 @@
+//! The KMS authorization engine (spec §1, §4–§7: R1–R9, R46–R108).
+//!
+//! Owns the request model ([`Request`], [`Caller`], [`KeyFacts`]), the request context the
+//! engine derives from it (`context`), statement matching with three-valued results
+//! (`matcher`, `condition`) and the decision algorithm of R46 (`decide`) with its trace and the
+//! explanation of why each allow path failed. [`evaluate`] never returns an error for policy
+//! content: whatever it cannot judge makes the answer [`Decision::Undetermined`] with the reason
+//! and location. It reads no files (`input`) and prints nothing (`report`).
+
+mod condition;
+mod context;
+mod decide;
+mod matcher;
+
+use crate::grant::Grant;
+use crate::policy::{PolicyDocument, PolicyKind};
+use crate::source::{SourceId, Span};
+
+pub use decide::evaluate;
+
+/// A three-valued truth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Tri {
+    /// Holds.
+    Yes,
+    /// Does not hold.
+    No,
+    /// Cannot be judged from the inputs.
+    Unknown,
+}
+
+impl Tri {
+    /// From a boolean.
+    pub fn from_bool(b: bool) -> Tri {
+        if b { Tri::Yes } else { Tri::No }
+    }
+
+    /// Three-valued AND.
+    pub fn and(self, other: Tri) -> Tri {
+        match (self, other) {
+            (Tri::No, _) | (_, Tri::No) => Tri::No,
+            (Tri::Yes, Tri::Yes) => Tri::Yes,
+            _ => Tri::Unknown,
+        }
+    }
+
+    /// Three-valued OR.
+    pub fn or(self, other: Tri) -> Tri {
+        match (self, other) {
+            (Tri::Yes, _) | (_, Tri::Yes) => Tri::Yes,
+            (Tri::No, Tri::No) => Tri::No,
+            _ => Tri::Unknown,
+        }
+    }
+
+    /// Three-valued NOT.
+    pub fn negate(self) -> Tri {
+        match self {
+            Tri::Yes => Tri::No,
+            Tri::No => Tri::Yes,
+            Tri::Unknown => Tri::Unknown,
+        }
+    }
+
+    /// Word for traces.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tri::Yes => "yes",
+            Tri::No => "no",
+            Tri::Unknown => "unknown",
+        }
+    }
+}
+
+/// The four answers (spec R9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Decision {
+    /// Allowed.
+    Allow,
+    /// A Deny statement applies.
+    ExplicitDeny,
+    /// Nothing allows it (or a gate has no Allow).
+    ImplicitDeny,
+    /// Depends on something the inputs do not settle.
+    Undetermined,
+}
+
+impl Decision {
+    /// The command-line word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Allow => "allow",
+            Decision::ExplicitDeny => "explicit-deny",
+            Decision::ImplicitDeny => "implicit-deny",
+            Decision::Undetermined => "undetermined",
+        }
+    }
+}
+
+/// What kind of caller (spec R1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CallerKind {
+    /// The account's root user.
+    Root,
+    /// An IAM user.
+    User,
+    /// A session of a role (web-identity and SAML sessions too).
+    AssumedRole,
+    /// A `GetFederationToken` session.
+    FederatedUser,
+    /// A service principal calling directly.
+    Service,
+    /// An unauthenticated caller.
+    Anonymous,
+}
+
+/// The caller of a request with its identity chain (spec R1, R2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// Kind.
+    pub kind: CallerKind,
+    /// The caller ARN (for a service principal, its name; for anonymous, `*`).
+    pub arn: String,
+    /// Account id (empty for service principals and anonymous callers).
+    pub account: String,
+    /// Partition.
+    pub partition: String,
+    /// For role sessions: the role ARN with its path.
+    pub role_arn: Option<String>,
+    /// The role path was not known and `/` was assumed (R1).
+    pub role_path_assumed: bool,
+    /// For role sessions given as "the role" (any session): the session name is open.
+    pub session_open: bool,
+    /// For federated users: the federating IAM user's ARN, when known.
+    pub federating_user: Option<String>,
+    /// User, role or federated-user name.
+    pub name: String,
+    /// Principal and session tags.
+    pub tags: Vec<(String, String)>,
+}
+
+impl Caller {
+    /// Parses `--principal`: a user, role (any session), assumed-role session, federated user,
+    /// root (`arn:aws:iam::A:root` or the bare account id), service principal, or `*` /
+    /// `anonymous`. `role_arn` gives a session's role ARN with its path.
+    pub fn parse(s: &str, role_arn: Option<&str>) -> Result<Caller, String> {
+        let base = |kind, arn: &str, account: &str, partition: &str, name: &str| Caller {
+            kind,
+            arn: arn.to_owned(),
+            account: account.to_owned(),
+            partition: partition.to_owned(),
+            role_arn: None,
+            role_path_assumed: false,
+            session_open: false,
+            federating_user: None,
+            name: name.to_owned(),
+            tags: Vec::new(),
+        };
+        if s == "*" || s.eq_ignore_ascii_case("anonymous") {
+            return Ok(base(CallerKind::Anonymous, "*", "", "aws", ""));
+        }
+        if crate::arn::is_account_id(s) {
+            return Ok(base(
+                CallerKind::Root,
+                &format!("arn:aws:iam::{s}:root"),
+                s,
+                "aws",
+                "",
+            ));
+        }
+        if !s.starts_with("arn:") {
+            if s.contains('.') && !s.contains('/') && !s.contains(':') {
+                return Ok(base(CallerKind::Service, s, "", "aws", s));
+            }
+            return Err(format!(
+                "`{s}` is not a principal: give an IAM user or role ARN, an assumed-role session ARN, a federated-user ARN, an account id or a service principal such as `cloudtrail.amazonaws.com`"
+            ));
+        }
+        let p = crate::arn::split_arn(s).ok_or_else(|| format!("`{s}` is not a valid ARN"))?;
+        if !crate::arn::is_account_id(p.account) {
+            return Err(format!(
+                "`{s}`: the account part must be a 12-digit account id"
+            ));
+        }
+        match (p.service, p.resource.split_once('/')) {
+            ("iam", None) if p.resource == "root" => {
+                Ok(base(CallerKind::Root, s, p.account, p.partition, ""))
+            }
+            ("iam", Some(("user", rest))) if !rest.is_empty() => {
+                let name = rest.rsplit('/').next().unwrap_or(rest);
+                Ok(base(CallerKind::User, s, p.account, p.partition, name))
+            }
+            ("iam", Some(("role", rest))) if !rest.is_empty() => {
+                // A role stands for any of its sessions.
+                let name = rest.rsplit('/').next().unwrap_or(rest);
+                let arn = format!(
+                    "arn:{}:sts::{}:assumed-role/{name}/*",
+                    p.partition, p.account
+                );
+                let mut c = base(CallerKind::AssumedRole, &arn, p.account, p.partition, name);
+                c.role_arn = Some(s.to_owned());
+                c.session_open = true;
+                Ok(c)
+            }
+            ("sts", Some(("assumed-role", rest))) => {
+                let (role, session) = rest
+                    .split_once('/')
+                    .filter(|(r, s)| !r.is_empty() && !s.is_empty() && !s.contains('/'))
+                    .ok_or_else(|| format!("`{s}`: expected `assumed-role/<role>/<session>`"))?;
+                let mut c = base(CallerKind::AssumedRole, s, p.account, p.partition, role);
+                match role_arn {
+                    Some(r) => c.role_arn = Some(r.to_owned()),
+                    None => {
+                        c.role_arn = Some(format!(
+                            "arn:{}:iam::{}:role/{role}",
+                            p.partition, p.account
+                        ));
+                        c.role_path_assumed = true;
+                    }
+                }
+                let _ = session;
+                Ok(c)
+            }
+            ("sts", Some(("federated-user", name))) if !name.is_empty() => Ok(base(
+                CallerKind::FederatedUser,
+                s,
+                p.account,
+                p.partition,
+                name,
+            )),
+            _ => Err(format!(
+                "`{s}` is not a caller: expected `iam::<account>:root|user/…|role/…` or `sts::<account>:assumed-role/…|federated-user/…`"
+            )),
+        }
+    }
+
+    /// The value of `aws:PrincipalArn` (R2, R101).
+    pub fn principal_arn(&self) -> Option<&str> {
+        match self.kind {
+            CallerKind::AssumedRole => self.role_arn.as_deref(),
+            CallerKind::Root | CallerKind::User | CallerKind::FederatedUser => Some(&self.arn),
+            CallerKind::Service | CallerKind::Anonymous => None,
+        }
+    }
+}
+
+/// Who manages a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyManager {
+    /// An AWS managed key (`alias/aws/…`).
+    Aws,
+    /// A customer managed key.
+    Customer,
+}
+
+/// What is known about a key (spec R4). Facts that are `None` are unknown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyFacts {
+    /// Key ARN.
+    pub arn: String,
+    /// Partition.
+    pub partition: String,
+    /// Region.
+    pub region: String,
+    /// Account id.
+    pub account: String,
+    /// Key id (UUID or `mrk-…`).
+    pub key_id: String,
+    /// `KeyManager`.
+    pub key_manager: Option<KeyManager>,
+    /// `KeySpec`.
+    pub key_spec: Option<String>,
+    /// `KeyUsage`.
+    pub key_usage: Option<String>,
+    /// `Origin`.
+    pub origin: Option<String>,
+    /// `MultiRegionKeyType`.
+    pub multi_region_type: Option<String>,
+    /// `KeyState`.
+    pub key_state: Option<String>,
+    /// Tags, when known.
+    pub tags: Option<Vec<(String, String)>>,
+    /// Alias names (`alias/x`), when known.
+    pub aliases: Option<Vec<String>>,
+}
+
+impl KeyFacts {
+    /// Parses a key ARN; multi-Region is inferred from the `mrk-` prefix (R4).
+    pub fn from_arn(arn: &str) -> Result<KeyFacts, String> {
+        let p = crate::arn::split_arn(arn).ok_or_else(|| {
+            format!("`{arn}` is not a key ARN (`arn:aws:kms:<region>:<account>:key/<key-id>`)")
+        })?;
+        let key_id = p
+            .resource
+            .strip_prefix("key/")
+            .filter(|k| !k.is_empty() && !k.contains('/'));
+        let Some(key_id) = key_id.filter(|_| p.service == "kms") else {
+            return Err(format!(
+                "`{arn}` is not a key ARN (`arn:aws:kms:<region>:<account>:key/<key-id>`)"
+            ));
+        };
+        if !crate::arn::is_account_id(p.account) || p.region.is_empty() {
+            return Err(format!(
+                "`{arn}`: a key ARN has a Region and a 12-digit account id"
+            ));
+        }
+        Ok(KeyFacts {
+            arn: arn.to_owned(),
+            partition: p.partition.to_owned(),
+            region: p.region.to_owned(),
+            account: p.account.to_owned(),
+            key_id: key_id.to_owned(),
+            key_manager: None,
+            key_spec: None,
+            key_usage: None,
+            origin: None,
+            multi_region_type: None,
+            key_state: None,
+            tags: None,
+            aliases: None,
+        })
+    }
+
+    /// True for a multi-Region key.
+    pub fn is_multi_region(&self) -> bool {
+        self.key_id.starts_with("mrk-")
+    }
+}
+
+/// A policy with the name traces use for it (`key-policy`, a file name…).
+#[derive(Debug, Clone)]
+pub struct NamedPolicy {
+    /// Name for traces.
+    pub name: String,
+    /// The document.
+    pub doc: PolicyDocument,
+}
+
+/// A key with its policies and grants.
+#[derive(Debug, Clone)]
+pub struct KeyInputs {
+    /// What is known about the key.
+    pub facts: KeyFacts,
+    /// The key policies (`default`, and `AWS_RAM` if any); `None` when not supplied.
+    pub policies: Option<Vec<NamedPolicy>>,
+    /// The key's grants; `None` when not supplied.
+    pub grants: Option<Vec<Grant>>,
+}
+
+/// Everything the engine may consult for one caller.
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    /// Keys by ARN.
+    pub keys: Vec<KeyInputs>,
+    /// The caller's identity policies; `None` when unknown.
+    pub identity: Option<Vec<NamedPolicy>>,
+    /// The caller's permissions boundary.
+    pub boundary: Option<NamedPolicy>,
+    /// Session policies.
+    pub session: Vec<NamedPolicy>,
+    /// SCPs per organisational level, root first; `None`: the gate is skipped.
+    pub scp: Option<Vec<Vec<NamedPolicy>>>,
+    /// RCPs per organisational level, root first; `None`: the gate is skipped.
+    pub rcp: Option<Vec<Vec<NamedPolicy>>>,
+    /// The VPC endpoint policy of the endpoint the request used.
+    pub vpce: Option<NamedPolicy>,
+}
+
+impl Inputs {
+    /// The inputs for a key ARN.
+    pub fn key(&self, arn: &str) -> Option<&KeyInputs> {
+        self.keys.iter().find(|k| k.facts.arn == arn)
+    }
+}
+
+/// One request (spec R1–R6).
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The caller.
+    pub caller: Caller,
+    /// The action: `kms:Decrypt`, or an API call that expands into several checks
+    /// (`kms:ReEncrypt`, `kms:CreateAlias`…).
+    pub action: String,
+    /// The key ARN.
+    pub key: String,
+    /// For `ReEncrypt`: the destination key; for `UpdateAlias`: the new target key.
+    pub destination_key: Option<String>,
+    /// For alias operations: the alias ARN.
+    pub alias: Option<String>,
+    /// How the request named the key when it used an alias (`alias/x` or an alias ARN).
+    pub request_alias: Option<String>,
+    /// The encryption context (for ReEncrypt: the source context).
+    pub encryption_context: Option<Vec<(String, String)>>,
+    /// For ReEncrypt: the destination encryption context.
+    pub destination_encryption_context: Option<Vec<(String, String)>>,
+    /// `kms:ViaService` when an integrated service calls on the caller's behalf.
+    pub via_service: Option<String>,
+    /// Explicit context keys (`--context K=V`, repeatable for several values).
+    pub context: Vec<(String, String)>,
+    /// For CreateGrant: the requested grant.
+    pub grant_request: Option<Grant>,
+    /// For RetireGrant/RevokeGrant: the target grant id.
+    pub grant_id: Option<String>,
+}
+
+impl Request {
+    /// A request with no context.
+    pub fn new(caller: Caller, action: &str, key: &str) -> Request {
+        Request {
+            caller,
+            action: action.to_owned(),
+            key: key.to_owned(),
+            destination_key: None,
+            alias: None,
+            request_alias: None,
+            encryption_context: None,
+            destination_encryption_context: None,
+            via_service: None,
+            context: Vec::new(),
+            grant_request: None,
+            grant_id: None,
+        }
+    }
+}
+
+/// Defaults the spec leaves open (§12), each switchable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OpenDefaults {
+    /// Q1 (R34): a plain operator on a present multivalued key acts as `ForAnyValue` (default:
+    /// false).
+    pub plain_op_on_multivalued_any: bool,
+    /// Q2 (R57): a session policy's implicit deny also blocks an exact session-ARN principal.
+    pub session_policy_blocks_exact_session: bool,
+    /// Q3 (R26): `NotPrincipal` excludes a caller on any single listed match (account alone
+    /// suffices) instead of account AND identity.
+    pub not_principal_any_match: bool,
+    /// Q5 (R57): boundaries and session policies also limit access that comes from a grant.
+    pub boundary_limits_grants: bool,
+    /// Q6 (R56): a cross-account grantee also needs an IAM allow in its own account.
+    pub cross_account_grant_needs_iam: bool,
+    /// Q7 (R71): an account grantee (`arn:aws:iam::X:root`) means only X's root user.
+    pub account_grantee_root_only: bool,
+    /// Q8 (R45): `kms:ResourceAliases` is never present when tested in a key policy.
+    pub resource_aliases_absent_in_key_policy: bool,
+    /// Q9 (R7): with colliding encryption-context keys a positive test needs only one entry.
+    pub ec_collision_any: bool,
+    /// Q10 (R89): `kms:GrantIsForAWSResource` is absent (not `false`) on direct calls.
+    pub grant_for_aws_resource_absent: bool,
+    /// Q14 (R32): a negated numeric/date test whose values do not parse is true.
+    pub unparsable_negated_true: bool,
+    /// Q16 (R38): `*` and `?` in substituted variable values are wildcards.
+    pub substituted_wildcards: bool,
+    /// Q23 (R24): `"*"` does not match direct calls by service principals.
+    pub star_excludes_services: bool,
+}
+
+/// How to evaluate.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Open defaults.
+    pub open: OpenDefaults,
+    /// Request keys not given are unknown (residual evaluation) instead of absent.
+    pub residual: bool,
+    /// Condition keys the engine does not know are absent instead of undetermined (R108).
+    pub assume_absent: bool,
+    /// Record the full trace (off for batch decisions).
+    pub trace: bool,
+    /// `aws:CurrentTime` (ISO 8601); `None`: unknown.
+    pub now: Option<String>,
+}
+
+/// A location in a policy for traces: which policy, which statement, which span.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementRef {
+    /// The policy's name.
+    pub policy: String,
+    /// The policy kind.
+    pub kind: PolicyKind,
+    /// The statement's Sid or `#n`.
+    pub statement: String,
+    /// The source.
+    pub source: SourceId,
+    /// The statement's span.
+    pub span: Span,
+}
+
+impl StatementRef {
+    /// `key-policy#Root`.
+    pub fn id(&self) -> String {
+        if self.statement.starts_with('#') {
+            format!("{}{}", self.policy, self.statement)
+        } else {
+            format!("{}#{}", self.policy, self.statement)
+        }
+    }
+}
+
+/// The outcome of one element of a statement in a trace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ElementTrace {
+    /// `Principal`, `Action`, `Resource`, or `Condition StringEquals kms:ViaService`.
+    pub element: String,
+    /// Result.
+    pub outcome: Tri,
+    /// Why.
+    pub detail: String,
+    /// Where.
+    pub span: Span,
+}
+
+/// One statement considered, in a trace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementTrace {
+    /// Which statement.
+    pub at: StatementRef,
+    /// `Allow` / `Deny`.
+    pub effect: &'static str,
+    /// Whether it applies.
+    pub applies: Tri,
+    /// Each element.
+    pub elements: Vec<ElementTrace>,
+}
+
+/// One step of the algorithm (R46), in a trace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// `1 explicit deny`, `3 SCP gate`, `6b key-policy delegation + IAM`…
+    pub name: String,
+    /// What it concluded.
+    pub outcome: String,
+    /// Statements considered.
+    pub statements: Vec<StatementTrace>,
+}
+
+/// A condition left open in residual evaluation, linked to its statement.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Requirement {
+    /// The text: "`kms:ViaService` is `s3.us-east-1.amazonaws.com`".
+    pub text: String,
+    /// The statement it comes from (`key-policy#Use`).
+    pub statement: String,
+}
+
+/// The evaluation of one authorization check.
+#[derive(Debug, Clone)]
+pub struct CheckResult {
+    /// The action checked (`kms:ReEncryptFrom`).
+    pub action: String,
+    /// The resource (key or alias ARN).
+    pub resource: String,
+    /// The decision.
+    pub decision: Decision,
+    /// The path that allowed (`6b key-policy delegation + IAM`), or the gate that denied.
+    pub path: Option<String>,
+    /// The statements (or grants) that decided.
+    pub deciding: Vec<String>,
+    /// Why the answer is what it is, in sentences (for a deny: why each path failed).
+    pub reasons: Vec<String>,
+    /// What is unknown and why (for undetermined answers).
+    pub unknowns: Vec<String>,
+    /// Residual: alternatives (OR) of requirements (AND) under which it would be allowed.
+    pub residual: Vec<Vec<Requirement>>,
+    /// Notes that never change the decision (R61) and assumptions made (R1, R107).
+    pub notes: Vec<String>,
+    /// The steps, when tracing.
+    pub steps: Vec<Step>,
+}
+
+/// The evaluation of a request: one or more checks combined (R62).
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    /// The combined decision.
+    pub decision: Decision,
+    /// Each check.
+    pub checks: Vec<CheckResult>,
+}

@@ -1,0 +1,619 @@
+//! Condition operators (spec R27–R39): one (operator, key) pair against the context.
+
+use std::borrow::Cow;
+use std::net::IpAddr;
+
+use super::Tri;
+use super::context::{Ctx, Unknown, Val};
+use crate::pattern::{Match, Pattern, Token, VarValue, Variable};
+use crate::policy::{BaseOperator, Condition, ConditionValue, SetOperator};
+
+/// The outcome of one condition pair.
+#[derive(Debug)]
+pub(crate) struct CondOutcome {
+    pub(crate) tri: Tri,
+    /// Why it is unknown (and whether only because of residual keys).
+    pub(crate) unknown: Option<(String, bool)>,
+    /// A short account for the trace.
+    pub(crate) detail: String,
+}
+
+/// Outcome of comparing one request value with one policy value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cmp {
+    Match,
+    NoMatch,
+    /// A numeric or date value that does not parse (Q14).
+    Unparsable,
+    /// A variable's value is not known.
+    Unknown,
+}
+
+fn describe_values(c: &Condition) -> String {
+    let vals: Vec<String> = c.values.iter().map(|v| format!("`{}`", v.text)).collect();
+    match vals.len() {
+        0 => "no value".into(),
+        1 => vals.concat(),
+        _ => format!("one of {}", vals.join(", ")),
+    }
+}
+
+/// Evaluates one pair. `trace` asks for the detail text.
+pub(crate) fn eval_condition(c: &Condition, ctx: &Ctx<'_>, trace: bool) -> CondOutcome {
+    let Some(base) = c.operator.base else {
+        return CondOutcome {
+            tri: Tri::Unknown,
+            unknown: Some((
+                format!(
+                    "`{}` is not a condition operator kmsaudit can judge",
+                    c.operator.raw
+                ),
+                false,
+            )),
+            detail: "unknown operator".into(),
+        };
+    };
+    let val = ctx.get(&c.key_lower, c.key_info);
+    let multivalued = c.key_info.is_some_and(|i| i.multivalued);
+    let mut var_unknown: Option<String> = None;
+    let tri = match (&val, base) {
+        (Val::Unknown(u), _) => {
+            let residual = *u == Unknown::Residual;
+            return CondOutcome {
+                tri: Tri::Unknown,
+                unknown: Some((u.describe(&c.key), residual)),
+                detail: format!("`{}` is unknown", c.key),
+            };
+        }
+        (_, BaseOperator::Null) => null_test(c, &val),
+        (Val::Absent, _) => Tri::from_bool(c.when_absent().unwrap_or(false)),
+        (Val::Values(vs), _) if vs.is_empty() => Tri::from_bool(c.when_absent().unwrap_or(false)),
+        (Val::Values(vs), _) => {
+            let mut each = |r: &str| base_match(base, r, &c.values, ctx, &mut var_unknown);
+            match c.operator.set {
+                Some(SetOperator::ForAnyValue) => vs.iter().fold(Tri::No, |acc, r| acc.or(each(r))),
+                Some(SetOperator::ForAllValues) => {
+                    vs.iter().fold(Tri::Yes, |acc, r| acc.and(each(r)))
+                }
+                None if multivalued => {
+                    // R34 (Q1): a plain operator on a present multivalued key is false.
+                    if ctx.opts.open.plain_op_on_multivalued_any {
+                        vs.iter().fold(Tri::No, |acc, r| acc.or(each(r)))
+                    } else {
+                        Tri::No
+                    }
+                }
+                None => {
+                    // R7 (Q9): colliding encryption-context entries must all satisfy the test.
+                    if ctx.opts.open.ec_collision_any {
+                        vs.iter().fold(Tri::No, |acc, r| acc.or(each(r)))
+                    } else {
+                        vs.iter().fold(Tri::Yes, |acc, r| acc.and(each(r)))
+                    }
+                }
+            }
+        }
+    };
+    let detail = if trace {
+        let got = match &val {
+            Val::Absent => "absent".to_owned(),
+            Val::Values(vs) => {
+                let shown: Vec<String> = vs.iter().map(|v| format!("`{v}`")).collect();
+                shown.join(", ")
+            }
+            Val::Unknown(_) => "unknown".into(),
+        };
+        format!(
+            "{} `{}` {} {}: request has {got}",
+            c.operator.raw,
+            c.key,
+            describe_values(c),
+            tri.as_str()
+        )
+    } else {
+        String::new()
+    };
+    let unknown = if tri == Tri::Unknown {
+        Some((
+            var_unknown.unwrap_or_else(|| format!("`{}` cannot be judged", c.key)),
+            false,
+        ))
+    } else {
+        None
+    };
+    CondOutcome {
+        tri,
+        unknown,
+        detail,
+    }
+}
+
+fn null_test(c: &Condition, val: &Val<'_>) -> Tri {
+    let present = match val {
+        Val::Absent => false,
+        // Q10: an empty list counts as absent.
+        Val::Values(v) => !v.is_empty(),
+        Val::Unknown(_) => return Tri::Unknown,
+    };
+    let mut out = Tri::No;
+    for v in &c.values {
+        let t = match v.text.to_ascii_lowercase().as_str() {
+            "true" => Tri::from_bool(!present),
+            "false" => Tri::from_bool(present),
+            _ => Tri::Unknown,
+        };
+        out = out.or(t);
+    }
+    out
+}
+
+/// `<Base>(r, P)`: positive operators OR the values, negated ones AND the negations (R27).
+fn base_match(
+    base: BaseOperator,
+    r: &str,
+    values: &[ConditionValue],
+    ctx: &Ctx<'_>,
+    var_unknown: &mut Option<String>,
+) -> Tri {
+    let negated = base.is_negated();
+    let mut acc = if negated { Tri::Yes } else { Tri::No };
+    for p in values {
+        let cmp = compare(base, r, p, ctx, var_unknown);
+        let t = match (cmp, negated) {
+            (Cmp::Match, false) => Tri::Yes,
+            (Cmp::NoMatch, false) | (Cmp::Unparsable, false) => Tri::No,
+            (Cmp::Match, true) => Tri::No,
+            (Cmp::NoMatch, true) => Tri::Yes,
+            (Cmp::Unparsable, true) => Tri::from_bool(ctx.opts.open.unparsable_negated_true),
+            (Cmp::Unknown, _) => Tri::Unknown,
+        };
+        acc = if negated { acc.and(t) } else { acc.or(t) };
+    }
+    acc
+}
+
+/// Resolves a policy variable against the context (R37–R39).
+pub(crate) fn resolve_var(
+    v: &Variable,
+    ctx: &Ctx<'_>,
+    var_unknown: &mut Option<String>,
+) -> VarValue {
+    let lower = v.key.to_lowercase();
+    let info = super::context::key_info(&lower);
+    let val = ctx.get(&lower, info);
+    match val {
+        Val::Values(vs) if vs.len() == 1 && !info.is_some_and(|i| i.multivalued) => {
+            VarValue::Value(
+                vs.into_iter()
+                    .next()
+                    .map(Cow::into_owned)
+                    .unwrap_or_default(),
+            )
+        }
+        Val::Values(vs) if vs.is_empty() => match &v.default {
+            Some(d) => VarValue::Value(d.clone()),
+            None => VarValue::Absent,
+        },
+        Val::Values(_) => {
+            *var_unknown = Some(format!(
+                "`${{{}}}` names a multivalued key, which cannot be a policy variable",
+                v.key
+            ));
+            VarValue::Unknown
+        }
+        Val::Absent => match &v.default {
+            Some(d) => VarValue::Value(d.clone()),
+            None => VarValue::Absent,
+        },
+        Val::Unknown(u) => {
+            *var_unknown = Some(format!(
+                "policy variable `${{{}}}`: {}",
+                v.key,
+                u.describe(&v.key)
+            ));
+            VarValue::Unknown
+        }
+    }
+}
+
+/// The pattern with variables substituted; `Err` when a variable is absent or unknown.
+fn substitute(
+    p: &Pattern,
+    ctx: &Ctx<'_>,
+    var_unknown: &mut Option<String>,
+) -> Result<Pattern, Cmp> {
+    if !p.has_variables() {
+        return Ok(p.clone());
+    }
+    let mut out = Pattern::default();
+    for t in &p.tokens {
+        match t {
+            Token::Var(v) => match resolve_var(v, ctx, var_unknown) {
+                VarValue::Value(s) => {
+                    if ctx.opts.open.substituted_wildcards {
+                        // Q16 switched: the substituted text's `*` and `?` are wildcards.
+                        let (sub, _) = Pattern::parse(&s, true, false);
+                        out.tokens.extend(sub.tokens);
+                    } else {
+                        out.tokens.push(Token::Lit(s));
+                    }
+                }
+                // R39: an absent variable makes the value match nothing.
+                VarValue::Absent => return Err(Cmp::NoMatch),
+                VarValue::Unknown => return Err(Cmp::Unknown),
+            },
+            other => out.tokens.push(other.clone()),
+        }
+    }
+    Ok(out)
+}
+
+fn literal_text(p: &Pattern) -> String {
+    p.tokens
+        .iter()
+        .map(|t| match t {
+            Token::Lit(s) => s.as_str(),
+            Token::Star => "*",
+            Token::One => "?",
+            Token::Var(_) => "",
+        })
+        .collect()
+}
+
+fn compare(
+    base: BaseOperator,
+    r: &str,
+    p: &ConditionValue,
+    ctx: &Ctx<'_>,
+    var_unknown: &mut Option<String>,
+) -> Cmp {
+    use BaseOperator as B;
+    let m = |b: bool| if b { Cmp::Match } else { Cmp::NoMatch };
+    match base {
+        B::StringEquals | B::StringNotEquals | B::StringLike | B::StringNotLike => {
+            match substitute(&p.pattern, ctx, var_unknown) {
+                Ok(pat) => m(pat.matches(r)),
+                Err(c) => c,
+            }
+        }
+        B::StringEqualsIgnoreCase | B::StringNotEqualsIgnoreCase => {
+            match substitute(&p.pattern, ctx, var_unknown) {
+                Ok(pat) => m(literal_text(&pat).to_lowercase() == r.to_lowercase()),
+                Err(c) => c,
+            }
+        }
+        B::NumericEquals
+        | B::NumericNotEquals
+        | B::NumericLessThan
+        | B::NumericLessThanEquals
+        | B::NumericGreaterThan
+        | B::NumericGreaterThanEquals => {
+            let (Some(a), Some(b)) = (parse_number(r), parse_number(&p.text)) else {
+                return Cmp::Unparsable;
+            };
+            ordered(base, a.partial_cmp(&b))
+        }
+        B::DateEquals
+        | B::DateNotEquals
+        | B::DateLessThan
+        | B::DateLessThanEquals
+        | B::DateGreaterThan
+        | B::DateGreaterThanEquals => {
+            let (Some(a), Some(b)) = (parse_date(r), parse_date(&p.text)) else {
+                return Cmp::Unparsable;
+            };
+            ordered(base, a.partial_cmp(&b))
+        }
+        B::Bool => {
+            let pv = p.text.to_ascii_lowercase();
+            if pv != "true" && pv != "false" {
+                return Cmp::NoMatch;
+            }
+            m(r.eq_ignore_ascii_case(&pv))
+        }
+        B::BinaryEquals => match (base64(r), base64(&p.text)) {
+            (Some(a), Some(b)) => m(a == b),
+            _ => Cmp::NoMatch,
+        },
+        B::IpAddress | B::NotIpAddress => match (r.parse::<IpAddr>().ok(), parse_cidr(&p.text)) {
+            (Some(ip), Some((net, bits))) => m(in_cidr(ip, net, bits)),
+            _ => Cmp::NoMatch,
+        },
+        B::ArnEquals | B::ArnLike | B::ArnNotEquals | B::ArnNotLike => {
+            match substitute(&p.pattern, ctx, var_unknown) {
+                Ok(pat) => m(arn_like(&pat, r)),
+                Err(c) => c,
+            }
+        }
+        B::Null => Cmp::NoMatch,
+    }
+}
+
+fn ordered(base: BaseOperator, o: Option<std::cmp::Ordering>) -> Cmp {
+    use BaseOperator as B;
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    let Some(o) = o else { return Cmp::Unparsable };
+    let b = match base {
+        B::NumericEquals | B::NumericNotEquals | B::DateEquals | B::DateNotEquals => o == Equal,
+        B::NumericLessThan | B::DateLessThan => o == Less,
+        B::NumericLessThanEquals | B::DateLessThanEquals => o != Greater,
+        B::NumericGreaterThan | B::DateGreaterThan => o == Greater,
+        B::NumericGreaterThanEquals | B::DateGreaterThanEquals => o != Less,
+        _ => false,
+    };
+    if b { Cmp::Match } else { Cmp::NoMatch }
+}
+
+fn parse_number(s: &str) -> Option<f64> {
+    let t = s.trim();
+    if t.is_empty()
+        || !t
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'))
+    {
+        return None;
+    }
+    t.parse::<f64>().ok().filter(|f| f.is_finite())
+}
+
+/// ISO 8601 (`2026-01-02`, `2026-01-02T03:04:05Z`, with fraction or offset) or epoch seconds.
+pub(crate) fn parse_date(s: &str) -> Option<f64> {
+    let t = s.trim();
+    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+        return t.parse::<f64>().ok();
+    }
+    let (date, time) = match t.split_once(['T', 't', ' ']) {
+        Some((d, tm)) => (d, Some(tm)),
+        None => (t, None),
+    };
+    let mut dp = date.split('-');
+    let y: i64 = dp.next()?.parse().ok()?;
+    let mo: i64 = dp.next().map_or(Some(1), |x| x.parse().ok())?;
+    let d: i64 = dp.next().map_or(Some(1), |x| x.parse().ok())?;
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let mut secs = days_from_civil(y, mo, d) as f64 * 86_400.0;
+    if let Some(tm) = time {
+        let (clock, offset) = split_offset(tm)?;
+        let mut cp = clock.split(':');
+        let h: f64 = cp.next()?.parse().ok()?;
+        let mi: f64 = cp.next().map_or(Some(0.0), |x| x.parse().ok())?;
+        let se: f64 = cp.next().map_or(Some(0.0), |x| x.parse().ok())?;
+        secs += h * 3600.0 + mi * 60.0 + se - offset;
+    }
+    Some(secs)
+}
+
+fn split_offset(tm: &str) -> Option<(&str, f64)> {
+    if let Some(c) = tm.strip_suffix(['Z', 'z']) {
+        return Some((c, 0.0));
+    }
+    if let Some(i) = tm.rfind(['+', '-']) {
+        let (c, off) = tm.split_at(i);
+        let sign = if off.starts_with('-') { -1.0 } else { 1.0 };
+        let off = off.get(1..)?;
+        let (h, m) = off
+            .split_once(':')
+            .unwrap_or((off.get(..2)?, off.get(2..).unwrap_or("0")));
+        let h: f64 = h.parse().ok()?;
+        let m: f64 = if m.is_empty() { 0.0 } else { m.parse().ok()? };
+        return Some((c, sign * (h * 3600.0 + m * 60.0)));
+    }
+    Some((tm, 0.0))
+}
+
+/// Days since 1970-01-01 (proleptic Gregorian).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn base64(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let mut buf = 0u32;
+    let mut bits = 0u32;
+    for c in s.trim_end_matches('=').bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            _ => return None,
+        };
+        buf = (buf << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(((buf >> bits) & 0xff) as u8);
+        }
+    }
+    Some(out)
+}
+
+fn parse_cidr(s: &str) -> Option<(IpAddr, u32)> {
+    match s.split_once('/') {
+        Some((a, b)) => {
+            let ip: IpAddr = a.parse().ok()?;
+            let bits: u32 = b.parse().ok()?;
+            let max = if ip.is_ipv4() { 32 } else { 128 };
+            (bits <= max).then_some((ip, bits))
+        }
+        None => {
+            let ip: IpAddr = s.parse().ok()?;
+            Some((ip, if ip.is_ipv4() { 32 } else { 128 }))
+        }
+    }
+}
+
+fn in_cidr(ip: IpAddr, net: IpAddr, bits: u32) -> bool {
+    match (ip, net) {
+        (IpAddr::V4(a), IpAddr::V4(n)) => {
+            let mask = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - bits)
+            };
+            u32::from(a) & mask == u32::from(n) & mask
+        }
+        (IpAddr::V6(a), IpAddr::V6(n)) => {
+            let mask = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - bits)
+            };
+            u128::from(a) & mask == u128::from(n) & mask
+        }
+        _ => false,
+    }
+}
+
+/// Splits a pattern's tokens at the first five literal colons (an ARN's six parts).
+pub(crate) fn split_arn_pattern(p: &Pattern) -> Vec<Pattern> {
+    let mut parts = vec![Pattern::default()];
+    for t in &p.tokens {
+        match t {
+            Token::Lit(s) => {
+                let mut rest = s.as_str();
+                while let Some(i) = rest.find(':').filter(|_| parts.len() < 6) {
+                    let (head, tail) = rest.split_at(i);
+                    if let Some(last) = parts.last_mut() {
+                        if !head.is_empty() {
+                            last.tokens.push(Token::Lit(head.to_owned()));
+                        }
+                    }
+                    parts.push(Pattern::default());
+                    rest = tail.get(1..).unwrap_or("");
+                }
+                if let Some(last) = parts.last_mut() {
+                    if !rest.is_empty() {
+                        last.tokens.push(Token::Lit(rest.to_owned()));
+                    }
+                }
+            }
+            other => {
+                if let Some(last) = parts.last_mut() {
+                    last.tokens.push(other.clone());
+                }
+            }
+        }
+    }
+    parts
+}
+
+/// ARN condition operators (R32): six parts, each glob-matched; a non-ARN never matches.
+fn arn_like(p: &Pattern, r: &str) -> bool {
+    let parts = split_arn_pattern(p);
+    if parts.len() != 6 {
+        // A pattern that is not ARN-shaped matches only if it matches the whole text.
+        return parts.len() == 1 && p.matches(r);
+    }
+    let Some(rp) = crate::arn::split_arn(r) else {
+        return false;
+    };
+    let texts = [
+        "arn",
+        rp.partition,
+        rp.service,
+        rp.region,
+        rp.account,
+        rp.resource,
+    ];
+    parts.iter().zip(texts).all(|(pp, t)| pp.matches(t))
+}
+
+/// R21: Resource / NotResource matching of pre-split parts against a resource ARN, variables
+/// substituted first (R42).
+pub(crate) fn resource_match(
+    parts: &[Pattern],
+    resource: &str,
+    ctx: &Ctx<'_>,
+    var_unknown: &mut Option<String>,
+) -> Tri {
+    let texts: Vec<&str> = resource.splitn(6, ':').collect();
+    let n = parts.len();
+    if n == 0 {
+        return Tri::No;
+    }
+    if n < 6 {
+        // Q11: a short pattern matches only if its last part is exactly `*`.
+        let Some(last) = parts.last() else {
+            return Tri::No;
+        };
+        if !last.is_star() || texts.len() < n - 1 {
+            return Tri::No;
+        }
+    } else if texts.len() != 6 {
+        return Tri::No;
+    }
+    let mut acc = Tri::Yes;
+    for (i, p) in parts.iter().enumerate() {
+        if n < 6 && i == n - 1 {
+            break;
+        }
+        let Some(t) = texts.get(i) else {
+            return Tri::No;
+        };
+        let r = if i == 2 {
+            // The service part is literal.
+            Tri::from_bool(p.as_literal() == Some(*t))
+        } else {
+            match p.matches_with(t, |v| resolve_var(v, ctx, var_unknown)) {
+                Match::Yes => Tri::Yes,
+                Match::No => Tri::No,
+                Match::Unknown => Tri::Unknown,
+            }
+        };
+        acc = acc.and(r);
+        if acc == Tri::No {
+            return Tri::No;
+        }
+    }
+    acc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_parse_r32() {
+        assert_eq!(parse_date("1970-01-02"), Some(86_400.0));
+        assert_eq!(parse_date("1970-01-01T01:00:00Z"), Some(3600.0));
+        assert_eq!(parse_date("1970-01-01T01:00:00+01:00"), Some(0.0));
+        assert_eq!(parse_date("86400"), Some(86_400.0));
+        assert_eq!(parse_date("yesterday"), None);
+    }
+
+    #[test]
+    fn cidr_and_base64_r32() {
+        let (n, b) = parse_cidr("203.0.113.0/24").unwrap();
+        assert!(in_cidr("203.0.113.7".parse().unwrap(), n, b));
+        assert!(!in_cidr("203.0.114.7".parse().unwrap(), n, b));
+        let (n, b) = parse_cidr("2001:db8::/32").unwrap();
+        assert!(in_cidr("2001:db8::1".parse().unwrap(), n, b));
+        assert_eq!(base64("aGk="), Some(b"hi".to_vec()));
+    }
+
+    #[test]
+    fn arn_patterns_split_into_six_parts_r21() {
+        let p = Pattern::parse("arn:aws:kms:*:111122223333:key/mrk-*", true, false).0;
+        assert!(arn_like(
+            &p,
+            "arn:aws:kms:eu-west-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab"
+        ));
+        assert!(!arn_like(
+            &p,
+            "arn:aws:kms:eu-west-1:444455556666:key/mrk-1"
+        ));
+        // `*` does not cross a colon between parts.
+        let p = Pattern::parse("arn:aws:kms:*:key/x", true, false).0;
+        assert!(!arn_like(&p, "arn:aws:kms:us-east-1:111122223333:key/x"));
+    }
+}

@@ -1,0 +1,427 @@
+//! The request context of one authorization check (spec R2, R6, R7, R81–R108).
+//!
+//! Derives condition-key values from the caller, the key and the request, applying the
+//! presence rules of R81 and R44 (a `kms:` key the action does not support is never present).
+//! Values the user gave explicitly override derived ones. Facts about the key that were not
+//! given are unknown; request keys that were not given are absent, or unknown in residual
+//! evaluation.
+
+use std::borrow::Cow;
+
+use super::{Caller, CallerKind, KeyFacts, Options, Request};
+use crate::catalog::{self, ActionInfo, ConditionKeyInfo};
+use crate::policy::PolicyKind;
+
+/// Why a value is unknown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Unknown {
+    /// A fact about the key that was not given.
+    KeyFact(&'static str),
+    /// A fact about the caller that was not given.
+    CallerFact(&'static str),
+    /// Residual evaluation: the request key was left open.
+    Residual,
+    /// A condition key the engine does not know (R108).
+    NotInCatalogue,
+    /// Something else, explained.
+    Other(String),
+}
+
+impl Unknown {
+    /// A sentence for `unknowns`.
+    pub(crate) fn describe(&self, key: &str) -> String {
+        match self {
+            Unknown::KeyFact(what) => {
+                format!("`{key}` depends on the key's {what}, which was not given")
+            }
+            Unknown::CallerFact(what) => {
+                format!("`{key}` depends on the caller's {what}, which was not given")
+            }
+            Unknown::Residual => format!("`{key}` was left open"),
+            Unknown::NotInCatalogue => format!(
+                "`{key}` is not a condition key kmsaudit knows; give its value with `--context` or pass `--assume-absent`"
+            ),
+            Unknown::Other(s) => format!("`{key}`: {s}"),
+        }
+    }
+}
+
+/// A context value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Val<'a> {
+    /// Not in the request.
+    Absent,
+    /// Not known.
+    Unknown(Unknown),
+    /// One or more values (several for multivalued keys, or colliding encryption-context keys).
+    Values(Vec<Cow<'a, str>>),
+}
+
+fn one(s: impl Into<String>) -> Val<'static> {
+    Val::Values(vec![Cow::Owned(s.into())])
+}
+
+fn borrowed(s: &str) -> Val<'_> {
+    Val::Values(vec![Cow::Borrowed(s)])
+}
+
+fn flag(b: bool) -> Val<'static> {
+    Val::Values(vec![Cow::Borrowed(if b { "true" } else { "false" })])
+}
+
+/// The context of one check.
+#[derive(Debug)]
+pub(crate) struct Ctx<'a> {
+    pub(crate) req: &'a Request,
+    pub(crate) caller: &'a Caller,
+    pub(crate) key: Option<&'a KeyFacts>,
+    pub(crate) action: &'static ActionInfo,
+    pub(crate) action_index: usize,
+    pub(crate) opts: &'a Options,
+    /// The encryption context for this check (source or destination for ReEncrypt, the grant
+    /// constraint for CreateGrant — R87, R88).
+    pub(crate) ec: Option<Vec<(&'a str, &'a str)>>,
+    /// For ReEncrypt checks: whether source and destination keys are the same.
+    pub(crate) reencrypt_same_key: Option<bool>,
+    /// The kind of policy being evaluated (for Q8).
+    pub(crate) policy_kind: PolicyKind,
+}
+
+impl<'a> Ctx<'a> {
+    fn explicit(&self, key_lower: &str) -> Option<Val<'a>> {
+        let mut vals: Vec<Cow<'a, str>> = Vec::new();
+        for (k, v) in &self.req.context {
+            if k.len() == key_lower.len() && k.to_lowercase() == key_lower {
+                vals.push(Cow::Borrowed(v.as_str()));
+            }
+        }
+        if vals.is_empty() {
+            None
+        } else {
+            Some(Val::Values(vals))
+        }
+    }
+
+    /// A request key that was not given: absent, or unknown in residual evaluation.
+    fn not_given(&self) -> Val<'a> {
+        if self.opts.residual {
+            Val::Unknown(Unknown::Residual)
+        } else {
+            Val::Absent
+        }
+    }
+
+    fn supported(&self, info: &ConditionKeyInfo) -> bool {
+        info.actions & (1u128 << self.action_index) != 0
+    }
+
+    /// The value of a condition key (`key_lower` in lower case).
+    pub(crate) fn get(&self, key_lower: &str, info: Option<&'static ConditionKeyInfo>) -> Val<'a> {
+        // R44: a service key the action does not support is never present.
+        if let Some(info) = info {
+            if !info.global && !self.supported(info) {
+                return Val::Absent;
+            }
+        }
+        if key_lower.starts_with("kms:encryptioncontext:")
+            || key_lower == "kms:encryptioncontextkeys"
+        {
+            return self.encryption_context(key_lower);
+        }
+        if let Some(v) = self.explicit(key_lower) {
+            return v;
+        }
+        let c = self.caller;
+        let service = c.kind == CallerKind::Service;
+        let anonymous = c.kind == CallerKind::Anonymous;
+        match key_lower {
+            "aws:principalarn" => match c.principal_arn() {
+                Some(a) => borrowed(a),
+                None => Val::Absent,
+            },
+            "aws:principalaccount" | "kms:calleraccount" if service => Val::Unknown(
+                Unknown::CallerFact("account (a service principal's account is not known)"),
+            ),
+            "aws:principalaccount" | "kms:calleraccount" => {
+                if anonymous {
+                    Val::Absent
+                } else {
+                    borrowed(&c.account)
+                }
+            }
+            "aws:principaltype" => match c.kind {
+                CallerKind::Root => borrowed("Account"),
+                CallerKind::User => borrowed("User"),
+                CallerKind::AssumedRole => borrowed("AssumedRole"),
+                CallerKind::FederatedUser => borrowed("FederatedUser"),
+                CallerKind::Service => borrowed("AWSService"),
+                CallerKind::Anonymous => borrowed("Anonymous"),
+            },
+            "aws:userid" => match c.kind {
+                // Spec Q17: root → account id; federated → `<account>:<name>`.
+                CallerKind::Root => borrowed(&c.account),
+                CallerKind::FederatedUser => one(format!("{}:{}", c.account, c.name)),
+                CallerKind::User | CallerKind::AssumedRole => Val::Unknown(Unknown::CallerFact(
+                    "unique id (give `--context aws:userid=…`)",
+                )),
+                CallerKind::Service | CallerKind::Anonymous => Val::Absent,
+            },
+            "aws:username" => {
+                if c.kind == CallerKind::User {
+                    borrowed(&c.name)
+                } else {
+                    Val::Absent
+                }
+            }
+            "aws:principalisawsservice" => flag(service),
+            "aws:principalservicename" => {
+                if service {
+                    borrowed(&c.arn)
+                } else {
+                    Val::Absent
+                }
+            }
+            "aws:viaawsservice" => flag(self.req.via_service.is_some()),
+            "aws:calledvia" | "aws:calledviafirst" | "aws:calledvialast" => {
+                match &self.req.via_service {
+                    Some(v) => {
+                        let prefix = v.split('.').next().unwrap_or(v);
+                        one(format!("{prefix}.amazonaws.com"))
+                    }
+                    None => Val::Absent,
+                }
+            }
+            "kms:viaservice" => match &self.req.via_service {
+                Some(v) => borrowed(v),
+                None => self.not_given(),
+            },
+            "kms:requestalias" => match &self.req.request_alias {
+                // The value is the alias name, also when an alias ARN was sent (R96).
+                Some(a) => match a.find(":alias/") {
+                    Some(i) => one(a.get(i + 1..).unwrap_or(a)),
+                    None => borrowed(a),
+                },
+                None => self.not_given(),
+            },
+            "kms:encryptionalgorithm" => {
+                if self.opts.residual {
+                    Val::Unknown(Unknown::Residual)
+                } else {
+                    // R92: the default when the parameter is omitted.
+                    borrowed("SYMMETRIC_DEFAULT")
+                }
+            }
+            "kms:reencryptonsamekey" => match self.reencrypt_same_key {
+                Some(b) => flag(b),
+                None => Val::Absent,
+            },
+            "kms:grantisforawsresource" => {
+                if self.opts.residual {
+                    Val::Unknown(Unknown::Residual)
+                } else if self.opts.open.grant_for_aws_resource_absent {
+                    Val::Absent
+                } else {
+                    // Q10: present and false on direct calls.
+                    flag(false)
+                }
+            }
+            "kms:grantoperations"
+            | "kms:granteeprincipal"
+            | "kms:retiringprincipal"
+            | "kms:grantconstrainttype"
+            | "kms:granteeserviceprincipal"
+            | "kms:retiringserviceprincipal"
+            | "kms:grantconstraintsourcearn" => self.grant_request_key(key_lower),
+            "kms:resourcealiases" => {
+                if self.opts.open.resource_aliases_absent_in_key_policy
+                    && self.policy_kind == PolicyKind::Key
+                {
+                    return Val::Absent;
+                }
+                match self.key.and_then(|k| k.aliases.as_ref()) {
+                    Some(a) if a.is_empty() => Val::Absent,
+                    Some(a) => Val::Values(a.iter().map(|s| Cow::Borrowed(s.as_str())).collect()),
+                    None => Val::Unknown(Unknown::KeyFact("aliases")),
+                }
+            }
+            "kms:keyspec" | "kms:customermasterkeyspec" => {
+                self.key_fact(|k| k.key_spec.as_deref(), "key spec")
+            }
+            "kms:keyusage" | "kms:customermasterkeyusage" => {
+                self.key_fact(|k| k.key_usage.as_deref(), "key usage")
+            }
+            "kms:keyorigin" => self.key_fact(|k| k.origin.as_deref(), "origin"),
+            "kms:multiregion" => match self.key {
+                Some(k) => flag(k.is_multi_region()),
+                None => Val::Absent,
+            },
+            "kms:multiregionkeytype" => match self.key {
+                Some(k) if k.is_multi_region() => match &k.multi_region_type {
+                    Some(t) => borrowed(t),
+                    None => Val::Unknown(Unknown::KeyFact("multi-Region key type")),
+                },
+                _ => Val::Absent,
+            },
+            "aws:resourceaccount" => match self.key {
+                Some(k) => borrowed(&k.account),
+                None => Val::Absent,
+            },
+            "aws:securetransport" => {
+                if self.opts.residual {
+                    Val::Unknown(Unknown::Residual)
+                } else {
+                    // R107: assumed true (recorded as an assumption in notes).
+                    borrowed("true")
+                }
+            }
+            "aws:requestedregion" => match self.key {
+                Some(k) if !self.opts.residual => borrowed(&k.region),
+                _ => self.not_given(),
+            },
+            "aws:currenttime" | "aws:epochtime" => match &self.opts.now {
+                Some(now) => borrowed(now),
+                None => Val::Unknown(Unknown::Other(
+                    "the current time is not fixed; give `--context aws:CurrentTime=…`".into(),
+                )),
+            },
+            _ => self.other(key_lower, info),
+        }
+    }
+
+    fn key_fact(&self, f: impl Fn(&KeyFacts) -> Option<&str>, what: &'static str) -> Val<'a> {
+        match self.key {
+            Some(k) => match f(k) {
+                Some(v) => Val::Values(vec![Cow::Owned(v.to_owned())]),
+                None => Val::Unknown(Unknown::KeyFact(what)),
+            },
+            // R94: no key resource (CreateKey…): the key property is absent.
+            None => Val::Absent,
+        }
+    }
+
+    fn other(&self, key_lower: &str, info: Option<&'static ConditionKeyInfo>) -> Val<'a> {
+        if let Some(tag) = key_lower.strip_prefix("aws:principaltag/") {
+            let vals: Vec<Cow<'a, str>> = self
+                .caller
+                .tags
+                .iter()
+                .filter(|(k, _)| k.to_lowercase() == tag)
+                .map(|(_, v)| Cow::Borrowed(v.as_str()))
+                .collect();
+            return if vals.is_empty() {
+                self.not_given()
+            } else {
+                Val::Values(vals)
+            };
+        }
+        if let Some(tag) = key_lower.strip_prefix("aws:resourcetag/") {
+            let Some(key) = self.key else {
+                return Val::Absent;
+            };
+            return match &key.tags {
+                Some(tags) => {
+                    let vals: Vec<Cow<'a, str>> = tags
+                        .iter()
+                        .filter(|(k, _)| k.to_lowercase() == tag)
+                        .map(|(_, v)| Cow::Borrowed(v.as_str()))
+                        .collect();
+                    if vals.is_empty() {
+                        Val::Absent
+                    } else {
+                        Val::Values(vals)
+                    }
+                }
+                None => Val::Unknown(Unknown::KeyFact("tags")),
+            };
+        }
+        if info.is_some() {
+            // A known key that is a request parameter: not given.
+            return self.not_given();
+        }
+        // R108: a key the engine does not know.
+        if self.opts.assume_absent {
+            Val::Absent
+        } else {
+            Val::Unknown(Unknown::NotInCatalogue)
+        }
+    }
+
+    fn grant_request_key(&self, key_lower: &str) -> Val<'a> {
+        let Some(g) = &self.req.grant_request else {
+            return Val::Unknown(Unknown::Other(
+                "the requested grant was not given (pass `--grant-request FILE`)".into(),
+            ));
+        };
+        match key_lower {
+            "kms:grantoperations" => Val::Values(
+                g.operations
+                    .iter()
+                    .map(|o| Cow::Borrowed(o.as_str()))
+                    .collect(),
+            ),
+            "kms:granteeprincipal" if !g.grantee_is_service => borrowed(&g.grantee),
+            "kms:granteeserviceprincipal" if g.grantee_is_service => borrowed(&g.grantee),
+            "kms:retiringprincipal" | "kms:retiringserviceprincipal" => match &g.retiring {
+                Some(r) => {
+                    let is_service = !r.starts_with("arn:");
+                    if is_service == (key_lower == "kms:retiringserviceprincipal") {
+                        borrowed(r)
+                    } else {
+                        Val::Absent
+                    }
+                }
+                None => Val::Absent,
+            },
+            "kms:grantconstrainttype" => {
+                let c = &g.constraints;
+                match (&c.equals, &c.subset) {
+                    (Some(_), _) => borrowed("EncryptionContextEquals"),
+                    (None, Some(_)) => borrowed("EncryptionContextSubset"),
+                    (None, None) => Val::Absent,
+                }
+            }
+            "kms:grantconstraintsourcearn" => match &g.constraints.source_arn {
+                Some(a) => borrowed(a),
+                None => Val::Absent,
+            },
+            _ => Val::Absent,
+        }
+    }
+
+    fn encryption_context(&self, key_lower: &str) -> Val<'a> {
+        let Some(ec) = &self.ec else {
+            // For CreateGrant the context comes from the requested grant's constraint (R87).
+            if self.action.name == "CreateGrant" && self.req.grant_request.is_none() {
+                return Val::Unknown(Unknown::Other(
+                    "the requested grant was not given (pass `--grant-request FILE`)".into(),
+                ));
+            }
+            return self.not_given();
+        };
+        if ec.is_empty() {
+            return Val::Absent;
+        }
+        if key_lower == "kms:encryptioncontextkeys" {
+            return Val::Values(ec.iter().map(|(k, _)| Cow::Borrowed(*k)).collect());
+        }
+        let name = key_lower
+            .get("kms:encryptioncontext:".len()..)
+            .unwrap_or("");
+        // R7: the context key is matched case-insensitively; colliding entries all count.
+        let vals: Vec<Cow<'a, str>> = ec
+            .iter()
+            .filter(|(k, _)| k.to_lowercase() == name)
+            .map(|(_, v)| Cow::Borrowed(*v))
+            .collect();
+        if vals.is_empty() {
+            Val::Absent
+        } else {
+            Val::Values(vals)
+        }
+    }
+}
+
+/// The catalogue entry for a lower-case key (cheap for the common keys).
+pub(crate) fn key_info(key_lower: &str) -> Option<&'static ConditionKeyInfo> {
+    catalog::condition_key(key_lower)
+}

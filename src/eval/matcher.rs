@@ -1,0 +1,589 @@
+//! Statement matching (spec R17–R45): does a statement apply to a request, and how did its
+//! `Principal` match the caller.
+
+use super::condition::{eval_condition, resource_match};
+use super::context::Ctx;
+use super::{
+    CallerKind, ElementTrace, NamedPolicy, Requirement, StatementRef, StatementTrace, Tri,
+};
+use crate::arn::PrincipalClass;
+use crate::policy::{BaseOperator, Effect, Statement};
+use crate::source::Span;
+
+/// How a resource-policy `Principal` matched the caller (R24, R40). A bit set: one statement
+/// may match in several ways.
+pub(crate) mod kind {
+    /// `"*"`.
+    pub(crate) const WILDCARD: u8 = 1;
+    /// The exact user or session ARN.
+    pub(crate) const DIRECT: u8 = 2;
+    /// The role ARN of a session.
+    pub(crate) const VIA_ROLE: u8 = 4;
+    /// The user ARN of a federated session.
+    pub(crate) const VIA_USER: u8 = 8;
+    /// The caller's account.
+    pub(crate) const ACCOUNT: u8 = 16;
+    /// The calling service principal.
+    pub(crate) const SERVICE: u8 = 32;
+    /// `NotPrincipal` in an `Allow` that does not exclude the caller (legacy, R26).
+    pub(crate) const NOT_PRINCIPAL: u8 = 64;
+}
+
+/// The result of matching one statement.
+#[derive(Debug)]
+pub(crate) struct StmtEval {
+    pub(crate) applies: Tri,
+    /// Principal match kinds (resource policies).
+    pub(crate) kinds: u8,
+    /// The principal match itself is unknown for some entry.
+    pub(crate) principal_unknown: bool,
+    /// Why it is unknown.
+    pub(crate) unknowns: Vec<String>,
+    /// Residual requirements (unknown only because request keys were left open).
+    pub(crate) residual: Vec<Requirement>,
+    /// The unknowns are all residual.
+    pub(crate) only_residual: bool,
+    pub(crate) trace: Option<StatementTrace>,
+}
+
+/// Where the request's resource sits: a key (key policies use `"*"` for it) or none.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Target<'r> {
+    /// The resource ARN (key or alias), or `*` for actions without a resource (R20).
+    pub(crate) arn: &'r str,
+    /// The action has no resource type.
+    pub(crate) none: bool,
+}
+
+pub(crate) fn statement_ref(p: &NamedPolicy, st: &Statement) -> StatementRef {
+    StatementRef {
+        policy: p.name.clone(),
+        kind: p.doc.kind,
+        statement: st.label(),
+        source: p.doc.source,
+        span: st.span,
+    }
+}
+
+/// Matches one statement. `has_boundary` matters for `NotPrincipal` (R26).
+pub(crate) fn eval_statement(
+    p: &NamedPolicy,
+    st: &Statement,
+    ctx: &Ctx<'_>,
+    target: Target<'_>,
+    has_boundary: bool,
+) -> StmtEval {
+    let tracing = ctx.opts.trace;
+    let mut out = StmtEval {
+        applies: Tri::No,
+        kinds: 0,
+        principal_unknown: false,
+        unknowns: Vec::new(),
+        residual: Vec::new(),
+        only_residual: true,
+        trace: None,
+    };
+    let mut elements: Vec<ElementTrace> = Vec::new();
+    let mut el = |name: &str, outcome: Tri, detail: String, span: Span| {
+        if tracing {
+            elements.push(ElementTrace {
+                element: name.to_owned(),
+                outcome,
+                detail,
+                span,
+            });
+        }
+    };
+    let finish = |mut out: StmtEval, elements: Vec<ElementTrace>, applies: Tri| {
+        out.applies = applies;
+        if tracing {
+            out.trace = Some(StatementTrace {
+                at: statement_ref(p, st),
+                effect: match st.effect.as_ref().map(|e| e.value) {
+                    Some(Effect::Allow) => "Allow",
+                    Some(Effect::Deny) => "Deny",
+                    None => "?",
+                },
+                applies,
+                elements,
+            });
+        }
+        out
+    };
+    if let Some(reason) = &st.broken {
+        out.unknowns.push(format!(
+            "statement {} of `{}` cannot be judged: {reason}",
+            st.label(),
+            p.name
+        ));
+        out.only_residual = false;
+        out.principal_unknown = true;
+        el(
+            "statement",
+            Tri::Unknown,
+            format!("cannot be judged: {reason}"),
+            st.span,
+        );
+        return finish(out, elements, Tri::Unknown);
+    }
+    let resource_policy = p.doc.kind.has_principals();
+    // R13: a Principal in an identity-side policy makes the statement ignored.
+    if !resource_policy && st.principal.is_some() {
+        el(
+            "Principal",
+            Tri::No,
+            "a principal in this kind of policy: the statement is ignored".into(),
+            st.span,
+        );
+        return finish(out, elements, Tri::No);
+    }
+    // R12: a key-policy statement without Action or Resource has no effect.
+    let (Some(action), Some(resource)) = (&st.action, &st.resource) else {
+        if st.action.is_none() && p.doc.kind != crate::policy::PolicyKind::Scp {
+            el(
+                "Action",
+                Tri::No,
+                "no `Action`: the statement has no effect".into(),
+                st.span,
+            );
+            return finish(out, elements, Tri::No);
+        }
+        if st.resource.is_none() && p.doc.kind != crate::policy::PolicyKind::Scp {
+            el(
+                "Resource",
+                Tri::No,
+                "no `Resource`: the statement has no effect".into(),
+                st.span,
+            );
+            return finish(out, elements, Tri::No);
+        }
+        // SCPs may omit Resource (it defaults to all).
+        return eval_rest(
+            p,
+            st,
+            ctx,
+            target,
+            has_boundary,
+            out,
+            elements,
+            finish,
+            None,
+        );
+    };
+    let _ = resource;
+    eval_rest(
+        p,
+        st,
+        ctx,
+        target,
+        has_boundary,
+        out,
+        elements,
+        finish,
+        Some(action),
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn eval_rest(
+    p: &NamedPolicy,
+    st: &Statement,
+    ctx: &Ctx<'_>,
+    target: Target<'_>,
+    has_boundary: bool,
+    mut out: StmtEval,
+    mut elements: Vec<ElementTrace>,
+    finish: impl Fn(StmtEval, Vec<ElementTrace>, Tri) -> StmtEval,
+    action: Option<&crate::policy::ActionClause>,
+) -> StmtEval {
+    let tracing = ctx.opts.trace;
+    let el =
+        |elements: &mut Vec<ElementTrace>, name: &str, outcome: Tri, detail: String, span: Span| {
+            if tracing {
+                elements.push(ElementTrace {
+                    element: name.to_owned(),
+                    outcome,
+                    detail,
+                    span,
+                });
+            }
+        };
+    let action_name = ctx.action.name;
+    // Action (R17, R18).
+    let mut applies = Tri::Yes;
+    if let Some(a) = action {
+        let hit = a.kms_mask & (1u128 << ctx.action_index) != 0;
+        let ok = hit != a.negated;
+        let word = if a.negated { "NotAction" } else { "Action" };
+        el(
+            &mut elements,
+            word,
+            Tri::from_bool(ok),
+            if ok {
+                format!("covers `kms:{action_name}`")
+            } else {
+                format!("does not cover `kms:{action_name}`")
+            },
+            a.span,
+        );
+        if !ok {
+            return finish(out, elements, Tri::No);
+        }
+    }
+    // Resource (R19–R22).
+    if let Some(r) = &st.resource {
+        let key_policy = p.doc.kind == crate::policy::PolicyKind::Key;
+        let mut any = Tri::No;
+        let mut var_unknown = None;
+        for item in &r.items {
+            let m = if target.none {
+                // R20: no resource type: only a literal `*` matches.
+                Tri::from_bool(item.is_star())
+            } else if key_policy && item.is_star() {
+                Tri::Yes
+            } else {
+                resource_match(&item.parts, target.arn, ctx, &mut var_unknown)
+            };
+            any = any.or(m);
+            if any == Tri::Yes {
+                break;
+            }
+        }
+        let ok = if r.negated { any.negate() } else { any };
+        let word = if r.negated { "NotResource" } else { "Resource" };
+        el(
+            &mut elements,
+            word,
+            ok,
+            match ok {
+                Tri::Yes => format!("covers `{}`", target.arn),
+                Tri::No => format!("does not cover `{}`", target.arn),
+                Tri::Unknown => var_unknown
+                    .clone()
+                    .unwrap_or_else(|| "cannot be judged".into()),
+            },
+            r.span,
+        );
+        if ok == Tri::Unknown {
+            out.only_residual = false;
+            out.unknowns.push(var_unknown.unwrap_or_else(|| {
+                format!("`{word}` of statement {} cannot be judged", st.label())
+            }));
+        }
+        applies = applies.and(ok);
+        if applies == Tri::No {
+            return finish(out, elements, Tri::No);
+        }
+    }
+    // Principal (R24–R26).
+    if p.doc.kind.has_principals() {
+        if let Some(pc) = &st.principal {
+            let (kinds, unknown, detail) = principal_kinds(st, ctx, has_boundary);
+            out.kinds = kinds;
+            out.principal_unknown = unknown;
+            let ok = if kinds != 0 {
+                Tri::Yes
+            } else if unknown {
+                Tri::Unknown
+            } else {
+                Tri::No
+            };
+            el(
+                &mut elements,
+                if pc.negated {
+                    "NotPrincipal"
+                } else {
+                    "Principal"
+                },
+                ok,
+                detail.clone(),
+                pc.span,
+            );
+            if ok == Tri::Unknown {
+                out.only_residual = false;
+                out.unknowns.push(format!(
+                    "statement {} of `{}`: {detail}",
+                    st.label(),
+                    p.name
+                ));
+            }
+            applies = applies.and(ok);
+            if applies == Tri::No {
+                return finish(out, elements, Tri::No);
+            }
+        }
+    }
+    // Conditions (R27–R39).
+    for c in &st.conditions {
+        let o = eval_condition(c, ctx, tracing);
+        el(
+            &mut elements,
+            &format!("Condition {} {}", c.operator.raw, c.key),
+            o.tri,
+            o.detail,
+            c.key_span,
+        );
+        if o.tri == Tri::Unknown {
+            if let Some((why, residual)) = o.unknown {
+                if residual {
+                    out.residual.push(Requirement {
+                        text: requirement_text(c),
+                        statement: format!("{}#{}", p.name, st.label()),
+                    });
+                } else {
+                    out.only_residual = false;
+                    out.unknowns.push(why);
+                }
+            }
+        }
+        applies = applies.and(o.tri);
+        if applies == Tri::No && !tracing {
+            return finish(out, elements, Tri::No);
+        }
+    }
+    if applies != Tri::Unknown {
+        out.residual.clear();
+        out.unknowns.clear();
+        out.only_residual = true;
+    }
+    finish(out, elements, applies)
+}
+
+/// "`kms:ViaService` is `s3.us-east-1.amazonaws.com`" for a residual.
+fn requirement_text(c: &crate::policy::Condition) -> String {
+    let vals: Vec<String> = c.values.iter().map(|v| format!("`{}`", v.text)).collect();
+    let list = if vals.len() == 1 {
+        vals.concat()
+    } else {
+        format!("one of {}", vals.join(", "))
+    };
+    let verb = match c.operator.base {
+        Some(
+            BaseOperator::StringEquals
+            | BaseOperator::ArnEquals
+            | BaseOperator::NumericEquals
+            | BaseOperator::DateEquals
+            | BaseOperator::Bool
+            | BaseOperator::BinaryEquals,
+        ) => "is",
+        Some(BaseOperator::StringEqualsIgnoreCase) => "is (ignoring case)",
+        Some(BaseOperator::StringLike | BaseOperator::ArnLike) => "matches",
+        Some(
+            BaseOperator::StringNotEquals
+            | BaseOperator::ArnNotEquals
+            | BaseOperator::NumericNotEquals
+            | BaseOperator::DateNotEquals,
+        ) => "is not",
+        Some(BaseOperator::StringNotEqualsIgnoreCase) => "is not (ignoring case)",
+        Some(BaseOperator::StringNotLike | BaseOperator::ArnNotLike) => "does not match",
+        Some(BaseOperator::NumericLessThan | BaseOperator::DateLessThan) => "is less than",
+        Some(BaseOperator::NumericLessThanEquals | BaseOperator::DateLessThanEquals) => {
+            "is at most"
+        }
+        Some(BaseOperator::NumericGreaterThan | BaseOperator::DateGreaterThan) => "is greater than",
+        Some(BaseOperator::NumericGreaterThanEquals | BaseOperator::DateGreaterThanEquals) => {
+            "is at least"
+        }
+        Some(BaseOperator::IpAddress) => "is in",
+        Some(BaseOperator::NotIpAddress) => "is not in",
+        Some(BaseOperator::Null) => {
+            let absent = c
+                .values
+                .first()
+                .is_some_and(|v| v.text.eq_ignore_ascii_case("true"));
+            return format!(
+                "`{}` is {}",
+                c.key,
+                if absent { "absent" } else { "present" }
+            );
+        }
+        None => "satisfies",
+    };
+    let set = match c.operator.set {
+        Some(crate::policy::SetOperator::ForAnyValue) => "some value of ",
+        Some(crate::policy::SetOperator::ForAllValues) => "every value of ",
+        None => "",
+    };
+    let if_exists = if c.operator.if_exists {
+        " (or is absent)"
+    } else {
+        ""
+    };
+    format!("{set}`{}` {verb} {list}{if_exists}", c.key)
+}
+
+/// Principal matching of one statement: the kinds that matched, whether some entry was
+/// unknown, and a description.
+fn principal_kinds(st: &Statement, ctx: &Ctx<'_>, has_boundary: bool) -> (u8, bool, String) {
+    let Some(pc) = &st.principal else {
+        return (0, false, String::new());
+    };
+    let c = ctx.caller;
+    if pc.negated {
+        // R26: the caller is excluded iff no boundary, account listed, and its identity listed.
+        let excluded = not_principal_excludes(pc, ctx, has_boundary);
+        let applies = match excluded {
+            Tri::Yes => Tri::No,
+            Tri::No => Tri::Yes,
+            Tri::Unknown => Tri::Unknown,
+        };
+        let detail = match applies {
+            Tri::Yes => "the caller is not excluded by `NotPrincipal`".to_owned(),
+            Tri::No => "the caller is excluded by `NotPrincipal`".to_owned(),
+            Tri::Unknown => {
+                "whether `NotPrincipal` excludes the caller cannot be judged".to_owned()
+            }
+        };
+        let kinds = if applies == Tri::Yes {
+            if st.is_allow() {
+                kind::NOT_PRINCIPAL
+            } else {
+                kind::WILDCARD
+            }
+        } else {
+            0
+        };
+        return (kinds, applies == Tri::Unknown, detail);
+    }
+    let mut kinds = 0u8;
+    let mut unknown = false;
+    let mut matched: Vec<String> = Vec::new();
+    for e in &pc.entries {
+        let k = match &e.class {
+            PrincipalClass::Any => {
+                if c.kind == CallerKind::Service && ctx.opts.open.star_excludes_services {
+                    0
+                } else {
+                    kind::WILDCARD
+                }
+            }
+            PrincipalClass::Account { account, .. } => {
+                if c.kind != CallerKind::Service
+                    && c.kind != CallerKind::Anonymous
+                    && *account == c.account
+                {
+                    kind::ACCOUNT
+                } else {
+                    0
+                }
+            }
+            PrincipalClass::User { arn, .. } => match c.kind {
+                CallerKind::User if *arn == c.arn => kind::DIRECT,
+                CallerKind::FederatedUser => match &c.federating_user {
+                    Some(u) if u == arn => kind::VIA_USER,
+                    Some(_) => 0,
+                    None => {
+                        if arn.ends_with(&format!("/{}", c.name))
+                            || arn.ends_with(&format!("user/{}", c.name))
+                        {
+                            unknown = true;
+                        }
+                        0
+                    }
+                },
+                _ => 0,
+            },
+            PrincipalClass::Role { arn, .. } => match (&c.kind, &c.role_arn) {
+                (CallerKind::AssumedRole, Some(r)) if r == arn => kind::VIA_ROLE,
+                _ => 0,
+            },
+            PrincipalClass::AssumedRole { arn, .. } => {
+                if c.kind == CallerKind::AssumedRole {
+                    if *arn == c.arn {
+                        kind::DIRECT
+                    } else if c.session_open
+                        && arn.rsplit_once('/').is_some_and(|(head, _)| {
+                            c.arn.rsplit_once('/').is_some_and(|(h, _)| h == head)
+                        })
+                    {
+                        // The request is for any session of the role; this names one session.
+                        unknown = true;
+                        0
+                    } else {
+                        0
+                    }
+                } else {
+                    0
+                }
+            }
+            PrincipalClass::FederatedUser { arn, .. } => {
+                if c.kind == CallerKind::FederatedUser && *arn == c.arn {
+                    kind::DIRECT
+                } else {
+                    0
+                }
+            }
+            PrincipalClass::Service(name) => {
+                if c.kind == CallerKind::Service && *name == c.arn {
+                    kind::SERVICE
+                } else {
+                    0
+                }
+            }
+            // These never match a KMS caller (R24). In a Deny, a value that is not a valid
+            // principal cannot be judged: AWS would have rejected the policy.
+            PrincipalClass::Malformed(_) | PrincipalClass::PartialWildcard => {
+                if st.is_deny() {
+                    unknown = true;
+                }
+                0
+            }
+            PrincipalClass::OtherIam { .. }
+            | PrincipalClass::UniqueId
+            | PrincipalClass::Federated
+            | PrincipalClass::CanonicalUser => 0,
+        };
+        if k != 0 && ctx.opts.trace {
+            matched.push(format!("`{}`", e.value));
+        }
+        kinds |= k;
+    }
+    let detail = if kinds != 0 {
+        format!("{} matches the caller", matched.join(", "))
+    } else if unknown {
+        "whether it names the caller cannot be judged (an invalid principal in a Deny, or a session name that was not given)".into()
+    } else {
+        format!("does not name `{}`", c.arn)
+    };
+    (kinds, unknown, detail)
+}
+
+fn not_principal_excludes(
+    pc: &crate::policy::PrincipalClause,
+    ctx: &Ctx<'_>,
+    has_boundary: bool,
+) -> Tri {
+    let c = ctx.caller;
+    let listed = |pred: &dyn Fn(&PrincipalClass) -> bool| pc.entries.iter().any(|e| pred(&e.class));
+    if c.kind == CallerKind::Service {
+        return Tri::from_bool(listed(
+            &|cl| matches!(cl, PrincipalClass::Service(n) if *n == c.arn),
+        ));
+    }
+    if has_boundary {
+        return Tri::No;
+    }
+    let account = listed(
+        &|cl| matches!(cl, PrincipalClass::Account { account, .. } if *account == c.account),
+    );
+    let identity = match c.kind {
+        CallerKind::Root => true,
+        CallerKind::User => {
+            listed(&|cl| matches!(cl, PrincipalClass::User { arn, .. } if *arn == c.arn))
+        }
+        CallerKind::AssumedRole => listed(&|cl| match cl {
+            PrincipalClass::Role { arn, .. } => Some(arn) == c.role_arn.as_ref(),
+            PrincipalClass::AssumedRole { arn, .. } => *arn == c.arn,
+            _ => false,
+        }),
+        CallerKind::FederatedUser => {
+            listed(&|cl| matches!(cl, PrincipalClass::FederatedUser { arn, .. } if *arn == c.arn))
+        }
+        CallerKind::Service | CallerKind::Anonymous => false,
+    };
+    if ctx.opts.open.not_principal_any_match {
+        // Q3 switched: any single listed match excludes.
+        return Tri::from_bool(account || identity && c.kind != CallerKind::Root);
+    }
+    Tri::from_bool(account && identity)
+}

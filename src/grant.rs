@@ -1,0 +1,217 @@
+//! KMS grants (spec §6, R69–R80): the model and its readers.
+//!
+//! Owns [`Grant`] and reading `aws kms list-grants` / `list-retirable-grants` output and
+//! `create-grant --cli-input-json` input (R126, R127) from a JSON tree. Grants are not policies
+//! (R43): they are matched by `eval`, never by the statement matcher.
+
+use std::collections::BTreeMap;
+
+use crate::json::{Json, JsonKind};
+use crate::source::{SourceId, Span};
+
+/// A grant's constraints (R73).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GrantConstraints {
+    /// `EncryptionContextEquals`.
+    pub equals: Option<BTreeMap<String, String>>,
+    /// `EncryptionContextSubset`.
+    pub subset: Option<BTreeMap<String, String>>,
+    /// `SourceArn`.
+    pub source_arn: Option<String>,
+}
+
+impl GrantConstraints {
+    /// True when no constraint is set.
+    pub fn is_empty(&self) -> bool {
+        self.equals.is_none() && self.subset.is_none() && self.source_arn.is_none()
+    }
+}
+
+/// One grant.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    /// `KeyId` as listed (a key ARN in `list-grants`, any key identifier in `create-grant`).
+    pub key_id: Option<String>,
+    /// `GrantId`.
+    pub grant_id: Option<String>,
+    /// `Name`.
+    pub name: Option<String>,
+    /// `GranteePrincipal` or `GranteeServicePrincipal`.
+    pub grantee: String,
+    /// The grantee is a service principal.
+    pub grantee_is_service: bool,
+    /// `RetiringPrincipal` or `RetiringServicePrincipal`.
+    pub retiring: Option<String>,
+    /// `IssuingAccount` (`arn:aws:iam::<acct>:root`).
+    pub issuing_account: Option<String>,
+    /// `Operations`, exactly as listed.
+    pub operations: Vec<String>,
+    /// `Constraints`.
+    pub constraints: GrantConstraints,
+    /// Where it was read from.
+    pub source: SourceId,
+    /// The grant's JSON object.
+    pub span: Span,
+}
+
+impl Grant {
+    /// A short label for traces: the grant id, else the name, else the position.
+    pub fn label(&self) -> String {
+        match (&self.grant_id, &self.name) {
+            (Some(id), _) if !id.is_empty() => {
+                let short: String = id.chars().take(12).collect();
+                if id.chars().count() > 12 {
+                    format!("{short}…")
+                } else {
+                    short
+                }
+            }
+            (_, Some(n)) if !n.is_empty() => n.clone(),
+            _ => format!("at byte {}", self.span.start),
+        }
+    }
+}
+
+/// A problem reading a grant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantError {
+    /// What is wrong.
+    pub message: String,
+    /// Where.
+    pub span: Span,
+}
+
+fn string(v: &Json<'_>, key: &str) -> Option<String> {
+    v.get(key).and_then(Json::as_str).map(str::to_owned)
+}
+
+fn ec_map(v: &Json<'_>, errors: &mut Vec<GrantError>) -> Option<BTreeMap<String, String>> {
+    let members = match v.as_object() {
+        Some(m) => m,
+        None => {
+            errors.push(GrantError {
+                message: "an encryption-context constraint must be an object of strings".into(),
+                span: v.span,
+            });
+            return None;
+        }
+    };
+    let mut out = BTreeMap::new();
+    for m in members {
+        match m.value.as_str() {
+            Some(s) => {
+                out.insert(m.key.to_string(), s.to_owned());
+            }
+            None => errors.push(GrantError {
+                message: format!("encryption-context value of `{}` must be a string", m.key),
+                span: m.value.span,
+            }),
+        }
+    }
+    Some(out)
+}
+
+/// Reads one grant object (a `GrantListEntry` or `create-grant` input).
+pub fn read_grant(v: &Json<'_>, source: SourceId, errors: &mut Vec<GrantError>) -> Option<Grant> {
+    if v.as_object().is_none() {
+        errors.push(GrantError {
+            message: format!("a grant must be an object, not {}", v.type_name()),
+            span: v.span,
+        });
+        return None;
+    }
+    let (grantee, grantee_is_service) = match (
+        string(v, "GranteePrincipal"),
+        string(v, "GranteeServicePrincipal"),
+    ) {
+        (_, Some(s)) => (s, true),
+        (Some(p), None) => {
+            // Grants created by AWS services show the service principal here (R71).
+            let svc = !p.starts_with("arn:") && p.contains(".amazonaws.com");
+            (p, svc)
+        }
+        (None, None) => {
+            errors.push(GrantError {
+                message: "grant has no `GranteePrincipal`".into(),
+                span: Span::new(v.span.start as usize, v.span.start as usize + 1),
+            });
+            return None;
+        }
+    };
+    let mut operations = Vec::new();
+    match v.get("Operations").map(|o| &o.kind) {
+        Some(JsonKind::Array(items)) => {
+            for it in items {
+                match it.as_str() {
+                    Some(s) => operations.push(s.to_owned()),
+                    None => errors.push(GrantError {
+                        message: "grant operations must be strings".into(),
+                        span: it.span,
+                    }),
+                }
+            }
+        }
+        Some(_) | None => errors.push(GrantError {
+            message: "grant has no `Operations` list".into(),
+            span: Span::new(v.span.start as usize, v.span.start as usize + 1),
+        }),
+    }
+    let mut constraints = GrantConstraints::default();
+    if let Some(c) = v.get("Constraints") {
+        if c.as_object().is_none() && c.kind != JsonKind::Null {
+            errors.push(GrantError {
+                message: "`Constraints` must be an object".into(),
+                span: c.span,
+            });
+        }
+        if let Some(e) = c.get("EncryptionContextEquals") {
+            constraints.equals = ec_map(e, errors);
+        }
+        if let Some(e) = c.get("EncryptionContextSubset") {
+            constraints.subset = ec_map(e, errors);
+        }
+        constraints.source_arn = string(c, "SourceArn");
+    }
+    Some(Grant {
+        key_id: string(v, "KeyId"),
+        grant_id: string(v, "GrantId"),
+        name: string(v, "Name"),
+        grantee,
+        grantee_is_service,
+        retiring: string(v, "RetiringPrincipal").or_else(|| string(v, "RetiringServicePrincipal")),
+        issuing_account: string(v, "IssuingAccount"),
+        operations,
+        constraints,
+        source,
+        span: v.span,
+    })
+}
+
+/// Reads `list-grants` output (`{"Grants": [...]}`), a bare array of grants, or one
+/// `create-grant` input object.
+pub fn read_grants(v: &Json<'_>, source: SourceId) -> (Vec<Grant>, Vec<GrantError>) {
+    let mut errors = Vec::new();
+    let mut out = Vec::new();
+    let list = match (&v.kind, v.get("Grants")) {
+        (_, Some(g)) => g.as_array(),
+        (JsonKind::Array(items), None) => Some(items.as_slice()),
+        (JsonKind::Object(_), None) if v.get("Operations").is_some() => {
+            Some(std::slice::from_ref(v))
+        }
+        _ => None,
+    };
+    match list {
+        Some(items) => {
+            for it in items {
+                if let Some(g) = read_grant(it, source, &mut errors) {
+                    out.push(g);
+                }
+            }
+        }
+        None => errors.push(GrantError {
+            message: "expected `aws kms list-grants` output (an object with `Grants`) or `create-grant` input".into(),
+            span: Span::new(v.span.start as usize, v.span.start as usize + 1),
+        }),
+    }
+    (out, errors)
+}
