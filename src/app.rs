@@ -4,6 +4,8 @@
 //! `--select`/`--ignore` → sort → `report::render` → exit code (0 clean, 1 findings at or above
 //! `--fail-on`, 2 when an input could not be read, after everything else was reported).
 
+mod can;
+
 use std::io::{self, IsTerminal, Write};
 
 use globset::{Glob, GlobSetBuilder};
@@ -36,6 +38,7 @@ pub fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> io::Resu
                 stderr,
             )
         }
+        Command::Can(args) => can::can(&args, stdout, stderr),
         Command::Rules(args) => {
             let rules: Vec<&Rule> = lint::rules().collect();
             report::render_rules(&rules, args.json, stdout)?;
@@ -91,6 +94,7 @@ fn settings(args: &CheckArgs) -> Result<CheckSettings, String> {
                 PolicyKindArg::Rcp => PolicyKind::Rcp,
                 PolicyKindArg::Vpce => PolicyKind::VpcEndpoint,
             }),
+            parse: crate::policy::ParseOptions::default(),
         },
     })
 }

@@ -18,8 +18,178 @@ pub struct Cli {
 pub enum Command {
     /// Lint policy files: syntax, validity and risky patterns, each at its exact line.
     Check(CheckArgs),
+    /// Decide whether a principal can perform an action on a key, and explain why.
+    Can(Box<CanArgs>),
     /// List the rules `check` applies, with their codes.
     Rules(RulesArgs),
+}
+
+/// Output formats of `can`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CanFormat {
+    /// A readable tree.
+    Human,
+    /// One JSON object (one line per request with `--requests`).
+    Json,
+}
+
+/// What `--expect` asserts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExpectArg {
+    /// `allow`.
+    Allow,
+    /// `explicit-deny` or `implicit-deny`.
+    Deny,
+    /// `explicit-deny`.
+    ExplicitDeny,
+    /// `implicit-deny`.
+    ImplicitDeny,
+    /// `undetermined`.
+    Undetermined,
+}
+
+/// `--plain-op-on-multivalued` (spec Q1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlainOpArg {
+    /// A plain operator on a present multivalued key is false (default).
+    False,
+    /// It acts like `ForAnyValue:`.
+    Any,
+}
+
+/// Key manager for `--key-manager`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KeyManagerArg {
+    /// AWS managed key.
+    Aws,
+    /// Customer managed key.
+    Customer,
+}
+
+/// Arguments of `can`.
+#[derive(Debug, clap::Args)]
+pub struct CanArgs {
+    /// The caller: an IAM user or role ARN (a role means any of its sessions), an assumed-role
+    /// session ARN, a federated-user ARN, the root user (`arn:aws:iam::A:root` or the account
+    /// id), or a service principal (`cloudtrail.amazonaws.com`).
+    #[arg(long, required_unless_present = "requests")]
+    pub principal: Option<String>,
+    /// The action (`kms:Decrypt`), or an API call that needs several checks (`kms:ReEncrypt`,
+    /// `kms:CreateAlias`, `kms:UpdateAlias`, `kms:DeleteAlias`).
+    #[arg(long, required_unless_present = "requests")]
+    pub action: Option<String>,
+    /// The key ARN (`arn:aws:kms:<region>:<account>:key/<key-id>`).
+    #[arg(long, required_unless_present = "requests")]
+    pub key: Option<String>,
+    /// A request context key: `KEY=VALUE`; repeat a key to give it several values.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub context: Vec<String>,
+    /// An encryption-context pair `K=V` (keys keep their case).
+    #[arg(long, value_name = "K=V")]
+    pub encryption_context: Vec<String>,
+    /// The integrated service calling on the caller's behalf (`s3.us-east-1.amazonaws.com`).
+    #[arg(long)]
+    pub via_service: Option<String>,
+    /// How the request named the key, when by alias (`alias/name` or an alias ARN).
+    #[arg(long)]
+    pub request_alias: Option<String>,
+    /// The key policy: a policy document, `get-key-policy` output or `put-key-policy` input.
+    #[arg(long)]
+    pub key_policy: Option<std::path::PathBuf>,
+    /// An identity policy of the caller (repeatable). With none, the caller has none.
+    #[arg(long)]
+    pub identity_policy: Vec<std::path::PathBuf>,
+    /// The caller's identity policies are not known (answers that need them are undetermined).
+    #[arg(long, conflicts_with = "identity_policy")]
+    pub identity_unknown: bool,
+    /// The key's grants (`aws kms list-grants` output).
+    #[arg(long)]
+    pub grants: Option<std::path::PathBuf>,
+    /// SCPs of one organisational level, root first (repeatable; a file holds a policy or an array).
+    #[arg(long)]
+    pub scp: Vec<std::path::PathBuf>,
+    /// RCPs of one organisational level, root first (repeatable).
+    #[arg(long)]
+    pub rcp: Vec<std::path::PathBuf>,
+    /// The caller's permissions boundary.
+    #[arg(long)]
+    pub boundary: Option<std::path::PathBuf>,
+    /// A session policy (repeatable).
+    #[arg(long)]
+    pub session_policy: Vec<std::path::PathBuf>,
+    /// The policy of the VPC endpoint the request used (applies when `aws:SourceVpce` is set).
+    #[arg(long)]
+    pub vpce_policy: Option<std::path::PathBuf>,
+    /// For `kms:CreateGrant`: the requested grant (`create-grant --cli-input-json` shape).
+    #[arg(long)]
+    pub grant_request: Option<std::path::PathBuf>,
+    /// For `kms:RetireGrant`/`kms:RevokeGrant`: the target grant id.
+    #[arg(long)]
+    pub grant_id: Option<String>,
+    /// For `kms:ReEncrypt`: the destination key (`kms:UpdateAlias`: the new target key).
+    #[arg(long)]
+    pub destination_key: Option<String>,
+    /// The destination key's policy.
+    #[arg(long)]
+    pub destination_key_policy: Option<std::path::PathBuf>,
+    /// For `kms:ReEncrypt`: a destination encryption-context pair `K=V`.
+    #[arg(long, value_name = "K=V")]
+    pub destination_encryption_context: Vec<String>,
+    /// For alias operations: the alias ARN.
+    #[arg(long)]
+    pub alias: Option<String>,
+    /// A tag of the caller `K=V` (repeatable).
+    #[arg(long, value_name = "K=V")]
+    pub principal_tag: Vec<String>,
+    /// A tag of the key `K=V` (repeatable; giving any means the others are absent).
+    #[arg(long, value_name = "K=V")]
+    pub key_tag: Vec<String>,
+    /// The key has no tags.
+    #[arg(long)]
+    pub key_no_tags: bool,
+    /// An alias of the key (`alias/name`, repeatable).
+    #[arg(long)]
+    pub key_alias: Vec<String>,
+    /// The key has no aliases.
+    #[arg(long)]
+    pub key_no_aliases: bool,
+    /// The key's `KeySpec`.
+    #[arg(long)]
+    pub key_spec: Option<String>,
+    /// The key's `KeyUsage`.
+    #[arg(long)]
+    pub key_usage: Option<String>,
+    /// The key's `Origin`.
+    #[arg(long)]
+    pub key_origin: Option<String>,
+    /// Who manages the key.
+    #[arg(long, value_enum)]
+    pub key_manager: Option<KeyManagerArg>,
+    /// The key's `KeyState` (never changes the decision; noted on an allow).
+    #[arg(long)]
+    pub key_state: Option<String>,
+    /// Request keys not given are open: the answer says what they would have to be.
+    #[arg(long)]
+    pub residual: bool,
+    /// Condition keys kmsaudit does not know are absent (instead of undetermined).
+    #[arg(long)]
+    pub assume_absent: bool,
+    /// Spec Q1: a plain operator on a present multivalued key.
+    #[arg(long, value_enum, default_value = "false")]
+    pub plain_op_on_multivalued: PlainOpArg,
+    /// Switch another open default of the spec: Q2, Q3, Q5, Q6, Q7, Q8, Q9, Q10, Q14, Q16, Q23
+    /// (repeatable; see the README).
+    #[arg(long, value_name = "QN")]
+    pub open: Vec<String>,
+    /// Exit 1 unless the decision is this.
+    #[arg(long, value_enum)]
+    pub expect: Option<ExpectArg>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: CanFormat,
+    /// A batch of requests, one JSON object per line, against the same inputs.
+    #[arg(long)]
+    pub requests: Option<std::path::PathBuf>,
 }
 
 /// Output formats of `check`.

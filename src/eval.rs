@@ -452,6 +452,21 @@ pub struct OpenDefaults {
     pub substituted_wildcards: bool,
     /// Q23 (R24): `"*"` does not match direct calls by service principals.
     pub star_excludes_services: bool,
+    /// Q4 (R48): RCPs do not apply to service-linked roles (role path `/aws-service-role/`).
+    pub rcp_skips_service_linked_roles: bool,
+    /// Q11 (R21): a `Resource` pattern with fewer than six ARN parts matches nothing.
+    pub short_resource_patterns_match_nothing: bool,
+    /// Q18 (R73): a grant's `SourceArn` constraint is an ARN pattern (`ArnLike`), not exact.
+    pub grant_source_arn_pattern: bool,
+    /// Q20 (R87, R88): `ReEncryptTo` sees the source encryption context, and `CreateGrant`
+    /// has no encryption-context keys.
+    pub ec_from_source_only: bool,
+    /// Q24 (R26): a legacy `Allow` with `NotPrincipal` matches nobody.
+    pub allow_not_principal_matches_nobody: bool,
+    /// Q25 (R55): an external account's root user is not allowed by an account principal alone.
+    pub external_root_denied: bool,
+    /// Q10, second part (R98): an omitted `BypassPolicyLockoutSafetyCheck` is present as `false`.
+    pub bypass_present_when_omitted: bool,
 }
 
 /// How to evaluate.

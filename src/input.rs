@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use crate::json::{self, EncodingNote, Json, JsonErrorKind, JsonKind};
 use crate::lint::{Finding, input_rules};
-use crate::policy::{PolicyDocument, PolicyKind, Problem, parse_policy};
+use crate::policy::{ParseOptions, PolicyDocument, PolicyKind, Problem, parse_policy_with};
 use crate::source::{Origin, SourceFile, SourceId, SourceMap, Span};
 
 /// Default cap on input size: 16 MiB.
@@ -27,6 +27,8 @@ pub struct InputOptions {
     pub max_depth: usize,
     /// Read every policy as this kind instead of inferring it.
     pub policy_kind: Option<PolicyKind>,
+    /// Open parsing choices (spec Q12, Q13).
+    pub parse: ParseOptions,
 }
 
 impl Default for InputOptions {
@@ -35,6 +37,7 @@ impl Default for InputOptions {
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             max_depth: json::DEFAULT_MAX_DEPTH,
             policy_kind: None,
+            parse: ParseOptions::default(),
         }
     }
 }
@@ -237,7 +240,7 @@ fn recognise(
     match &j.kind {
         JsonKind::Object(_) if j.get("Statement").is_some() => {
             let kind = opts.policy_kind.unwrap_or_else(|| infer_kind(j));
-            let (doc, problems) = parse_policy(j, id, kind);
+            let (doc, problems) = parse_policy_with(j, id, kind, opts.parse);
             out.policies.push(LoadedPolicy { doc, problems });
         }
         // A policy encoded once more as a JSON string, possibly URL-encoded (R123).

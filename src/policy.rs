@@ -12,7 +12,7 @@ mod err;
 mod parse;
 
 pub use err::{Problem, ProblemKind};
-pub use parse::parse_policy;
+pub use parse::{ParseOptions, parse_policy, parse_policy_with};
 
 use crate::arn::PrincipalClass;
 use crate::catalog::{ActionMask, ConditionKeyInfo};

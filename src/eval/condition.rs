@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use super::Tri;
 use super::context::{Ctx, Unknown, Val};
-use crate::pattern::{Match, Pattern, Token, VarValue, Variable};
+use crate::pattern::{Pattern, Token, VarValue, Variable};
 use crate::policy::{BaseOperator, Condition, ConditionValue, SetOperator};
 
 /// The outcome of one condition pair.
@@ -542,7 +542,11 @@ pub(crate) fn resource_match(
         return Tri::No;
     }
     if n < 6 {
-        // Q11: a short pattern matches only if its last part is exactly `*`.
+        // Q11: a short pattern matches only if its last part is exactly `*` (switched: only the
+        // bare `*` matches).
+        if ctx.opts.open.short_resource_patterns_match_nothing && n > 1 {
+            return Tri::No;
+        }
         let Some(last) = parts.last() else {
             return Tri::No;
         };
@@ -564,10 +568,10 @@ pub(crate) fn resource_match(
             // The service part is literal.
             Tri::from_bool(p.as_literal() == Some(*t))
         } else {
-            match p.matches_with(t, |v| resolve_var(v, ctx, var_unknown)) {
-                Match::Yes => Tri::Yes,
-                Match::No => Tri::No,
-                Match::Unknown => Tri::Unknown,
+            match substitute(p, ctx, var_unknown) {
+                Ok(pat) => Tri::from_bool(pat.matches(t)),
+                Err(Cmp::Unknown) => Tri::Unknown,
+                Err(_) => Tri::No,
             }
         };
         acc = acc.and(r);

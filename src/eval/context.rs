@@ -266,6 +266,11 @@ impl<'a> Ctx<'a> {
                 Some(k) => borrowed(&k.account),
                 None => Val::Absent,
             },
+            "kms:bypasspolicylockoutsafetycheck"
+                if self.opts.open.bypass_present_when_omitted && !self.opts.residual =>
+            {
+                flag(false)
+            }
             "aws:securetransport" => {
                 if self.opts.residual {
                     Val::Unknown(Unknown::Residual)

@@ -327,35 +327,40 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec) -
             ));
         }
     }
-    let ec_list: Option<Vec<(&str, &str)>> = if action.name == "CreateGrant" {
-        req.grant_request.as_ref().map(|g| {
-            let m = g
-                .constraints
-                .equals
-                .as_ref()
-                .or(g.constraints.subset.as_ref());
-            m.map(|m| m.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect())
-                .unwrap_or_default()
-        })
-    } else {
-        let src = match spec.ec {
-            EcSource::Request => req.encryption_context.as_ref(),
-            EcSource::Destination => req.destination_encryption_context.as_ref(),
-        };
-        // `--context kms:EncryptionContext:K=V` sets the encryption context too.
-        let mut list: Option<Vec<(&str, &str)>> =
-            src.map(|v| v.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect());
-        for (k, v) in &req.context {
-            if k.len() > 22
-                && k.get(..22)
-                    .is_some_and(|p| p.eq_ignore_ascii_case("kms:EncryptionContext:"))
-            {
-                list.get_or_insert_with(Vec::new)
-                    .push((k.get(22..).unwrap_or(""), v.as_str()));
+    let ec_list: Option<Vec<(&str, &str)>> =
+        if action.name == "CreateGrant" && opts.open.ec_from_source_only {
+            None
+        } else if action.name == "CreateGrant" {
+            req.grant_request.as_ref().map(|g| {
+                let m = g
+                    .constraints
+                    .equals
+                    .as_ref()
+                    .or(g.constraints.subset.as_ref());
+                m.map(|m| m.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect())
+                    .unwrap_or_default()
+            })
+        } else {
+            let src = match spec.ec {
+                EcSource::Destination if !opts.open.ec_from_source_only => {
+                    req.destination_encryption_context.as_ref()
+                }
+                EcSource::Request | EcSource::Destination => req.encryption_context.as_ref(),
+            };
+            // `--context kms:EncryptionContext:K=V` sets the encryption context too.
+            let mut list: Option<Vec<(&str, &str)>> =
+                src.map(|v| v.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect());
+            for (k, v) in &req.context {
+                if k.len() > 22
+                    && k.get(..22)
+                        .is_some_and(|p| p.eq_ignore_ascii_case("kms:EncryptionContext:"))
+                {
+                    list.get_or_insert_with(Vec::new)
+                        .push((k.get(22..).unwrap_or(""), v.as_str()));
+                }
             }
-        }
-        list
-    };
+            list
+        };
     let same_account = match (&facts, caller.kind) {
         (_, CallerKind::Service | CallerKind::Anonymous) => false,
         (Some(f), _) => f.account == caller.account,
@@ -402,10 +407,16 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec) -
     };
     let scp_in_scope = identity_side && inputs.scp.is_some();
     let key_manager = facts.as_ref().and_then(|f| f.key_manager);
+    // Q4: by default RCPs apply to every caller; switched, not to service-linked roles.
+    let service_linked = caller
+        .role_arn
+        .as_deref()
+        .is_some_and(|r| r.contains(":role/aws-service-role/"));
     let rcp_in_scope = inputs.rcp.is_some()
         && spec.key.is_some()
         && !retire
-        && key_manager != Some(KeyManager::Aws);
+        && key_manager != Some(KeyManager::Aws)
+        && !(opts.open.rcp_skips_service_linked_roles && service_linked);
     let source_vpce = req
         .context
         .iter()
@@ -869,7 +880,12 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec) -
                     if k & kind::ACCOUNT != 0 {
                         delegation_any = delegation_any.or(a);
                     }
-                    let idt = if is_root { Tri::Yes } else { id_allow.tri() };
+                    // Q25: an external root user needs no identity allow (switched: not allowed).
+                    let idt = if is_root {
+                        Tri::from_bool(!opts.open.external_root_denied)
+                    } else {
+                        id_allow.tri()
+                    };
                     let t = a.and(idt).and(pb_t).and(sp_t);
                     let mut by = vec![id_s.clone()];
                     if !is_root {
@@ -1160,6 +1176,12 @@ fn explain_deny(result: &mut CheckResult, x: ExplainIn<'_>) {
     if x.any_grant_for_caller {
         result.reasons.extend(x.grant_reasons);
     }
+    if result.reasons.is_empty() {
+        result.reasons.push(format!(
+            "no allow path holds for `{}` and `{a}`: the trace shows which element of each statement failed",
+            x.caller_arn
+        ));
+    }
 }
 
 /// R71–R74: does a grant allow this check for this caller?
@@ -1301,6 +1323,11 @@ fn grant_path(
                 .find(|(k, _)| k.eq_ignore_ascii_case("aws:SourceArn"))
                 .map(|(_, v)| v.as_str());
             let ok = match given {
+                Some(v) if run.opts.open.grant_source_arn_pattern => Tri::from_bool(
+                    crate::pattern::Pattern::parse(src, true, false)
+                        .0
+                        .matches(v),
+                ),
                 Some(v) => Tri::from_bool(v == src),
                 None if run.opts.residual => Tri::Unknown,
                 None => Tri::No,

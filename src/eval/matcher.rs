@@ -436,7 +436,12 @@ fn principal_kinds(st: &Statement, ctx: &Ctx<'_>, has_boundary: bool) -> (u8, bo
         };
         let kinds = if applies == Tri::Yes {
             if st.is_allow() {
-                kind::NOT_PRINCIPAL
+                // Q24: a legacy Allow + NotPrincipal (switched: it matches nobody).
+                if ctx.opts.open.allow_not_principal_matches_nobody {
+                    0
+                } else {
+                    kind::NOT_PRINCIPAL
+                }
             } else {
                 kind::WILDCARD
             }

@@ -25,6 +25,15 @@ const STATEMENT_ELEMENTS: [&str; 10] = [
     "Id",
 ];
 
+/// Parsing choices the spec leaves open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ParseOptions {
+    /// Q12 (R16): the first of two duplicate keys counts instead of the last.
+    pub first_duplicate_wins: bool,
+    /// Q13 (R28): operator names are case-sensitive (`stringequals` is unknown).
+    pub case_sensitive_operators: bool,
+}
+
 /// Parses a policy document of `kind` from `json`. Never fails: problems are returned beside
 /// the best model that could be built.
 pub fn parse_policy(
@@ -32,11 +41,22 @@ pub fn parse_policy(
     source: SourceId,
     kind: PolicyKind,
 ) -> (PolicyDocument, Vec<Problem>) {
+    parse_policy_with(json, source, kind, ParseOptions::default())
+}
+
+/// [`parse_policy`] with the open parsing choices set.
+pub fn parse_policy_with(
+    json: &Json<'_>,
+    source: SourceId,
+    kind: PolicyKind,
+    options: ParseOptions,
+) -> (PolicyDocument, Vec<Problem>) {
     let mut p = Parser {
         problems: Vec::new(),
         duplicates: Vec::new(),
         casing: Vec::new(),
         statement: None,
+        options,
     };
     let doc = p.document(json, source, kind);
     let mut problems = p.problems;
@@ -52,10 +72,16 @@ struct Parser {
     duplicates: Vec<DuplicateKey>,
     casing: Vec<Casing>,
     statement: Option<usize>,
+    options: ParseOptions,
 }
 
-/// Members of an object with duplicates resolved: the last occurrence of each key wins (R16).
-fn dedup<'j, 'a>(members: &'j [Member<'a>], dups: &mut Vec<DuplicateKey>) -> Vec<&'j Member<'a>> {
+/// Members of an object with duplicates resolved: the last occurrence of each key wins (R16;
+/// with `first_wins`, the first — spec Q12).
+fn dedup<'j, 'a>(
+    members: &'j [Member<'a>],
+    dups: &mut Vec<DuplicateKey>,
+    first_wins: bool,
+) -> Vec<&'j Member<'a>> {
     let mut out: Vec<&Member<'a>> = Vec::with_capacity(members.len());
     for m in members {
         if let Some(pos) = out.iter().position(|x| x.key == m.key) {
@@ -65,6 +91,9 @@ fn dedup<'j, 'a>(members: &'j [Member<'a>], dups: &mut Vec<DuplicateKey>) -> Vec
                     first: prev.key_span,
                     last: m.key_span,
                 });
+            }
+            if first_wins {
+                continue;
             }
             out.remove(pos);
         }
@@ -126,7 +155,11 @@ impl Parser {
             self.wrong_type("policy", "a JSON object with `Statement`", json);
             return doc;
         };
-        let members = dedup(members, &mut self.duplicates);
+        let members = dedup(
+            members,
+            &mut self.duplicates,
+            self.options.first_duplicate_wins,
+        );
         // `Version` decides how statements read `${…}` wherever it is written (R11).
         if let Some(v) = members
             .iter()
@@ -261,7 +294,11 @@ impl Parser {
             self.statement = None;
             return st;
         };
-        let members = dedup(members, &mut self.duplicates);
+        let members = dedup(
+            members,
+            &mut self.duplicates,
+            self.options.first_duplicate_wins,
+        );
         let mut effect_missing = true;
         for m in &members {
             let key = m.key.as_ref();
@@ -549,7 +586,11 @@ impl Parser {
             }
             JsonKind::Object(members) => {
                 self.empty_check(name, &m.value, "it matches no principal");
-                let members = dedup(members, &mut self.duplicates);
+                let members = dedup(
+                    members,
+                    &mut self.duplicates,
+                    self.options.first_duplicate_wins,
+                );
                 for pm in members {
                     let ty = match pm.key.as_ref() {
                         "AWS" => PrincipalType::Aws,
@@ -715,8 +756,18 @@ impl Parser {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for block in dedup(blocks, &mut self.duplicates) {
-            let operator = parse_operator(&block.key);
+        for block in dedup(
+            blocks,
+            &mut self.duplicates,
+            self.options.first_duplicate_wins,
+        ) {
+            let mut operator = parse_operator(&block.key);
+            // Q13 switched: an operator not written as AWS writes it is unknown.
+            if self.options.case_sensitive_operators
+                && operator.canonical().is_some_and(|c| c != block.key)
+            {
+                operator.base = None;
+            }
             match operator.canonical() {
                 Some(c) if c != block.key => self.casing.push(Casing {
                     found: block.key.to_string(),
@@ -740,7 +791,11 @@ impl Parser {
                 continue;
             };
             self.empty_check(&block.key, &block.value, "the operator tests nothing");
-            for pair in dedup(pairs, &mut self.duplicates) {
+            for pair in dedup(
+                pairs,
+                &mut self.duplicates,
+                self.options.first_duplicate_wins,
+            ) {
                 if let Some(c) = self.condition_pair(&operator, block.key_span, pair, variables) {
                     out.push(c);
                 }

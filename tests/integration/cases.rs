@@ -49,6 +49,7 @@ pub(crate) struct Case {
     pub(crate) destination_encryption_context: Option<BTreeMap<String, String>>,
     #[serde(default)]
     pub(crate) principal_tags: BTreeMap<String, String>,
+    pub(crate) principal_role_arn: Option<String>,
     #[serde(default)]
     pub(crate) assume_absent: bool,
     #[serde(default)]
@@ -231,6 +232,13 @@ pub(crate) fn open_defaults(list: &[String]) -> OpenDefaults {
             "Q14" => o.unparsable_negated_true = true,
             "Q16" => o.substituted_wildcards = true,
             "Q23" => o.star_excludes_services = true,
+            "Q4" => o.rcp_skips_service_linked_roles = true,
+            "Q10b" => o.bypass_present_when_omitted = true,
+            "Q11" => o.short_resource_patterns_match_nothing = true,
+            "Q18" => o.grant_source_arn_pattern = true,
+            "Q20" => o.ec_from_source_only = true,
+            "Q24" => o.allow_not_principal_matches_nobody = true,
+            "Q25" => o.external_root_denied = true,
             other => panic!("unknown open question {other}"),
         }
     }
@@ -306,7 +314,10 @@ pub(crate) fn build(c: &Case) -> (Inputs, Request, Options) {
             .as_ref()
             .map(|v| doc(v, "vpce", PolicyKind::VpcEndpoint)),
     };
-    let mut who = caller(&c.principal);
+    let mut who = match &c.principal_role_arn {
+        Some(r) => Caller::parse(&c.principal, Some(r)).unwrap(),
+        None => caller(&c.principal),
+    };
     who.tags
         .extend(c.principal_tags.iter().map(|(k, v)| (k.clone(), v.clone())));
     let mut req = Request::new(who, &c.action, &key_arn(&c.key));
@@ -344,7 +355,11 @@ pub(crate) fn build(c: &Case) -> (Inputs, Request, Options) {
 
 pub(crate) fn load_cases() -> Vec<Case> {
     let mut all = Vec::new();
-    for f in ["cases/worked-examples.json", "cases/rules.json"] {
+    for f in [
+        "cases/worked-examples.json",
+        "cases/rules.json",
+        "cases/open-defaults.json",
+    ] {
         let text = std::fs::read_to_string(fixture(f)).unwrap();
         let cases: Vec<Case> = serde_json::from_str(&text).unwrap();
         all.extend(cases);

@@ -1,0 +1,607 @@
+//! `kmsaudit can`: build the request and inputs from flags and files, evaluate, render.
+
+use std::io::{self, BufRead, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::cli::{CanArgs, CanFormat, ExpectArg, KeyManagerArg, PlainOpArg};
+use crate::eval::{
+    self, Caller, Decision, Inputs, KeyFacts, KeyInputs, KeyManager, NamedPolicy, OpenDefaults,
+    Options, Request,
+};
+use crate::grant::{self, Grant};
+use crate::input::{self, InputName, InputOptions};
+use crate::lint::{Finding, input_rules};
+use crate::policy::{ParseOptions, PolicyKind};
+use crate::report::{self, can as render};
+use crate::source::SourceMap;
+
+/// A usage or input error: the message, and findings to show.
+struct Failure {
+    message: String,
+    findings: Vec<Finding>,
+}
+
+fn fail(message: impl Into<String>) -> Failure {
+    Failure {
+        message: message.into(),
+        findings: Vec::new(),
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// Loads the policies in a file as `kind`. Input errors fail; grammar problems do not (the
+/// engine makes statements it cannot judge undetermined).
+fn load_policies(
+    path: &Path,
+    kind: PolicyKind,
+    sources: &mut SourceMap,
+    parse: ParseOptions,
+) -> Result<Vec<NamedPolicy>, Failure> {
+    let opts = InputOptions {
+        policy_kind: Some(kind),
+        parse,
+        ..InputOptions::default()
+    };
+    let loaded = input::load(&InputName::Path(path.to_path_buf()), &opts, sources);
+    let errors: Vec<Finding> = loaded
+        .findings
+        .into_iter()
+        .filter(|f| f.rule.input_error)
+        .collect();
+    if !errors.is_empty() || loaded.policies.is_empty() {
+        return Err(Failure {
+            message: format!("cannot read `{}` as a {}", path.display(), kind.describe()),
+            findings: errors,
+        });
+    }
+    let name = file_name(path);
+    let n = loaded.policies.len();
+    Ok(loaded
+        .policies
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| NamedPolicy {
+            name: if n == 1 {
+                name.clone()
+            } else {
+                format!("{name}[{i}]")
+            },
+            doc: p.doc,
+        })
+        .collect())
+}
+
+fn load_one(
+    path: &Path,
+    kind: PolicyKind,
+    sources: &mut SourceMap,
+    parse: ParseOptions,
+) -> Result<NamedPolicy, Failure> {
+    let mut v = load_policies(path, kind, sources, parse)?;
+    if v.len() != 1 {
+        return Err(fail(format!(
+            "`{}` must hold exactly one policy",
+            path.display()
+        )));
+    }
+    v.pop().ok_or_else(|| fail("no policy"))
+}
+
+fn read_json_file(
+    path: &Path,
+    sources: &mut SourceMap,
+) -> Result<(crate::source::SourceId, std::sync::Arc<str>), Failure> {
+    let bytes =
+        std::fs::read(path).map_err(|e| fail(format!("cannot read `{}`: {e}", path.display())))?;
+    let (text, _) = crate::json::decode_text(&bytes)
+        .map_err(|e| fail(format!("`{}`: {}", path.display(), e.message())))?;
+    let id = sources.add(crate::source::SourceFile::new(
+        path.display().to_string(),
+        text.into_owned(),
+        None,
+    ));
+    let text = sources
+        .get(id)
+        .map(|f| f.text.clone())
+        .unwrap_or_else(|| std::sync::Arc::from(""));
+    Ok((id, text))
+}
+
+fn load_grants(path: &Path, sources: &mut SourceMap) -> Result<Vec<Grant>, Failure> {
+    let (id, text) = read_json_file(path, sources)?;
+    let j = crate::json::parse(&text).map_err(|e| Failure {
+        message: format!("`{}` is not valid JSON", path.display()),
+        findings: vec![
+            Finding::new(
+                &input_rules::INVALID_JSON,
+                id,
+                e.span,
+                e.message(),
+                e.label(),
+            )
+            .help(e.help()),
+        ],
+    })?;
+    let (grants, errors) = grant::read_grants(&j, id);
+    if !errors.is_empty() {
+        return Err(Failure {
+            message: format!("cannot read the grants in `{}`", path.display()),
+            findings: errors
+                .into_iter()
+                .map(|e| {
+                    Finding::new(&input_rules::NOT_A_POLICY, id, e.span, e.message, "here")
+                        .help("give `aws kms list-grants` output")
+                })
+                .collect(),
+        });
+    }
+    Ok(grants)
+}
+
+fn load_grant_request(path: &Path, sources: &mut SourceMap) -> Result<Grant, Failure> {
+    let mut v = load_grants(path, sources)?;
+    if v.len() != 1 {
+        return Err(fail(format!(
+            "`{}` must hold one grant request (`create-grant --cli-input-json`)",
+            path.display()
+        )));
+    }
+    v.pop().ok_or_else(|| fail("no grant"))
+}
+
+fn pair(s: &str, flag: &str) -> Result<(String, String), Failure> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .filter(|(k, _)| !k.is_empty())
+        .ok_or_else(|| fail(format!("`{flag} {s}`: expected KEY=VALUE")))
+}
+
+fn pairs(list: &[String], flag: &str) -> Result<Vec<(String, String)>, Failure> {
+    list.iter().map(|s| pair(s, flag)).collect()
+}
+
+/// The open parsing choices among `--open` (Q12, Q13).
+fn parse_options(args: &CanArgs) -> Result<ParseOptions, Failure> {
+    let mut p = ParseOptions::default();
+    for q in &args.open {
+        match q.to_ascii_uppercase().as_str() {
+            "Q12" => p.first_duplicate_wins = true,
+            "Q13" => p.case_sensitive_operators = true,
+            _ => {}
+        }
+    }
+    Ok(p)
+}
+
+/// Validated open defaults.
+fn open_defaults(args: &CanArgs) -> Result<OpenDefaults, Failure> {
+    let mut o = OpenDefaults {
+        plain_op_on_multivalued_any: args.plain_op_on_multivalued == PlainOpArg::Any,
+        ..OpenDefaults::default()
+    };
+    for q in &args.open {
+        match q.to_ascii_uppercase().as_str() {
+            "Q1" => o.plain_op_on_multivalued_any = true,
+            "Q2" => o.session_policy_blocks_exact_session = true,
+            "Q3" => o.not_principal_any_match = true,
+            "Q5" => o.boundary_limits_grants = true,
+            "Q6" => o.cross_account_grant_needs_iam = true,
+            "Q7" => o.account_grantee_root_only = true,
+            "Q8" => o.resource_aliases_absent_in_key_policy = true,
+            "Q9" => o.ec_collision_any = true,
+            "Q10" => o.grant_for_aws_resource_absent = true,
+            "Q14" => o.unparsable_negated_true = true,
+            "Q16" => o.substituted_wildcards = true,
+            "Q23" => o.star_excludes_services = true,
+            "Q4" => o.rcp_skips_service_linked_roles = true,
+            "Q10B" => o.bypass_present_when_omitted = true,
+            "Q11" => o.short_resource_patterns_match_nothing = true,
+            "Q12" | "Q13" => {}
+            "Q18" => o.grant_source_arn_pattern = true,
+            "Q20" => o.ec_from_source_only = true,
+            "Q24" => o.allow_not_principal_matches_nobody = true,
+            "Q25" => o.external_root_denied = true,
+            other => {
+                return Err(fail(format!(
+                    "`--open {other}`: switchable open questions are Q1-Q14, Q16, Q18, Q20, Q23-Q25 (see the README)"
+                )));
+            }
+        }
+    }
+    Ok(o)
+}
+
+fn key_facts(arn: &str, args: &CanArgs) -> Result<KeyFacts, Failure> {
+    let mut f = KeyFacts::from_arn(arn).map_err(fail)?;
+    f.key_spec = args.key_spec.clone();
+    f.key_usage = args.key_usage.clone();
+    f.origin = args.key_origin.clone();
+    f.key_state = args.key_state.clone();
+    f.key_manager = args.key_manager.map(|m| match m {
+        KeyManagerArg::Aws => KeyManager::Aws,
+        KeyManagerArg::Customer => KeyManager::Customer,
+    });
+    if !args.key_tag.is_empty() || args.key_no_tags {
+        f.tags = Some(pairs(&args.key_tag, "--key-tag")?);
+    }
+    if !args.key_alias.is_empty() || args.key_no_aliases {
+        f.aliases = Some(args.key_alias.clone());
+        if f.key_manager.is_none() && args.key_alias.iter().any(|a| a.starts_with("alias/aws/")) {
+            f.key_manager = Some(KeyManager::Aws);
+        }
+    }
+    Ok(f)
+}
+
+/// Everything the flags describe, loaded once.
+struct Loaded {
+    inputs: Inputs,
+    template: Option<KeyInputs>,
+    opts: Options,
+}
+
+fn load_inputs(args: &CanArgs, sources: &mut SourceMap) -> Result<Loaded, Failure> {
+    let parse = parse_options(args)?;
+    let identity = if args.identity_unknown {
+        None
+    } else {
+        let mut v = Vec::new();
+        for p in &args.identity_policy {
+            v.extend(load_policies(p, PolicyKind::Identity, sources, parse)?);
+        }
+        Some(v)
+    };
+    let key_policies = match &args.key_policy {
+        Some(p) => Some(load_policies(p, PolicyKind::Key, sources, parse)?),
+        None => None,
+    };
+    let grants = match &args.grants {
+        Some(p) => Some(load_grants(p, sources)?),
+        None => None,
+    };
+    let level = |paths: &[PathBuf],
+                 kind: PolicyKind,
+                 sources: &mut SourceMap|
+     -> Result<Option<Vec<Vec<NamedPolicy>>>, Failure> {
+        if paths.is_empty() {
+            return Ok(None);
+        }
+        let mut levels = Vec::new();
+        for p in paths {
+            levels.push(load_policies(p, kind, sources, parse)?);
+        }
+        Ok(Some(levels))
+    };
+    let scp = level(&args.scp, PolicyKind::Scp, sources)?;
+    let rcp = level(&args.rcp, PolicyKind::Rcp, sources)?;
+    let boundary = match &args.boundary {
+        Some(p) => Some(load_one(p, PolicyKind::Boundary, sources, parse)?),
+        None => None,
+    };
+    let mut session = Vec::new();
+    for p in &args.session_policy {
+        session.extend(load_policies(p, PolicyKind::Session, sources, parse)?);
+    }
+    let vpce = match &args.vpce_policy {
+        Some(p) => Some(load_one(p, PolicyKind::VpcEndpoint, sources, parse)?),
+        None => None,
+    };
+    let mut keys = Vec::new();
+    let mut template = None;
+    match &args.key {
+        Some(k) => keys.push(KeyInputs {
+            facts: key_facts(k, args)?,
+            policies: key_policies,
+            grants,
+        }),
+        None => {
+            template = Some(KeyInputs {
+                facts: KeyFacts::from_arn("arn:aws:kms:us-east-1:000000000000:key/template")
+                    .map_err(fail)?,
+                policies: key_policies,
+                grants,
+            });
+        }
+    }
+    if let Some(d) = &args.destination_key {
+        let policies = match &args.destination_key_policy {
+            Some(p) => Some(load_policies(p, PolicyKind::Key, sources, parse)?),
+            None => None,
+        };
+        keys.push(KeyInputs {
+            facts: KeyFacts::from_arn(d).map_err(fail)?,
+            policies,
+            grants: None,
+        });
+    }
+    let opts = Options {
+        open: open_defaults(args)?,
+        residual: args.residual,
+        assume_absent: args.assume_absent,
+        trace: true,
+        now: None,
+    };
+    Ok(Loaded {
+        inputs: Inputs {
+            keys,
+            identity,
+            boundary,
+            session,
+            scp,
+            rcp,
+            vpce,
+        },
+        template,
+        opts,
+    })
+}
+
+fn build_request(
+    principal: &str,
+    action: &str,
+    key: &str,
+    context: Vec<(String, String)>,
+    args: &CanArgs,
+    sources: &mut SourceMap,
+) -> Result<Request, Failure> {
+    let role_arn = context
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("aws:PrincipalArn"))
+        .map(|(_, v)| v.clone());
+    let mut caller = Caller::parse(
+        principal,
+        role_arn.as_deref().filter(|r| r.contains(":role/")),
+    )
+    .map_err(fail)?;
+    caller.tags = pairs(&args.principal_tag, "--principal-tag")?;
+    let action_bare = action.split_once(':').map_or(action, |(_, n)| n);
+    let multi = ["reencrypt", "createalias", "updatealias", "deletealias"];
+    if crate::catalog::action_index(action_bare).is_none()
+        && !multi.contains(&action_bare.to_ascii_lowercase().as_str())
+    {
+        let hint = crate::catalog::suggest_action(action_bare)
+            .map(|s| format!(": did you mean `kms:{s}`?"))
+            .unwrap_or_default();
+        return Err(fail(format!("`{action}` is not a KMS action{hint}")));
+    }
+    let mut req = Request::new(caller, action, key);
+    req.via_service = args.via_service.clone();
+    req.request_alias = args.request_alias.clone();
+    req.alias = args.alias.clone();
+    req.grant_id = args.grant_id.clone();
+    req.destination_key = args.destination_key.clone();
+    let ec = pairs(&args.encryption_context, "--encryption-context")?;
+    if !ec.is_empty() {
+        req.encryption_context = Some(ec);
+    }
+    let dec = pairs(
+        &args.destination_encryption_context,
+        "--destination-encryption-context",
+    )?;
+    if !dec.is_empty() {
+        req.destination_encryption_context = Some(dec);
+    }
+    if let Some(p) = &args.grant_request {
+        req.grant_request = Some(load_grant_request(p, sources)?);
+    }
+    req.context = context;
+    Ok(req)
+}
+
+fn expect_met(expect: Option<ExpectArg>, d: Decision) -> bool {
+    match expect {
+        None => true,
+        Some(ExpectArg::Allow) => d == Decision::Allow,
+        Some(ExpectArg::Deny) => matches!(d, Decision::ExplicitDeny | Decision::ImplicitDeny),
+        Some(ExpectArg::ExplicitDeny) => d == Decision::ExplicitDeny,
+        Some(ExpectArg::ImplicitDeny) => d == Decision::ImplicitDeny,
+        Some(ExpectArg::Undetermined) => d == Decision::Undetermined,
+    }
+}
+
+fn parse_expect(s: &str) -> Option<ExpectArg> {
+    match s {
+        "allow" => Some(ExpectArg::Allow),
+        "deny" => Some(ExpectArg::Deny),
+        "explicit-deny" => Some(ExpectArg::ExplicitDeny),
+        "implicit-deny" => Some(ExpectArg::ImplicitDeny),
+        "undetermined" => Some(ExpectArg::Undetermined),
+        _ => None,
+    }
+}
+
+/// `kmsaudit can`.
+pub(crate) fn can(
+    args: &CanArgs,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> io::Result<u8> {
+    let mut sources = SourceMap::new();
+    let result = match &args.requests {
+        Some(path) => batch(args, path, &mut sources, stdout),
+        None => single(args, &mut sources, stdout),
+    };
+    match result {
+        Ok(code) => Ok(code),
+        Err(f) => {
+            if !f.findings.is_empty() {
+                report::render_concise(&f.findings, &sources, stderr)?;
+            }
+            writeln!(stderr, "kmsaudit: error: {}", f.message)?;
+            Ok(2)
+        }
+    }
+}
+
+fn single(args: &CanArgs, sources: &mut SourceMap, stdout: &mut dyn Write) -> Result<u8, Failure> {
+    let (Some(principal), Some(action), Some(key)) = (&args.principal, &args.action, &args.key)
+    else {
+        return Err(fail("`--principal`, `--action` and `--key` are required"));
+    };
+    let loaded = load_inputs(args, sources)?;
+    let context = pairs(&args.context, "--context")?;
+    let req = build_request(principal, action, key, context, args, sources)?;
+    let ev = eval::evaluate(&loaded.inputs, &req, &loaded.opts);
+    let out = match args.format {
+        CanFormat::Human => render::render_human(&ev, &req, sources, stdout),
+        CanFormat::Json => render::render_json(&ev, &req, sources, stdout),
+    };
+    out.map_err(|e| fail(format!("cannot write the answer: {e}")))?;
+    Ok(u8::from(!expect_met(args.expect, ev.decision)))
+}
+
+/// One line of `--requests`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BatchRequest {
+    principal: String,
+    action: String,
+    key: Option<String>,
+    #[serde(default)]
+    context: std::collections::BTreeMap<String, OneOrMany>,
+    #[serde(default)]
+    encryption_context: std::collections::BTreeMap<String, String>,
+    via_service: Option<String>,
+    expect: Option<String>,
+    id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+fn batch(
+    args: &CanArgs,
+    path: &Path,
+    sources: &mut SourceMap,
+    stdout: &mut dyn Write,
+) -> Result<u8, Failure> {
+    let mut loaded = load_inputs(args, sources)?;
+    let file = std::fs::File::open(path)
+        .map_err(|e| fail(format!("cannot read `{}`: {e}", path.display())))?;
+    let reader = io::BufReader::new(file);
+    let mut failed = 0usize;
+    let mut opts = loaded.opts.clone();
+    opts.trace = false;
+    let mut out = io::BufWriter::new(stdout);
+    let mut errors = Vec::new();
+    for (n, line) in reader.lines().enumerate() {
+        let line = line.map_err(|e| fail(format!("cannot read `{}`: {e}", path.display())))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let r: BatchRequest = match serde_json::from_str(&line) {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(format!("{}:{}:{}: {e}", path.display(), n + 1, e.column()));
+                continue;
+            }
+        };
+        let key = match r.key.as_deref().or(args.key.as_deref()) {
+            Some(k) => k.to_owned(),
+            None => {
+                errors.push(format!(
+                    "{}:{}: the request names no `key` (and `--key` is not given)",
+                    path.display(),
+                    n + 1
+                ));
+                continue;
+            }
+        };
+        // With no `--key`, the given key policy and grants stand for every key requested.
+        if loaded.inputs.key(&key).is_none() {
+            if let Some(t) = &loaded.template {
+                match KeyFacts::from_arn(&key) {
+                    Ok(facts) => loaded.inputs.keys.push(KeyInputs {
+                        facts,
+                        policies: t.policies.clone(),
+                        grants: t.grants.clone(),
+                    }),
+                    Err(e) => {
+                        errors.push(format!("{}:{}: {e}", path.display(), n + 1));
+                        continue;
+                    }
+                }
+            }
+        }
+        let mut context: Vec<(String, String)> = Vec::new();
+        for (k, v) in r.context {
+            match v {
+                OneOrMany::One(s) => context.push((k, s)),
+                OneOrMany::Many(list) => context.extend(list.into_iter().map(|s| (k.clone(), s))),
+            }
+        }
+        let mut req = match build_request(&r.principal, &r.action, &key, context, args, sources) {
+            Ok(req) => req,
+            Err(f) => {
+                errors.push(format!("{}:{}: {}", path.display(), n + 1, f.message));
+                continue;
+            }
+        };
+        if !r.encryption_context.is_empty() {
+            req.encryption_context = Some(r.encryption_context.into_iter().collect());
+        }
+        if r.via_service.is_some() {
+            req.via_service = r.via_service;
+        }
+        let ev = eval::evaluate(&loaded.inputs, &req, &opts);
+        let expect = match r.expect.as_deref() {
+            Some(e) => match parse_expect(e) {
+                Some(x) => Some(x),
+                None => {
+                    errors.push(format!("{}:{}: `expect` must be allow, deny, explicit-deny, implicit-deny or undetermined", path.display(), n + 1));
+                    continue;
+                }
+            },
+            None => None,
+        };
+        let met = expect_met(expect, ev.decision);
+        if !met {
+            failed += 1;
+        }
+        let res = match args.format {
+            CanFormat::Json => render::render_batch_line(
+                &ev,
+                &req,
+                r.id.as_deref(),
+                r.expect.as_deref(),
+                met,
+                &mut out,
+            ),
+            CanFormat::Human => render::render_batch_human(
+                &ev,
+                &req,
+                r.id.as_deref(),
+                r.expect.as_deref(),
+                met,
+                &mut out,
+            ),
+        };
+        res.map_err(|e| fail(format!("cannot write: {e}")))?;
+    }
+    out.flush()
+        .map_err(|e| fail(format!("cannot write: {e}")))?;
+    if !errors.is_empty() {
+        let findings = Vec::new();
+        return Err(Failure {
+            message: format!(
+                "{} request line(s) could not be read:\n{}",
+                errors.len(),
+                errors.join("\n")
+            ),
+            findings,
+        });
+    }
+    Ok(u8::from(failed > 0))
+}

@@ -1,0 +1,415 @@
+//! Rendering `can` answers: a readable tree for humans, one JSON object for machines.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::eval::{CheckResult, Evaluation, Request, Requirement, Step, Tri};
+use crate::source::SourceMap;
+
+fn mark(t: Tri) -> &'static str {
+    match t {
+        Tri::Yes => "yes",
+        Tri::No => "no ",
+        Tri::Unknown => "?  ",
+    }
+}
+
+/// "allowed only if A and B, or C".
+pub fn residual_sentence(alts: &[Vec<Requirement>]) -> Option<String> {
+    let alts: Vec<&Vec<Requirement>> = alts.iter().filter(|a| !a.is_empty()).collect();
+    if alts.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = alts
+        .iter()
+        .map(|a| {
+            a.iter()
+                .map(|r| format!("{} ({})", r.text, r.statement))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        })
+        .collect();
+    Some(format!("allowed only if {}", parts.join(", or ")))
+}
+
+fn location(sources: &SourceMap, id: crate::source::SourceId, span: crate::source::Span) -> String {
+    let (outer, at) = sources
+        .outer_location(id, span.start)
+        .unwrap_or((id, span.start));
+    match sources.get(outer) {
+        Some(f) => {
+            let (l, c) = f.line_col(at);
+            format!("{}:{l}:{c}", f.name)
+        }
+        None => String::new(),
+    }
+}
+
+fn write_steps(steps: &[Step], sources: &SourceMap, w: &mut dyn Write) -> io::Result<()> {
+    for s in steps {
+        writeln!(w, "  {} — {}", s.name, s.outcome)?;
+        for st in &s.statements {
+            writeln!(
+                w,
+                "    [{}] {} ({}) at {}",
+                mark(st.applies).trim_end(),
+                st.at.id(),
+                st.effect,
+                location(sources, st.at.source, st.at.span)
+            )?;
+            for e in &st.elements {
+                writeln!(w, "        {} {}: {}", mark(e.outcome), e.element, e.detail)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn write_check(
+    c: &CheckResult,
+    sources: &SourceMap,
+    multi: bool,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    if multi {
+        writeln!(
+            w,
+            "\ncheck {} on {}: {}",
+            c.action,
+            c.resource,
+            c.decision.as_str()
+        )?;
+    }
+    if let Some(p) = &c.path {
+        writeln!(w, "path: {p}")?;
+    }
+    if !c.deciding.is_empty() {
+        writeln!(w, "decided by: {}", c.deciding.join(", "))?;
+    }
+    if !c.reasons.is_empty() {
+        let head = if c.decision == crate::eval::Decision::Undetermined {
+            "paths that do not hold:"
+        } else {
+            "why:"
+        };
+        writeln!(w, "{head}")?;
+        for r in &c.reasons {
+            writeln!(w, "  - {r}")?;
+        }
+    }
+    if !c.unknowns.is_empty() {
+        writeln!(w, "undetermined because:")?;
+        for u in &c.unknowns {
+            writeln!(w, "  - {u}")?;
+        }
+    }
+    if let Some(s) = residual_sentence(&c.residual) {
+        writeln!(w, "residual: {s}")?;
+    }
+    if !c.notes.is_empty() {
+        writeln!(w, "notes:")?;
+        for n in &c.notes {
+            writeln!(w, "  - {n}")?;
+        }
+    }
+    if !c.steps.is_empty() {
+        writeln!(w, "trace:")?;
+        write_steps(&c.steps, sources, w)?;
+    }
+    Ok(())
+}
+
+/// The human tree.
+pub fn render_human(
+    ev: &Evaluation,
+    req: &Request,
+    sources: &SourceMap,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    writeln!(w, "{} by {} on {}", req.action, req.caller.arn, req.key)?;
+    writeln!(w, "decision: {}", ev.decision.as_str())?;
+    let multi = ev.checks.len() > 1;
+    for c in &ev.checks {
+        write_check(c, sources, multi, w)?;
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct JElement<'a> {
+    element: &'a str,
+    outcome: &'a str,
+    detail: &'a str,
+}
+
+#[derive(Serialize)]
+struct JStatement<'a> {
+    id: String,
+    policy: &'a str,
+    statement: &'a str,
+    effect: &'a str,
+    applies: &'a str,
+    location: String,
+    elements: Vec<JElement<'a>>,
+}
+
+#[derive(Serialize)]
+struct JStep<'a> {
+    step: &'a str,
+    outcome: &'a str,
+    statements: Vec<JStatement<'a>>,
+}
+
+#[derive(Serialize)]
+struct JRequirement<'a> {
+    condition: &'a str,
+    statement: &'a str,
+}
+
+#[derive(Serialize)]
+struct JCheck<'a> {
+    action: &'a str,
+    resource: &'a str,
+    decision: &'a str,
+    path: Option<&'a str>,
+    deciding: &'a [String],
+    reasons: &'a [String],
+    unknowns: &'a [String],
+    residual: Vec<Vec<JRequirement<'a>>>,
+    residual_text: Option<String>,
+    notes: &'a [String],
+    trace: Vec<JStep<'a>>,
+}
+
+fn jcheck<'a>(c: &'a CheckResult, sources: &SourceMap) -> JCheck<'a> {
+    JCheck {
+        action: &c.action,
+        resource: &c.resource,
+        decision: c.decision.as_str(),
+        path: c.path.as_deref(),
+        deciding: &c.deciding,
+        reasons: &c.reasons,
+        unknowns: &c.unknowns,
+        residual: c
+            .residual
+            .iter()
+            .map(|a| {
+                a.iter()
+                    .map(|r| JRequirement {
+                        condition: &r.text,
+                        statement: &r.statement,
+                    })
+                    .collect()
+            })
+            .collect(),
+        residual_text: residual_sentence(&c.residual),
+        notes: &c.notes,
+        trace: c
+            .steps
+            .iter()
+            .map(|s| JStep {
+                step: &s.name,
+                outcome: &s.outcome,
+                statements: s
+                    .statements
+                    .iter()
+                    .map(|st| JStatement {
+                        id: st.at.id(),
+                        policy: &st.at.policy,
+                        statement: &st.at.statement,
+                        effect: st.effect,
+                        applies: st.applies.as_str(),
+                        location: location(sources, st.at.source, st.at.span),
+                        elements: st
+                            .elements
+                            .iter()
+                            .map(|e| JElement {
+                                element: &e.element,
+                                outcome: e.outcome.as_str(),
+                                detail: &e.detail,
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+#[derive(Serialize)]
+struct JAnswer<'a> {
+    version: u32,
+    decision: &'a str,
+    principal: &'a str,
+    action: &'a str,
+    key: &'a str,
+    path: Option<&'a str>,
+    deciding: Vec<&'a str>,
+    reasons: Vec<&'a str>,
+    unknowns: Vec<&'a str>,
+    residual: Vec<Vec<JRequirement<'a>>>,
+    residual_text: Option<String>,
+    notes: Vec<&'a str>,
+    trace: Vec<JStep<'a>>,
+    checks: Vec<JCheck<'a>>,
+}
+
+/// One JSON object: `decision`, `path`, `trace`, `residual`, `notes`, and each check.
+pub fn render_json(
+    ev: &Evaluation,
+    req: &Request,
+    sources: &SourceMap,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    let checks: Vec<JCheck<'_>> = ev.checks.iter().map(|c| jcheck(c, sources)).collect();
+    // The check that decided: the first whose decision equals the combined one.
+    let main = ev.checks.iter().find(|c| c.decision == ev.decision);
+    let all_residual: Vec<Vec<Requirement>> = ev
+        .checks
+        .iter()
+        .flat_map(|c| c.residual.iter().cloned())
+        .collect();
+    let answer = JAnswer {
+        version: 1,
+        decision: ev.decision.as_str(),
+        principal: &req.caller.arn,
+        action: &req.action,
+        key: &req.key,
+        path: main.and_then(|c| c.path.as_deref()),
+        deciding: ev
+            .checks
+            .iter()
+            .flat_map(|c| c.deciding.iter().map(String::as_str))
+            .collect(),
+        reasons: ev
+            .checks
+            .iter()
+            .flat_map(|c| c.reasons.iter().map(String::as_str))
+            .collect(),
+        unknowns: ev
+            .checks
+            .iter()
+            .flat_map(|c| c.unknowns.iter().map(String::as_str))
+            .collect(),
+        residual: ev
+            .checks
+            .iter()
+            .flat_map(|c| c.residual.iter())
+            .map(|a| {
+                a.iter()
+                    .map(|r| JRequirement {
+                        condition: &r.text,
+                        statement: &r.statement,
+                    })
+                    .collect()
+            })
+            .collect(),
+        residual_text: residual_sentence(&all_residual),
+        notes: ev
+            .checks
+            .iter()
+            .flat_map(|c| c.notes.iter().map(String::as_str))
+            .collect(),
+        trace: checks
+            .iter()
+            .flat_map(|c| c.trace.iter())
+            .map(|s| JStep {
+                step: s.step,
+                outcome: s.outcome,
+                statements: s
+                    .statements
+                    .iter()
+                    .map(|st| JStatement {
+                        id: st.id.clone(),
+                        policy: st.policy,
+                        statement: st.statement,
+                        effect: st.effect,
+                        applies: st.applies,
+                        location: st.location.clone(),
+                        elements: st
+                            .elements
+                            .iter()
+                            .map(|e| JElement {
+                                element: e.element,
+                                outcome: e.outcome,
+                                detail: e.detail,
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        checks,
+    };
+    serde_json::to_writer_pretty(&mut *w, &answer).map_err(io::Error::other)?;
+    writeln!(w)
+}
+
+#[derive(Serialize)]
+struct JLine<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
+    principal: &'a str,
+    action: &'a str,
+    key: &'a str,
+    decision: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expect: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expect_met: Option<bool>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    deciding: Vec<&'a str>,
+}
+
+/// One JSON line per batch request.
+pub fn render_batch_line(
+    ev: &Evaluation,
+    req: &Request,
+    id: Option<&str>,
+    expect: Option<&str>,
+    met: bool,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    let line = JLine {
+        id,
+        principal: &req.caller.arn,
+        action: &req.action,
+        key: &req.key,
+        decision: ev.decision.as_str(),
+        expect,
+        expect_met: expect.map(|_| met),
+        deciding: ev
+            .checks
+            .iter()
+            .flat_map(|c| c.deciding.iter().map(String::as_str))
+            .collect(),
+    };
+    serde_json::to_writer(&mut *w, &line).map_err(io::Error::other)?;
+    writeln!(w)
+}
+
+/// One text line per batch request.
+pub fn render_batch_human(
+    ev: &Evaluation,
+    req: &Request,
+    id: Option<&str>,
+    expect: Option<&str>,
+    met: bool,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    let status = match expect {
+        Some(e) if met => format!("  (expected {e}: ok)"),
+        Some(e) => format!("  (expected {e}: FAILED)"),
+        None => String::new(),
+    };
+    let id = id.map(|i| format!("{i}: ")).unwrap_or_default();
+    writeln!(
+        w,
+        "{id}{:<13} {} {} {}{status}",
+        ev.decision.as_str(),
+        req.caller.arn,
+        req.action,
+        req.key
+    )
+}

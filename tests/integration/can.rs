@@ -1,0 +1,360 @@
+//! `kmsaudit can` as users run it: answers, explanations, exit codes, batches.
+
+use super::run;
+
+const K1: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+const ALICE: &str = "arn:aws:iam::111122223333:user/Alice";
+
+fn can(extra: &[&str]) -> (i32, String, String) {
+    let mut args = vec!["can"];
+    args.extend_from_slice(extra);
+    run(&args, None)
+}
+
+#[test]
+fn e3_access_denied_question_is_answered() {
+    // "I added kms:Decrypt to my IAM policy and still get AccessDenied — why?"
+    let (code, out, err) = can(&[
+        "--principal",
+        ALICE,
+        "--action",
+        "kms:Decrypt",
+        "--key",
+        K1,
+        "--key-policy",
+        "fixtures/cases/policies/F2.json",
+        "--identity-policy",
+        "fixtures/cases/policies/I2.json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("decision: implicit-deny"), "{out}");
+    // The IAM statement that allows…
+    assert!(
+        out.contains("IAM policy I2.json#1 allows `kms:Decrypt`"),
+        "{out}"
+    );
+    // …the missing key-policy statement…
+    assert!(
+        out.contains(
+            "the key policy has no statement that allows `arn:aws:iam::111122223333:root`"
+        ),
+        "{out}"
+    );
+    // …and the fix.
+    assert!(out.contains("add the root delegation statement"), "{out}");
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn json_answer_has_decision_path_trace_residual_notes() {
+    let (code, out, _) = can(&[
+        "--principal",
+        ALICE,
+        "--action",
+        "kms:Decrypt",
+        "--key",
+        K1,
+        "--key-policy",
+        "fixtures/cases/policies/F1.json",
+        "--identity-policy",
+        "fixtures/cases/policies/I1.json",
+        "--key-state",
+        "PendingDeletion",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["decision"], "allow");
+    assert_eq!(v["path"], "6b key-policy delegation + IAM");
+    assert_eq!(
+        v["deciding"],
+        serde_json::json!(["F1.json#Root", "I1.json#1"])
+    );
+    assert!(v["trace"].as_array().unwrap().len() >= 4);
+    assert_eq!(v["residual"], serde_json::json!([]));
+    assert!(
+        v["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("KeyState=PendingDeletion"),
+        "{out}"
+    );
+    let step = v["trace"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == "6 key policy (Allow)")
+        .unwrap();
+    assert_eq!(
+        step["statements"][0]["location"],
+        "fixtures/cases/policies/F1.json:1:40"
+    );
+}
+
+#[test]
+fn expect_sets_the_exit_code() {
+    let base = [
+        "--principal",
+        ALICE,
+        "--action",
+        "kms:Decrypt",
+        "--key",
+        K1,
+        "--key-policy",
+        "fixtures/cases/policies/F1.json",
+        "--identity-policy",
+        "fixtures/cases/policies/I1.json",
+    ];
+    let with = |e: &str| {
+        let mut a = base.to_vec();
+        a.extend(["--expect", e]);
+        can(&a).0
+    };
+    assert_eq!(with("allow"), 0);
+    assert_eq!(with("deny"), 1);
+    assert_eq!(with("implicit-deny"), 1);
+}
+
+#[test]
+fn residual_says_what_open_keys_must_be() {
+    let (code, out, _) = can(&[
+        "--principal",
+        "arn:aws:iam::111122223333:role/App",
+        "--action",
+        "kms:Decrypt",
+        "--key",
+        K1,
+        "--key-policy",
+        "fixtures/can/tenant-key-policy.json",
+        "--residual",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["decision"], "undetermined");
+    assert_eq!(
+        v["residual_text"],
+        "allowed only if `kms:EncryptionContext:tenant` is `c1` (tenant-key-policy.json#TenantThroughS3) and `kms:ViaService` is `s3.us-east-1.amazonaws.com` (tenant-key-policy.json#TenantThroughS3)"
+    );
+    // Without --residual the keys are absent: a direct call is denied.
+    let (_, out, _) = can(&[
+        "--principal",
+        "arn:aws:iam::111122223333:role/App",
+        "--action",
+        "kms:Decrypt",
+        "--key",
+        K1,
+        "--key-policy",
+        "fixtures/can/tenant-key-policy.json",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["decision"], "implicit-deny");
+    // And given, they decide.
+    let (_, out, _) = can(&[
+        "--principal",
+        "arn:aws:iam::111122223333:role/App",
+        "--action",
+        "kms:Decrypt",
+        "--key",
+        K1,
+        "--key-policy",
+        "fixtures/can/tenant-key-policy.json",
+        "--via-service",
+        "s3.us-east-1.amazonaws.com",
+        "--encryption-context",
+        "tenant=c1",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["decision"], "allow");
+}
+
+#[test]
+fn grants_from_list_grants_output() {
+    let args = |ec: &str| {
+        let mut a = vec![
+            "--principal",
+            "arn:aws:sts::111122223333:assumed-role/Batch/job-1",
+            "--context",
+            "aws:PrincipalArn=arn:aws:iam::111122223333:role/Batch",
+            "--action",
+            "kms:Decrypt",
+            "--key",
+            K1,
+            "--key-policy",
+            "fixtures/cases/policies/F2.json",
+            "--grants",
+            "fixtures/can/grants.json",
+        ];
+        if !ec.is_empty() {
+            a.extend(["--encryption-context", ec]);
+        }
+        a.extend(["--format", "json"]);
+        can(&a)
+    };
+    let v: serde_json::Value = serde_json::from_str(&args("Department=IT").1).unwrap();
+    assert_eq!(v["decision"], "allow");
+    assert_eq!(v["path"], "6d grant");
+    let v: serde_json::Value = serde_json::from_str(&args("").1).unwrap();
+    assert_eq!(v["decision"], "implicit-deny");
+    assert!(
+        v["reasons"].as_array().unwrap().iter().any(|r| r
+            .as_str()
+            .unwrap()
+            .contains("EncryptionContextSubset")
+            || r.as_str().unwrap().contains("include {`Department`=`IT`}")),
+        "{v}"
+    );
+}
+
+#[test]
+fn get_key_policy_output_is_accepted() {
+    let (code, out, _) = can(&[
+        "--principal",
+        "111122223333",
+        "--action",
+        "kms:ScheduleKeyDeletion",
+        "--key",
+        K1,
+        "--key-policy",
+        "fixtures/examples/get-key-policy-output.json",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["decision"], "allow");
+}
+
+#[test]
+fn batch_requests_one_line_each_and_expectations() {
+    let (code, out, err) = can(&[
+        "--requests",
+        "fixtures/can/requests.jsonl",
+        "--key",
+        K1,
+        "--key-policy",
+        "fixtures/cases/policies/F5.json",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4);
+    assert!(lines.iter().all(|l| l["expect_met"] == true));
+    let (code, out, _) = can(&[
+        "--requests",
+        "fixtures/can/requests-failing.jsonl",
+        "--key",
+        K1,
+        "--key-policy",
+        "fixtures/cases/policies/F5.json",
+    ]);
+    assert_eq!(code, 1);
+    assert!(out.contains("FAILED"), "{out}");
+}
+
+#[test]
+fn usage_and_input_errors_exit_2() {
+    let (code, _, err) = can(&[
+        "--principal",
+        "bob",
+        "--action",
+        "kms:Decrypt",
+        "--key",
+        K1,
+        "--key-policy",
+        "fixtures/cases/policies/F1.json",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("is not a principal"), "{err}");
+    let (code, _, err) = can(&[
+        "--principal",
+        ALICE,
+        "--action",
+        "kms:Decrpyt",
+        "--key",
+        K1,
+        "--key-policy",
+        "fixtures/cases/policies/F1.json",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("did you mean `kms:Decrypt`?"), "{err}");
+    let (code, _, err) = can(&[
+        "--principal",
+        ALICE,
+        "--action",
+        "kms:Decrypt",
+        "--key",
+        "arn:aws:kms:us-east-1:111122223333:alias/x",
+        "--key-policy",
+        "fixtures/cases/policies/F1.json",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not a key ARN"), "{err}");
+    let (code, _, err) = can(&[
+        "--principal",
+        ALICE,
+        "--action",
+        "kms:Decrypt",
+        "--key",
+        K1,
+        "--key-policy",
+        "fixtures/mistakes/not-json.json",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not-json.json:4:24: KMS031"), "{err}");
+    let (code, _, _) = can(&[
+        "--principal",
+        ALICE,
+        "--action",
+        "kms:Decrypt",
+        "--key",
+        K1,
+        "--key-policy",
+        "fixtures/cases/policies/F1.json",
+        "--open",
+        "Q99",
+    ]);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn parse_level_open_defaults_q12_q13() {
+    let args = |open: &[&str]| {
+        let mut a = vec![
+            "--principal",
+            "arn:aws:iam::111122223333:role/App",
+            "--action",
+            "kms:Decrypt",
+            "--key",
+            K1,
+            "--key-policy",
+            "fixtures/can/duplicate-and-lowercase.json",
+            "--via-service",
+            "s3.us-east-1.amazonaws.com",
+            "--format",
+            "json",
+        ];
+        for o in open {
+            a.extend(["--open", o]);
+        }
+        let (_, out, _) = can(&a);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        v["decision"].as_str().unwrap().to_owned()
+    };
+    // Q12 default: the last `StringEquals` (s3) counts; Q13 default: `stringequals` is read.
+    assert_eq!(args(&[]), "allow");
+    // Q12 switched: the first (sqs) counts.
+    assert_eq!(args(&["Q12"]), "implicit-deny");
+    // Q13 switched: `stringequals` is an unknown operator: undetermined.
+    assert_eq!(args(&["Q13"]), "undetermined");
+}
