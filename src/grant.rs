@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::arn::{PrincipalClass, classify_aws_principal};
 use crate::json::{Json, JsonKind};
 use crate::source::{SourceId, Span};
 
@@ -40,6 +41,8 @@ pub struct Grant {
     pub grantee: String,
     /// The grantee is a service principal.
     pub grantee_is_service: bool,
+    /// What the grantee names (for an AWS principal), classified once.
+    pub grantee_class: PrincipalClass,
     /// `RetiringPrincipal` or `RetiringServicePrincipal`.
     pub retiring: Option<String>,
     /// `IssuingAccount` (`arn:aws:iam::<acct>:root`).
@@ -172,7 +175,13 @@ pub fn read_grant(v: &Json<'_>, source: SourceId, errors: &mut Vec<GrantError>) 
         }
         constraints.source_arn = string(c, "SourceArn");
     }
+    let grantee_class = if grantee_is_service {
+        PrincipalClass::Service(grantee.clone())
+    } else {
+        classify_aws_principal(&grantee)
+    };
     Some(Grant {
+        grantee_class,
         key_id: string(v, "KeyId"),
         grant_id: string(v, "GrantId"),
         name: string(v, "Name"),

@@ -234,103 +234,133 @@ fn parse_variable(s: &str) -> Option<(Token, usize)> {
 
 /// Glob match of tokens (literals, `*`, `?`) against `text`, case-sensitively. Variables in
 /// `tokens` never match.
+///
+/// Iterative with one backtrack point (the last `*`), so it allocates nothing and runs in
+/// O(pattern × text) at worst.
 fn glob_match(tokens: &[Token], text: &str) -> bool {
-    // Split at stars into segments; each segment is literals and `?`.
-    let mut segments: Vec<&[Token]> = Vec::new();
-    let mut start = 0;
-    for (i, t) in tokens.iter().enumerate() {
-        if *t == Token::Star {
-            segments.push(tokens.get(start..i).unwrap_or(&[]));
-            start = i + 1;
-        }
+    // Fast paths for the common shapes.
+    match tokens {
+        [] => return text.is_empty(),
+        [Token::Star] => return true,
+        [Token::Lit(l)] => return l == text,
+        [Token::Lit(l), Token::Star] => return text.starts_with(l.as_str()),
+        [Token::Star, Token::Lit(l)] => return text.ends_with(l.as_str()),
+        _ => {}
     }
-    segments.push(tokens.get(start..).unwrap_or(&[]));
-    let Some((first, rest)) = segments.split_first() else {
-        return text.is_empty();
-    };
-    let Some(after_first) = match_segment_at(first, text, 0) else {
-        return false;
-    };
-    let Some((last, middle)) = rest.split_last() else {
-        return after_first == text.len();
-    };
-    // The last segment has a fixed character length: it must end the text.
-    let last_chars = segment_chars(last);
-    let Some(last_start) = nth_char_from_end(text, last_chars) else {
-        return false;
-    };
-    if last_start < after_first {
-        return false;
-    }
-    let mut pos = after_first;
-    for seg in middle {
-        let mut found = None;
-        let mut at = pos;
-        loop {
-            if let Some(end) = match_segment_at(seg, text, at) {
-                if end <= last_start {
-                    found = Some(end);
-                }
-                break;
-            }
-            let Some(c) = text.get(at..).and_then(|s| s.chars().next()) else {
-                break;
-            };
-            at += c.len_utf8();
-            if at > last_start {
-                break;
-            }
-        }
-        match found {
-            Some(end) => pos = end,
-            None => return false,
-        }
-    }
-    match_segment_at(last, text, last_start) == Some(text.len())
-}
-
-fn segment_chars(seg: &[Token]) -> usize {
-    seg.iter()
-        .map(|t| match t {
-            Token::Lit(s) => s.chars().count(),
-            Token::One => 1,
-            Token::Star | Token::Var(_) => 0,
-        })
-        .sum()
-}
-
-fn nth_char_from_end(text: &str, n: usize) -> Option<usize> {
-    if n == 0 {
-        return Some(text.len());
-    }
-    text.char_indices().rev().nth(n - 1).map(|(i, _)| i)
-}
-
-/// Matches a star-free segment at byte `at`; returns the end offset.
-fn match_segment_at(seg: &[Token], text: &str, at: usize) -> Option<usize> {
-    let mut pos = at;
-    for t in seg {
-        match t {
-            Token::Lit(s) => {
-                if text.get(pos..)?.starts_with(s.as_str()) {
-                    pos += s.len();
+    // An atom is a position (token index, byte offset inside a literal).
+    let next = |ti: usize, li: usize| -> (usize, usize) {
+        match tokens.get(ti) {
+            Some(Token::Lit(l)) => {
+                let w = l
+                    .get(li..)
+                    .and_then(|r| r.chars().next())
+                    .map_or(1, char::len_utf8);
+                if li + w < l.len() {
+                    (ti, li + w)
                 } else {
-                    return None;
+                    (ti + 1, 0)
                 }
             }
-            Token::One => {
-                let c = text.get(pos..)?.chars().next()?;
-                pos += c.len_utf8();
-            }
-            Token::Star | Token::Var(_) => return None,
+            _ => (ti + 1, 0),
         }
+    };
+    let bytes_at = |p: usize| text.get(p..).and_then(|r| r.chars().next());
+    let (mut ti, mut li, mut p) = (0usize, 0usize, 0usize);
+    let mut star: Option<(usize, usize, usize)> = None;
+    loop {
+        let matched = match tokens.get(ti) {
+            None => {
+                if p == text.len() {
+                    return true;
+                }
+                false
+            }
+            Some(Token::Star) => {
+                let (nti, nli) = next(ti, li);
+                star = Some((nti, nli, p));
+                ti = nti;
+                li = nli;
+                continue;
+            }
+            Some(Token::One) => match bytes_at(p) {
+                Some(c) => {
+                    p += c.len_utf8();
+                    let (nti, nli) = next(ti, li);
+                    ti = nti;
+                    li = nli;
+                    true
+                }
+                None => false,
+            },
+            Some(Token::Lit(l)) => {
+                let want = l.get(li..).and_then(|r| r.chars().next());
+                match (want, bytes_at(p)) {
+                    (Some(a), Some(b)) if a == b => {
+                        p += b.len_utf8();
+                        let (nti, nli) = next(ti, li);
+                        ti = nti;
+                        li = nli;
+                        true
+                    }
+                    _ => false,
+                }
+            }
+            Some(Token::Var(_)) => return false,
+        };
+        if matched {
+            continue;
+        }
+        // Backtrack: let the last `*` swallow one more character.
+        let Some((sti, sli, sp)) = star else {
+            return false;
+        };
+        let Some(c) = bytes_at(sp) else {
+            return false;
+        };
+        let sp = sp + c.len_utf8();
+        star = Some((sti, sli, sp));
+        ti = sti;
+        li = sli;
+        p = sp;
     }
-    Some(pos)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A slow, obviously correct matcher to compare against.
+    fn naive(p: &[char], t: &[char]) -> bool {
+        match p.split_first() {
+            None => t.is_empty(),
+            Some(('*', rest)) => (0..=t.len()).any(|i| naive(rest, &t[i..])),
+            Some(('?', rest)) => !t.is_empty() && naive(rest, &t[1..]),
+            Some((c, rest)) => t.first() == Some(c) && naive(rest, &t[1..]),
+        }
+    }
+
+    #[test]
+    fn glob_agrees_with_a_naive_matcher() {
+        let alphabet = ['a', 'b', '*', '?', '\u{e9}'];
+        let mut x: u64 = 12345;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..20_000 {
+            let plen = (next() % 7) as usize;
+            let tlen = (next() % 8) as usize;
+            let pat: String = (0..plen).map(|_| alphabet[(next() % 5) as usize]).collect();
+            let text: String = (0..tlen)
+                .map(|_| alphabet[[0, 1, 4][(next() % 3) as usize]])
+                .collect();
+            let pc: Vec<char> = pat.chars().collect();
+            let tc: Vec<char> = text.chars().collect();
+            assert_eq!(m(&pat, &text), naive(&pc, &tc), "{pat:?} vs {text:?}");
+        }
+    }
 
     fn m(p: &str, t: &str) -> bool {
         Pattern::parse(p, true, false).0.matches(t)

@@ -350,7 +350,7 @@ fn build_request(
     key: &str,
     context: Vec<(String, String)>,
     args: &CanArgs,
-    sources: &mut SourceMap,
+    grant_request: Option<&Grant>,
 ) -> Result<Request, Failure> {
     let role_arn = context
         .iter()
@@ -389,9 +389,7 @@ fn build_request(
     if !dec.is_empty() {
         req.destination_encryption_context = Some(dec);
     }
-    if let Some(p) = &args.grant_request {
-        req.grant_request = Some(load_grant_request(p, sources)?);
-    }
+    req.grant_request = grant_request.cloned();
     req.context = context;
     Ok(req)
 }
@@ -448,7 +446,18 @@ fn single(args: &CanArgs, sources: &mut SourceMap, stdout: &mut dyn Write) -> Re
     };
     let loaded = load_inputs(args, sources)?;
     let context = pairs(&args.context, "--context")?;
-    let req = build_request(principal, action, key, context, args, sources)?;
+    let grant_request = match &args.grant_request {
+        Some(p) => Some(load_grant_request(p, sources)?),
+        None => None,
+    };
+    let req = build_request(
+        principal,
+        action,
+        key,
+        context,
+        args,
+        grant_request.as_ref(),
+    )?;
     let ev = eval::evaluate(&loaded.inputs, &req, &loaded.opts);
     let out = match args.format {
         CanFormat::Human => render::render_human(&ev, &req, sources, stdout),
@@ -488,6 +497,10 @@ fn batch(
     stdout: &mut dyn Write,
 ) -> Result<u8, Failure> {
     let mut loaded = load_inputs(args, sources)?;
+    let grant_request = match &args.grant_request {
+        Some(p) => Some(load_grant_request(p, sources)?),
+        None => None,
+    };
     let file = std::fs::File::open(path)
         .map_err(|e| fail(format!("cannot read `{}`: {e}", path.display())))?;
     let reader = io::BufReader::new(file);
@@ -542,7 +555,14 @@ fn batch(
                 OneOrMany::Many(list) => context.extend(list.into_iter().map(|s| (k.clone(), s))),
             }
         }
-        let mut req = match build_request(&r.principal, &r.action, &key, context, args, sources) {
+        let mut req = match build_request(
+            &r.principal,
+            &r.action,
+            &key,
+            context,
+            args,
+            grant_request.as_ref(),
+        ) {
             Ok(req) => req,
             Err(f) => {
                 errors.push(format!("{}:{}: {}", path.display(), n + 1, f.message));

@@ -217,13 +217,13 @@ pub(crate) fn resolve_var(
 }
 
 /// The pattern with variables substituted; `Err` when a variable is absent or unknown.
-fn substitute(
-    p: &Pattern,
+fn substitute<'p>(
+    p: &'p Pattern,
     ctx: &Ctx<'_>,
     var_unknown: &mut Option<String>,
-) -> Result<Pattern, Cmp> {
+) -> Result<Cow<'p, Pattern>, Cmp> {
     if !p.has_variables() {
-        return Ok(p.clone());
+        return Ok(Cow::Borrowed(p));
     }
     let mut out = Pattern::default();
     for t in &p.tokens {
@@ -245,7 +245,7 @@ fn substitute(
             other => out.tokens.push(other.clone()),
         }
     }
-    Ok(out)
+    Ok(Cow::Owned(out))
 }
 
 fn literal_text(p: &Pattern) -> String {
@@ -536,7 +536,14 @@ pub(crate) fn resource_match(
     ctx: &Ctx<'_>,
     var_unknown: &mut Option<String>,
 ) -> Tri {
-    let texts: Vec<&str> = resource.splitn(6, ':').collect();
+    let mut texts: [&str; 6] = [""; 6];
+    let mut count = 0;
+    for (i, t) in resource.splitn(6, ':').enumerate() {
+        if let Some(slot) = texts.get_mut(i) {
+            *slot = t;
+            count = i + 1;
+        }
+    }
     let n = parts.len();
     if n == 0 {
         return Tri::No;
@@ -550,10 +557,10 @@ pub(crate) fn resource_match(
         let Some(last) = parts.last() else {
             return Tri::No;
         };
-        if !last.is_star() || texts.len() < n - 1 {
+        if !last.is_star() || count < n - 1 {
             return Tri::No;
         }
-    } else if texts.len() != 6 {
+    } else if count != 6 {
         return Tri::No;
     }
     let mut acc = Tri::Yes;
@@ -567,6 +574,8 @@ pub(crate) fn resource_match(
         let r = if i == 2 {
             // The service part is literal.
             Tri::from_bool(p.as_literal() == Some(*t))
+        } else if !p.has_variables() {
+            Tri::from_bool(p.matches(t))
         } else {
             match substitute(p, ctx, var_unknown) {
                 Ok(pat) => Tri::from_bool(pat.matches(t)),

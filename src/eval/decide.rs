@@ -1,7 +1,7 @@
 //! The decision algorithm of spec R46–R62, with its trace and explanations.
 
 use super::context::Ctx;
-use super::matcher::{Target, eval_statement, kind, statement_ref};
+use super::matcher::{Target, eval_statement, kind, statement_id};
 use super::{
     CallerKind, CheckResult, Decision, Evaluation, Inputs, KeyFacts, KeyInputs, KeyManager,
     NamedPolicy, Options, Request, Requirement, StatementTrace, Step, Tri,
@@ -19,14 +19,14 @@ enum EcSource {
 }
 
 #[derive(Debug)]
-struct CheckSpec {
+struct CheckSpec<'r> {
     action_index: usize,
     /// The resource ARN checked (key or alias), `*` for actions without a resource.
-    resource: String,
+    resource: &'r str,
     /// The key whose policies and grants apply (none for the alias half and IAM-only actions).
-    key: Option<String>,
+    key: Option<&'r str>,
     /// The key the request is about (for facts and context), even for the alias half.
-    context_key: Option<String>,
+    context_key: Option<&'r str>,
     ec: EcSource,
     same_key: Option<bool>,
 }
@@ -79,94 +79,84 @@ fn action_named(name: &str) -> Option<usize> {
     catalog::action_index(bare)
 }
 
-fn expand(req: &Request) -> Result<Vec<CheckSpec>, String> {
-    let bare = req
+fn expand(req: &Request) -> Result<Vec<CheckSpec<'_>>, String> {
+    let bare_raw = req
         .action
         .split_once(':')
-        .map_or(req.action.as_str(), |(_, n)| n)
-        .to_ascii_lowercase();
-    let key = || Some(req.key.clone());
-    let single = |name: &str| -> Result<CheckSpec, String> {
+        .map_or(req.action.as_str(), |(_, n)| n);
+    let key = Some(req.key.as_str());
+    let single = |name: &str| -> Result<CheckSpec<'_>, String> {
         let idx = action_named(name).ok_or_else(|| format!("`{name}` is not a KMS action"))?;
         let info = catalog::action(idx).ok_or_else(|| format!("`{name}` is not a KMS action"))?;
         Ok(CheckSpec {
             action_index: idx,
-            resource: if info.on_key {
-                req.key.clone()
-            } else {
-                "*".into()
-            },
-            key: if info.on_key { key() } else { None },
-            context_key: if info.on_key { key() } else { None },
+            resource: if info.on_key { req.key.as_str() } else { "*" },
+            key: if info.on_key { key } else { None },
+            context_key: if info.on_key { key } else { None },
             ec: EcSource::Request,
             same_key: None,
         })
     };
-    let alias_half = |name: &str| -> Result<CheckSpec, String> {
+    let alias_half = |name: &str| -> Result<CheckSpec<'_>, String> {
         let idx = action_named(name).ok_or_else(|| format!("`{name}` is not a KMS action"))?;
-        let alias = req
-            .alias
-            .clone()
-            .ok_or_else(|| format!("`kms:{name}` needs the alias ARN (`--alias arn:aws:kms:<region>:<account>:alias/<name>`)"))?;
+        let alias = req.alias.as_deref().ok_or_else(|| {
+            format!("`kms:{name}` needs the alias ARN (`--alias arn:aws:kms:<region>:<account>:alias/<name>`)")
+        })?;
         Ok(CheckSpec {
             action_index: idx,
             resource: alias,
             key: None,
-            context_key: key(),
+            context_key: key,
             ec: EcSource::Request,
             same_key: None,
         })
     };
-    match bare.as_str() {
+    let is = |w: &str| bare_raw.eq_ignore_ascii_case(w);
+    if is("ReEncrypt") {
         // R3, R88: ReEncrypt checks the source key (ReEncryptFrom) and the destination (ReEncryptTo).
-        "reencrypt" => {
-            let dest = req
-                .destination_key
-                .clone()
-                .unwrap_or_else(|| req.key.clone());
-            let same = dest == req.key;
-            let from = action_named("ReEncryptFrom").ok_or("catalogue lacks ReEncryptFrom")?;
-            let to = action_named("ReEncryptTo").ok_or("catalogue lacks ReEncryptTo")?;
-            Ok(vec![
-                CheckSpec {
-                    action_index: from,
-                    resource: req.key.clone(),
-                    key: key(),
-                    context_key: key(),
-                    ec: EcSource::Request,
-                    same_key: Some(same),
-                },
-                CheckSpec {
-                    action_index: to,
-                    resource: dest.clone(),
-                    key: Some(dest.clone()),
-                    context_key: Some(dest),
-                    ec: EcSource::Destination,
-                    same_key: Some(same),
-                },
-            ])
-        }
-        "createalias" | "deletealias" => {
-            let name = if bare == "createalias" {
-                "CreateAlias"
-            } else {
-                "DeleteAlias"
-            };
-            Ok(vec![alias_half(name)?, single(name)?])
-        }
-        "updatealias" => {
-            let mut v = vec![alias_half("UpdateAlias")?, single("UpdateAlias")?];
-            if let Some(new) = &req.destination_key {
-                let mut s = single("UpdateAlias")?;
-                s.resource = new.clone();
-                s.key = Some(new.clone());
-                s.context_key = Some(new.clone());
-                v.push(s);
-            }
-            Ok(v)
-        }
-        _ => Ok(vec![single(&req.action)?]),
+        let dest = req.destination_key.as_deref().unwrap_or(req.key.as_str());
+        let same = dest == req.key;
+        let from = action_named("ReEncryptFrom").ok_or("catalogue lacks ReEncryptFrom")?;
+        let to = action_named("ReEncryptTo").ok_or("catalogue lacks ReEncryptTo")?;
+        return Ok(vec![
+            CheckSpec {
+                action_index: from,
+                resource: req.key.as_str(),
+                key,
+                context_key: key,
+                ec: EcSource::Request,
+                same_key: Some(same),
+            },
+            CheckSpec {
+                action_index: to,
+                resource: dest,
+                key: Some(dest),
+                context_key: Some(dest),
+                ec: EcSource::Destination,
+                same_key: Some(same),
+            },
+        ]);
     }
+    if is("CreateAlias") || is("DeleteAlias") {
+        let name = if is("CreateAlias") {
+            "CreateAlias"
+        } else {
+            "DeleteAlias"
+        };
+        return Ok(vec![alias_half(name)?, single(name)?]);
+    }
+    if is("UpdateAlias") {
+        let mut v = vec![alias_half("UpdateAlias")?, single("UpdateAlias")?];
+        if let Some(new) = req.destination_key.as_deref() {
+            let mut s = single("UpdateAlias")?;
+            s.resource = new;
+            s.key = Some(new);
+            s.context_key = Some(new);
+            v.push(s);
+        }
+        return Ok(v);
+    }
+    Ok(vec![single(&req.action)?])
 }
 
 /// What one set of Allow statements concluded.
@@ -198,11 +188,17 @@ struct Run<'a> {
 }
 
 impl<'a> Run<'a> {
-    fn step(&mut self, name: &str, outcome: String, statements: Vec<StatementTrace>) {
+    /// Records a step; the outcome text is built only when tracing.
+    fn step(
+        &mut self,
+        name: &str,
+        outcome: impl FnOnce() -> String,
+        statements: Vec<StatementTrace>,
+    ) {
         if self.opts.trace {
             self.steps.push(Step {
                 name: name.to_owned(),
-                outcome,
+                outcome: outcome(),
                 statements,
             });
         }
@@ -235,10 +231,10 @@ impl<'a> Run<'a> {
                     e.applies
                 };
                 if let Some(t) = e.trace {
-                    traces.push(t);
+                    traces.push(*t);
                 }
                 match applies {
-                    Tri::Yes => out.by.push(statement_ref(p, st).id()),
+                    Tri::Yes => out.by.push(statement_id(p, st)),
                     Tri::Unknown => {
                         if e.only_residual && !e.residual.is_empty() {
                             out.residual.push(e.residual);
@@ -265,10 +261,10 @@ impl<'a> Run<'a> {
     }
 }
 
-fn key_facts(inputs: &Inputs, arn: &str) -> Result<KeyFacts, String> {
+fn key_facts<'i>(inputs: &'i Inputs, arn: &str) -> Result<std::borrow::Cow<'i, KeyFacts>, String> {
     match inputs.key(arn) {
-        Some(k) => Ok(k.facts.clone()),
-        None => KeyFacts::from_arn(arn),
+        Some(k) => Ok(std::borrow::Cow::Borrowed(&k.facts)),
+        None => KeyFacts::from_arn(arn).map(std::borrow::Cow::Owned),
     }
 }
 
@@ -282,11 +278,11 @@ fn grant_on_key(g: &Grant, facts: &KeyFacts) -> bool {
 }
 
 #[allow(clippy::too_many_lines)]
-fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec) -> CheckResult {
+fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec<'_>) -> CheckResult {
     let Some(action) = catalog::action(spec.action_index) else {
         return CheckResult {
             action: String::new(),
-            resource: spec.resource.clone(),
+            resource: spec.resource.to_owned(),
             decision: Decision::Undetermined,
             path: None,
             deciding: Vec::new(),
@@ -300,7 +296,7 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec) -
     let action_name = format!("kms:{}", action.name);
     let mut result = CheckResult {
         action: action_name.clone(),
-        resource: spec.resource.clone(),
+        resource: spec.resource.to_owned(),
         decision: Decision::Undetermined,
         path: None,
         deciding: Vec::new(),
@@ -310,7 +306,7 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec) -
         notes: Vec::new(),
         steps: Vec::new(),
     };
-    let facts = match spec.context_key.as_deref().map(|k| key_facts(inputs, k)) {
+    let facts = match spec.context_key.map(|k| key_facts(inputs, k)) {
         Some(Ok(f)) => Some(f),
         Some(Err(msg)) => {
             result.unknowns.push(msg);
@@ -318,7 +314,7 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec) -
         }
         None => None,
     };
-    let key_inputs: Option<&KeyInputs> = spec.key.as_deref().and_then(|k| inputs.key(k));
+    let key_inputs: Option<&KeyInputs> = spec.key.and_then(|k| inputs.key(k));
     let caller = &req.caller;
     if caller.role_path_assumed {
         if let Some(r) = &caller.role_arn {
@@ -369,7 +365,7 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec) -
     let ctx = Ctx {
         req,
         caller,
-        key: facts.as_ref(),
+        key: facts.as_deref(),
         action,
         action_index: spec.action_index,
         opts,
@@ -379,7 +375,7 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec) -
     };
     let alias_half = spec.key.is_none() && spec.resource != "*";
     let target = Target {
-        arn: &spec.resource,
+        arn: spec.resource,
         none: spec.resource == "*",
     };
     let mut run = Run {
@@ -490,7 +486,7 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec) -
     if kp_missing {
         deny_unknown.push(format!(
             "the key policy of `{}` was not given: a Deny in it could refuse the request (give `--key-policy`)",
-            spec.key.as_deref().unwrap_or("")
+            spec.key.unwrap_or("")
         ));
     }
     if id.is_none() && identity_side {
@@ -499,12 +495,14 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec) -
                 .into(),
         );
     }
-    let outcome = if !deny_by.is_empty() {
-        format!("explicit deny by {}", deny_by.join(", "))
-    } else if !deny_unknown.is_empty() || !deny_residual.is_empty() {
-        "a Deny may apply".to_owned()
-    } else {
-        "no Deny applies".to_owned()
+    let outcome = || {
+        if !deny_by.is_empty() {
+            format!("explicit deny by {}", deny_by.join(", "))
+        } else if !deny_unknown.is_empty() || !deny_residual.is_empty() {
+            "a Deny may apply".to_owned()
+        } else {
+            "no Deny applies".to_owned()
+        }
     };
     run.step("1 explicit deny", outcome, std::mem::take(&mut traces));
     if !deny_by.is_empty() {
@@ -528,9 +526,9 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec) -
         } else {
             "skipped: not a key resource"
         };
-        run.step("2 RCP gate", why.into(), Vec::new());
+        run.step("2 RCP gate", || why.into(), Vec::new());
     } else {
-        run.step("2 RCP gate", "skipped: no RCPs given".into(), Vec::new());
+        run.step("2 RCP gate", || "skipped: no RCPs given".into(), Vec::new());
     }
 
     // Step 3: SCP gate (R50): every level needs an Allow.
@@ -543,13 +541,13 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec) -
             match s.tri() {
                 Tri::Yes => run.step(
                     &format!("3 SCP gate, level {}", i + 1),
-                    format!("allowed by {}", s.by.join(", ")),
+                    || format!("allowed by {}", s.by.join(", ")),
                     tr,
                 ),
                 Tri::No => {
                     run.step(
                         &format!("3 SCP gate, level {}", i + 1),
-                        "no SCP at this level allows it".into(),
+                        || "no SCP at this level allows it".into(),
                         tr,
                     );
                     result.decision = Decision::ImplicitDeny;
@@ -565,7 +563,7 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec) -
                 Tri::Unknown => {
                     run.step(
                         &format!("3 SCP gate, level {}", i + 1),
-                        "unknown".into(),
+                        || "unknown".into(),
                         tr,
                     );
                     gate_unknown.extend(s.unknowns);
@@ -575,11 +573,11 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec) -
     } else if !identity_side {
         run.step(
             "3 SCP gate",
-            "skipped: SCPs do not apply to service principals".into(),
+            || "skipped: SCPs do not apply to service principals".into(),
             Vec::new(),
         );
     } else {
-        run.step("3 SCP gate", "skipped: no SCPs given".into(), Vec::new());
+        run.step("3 SCP gate", || "skipped: no SCPs given".into(), Vec::new());
     }
 
     // Step 4: VPC endpoint gate (R51).
@@ -589,13 +587,13 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec) -
         match s.tri() {
             Tri::Yes => run.step(
                 "4 VPC endpoint gate",
-                format!("allowed by {}", s.by.join(", ")),
+                || format!("allowed by {}", s.by.join(", ")),
                 tr,
             ),
             Tri::No => {
                 run.step(
                     "4 VPC endpoint gate",
-                    "the endpoint policy does not allow it".into(),
+                    || "the endpoint policy does not allow it".into(),
                     tr,
                 );
                 result.decision = Decision::ImplicitDeny;
@@ -609,7 +607,7 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec) -
                 return result;
             }
             Tri::Unknown => {
-                run.step("4 VPC endpoint gate", "unknown".into(), tr);
+                run.step("4 VPC endpoint gate", || "unknown".into(), tr);
                 gate_unknown.extend(s.unknowns);
             }
         }
@@ -623,7 +621,7 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec) -
     {
         run.step(
             "5 cross-account",
-            format!("`{action_name}` cannot be used on a key in another account"),
+            || format!("`{action_name}` cannot be used on a key in another account"),
             Vec::new(),
         );
         result.decision = Decision::ImplicitDeny;
@@ -697,7 +695,7 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec) -
     if spec.key.is_none() || alias_half || retire {
         if retire {
             // R75: who may retire a grant is decided by the grant.
-            let (t, by, why) = retire_path(inputs, req, &run, facts.as_ref(), &id_allow);
+            let (t, by, why) = retire_path(inputs, req, &run, facts.as_deref(), &id_allow);
             allow = t;
             if t == Tri::Yes {
                 allow_path = Some("RetireGrant by the grant's terms".into());
@@ -707,7 +705,7 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec) -
             }
             run.step(
                 "6 RetireGrant (R75)",
-                t.as_str().into(),
+                || t.as_str().into(),
                 std::mem::take(&mut tr_id),
             );
         } else if alias_half && spec.resource.contains(":alias/aws/") {
@@ -717,7 +715,7 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec) -
                 .push("aliases beginning `alias/aws/` are reserved for AWS managed keys".into());
             run.step(
                 "6 identity path",
-                "reserved alias".into(),
+                || "reserved alias".into(),
                 std::mem::take(&mut tr_id),
             );
         } else {
@@ -743,7 +741,7 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec) -
             boundary_reasons(&mut result, &pb_allow, &sp_allow, &action_name, inputs);
             run.step(
                 "6 identity path",
-                t.as_str().into(),
+                || t.as_str().into(),
                 std::mem::take(&mut tr_id),
             );
         }
@@ -763,21 +761,21 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec) -
                         e.applies = Tri::Unknown;
                     }
                     if let Some(t) = e.trace.take() {
-                        tr_kp.push(t);
+                        tr_kp.push(*t);
                     }
-                    kp_evals.push((statement_ref(p, st).id(), e));
+                    kp_evals.push(((p, st), e));
                 }
             }
         }
         let mut note_path = |t: Tri,
                              name: &str,
-                             by: Vec<String>,
+                             by: &dyn Fn() -> Vec<String>,
                              reqs: &[Requirement],
                              others: &[&SetAllow],
                              residual: &mut Vec<Vec<Requirement>>| {
             if t == Tri::Yes && allow != Tri::Yes {
                 allow_path = Some(name.to_owned());
-                allow_by = by;
+                allow_by = by();
             }
             if t == Tri::Unknown {
                 combine(reqs, others, residual);
@@ -786,7 +784,8 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec) -
         };
         let mut delegation_any = Tri::No;
         let mut names_caller = false;
-        for (id_s, e) in &kp_evals {
+        for ((kp_p, kp_st), e) in &kp_evals {
+            let id_s = || statement_id(kp_p, kp_st);
             let k = e.kinds;
             let principal_t = if k != 0 {
                 e.applies
@@ -820,7 +819,7 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec) -
                     note_path(
                         a,
                         "6a key policy names the caller",
-                        vec![id_s.clone()],
+                        &|| vec![id_s()],
                         &e.residual,
                         &[],
                         &mut residual,
@@ -837,7 +836,7 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec) -
                     note_path(
                         t,
                         "6a key policy names the caller",
-                        vec![id_s.clone()],
+                        &|| vec![id_s()],
                         &e.residual,
                         &others,
                         &mut residual,
@@ -847,8 +846,11 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec) -
                 if k & kind::ACCOUNT != 0 && !is_root {
                     delegation_any = delegation_any.or(a);
                     let t = a.and(id_allow.tri()).and(pb_t).and(sp_t);
-                    let mut by = vec![id_s.clone()];
-                    by.extend(id_allow.by.iter().cloned());
+                    let by = || {
+                        let mut by = vec![id_s()];
+                        by.extend(id_allow.by.iter().cloned());
+                        by
+                    };
                     let mut others: Vec<&SetAllow> = vec![&id_allow];
                     if let Some(p) = &pb_allow {
                         others.push(p);
@@ -859,7 +861,7 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec) -
                     note_path(
                         t,
                         "6b key-policy delegation + IAM",
-                        by,
+                        &by,
                         &e.residual,
                         &others,
                         &mut residual,
@@ -887,10 +889,13 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec) -
                         id_allow.tri()
                     };
                     let t = a.and(idt).and(pb_t).and(sp_t);
-                    let mut by = vec![id_s.clone()];
-                    if !is_root {
-                        by.extend(id_allow.by.iter().cloned());
-                    }
+                    let by = || {
+                        let mut by = vec![id_s()];
+                        if !is_root {
+                            by.extend(id_allow.by.iter().cloned());
+                        }
+                        by
+                    };
                     let mut others: Vec<&SetAllow> = Vec::new();
                     if !is_root {
                         others.push(&id_allow);
@@ -904,7 +909,7 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec) -
                     note_path(
                         t,
                         "6c cross-account: key policy + caller's IAM",
-                        by,
+                        &by,
                         &e.residual,
                         &others,
                         &mut residual,
@@ -915,7 +920,7 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec) -
                 note_path(
                     a,
                     "6e service principal",
-                    vec![id_s.clone()],
+                    &|| vec![id_s()],
                     &e.residual,
                     &[],
                     &mut residual,
@@ -923,37 +928,47 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec) -
             }
             if k == 0 && e.principal_unknown && a != Tri::No {
                 // Whom the statement names cannot be judged: it may open any path.
-                note_path(Tri::Unknown, "unknown", Vec::new(), &[], &[], &mut residual);
+                note_path(
+                    Tri::Unknown,
+                    "unknown",
+                    &|| Vec::new(),
+                    &[],
+                    &[],
+                    &mut residual,
+                );
             }
             if a == Tri::Unknown && !e.only_residual {
                 run.unknowns.extend(e.unknowns.iter().cloned());
                 run.only_residual = false;
             }
         }
-        let kp_outcome = if kp.is_some() {
-            format!("{} Allow statement(s) considered", kp_evals.len())
-        } else {
-            "the key policy was not given".into()
+        let n_kp = kp_evals.len();
+        let kp_outcome = || {
+            if kp.is_some() {
+                format!("{n_kp} Allow statement(s) considered")
+            } else {
+                "the key policy was not given".into()
+            }
         };
         run.step("6 key policy (Allow)", kp_outcome, tr_kp);
         if !tr_id.is_empty() || id.is_some() {
             run.step(
                 "6 identity policies (Allow)",
-                id_allow.tri().as_str().into(),
+                || id_allow.tri().as_str().into(),
                 std::mem::take(&mut tr_id),
             );
         }
         if pb_allow.is_some() {
             run.step(
                 "6 permissions boundary",
-                pb_t.as_str().into(),
+                || pb_t.as_str().into(),
                 std::mem::take(&mut tr_pb),
             );
         }
         if sp_allow.is_some() {
             run.step(
                 "6 session policies",
-                sp_t.as_str().into(),
+                || sp_t.as_str().into(),
                 std::mem::take(&mut tr_sp),
             );
         }
@@ -980,20 +995,20 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec) -
                 }
             }
         }
-        let gstep = match key_inputs.and_then(|k| k.grants.as_ref()) {
+        let gstep = || match key_inputs.and_then(|k| k.grants.as_ref()) {
             None => "no grants given".to_owned(),
             Some(g) => format!("{} grant(s) considered", g.len()),
         };
         run.step("6d grants", gstep, Vec::new());
 
-        if allow != Tri::Yes {
+        if allow != Tri::Yes && opts.trace {
             explain_deny(
                 &mut result,
                 ExplainIn {
                     action_name: &action_name,
                     caller_arn: &caller.arn,
                     key_account: facts.as_ref().map_or("", |f| f.account.as_str()),
-                    key_arn: &spec.resource,
+                    key_arn: spec.resource,
                     same_account,
                     is_root,
                     identity_side,
@@ -1024,10 +1039,12 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec) -
             result.path = allow_path;
             result.deciding = allow_by;
             result.reasons.clear();
-            result.reasons.push(format!(
-                "allowed by {}",
-                result.path.clone().unwrap_or_default()
-            ));
+            if opts.trace {
+                result.reasons.push(format!(
+                    "allowed by {}",
+                    result.path.clone().unwrap_or_default()
+                ));
+            }
             if let Some(state) = facts.as_ref().and_then(|f| f.key_state.as_deref()) {
                 if state != "Enabled" {
                     // R61: key state never changes the decision.
@@ -1196,14 +1213,14 @@ fn grant_path(
     sp_t: Tri,
 ) -> (Tri, bool, String) {
     let c = run.ctx.caller;
-    let label = g.label();
+    let label = LazyLabel(g);
     // Grantee (R71).
     let grantee = if g.grantee_is_service {
         Tri::from_bool(c.kind == CallerKind::Service && c.arn == g.grantee)
     } else {
-        match classify_aws_principal(&g.grantee) {
+        match &g.grantee_class {
             PrincipalClass::User { arn, .. } => Tri::from_bool(
-                (c.kind == CallerKind::User && c.arn == arn)
+                (c.kind == CallerKind::User && c.arn == *arn)
                     || (c.kind == CallerKind::FederatedUser
                         && c.federating_user.as_deref() == Some(arn.as_str())),
             ),
@@ -1211,7 +1228,7 @@ fn grant_path(
                 c.kind == CallerKind::AssumedRole && c.role_arn.as_deref() == Some(arn.as_str()),
             ),
             PrincipalClass::AssumedRole { arn, .. } => {
-                if c.kind == CallerKind::AssumedRole && c.arn == arn {
+                if c.kind == CallerKind::AssumedRole && c.arn == *arn {
                     Tri::Yes
                 } else if c.session_open
                     && c.role_arn.is_some()
@@ -1224,10 +1241,10 @@ fn grant_path(
                 }
             }
             PrincipalClass::FederatedUser { arn, .. } => {
-                Tri::from_bool(c.kind == CallerKind::FederatedUser && c.arn == arn)
+                Tri::from_bool(c.kind == CallerKind::FederatedUser && c.arn == *arn)
             }
             PrincipalClass::Account { account, .. } => {
-                if account != c.account
+                if *account != c.account
                     || matches!(c.kind, CallerKind::Service | CallerKind::Anonymous)
                 {
                     Tri::No
@@ -1244,6 +1261,9 @@ fn grant_path(
         }
     };
     if grantee == Tri::No {
+        if !run.opts.trace {
+            return (Tri::No, false, String::new());
+        }
         return (
             Tri::No,
             false,
@@ -1387,6 +1407,15 @@ fn grant_path(
         String::new()
     };
     (t, true, why)
+}
+
+/// A grant's label, formatted only when a message needs it.
+struct LazyLabel<'g>(&'g Grant);
+
+impl std::fmt::Display for LazyLabel<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.label())
+    }
 }
 
 fn fmt_map(m: &std::collections::BTreeMap<String, String>) -> String {

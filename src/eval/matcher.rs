@@ -43,7 +43,8 @@ pub(crate) struct StmtEval {
     pub(crate) residual: Vec<Requirement>,
     /// The unknowns are all residual.
     pub(crate) only_residual: bool,
-    pub(crate) trace: Option<StatementTrace>,
+    /// Boxed: the trace is big and absent on the fast path, where the result moves a lot.
+    pub(crate) trace: Option<Box<StatementTrace>>,
 }
 
 /// Where the request's resource sits: a key (key policies use `"*"` for it) or none.
@@ -53,6 +54,21 @@ pub(crate) struct Target<'r> {
     pub(crate) arn: &'r str,
     /// The action has no resource type.
     pub(crate) none: bool,
+}
+
+/// `policy#Sid` (or `policy#n`), built with one allocation.
+pub(crate) fn statement_id(p: &NamedPolicy, st: &Statement) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(p.name.len() + 24);
+    s.push_str(&p.name);
+    s.push('#');
+    match &st.sid {
+        Some(sid) if !sid.value.is_empty() => s.push_str(&sid.value),
+        _ => {
+            let _ = write!(s, "{}", st.index + 1);
+        }
+    }
+    s
 }
 
 pub(crate) fn statement_ref(p: &NamedPolicy, st: &Statement) -> StatementRef {
@@ -97,7 +113,7 @@ pub(crate) fn eval_statement(
     let finish = |mut out: StmtEval, elements: Vec<ElementTrace>, applies: Tri| {
         out.applies = applies;
         if tracing {
-            out.trace = Some(StatementTrace {
+            out.trace = Some(Box::new(StatementTrace {
                 at: statement_ref(p, st),
                 effect: match st.effect.as_ref().map(|e| e.value) {
                     Some(Effect::Allow) => "Allow",
@@ -106,7 +122,7 @@ pub(crate) fn eval_statement(
                 },
                 applies,
                 elements,
-            });
+            }));
         }
         out
     };
@@ -197,17 +213,21 @@ fn eval_rest(
     action: Option<&crate::policy::ActionClause>,
 ) -> StmtEval {
     let tracing = ctx.opts.trace;
-    let el =
-        |elements: &mut Vec<ElementTrace>, name: &str, outcome: Tri, detail: String, span: Span| {
-            if tracing {
-                elements.push(ElementTrace {
-                    element: name.to_owned(),
-                    outcome,
-                    detail,
-                    span,
-                });
-            }
-        };
+    // Trace text is built only when tracing: the batch path must not allocate for it.
+    let el = |elements: &mut Vec<ElementTrace>,
+              name: &dyn Fn() -> String,
+              outcome: Tri,
+              detail: &dyn Fn() -> String,
+              span: Span| {
+        if tracing {
+            elements.push(ElementTrace {
+                element: name(),
+                outcome,
+                detail: detail(),
+                span,
+            });
+        }
+    };
     let action_name = ctx.action.name;
     // Action (R17, R18).
     let mut applies = Tri::Yes;
@@ -217,12 +237,14 @@ fn eval_rest(
         let word = if a.negated { "NotAction" } else { "Action" };
         el(
             &mut elements,
-            word,
+            &|| word.to_owned(),
             Tri::from_bool(ok),
-            if ok {
-                format!("covers `kms:{action_name}`")
-            } else {
-                format!("does not cover `kms:{action_name}`")
+            &|| {
+                if ok {
+                    format!("covers `kms:{action_name}`")
+                } else {
+                    format!("does not cover `kms:{action_name}`")
+                }
             },
             a.span,
         );
@@ -253,9 +275,9 @@ fn eval_rest(
         let word = if r.negated { "NotResource" } else { "Resource" };
         el(
             &mut elements,
-            word,
+            &|| word.to_owned(),
             ok,
-            match ok {
+            &|| match ok {
                 Tri::Yes => format!("covers `{}`", target.arn),
                 Tri::No => format!("does not cover `{}`", target.arn),
                 Tri::Unknown => var_unknown
@@ -278,7 +300,8 @@ fn eval_rest(
     // Principal (R24–R26).
     if p.doc.kind.has_principals() {
         if let Some(pc) = &st.principal {
-            let (kinds, unknown, detail) = principal_kinds(st, ctx, has_boundary);
+            let (kinds, unknown) = principal_kinds(st, ctx, has_boundary);
+            let detail = || principal_detail(st, ctx, kinds, unknown);
             out.kinds = kinds;
             out.principal_unknown = unknown;
             let ok = if kinds != 0 {
@@ -290,21 +313,25 @@ fn eval_rest(
             };
             el(
                 &mut elements,
-                if pc.negated {
-                    "NotPrincipal"
-                } else {
-                    "Principal"
+                &|| {
+                    if pc.negated {
+                        "NotPrincipal"
+                    } else {
+                        "Principal"
+                    }
+                    .to_owned()
                 },
                 ok,
-                detail.clone(),
+                &detail,
                 pc.span,
             );
             if ok == Tri::Unknown {
                 out.only_residual = false;
                 out.unknowns.push(format!(
-                    "statement {} of `{}`: {detail}",
+                    "statement {} of `{}`: {}",
                     st.label(),
-                    p.name
+                    p.name,
+                    detail()
                 ));
             }
             applies = applies.and(ok);
@@ -318,9 +345,9 @@ fn eval_rest(
         let o = eval_condition(c, ctx, tracing);
         el(
             &mut elements,
-            &format!("Condition {} {}", c.operator.raw, c.key),
+            &|| format!("Condition {} {}", c.operator.raw, c.key),
             o.tri,
-            o.detail,
+            &|| o.detail.clone(),
             c.key_span,
         );
         if o.tri == Tri::Unknown {
@@ -414,9 +441,9 @@ fn requirement_text(c: &crate::policy::Condition) -> String {
 
 /// Principal matching of one statement: the kinds that matched, whether some entry was
 /// unknown, and a description.
-fn principal_kinds(st: &Statement, ctx: &Ctx<'_>, has_boundary: bool) -> (u8, bool, String) {
+fn principal_kinds(st: &Statement, ctx: &Ctx<'_>, has_boundary: bool) -> (u8, bool) {
     let Some(pc) = &st.principal else {
-        return (0, false, String::new());
+        return (0, false);
     };
     let c = ctx.caller;
     if pc.negated {
@@ -426,13 +453,6 @@ fn principal_kinds(st: &Statement, ctx: &Ctx<'_>, has_boundary: bool) -> (u8, bo
             Tri::Yes => Tri::No,
             Tri::No => Tri::Yes,
             Tri::Unknown => Tri::Unknown,
-        };
-        let detail = match applies {
-            Tri::Yes => "the caller is not excluded by `NotPrincipal`".to_owned(),
-            Tri::No => "the caller is excluded by `NotPrincipal`".to_owned(),
-            Tri::Unknown => {
-                "whether `NotPrincipal` excludes the caller cannot be judged".to_owned()
-            }
         };
         let kinds = if applies == Tri::Yes {
             if st.is_allow() {
@@ -448,11 +468,10 @@ fn principal_kinds(st: &Statement, ctx: &Ctx<'_>, has_boundary: bool) -> (u8, bo
         } else {
             0
         };
-        return (kinds, applies == Tri::Unknown, detail);
+        return (kinds, applies == Tri::Unknown);
     }
     let mut kinds = 0u8;
     let mut unknown = false;
-    let mut matched: Vec<String> = Vec::new();
     for e in &pc.entries {
         let k = match &e.class {
             PrincipalClass::Any => {
@@ -538,19 +557,66 @@ fn principal_kinds(st: &Statement, ctx: &Ctx<'_>, has_boundary: bool) -> (u8, bo
             | PrincipalClass::Federated
             | PrincipalClass::CanonicalUser => 0,
         };
-        if k != 0 && ctx.opts.trace {
-            matched.push(format!("`{}`", e.value));
-        }
         kinds |= k;
     }
-    let detail = if kinds != 0 {
-        format!("{} matches the caller", matched.join(", "))
+    (kinds, unknown)
+}
+
+/// The trace text for a principal match (built only when tracing).
+fn principal_detail(st: &Statement, ctx: &Ctx<'_>, kinds: u8, unknown: bool) -> String {
+    let Some(pc) = &st.principal else {
+        return String::new();
+    };
+    if pc.negated {
+        return match (kinds != 0, unknown) {
+            (true, _) => "the caller is not excluded by `NotPrincipal`".to_owned(),
+            (false, true) => {
+                "whether `NotPrincipal` excludes the caller cannot be judged".to_owned()
+            }
+            (false, false) => "the caller is excluded by `NotPrincipal`".to_owned(),
+        };
+    }
+    if kinds != 0 {
+        let named: Vec<String> = pc
+            .entries
+            .iter()
+            .filter(|e| match &e.class {
+                PrincipalClass::Any => true,
+                PrincipalClass::Account { account, .. } => *account == ctx.caller.account,
+                other => {
+                    other.account() == Some(ctx.caller.account.as_str())
+                        || matches!(other, PrincipalClass::Service(_))
+                }
+            })
+            .map(|e| format!("`{}`", e.value))
+            .collect();
+        format!("{} matches the caller", named.join(", "))
     } else if unknown {
         "whether it names the caller cannot be judged (an invalid principal in a Deny, or a session name that was not given)".into()
     } else {
-        format!("does not name `{}`", c.arn)
-    };
-    (kinds, unknown, detail)
+        let bad: Vec<&str> = pc
+            .entries
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e.class,
+                    PrincipalClass::Malformed(_)
+                        | PrincipalClass::PartialWildcard
+                        | PrincipalClass::UniqueId
+                )
+            })
+            .map(|e| e.value.as_str())
+            .collect();
+        if bad.is_empty() {
+            format!("does not name `{}`", ctx.caller.arn)
+        } else {
+            format!(
+                "does not name `{}` (`{}` is not a valid principal and matches nobody)",
+                ctx.caller.arn,
+                bad.join("`, `")
+            )
+        }
+    }
 }
 
 fn not_principal_excludes(

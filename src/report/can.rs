@@ -50,13 +50,18 @@ fn write_steps(steps: &[Step], sources: &SourceMap, w: &mut dyn Write) -> io::Re
     for s in steps {
         writeln!(w, "  {} — {}", s.name, s.outcome)?;
         for st in &s.statements {
+            let at = location(sources, st.at.source, st.at.span);
+            let at = if at.is_empty() {
+                String::new()
+            } else {
+                format!(" at {at}")
+            };
             writeln!(
                 w,
-                "    [{}] {} ({}) at {}",
+                "    [{}] {} ({}){at}",
                 mark(st.applies).trim_end(),
                 st.at.id(),
-                st.effect,
-                location(sources, st.at.source, st.at.span)
+                st.effect
             )?;
             for e in &st.elements {
                 writeln!(w, "        {} {}: {}", mark(e.outcome), e.element, e.detail)?;

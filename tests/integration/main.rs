@@ -13,6 +13,7 @@ mod cases;
 mod cli;
 mod engine;
 mod parse_errors;
+mod properties;
 mod robustness;
 mod rule_fixtures;
 mod snapshots;
