@@ -544,9 +544,15 @@ fn principal_kinds(st: &Statement, ctx: &Ctx<'_>, has_boundary: bool) -> (u8, bo
                     0
                 }
             }
-            // These never match a KMS caller (R24). In a Deny, a value that is not a valid
-            // principal cannot be judged: AWS would have rejected the policy.
-            PrincipalClass::Malformed(_) | PrincipalClass::PartialWildcard => {
+            // A value that is not a principal at all (`arn:aws:iam::account-id:root`) cannot be
+            // judged: AWS would have rejected the policy, and whom the author meant is unknown.
+            PrincipalClass::Malformed(_) => {
+                unknown = true;
+                0
+            }
+            // R24: a wildcard inside a principal ARN matches nothing; in a Deny that silently
+            // narrows what the author meant to deny, so it is not judged there either.
+            PrincipalClass::PartialWildcard => {
                 if st.is_deny() {
                     unknown = true;
                 }

@@ -488,16 +488,6 @@ fn every_rule_r46_to_r108_is_cited_by_a_case() {
 }
 
 #[test]
-#[ignore]
-fn debug_case() {
-    let id = std::env::var("CASE").unwrap();
-    let c = load_cases().into_iter().find(|c| c.id == id).unwrap();
-    let (inputs, req, opts) = build(&c);
-    let ev = eval::evaluate(&inputs, &req, &opts);
-    println!("{ev:#?}");
-}
-
-#[test]
 fn trace_snapshots() {
     let cases = load_cases();
     for id in ["E1", "E3", "E24", "E44", "E59", "E67", "E68"] {
