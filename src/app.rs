@@ -95,6 +95,19 @@ fn settings(args: &CheckArgs) -> Result<CheckSettings, String> {
                 PolicyKindArg::Vpce => PolicyKind::VpcEndpoint,
             }),
             parse: crate::policy::ParseOptions::default(),
+            input_kind: match &args.input_kind {
+                Some(k) => Some(crate::input::InputKind::from_name(k).ok_or_else(|| {
+                    let names: Vec<&str> = crate::input::InputKind::NAMES
+                        .iter()
+                        .map(|(_, n)| *n)
+                        .collect();
+                    format!(
+                        "unknown `--input-kind {k}`: use one of {}",
+                        names.join(", ")
+                    )
+                })?),
+                None => None,
+            },
         },
     })
 }

@@ -69,6 +69,11 @@ pub enum KeyManagerArg {
 /// Arguments of `can`.
 #[derive(Debug, clap::Args)]
 pub struct CanArgs {
+    /// Inputs that define the world: `aws kms` outputs (get-key-policy, describe-key,
+    /// list-grants, list-aliases, list-resource-tags…), `aws iam
+    /// get-account-authorization-details` output, AWS Organizations trees. `--key` may then be a
+    /// key id or alias, and the caller's policies, groups, boundary and SCPs come from them.
+    pub files: Vec<std::path::PathBuf>,
     /// The caller: an IAM user or role ARN (a role means any of its sessions), an assumed-role
     /// session ARN, a federated-user ARN, the root user (`arn:aws:iam::A:root` or the account
     /// id), or a service principal (`cloudtrail.amazonaws.com`).
@@ -78,7 +83,7 @@ pub struct CanArgs {
     /// `kms:CreateAlias`, `kms:UpdateAlias`, `kms:DeleteAlias`).
     #[arg(long, required_unless_present = "requests")]
     pub action: Option<String>,
-    /// The key ARN (`arn:aws:kms:<region>:<account>:key/<key-id>`).
+    /// The key: its ARN, or with input files its key id or alias (`alias/name`).
     #[arg(long, required_unless_present = "requests")]
     pub key: Option<String>,
     /// A request context key: `KEY=VALUE`; repeat a key to give it several values.
@@ -257,6 +262,11 @@ pub struct CheckArgs {
     /// read as a key policy, any other as an identity policy).
     #[arg(long, value_enum)]
     pub policy_kind: Option<PolicyKindArg>,
+    /// Read every input as this kind instead of detecting it: policy, get-key-policy,
+    /// put-key-policy, list-key-policies, list-grants, describe-key, list-aliases,
+    /// list-resource-tags, create-grant, authorization-details, organizations.
+    #[arg(long, value_name = "KIND")]
+    pub input_kind: Option<String>,
     /// Refuse files larger than this many bytes.
     #[arg(long, default_value_t = crate::input::DEFAULT_MAX_FILE_SIZE)]
     pub max_file_size: u64,

@@ -10,6 +10,15 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+mod authz;
+mod aws_cli;
+mod detect;
+mod org;
+
+pub use authz::{Group, Role, User};
+pub use detect::{InputKind, detect};
+pub use org::OrgNode;
+
 use crate::json::{self, EncodingNote, Json, JsonErrorKind, JsonKind};
 use crate::lint::{Finding, input_rules};
 use crate::policy::{ParseOptions, PolicyDocument, PolicyKind, Problem, parse_policy_with};
@@ -29,6 +38,8 @@ pub struct InputOptions {
     pub policy_kind: Option<PolicyKind>,
     /// Open parsing choices (spec Q12, Q13).
     pub parse: ParseOptions,
+    /// Read every input as this kind instead of detecting it.
+    pub input_kind: Option<InputKind>,
 }
 
 impl Default for InputOptions {
@@ -38,6 +49,7 @@ impl Default for InputOptions {
             max_depth: json::DEFAULT_MAX_DEPTH,
             policy_kind: None,
             parse: ParseOptions::default(),
+            input_kind: None,
         }
     }
 }
@@ -61,6 +73,40 @@ impl InputName {
     }
 }
 
+/// What a policy is for, as the input says (spec R14).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PolicyRole {
+    /// A policy document on its own: its role is not known beyond its kind.
+    Standalone,
+    /// A key policy; `key` is the key identifier the input names, if any; `name` is `default`
+    /// or `AWS_RAM`.
+    KeyPolicy {
+        /// The key (ARN or id), when the input names it.
+        key: Option<String>,
+        /// The policy name.
+        name: String,
+    },
+    /// An inline policy of an IAM user (ARN).
+    UserInline(String),
+    /// An inline policy of an IAM group (name).
+    GroupInline(String),
+    /// An inline policy of an IAM role (ARN).
+    RoleInline(String),
+    /// A role's trust policy (role ARN).
+    Trust(String),
+    /// A version of a managed policy (ARN); only the default version is effective (R15).
+    Managed {
+        /// The policy ARN.
+        arn: String,
+        /// The default version.
+        default: bool,
+    },
+    /// An SCP attached to an organisation target (id).
+    Scp(String),
+    /// An RCP attached to an organisation target (id).
+    Rcp(String),
+}
+
 /// One parsed policy document with the grammar problems found in it.
 #[derive(Debug)]
 pub struct LoadedPolicy {
@@ -68,6 +114,40 @@ pub struct LoadedPolicy {
     pub doc: PolicyDocument,
     /// Its grammar problems.
     pub problems: Vec<Problem>,
+    /// What it is for.
+    pub role: PolicyRole,
+    /// A readable name for traces (`role/App › kms`); empty for standalone documents.
+    pub label: String,
+}
+
+/// Facts an input states besides policies.
+#[derive(Debug, Clone)]
+pub enum Fact {
+    /// `describe-key` metadata.
+    Key(crate::eval::KeyFacts),
+    /// An alias (`list-aliases`): name, ARN, target key id.
+    Alias {
+        /// `alias/name`.
+        name: String,
+        /// The alias ARN, if given.
+        arn: Option<String>,
+        /// The target key id, if associated.
+        target: Option<String>,
+    },
+    /// `list-resource-tags`: the key's tags.
+    Tags(Vec<(String, String)>),
+    /// `list-key-policies`: the names of the key's policies.
+    KeyPolicyNames(Vec<String>),
+    /// A grant (`list-grants`, `create-grant` input).
+    Grant(crate::grant::Grant),
+    /// An IAM user from authorization details.
+    User(authz::User),
+    /// An IAM group.
+    Group(authz::Group),
+    /// An IAM role.
+    Role(authz::Role),
+    /// An AWS Organizations tree: each target with its parent and policies.
+    Org(Vec<org::OrgNode>),
 }
 
 /// What loading one input produced.
@@ -75,10 +155,14 @@ pub struct LoadedPolicy {
 pub struct Loaded {
     /// The policies found.
     pub policies: Vec<LoadedPolicy>,
+    /// Other facts found.
+    pub facts: Vec<Fact>,
     /// Input findings (unreadable, invalid JSON, encoding notes…).
     pub findings: Vec<Finding>,
     /// The input was JSON but not something kmsaudit reads (skipped in directory walks).
     pub unrecognised: bool,
+    /// What kind of input it was.
+    pub kind: Option<InputKind>,
 }
 
 /// Reads one input, adding its sources to `sources`.
@@ -178,6 +262,20 @@ pub fn load(name: &InputName, opts: &InputOptions, sources: &mut SourceMap) -> L
     let text = file.text.clone();
     let parsed = match json::parse_with_depth(&text, opts.max_depth) {
         Ok(j) => j,
+        Err(_) if looks_like_yaml_template(name, &text) => {
+            out.kind = Some(InputKind::CloudFormation);
+            out.findings.push(
+                Finding::new(
+                    &input_rules::UNSUPPORTED,
+                    id,
+                    Span::point(0),
+                    "this is a YAML CloudFormation template, which this version of kmsaudit does not read yet: nothing in it was checked",
+                    "YAML template",
+                )
+                .help("check the key policies themselves as JSON files until template input lands"),
+            );
+            return out;
+        }
         Err(e) => {
             let rule = if matches!(e.kind, JsonErrorKind::TooDeep { .. }) {
                 &input_rules::INPUT_LIMIT
@@ -191,6 +289,20 @@ pub fn load(name: &InputName, opts: &InputOptions, sources: &mut SourceMap) -> L
     };
     recognise(&parsed, id, opts, sources, &mut out, 0);
     out
+}
+
+/// A YAML CloudFormation template: named `.yaml`/`.yml`/`.template` and holding `Resources:`,
+/// or starting with `AWSTemplateFormatVersion:`.
+fn looks_like_yaml_template(name: &InputName, text: &str) -> bool {
+    let yaml_name = match name {
+        InputName::Path(p) => p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+            ["yaml", "yml", "template"].contains(&e.to_ascii_lowercase().as_str())
+        }),
+        InputName::Stdin => false,
+    };
+    let start = text.trim_start();
+    start.starts_with("AWSTemplateFormatVersion:")
+        || (yaml_name && text.lines().any(|l| l.trim_end() == "Resources:"))
 }
 
 enum ReadError {
@@ -228,7 +340,7 @@ fn read_bytes(name: &InputName, max: u64) -> Result<Vec<u8>, ReadError> {
     Ok(buf)
 }
 
-/// Recognises what a JSON value holds (spec R122) and parses the policies in it.
+/// Recognises what a JSON value holds (spec R122) and reads it.
 fn recognise(
     j: &Json<'_>,
     id: SourceId,
@@ -237,35 +349,81 @@ fn recognise(
     out: &mut Loaded,
     level: usize,
 ) {
-    match &j.kind {
-        JsonKind::Object(_) if j.get("Statement").is_some() => {
-            let kind = opts.policy_kind.unwrap_or_else(|| infer_kind(j));
-            let (doc, problems) = parse_policy_with(j, id, kind, opts.parse);
-            out.policies.push(LoadedPolicy { doc, problems });
-        }
+    let kind = match opts.input_kind.filter(|_| level == 0) {
+        Some(k) => k,
+        None => detect(j),
+    };
+    if level == 0 {
+        out.kind = Some(kind);
+    }
+    let head = Span::new(j.span.start as usize, j.span.start as usize + 1);
+    match kind {
+        InputKind::Policy => match &j.kind {
+            JsonKind::Array(items) => {
+                // A JSON array of policy documents (an SCP or RCP level holding several policies).
+                for item in items {
+                    let kind = opts.policy_kind.unwrap_or_else(|| infer_kind(item));
+                    push_policy(
+                        item,
+                        id,
+                        kind,
+                        PolicyRole::Standalone,
+                        String::new(),
+                        opts,
+                        out,
+                    );
+                }
+            }
+            _ => {
+                let kind = opts.policy_kind.unwrap_or_else(|| infer_kind(j));
+                push_policy(
+                    j,
+                    id,
+                    kind,
+                    PolicyRole::Standalone,
+                    String::new(),
+                    opts,
+                    out,
+                );
+            }
+        },
         // A policy encoded once more as a JSON string, possibly URL-encoded (R123).
-        JsonKind::String(s) if level < 3 => {
-            embedded(j, s, id, "(string)", opts, sources, out, level);
-        }
-        // `aws kms get-key-policy` output or `put-key-policy` input (R124, R135).
-        JsonKind::Object(_) if j.get("Policy").and_then(Json::as_str).is_some() => {
-            if let Some(p) = j.get("Policy") {
-                if let Some(s) = p.as_str() {
-                    let mut key_opts = opts.clone();
-                    key_opts.policy_kind = Some(opts.policy_kind.unwrap_or(PolicyKind::Key));
-                    embedded(p, s, id, "Policy", &key_opts, sources, out, level);
+        InputKind::EncodedPolicy => {
+            if let Some(s) = j.as_str() {
+                if level < 3 {
+                    embedded(j, s, id, "(string)", opts, sources, out, level);
                 }
             }
         }
-        JsonKind::Object(_)
-            if j.get("Effect").is_some()
-                && (j.get("Action").is_some() || j.get("NotAction").is_some()) =>
-        {
+        InputKind::GetKeyPolicy | InputKind::PutKeyPolicyInput => {
+            aws_cli::key_policy(j, id, opts, sources, out, level);
+        }
+        InputKind::ListKeyPolicies
+        | InputKind::ListGrants
+        | InputKind::DescribeKey
+        | InputKind::ListAliases
+        | InputKind::ListResourceTags
+        | InputKind::CreateGrantInput => aws_cli::read(kind, j, id, out),
+        InputKind::AuthorizationDetails => authz::read(j, id, opts, sources, out),
+        InputKind::OrganizationsTree => org::read(j, id, opts, sources, out),
+        InputKind::TerraformPlan | InputKind::TerraformState | InputKind::CloudFormation => {
+            out.findings.push(
+                Finding::new(
+                    &input_rules::UNSUPPORTED,
+                    id,
+                    head,
+                    format!("this is {}, which this version of kmsaudit does not read yet: nothing in it was checked", kind.describe()),
+                    kind.describe(),
+                )
+                .help("check the policies themselves (e.g. `terraform show -json` policy strings saved as files) until plan and template input lands"),
+            );
+        }
+        InputKind::BareStatement => {
             out.findings.push(
                 Finding::new(
                     &input_rules::NOT_A_POLICY,
                     id,
-                    Span::new(j.span.start as usize, j.span.start as usize + 1),
+                    head,
                     "this is a single statement, not a policy document",
                     "bare statement",
                 )
@@ -274,7 +432,7 @@ fn recognise(
                 ),
             );
         }
-        _ => {
+        InputKind::Unknown => {
             out.unrecognised = true;
             let looked = match &j.kind {
                 JsonKind::Object(m) => {
@@ -292,18 +450,86 @@ fn recognise(
                 Finding::new(
                     &input_rules::NOT_A_POLICY,
                     id,
-                    Span::new(j.span.start as usize, j.span.start as usize + 1),
+                    head,
                     format!("not a policy document: found {looked}"),
                     "not a policy",
                 )
-                .help("kmsaudit reads IAM policy documents (an object with `Statement`), policies encoded as JSON strings, and `aws kms get-key-policy` output"),
+                .help(format!("kmsaudit reads {}", InputKind::accepted())),
             );
         }
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn embedded(
+/// Parses one policy document and records it with its role.
+pub(crate) fn push_policy(
+    j: &Json<'_>,
+    id: SourceId,
+    kind: PolicyKind,
+    role: PolicyRole,
+    label: String,
+    opts: &InputOptions,
+    out: &mut Loaded,
+) {
+    let (doc, problems) = parse_policy_with(j, id, kind, opts.parse);
+    out.policies.push(LoadedPolicy {
+        doc,
+        problems,
+        role,
+        label,
+    });
+}
+
+/// Reads a policy document that an input holds as an object, a JSON string or a URL-encoded
+/// string (R123, R130), as `kind` with `role`.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "threads the read or evaluation context through one call"
+)]
+pub(crate) fn read_document(
+    v: &Json<'_>,
+    id: SourceId,
+    path: &str,
+    kind: PolicyKind,
+    role: PolicyRole,
+    label: String,
+    opts: &InputOptions,
+    sources: &mut SourceMap,
+    out: &mut Loaded,
+) {
+    match &v.kind {
+        JsonKind::Object(_) => push_policy(v, id, kind, role, label, opts, out),
+        JsonKind::String(s) => {
+            let mut o = opts.clone();
+            o.policy_kind = Some(kind);
+            o.input_kind = None;
+            let before = out.policies.len();
+            embedded(v, s, id, path, &o, sources, out, 1);
+            for p in out.policies.iter_mut().skip(before) {
+                p.role = role.clone();
+                p.label = label.clone();
+            }
+        }
+        _ => out.findings.push(
+            Finding::new(
+                &input_rules::NOT_A_POLICY,
+                id,
+                v.span,
+                format!(
+                    "`{path}` must be a policy document (an object or a JSON string), not {}",
+                    v.type_name()
+                ),
+                "not a policy document",
+            )
+            .help("give the policy document itself"),
+        ),
+    }
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "threads the read or evaluation context through one call"
+)]
+pub(crate) fn embedded(
     literal: &Json<'_>,
     value: &str,
     parent: SourceId,

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod eval;
 pub mod grant;
 pub mod input;
+pub mod inventory;
 pub mod json;
 pub mod lint;
 pub mod pattern;

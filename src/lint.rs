@@ -208,6 +208,33 @@ pub mod input_rules {
         summary: "the JSON is not a policy document (e.g. a bare statement without `Statement`)",
         input_error: true,
     };
+    /// `KMS048`: paginated output.
+    pub static INCOMPLETE: Rule = Rule {
+        code: "KMS048",
+        name: "incomplete-input",
+        severity: Severity::Warning,
+        spec: "R122",
+        summary: "paginated AWS CLI output: data beyond this page is missing",
+        input_error: false,
+    };
+    /// `KMS049`: an input kind this version does not read.
+    pub static UNSUPPORTED: Rule = Rule {
+        code: "KMS049",
+        name: "unsupported-input",
+        severity: Severity::Error,
+        spec: "R131-R134",
+        summary: "a Terraform plan or state or a CloudFormation template, which this version does not read yet",
+        input_error: true,
+    };
+    /// `KMS050`: a recognised input with a malformed part.
+    pub static MALFORMED_INPUT: Rule = Rule {
+        code: "KMS050",
+        name: "malformed-input",
+        severity: Severity::Error,
+        spec: "R122-R135",
+        summary: "a recognised input (CLI output, authorization details…) with a part missing or of the wrong shape",
+        input_error: true,
+    };
     /// `KMS047`: the file could not be read.
     pub static UNREADABLE: Rule = Rule {
         code: "KMS047",
@@ -270,6 +297,9 @@ static REGISTRY: &[(&Rule, Option<CheckFn>)] = &[
     (&malformed_principal::RULE, Some(malformed_principal::check)),
     (&input_rules::NOT_A_POLICY, None),
     (&input_rules::UNREADABLE, None),
+    (&input_rules::INCOMPLETE, None),
+    (&input_rules::UNSUPPORTED, None),
+    (&input_rules::MALFORMED_INPUT, None),
 ];
 
 /// Every rule, sorted by code.

@@ -36,6 +36,8 @@ pub enum PolicyKind {
     Rcp,
     /// A VPC endpoint policy.
     VpcEndpoint,
+    /// A role's trust policy.
+    Trust,
 }
 
 impl PolicyKind {
@@ -43,7 +45,7 @@ impl PolicyKind {
     pub fn has_principals(self) -> bool {
         matches!(
             self,
-            PolicyKind::Key | PolicyKind::Rcp | PolicyKind::VpcEndpoint
+            PolicyKind::Key | PolicyKind::Rcp | PolicyKind::VpcEndpoint | PolicyKind::Trust
         )
     }
 
@@ -57,6 +59,7 @@ impl PolicyKind {
             PolicyKind::Scp => "service control policy",
             PolicyKind::Rcp => "resource control policy",
             PolicyKind::VpcEndpoint => "VPC endpoint policy",
+            PolicyKind::Trust => "role trust policy",
         }
     }
 }
@@ -305,7 +308,6 @@ impl ResourceItem {
 
 /// Operator families of spec R28.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[allow(missing_docs)]
 pub enum BaseOperator {
     StringEquals,
     StringNotEquals,

@@ -12,6 +12,7 @@ use crate::eval::{
 };
 use crate::grant::{self, Grant};
 use crate::input::{self, InputName, InputOptions};
+use crate::inventory::Inventory;
 use crate::lint::{Finding, input_rules};
 use crate::policy::{ParseOptions, PolicyKind};
 use crate::report::{self, can as render};
@@ -219,16 +220,26 @@ fn open_defaults(args: &CanArgs) -> Result<OpenDefaults, Failure> {
     Ok(o)
 }
 
-fn key_facts(arn: &str, args: &CanArgs) -> Result<KeyFacts, Failure> {
-    let mut f = KeyFacts::from_arn(arn).map_err(fail)?;
-    f.key_spec = args.key_spec.clone();
-    f.key_usage = args.key_usage.clone();
-    f.origin = args.key_origin.clone();
-    f.key_state = args.key_state.clone();
-    f.key_manager = args.key_manager.map(|m| match m {
-        KeyManagerArg::Aws => KeyManager::Aws,
-        KeyManagerArg::Customer => KeyManager::Customer,
-    });
+/// Key facts given as flags override what the inputs say.
+fn apply_key_flags(f: &mut KeyFacts, args: &CanArgs) -> Result<(), Failure> {
+    if args.key_spec.is_some() {
+        f.key_spec = args.key_spec.clone();
+    }
+    if args.key_usage.is_some() {
+        f.key_usage = args.key_usage.clone();
+    }
+    if args.key_origin.is_some() {
+        f.origin = args.key_origin.clone();
+    }
+    if args.key_state.is_some() {
+        f.key_state = args.key_state.clone();
+    }
+    if let Some(m) = args.key_manager {
+        f.key_manager = Some(match m {
+            KeyManagerArg::Aws => KeyManager::Aws,
+            KeyManagerArg::Customer => KeyManager::Customer,
+        });
+    }
     if !args.key_tag.is_empty() || args.key_no_tags {
         f.tags = Some(pairs(&args.key_tag, "--key-tag")?);
     }
@@ -238,18 +249,70 @@ fn key_facts(arn: &str, args: &CanArgs) -> Result<KeyFacts, Failure> {
             f.key_manager = Some(KeyManager::Aws);
         }
     }
-    Ok(f)
+    Ok(())
 }
 
-/// Everything the flags describe, loaded once.
+/// Everything the flags and files describe, loaded once.
 struct Loaded {
     inputs: Inputs,
     template: Option<KeyInputs>,
     opts: Options,
+    inventory: Option<Inventory>,
+    explicit_identity: bool,
+}
+
+/// Loads the positional input files into an inventory.
+fn load_inventory(
+    args: &CanArgs,
+    sources: &mut SourceMap,
+    parse: ParseOptions,
+) -> Result<Option<Inventory>, Failure> {
+    if args.files.is_empty() {
+        return Ok(None);
+    }
+    let mut inv = Inventory::new();
+    let opts = InputOptions {
+        parse,
+        ..InputOptions::default()
+    };
+    for path in &args.files {
+        let loaded = input::load(&InputName::Path(path.clone()), &opts, sources);
+        let errors: Vec<Finding> = loaded
+            .findings
+            .iter()
+            .filter(|f| f.rule.input_error)
+            .cloned()
+            .collect();
+        if !errors.is_empty() {
+            return Err(Failure {
+                message: format!("cannot read `{}`", path.display()),
+                findings: errors,
+            });
+        }
+        inv.add(&file_name(path), &loaded);
+    }
+    Ok(Some(inv))
+}
+
+/// The key ARN a `--key` value names, through the inventory when there is one.
+fn resolve_key(name: &str, inv: Option<&Inventory>) -> Result<String, Failure> {
+    if let Some(arn) = inv.and_then(|i| i.resolve_key(name)) {
+        return Ok(arn);
+    }
+    KeyFacts::from_arn(name).map(|f| f.arn).map_err(|e| {
+        if inv.is_some() {
+            fail(format!(
+                "{e}; no key id or alias of that name is in the input files"
+            ))
+        } else {
+            fail(e)
+        }
+    })
 }
 
 fn load_inputs(args: &CanArgs, sources: &mut SourceMap) -> Result<Loaded, Failure> {
     let parse = parse_options(args)?;
+    let inventory = load_inventory(args, sources, parse)?;
     let identity = if args.identity_unknown {
         None
     } else {
@@ -297,11 +360,26 @@ fn load_inputs(args: &CanArgs, sources: &mut SourceMap) -> Result<Loaded, Failur
     let mut keys = Vec::new();
     let mut template = None;
     match &args.key {
-        Some(k) => keys.push(KeyInputs {
-            facts: key_facts(k, args)?,
-            policies: key_policies,
-            grants,
-        }),
+        Some(k) => {
+            let arn = resolve_key(k, inventory.as_ref())?;
+            let mut ki = match &inventory {
+                Some(inv) => inv.key_inputs(&arn).map_err(fail)?,
+                None => KeyInputs {
+                    facts: KeyFacts::from_arn(&arn).map_err(fail)?,
+                    policies: None,
+                    grants: None,
+                },
+            };
+            apply_key_flags(&mut ki.facts, args)?;
+            // Explicit files override what the inputs define.
+            if key_policies.is_some() {
+                ki.policies = key_policies;
+            }
+            if let Some(g) = grants {
+                ki.grants.get_or_insert_with(Vec::new).extend(g);
+            }
+            keys.push(ki);
+        }
         None => {
             template = Some(KeyInputs {
                 facts: KeyFacts::from_arn("arn:aws:kms:us-east-1:000000000000:key/template")
@@ -329,7 +407,10 @@ fn load_inputs(args: &CanArgs, sources: &mut SourceMap) -> Result<Loaded, Failur
         trace: true,
         now: None,
     };
+    let explicit_identity = !args.identity_policy.is_empty() || args.identity_unknown;
     Ok(Loaded {
+        inventory,
+        explicit_identity,
         inputs: Inputs {
             keys,
             identity,
@@ -394,6 +475,57 @@ fn build_request(
     Ok(req)
 }
 
+/// The inputs for one request: the flags' inputs, completed from the inventory for this caller
+/// (identity policies, groups, boundary, role path, tags, SCP and RCP levels). Returns notes on
+/// what the inventory could not resolve.
+fn inputs_for<'a>(
+    loaded: &'a Loaded,
+    req: &mut Request,
+) -> (std::borrow::Cow<'a, Inputs>, Vec<String>) {
+    let Some(inv) = &loaded.inventory else {
+        return (std::borrow::Cow::Borrowed(&loaded.inputs), Vec::new());
+    };
+    let mut inputs = loaded.inputs.clone();
+    let cp = inv.caller_policies(&req.caller);
+    if let Some(r) = &cp.role_arn {
+        req.caller.role_arn = Some(r.clone());
+        req.caller.role_path_assumed = false;
+    }
+    if req.caller.tags.is_empty() {
+        req.caller.tags = cp.tags.clone();
+    }
+    if inv.has_iam()
+        && matches!(
+            req.caller.kind,
+            eval::CallerKind::User | eval::CallerKind::AssumedRole
+        )
+    {
+        inputs.identity = match (cp.found, cp.identity) {
+            (true, Some(mut ids)) => {
+                ids.extend(loaded.inputs.identity.iter().flatten().cloned());
+                Some(ids)
+            }
+            // Some of the caller's policies are missing: the IAM side is unknown.
+            (true, None) => None,
+            // Not in the inputs: only what was given explicitly counts.
+            (false, _) if loaded.explicit_identity => loaded.inputs.identity.clone(),
+            (false, _) => None,
+        };
+        if inputs.boundary.is_none() {
+            inputs.boundary = cp.boundary;
+        }
+    }
+    if inputs.scp.is_none() {
+        inputs.scp = inv.scp_levels(&req.caller.account);
+    }
+    if inputs.rcp.is_none() {
+        if let Some(account) = KeyFacts::from_arn(&req.key).ok().map(|f| f.account) {
+            inputs.rcp = inv.rcp_levels(&account);
+        }
+    }
+    (std::borrow::Cow::Owned(inputs), cp.notes)
+}
+
 fn expect_met(expect: Option<ExpectArg>, d: Decision) -> bool {
     match expect {
         None => true,
@@ -450,15 +582,20 @@ fn single(args: &CanArgs, sources: &mut SourceMap, stdout: &mut dyn Write) -> Re
         Some(p) => Some(load_grant_request(p, sources)?),
         None => None,
     };
-    let req = build_request(
+    let key = resolve_key(key, loaded.inventory.as_ref())?;
+    let mut req = build_request(
         principal,
         action,
-        key,
+        &key,
         context,
         args,
         grant_request.as_ref(),
     )?;
-    let ev = eval::evaluate(&loaded.inputs, &req, &loaded.opts);
+    let (inputs, notes) = inputs_for(&loaded, &mut req);
+    let mut ev = eval::evaluate(&inputs, &req, &loaded.opts);
+    for c in &mut ev.checks {
+        c.notes.extend(notes.iter().cloned());
+    }
     let out = match args.format {
         CanFormat::Human => render::render_human(&ev, &req, sources, stdout),
         CanFormat::Json => render::render_json(&ev, &req, sources, stdout),
@@ -532,6 +669,30 @@ fn batch(
                 continue;
             }
         };
+        let key = match resolve_key(&key, loaded.inventory.as_ref()) {
+            Ok(k) => k,
+            Err(f) => {
+                errors.push(format!("{}:{}: {}", path.display(), n + 1, f.message));
+                continue;
+            }
+        };
+        if loaded.inputs.key(&key).is_none() {
+            if let Some(inv) = &loaded.inventory {
+                if loaded
+                    .template
+                    .as_ref()
+                    .is_none_or(|t| t.policies.is_none())
+                {
+                    match inv.key_inputs(&key) {
+                        Ok(ki) => loaded.inputs.keys.push(ki),
+                        Err(e) => {
+                            errors.push(format!("{}:{}: {e}", path.display(), n + 1));
+                            continue;
+                        }
+                    }
+                }
+            }
+        }
         // With no `--key`, the given key policy and grants stand for every key requested.
         if loaded.inputs.key(&key).is_none() {
             if let Some(t) = &loaded.template {
@@ -575,7 +736,8 @@ fn batch(
         if r.via_service.is_some() {
             req.via_service = r.via_service;
         }
-        let ev = eval::evaluate(&loaded.inputs, &req, &opts);
+        let (inputs, _) = inputs_for(&loaded, &mut req);
+        let ev = eval::evaluate(&inputs, &req, &opts);
         let expect = match r.expect.as_deref() {
             Some(e) => match parse_expect(e) {
                 Some(x) => Some(x),

@@ -277,7 +277,6 @@ fn grant_on_key(g: &Grant, facts: &KeyFacts) -> bool {
     }
 }
 
-#[allow(clippy::too_many_lines)]
 fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec<'_>) -> CheckResult {
     let Some(action) = catalog::action(spec.action_index) else {
         return CheckResult {

@@ -200,7 +200,10 @@ pub(crate) fn eval_statement(
     )
 }
 
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "threads the read or evaluation context through one call"
+)]
 fn eval_rest(
     p: &NamedPolicy,
     st: &Statement,

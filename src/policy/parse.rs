@@ -445,7 +445,7 @@ impl Parser {
                     head,
                 );
             }
-            if st.resource.is_none() && doc.kind != PolicyKind::Scp {
+            if st.resource.is_none() && !matches!(doc.kind, PolicyKind::Scp | PolicyKind::Trust) {
                 self.problem(
                     ProblemKind::MissingElement {
                         name: "Resource",

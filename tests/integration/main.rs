@@ -12,6 +12,7 @@ mod can;
 mod cases;
 mod cli;
 mod engine;
+mod inventory;
 mod parse_errors;
 mod properties;
 mod robustness;

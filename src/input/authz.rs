@@ -1,0 +1,287 @@
+//! `aws iam get-account-authorization-details` output (spec R130, R15).
+
+use super::{Fact, InputOptions, Loaded, PolicyRole, read_document};
+use crate::json::{Json, JsonKind};
+use crate::lint::{Finding, input_rules};
+use crate::policy::PolicyKind;
+use crate::source::{SourceId, SourceMap, Span};
+
+/// An IAM user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// ARN.
+    pub arn: String,
+    /// Name.
+    pub name: String,
+    /// Unique id (`AIDA…`).
+    pub id: Option<String>,
+    /// Group names.
+    pub groups: Vec<String>,
+    /// Attached managed policy ARNs.
+    pub attached: Vec<String>,
+    /// Permissions boundary ARN.
+    pub boundary: Option<String>,
+    /// Tags.
+    pub tags: Vec<(String, String)>,
+}
+
+/// An IAM group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    /// ARN.
+    pub arn: String,
+    /// Name.
+    pub name: String,
+    /// Attached managed policy ARNs.
+    pub attached: Vec<String>,
+}
+
+/// An IAM role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Role {
+    /// ARN, with its path.
+    pub arn: String,
+    /// Name.
+    pub name: String,
+    /// Unique id (`AROA…`).
+    pub id: Option<String>,
+    /// Attached managed policy ARNs.
+    pub attached: Vec<String>,
+    /// Permissions boundary ARN.
+    pub boundary: Option<String>,
+    /// Tags.
+    pub tags: Vec<(String, String)>,
+}
+
+fn s(v: &Json<'_>, k: &str) -> Option<String> {
+    v.get(k).and_then(Json::as_str).map(str::to_owned)
+}
+
+fn attached(v: &Json<'_>) -> Vec<String> {
+    v.get("AttachedManagedPolicies")
+        .and_then(Json::as_array)
+        .map(|a| a.iter().filter_map(|p| s(p, "PolicyArn")).collect())
+        .unwrap_or_default()
+}
+
+fn boundary(v: &Json<'_>) -> Option<String> {
+    v.get("PermissionsBoundary")
+        .and_then(|b| s(b, "PermissionsBoundaryArn"))
+}
+
+fn tags(v: &Json<'_>) -> Vec<(String, String)> {
+    v.get("Tags")
+        .and_then(Json::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| Some((s(t, "Key")?, s(t, "Value")?)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn list<'j, 'a>(j: &'j Json<'a>, key: &str) -> &'j [Json<'a>] {
+    j.get(key).and_then(Json::as_array).unwrap_or(&[])
+}
+
+fn missing(id: SourceId, v: &Json<'_>, what: &str, out: &mut Loaded) {
+    out.findings.push(
+        Finding::new(
+            &input_rules::MALFORMED_INPUT,
+            id,
+            Span::new(v.span.start as usize, v.span.start as usize + 1),
+            format!("an entry without `{what}`"),
+            "here",
+        )
+        .help("give the output exactly as `aws iam get-account-authorization-details` prints it"),
+    );
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "threads the read or evaluation context through one call"
+)]
+fn inline(
+    v: &Json<'_>,
+    list_key: &str,
+    owner: &str,
+    role: &dyn Fn() -> PolicyRole,
+    id: SourceId,
+    opts: &InputOptions,
+    sources: &mut SourceMap,
+    out: &mut Loaded,
+) {
+    for p in list(v, list_key) {
+        let name = s(p, "PolicyName").unwrap_or_default();
+        match p.get("PolicyDocument") {
+            Some(doc) => read_document(
+                doc,
+                id,
+                &format!("{owner} › {name}"),
+                PolicyKind::Identity,
+                role(),
+                format!("{owner} › {name}"),
+                opts,
+                sources,
+                out,
+            ),
+            None => missing(id, p, "PolicyDocument", out),
+        }
+    }
+}
+
+/// Reads users, groups, roles and managed policies.
+pub(super) fn read(
+    j: &Json<'_>,
+    id: SourceId,
+    opts: &InputOptions,
+    sources: &mut SourceMap,
+    out: &mut Loaded,
+) {
+    if matches!(
+        j.get("IsTruncated").map(|v| &v.kind),
+        Some(JsonKind::Bool(true))
+    ) {
+        out.findings.push(
+            Finding::new(
+                &input_rules::INCOMPLETE,
+                id,
+                Span::new(j.span.start as usize, j.span.start as usize + 1),
+                "this output is one page of several: data may be incomplete",
+                "IsTruncated",
+            )
+            .help("fetch every page and pass each file; pages are joined"),
+        );
+    }
+    for u in list(j, "UserDetailList") {
+        let (Some(arn), Some(name)) = (s(u, "Arn"), s(u, "UserName")) else {
+            missing(id, u, "Arn", out);
+            continue;
+        };
+        let owner = format!("user/{name}");
+        let a = arn.clone();
+        inline(
+            u,
+            "UserPolicyList",
+            &owner,
+            &|| PolicyRole::UserInline(a.clone()),
+            id,
+            opts,
+            sources,
+            out,
+        );
+        let groups = u
+            .get("GroupList")
+            .and_then(Json::as_array)
+            .map(|g| {
+                g.iter()
+                    .filter_map(|x| x.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.facts.push(Fact::User(User {
+            id: s(u, "UserId"),
+            groups,
+            attached: attached(u),
+            boundary: boundary(u),
+            tags: tags(u),
+            arn,
+            name,
+        }));
+    }
+    for g in list(j, "GroupDetailList") {
+        let (Some(arn), Some(name)) = (s(g, "Arn"), s(g, "GroupName")) else {
+            missing(id, g, "Arn", out);
+            continue;
+        };
+        let owner = format!("group/{name}");
+        let n = name.clone();
+        inline(
+            g,
+            "GroupPolicyList",
+            &owner,
+            &|| PolicyRole::GroupInline(n.clone()),
+            id,
+            opts,
+            sources,
+            out,
+        );
+        out.facts.push(Fact::Group(Group {
+            attached: attached(g),
+            arn,
+            name,
+        }));
+    }
+    for r in list(j, "RoleDetailList") {
+        let (Some(arn), Some(name)) = (s(r, "Arn"), s(r, "RoleName")) else {
+            missing(id, r, "Arn", out);
+            continue;
+        };
+        let owner = format!("role/{name}");
+        let a = arn.clone();
+        inline(
+            r,
+            "RolePolicyList",
+            &owner,
+            &|| PolicyRole::RoleInline(a.clone()),
+            id,
+            opts,
+            sources,
+            out,
+        );
+        if let Some(trust) = r.get("AssumeRolePolicyDocument") {
+            read_document(
+                trust,
+                id,
+                &format!("{owner} › trust policy"),
+                PolicyKind::Trust,
+                PolicyRole::Trust(arn.clone()),
+                format!("{owner} › trust policy"),
+                opts,
+                sources,
+                out,
+            );
+        }
+        out.facts.push(Fact::Role(Role {
+            id: s(r, "RoleId"),
+            attached: attached(r),
+            boundary: boundary(r),
+            tags: tags(r),
+            arn,
+            name,
+        }));
+    }
+    for p in list(j, "Policies") {
+        let Some(arn) = s(p, "Arn") else {
+            missing(id, p, "Arn", out);
+            continue;
+        };
+        let name = s(p, "PolicyName").unwrap_or_default();
+        let default_id = s(p, "DefaultVersionId");
+        // R15: only the default version is effective; it alone is read.
+        let versions = list(p, "PolicyVersionList");
+        let default = versions.iter().find(|v| {
+            matches!(
+                v.get("IsDefaultVersion").map(|x| &x.kind),
+                Some(JsonKind::Bool(true))
+            ) || (default_id.is_some() && s(v, "VersionId") == default_id)
+        });
+        match default.and_then(|v| v.get("Document")) {
+            Some(doc) => read_document(
+                doc,
+                id,
+                &format!("policy/{name}"),
+                PolicyKind::Identity,
+                PolicyRole::Managed {
+                    arn: arn.clone(),
+                    default: true,
+                },
+                format!("policy/{name}"),
+                opts,
+                sources,
+                out,
+            ),
+            None => missing(id, p, "PolicyVersionList[].Document (default version)", out),
+        }
+    }
+}

@@ -1,0 +1,387 @@
+//! The inventory: everything the inputs define, tied together (spec R14, R122–R130, R135).
+//!
+//! Owns the world model built from every loaded input: keys with their policies, grants,
+//! aliases and tags; IAM users, groups and roles with their inline, attached and boundary
+//! policies; organisation trees with their SCPs and RCPs. It answers the questions `can` asks of
+//! it — which key a name means, which policies apply to a caller, which SCP levels lie above an
+//! account — and records what it could not resolve, so the engine answers `undetermined` rather
+//! than guessing. Reading files is `input`'s job; deciding is `eval`'s.
+
+use std::collections::BTreeMap;
+
+use crate::eval::{Caller, CallerKind, KeyFacts, KeyInputs, NamedPolicy};
+use crate::grant::Grant;
+use crate::input::{Fact, Group, Loaded, OrgNode, PolicyRole, Role, User};
+
+/// A key policy with the key it belongs to, when the input says.
+#[derive(Debug, Clone)]
+struct KeyPolicy {
+    key: Option<String>,
+    policy: NamedPolicy,
+}
+
+/// What the caller's side of a request looks like in the inventory.
+#[derive(Debug, Clone, Default)]
+pub struct CallerPolicies {
+    /// Identity policies; `None` when some are missing from the inputs.
+    pub identity: Option<Vec<NamedPolicy>>,
+    /// The permissions boundary.
+    pub boundary: Option<NamedPolicy>,
+    /// The role ARN with its path, for a session of a known role.
+    pub role_arn: Option<String>,
+    /// The principal's tags.
+    pub tags: Vec<(String, String)>,
+    /// The principal was found in the inputs.
+    pub found: bool,
+    /// What could not be resolved, in sentences.
+    pub notes: Vec<String>,
+}
+
+/// Everything the inputs define.
+#[derive(Debug, Default)]
+pub struct Inventory {
+    keys: Vec<KeyFacts>,
+    key_policies: Vec<KeyPolicy>,
+    key_policy_names: Vec<String>,
+    aliases: Vec<(String, Option<String>, Option<String>)>,
+    tags: Vec<Vec<(String, String)>>,
+    grants: Vec<Grant>,
+    users: Vec<User>,
+    groups: Vec<Group>,
+    roles: Vec<Role>,
+    user_inline: BTreeMap<String, Vec<NamedPolicy>>,
+    group_inline: BTreeMap<String, Vec<NamedPolicy>>,
+    role_inline: BTreeMap<String, Vec<NamedPolicy>>,
+    managed: BTreeMap<String, NamedPolicy>,
+    org: Vec<OrgNode>,
+    scps: BTreeMap<String, Vec<NamedPolicy>>,
+    rcps: BTreeMap<String, Vec<NamedPolicy>>,
+    /// Whether any authorization details were loaded (then unknown principals are unknown).
+    has_iam: bool,
+}
+
+fn named(label: &str, file: &str, doc: crate::policy::PolicyDocument) -> NamedPolicy {
+    let name = if label.is_empty() {
+        file.to_owned()
+    } else {
+        format!("{file} › {label}")
+    };
+    NamedPolicy { name, doc }
+}
+
+impl Inventory {
+    /// An empty inventory.
+    pub fn new() -> Self {
+        Inventory::default()
+    }
+
+    /// Adds what one input defined. `file` names it in traces.
+    pub fn add(&mut self, file: &str, loaded: &Loaded) {
+        for p in &loaded.policies {
+            let np = named(&p.label, file, p.doc.clone());
+            match &p.role {
+                PolicyRole::KeyPolicy { key, .. } => self.key_policies.push(KeyPolicy {
+                    key: key.clone(),
+                    policy: np,
+                }),
+                PolicyRole::UserInline(arn) => {
+                    self.user_inline.entry(arn.clone()).or_default().push(np)
+                }
+                PolicyRole::GroupInline(name) => {
+                    self.group_inline.entry(name.clone()).or_default().push(np)
+                }
+                PolicyRole::RoleInline(arn) => {
+                    self.role_inline.entry(arn.clone()).or_default().push(np)
+                }
+                PolicyRole::Managed { arn, default: true } => {
+                    self.managed.insert(arn.clone(), np);
+                }
+                PolicyRole::Scp(target) => self.scps.entry(target.clone()).or_default().push(np),
+                PolicyRole::Rcp(target) => self.rcps.entry(target.clone()).or_default().push(np),
+                PolicyRole::Managed { default: false, .. }
+                | PolicyRole::Trust(_)
+                | PolicyRole::Standalone => {}
+            }
+        }
+        for f in &loaded.facts {
+            match f {
+                Fact::Key(k) => {
+                    if !self.keys.iter().any(|x| x.arn == k.arn) {
+                        self.keys.push(k.clone());
+                    }
+                }
+                Fact::Alias { name, arn, target } => {
+                    self.aliases
+                        .push((name.clone(), arn.clone(), target.clone()))
+                }
+                Fact::Tags(t) => self.tags.push(t.clone()),
+                Fact::KeyPolicyNames(n) => self.key_policy_names.extend(n.iter().cloned()),
+                Fact::Grant(g) => self.grants.push(g.clone()),
+                Fact::User(u) => {
+                    self.has_iam = true;
+                    self.users.push(u.clone());
+                }
+                Fact::Group(g) => {
+                    self.has_iam = true;
+                    self.groups.push(g.clone());
+                }
+                Fact::Role(r) => {
+                    self.has_iam = true;
+                    self.roles.push(r.clone());
+                }
+                Fact::Org(nodes) => self.org.extend(nodes.iter().cloned()),
+            }
+        }
+    }
+
+    /// True when the inventory holds key policies.
+    pub fn has_key_policies(&self) -> bool {
+        !self.key_policies.is_empty()
+    }
+
+    /// Resolves a key named by ARN, key id or alias (`alias/name` or alias ARN).
+    pub fn resolve_key(&self, name: &str) -> Option<String> {
+        if name.starts_with("arn:") && name.contains(":key/") {
+            return Some(name.to_owned());
+        }
+        let by_id = |id: &str| {
+            self.keys
+                .iter()
+                .find(|k| k.key_id == id)
+                .map(|k| k.arn.clone())
+                .or_else(|| {
+                    self.grants
+                        .iter()
+                        .filter_map(|g| g.key_id.as_ref())
+                        .find(|k| k.ends_with(&format!("key/{id}")))
+                        .cloned()
+                })
+        };
+        let alias = name.find("alias/").map(|i| name.get(i..).unwrap_or(name));
+        if let Some(alias) = alias {
+            let target = self
+                .aliases
+                .iter()
+                .find(|(n, arn, _)| n == alias || arn.as_deref() == Some(name))
+                .and_then(|(_, _, t)| t.clone())?;
+            return by_id(&target);
+        }
+        by_id(name)
+    }
+
+    /// The key's facts, policies and grants as the engine wants them.
+    pub fn key_inputs(&self, arn: &str) -> Result<KeyInputs, String> {
+        let mut facts = match self.keys.iter().find(|k| k.arn == arn) {
+            Some(k) => k.clone(),
+            None => KeyFacts::from_arn(arn)?,
+        };
+        let single_key = self.keys.len() <= 1;
+        let names_key = |k: &str| {
+            k == arn || k == facts.key_id || k.ends_with(&format!("key/{}", facts.key_id))
+        };
+        // A key policy that names no key (get-key-policy output) belongs to the one key in play.
+        let policies: Vec<NamedPolicy> = self
+            .key_policies
+            .iter()
+            .filter(|p| match &p.key {
+                Some(k) => names_key(k) || self.resolve_key(k).as_deref() == Some(arn),
+                None => single_key,
+            })
+            .map(|p| p.policy.clone())
+            .collect();
+        let aliases: Vec<String> = self
+            .aliases
+            .iter()
+            .filter(|(_, _, t)| t.as_deref().is_some_and(names_key))
+            .map(|(n, _, _)| n.clone())
+            .collect();
+        if !aliases.is_empty() || (!self.aliases.is_empty() && facts.aliases.is_none()) {
+            if aliases.iter().any(|a| a.starts_with("alias/aws/")) && facts.key_manager.is_none() {
+                facts.key_manager = Some(crate::eval::KeyManager::Aws);
+            }
+            facts.aliases = Some(aliases);
+        }
+        if single_key && facts.tags.is_none() {
+            if let Some(t) = self.tags.first() {
+                facts.tags = Some(t.clone());
+            }
+        }
+        let grants: Vec<Grant> = self
+            .grants
+            .iter()
+            .filter(|g| g.key_id.as_deref().is_none_or(names_key))
+            .cloned()
+            .collect();
+        Ok(KeyInputs {
+            facts,
+            policies: if policies.is_empty() {
+                None
+            } else {
+                Some(policies)
+            },
+            grants: if self.grants.is_empty() {
+                None
+            } else {
+                Some(grants)
+            },
+        })
+    }
+
+    /// The key policy names `list-key-policies` reported (an `AWS_RAM` policy not supplied
+    /// leaves external principals' answers open — Q15).
+    pub fn key_policy_names(&self) -> &[String] {
+        &self.key_policy_names
+    }
+
+    fn managed_policy(&self, arn: &str, notes: &mut Vec<String>) -> Option<NamedPolicy> {
+        match self.managed.get(arn) {
+            Some(p) => Some(p.clone()),
+            None => {
+                notes.push(format!(
+                    "the body of managed policy `{arn}` is not in the inputs (AWS managed policies appear in authorization details only when requested)"
+                ));
+                None
+            }
+        }
+    }
+
+    /// The caller's identity policies, boundary, role path and tags (R14, R130).
+    pub fn caller_policies(&self, caller: &Caller) -> CallerPolicies {
+        let mut out = CallerPolicies::default();
+        let mut missing = false;
+        let mut ids = Vec::new();
+        match caller.kind {
+            CallerKind::User => {
+                let Some(u) = self.users.iter().find(|u| u.arn == caller.arn) else {
+                    if self.has_iam {
+                        out.notes.push(format!(
+                            "`{}` is not in the authorization details given",
+                            caller.arn
+                        ));
+                    }
+                    return out;
+                };
+                out.found = true;
+                ids.extend(self.user_inline.get(&u.arn).cloned().unwrap_or_default());
+                for a in &u.attached {
+                    match self.managed_policy(a, &mut out.notes) {
+                        Some(p) => ids.push(p),
+                        None => missing = true,
+                    }
+                }
+                for gname in &u.groups {
+                    ids.extend(self.group_inline.get(gname).cloned().unwrap_or_default());
+                    match self.groups.iter().find(|g| &g.name == gname) {
+                        Some(g) => {
+                            for a in &g.attached {
+                                match self.managed_policy(a, &mut out.notes) {
+                                    Some(p) => ids.push(p),
+                                    None => missing = true,
+                                }
+                            }
+                        }
+                        None => {
+                            out.notes.push(format!(
+                                "group `{gname}` of `{}` is not in the inputs",
+                                caller.arn
+                            ));
+                            missing = true;
+                        }
+                    }
+                }
+                if let Some(b) = &u.boundary {
+                    out.boundary = self.managed_policy(b, &mut out.notes);
+                    missing |= out.boundary.is_none();
+                }
+                out.tags = u.tags.clone();
+            }
+            CallerKind::AssumedRole => {
+                // The role's ARN with its path comes from the inventory (R1).
+                let role = self.roles.iter().find(|r| {
+                    caller.role_arn.as_deref() == Some(r.arn.as_str())
+                        || (caller.role_path_assumed
+                            && r.name == caller.name
+                            && r.arn.split(':').nth(4) == Some(caller.account.as_str()))
+                });
+                let Some(r) = role else {
+                    if self.has_iam {
+                        out.notes.push(format!(
+                            "the role of `{}` is not in the authorization details given",
+                            caller.arn
+                        ));
+                    }
+                    return out;
+                };
+                out.found = true;
+                out.role_arn = Some(r.arn.clone());
+                ids.extend(self.role_inline.get(&r.arn).cloned().unwrap_or_default());
+                for a in &r.attached {
+                    match self.managed_policy(a, &mut out.notes) {
+                        Some(p) => ids.push(p),
+                        None => missing = true,
+                    }
+                }
+                if let Some(b) = &r.boundary {
+                    out.boundary = self.managed_policy(b, &mut out.notes);
+                    missing |= out.boundary.is_none();
+                }
+                out.tags = r.tags.clone();
+            }
+            CallerKind::Root
+            | CallerKind::FederatedUser
+            | CallerKind::Service
+            | CallerKind::Anonymous => return out,
+        }
+        out.identity = if missing { None } else { Some(ids) };
+        out
+    }
+
+    /// True when any principal data was loaded.
+    pub fn has_iam(&self) -> bool {
+        self.has_iam
+    }
+
+    fn levels(
+        &self,
+        account: &str,
+        policies: &BTreeMap<String, Vec<NamedPolicy>>,
+    ) -> Option<Vec<Vec<NamedPolicy>>> {
+        let mut chain = Vec::new();
+        let mut at = self.org.iter().find(|n| n.id == account)?;
+        // SCPs and RCPs do not affect the management account (R48).
+        if at.management_account.as_deref() == Some(account) {
+            return None;
+        }
+        for _ in 0..32 {
+            chain.push(at.id.clone());
+            match &at.parent {
+                Some(p) => at = self.org.iter().find(|n| &n.id == p)?,
+                None => break,
+            }
+        }
+        chain.reverse();
+        Some(
+            chain
+                .iter()
+                .map(|id| policies.get(id).cloned().unwrap_or_default())
+                .collect(),
+        )
+    }
+
+    /// The SCP levels above an account, root first; `None` when the account is not in a tree
+    /// (or is the management account).
+    pub fn scp_levels(&self, account: &str) -> Option<Vec<Vec<NamedPolicy>>> {
+        if self.scps.is_empty() {
+            return None;
+        }
+        self.levels(account, &self.scps)
+    }
+
+    /// The RCP levels above an account, root first.
+    pub fn rcp_levels(&self, account: &str) -> Option<Vec<Vec<NamedPolicy>>> {
+        if self.rcps.is_empty() {
+            return None;
+        }
+        self.levels(account, &self.rcps)
+    }
+}
