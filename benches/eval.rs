@@ -48,6 +48,7 @@ fn main() {
                 PolicyKind::Key,
             )]),
             grants: Some(grants),
+            policy_unknown: None,
         }],
         identity: Some(vec![
             policy("fixtures/cases/policies/I1.json", PolicyKind::Identity),

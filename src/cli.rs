@@ -83,9 +83,16 @@ pub struct CanArgs {
     /// `kms:CreateAlias`, `kms:UpdateAlias`, `kms:DeleteAlias`).
     #[arg(long, required_unless_present = "requests")]
     pub action: Option<String>,
-    /// The key: its ARN, or with input files its key id or alias (`alias/name`).
+    /// The key: its ARN, or with input files its key id, alias (`alias/name`) or Terraform
+    /// address (`aws_kms_key.main`, `module.kms.aws_kms_key.this[0]`).
     #[arg(long, required_unless_present = "requests")]
     pub key: Option<String>,
+    /// The account of keys whose ARN a plan leaves unknown.
+    #[arg(long)]
+    pub account: Option<String>,
+    /// The Region of keys whose ARN a plan leaves unknown.
+    #[arg(long)]
+    pub region: Option<String>,
     /// A request context key: `KEY=VALUE`; repeat a key to give it several values.
     #[arg(long, value_name = "KEY=VALUE")]
     pub context: Vec<String>,

@@ -345,6 +345,9 @@ pub struct KeyInputs {
     pub policies: Option<Vec<NamedPolicy>>,
     /// The key's grants; `None` when not supplied.
     pub grants: Option<Vec<Grant>>,
+    /// Why the key policy is unknown when `policies` is `None` for a reason other than not being
+    /// supplied (a Terraform value known only after apply).
+    pub policy_unknown: Option<String>,
 }
 
 /// Everything the engine may consult for one caller.

@@ -14,10 +14,12 @@ mod authz;
 mod aws_cli;
 mod detect;
 mod org;
+mod terraform;
 
 pub use authz::{Group, Role, User};
 pub use detect::{InputKind, detect};
 pub use org::OrgNode;
+pub use terraform::{PlannedKey, PlannedPolicy};
 
 use crate::json::{self, EncodingNote, Json, JsonErrorKind, JsonKind};
 use crate::lint::{Finding, input_rules};
@@ -148,6 +150,16 @@ pub enum Fact {
     Role(authz::Role),
     /// An AWS Organizations tree: each target with its parent and policies.
     Org(Vec<org::OrgNode>),
+    /// Keys a Terraform plan or state defines, by address, with the account and Region the
+    /// plan reveals.
+    TerraformKeys {
+        /// The keys.
+        keys: Vec<terraform::PlannedKey>,
+        /// The account (from `data.aws_caller_identity`).
+        account: Option<String>,
+        /// The provider's Region.
+        region: Option<String>,
+    },
 }
 
 /// What loading one input produced.
@@ -406,7 +418,10 @@ fn recognise(
         | InputKind::CreateGrantInput => aws_cli::read(kind, j, id, out),
         InputKind::AuthorizationDetails => authz::read(j, id, opts, sources, out),
         InputKind::OrganizationsTree => org::read(j, id, opts, sources, out),
-        InputKind::TerraformPlan | InputKind::TerraformState | InputKind::CloudFormation => {
+        InputKind::TerraformPlan | InputKind::TerraformState => {
+            terraform::read(j, id, opts, sources, out)
+        }
+        InputKind::CloudFormation => {
             out.findings.push(
                 Finding::new(
                     &input_rules::UNSUPPORTED,

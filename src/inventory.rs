@@ -58,6 +58,27 @@ pub struct Inventory {
     rcps: BTreeMap<String, Vec<NamedPolicy>>,
     /// Whether any authorization details were loaded (then unknown principals are unknown).
     has_iam: bool,
+    /// Keys of Terraform plans and state, by address.
+    planned: Vec<crate::input::PlannedKey>,
+    tf_account: Option<String>,
+    tf_region: Option<String>,
+}
+
+/// The key policy AWS gives a key created without one (spec R117).
+fn default_key_policy(account: &str) -> Result<NamedPolicy, String> {
+    let text = format!(
+        r#"{{"Version":"2012-10-17","Id":"key-default-1","Statement":[{{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{account}:root"}},"Action":"kms:*","Resource":"*"}}]}}"#
+    );
+    let j = crate::json::parse(&text).map_err(|e| e.message())?;
+    let (doc, _) = crate::policy::parse_policy(
+        &j,
+        crate::source::SourceId(u32::MAX),
+        crate::policy::PolicyKind::Key,
+    );
+    Ok(NamedPolicy {
+        name: "default key policy (R117)".into(),
+        doc,
+    })
 }
 
 fn named(label: &str, file: &str, doc: crate::policy::PolicyDocument) -> NamedPolicy {
@@ -130,8 +151,64 @@ impl Inventory {
                     self.roles.push(r.clone());
                 }
                 Fact::Org(nodes) => self.org.extend(nodes.iter().cloned()),
+                Fact::TerraformKeys {
+                    keys,
+                    account,
+                    region,
+                } => {
+                    self.planned.extend(keys.iter().cloned());
+                    if self.tf_account.is_none() {
+                        self.tf_account = account.clone();
+                    }
+                    if self.tf_region.is_none() {
+                        self.tf_region = region.clone();
+                    }
+                }
             }
         }
+    }
+
+    /// Sets the account and Region for keys whose ARN a plan leaves unknown (`--account`,
+    /// `--region` win over what the plan reveals).
+    pub fn set_account_region(&mut self, account: Option<String>, region: Option<String>) {
+        if account.is_some() {
+            self.tf_account = account;
+        }
+        if region.is_some() {
+            self.tf_region = region;
+        }
+    }
+
+    /// The ARN of a planned key: known, or made from the account, Region and address.
+    fn planned_arn(&self, k: &crate::input::PlannedKey) -> Option<String> {
+        if let Some(a) = &k.arn {
+            return Some(a.clone());
+        }
+        let (account, region) = (self.tf_account.as_ref()?, self.tf_region.as_ref()?);
+        // A placeholder id that only this key has (R133): the address, made ARN-safe.
+        let id: String = k
+            .address
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        Some(format!("arn:aws:kms:{region}:{account}:key/planned-{id}"))
+    }
+
+    fn planned_for_arn(&self, arn: &str) -> Option<&crate::input::PlannedKey> {
+        self.planned
+            .iter()
+            .find(|k| self.planned_arn(k).as_deref() == Some(arn))
+    }
+
+    /// Keys of Terraform plans and state.
+    pub fn planned_keys(&self) -> &[crate::input::PlannedKey] {
+        &self.planned
     }
 
     /// True when the inventory holds key policies.
@@ -143,6 +220,9 @@ impl Inventory {
     pub fn resolve_key(&self, name: &str) -> Option<String> {
         if name.starts_with("arn:") && name.contains(":key/") {
             return Some(name.to_owned());
+        }
+        if let Some(k) = self.planned.iter().find(|k| k.address == name) {
+            return self.planned_arn(k);
         }
         let by_id = |id: &str| {
             self.keys
@@ -175,12 +255,17 @@ impl Inventory {
             Some(k) => k.clone(),
             None => KeyFacts::from_arn(arn)?,
         };
-        let single_key = self.keys.len() <= 1;
+        let planned = self.planned_for_arn(arn);
+        let address = planned.map(|p| p.address.as_str());
+        let single_key = self.keys.len() <= 1 && self.planned.is_empty();
         let names_key = |k: &str| {
-            k == arn || k == facts.key_id || k.ends_with(&format!("key/{}", facts.key_id))
+            k == arn
+                || k == facts.key_id
+                || k.ends_with(&format!("key/{}", facts.key_id))
+                || Some(k) == address
         };
         // A key policy that names no key (get-key-policy output) belongs to the one key in play.
-        let policies: Vec<NamedPolicy> = self
+        let mut policies: Vec<NamedPolicy> = self
             .key_policies
             .iter()
             .filter(|p| match &p.key {
@@ -189,6 +274,30 @@ impl Inventory {
             })
             .map(|p| p.policy.clone())
             .collect();
+        // An `aws_kms_key_policy` replaces the key's own policy (R132).
+        if policies
+            .iter()
+            .any(|p| p.name.contains("aws_kms_key_policy."))
+        {
+            policies.retain(|p| p.name.contains("aws_kms_key_policy."));
+        }
+        let mut policy_unknown = None;
+        if let Some(p) = planned {
+            use crate::input::PlannedPolicy;
+            match p.policy {
+                PlannedPolicy::Unknown => {
+                    policies.clear();
+                    policy_unknown = Some(format!(
+                        "the policy of `{}` is known only after apply",
+                        p.address
+                    ));
+                }
+                PlannedPolicy::Default if policies.is_empty() => {
+                    policies.push(default_key_policy(&facts.account)?);
+                }
+                PlannedPolicy::Default | PlannedPolicy::Given => {}
+            }
+        }
         let aliases: Vec<String> = self
             .aliases
             .iter()
@@ -206,14 +315,19 @@ impl Inventory {
                 facts.tags = Some(t.clone());
             }
         }
+        // Grants name their key by ARN, id or (in plans) address: bind them to the ARN.
         let grants: Vec<Grant> = self
             .grants
             .iter()
             .filter(|g| g.key_id.as_deref().is_none_or(names_key))
-            .cloned()
+            .map(|g| {
+                let mut g = g.clone();
+                g.key_id = Some(arn.to_owned());
+                g
+            })
             .collect();
         Ok(KeyInputs {
-            facts,
+            policy_unknown,
             policies: if policies.is_empty() {
                 None
             } else {
@@ -224,6 +338,7 @@ impl Inventory {
             } else {
                 Some(grants)
             },
+            facts,
         })
     }
 

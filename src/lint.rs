@@ -235,6 +235,15 @@ pub mod input_rules {
         summary: "a recognised input (CLI output, authorization details…) with a part missing or of the wrong shape",
         input_error: true,
     };
+    /// `KMS051`: a value known only after apply.
+    pub static UNKNOWN_VALUE: Rule = Rule {
+        code: "KMS051",
+        name: "unknown-until-apply",
+        severity: Severity::Warning,
+        spec: "R133",
+        summary: "a policy in a Terraform plan that is known only after apply: it could not be checked",
+        input_error: false,
+    };
     /// `KMS047`: the file could not be read.
     pub static UNREADABLE: Rule = Rule {
         code: "KMS047",
@@ -300,6 +309,7 @@ static REGISTRY: &[(&Rule, Option<CheckFn>)] = &[
     (&input_rules::INCOMPLETE, None),
     (&input_rules::UNSUPPORTED, None),
     (&input_rules::MALFORMED_INPUT, None),
+    (&input_rules::UNKNOWN_VALUE, None),
 ];
 
 /// Every rule, sorted by code.

@@ -291,6 +291,7 @@ fn load_inventory(
         }
         inv.add(&file_name(path), &loaded);
     }
+    inv.set_account_region(args.account.clone(), args.region.clone());
     Ok(Some(inv))
 }
 
@@ -368,6 +369,7 @@ fn load_inputs(args: &CanArgs, sources: &mut SourceMap) -> Result<Loaded, Failur
                     facts: KeyFacts::from_arn(&arn).map_err(fail)?,
                     policies: None,
                     grants: None,
+                    policy_unknown: None,
                 },
             };
             apply_key_flags(&mut ki.facts, args)?;
@@ -386,6 +388,7 @@ fn load_inputs(args: &CanArgs, sources: &mut SourceMap) -> Result<Loaded, Failur
                     .map_err(fail)?,
                 policies: key_policies,
                 grants,
+                policy_unknown: None,
             });
         }
     }
@@ -398,6 +401,7 @@ fn load_inputs(args: &CanArgs, sources: &mut SourceMap) -> Result<Loaded, Failur
             facts: KeyFacts::from_arn(d).map_err(fail)?,
             policies,
             grants: None,
+            policy_unknown: None,
         });
     }
     let opts = Options {
@@ -701,6 +705,7 @@ fn batch(
                         facts,
                         policies: t.policies.clone(),
                         grants: t.grants.clone(),
+                        policy_unknown: None,
                     }),
                     Err(e) => {
                         errors.push(format!("{}:{}: {e}", path.display(), n + 1));

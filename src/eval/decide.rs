@@ -483,10 +483,13 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec<'_
         }
     }
     if kp_missing {
-        deny_unknown.push(format!(
-            "the key policy of `{}` was not given: a Deny in it could refuse the request (give `--key-policy`)",
-            spec.key.unwrap_or("")
-        ));
+        deny_unknown.push(match key_inputs.and_then(|k| k.policy_unknown.as_deref()) {
+            Some(why) => format!("{why}: a Deny in it could refuse the request"),
+            None => format!(
+                "the key policy of `{}` was not given: a Deny in it could refuse the request (give `--key-policy`)",
+                spec.key.unwrap_or("")
+            ),
+        });
     }
     if id.is_none() && identity_side {
         deny_unknown.push(
@@ -970,6 +973,15 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec<'_
                 || sp_t.as_str().into(),
                 std::mem::take(&mut tr_sp),
             );
+        }
+        // Without the key policy, any key-policy path may hold: not a deny, an unknown.
+        if kp_missing {
+            allow = allow.or(Tri::Unknown);
+            run.only_residual = false;
+            run.unknowns.push(match key_inputs.and_then(|k| k.policy_unknown.as_deref()) {
+                Some(why) => format!("{why}: whether it allows the request cannot be judged"),
+                None => "the key policy was not given: whether it allows the request cannot be judged (give `--key-policy`)".to_owned(),
+            });
         }
         // 6d: grants (R56, R69–R74).
         let grants: &[Grant] = key_inputs.and_then(|k| k.grants.as_deref()).unwrap_or(&[]);

@@ -260,6 +260,7 @@ pub(crate) fn build(c: &Case) -> (Inputs, Request, Options) {
             assert!(errors.is_empty(), "{errors:?}");
             g
         }),
+        policy_unknown: None,
     }];
     for (k, p) in &c.keys {
         let mut d = doc(&Value::from(p.clone()), "key-policy", PolicyKind::Key);
@@ -268,6 +269,7 @@ pub(crate) fn build(c: &Case) -> (Inputs, Request, Options) {
             facts: facts(k, &BTreeMap::new()),
             policies: Some(vec![d]),
             grants: None,
+            policy_unknown: None,
         });
     }
     let identity: Vec<NamedPolicy> = c

@@ -26,6 +26,7 @@ fn inputs(kp: Value, id: Option<Value>) -> Inputs {
             facts: KeyFacts::from_arn(K1).unwrap(),
             policies: Some(vec![named(kp, PolicyKind::Key)]),
             grants: None,
+            policy_unknown: None,
         }],
         identity: Some(
             id.map(|s| vec![named(s, PolicyKind::Identity)])

@@ -108,13 +108,13 @@ fn detection_and_its_override() {
 }
 
 #[test]
-fn plans_and_templates_are_refused_not_passed() {
+fn unknown_plan_versions_and_templates_are_refused_not_passed() {
     // Never fail open: an input kmsaudit cannot read yet is an error, not a clean pass.
     std::fs::create_dir_all(std::env::temp_dir().join("kmsaudit-tests")).unwrap();
     let plan = std::env::temp_dir().join("kmsaudit-tests/plan.json");
     std::fs::write(
         &plan,
-        r#"{"format_version": "1.2", "resource_changes": []}"#,
+        r#"{"format_version": "2.0", "resource_changes": []}"#,
     )
     .unwrap();
     let (code, out, _) = run(
@@ -122,7 +122,25 @@ fn plans_and_templates_are_refused_not_passed() {
         None,
     );
     assert_eq!(code, 2);
-    assert!(out.contains("KMS049 this is a Terraform plan"), "{out}");
+    assert!(
+        out.contains("KMS050 Terraform JSON `format_version` \"2.0\" is not one kmsaudit reads"),
+        "{out}"
+    );
+    let (code, out, _) = run(
+        &[
+            "check",
+            "--format",
+            "concise",
+            "-q",
+            "fixtures/corpus-cfn/kics-cfn-kms-wildcard-principal-positive2.json",
+        ],
+        None,
+    );
+    assert_eq!(code, 2);
+    assert!(
+        out.contains("KMS049 this is a CloudFormation template"),
+        "{out}"
+    );
     let yaml = std::env::temp_dir().join("kmsaudit-tests/template.yaml");
     std::fs::write(
         &yaml,

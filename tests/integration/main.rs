@@ -18,6 +18,7 @@ mod properties;
 mod robustness;
 mod rule_fixtures;
 mod snapshots;
+mod terraform;
 
 use std::path::{Path, PathBuf};
 

@@ -106,6 +106,7 @@ fn decide(kp: &[Value], id: &[Value], r: &Req) -> Decision {
             facts: KeyFacts::from_arn(K1).unwrap(),
             policies: Some(vec![named("kp", kp, PolicyKind::Key)]),
             grants: None,
+            policy_unknown: None,
         }],
         identity: Some(vec![named("id", id, PolicyKind::Identity)]),
         ..Inputs::default()

@@ -1,0 +1,507 @@
+//! `terraform show -json` output: plans and state (spec R131–R133, R135).
+//!
+//! Reads the after-state of every resource instance (from `resource_changes`, skipping
+//! deletions, else from `planned_values` or state `values`), in modules at any depth, with
+//! `count`/`for_each` instances. Each policy string becomes its own source
+//! (`plan.json › aws_kms_key.main › policy`). A key's policy that is unknown until apply is
+//! recorded as unknown — unless the configuration sets no `policy` at all, when the default
+//! key policy applies (R117, R135) — and `aws_kms_key_policy` replaces the policy of the key its
+//! `key_id` refers to, resolved through `configuration` references.
+
+use std::collections::BTreeMap;
+
+use super::{Fact, InputOptions, Loaded, PolicyRole, embedded};
+use crate::grant::{Grant, GrantConstraints};
+use crate::json::{Json, JsonKind};
+use crate::lint::{Finding, input_rules};
+use crate::policy::PolicyKind;
+use crate::source::{SourceId, SourceMap, Span};
+
+/// What a plan says about a key's policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlannedPolicy {
+    /// A policy string (read as a key policy with role `KeyPolicy { key: address }`).
+    Given,
+    /// No `policy` in the configuration: the default key policy (R117).
+    Default,
+    /// Configured, but known only after apply.
+    Unknown,
+}
+
+/// A key planned (or in state), by Terraform address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedKey {
+    /// `aws_kms_key.main`, `module.kms.aws_kms_key.this[0]`.
+    pub address: String,
+    /// The ARN when known (state, or an existing key).
+    pub arn: Option<String>,
+    /// The key id when known.
+    pub key_id: Option<String>,
+    /// Its policy.
+    pub policy: PlannedPolicy,
+    /// `bypass_policy_lockout_safety_check` is true.
+    pub bypass_lockout_check: bool,
+}
+
+/// One resource instance's after-values.
+struct Instance<'j, 'a> {
+    address: String,
+    module: String,
+    ty: String,
+    name: String,
+    after: &'j Json<'a>,
+    unknown: Option<&'j Json<'a>>,
+}
+
+fn s(v: &Json<'_>, k: &str) -> Option<String> {
+    v.get(k).and_then(Json::as_str).map(str::to_owned)
+}
+
+fn is_true(v: Option<&Json<'_>>) -> bool {
+    matches!(v.map(|x| &x.kind), Some(JsonKind::Bool(true)))
+}
+
+/// `module.a.module.b.aws_kms_key.x[0]` → (`module.a.module.b`, `aws_kms_key.x`).
+fn split_address(address: &str, module: &str) -> String {
+    let rest = if module.is_empty() {
+        address
+    } else {
+        address.get(module.len() + 1..).unwrap_or(address)
+    };
+    rest.split('[').next().unwrap_or(rest).to_owned()
+}
+
+/// The configuration's resources by (module path, `type.name`).
+fn config_resources<'j, 'a>(j: &'j Json<'a>) -> BTreeMap<(String, String), &'j Json<'a>> {
+    let mut out = BTreeMap::new();
+    fn walk<'j, 'a>(
+        m: &'j Json<'a>,
+        path: &str,
+        out: &mut BTreeMap<(String, String), &'j Json<'a>>,
+        depth: usize,
+    ) {
+        if depth > 16 {
+            return;
+        }
+        for r in m.get("resources").and_then(Json::as_array).unwrap_or(&[]) {
+            if let Some(a) = r.get("address").and_then(Json::as_str) {
+                out.insert((path.to_owned(), a.to_owned()), r);
+            }
+        }
+        for mc in m
+            .get("module_calls")
+            .and_then(Json::as_object)
+            .unwrap_or(&[])
+        {
+            let child = if path.is_empty() {
+                format!("module.{}", mc.key)
+            } else {
+                format!("{path}.module.{}", mc.key)
+            };
+            if let Some(module) = mc.value.get("module") {
+                walk(module, &child, out, depth + 1);
+            }
+        }
+    }
+    if let Some(root) = j.get("configuration").and_then(|c| c.get("root_module")) {
+        walk(root, "", &mut out, 0);
+    }
+    out
+}
+
+/// Instances from `resource_changes` (skipping deletions), else `planned_values` / `values`.
+fn instances<'j, 'a>(j: &'j Json<'a>) -> Vec<Instance<'j, 'a>> {
+    let mut out = Vec::new();
+    if let Some(rcs) = j.get("resource_changes").and_then(Json::as_array) {
+        for rc in rcs {
+            let Some(change) = rc.get("change") else {
+                continue;
+            };
+            let actions: Vec<&str> = change
+                .get("actions")
+                .and_then(Json::as_array)
+                .map(|a| a.iter().filter_map(Json::as_str).collect())
+                .unwrap_or_default();
+            if actions == ["delete"] {
+                continue;
+            }
+            let Some(after) = change.get("after").filter(|a| a.as_object().is_some()) else {
+                continue;
+            };
+            out.push(Instance {
+                address: s(rc, "address").unwrap_or_default(),
+                module: s(rc, "module_address").unwrap_or_default(),
+                ty: s(rc, "type").unwrap_or_default(),
+                name: s(rc, "name").unwrap_or_default(),
+                after,
+                unknown: change.get("after_unknown"),
+            });
+        }
+        return out;
+    }
+    fn walk<'j, 'a>(m: &'j Json<'a>, out: &mut Vec<Instance<'j, 'a>>, depth: usize) {
+        if depth > 16 {
+            return;
+        }
+        let module = s(m, "address").unwrap_or_default();
+        for r in m.get("resources").and_then(Json::as_array).unwrap_or(&[]) {
+            if let Some(values) = r.get("values") {
+                out.push(Instance {
+                    address: s(r, "address").unwrap_or_default(),
+                    module: module.clone(),
+                    ty: s(r, "type").unwrap_or_default(),
+                    name: s(r, "name").unwrap_or_default(),
+                    after: values,
+                    unknown: None,
+                });
+            }
+        }
+        for c in m
+            .get("child_modules")
+            .and_then(Json::as_array)
+            .unwrap_or(&[])
+        {
+            walk(c, out, depth + 1);
+        }
+    }
+    let root = j
+        .get("planned_values")
+        .or_else(|| j.get("values"))
+        .and_then(|v| v.get("root_module"));
+    if let Some(root) = root {
+        walk(root, &mut out, 0);
+    }
+    out
+}
+
+/// The resource address an attribute refers to (`aws_kms_key.a.id` → `aws_kms_key.a`),
+/// inside the instance's module.
+fn reference(config: Option<&Json<'_>>, attr: &str, module: &str) -> Option<String> {
+    let refs = config?
+        .get("expressions")?
+        .get(attr)?
+        .get("references")?
+        .as_array()?;
+    let r = refs
+        .iter()
+        .filter_map(Json::as_str)
+        .find(|r| !r.starts_with("var.") && !r.starts_with("local."))?;
+    let mut parts: Vec<&str> = r.split('.').collect();
+    // `type.name.attr` → `type.name`; `data.type.name.attr` keeps `data.`.
+    let keep = if parts.first() == Some(&"data") { 3 } else { 2 };
+    parts.truncate(keep);
+    let base = parts.join(".");
+    Some(if module.is_empty() {
+        base
+    } else {
+        format!("{module}.{base}")
+    })
+}
+
+fn configured(config: Option<&Json<'_>>, attr: &str) -> bool {
+    config
+        .and_then(|c| c.get("expressions"))
+        .and_then(|e| e.get(attr))
+        .is_some()
+}
+
+/// Reads a plan or state.
+pub(super) fn read(
+    j: &Json<'_>,
+    id: SourceId,
+    opts: &InputOptions,
+    sources: &mut SourceMap,
+    out: &mut Loaded,
+) {
+    let head = Span::new(j.span.start as usize, j.span.start as usize + 1);
+    let version = j.get("format_version").and_then(Json::as_str).unwrap_or("");
+    // R135: 0.x (Terraform 0.12–1.0) and 1.x are compatible; another major is not.
+    if !(version.starts_with("0.") || version.starts_with("1.")) {
+        out.findings.push(
+            Finding::new(
+                &input_rules::MALFORMED_INPUT,
+                id,
+                j.get("format_version").map_or(head, |v| v.span),
+                format!("Terraform JSON `format_version` {version:?} is not one kmsaudit reads"),
+                "unknown major version",
+            )
+            .help("kmsaudit reads `terraform show -json` output with format_version 0.x and 1.x"),
+        );
+        return;
+    }
+    let config = config_resources(j);
+    let insts = instances(j);
+    let mut keys: BTreeMap<String, PlannedKey> = BTreeMap::new();
+    let mut replaced: BTreeMap<String, ()> = BTreeMap::new();
+    for inst in &insts {
+        let cfg = config
+            .get(&(
+                inst.module.clone(),
+                split_address(&inst.address, &inst.module),
+            ))
+            .copied();
+        let unknown = |attr: &str| inst.unknown.is_some_and(|u| is_true(u.get(attr)));
+        let mut policy_string =
+            |attr: &str, kind: PolicyKind, role: PolicyRole, out: &mut Loaded| -> Option<bool> {
+                match inst.after.get(attr) {
+                    Some(v) => match &v.kind {
+                        JsonKind::String(text) if !text.is_empty() => {
+                            let before = out.policies.len();
+                            let mut o = opts.clone();
+                            o.policy_kind = Some(kind);
+                            o.input_kind = None;
+                            embedded(
+                                v,
+                                text,
+                                id,
+                                &format!("{} › {attr}", inst.address),
+                                &o,
+                                sources,
+                                out,
+                                1,
+                            );
+                            for p in out.policies.iter_mut().skip(before) {
+                                p.role = role.clone();
+                                p.label = format!("{} › {attr}", inst.address);
+                            }
+                            Some(true)
+                        }
+                        _ => Some(false),
+                    },
+                    None => None,
+                }
+            };
+        match inst.ty.as_str() {
+            "aws_kms_key"
+            | "aws_kms_external_key"
+            | "aws_kms_replica_key"
+            | "aws_kms_replica_external_key" => {
+                let given = policy_string(
+                    "policy",
+                    PolicyKind::Key,
+                    PolicyRole::KeyPolicy {
+                        key: Some(inst.address.clone()),
+                        name: "default".into(),
+                    },
+                    out,
+                ) == Some(true);
+                let policy = if given {
+                    PlannedPolicy::Given
+                } else if unknown("policy") && configured(cfg, "policy") {
+                    PlannedPolicy::Unknown
+                } else {
+                    PlannedPolicy::Default
+                };
+                keys.insert(
+                    inst.address.clone(),
+                    PlannedKey {
+                        address: inst.address.clone(),
+                        arn: s(inst.after, "arn").filter(|_| !unknown("arn")),
+                        key_id: s(inst.after, "key_id").filter(|_| !unknown("key_id")),
+                        policy,
+                        bypass_lockout_check: is_true(
+                            inst.after.get("bypass_policy_lockout_safety_check"),
+                        ),
+                    },
+                );
+            }
+            "aws_kms_key_policy" => {
+                let target =
+                    reference(cfg, "key_id", &inst.module).or_else(|| s(inst.after, "key_id"));
+                if let Some(t) = &target {
+                    replaced.insert(t.clone(), ());
+                }
+                let given = policy_string(
+                    "policy",
+                    PolicyKind::Key,
+                    PolicyRole::KeyPolicy {
+                        key: target.clone(),
+                        name: "default".into(),
+                    },
+                    out,
+                );
+                if given != Some(true) && unknown("policy") {
+                    if let Some(t) = target {
+                        keys.entry(t.clone())
+                            .and_modify(|k| k.policy = PlannedPolicy::Unknown);
+                    }
+                }
+            }
+            "aws_kms_grant" => {
+                let key =
+                    reference(cfg, "key_id", &inst.module).or_else(|| s(inst.after, "key_id"));
+                let mut constraints = GrantConstraints::default();
+                for c in inst
+                    .after
+                    .get("constraints")
+                    .and_then(Json::as_array)
+                    .unwrap_or(&[])
+                {
+                    let map = |k: &str| -> Option<BTreeMap<String, String>> {
+                        let m = c.get(k)?.as_object()?;
+                        Some(
+                            m.iter()
+                                .filter_map(|x| {
+                                    Some((x.key.to_string(), x.value.as_str()?.to_owned()))
+                                })
+                                .collect(),
+                        )
+                    };
+                    constraints.equals = constraints
+                        .equals
+                        .or_else(|| map("encryption_context_equals"));
+                    constraints.subset = constraints
+                        .subset
+                        .or_else(|| map("encryption_context_subset"));
+                }
+                let grantee = s(inst.after, "grantee_principal").unwrap_or_default();
+                out.facts.push(Fact::Grant(Grant {
+                    key_id: key,
+                    grant_id: s(inst.after, "grant_id"),
+                    name: s(inst.after, "name").or_else(|| Some(inst.address.clone())),
+                    grantee_class: crate::arn::classify_aws_principal(&grantee),
+                    grantee_is_service: !grantee.starts_with("arn:")
+                        && grantee.contains(".amazonaws.com"),
+                    grantee,
+                    retiring: s(inst.after, "retiring_principal"),
+                    issuing_account: None,
+                    operations: inst
+                        .after
+                        .get("operations")
+                        .and_then(Json::as_array)
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|x| x.as_str().map(str::to_owned))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    constraints,
+                    source: id,
+                    span: inst.after.span,
+                }));
+            }
+            "aws_kms_alias" => {
+                let target = reference(cfg, "target_key_id", &inst.module)
+                    .or_else(|| s(inst.after, "target_key_id"));
+                if let Some(name) = s(inst.after, "name") {
+                    out.facts.push(Fact::Alias {
+                        name,
+                        arn: None,
+                        target,
+                    });
+                }
+            }
+            "aws_iam_policy" => {
+                let arn = s(inst.after, "arn").unwrap_or_else(|| inst.address.clone());
+                policy_string(
+                    "policy",
+                    PolicyKind::Identity,
+                    PolicyRole::Managed { arn, default: true },
+                    out,
+                );
+            }
+            "aws_iam_role" => {
+                let arn = s(inst.after, "arn").unwrap_or_else(|| inst.address.clone());
+                policy_string(
+                    "assume_role_policy",
+                    PolicyKind::Trust,
+                    PolicyRole::Trust(arn.clone()),
+                    out,
+                );
+                for ip in inst
+                    .after
+                    .get("inline_policy")
+                    .and_then(Json::as_array)
+                    .unwrap_or(&[])
+                {
+                    if let Some(v) = ip.get("policy") {
+                        if let Some(text) = v.as_str().filter(|t| !t.is_empty()) {
+                            let before = out.policies.len();
+                            let mut o = opts.clone();
+                            o.policy_kind = Some(PolicyKind::Identity);
+                            embedded(
+                                v,
+                                text,
+                                id,
+                                &format!("{} › inline_policy", inst.address),
+                                &o,
+                                sources,
+                                out,
+                                1,
+                            );
+                            for p in out.policies.iter_mut().skip(before) {
+                                p.role = PolicyRole::RoleInline(arn.clone());
+                                p.label = format!("{} › inline_policy", inst.address);
+                            }
+                        }
+                    }
+                }
+            }
+            "aws_iam_role_policy" | "aws_iam_user_policy" | "aws_iam_group_policy" => {
+                let owner = reference(cfg, "role", &inst.module)
+                    .or_else(|| reference(cfg, "user", &inst.module))
+                    .or_else(|| reference(cfg, "group", &inst.module))
+                    .or_else(|| s(inst.after, "role"))
+                    .or_else(|| s(inst.after, "user"))
+                    .or_else(|| s(inst.after, "group"))
+                    .unwrap_or_default();
+                let role = match inst.ty.as_str() {
+                    "aws_iam_role_policy" => PolicyRole::RoleInline(owner),
+                    "aws_iam_user_policy" => PolicyRole::UserInline(owner),
+                    _ => PolicyRole::GroupInline(owner),
+                };
+                policy_string("policy", PolicyKind::Identity, role, out);
+            }
+            _ => {}
+        }
+        let _ = &inst.name;
+    }
+    for (address, k) in &mut keys {
+        // An aws_kms_key_policy replaces the key's policy (R132).
+        if replaced.contains_key(address) && k.policy != PlannedPolicy::Unknown {
+            k.policy = PlannedPolicy::Given;
+        }
+    }
+    for k in keys.values() {
+        if k.policy == PlannedPolicy::Unknown {
+            out.findings.push(
+                Finding::new(
+                    &input_rules::UNKNOWN_VALUE,
+                    id,
+                    head,
+                    format!("the policy of `{}` is known only after apply: it was not checked, and answers that depend on it are undetermined", k.address),
+                    "unknown until apply",
+                )
+                .help("render the policy in the configuration (a literal or `jsonencode`), or check the applied key with `aws kms get-key-policy`"),
+            );
+        }
+    }
+    // R135: the account from `data.aws_caller_identity` in prior state, the Region from the
+    // provider configuration.
+    let account = j
+        .get("prior_state")
+        .and_then(|p| p.get("values"))
+        .and_then(|v| v.get("root_module"))
+        .and_then(|r| r.get("resources"))
+        .and_then(Json::as_array)
+        .and_then(|rs| {
+            rs.iter()
+                .find(|r| s(r, "type").as_deref() == Some("aws_caller_identity"))
+        })
+        .and_then(|r| r.get("values"))
+        .and_then(|v| s(v, "account_id"));
+    let region = j
+        .get("configuration")
+        .and_then(|c| c.get("provider_config"))
+        .and_then(|p| p.get("aws"))
+        .and_then(|a| a.get("expressions"))
+        .and_then(|e| e.get("region"))
+        .and_then(|r| r.get("constant_value"))
+        .and_then(Json::as_str)
+        .map(str::to_owned);
+    out.facts.push(Fact::TerraformKeys {
+        keys: keys.into_values().collect(),
+        account,
+        region,
+    });
+}
