@@ -116,21 +116,24 @@ fn locate<'a>(f: &'a Finding, sources: &SourceMap) -> Located<'a> {
             column: c,
         }
     });
+    // Sensitive values are never printed: the rule and the place only.
+    let sensitive = sources.is_sensitive(f.source);
     Located {
         code: f.rule.code,
         name: f.rule.name,
         severity: f.severity.as_str(),
-        message: &f.message,
+        message: if sensitive { SENSITIVE } else { &f.message },
         file: outer.map(|s| s.name.clone()).unwrap_or_default(),
         line,
         column,
         end_line,
         end_column,
         embedded,
-        help: f.help.as_deref(),
+        help: if sensitive { None } else { f.help.as_deref() },
         labels: f
             .labels
             .iter()
+            .filter(|_| !sensitive)
             .map(|l| {
                 let (line, column) = inner.map_or((1, 1), |s| s.line_col(l.span.start));
                 JsonLabel {
@@ -142,6 +145,9 @@ fn locate<'a>(f: &'a Finding, sources: &SourceMap) -> Located<'a> {
             .collect(),
     }
 }
+
+/// What a finding in a sensitive value says instead of its message.
+const SENSITIVE: &str = "finding in a sensitive value: details are not shown";
 
 /// `path:line:col: CODE message`, one line per finding.
 pub fn render_concise(

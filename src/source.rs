@@ -83,6 +83,8 @@ pub struct SourceFile {
     pub text: Arc<str>,
     /// Set for a source embedded in another file.
     pub origin: Option<Origin>,
+    /// The text is sensitive (a Terraform sensitive value): findings in it never show it.
+    pub sensitive: bool,
     line_starts: Vec<u32>,
 }
 
@@ -100,6 +102,7 @@ impl SourceFile {
             name: name.into(),
             text,
             origin,
+            sensitive: false,
             line_starts,
         }
     }
@@ -145,6 +148,28 @@ impl SourceMap {
         let id = SourceId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
         self.files.push(file);
         id
+    }
+
+    /// How many sources there are (the next id).
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// Marks the sources from index `from` on as sensitive.
+    pub fn mark_sensitive_from(&mut self, from: usize) {
+        for f in self.files.iter_mut().skip(from) {
+            f.sensitive = true;
+        }
+    }
+
+    /// True when a finding in this source must not show its text.
+    pub fn is_sensitive(&self, id: SourceId) -> bool {
+        self.get(id).is_some_and(|f| f.sensitive)
     }
 
     /// The source for an id.

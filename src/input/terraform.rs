@@ -51,6 +51,7 @@ struct Instance<'j, 'a> {
     name: String,
     after: &'j Json<'a>,
     unknown: Option<&'j Json<'a>>,
+    sensitive: Option<&'j Json<'a>>,
 }
 
 fn s(v: &Json<'_>, k: &str) -> Option<String> {
@@ -135,6 +136,7 @@ fn instances<'j, 'a>(j: &'j Json<'a>) -> Vec<Instance<'j, 'a>> {
                 name: s(rc, "name").unwrap_or_default(),
                 after,
                 unknown: change.get("after_unknown"),
+                sensitive: change.get("after_sensitive"),
             });
         }
         return out;
@@ -153,6 +155,7 @@ fn instances<'j, 'a>(j: &'j Json<'a>) -> Vec<Instance<'j, 'a>> {
                     name: s(r, "name").unwrap_or_default(),
                     after: values,
                     unknown: None,
+                    sensitive: r.get("sensitive_values"),
                 });
             }
         }
@@ -246,6 +249,7 @@ pub(super) fn read(
                 match inst.after.get(attr) {
                     Some(v) => match &v.kind {
                         JsonKind::String(text) if !text.is_empty() => {
+                            let first_source = sources.len();
                             let before = out.policies.len();
                             let mut o = opts.clone();
                             o.policy_kind = Some(kind);
@@ -263,6 +267,10 @@ pub(super) fn read(
                             for p in out.policies.iter_mut().skip(before) {
                                 p.role = role.clone();
                                 p.label = format!("{} › {attr}", inst.address);
+                            }
+                            // Sensitive values are evaluated but never printed (R133).
+                            if inst.sensitive.is_some_and(|s| is_true(s.get(attr))) {
+                                sources.mark_sensitive_from(first_source);
                             }
                             Some(true)
                         }

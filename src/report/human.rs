@@ -29,6 +29,9 @@ impl Default for HumanOptions {
     }
 }
 
+/// Lines longer than this are not shown in snippets.
+const MAX_SNIPPET_LINE: usize = 400;
+
 struct View {
     code: String,
     message: String,
@@ -77,7 +80,61 @@ impl Diagnostic for View {
 }
 
 fn view(f: &Finding, sources: &SourceMap) -> View {
+    if sources.is_sensitive(f.source) {
+        // Sensitive values are never printed: the rule and the place only.
+        let (outer, at) = sources
+            .outer_location(f.source, f.span.start)
+            .unwrap_or((f.source, f.span.start));
+        let place = sources.get(outer).map_or(String::new(), |o| {
+            let (l, c) = o.line_col(at);
+            format!("{}:{l}:{c}", o.name)
+        });
+        return View {
+            code: f.rule.code.to_owned(),
+            message: format!(
+                "{} at {place}: in a sensitive value, details are not shown",
+                f.rule.name
+            ),
+            severity: match f.severity {
+                Severity::Error => miette::Severity::Error,
+                Severity::Warning => miette::Severity::Warning,
+                Severity::Info => miette::Severity::Advice,
+            },
+            help: None,
+            source: NamedSource::new(String::new(), Arc::from("")),
+            labels: Vec::new(),
+        };
+    }
     let file = sources.get(f.source);
+    // A one-line plan (`terraform show -json`) would print the whole file, sensitive values
+    // included: for very long lines give the place in words instead of a snippet.
+    if let Some(src) = file {
+        let (line, _) = src.line_col(f.span.start);
+        let text = src.text.lines().nth(line.saturating_sub(1)).unwrap_or("");
+        if text.len() > MAX_SNIPPET_LINE {
+            let (l, c) = src.line_col(f.span.start);
+            let mut help = f.help.clone().unwrap_or_default();
+            if !help.is_empty() {
+                help.push('\n');
+            }
+            help.push_str(&format!(
+                "at {}:{l}:{c} (a line too long to show)",
+                src.name
+            ));
+            return View {
+                code: f.rule.code.to_owned(),
+                message: f.message.clone(),
+                severity: match f.severity {
+                    Severity::Error => miette::Severity::Error,
+                    Severity::Warning => miette::Severity::Warning,
+                    Severity::Info => miette::Severity::Advice,
+                },
+                help: Some(help),
+                source: NamedSource::new(String::new(), Arc::from("")),
+                labels: Vec::new(),
+            };
+        }
+    }
     let name = file.map(|s| s.name.clone()).unwrap_or_default();
     let text: Arc<str> = file
         .map(|s| s.text.clone())

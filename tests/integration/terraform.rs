@@ -220,3 +220,30 @@ fn plans_regenerated_with_real_terraform() {
     }
     let _ = std::fs::remove_dir_all(&work);
 }
+
+#[test]
+fn sensitive_policies_are_checked_but_never_printed() {
+    let text = std::fs::read_to_string(fixture("terraform/kms-basic/plan.json")).unwrap();
+    let mut plan: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for rc in plan["resource_changes"].as_array_mut().unwrap() {
+        if rc["address"] == "aws_kms_key.app" {
+            rc["change"]["after_sensitive"] = serde_json::json!({"policy": true});
+        }
+    }
+    let dir = std::env::temp_dir().join(format!("kmsaudit-sensitive-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("plan.json");
+    std::fs::write(&path, serde_json::to_string(&plan).unwrap()).unwrap();
+    for format in ["concise", "json", "human"] {
+        let (code, out, _) = run(
+            &["check", "--format", format, "-q", path.to_str().unwrap()],
+            None,
+        );
+        assert_eq!(code, 1, "{out}");
+        // The finding is there (KMS014 on the app key's policy)…
+        assert!(out.contains("KMS014"), "{format}: {out}");
+        // …but the sensitive text is not.
+        assert!(!out.contains("role/*"), "{format}: {out}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
