@@ -95,6 +95,7 @@ fn settings(args: &CheckArgs) -> Result<CheckSettings, String> {
                 PolicyKindArg::Vpce => PolicyKind::VpcEndpoint,
             }),
             parse: crate::policy::ParseOptions::default(),
+            template: template_context(&args.account, &args.region, &args.partition, &args.param)?,
             input_kind: match &args.input_kind {
                 Some(k) => Some(crate::input::InputKind::from_name(k).ok_or_else(|| {
                     let names: Vec<&str> = crate::input::InputKind::NAMES
@@ -110,6 +111,29 @@ fn settings(args: &CheckArgs) -> Result<CheckSettings, String> {
             },
         },
     })
+}
+
+/// Values for CloudFormation intrinsics from `--account`, `--region`, `--partition`, `--param`.
+pub(crate) fn template_context(
+    account: &Option<String>,
+    region: &Option<String>,
+    partition: &Option<String>,
+    params: &[String],
+) -> Result<crate::input::TemplateContext, String> {
+    let mut ctx = crate::input::TemplateContext {
+        account: account.clone(),
+        region: region.clone(),
+        partition: partition.clone(),
+        params: std::collections::BTreeMap::new(),
+    };
+    for p in params {
+        let (k, v) = p
+            .split_once('=')
+            .filter(|(k, _)| !k.is_empty())
+            .ok_or_else(|| format!("`--param {p}`: expected NAME=VALUE"))?;
+        ctx.params.insert(k.to_owned(), v.to_owned());
+    }
+    Ok(ctx)
 }
 
 /// `kmsaudit check`.

@@ -17,7 +17,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Lint policy files: syntax, validity and risky patterns, each at its exact line.
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// Decide whether a principal can perform an action on a key, and explain why.
     Can(Box<CanArgs>),
     /// List the rules `check` applies, with their codes.
@@ -90,9 +90,15 @@ pub struct CanArgs {
     /// The account of keys whose ARN a plan leaves unknown.
     #[arg(long)]
     pub account: Option<String>,
-    /// The Region of keys whose ARN a plan leaves unknown.
+    /// The Region of keys whose ARN a plan leaves unknown (and CloudFormation `AWS::Region`).
     #[arg(long)]
     pub region: Option<String>,
+    /// The partition for CloudFormation `AWS::Partition` (default `aws`).
+    #[arg(long)]
+    pub partition: Option<String>,
+    /// A CloudFormation template parameter `NAME=VALUE` (repeatable).
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub param: Vec<String>,
     /// A request context key: `KEY=VALUE`; repeat a key to give it several values.
     #[arg(long, value_name = "KEY=VALUE")]
     pub context: Vec<String>,
@@ -274,6 +280,18 @@ pub struct CheckArgs {
     /// list-resource-tags, create-grant, authorization-details, organizations.
     #[arg(long, value_name = "KIND")]
     pub input_kind: Option<String>,
+    /// The account for CloudFormation `AWS::AccountId`.
+    #[arg(long)]
+    pub account: Option<String>,
+    /// The Region for CloudFormation `AWS::Region`.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// The partition for CloudFormation `AWS::Partition` (default `aws`).
+    #[arg(long)]
+    pub partition: Option<String>,
+    /// A CloudFormation template parameter `NAME=VALUE` (repeatable).
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub param: Vec<String>,
     /// Refuse files larger than this many bytes.
     #[arg(long, default_value_t = crate::input::DEFAULT_MAX_FILE_SIZE)]
     pub max_file_size: u64,

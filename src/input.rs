@@ -12,11 +12,13 @@ use std::path::{Path, PathBuf};
 
 mod authz;
 mod aws_cli;
+mod cloudformation;
 mod detect;
 mod org;
 mod terraform;
 
 pub use authz::{Group, Role, User};
+pub use cloudformation::TemplateContext;
 pub use detect::{InputKind, detect};
 pub use org::OrgNode;
 pub use terraform::{PlannedKey, PlannedPolicy};
@@ -42,6 +44,8 @@ pub struct InputOptions {
     pub parse: ParseOptions,
     /// Read every input as this kind instead of detecting it.
     pub input_kind: Option<InputKind>,
+    /// Values for CloudFormation intrinsics.
+    pub template: TemplateContext,
 }
 
 impl Default for InputOptions {
@@ -52,6 +56,7 @@ impl Default for InputOptions {
             policy_kind: None,
             parse: ParseOptions::default(),
             input_kind: None,
+            template: TemplateContext::default(),
         }
     }
 }
@@ -276,16 +281,7 @@ pub fn load(name: &InputName, opts: &InputOptions, sources: &mut SourceMap) -> L
         Ok(j) => j,
         Err(_) if looks_like_yaml_template(name, &text) => {
             out.kind = Some(InputKind::CloudFormation);
-            out.findings.push(
-                Finding::new(
-                    &input_rules::UNSUPPORTED,
-                    id,
-                    Span::point(0),
-                    "this is a YAML CloudFormation template, which this version of kmsaudit does not read yet: nothing in it was checked",
-                    "YAML template",
-                )
-                .help("check the key policies themselves as JSON files until template input lands"),
-            );
+            cloudformation::read_yaml(&text, id, opts, sources, &mut out);
             return out;
         }
         Err(e) => {
@@ -421,18 +417,7 @@ fn recognise(
         InputKind::TerraformPlan | InputKind::TerraformState => {
             terraform::read(j, id, opts, sources, out)
         }
-        InputKind::CloudFormation => {
-            out.findings.push(
-                Finding::new(
-                    &input_rules::UNSUPPORTED,
-                    id,
-                    head,
-                    format!("this is {}, which this version of kmsaudit does not read yet: nothing in it was checked", kind.describe()),
-                    kind.describe(),
-                )
-                .help("check the policies themselves (e.g. `terraform show -json` policy strings saved as files) until plan and template input lands"),
-            );
-        }
+        InputKind::CloudFormation => cloudformation::read_json(j, id, opts, sources, out),
         InputKind::BareStatement => {
             out.findings.push(
                 Finding::new(
@@ -563,6 +548,36 @@ pub(crate) fn embedded(
     } else {
         (value.to_owned(), true)
     };
+    embedded_text(
+        literal.span,
+        text,
+        exact,
+        parent,
+        path,
+        opts,
+        sources,
+        out,
+        level,
+    );
+}
+
+/// Reads `text` as its own source placed at `literal` in `parent`; `exact` when the text is
+/// the literal's JSON-unescaped value (then positions map character by character).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "threads the read context through one call"
+)]
+pub(crate) fn embedded_text(
+    literal: Span,
+    text: String,
+    exact: bool,
+    parent: SourceId,
+    path: &str,
+    opts: &InputOptions,
+    sources: &mut SourceMap,
+    out: &mut Loaded,
+    level: usize,
+) {
     let parent_name = sources
         .get(parent)
         .map(|f| f.name.clone())
@@ -573,7 +588,7 @@ pub(crate) fn embedded(
         text,
         Some(Origin {
             parent,
-            literal: literal.span,
+            literal,
             path: path.to_owned(),
             exact,
         }),

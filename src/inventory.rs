@@ -244,6 +244,10 @@ impl Inventory {
                 .iter()
                 .find(|(n, arn, _)| n == alias || arn.as_deref() == Some(name))
                 .and_then(|(_, _, t)| t.clone())?;
+            // In plans and templates an alias targets a key by address or logical id.
+            if let Some(k) = self.planned.iter().find(|k| k.address == target) {
+                return self.planned_arn(k);
+            }
             return by_id(&target);
         }
         by_id(name)

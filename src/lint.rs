@@ -217,15 +217,6 @@ pub mod input_rules {
         summary: "paginated AWS CLI output: data beyond this page is missing",
         input_error: false,
     };
-    /// `KMS049`: an input kind this version does not read.
-    pub static UNSUPPORTED: Rule = Rule {
-        code: "KMS049",
-        name: "unsupported-input",
-        severity: Severity::Error,
-        spec: "R131-R134",
-        summary: "a Terraform plan or state or a CloudFormation template, which this version does not read yet",
-        input_error: true,
-    };
     /// `KMS050`: a recognised input with a malformed part.
     pub static MALFORMED_INPUT: Rule = Rule {
         code: "KMS050",
@@ -307,7 +298,6 @@ static REGISTRY: &[(&Rule, Option<CheckFn>)] = &[
     (&input_rules::NOT_A_POLICY, None),
     (&input_rules::UNREADABLE, None),
     (&input_rules::INCOMPLETE, None),
-    (&input_rules::UNSUPPORTED, None),
     (&input_rules::MALFORMED_INPUT, None),
     (&input_rules::UNKNOWN_VALUE, None),
 ];

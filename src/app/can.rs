@@ -273,6 +273,13 @@ fn load_inventory(
     let mut inv = Inventory::new();
     let opts = InputOptions {
         parse,
+        template: super::template_context(
+            &args.account,
+            &args.region,
+            &args.partition,
+            &args.param,
+        )
+        .map_err(fail)?,
         ..InputOptions::default()
     };
     for path in &args.files {

@@ -108,7 +108,7 @@ fn detection_and_its_override() {
 }
 
 #[test]
-fn unknown_plan_versions_and_templates_are_refused_not_passed() {
+fn unknown_plan_versions_and_bad_yaml_are_refused_not_passed() {
     // Never fail open: an input kmsaudit cannot read yet is an error, not a clean pass.
     std::fs::create_dir_all(std::env::temp_dir().join("kmsaudit-tests")).unwrap();
     let plan = std::env::temp_dir().join("kmsaudit-tests/plan.json");
@@ -126,25 +126,11 @@ fn unknown_plan_versions_and_templates_are_refused_not_passed() {
         out.contains("KMS050 Terraform JSON `format_version` \"2.0\" is not one kmsaudit reads"),
         "{out}"
     );
-    let (code, out, _) = run(
-        &[
-            "check",
-            "--format",
-            "concise",
-            "-q",
-            "fixtures/corpus-cfn/kics-cfn-kms-wildcard-principal-positive2.json",
-        ],
-        None,
-    );
-    assert_eq!(code, 2);
-    assert!(
-        out.contains("KMS049 this is a CloudFormation template"),
-        "{out}"
-    );
+    // Invalid YAML in a template is a clear error with its place.
     let yaml = std::env::temp_dir().join("kmsaudit-tests/template.yaml");
     std::fs::write(
         &yaml,
-        "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Key:\n    Type: AWS::KMS::Key\n",
+        "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Key:\n    Type: [AWS::KMS::Key\n",
     )
     .unwrap();
     let (code, out, _) = run(
@@ -152,10 +138,7 @@ fn unknown_plan_versions_and_templates_are_refused_not_passed() {
         None,
     );
     assert_eq!(code, 2);
-    assert!(
-        out.contains("KMS049 this is a YAML CloudFormation template"),
-        "{out}"
-    );
+    assert!(out.contains("KMS050 invalid YAML"), "{out}");
 }
 
 fn can_json(extra: &[&str]) -> serde_json::Value {

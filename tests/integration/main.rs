@@ -11,6 +11,7 @@
 mod can;
 mod cases;
 mod cli;
+mod cloudformation;
 mod engine;
 mod inventory;
 mod parse_errors;

@@ -1,0 +1,670 @@
+//! CloudFormation templates in JSON and YAML (spec R134, R135).
+//!
+//! Both forms become one `serde_json::Value` (YAML short-form tags such as `!Sub` turn into
+//! their long forms, `{"Fn::Sub": …}`), then every KMS and IAM resource is read from it.
+//! Intrinsic functions inside policies are resolved from `--account`, `--region`,
+//! `--partition`, `--param K=V` and parameter defaults; what cannot be resolved becomes the
+//! placeholder `unknown://…`, which makes its statement undetermined, never silently true or
+//! false. Each resolved policy is its own source (`template › LogicalId › KeyPolicy`) whose
+//! findings also name the place in the template.
+//!
+//! YAML is parsed with `saphyr-parser`: a maintained, pure-Rust YAML 1.2 parser whose event
+//! stream keeps tags (which CloudFormation's short forms need and most YAML-to-value loaders
+//! drop) and positions.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use super::{Fact, InputOptions, Loaded, PlannedKey, PlannedPolicy, PolicyRole, embedded_text};
+use crate::json::{Json, JsonKind};
+use crate::lint::{Finding, input_rules};
+use crate::policy::PolicyKind;
+use crate::source::{SourceId, SourceMap, Span};
+
+/// Values for intrinsics: `--account`, `--region`, `--partition`, `--param K=V`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TemplateContext {
+    /// `AWS::AccountId`.
+    pub account: Option<String>,
+    /// `AWS::Region`.
+    pub region: Option<String>,
+    /// `AWS::Partition` (default `aws`).
+    pub partition: Option<String>,
+    /// Template parameters.
+    pub params: BTreeMap<String, String>,
+}
+
+/// Where each node of interest sits in the template text: path → byte span.
+type Locations = BTreeMap<Vec<String>, Span>;
+
+fn to_value(j: &Json<'_>, path: &mut Vec<String>, locs: &mut Locations) -> Value {
+    if path.len() <= 5 {
+        locs.insert(path.clone(), j.span);
+    }
+    match &j.kind {
+        JsonKind::Null => Value::Null,
+        JsonKind::Bool(b) => Value::Bool(*b),
+        JsonKind::Number(n) => serde_json::from_str(n).unwrap_or(Value::String((*n).to_owned())),
+        JsonKind::String(s) => Value::String(s.to_string()),
+        JsonKind::Array(items) => Value::Array(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, x)| {
+                    path.push(i.to_string());
+                    let v = to_value(x, path, locs);
+                    path.pop();
+                    v
+                })
+                .collect(),
+        ),
+        JsonKind::Object(members) => {
+            let mut m = Map::new();
+            for mem in members {
+                path.push(mem.key.to_string());
+                let v = to_value(&mem.value, path, locs);
+                path.pop();
+                m.insert(mem.key.to_string(), v);
+            }
+            Value::Object(m)
+        }
+    }
+}
+
+/// A JSON template.
+pub(super) fn read_json(
+    j: &Json<'_>,
+    id: SourceId,
+    opts: &InputOptions,
+    sources: &mut SourceMap,
+    out: &mut Loaded,
+) {
+    let mut locs = Locations::new();
+    let v = to_value(j, &mut Vec::new(), &mut locs);
+    read_template(&v, &locs, id, opts, sources, out);
+}
+
+/// A YAML template.
+pub(super) fn read_yaml(
+    text: &str,
+    id: SourceId,
+    opts: &InputOptions,
+    sources: &mut SourceMap,
+    out: &mut Loaded,
+) {
+    let mut events = Vec::new();
+    for e in saphyr_parser::Parser::new_from_str(text) {
+        match e {
+            Ok(ev) => events.push(ev),
+            Err(err) => {
+                let m = err.marker();
+                let at = char_to_byte(text, m.index());
+                out.findings.push(
+                    Finding::new(
+                        &input_rules::MALFORMED_INPUT,
+                        id,
+                        Span::new(at, at + 1),
+                        format!("invalid YAML: {}", err.info()),
+                        "here",
+                    )
+                    .help("fix the YAML syntax (check the indentation)"),
+                );
+                return;
+            }
+        }
+    }
+    let mut locs = Locations::new();
+    let mut pos = 0usize;
+    let mut anchors: BTreeMap<usize, Value> = BTreeMap::new();
+    let mut doc = None;
+    while pos < events.len() {
+        if let Some((
+            saphyr_parser::Event::MappingStart(..)
+            | saphyr_parser::Event::SequenceStart(..)
+            | saphyr_parser::Event::Scalar(..),
+            _,
+        )) = events.get(pos)
+        {
+            doc = yaml_node(
+                &events,
+                &mut pos,
+                text,
+                &mut Vec::new(),
+                &mut locs,
+                &mut anchors,
+                0,
+            );
+            break;
+        }
+        pos += 1;
+    }
+    match doc {
+        Some(v) => read_template(&v, &locs, id, opts, sources, out),
+        None => out.findings.push(
+            Finding::new(
+                &input_rules::MALFORMED_INPUT,
+                id,
+                Span::point(0),
+                "the YAML document is empty or nested too deeply",
+                "here",
+            )
+            .help("give a CloudFormation template"),
+        ),
+    }
+}
+
+fn char_to_byte(text: &str, chars: usize) -> usize {
+    text.char_indices()
+        .nth(chars)
+        .map_or(text.len(), |(i, _)| i)
+}
+
+/// A plain YAML scalar as the core schema reads it (YAML 1.2).
+fn scalar(s: &str, style: saphyr_parser::ScalarStyle) -> Value {
+    if style != saphyr_parser::ScalarStyle::Plain {
+        return Value::String(s.to_owned());
+    }
+    match s {
+        "null" | "Null" | "NULL" | "~" | "" => Value::Null,
+        "true" | "True" | "TRUE" => Value::Bool(true),
+        "false" | "False" | "FALSE" => Value::Bool(false),
+        _ => {
+            if s.bytes().all(|b| b.is_ascii_digit() || b == b'-') && s.parse::<i64>().is_ok() {
+                return s
+                    .parse::<i64>()
+                    .map(Value::from)
+                    .unwrap_or(Value::String(s.to_owned()));
+            }
+            Value::String(s.to_owned())
+        }
+    }
+}
+
+/// Wraps a value in its CloudFormation short-form tag: `!Sub x` → `{"Fn::Sub": x}`.
+fn tagged(tag: Option<&saphyr_parser::Tag>, v: Value) -> Value {
+    let Some(t) = tag else { return v };
+    if t.handle != "!" {
+        return v;
+    }
+    let name = t.suffix.as_str();
+    let key = match name {
+        "Ref" | "Condition" => name.to_owned(),
+        "GetAtt" => {
+            // `!GetAtt Res.Attr` is `{"Fn::GetAtt": ["Res", "Attr"]}`.
+            if let Value::String(s) = &v {
+                if let Some((r, a)) = s.split_once('.') {
+                    let mut m = Map::new();
+                    m.insert(
+                        "Fn::GetAtt".into(),
+                        Value::Array(vec![Value::String(r.into()), Value::String(a.into())]),
+                    );
+                    return Value::Object(m);
+                }
+            }
+            "Fn::GetAtt".into()
+        }
+        other => format!("Fn::{other}"),
+    };
+    let mut m = Map::new();
+    m.insert(key, v);
+    Value::Object(m)
+}
+
+type YamlEvent<'a> = (saphyr_parser::Event<'a>, saphyr_parser::Span);
+
+fn yaml_node(
+    events: &[YamlEvent<'_>],
+    pos: &mut usize,
+    text: &str,
+    path: &mut Vec<String>,
+    locs: &mut Locations,
+    anchors: &mut BTreeMap<usize, Value>,
+    depth: usize,
+) -> Option<Value> {
+    use saphyr_parser::Event;
+    if depth > 64 {
+        return None;
+    }
+    let (ev, span) = events.get(*pos)?;
+    *pos += 1;
+    if path.len() <= 5 {
+        let s = char_to_byte(text, span.start.index());
+        locs.insert(path.clone(), Span::new(s, s + 1));
+    }
+    let (v, anchor) = match ev {
+        Event::Scalar(s, style, anchor, tag) => {
+            (tagged(tag.as_deref(), scalar(s, *style)), *anchor)
+        }
+        Event::Alias(id) => return Some(anchors.get(id).cloned().unwrap_or(Value::Null)),
+        Event::SequenceStart(anchor, tag) => {
+            let mut items = Vec::new();
+            loop {
+                match events.get(*pos) {
+                    Some((Event::SequenceEnd, _)) => {
+                        *pos += 1;
+                        break;
+                    }
+                    Some(_) => {
+                        path.push(items.len().to_string());
+                        let item = yaml_node(events, pos, text, path, locs, anchors, depth + 1);
+                        path.pop();
+                        items.push(item?);
+                    }
+                    None => return None,
+                }
+            }
+            (tagged(tag.as_deref(), Value::Array(items)), *anchor)
+        }
+        Event::MappingStart(anchor, tag) => {
+            let mut m = Map::new();
+            loop {
+                match events.get(*pos) {
+                    Some((Event::MappingEnd, _)) => {
+                        *pos += 1;
+                        break;
+                    }
+                    Some(_) => {
+                        let k = yaml_node(
+                            events,
+                            pos,
+                            text,
+                            &mut Vec::new(),
+                            &mut Locations::new(),
+                            anchors,
+                            depth + 1,
+                        )?;
+                        let key = match k {
+                            Value::String(s) => s,
+                            other => other.to_string(),
+                        };
+                        path.push(key.clone());
+                        let v = yaml_node(events, pos, text, path, locs, anchors, depth + 1);
+                        path.pop();
+                        m.insert(key, v?);
+                    }
+                    None => return None,
+                }
+            }
+            (tagged(tag.as_deref(), Value::Object(m)), *anchor)
+        }
+        _ => return None,
+    };
+    if anchor > 0 {
+        anchors.insert(anchor, v.clone());
+    }
+    Some(v)
+}
+
+/// Resolves intrinsics; unresolvable values become `unknown://…` and are listed.
+struct Resolver<'a> {
+    ctx: &'a TemplateContext,
+    params: BTreeMap<String, String>,
+    unresolved: Vec<String>,
+}
+
+impl Resolver<'_> {
+    fn unknown(&mut self, what: String) -> Value {
+        let v = Value::String(format!("unknown://{what}"));
+        if !self.unresolved.contains(&what) {
+            self.unresolved.push(what);
+        }
+        v
+    }
+
+    fn reference(&mut self, name: &str) -> Value {
+        let known = match name {
+            "AWS::AccountId" => self.ctx.account.clone(),
+            "AWS::Region" => self.ctx.region.clone(),
+            "AWS::Partition" => Some(self.ctx.partition.clone().unwrap_or_else(|| "aws".into())),
+            "AWS::URLSuffix" => Some("amazonaws.com".into()),
+            other => self.params.get(other).cloned(),
+        };
+        match known {
+            Some(v) => Value::String(v),
+            None => self.unknown(format!("Ref {name}")),
+        }
+    }
+
+    fn sub(&mut self, template: &str, vars: &Map<String, Value>) -> Value {
+        let mut out = String::new();
+        let mut rest = template;
+        while let Some(i) = rest.find("${") {
+            out.push_str(rest.get(..i).unwrap_or(""));
+            let after = rest.get(i + 2..).unwrap_or("");
+            let Some(close) = after.find('}') else {
+                out.push_str(rest.get(i..).unwrap_or(""));
+                rest = "";
+                break;
+            };
+            let name = after.get(..close).unwrap_or("");
+            rest = after.get(close + 1..).unwrap_or("");
+            if let Some(lit) = name.strip_prefix('!') {
+                // `${!Literal}` is the literal `${Literal}`.
+                out.push_str("${");
+                out.push_str(lit);
+                out.push('}');
+                continue;
+            }
+            let v = match vars.get(name) {
+                Some(v) => self.resolve(v),
+                None if name.contains('.') => self.unknown(format!("GetAtt {name}")),
+                None => self.reference(name),
+            };
+            match v {
+                Value::String(s) if s.starts_with("unknown://") => return Value::String(s),
+                Value::String(s) => out.push_str(&s),
+                other => out.push_str(&other.to_string()),
+            }
+        }
+        out.push_str(rest);
+        Value::String(out)
+    }
+
+    fn resolve(&mut self, v: &Value) -> Value {
+        match v {
+            Value::Array(items) => Value::Array(items.iter().map(|x| self.resolve(x)).collect()),
+            Value::Object(m) if m.len() == 1 => {
+                let Some((k, arg)) = m.iter().next() else {
+                    return Value::Null;
+                };
+                match k.as_str() {
+                    "Ref" => match arg.as_str() {
+                        Some(name) => self.reference(name),
+                        None => self.unknown("Ref".into()),
+                    },
+                    "Fn::Sub" => match arg {
+                        Value::String(s) => self.sub(s, &Map::new()),
+                        Value::Array(a) => match (
+                            a.first().and_then(Value::as_str),
+                            a.get(1).and_then(Value::as_object),
+                        ) {
+                            (Some(s), Some(vars)) => self.sub(s, vars),
+                            (Some(s), None) => self.sub(s, &Map::new()),
+                            _ => self.unknown("Fn::Sub".into()),
+                        },
+                        _ => self.unknown("Fn::Sub".into()),
+                    },
+                    "Fn::Join" => {
+                        let (Some(sep), Some(parts)) = (
+                            arg.get(0).and_then(Value::as_str),
+                            arg.get(1).and_then(Value::as_array),
+                        ) else {
+                            return self.unknown("Fn::Join".into());
+                        };
+                        let mut out = Vec::new();
+                        for p in parts {
+                            match self.resolve(p) {
+                                Value::String(s) if s.starts_with("unknown://") => {
+                                    return Value::String(s);
+                                }
+                                Value::String(s) => out.push(s),
+                                other => out.push(other.to_string()),
+                            }
+                        }
+                        Value::String(out.join(sep))
+                    }
+                    "Fn::GetAtt" => {
+                        let what = match arg {
+                            Value::Array(a) => a
+                                .iter()
+                                .filter_map(Value::as_str)
+                                .collect::<Vec<_>>()
+                                .join("."),
+                            Value::String(s) => s.clone(),
+                            _ => String::new(),
+                        };
+                        self.unknown(format!("GetAtt {what}"))
+                    }
+                    name if name.starts_with("Fn::") || name == "Condition" => {
+                        self.unknown(name.to_owned())
+                    }
+                    _ => Value::Object(
+                        m.iter()
+                            .map(|(k, v)| (k.clone(), self.resolve(v)))
+                            .collect(),
+                    ),
+                }
+            }
+            Value::Object(m) => Value::Object(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), self.resolve(v)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+}
+
+fn s<'v>(v: &'v Value, k: &str) -> Option<&'v str> {
+    v.get(k).and_then(Value::as_str)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn policy(
+    doc: &Value,
+    path: &[&str],
+    kind: PolicyKind,
+    role: PolicyRole,
+    locs: &Locations,
+    resolver: &mut Resolver<'_>,
+    id: SourceId,
+    opts: &InputOptions,
+    sources: &mut SourceMap,
+    out: &mut Loaded,
+) {
+    let before = resolver.unresolved.len();
+    let resolved = resolver.resolve(doc);
+    // A policy may be written as an object or as a JSON string.
+    let text = match &resolved {
+        Value::String(t) => t.clone(),
+        other => serde_json::to_string_pretty(other).unwrap_or_default(),
+    };
+    let key: Vec<String> = path.iter().map(|p| (*p).to_owned()).collect();
+    let span = locs.get(&key).copied().unwrap_or(Span::point(0));
+    let label = path.get(1..).map(|p| p.join(" › ")).unwrap_or_default();
+    let mut o = opts.clone();
+    o.policy_kind = Some(kind);
+    o.input_kind = None;
+    let first = out.policies.len();
+    // The resolved text is its own source, placed at the property in the template.
+    embedded_text(span, text, false, id, &label, &o, sources, out, 1);
+    let unresolved: Vec<String> = resolver.unresolved.get(before..).unwrap_or(&[]).to_vec();
+    for p in out.policies.iter_mut().skip(first) {
+        p.role = role.clone();
+        p.label = label.clone();
+        // A statement holding an unresolved value cannot be judged (R133).
+        if let Some(src) = sources.get(p.doc.source) {
+            for st in &mut p.doc.statements {
+                if src.slice(st.span).contains("unknown://") && st.broken.is_none() {
+                    st.broken = Some(format!(
+                        "it holds a value the template leaves open ({})",
+                        unresolved.join(", ")
+                    ));
+                }
+            }
+        }
+    }
+    if !unresolved.is_empty() {
+        out.findings.push(
+            Finding::new(
+                &input_rules::UNKNOWN_VALUE,
+                id,
+                span,
+                format!("`{label}` holds values the template leaves open ({}): statements using them cannot be judged", unresolved.join(", ")),
+                "unresolved",
+            )
+            .help("give `--account`, `--region`, `--partition` or `--param NAME=VALUE` for the values kmsaudit can resolve"),
+        );
+    }
+}
+
+fn read_template(
+    v: &Value,
+    locs: &Locations,
+    id: SourceId,
+    opts: &InputOptions,
+    sources: &mut SourceMap,
+    out: &mut Loaded,
+) {
+    let mut params = BTreeMap::new();
+    if let Some(ps) = v.get("Parameters").and_then(Value::as_object) {
+        for (name, p) in ps {
+            if let Some(d) = p.get("Default") {
+                let d = match d {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                params.insert(name.clone(), d);
+            }
+        }
+    }
+    params.extend(
+        opts.template
+            .params
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone())),
+    );
+    let mut resolver = Resolver {
+        ctx: &opts.template,
+        params,
+        unresolved: Vec::new(),
+    };
+    let mut keys = Vec::new();
+    let Some(resources) = v.get("Resources").and_then(Value::as_object) else {
+        return;
+    };
+    for (logical, r) in resources {
+        let ty = s(r, "Type").unwrap_or("");
+        let props = r.get("Properties").cloned().unwrap_or(Value::Null);
+        let base = ["Resources", logical.as_str(), "Properties"];
+        match ty {
+            "AWS::KMS::Key" | "AWS::KMS::ReplicaKey" => {
+                let planned = match props.get("KeyPolicy") {
+                    Some(doc) => {
+                        let path = [base[0], base[1], base[2], "KeyPolicy"];
+                        policy(
+                            doc,
+                            &path,
+                            PolicyKind::Key,
+                            PolicyRole::KeyPolicy {
+                                key: Some(logical.clone()),
+                                name: "default".into(),
+                            },
+                            locs,
+                            &mut resolver,
+                            id,
+                            opts,
+                            sources,
+                            out,
+                        );
+                        PlannedPolicy::Given
+                    }
+                    // A key without `KeyPolicy` gets the default key policy (R134, Q19).
+                    None => PlannedPolicy::Default,
+                };
+                keys.push(PlannedKey {
+                    address: logical.clone(),
+                    arn: None,
+                    key_id: None,
+                    policy: planned,
+                    bypass_lockout_check: matches!(
+                        props.get("BypassPolicyLockoutSafetyCheck"),
+                        Some(Value::Bool(true))
+                    ),
+                });
+            }
+            "AWS::KMS::Alias" => {
+                let target =
+                    props
+                        .get("TargetKeyId")
+                        .map(|t| match t.get("Ref").and_then(Value::as_str) {
+                            Some(r) => r.to_owned(),
+                            None => match resolver.resolve(t) {
+                                Value::String(s) => s,
+                                other => other.to_string(),
+                            },
+                        });
+                if let Some(name) = s(&props, "AliasName") {
+                    out.facts.push(Fact::Alias {
+                        name: name.to_owned(),
+                        arn: None,
+                        target,
+                    });
+                }
+            }
+            "AWS::IAM::Role" | "AWS::IAM::User" | "AWS::IAM::Group" => {
+                if let Some(doc) = props.get("AssumeRolePolicyDocument") {
+                    let path = [base[0], base[1], base[2], "AssumeRolePolicyDocument"];
+                    policy(
+                        doc,
+                        &path,
+                        PolicyKind::Trust,
+                        PolicyRole::Trust(logical.clone()),
+                        locs,
+                        &mut resolver,
+                        id,
+                        opts,
+                        sources,
+                        out,
+                    );
+                }
+                for (i, p) in props
+                    .get("Policies")
+                    .and_then(Value::as_array)
+                    .unwrap_or(&Vec::new())
+                    .iter()
+                    .enumerate()
+                {
+                    if let Some(doc) = p.get("PolicyDocument") {
+                        let idx = i.to_string();
+                        let path = [base[0], base[1], base[2], "Policies", idx.as_str()];
+                        let role = match ty {
+                            "AWS::IAM::Role" => PolicyRole::RoleInline(logical.clone()),
+                            "AWS::IAM::User" => PolicyRole::UserInline(logical.clone()),
+                            _ => PolicyRole::GroupInline(logical.clone()),
+                        };
+                        policy(
+                            doc,
+                            &path,
+                            PolicyKind::Identity,
+                            role,
+                            locs,
+                            &mut resolver,
+                            id,
+                            opts,
+                            sources,
+                            out,
+                        );
+                    }
+                }
+            }
+            "AWS::IAM::ManagedPolicy" | "AWS::IAM::Policy" => {
+                if let Some(doc) = props.get("PolicyDocument") {
+                    let path = [base[0], base[1], base[2], "PolicyDocument"];
+                    policy(
+                        doc,
+                        &path,
+                        PolicyKind::Identity,
+                        PolicyRole::Managed {
+                            arn: logical.clone(),
+                            default: true,
+                        },
+                        locs,
+                        &mut resolver,
+                        id,
+                        opts,
+                        sources,
+                        out,
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    out.facts.push(Fact::TerraformKeys {
+        keys,
+        account: opts.template.account.clone(),
+        region: opts.template.region.clone(),
+    });
+}

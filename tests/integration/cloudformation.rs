@@ -1,0 +1,159 @@
+//! CloudFormation templates, JSON and YAML, with intrinsics resolved from the command line.
+
+use super::run;
+
+fn can(template: &str, extra: &[&str], with_account: bool) -> serde_json::Value {
+    let mut args = vec!["can", "--format", "json", "--region", "us-east-1"];
+    if with_account {
+        args.extend(["--account", "111122223333"]);
+    }
+    args.extend_from_slice(extra);
+    args.push(template);
+    let (code, out, err) = run(&args, None);
+    assert_eq!(code, 0, "{out}{err}");
+    serde_json::from_str(&out).unwrap()
+}
+
+#[test]
+fn sub_root_delegation_resolves_with_account_in_yaml_and_json() {
+    for t in [
+        "fixtures/cloudformation/key-with-sub.yaml",
+        "fixtures/cloudformation/key-with-sub.json",
+    ] {
+        let root = [
+            "--principal",
+            "111122223333",
+            "--action",
+            "kms:ScheduleKeyDeletion",
+            "--key",
+            "AppKey",
+        ];
+        let v = can(t, &root, true);
+        assert_eq!(v["decision"], "allow", "{t}: {v}");
+        assert!(
+            v["deciding"][0]
+                .as_str()
+                .unwrap()
+                .ends_with("AppKey › Properties › KeyPolicy#EnableIamPolicies"),
+            "{v}"
+        );
+        // Without the account the `Fn::Sub` stays open: undetermined, never a guess.
+        let (code, out, _) = run(
+            &[
+                "can",
+                "--format",
+                "json",
+                "--principal",
+                "111122223333",
+                "--action",
+                "kms:ScheduleKeyDeletion",
+                "--key",
+                "arn:aws:kms:us-east-1:111122223333:key/planned-AppKey",
+                t,
+            ],
+            None,
+        );
+        assert_eq!(code, 0);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["decision"], "undetermined", "{t}: {v}");
+    }
+}
+
+#[test]
+fn yaml_short_forms_aliases_parameters_and_default_policy() {
+    let t = "fixtures/cloudformation/key-with-sub.yaml";
+    // `!Join` with `!Ref AWS::AccountId` and a parameter default names the App role.
+    let v = can(
+        t,
+        &[
+            "--principal",
+            "arn:aws:sts::111122223333:assumed-role/App/s1",
+            "--action",
+            "kms:Decrypt",
+            "--key",
+            "alias/app",
+        ],
+        true,
+    );
+    assert_eq!(v["decision"], "allow", "{v}");
+    assert!(
+        v["deciding"][0]
+            .as_str()
+            .unwrap()
+            .ends_with("KeyPolicy#AppUse"),
+        "{v}"
+    );
+    // `--param` overrides the default.
+    let v = can(
+        t,
+        &[
+            "--principal",
+            "arn:aws:sts::111122223333:assumed-role/App/s1",
+            "--action",
+            "kms:Decrypt",
+            "--key",
+            "AppKey",
+            "--param",
+            "AppRoleName=Other",
+        ],
+        true,
+    );
+    assert_eq!(v["decision"], "implicit-deny", "{v}");
+    // A key without KeyPolicy gets the default key policy.
+    let v = can(
+        t,
+        &[
+            "--principal",
+            "111122223333",
+            "--action",
+            "kms:ScheduleKeyDeletion",
+            "--key",
+            "DefaultKey",
+        ],
+        true,
+    );
+    assert_eq!(
+        v["deciding"][0],
+        "default key policy (R117)#Enable IAM User Permissions"
+    );
+}
+
+#[test]
+fn check_points_into_the_template_and_names_open_values() {
+    let (code, out, _) = run(
+        &[
+            "check",
+            "--format",
+            "concise",
+            "-q",
+            "--account",
+            "111122223333",
+            "fixtures/cloudformation/key-with-sub.json",
+        ],
+        None,
+    );
+    assert_eq!(code, 1);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines.contains(&"fixtures/cloudformation/key-with-sub.json:7:22: KMS051 `AppKey › Properties › KeyPolicy` holds values the template leaves open (GetAtt ConsumerRole.Arn): statements using them cannot be judged"), "{out}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("KMS010 `kms:Decrpyt` matches no KMS action")),
+        "{out}"
+    );
+    // Open values are not reported as malformed principals.
+    assert!(!out.contains("KMS045"), "{out}");
+    let (code, out, _) = run(
+        &[
+            "check",
+            "--format",
+            "concise",
+            "-q",
+            "fixtures/cloudformation/key-with-sub.yaml",
+            "--account",
+            "111122223333",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{out}");
+}
