@@ -28,8 +28,9 @@ use crate::lint::{Finding, input_rules};
 use crate::policy::{ParseOptions, PolicyDocument, PolicyKind, Problem, parse_policy_with};
 use crate::source::{Origin, SourceFile, SourceId, SourceMap, Span};
 
-/// Default cap on input size: 16 MiB.
-pub const DEFAULT_MAX_FILE_SIZE: u64 = 16 * 1024 * 1024;
+/// Default cap on input size: 128 MiB, several times the largest organisation dumps
+/// (tens of MB) while a runaway input is still refused before it is read.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 128 * 1024 * 1024;
 
 /// How inputs are read.
 #[derive(Debug, Clone)]
@@ -220,8 +221,18 @@ pub fn load(name: &InputName, opts: &InputOptions, sources: &mut SourceMap) -> L
             return out;
         }
     };
-    let (text, note) = match json::decode_text(&bytes) {
-        Ok((t, n)) => (t.into_owned(), n),
+    let decoded = match json::decode_text(&bytes) {
+        Ok((std::borrow::Cow::Borrowed(_), None)) => Ok(None),
+        Ok((t, n)) => Ok(Some((t.into_owned(), n))),
+        Err(e) => Err(e),
+    };
+    let (text, note) = match decoded {
+        // Plain UTF-8: take the buffer as it is, without a copy (large dumps).
+        Ok(None) => match String::from_utf8(bytes) {
+            Ok(t) => (t, None),
+            Err(e) => (String::from_utf8_lossy(e.as_bytes()).into_owned(), None),
+        },
+        Ok(Some(pair)) => pair,
         Err(e) => {
             // Show the bytes that did decode, so line and column point at the first bad byte.
             let lossy = String::from_utf8_lossy(&bytes).into_owned();
@@ -330,6 +341,8 @@ fn read_bytes(name: &InputName, max: u64) -> Result<Vec<u8>, ReadError> {
             if meta.len() > max {
                 return Err(ReadError::TooLarge(meta.len()));
             }
+            // One allocation of the right size (plus the byte that detects growth).
+            buf.reserve_exact(usize::try_from(meta.len()).unwrap_or(0).saturating_add(1));
             f.take(max.saturating_add(1))
                 .read_to_end(&mut buf)
                 .map_err(ReadError::Io)?;

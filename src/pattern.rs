@@ -97,16 +97,42 @@ impl Pattern {
                     }
                 }
             }
-            let tok = match c {
-                '*' if wildcards => Token::Star,
-                '?' if wildcards => Token::One,
-                _ => Token::Lit(c.to_string()),
+            let used = match c {
+                '*' if wildcards => {
+                    p.push(Token::Star);
+                    1
+                }
+                '?' if wildcards => {
+                    p.push(Token::One);
+                    1
+                }
+                _ => {
+                    // A run of literal text up to the next wildcard or variable, pushed as
+                    // one slice: patterns are parsed for every ARN of an account dump.
+                    let first = c.len_utf8();
+                    let tail = rest.get(first..).unwrap_or("");
+                    let run = tail
+                        .find(|d: char| {
+                            (wildcards && (d == '*' || d == '?')) || (variables && d == '$')
+                        })
+                        .map_or(rest.len(), |i| first + i);
+                    p.push_lit(rest.get(..run).unwrap_or(""));
+                    run
+                }
             };
-            p.push(tok);
-            rest = rest.get(c.len_utf8()..).unwrap_or("");
-            offset += c.len_utf8();
+            rest = rest.get(used..).unwrap_or("");
+            offset += used;
         }
+        p.tokens.shrink_to_fit();
         (p, problem)
+    }
+
+    fn push_lit(&mut self, text: &str) {
+        if let Some(Token::Lit(last)) = self.tokens.last_mut() {
+            last.push_str(text);
+        } else {
+            self.tokens.push(Token::Lit(text.to_owned()));
+        }
     }
 
     fn push(&mut self, tok: Token) {
@@ -416,5 +442,28 @@ mod tests {
         // Without variables (Version 2008) the text is literal.
         let (p, _) = Pattern::parse("${aws:username}", true, false);
         assert_eq!(p.as_literal(), Some("${aws:username}"));
+    }
+
+    #[test]
+    fn literal_runs_become_one_token() {
+        let (p, prob) = Pattern::parse("arn:$x\u{e9}*${aws:username}-?z$", true, true);
+        assert!(prob.is_none());
+        assert_eq!(
+            p.tokens,
+            vec![
+                Token::Lit("arn:$x\u{e9}".into()),
+                Token::Star,
+                Token::Var(Variable {
+                    key: "aws:username".into(),
+                    default: None,
+                }),
+                Token::Lit("-".into()),
+                Token::One,
+                Token::Lit("z$".into()),
+            ]
+        );
+        // Without wildcards `*` and `?` join the literal run.
+        let (p, _) = Pattern::parse("a*b?c", false, false);
+        assert_eq!(p.tokens, vec![Token::Lit("a*b?c".into())]);
     }
 }

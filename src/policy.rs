@@ -172,6 +172,34 @@ pub struct Statement {
     pub broken: Option<String>,
 }
 
+impl PolicyDocument {
+    /// Gives back the growth slack of every list in the model. Account dumps hold tens of
+    /// thousands of small policies, and the slack of their lists was a fifth of peak memory.
+    pub fn shrink(&mut self) {
+        self.statements.shrink_to_fit();
+        self.duplicate_keys.shrink_to_fit();
+        self.casing.shrink_to_fit();
+        for st in &mut self.statements {
+            st.conditions.shrink_to_fit();
+            for c in &mut st.conditions {
+                c.values.shrink_to_fit();
+            }
+            if let Some(p) = &mut st.principal {
+                p.entries.shrink_to_fit();
+            }
+            if let Some(a) = &mut st.action {
+                a.items.shrink_to_fit();
+            }
+            if let Some(r) = &mut st.resource {
+                r.items.shrink_to_fit();
+                for item in &mut r.items {
+                    item.parts.shrink_to_fit();
+                }
+            }
+        }
+    }
+}
+
 impl Statement {
     /// `Sid` if present, else `#<index+1>`, for messages.
     pub fn label(&self) -> String {

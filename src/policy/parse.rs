@@ -266,6 +266,7 @@ impl Parser {
                 Span::new(json.span.start as usize, json.span.start as usize + 1),
             );
         }
+        doc.shrink();
         doc
     }
 
