@@ -28,9 +28,9 @@ use crate::lint::{Finding, input_rules};
 use crate::policy::{ParseOptions, PolicyDocument, PolicyKind, Problem, parse_policy_with};
 use crate::source::{Origin, SourceFile, SourceId, SourceMap, Span};
 
-/// Default cap on input size: 128 MiB, several times the largest organisation dumps
-/// (tens of MB) while a runaway input is still refused before it is read.
-pub const DEFAULT_MAX_FILE_SIZE: u64 = 128 * 1024 * 1024;
+/// Default cap on input size: 16 MiB (issue 2). Organisation-wide authorization
+/// details can be larger; `--max-file-size` raises the cap, and KMS033 says so.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 16 * 1024 * 1024;
 
 /// How inputs are read.
 #[derive(Debug, Clone)]
