@@ -306,6 +306,14 @@ pub fn load(name: &InputName, opts: &InputOptions, sources: &mut SourceMap) -> L
             return out;
         }
     };
+    let mut parsed = parsed;
+    let kind = opts.input_kind.unwrap_or_else(|| detect(&parsed));
+    if kind == InputKind::AuthorizationDetails {
+        // Read by value: the dump's tree is freed entry by entry as it is read.
+        out.kind = Some(kind);
+        authz::read(&mut parsed, id, opts, sources, &mut out);
+        return out;
+    }
     recognise(&parsed, id, opts, sources, &mut out, 0);
     out
 }
@@ -425,7 +433,7 @@ fn recognise(
         | InputKind::ListAliases
         | InputKind::ListResourceTags
         | InputKind::CreateGrantInput => aws_cli::read(kind, j, id, out),
-        InputKind::AuthorizationDetails => authz::read(j, id, opts, sources, out),
+        InputKind::AuthorizationDetails => authz::read(&mut j.clone(), id, opts, sources, out),
         InputKind::OrganizationsTree => org::read(j, id, opts, sources, out),
         InputKind::TerraformPlan | InputKind::TerraformState => {
             terraform::read(j, id, opts, sources, out)

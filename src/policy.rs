@@ -296,7 +296,7 @@ pub struct ActionItem {
     /// Where.
     pub span: Span,
     /// Lower-case service prefix (`kms`); `*` for the bare `"*"`.
-    pub service: String,
+    pub service: std::borrow::Cow<'static, str>,
     /// The name pattern, lower-case.
     pub name: Pattern,
     /// KMS actions matched (empty for other services).

@@ -92,7 +92,10 @@ impl SourceFile {
     /// Builds a source and its line index.
     pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>, origin: Option<Origin>) -> Self {
         let text: Arc<str> = text.into();
-        let mut line_starts = vec![0u32];
+        // Sized exactly: a large dump has millions of lines.
+        let lines = text.bytes().filter(|&b| b == b'\n').count();
+        let mut line_starts = Vec::with_capacity(lines + 1);
+        line_starts.push(0u32);
         for (i, b) in text.bytes().enumerate() {
             if b == b'\n' {
                 line_starts.push(u32::try_from(i + 1).unwrap_or(u32::MAX));

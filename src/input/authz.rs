@@ -84,6 +84,23 @@ fn list<'j, 'a>(j: &'j Json<'a>, key: &str) -> &'j [Json<'a>] {
     j.get(key).and_then(Json::as_array).unwrap_or(&[])
 }
 
+/// Moves a top-level list out of the document, so each entry's tree is freed once it is
+/// read: the models built from later entries reuse that memory, and an organisation's
+/// dump peaks at the size of its models rather than models plus the whole tree.
+fn take_list<'a>(j: &mut Json<'a>, key: &str) -> Vec<Json<'a>> {
+    let JsonKind::Object(members) = &mut j.kind else {
+        return Vec::new();
+    };
+    // The last of duplicate keys wins (R16), as in `Json::get`.
+    match members.iter_mut().rev().find(|m| m.key == key) {
+        Some(m) => match &mut m.value.kind {
+            JsonKind::Array(items) => std::mem::take(items),
+            _ => Vec::new(),
+        },
+        None => Vec::new(),
+    }
+}
+
 fn missing(id: SourceId, v: &Json<'_>, what: &str, out: &mut Loaded) {
     out.findings.push(
         Finding::new(
@@ -132,7 +149,7 @@ fn inline(
 
 /// Reads users, groups, roles and managed policies.
 pub(super) fn read(
-    j: &Json<'_>,
+    j: &mut Json<'_>,
     id: SourceId,
     opts: &InputOptions,
     sources: &mut SourceMap,
@@ -153,7 +170,22 @@ pub(super) fn read(
             .help("fetch every page and pass each file; pages are joined"),
         );
     }
-    for u in list(j, "UserDetailList") {
+    // Size the outputs once: a dump holds tens of thousands of policies, and growth
+    // slack in these lists was several MB of an organisation's peak memory.
+    let inline_count = |key: &str, inner: &str| -> usize {
+        list(j, key).iter().map(|e| list(e, inner).len()).sum()
+    };
+    let roles = list(j, "RoleDetailList").len();
+    let entities = list(j, "UserDetailList").len() + list(j, "GroupDetailList").len() + roles;
+    let policies = inline_count("UserDetailList", "UserPolicyList")
+        + inline_count("GroupDetailList", "GroupPolicyList")
+        + inline_count("RoleDetailList", "RolePolicyList")
+        + roles
+        + list(j, "Policies").len();
+    out.policies.reserve_exact(policies);
+    out.facts.reserve_exact(entities);
+    for u in take_list(j, "UserDetailList") {
+        let u = &u;
         let (Some(arn), Some(name)) = (s(u, "Arn"), s(u, "UserName")) else {
             missing(id, u, "Arn", out);
             continue;
@@ -189,7 +221,8 @@ pub(super) fn read(
             name,
         }));
     }
-    for g in list(j, "GroupDetailList") {
+    for g in take_list(j, "GroupDetailList") {
+        let g = &g;
         let (Some(arn), Some(name)) = (s(g, "Arn"), s(g, "GroupName")) else {
             missing(id, g, "Arn", out);
             continue;
@@ -212,7 +245,8 @@ pub(super) fn read(
             name,
         }));
     }
-    for r in list(j, "RoleDetailList") {
+    for r in take_list(j, "RoleDetailList") {
+        let r = &r;
         let (Some(arn), Some(name)) = (s(r, "Arn"), s(r, "RoleName")) else {
             missing(id, r, "Arn", out);
             continue;
@@ -251,7 +285,8 @@ pub(super) fn read(
             name,
         }));
     }
-    for p in list(j, "Policies") {
+    for p in take_list(j, "Policies") {
+        let p = &p;
         let Some(arn) = s(p, "Arn") else {
             missing(id, p, "Arn", out);
             continue;

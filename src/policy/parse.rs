@@ -668,7 +668,7 @@ impl Parser {
             return Some(ActionItem {
                 raw: raw.to_owned(),
                 span,
-                service: "*".into(),
+                service: std::borrow::Cow::Borrowed("*"),
                 name: Pattern::parse("*", true, false).0,
                 kms_mask: catalog::all_actions_mask(),
             });
@@ -696,7 +696,12 @@ impl Parser {
             );
             return None;
         };
-        let service = svc.to_ascii_lowercase();
+        // Common services share one static name: dumps hold millions of action items.
+        let service: std::borrow::Cow<'static, str> =
+            match COMMON_SERVICES.iter().find(|c| c.eq_ignore_ascii_case(svc)) {
+                Some(c) => std::borrow::Cow::Borrowed(c),
+                None => std::borrow::Cow::Owned(svc.to_ascii_lowercase()),
+            };
         let pattern = Pattern::parse(&name.to_ascii_lowercase(), true, false).0;
         let kms_mask = if service == "kms" {
             action_mask(&pattern)
@@ -1065,3 +1070,23 @@ mod order_tests {
         );
     }
 }
+
+/// Service prefixes common enough in account dumps to share one static string.
+const COMMON_SERVICES: [&str; 16] = [
+    "kms",
+    "s3",
+    "iam",
+    "sts",
+    "ec2",
+    "logs",
+    "dynamodb",
+    "sqs",
+    "sns",
+    "lambda",
+    "cloudwatch",
+    "secretsmanager",
+    "ssm",
+    "rds",
+    "ecr",
+    "autoscaling",
+];
