@@ -1,0 +1,246 @@
+//! Writes the synthetic inputs the load benchmarks use, so their figures can be
+//! reproduced:
+//!
+//! ```text
+//! cargo run --release --example synth -- plan 500 > plan.json   # keys; 200 grants, 1,500 IAM
+//! cargo run --release --example synth -- gaad 10000 > gaad.json # roles; 1,000 users, 200 groups
+//! ```
+//!
+//! The shapes follow `terraform show -json` (planned values, resource changes with
+//! `after_unknown`, prior state, configuration) and `aws iam
+//! get-account-authorization-details`; the policies are AWS's documented defaults and
+//! ordinary least-privilege statements.
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "writes the generated document, or its usage"
+)]
+
+use serde_json::{Value, json};
+
+const ACCOUNT: &str = "111122223333";
+
+fn key_policy(i: usize) -> String {
+    json!({
+        "Version": "2012-10-17",
+        "Id": format!("key-policy-{i}"),
+        "Statement": [
+            {"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+             "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
+             "Action": "kms:*", "Resource": "*"},
+            {"Sid": "Allow access for Key Administrators", "Effect": "Allow",
+             "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:role/KeyAdmin")},
+             "Action": ["kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*",
+                        "kms:Update*", "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*",
+                        "kms:TagResource", "kms:UntagResource", "kms:ScheduleKeyDeletion",
+                        "kms:CancelKeyDeletion"],
+             "Resource": "*"},
+            {"Sid": "Allow use of the key", "Effect": "Allow",
+             "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:role/App{}", i % 1500)},
+             "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
+                        "kms:DescribeKey"],
+             "Resource": "*",
+             "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}},
+            {"Sid": "Allow attachment of persistent resources", "Effect": "Allow",
+             "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:role/App{}", i % 1500)},
+             "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+             "Resource": "*",
+             "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}}
+        ]
+    })
+    .to_string()
+}
+
+fn identity_policy(i: usize) -> String {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "UseKey", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+             "Resource": format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/{}", key_id(i % 500))},
+            {"Sid": "ReadBucket", "Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"],
+             "Resource": [format!("arn:aws:s3:::bucket-{i}"), format!("arn:aws:s3:::bucket-{i}/*")]}
+        ]
+    })
+    .to_string()
+}
+
+fn trust_policy() -> String {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+                       "Action": "sts:AssumeRole"}]
+    })
+    .to_string()
+}
+
+fn key_id(i: usize) -> String {
+    format!("{:08x}-1234-5678-9abc-{:012x}", i, i * 7919)
+}
+
+/// One resource in planned values, its change, its prior state and its configuration.
+fn resource(ty: &str, name: &str, values: Value, unknown: Value) -> [Value; 4] {
+    let address = format!("{ty}.{name}");
+    let planned = json!({
+        "address": address, "mode": "managed", "type": ty, "name": name,
+        "provider_name": "registry.terraform.io/hashicorp/aws", "schema_version": 0,
+        "values": values, "sensitive_values": {"tags_all": {}}
+    });
+    let change = json!({
+        "address": address, "mode": "managed", "type": ty, "name": name,
+        "provider_name": "registry.terraform.io/hashicorp/aws",
+        "change": {"actions": ["update"], "before": values, "after": values,
+                   "after_unknown": unknown, "before_sensitive": {}, "after_sensitive": {}}
+    });
+    let prior = json!({
+        "address": address, "mode": "managed", "type": ty, "name": name,
+        "provider_name": "registry.terraform.io/hashicorp/aws", "schema_version": 0,
+        "values": values, "sensitive_values": {"tags_all": {}}
+    });
+    let config = json!({
+        "address": address, "mode": "managed", "type": ty, "name": name,
+        "provider_config_key": "aws", "schema_version": 0,
+        "expressions": {"description": {"constant_value": format!("{name} managed by Terraform")}}
+    });
+    [planned, change, prior, config]
+}
+
+fn plan(keys: usize) -> Value {
+    let (mut planned, mut changes, mut prior, mut config) = (vec![], vec![], vec![], vec![]);
+    let mut add = |r: [Value; 4]| {
+        let [a, b, c, d] = r;
+        planned.push(a);
+        changes.push(b);
+        prior.push(c);
+        config.push(d);
+    };
+    for i in 0..keys {
+        let id = key_id(i);
+        add(resource(
+            "aws_kms_key",
+            &format!("k{i}"),
+            json!({
+                "arn": format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/{id}"), "key_id": id,
+                "id": id, "description": format!("key {i}"), "enable_key_rotation": true,
+                "is_enabled": true, "key_usage": "ENCRYPT_DECRYPT", "multi_region": false,
+                "customer_master_key_spec": "SYMMETRIC_DEFAULT", "deletion_window_in_days": 30,
+                "bypass_policy_lockout_safety_check": false, "policy": key_policy(i),
+                "tags": {"team": format!("t{}", i % 20)}, "tags_all": {"team": format!("t{}", i % 20)}
+            }),
+            json!({}),
+        ));
+    }
+    for i in 0..200 {
+        add(resource(
+            "aws_kms_grant",
+            &format!("g{i}"),
+            json!({
+                "key_id": key_id(i % keys.max(1)), "name": format!("grant-{i}"),
+                "grantee_principal": format!("arn:aws:iam::{ACCOUNT}:role/App{i}"),
+                "operations": ["Decrypt", "GenerateDataKey"], "retiring_principal": null,
+                "grant_creation_tokens": null, "retire_on_delete": false,
+                "constraints": [{"encryption_context_equals": {"app": format!("a{i}")},
+                                 "encryption_context_subset": null}]
+            }),
+            json!({"grant_id": true, "grant_token": true, "id": true}),
+        ));
+    }
+    for i in 0..750 {
+        add(resource(
+            "aws_iam_role",
+            &format!("r{i}"),
+            json!({
+                "name": format!("App{i}"), "path": "/", "assume_role_policy": trust_policy(),
+                "arn": format!("arn:aws:iam::{ACCOUNT}:role/App{i}"),
+                "max_session_duration": 3600, "permissions_boundary": null, "tags": null
+            }),
+            json!({}),
+        ));
+        add(resource(
+            "aws_iam_role_policy",
+            &format!("p{i}"),
+            json!({"name": format!("app-{i}"), "role": format!("App{i}"), "policy": identity_policy(i)}),
+            json!({"id": true}),
+        ));
+    }
+    json!({
+        "format_version": "1.2", "terraform_version": "1.11.0",
+        "planned_values": {"root_module": {"resources": planned}},
+        "resource_changes": changes,
+        "prior_state": {"format_version": "1.0", "terraform_version": "1.11.0",
+                        "values": {"root_module": {"resources": prior}}},
+        "configuration": {"provider_config": {"aws": {"name": "aws", "full_name": "registry.terraform.io/hashicorp/aws"}},
+                          "root_module": {"resources": config}},
+        "applyable": true, "complete": true, "errored": false
+    })
+}
+
+fn gaad(roles: usize) -> Value {
+    // The AWS CLI prints policy documents as JSON objects (it decodes the API's
+    // URL-encoded strings).
+    let doc = |text: String| serde_json::from_str::<Value>(&text).unwrap_or(Value::Null);
+    let identity_policy = |i: usize| doc(identity_policy(i));
+    let trust_policy = || doc(trust_policy());
+    let tags = |i: usize| json!([{"Key": "team", "Value": format!("t{}", i % 20)}]);
+    let users: Vec<Value> = (0..1000).map(|i| json!({
+        "Path": "/", "UserName": format!("user{i}"), "UserId": format!("AIDA{i:017}"),
+        "Arn": format!("arn:aws:iam::{ACCOUNT}:user/user{i}"), "CreateDate": "2024-01-01T00:00:00Z",
+        "UserPolicyList": [{"PolicyName": "inline", "PolicyDocument": identity_policy(i)}],
+        "GroupList": [format!("group{}", i % 200)],
+        "AttachedManagedPolicies": [{"PolicyName": format!("managed{}", i % 2000),
+            "PolicyArn": format!("arn:aws:iam::{ACCOUNT}:policy/managed{}", i % 2000)}],
+        "Tags": tags(i)
+    })).collect();
+    let groups: Vec<Value> = (0..200).map(|i| json!({
+        "Path": "/", "GroupName": format!("group{i}"), "GroupId": format!("AGPA{i:017}"),
+        "Arn": format!("arn:aws:iam::{ACCOUNT}:group/group{i}"), "CreateDate": "2024-01-01T00:00:00Z",
+        "GroupPolicyList": [{"PolicyName": "inline", "PolicyDocument": identity_policy(i)}],
+        "AttachedManagedPolicies": []
+    })).collect();
+    let roles: Vec<Value> = (0..roles).map(|i| json!({
+        "Path": "/", "RoleName": format!("App{i}"), "RoleId": format!("AROA{i:017}"),
+        "Arn": format!("arn:aws:iam::{ACCOUNT}:role/App{i}"), "CreateDate": "2024-01-01T00:00:00Z",
+        "AssumeRolePolicyDocument": trust_policy(),
+        "InstanceProfileList": [],
+        "RolePolicyList": [{"PolicyName": "inline", "PolicyDocument": identity_policy(i)}],
+        "AttachedManagedPolicies": [{"PolicyName": format!("managed{}", i % 2000),
+            "PolicyArn": format!("arn:aws:iam::{ACCOUNT}:policy/managed{}", i % 2000)}],
+        "Tags": tags(i), "RoleLastUsed": {}
+    })).collect();
+    let policies: Vec<Value> = (0..2000).map(|i| json!({
+        "PolicyName": format!("managed{i}"), "PolicyId": format!("ANPA{i:017}"),
+        "Arn": format!("arn:aws:iam::{ACCOUNT}:policy/managed{i}"), "Path": "/",
+        "DefaultVersionId": "v2", "AttachmentCount": 1, "IsAttachable": true,
+        "PolicyVersionList": [
+            {"Document": identity_policy(i), "VersionId": "v2", "IsDefaultVersion": true},
+            {"Document": identity_policy(i + 1), "VersionId": "v1", "IsDefaultVersion": false}
+        ]
+    })).collect();
+    json!({"UserDetailList": users, "GroupDetailList": groups, "RoleDetailList": roles,
+           "Policies": policies, "IsTruncated": false})
+}
+
+fn main() -> std::process::ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let n = args.get(1).and_then(|s| s.parse().ok());
+    let doc = match (args.first().map(String::as_str), n) {
+        (Some("plan"), Some(n)) => plan(n),
+        (Some("gaad"), Some(n)) => gaad(n),
+        _ => {
+            eprintln!("usage: synth plan KEYS | synth gaad ROLES");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    // `terraform show -json` prints compact JSON; the AWS CLI indents.
+    let text = if args.first().map(String::as_str) == Some("plan") {
+        serde_json::to_string(&doc)
+    } else {
+        serde_json::to_string_pretty(&doc)
+    };
+    match text {
+        Ok(s) => {
+            println!("{s}");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(_) => std::process::ExitCode::from(1),
+    }
+}
