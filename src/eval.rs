@@ -472,6 +472,38 @@ pub struct OpenDefaults {
     pub bypass_present_when_omitted: bool,
 }
 
+impl OpenDefaults {
+    /// Switches the open question `id` (`Q1`, `q10b`…, any case) to its other reading.
+    /// Returns false for an id that is not an engine switch (Q12 and Q13 are parse
+    /// options; the other §12 questions are facts, not switches).
+    pub fn switch(&mut self, id: &str) -> bool {
+        let flag = match id.to_ascii_uppercase().as_str() {
+            "Q1" => &mut self.plain_op_on_multivalued_any,
+            "Q2" => &mut self.session_policy_blocks_exact_session,
+            "Q3" => &mut self.not_principal_any_match,
+            "Q4" => &mut self.rcp_skips_service_linked_roles,
+            "Q5" => &mut self.boundary_limits_grants,
+            "Q6" => &mut self.cross_account_grant_needs_iam,
+            "Q7" => &mut self.account_grantee_root_only,
+            "Q8" => &mut self.resource_aliases_absent_in_key_policy,
+            "Q9" => &mut self.ec_collision_any,
+            "Q10" => &mut self.grant_for_aws_resource_absent,
+            "Q10B" => &mut self.bypass_present_when_omitted,
+            "Q11" => &mut self.short_resource_patterns_match_nothing,
+            "Q14" => &mut self.unparsable_negated_true,
+            "Q16" => &mut self.substituted_wildcards,
+            "Q18" => &mut self.grant_source_arn_pattern,
+            "Q20" => &mut self.ec_from_source_only,
+            "Q23" => &mut self.star_excludes_services,
+            "Q24" => &mut self.allow_not_principal_matches_nobody,
+            "Q25" => &mut self.external_root_denied,
+            _ => return false,
+        };
+        *flag = true;
+        true
+    }
+}
+
 /// How to evaluate.
 #[derive(Debug, Clone, Default)]
 pub struct Options {

@@ -219,28 +219,7 @@ fn facts(name: &str, extra: &BTreeMap<String, Value>) -> KeyFacts {
 pub(crate) fn open_defaults(list: &[String]) -> OpenDefaults {
     let mut o = OpenDefaults::default();
     for q in list {
-        match q.as_str() {
-            "Q1" => o.plain_op_on_multivalued_any = true,
-            "Q2" => o.session_policy_blocks_exact_session = true,
-            "Q3" => o.not_principal_any_match = true,
-            "Q5" => o.boundary_limits_grants = true,
-            "Q6" => o.cross_account_grant_needs_iam = true,
-            "Q7" => o.account_grantee_root_only = true,
-            "Q8" => o.resource_aliases_absent_in_key_policy = true,
-            "Q9" => o.ec_collision_any = true,
-            "Q10" => o.grant_for_aws_resource_absent = true,
-            "Q14" => o.unparsable_negated_true = true,
-            "Q16" => o.substituted_wildcards = true,
-            "Q23" => o.star_excludes_services = true,
-            "Q4" => o.rcp_skips_service_linked_roles = true,
-            "Q10b" => o.bypass_present_when_omitted = true,
-            "Q11" => o.short_resource_patterns_match_nothing = true,
-            "Q18" => o.grant_source_arn_pattern = true,
-            "Q20" => o.ec_from_source_only = true,
-            "Q24" => o.allow_not_principal_matches_nobody = true,
-            "Q25" => o.external_root_denied = true,
-            other => panic!("unknown open question {other}"),
-        }
+        assert!(o.switch(q), "unknown open question {q}");
     }
     o
 }
