@@ -27,7 +27,7 @@ fn policy(path: &str, kind: PolicyKind) -> NamedPolicy {
     let (doc, _) = kmsaudit::policy::parse_policy(&j, SourceId(0), kind);
     NamedPolicy {
         name: path.into(),
-        doc,
+        doc: doc.into(),
     }
 }
 

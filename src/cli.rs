@@ -208,6 +208,12 @@ pub struct CanArgs {
     /// A batch of requests, one JSON object per line, against the same inputs.
     #[arg(long)]
     pub requests: Option<std::path::PathBuf>,
+    /// Refuse input files larger than this many bytes (raise it for organisation-wide dumps).
+    #[arg(long, default_value_t = crate::input::DEFAULT_MAX_FILE_SIZE)]
+    pub max_file_size: u64,
+    /// Refuse JSON nested deeper than this.
+    #[arg(long, default_value_t = crate::json::DEFAULT_MAX_DEPTH)]
+    pub max_depth: usize,
 }
 
 /// Output formats of `check`.

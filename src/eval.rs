@@ -332,8 +332,9 @@ impl KeyFacts {
 pub struct NamedPolicy {
     /// Name for traces.
     pub name: String,
-    /// The document.
-    pub doc: PolicyDocument,
+    /// The document, shared: a batch completes each request's inputs from the inventory
+    /// without copying policies.
+    pub doc: std::sync::Arc<PolicyDocument>,
 }
 
 /// A key with its policies and grants.

@@ -49,6 +49,12 @@ pub struct Inventory {
     users: Vec<User>,
     groups: Vec<Group>,
     roles: Vec<Role>,
+    /// Lookups for `caller_policies`, which runs once per request of a batch: the first
+    /// entry of a name wins, as the first match of a scan would.
+    user_by_arn: BTreeMap<String, usize>,
+    group_by_name: BTreeMap<String, usize>,
+    role_by_arn: BTreeMap<String, usize>,
+    role_by_account_name: BTreeMap<(String, String), usize>,
     user_inline: BTreeMap<String, Vec<NamedPolicy>>,
     group_inline: BTreeMap<String, Vec<NamedPolicy>>,
     role_inline: BTreeMap<String, Vec<NamedPolicy>>,
@@ -77,7 +83,7 @@ fn default_key_policy(account: &str) -> Result<NamedPolicy, String> {
     );
     Ok(NamedPolicy {
         name: "default key policy (R117)".into(),
-        doc,
+        doc: doc.into(),
     })
 }
 
@@ -87,7 +93,10 @@ fn named(label: &str, file: &str, doc: crate::policy::PolicyDocument) -> NamedPo
     } else {
         format!("{file} › {label}")
     };
-    NamedPolicy { name, doc }
+    NamedPolicy {
+        name,
+        doc: doc.into(),
+    }
 }
 
 impl Inventory {
@@ -97,71 +106,76 @@ impl Inventory {
     }
 
     /// Adds what one input defined. `file` names it in traces.
-    pub fn add(&mut self, file: &str, loaded: &Loaded) {
-        for p in &loaded.policies {
-            let np = named(&p.label, file, p.doc.clone());
-            match &p.role {
-                PolicyRole::KeyPolicy { key, .. } => self.key_policies.push(KeyPolicy {
-                    key: key.clone(),
-                    policy: np,
-                }),
-                PolicyRole::UserInline(arn) => {
-                    self.user_inline.entry(arn.clone()).or_default().push(np)
+    pub fn add(&mut self, file: &str, loaded: Loaded) {
+        for p in loaded.policies {
+            let np = named(&p.label, file, p.doc);
+            match p.role {
+                PolicyRole::KeyPolicy { key, .. } => {
+                    self.key_policies.push(KeyPolicy { key, policy: np })
                 }
+                PolicyRole::UserInline(arn) => self.user_inline.entry(arn).or_default().push(np),
                 PolicyRole::GroupInline(name) => {
-                    self.group_inline.entry(name.clone()).or_default().push(np)
+                    self.group_inline.entry(name).or_default().push(np)
                 }
-                PolicyRole::RoleInline(arn) => {
-                    self.role_inline.entry(arn.clone()).or_default().push(np)
-                }
+                PolicyRole::RoleInline(arn) => self.role_inline.entry(arn).or_default().push(np),
                 PolicyRole::Managed { arn, default: true } => {
-                    self.managed.insert(arn.clone(), np);
+                    self.managed.insert(arn, np);
                 }
-                PolicyRole::Scp(target) => self.scps.entry(target.clone()).or_default().push(np),
-                PolicyRole::Rcp(target) => self.rcps.entry(target.clone()).or_default().push(np),
+                PolicyRole::Scp(target) => self.scps.entry(target).or_default().push(np),
+                PolicyRole::Rcp(target) => self.rcps.entry(target).or_default().push(np),
                 PolicyRole::Managed { default: false, .. }
                 | PolicyRole::Trust(_)
                 | PolicyRole::Standalone => {}
             }
         }
-        for f in &loaded.facts {
+        for f in loaded.facts {
             match f {
                 Fact::Key(k) => {
                     if !self.keys.iter().any(|x| x.arn == k.arn) {
-                        self.keys.push(k.clone());
+                        self.keys.push(k);
                     }
                 }
-                Fact::Alias { name, arn, target } => {
-                    self.aliases
-                        .push((name.clone(), arn.clone(), target.clone()))
-                }
-                Fact::Tags(t) => self.tags.push(t.clone()),
-                Fact::KeyPolicyNames(n) => self.key_policy_names.extend(n.iter().cloned()),
-                Fact::Grant(g) => self.grants.push(g.clone()),
+                Fact::Alias { name, arn, target } => self.aliases.push((name, arn, target)),
+                Fact::Tags(t) => self.tags.push(t),
+                Fact::KeyPolicyNames(n) => self.key_policy_names.extend(n),
+                Fact::Grant(g) => self.grants.push(g),
                 Fact::User(u) => {
                     self.has_iam = true;
-                    self.users.push(u.clone());
+                    self.user_by_arn
+                        .entry(u.arn.clone())
+                        .or_insert(self.users.len());
+                    self.users.push(u);
                 }
                 Fact::Group(g) => {
                     self.has_iam = true;
-                    self.groups.push(g.clone());
+                    self.group_by_name
+                        .entry(g.name.clone())
+                        .or_insert(self.groups.len());
+                    self.groups.push(g);
                 }
                 Fact::Role(r) => {
                     self.has_iam = true;
-                    self.roles.push(r.clone());
+                    let at = self.roles.len();
+                    self.role_by_arn.entry(r.arn.clone()).or_insert(at);
+                    if let Some(account) = r.arn.split(':').nth(4) {
+                        self.role_by_account_name
+                            .entry((account.to_owned(), r.name.clone()))
+                            .or_insert(at);
+                    }
+                    self.roles.push(r);
                 }
-                Fact::Org(nodes) => self.org.extend(nodes.iter().cloned()),
+                Fact::Org(nodes) => self.org.extend(nodes),
                 Fact::TerraformKeys {
                     keys,
                     account,
                     region,
                 } => {
-                    self.planned.extend(keys.iter().cloned());
+                    self.planned.extend(keys);
                     if self.tf_account.is_none() {
-                        self.tf_account = account.clone();
+                        self.tf_account = account;
                     }
                     if self.tf_region.is_none() {
-                        self.tf_region = region.clone();
+                        self.tf_region = region;
                     }
                 }
             }
@@ -371,7 +385,11 @@ impl Inventory {
         let mut ids = Vec::new();
         match caller.kind {
             CallerKind::User => {
-                let Some(u) = self.users.iter().find(|u| u.arn == caller.arn) else {
+                let user = self
+                    .user_by_arn
+                    .get(&caller.arn)
+                    .and_then(|&i| self.users.get(i));
+                let Some(u) = user else {
                     if self.has_iam {
                         out.notes.push(format!(
                             "`{}` is not in the authorization details given",
@@ -390,7 +408,11 @@ impl Inventory {
                 }
                 for gname in &u.groups {
                     ids.extend(self.group_inline.get(gname).cloned().unwrap_or_default());
-                    match self.groups.iter().find(|g| &g.name == gname) {
+                    let group = self
+                        .group_by_name
+                        .get(gname)
+                        .and_then(|&i| self.groups.get(i));
+                    match group {
                         Some(g) => {
                             for a in &g.attached {
                                 match self.managed_policy(a, &mut out.notes) {
@@ -416,12 +438,25 @@ impl Inventory {
             }
             CallerKind::AssumedRole => {
                 // The role's ARN with its path comes from the inventory (R1).
-                let role = self.roles.iter().find(|r| {
-                    caller.role_arn.as_deref() == Some(r.arn.as_str())
-                        || (caller.role_path_assumed
-                            && r.name == caller.name
-                            && r.arn.split(':').nth(4) == Some(caller.account.as_str()))
-                });
+                // The first role that has the session's role ARN, or (when the path was
+                // assumed) its account and name.
+                let by_arn = caller
+                    .role_arn
+                    .as_deref()
+                    .and_then(|a| self.role_by_arn.get(a))
+                    .copied();
+                let by_name = if caller.role_path_assumed {
+                    self.role_by_account_name
+                        .get(&(caller.account.clone(), caller.name.clone()))
+                        .copied()
+                } else {
+                    None
+                };
+                let role = by_arn
+                    .into_iter()
+                    .chain(by_name)
+                    .min()
+                    .and_then(|i| self.roles.get(i));
                 let Some(r) = role else {
                     if self.has_iam {
                         out.notes.push(format!(

@@ -44,12 +44,11 @@ fn load_policies(
     path: &Path,
     kind: PolicyKind,
     sources: &mut SourceMap,
-    parse: ParseOptions,
+    base: &InputOptions,
 ) -> Result<Vec<NamedPolicy>, Failure> {
     let opts = InputOptions {
         policy_kind: Some(kind),
-        parse,
-        ..InputOptions::default()
+        ..base.clone()
     };
     let loaded = input::load(&InputName::Path(path.to_path_buf()), &opts, sources);
     let errors: Vec<Finding> = loaded
@@ -75,7 +74,7 @@ fn load_policies(
             } else {
                 format!("{name}[{i}]")
             },
-            doc: p.doc,
+            doc: p.doc.into(),
         })
         .collect())
 }
@@ -84,9 +83,9 @@ fn load_one(
     path: &Path,
     kind: PolicyKind,
     sources: &mut SourceMap,
-    parse: ParseOptions,
+    base: &InputOptions,
 ) -> Result<NamedPolicy, Failure> {
-    let mut v = load_policies(path, kind, sources, parse)?;
+    let mut v = load_policies(path, kind, sources, base)?;
     if v.len() != 1 {
         return Err(fail(format!(
             "`{}` must hold exactly one policy",
@@ -99,7 +98,15 @@ fn load_one(
 fn read_json_file(
     path: &Path,
     sources: &mut SourceMap,
+    max: u64,
 ) -> Result<(crate::source::SourceId, std::sync::Arc<str>), Failure> {
+    let size = std::fs::metadata(path).map_or(0, |m| m.len());
+    if size > max {
+        return Err(fail(format!(
+            "`{}` is {size} bytes, over the {max}-byte limit: check that this is the file you meant, or raise `--max-file-size`",
+            path.display()
+        )));
+    }
     let bytes =
         std::fs::read(path).map_err(|e| fail(format!("cannot read `{}`: {e}", path.display())))?;
     let (text, _) = crate::json::decode_text(&bytes)
@@ -116,9 +123,13 @@ fn read_json_file(
     Ok((id, text))
 }
 
-fn load_grants(path: &Path, sources: &mut SourceMap) -> Result<Vec<Grant>, Failure> {
-    let (id, text) = read_json_file(path, sources)?;
-    let j = crate::json::parse(&text).map_err(|e| Failure {
+fn load_grants(
+    path: &Path,
+    sources: &mut SourceMap,
+    base: &InputOptions,
+) -> Result<Vec<Grant>, Failure> {
+    let (id, text) = read_json_file(path, sources, base.max_file_size)?;
+    let j = crate::json::parse_with_depth(&text, base.max_depth).map_err(|e| Failure {
         message: format!("`{}` is not valid JSON", path.display()),
         findings: vec![
             Finding::new(
@@ -147,8 +158,12 @@ fn load_grants(path: &Path, sources: &mut SourceMap) -> Result<Vec<Grant>, Failu
     Ok(grants)
 }
 
-fn load_grant_request(path: &Path, sources: &mut SourceMap) -> Result<Grant, Failure> {
-    let mut v = load_grants(path, sources)?;
+fn load_grant_request(
+    path: &Path,
+    sources: &mut SourceMap,
+    base: &InputOptions,
+) -> Result<Grant, Failure> {
+    let mut v = load_grants(path, sources, base)?;
     if v.len() != 1 {
         return Err(fail(format!(
             "`{}` must hold one grant request (`create-grant --cli-input-json`)",
@@ -245,14 +260,13 @@ struct Loaded {
 fn load_inventory(
     args: &CanArgs,
     sources: &mut SourceMap,
-    parse: ParseOptions,
+    base: &InputOptions,
 ) -> Result<Option<Inventory>, Failure> {
     if args.files.is_empty() {
         return Ok(None);
     }
     let mut inv = Inventory::new();
     let opts = InputOptions {
-        parse,
         template: super::template_context(
             &args.account,
             &args.region,
@@ -260,7 +274,7 @@ fn load_inventory(
             &args.param,
         )
         .map_err(fail)?,
-        ..InputOptions::default()
+        ..base.clone()
     };
     for path in &args.files {
         let loaded = input::load(&InputName::Path(path.clone()), &opts, sources);
@@ -276,7 +290,7 @@ fn load_inventory(
                 findings: errors,
             });
         }
-        inv.add(&file_name(path), &loaded);
+        inv.add(&file_name(path), loaded);
     }
     inv.set_account_region(args.account.clone(), args.region.clone());
     Ok(Some(inv))
@@ -298,24 +312,34 @@ fn resolve_key(name: &str, inv: Option<&Inventory>) -> Result<String, Failure> {
     })
 }
 
+/// The read options every input file of `can` shares: parse options and size limits.
+fn base_options(args: &CanArgs) -> Result<InputOptions, Failure> {
+    Ok(InputOptions {
+        parse: parse_options(args)?,
+        max_file_size: args.max_file_size,
+        max_depth: args.max_depth.max(1),
+        ..InputOptions::default()
+    })
+}
+
 fn load_inputs(args: &CanArgs, sources: &mut SourceMap) -> Result<Loaded, Failure> {
-    let parse = parse_options(args)?;
-    let inventory = load_inventory(args, sources, parse)?;
+    let base = base_options(args)?;
+    let inventory = load_inventory(args, sources, &base)?;
     let identity = if args.identity_unknown {
         None
     } else {
         let mut v = Vec::new();
         for p in &args.identity_policy {
-            v.extend(load_policies(p, PolicyKind::Identity, sources, parse)?);
+            v.extend(load_policies(p, PolicyKind::Identity, sources, &base)?);
         }
         Some(v)
     };
     let key_policies = match &args.key_policy {
-        Some(p) => Some(load_policies(p, PolicyKind::Key, sources, parse)?),
+        Some(p) => Some(load_policies(p, PolicyKind::Key, sources, &base)?),
         None => None,
     };
     let grants = match &args.grants {
-        Some(p) => Some(load_grants(p, sources)?),
+        Some(p) => Some(load_grants(p, sources, &base)?),
         None => None,
     };
     let level = |paths: &[PathBuf],
@@ -327,22 +351,22 @@ fn load_inputs(args: &CanArgs, sources: &mut SourceMap) -> Result<Loaded, Failur
         }
         let mut levels = Vec::new();
         for p in paths {
-            levels.push(load_policies(p, kind, sources, parse)?);
+            levels.push(load_policies(p, kind, sources, &base)?);
         }
         Ok(Some(levels))
     };
     let scp = level(&args.scp, PolicyKind::Scp, sources)?;
     let rcp = level(&args.rcp, PolicyKind::Rcp, sources)?;
     let boundary = match &args.boundary {
-        Some(p) => Some(load_one(p, PolicyKind::Boundary, sources, parse)?),
+        Some(p) => Some(load_one(p, PolicyKind::Boundary, sources, &base)?),
         None => None,
     };
     let mut session = Vec::new();
     for p in &args.session_policy {
-        session.extend(load_policies(p, PolicyKind::Session, sources, parse)?);
+        session.extend(load_policies(p, PolicyKind::Session, sources, &base)?);
     }
     let vpce = match &args.vpce_policy {
-        Some(p) => Some(load_one(p, PolicyKind::VpcEndpoint, sources, parse)?),
+        Some(p) => Some(load_one(p, PolicyKind::VpcEndpoint, sources, &base)?),
         None => None,
     };
     let mut keys = Vec::new();
@@ -381,7 +405,7 @@ fn load_inputs(args: &CanArgs, sources: &mut SourceMap) -> Result<Loaded, Failur
     }
     if let Some(d) = &args.destination_key {
         let policies = match &args.destination_key_policy {
-            Some(p) => Some(load_policies(p, PolicyKind::Key, sources, parse)?),
+            Some(p) => Some(load_policies(p, PolicyKind::Key, sources, &base)?),
             None => None,
         };
         keys.push(KeyInputs {
@@ -570,7 +594,7 @@ fn single(args: &CanArgs, sources: &mut SourceMap, stdout: &mut dyn Write) -> Re
     let loaded = load_inputs(args, sources)?;
     let context = pairs(&args.context, "--context")?;
     let grant_request = match &args.grant_request {
-        Some(p) => Some(load_grant_request(p, sources)?),
+        Some(p) => Some(load_grant_request(p, sources, &base_options(args)?)?),
         None => None,
     };
     let key = resolve_key(key, loaded.inventory.as_ref())?;
@@ -626,7 +650,7 @@ fn batch(
 ) -> Result<u8, Failure> {
     let mut loaded = load_inputs(args, sources)?;
     let grant_request = match &args.grant_request {
-        Some(p) => Some(load_grant_request(p, sources)?),
+        Some(p) => Some(load_grant_request(p, sources, &base_options(args)?)?),
         None => None,
     };
     let file = std::fs::File::open(path)

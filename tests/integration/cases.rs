@@ -153,7 +153,7 @@ fn doc_with(v: &Value, name: &str, kind: PolicyKind, allow_problems: bool) -> Na
             let n = base.doc.statements.len();
             for mut st in extra.statements {
                 st.index += n;
-                base.doc.statements.push(st);
+                std::sync::Arc::make_mut(&mut base.doc).statements.push(st);
             }
             base.name = name.to_owned();
             return base;
@@ -167,7 +167,10 @@ fn doc_with(v: &Value, name: &str, kind: PolicyKind, allow_problems: bool) -> Na
         allow_problems || problems.iter().all(|p| !p.is_error()),
         "{name}: {problems:?}"
     );
-    NamedPolicy { name, doc: d }
+    NamedPolicy {
+        name,
+        doc: d.into(),
+    }
 }
 
 fn facts(name: &str, extra: &BTreeMap<String, Value>) -> KeyFacts {

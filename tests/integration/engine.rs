@@ -16,7 +16,7 @@ fn named(statements: Value, kind: PolicyKind) -> NamedPolicy {
     let (doc, _) = kmsaudit::policy::parse_policy(&j, SourceId(0), kind);
     NamedPolicy {
         name: "p".into(),
-        doc,
+        doc: doc.into(),
     }
 }
 

@@ -341,3 +341,44 @@ fn an_scp_in_an_ou_denies_a_member_account() {
     );
     assert_eq!(ask("kms:Decrypt")["decision"], "allow");
 }
+
+#[test]
+fn can_refuses_inputs_over_its_size_cap_and_the_flag_raises_it() {
+    // R122 inputs can be organisation-sized: `can` has the same cap and flag as `check`.
+    let mut args = vec![
+        "can",
+        "--format",
+        "json",
+        "--principal",
+        "arn:aws:iam::111122223333:user/Alice",
+        "--action",
+        "kms:Decrypt",
+        "--key",
+        "alias/finance-key",
+        "--max-file-size",
+        "100",
+    ];
+    let files = [
+        "fixtures/inventory/authorization-details.json",
+        "fixtures/inventory/get-key-policy.json",
+        "fixtures/inventory/describe-key.json",
+        "fixtures/inventory/list-aliases.json",
+    ];
+    args.extend(files);
+    let (code, out, err) = run(&args, None);
+    assert_eq!(code, 2, "{out}");
+    assert!(err.contains("KMS033"), "{err}");
+    assert!(err.contains("authorization-details.json"), "{err}");
+    // Raised above the files' sizes, the same question is answered.
+    let v = can_json(&[
+        "--max-file-size",
+        "1000000",
+        "--principal",
+        "arn:aws:iam::111122223333:user/Alice",
+        "--action",
+        "kms:Decrypt",
+        "--key",
+        "alias/finance-key",
+    ]);
+    assert_eq!(v["decision"], "allow");
+}

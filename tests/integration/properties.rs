@@ -77,7 +77,7 @@ fn named(name: &str, statements: &[Value], kind: PolicyKind) -> NamedPolicy {
     let (doc, _) = kmsaudit::policy::parse_policy(&j, SourceId(0), kind);
     NamedPolicy {
         name: name.into(),
-        doc,
+        doc: doc.into(),
     }
 }
 
