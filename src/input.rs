@@ -183,15 +183,20 @@ pub struct Loaded {
     pub kind: Option<InputKind>,
 }
 
-/// Reads one input, adding its sources to `sources`.
-pub fn load(name: &InputName, opts: &InputOptions, sources: &mut SourceMap) -> Loaded {
+/// Reads a file's text into `sources` within the size cap, decoding UTF-16 and skipping a
+/// BOM (with a note). Returns `None` when it cannot, with the reason in `findings`.
+pub(crate) fn read_source(
+    name: &InputName,
+    opts: &InputOptions,
+    sources: &mut SourceMap,
+    findings: &mut Vec<Finding>,
+) -> Option<SourceId> {
     let display = name.display();
-    let mut out = Loaded::default();
     let bytes = match read_bytes(name, opts.max_file_size) {
         Ok(b) => b,
         Err(ReadError::TooLarge(size)) => {
             let id = sources.add(SourceFile::new(display, "", None));
-            out.findings.push(
+            findings.push(
                 Finding::new(
                     &input_rules::INPUT_LIMIT,
                     id,
@@ -204,11 +209,11 @@ pub fn load(name: &InputName, opts: &InputOptions, sources: &mut SourceMap) -> L
                 )
                 .help("check that this is the file you meant, or raise `--max-file-size`"),
             );
-            return out;
+            return None;
         }
         Err(ReadError::Io(e)) => {
             let id = sources.add(SourceFile::new(display, "", None));
-            out.findings.push(
+            findings.push(
                 Finding::new(
                     &input_rules::UNREADABLE,
                     id,
@@ -218,7 +223,7 @@ pub fn load(name: &InputName, opts: &InputOptions, sources: &mut SourceMap) -> L
                 )
                 .help("check the path and its permissions"),
             );
-            return out;
+            return None;
         }
     };
     let decoded = match json::decode_text(&bytes) {
@@ -248,7 +253,7 @@ pub fn load(name: &InputName, opts: &InputOptions, sources: &mut SourceMap) -> L
                 Span::point(0)
             };
             let id = sources.add(SourceFile::new(display, lossy, None));
-            out.findings.push(
+            findings.push(
                 Finding::new(
                     &input_rules::INVALID_ENCODING,
                     id,
@@ -258,7 +263,7 @@ pub fn load(name: &InputName, opts: &InputOptions, sources: &mut SourceMap) -> L
                 )
                 .help(e.help()),
             );
-            return out;
+            return None;
         }
     };
     let id = sources.add(SourceFile::new(display, text, None));
@@ -273,7 +278,7 @@ pub fn load(name: &InputName, opts: &InputOptions, sources: &mut SourceMap) -> L
                 "re-encode it as UTF-8 for AWS tools: `iconv -f UTF-16 -t UTF-8 in.json > out.json`, or in PowerShell `Out-File -Encoding utf8`",
             ),
         };
-        out.findings.push(
+        findings.push(
             Finding::new(
                 &input_rules::ENCODING_NOTE,
                 id,
@@ -284,6 +289,15 @@ pub fn load(name: &InputName, opts: &InputOptions, sources: &mut SourceMap) -> L
             .help(help),
         );
     }
+    Some(id)
+}
+
+/// Reads one input, adding its sources to `sources`.
+pub fn load(name: &InputName, opts: &InputOptions, sources: &mut SourceMap) -> Loaded {
+    let mut out = Loaded::default();
+    let Some(id) = read_source(name, opts, sources, &mut out.findings) else {
+        return out;
+    };
     let Some(file) = sources.get(id) else {
         return out;
     };
@@ -306,15 +320,7 @@ pub fn load(name: &InputName, opts: &InputOptions, sources: &mut SourceMap) -> L
             return out;
         }
     };
-    let mut parsed = parsed;
-    let kind = opts.input_kind.unwrap_or_else(|| detect(&parsed));
-    if kind == InputKind::AuthorizationDetails {
-        // Read by value: the dump's tree is freed entry by entry as it is read.
-        out.kind = Some(kind);
-        authz::read(&mut parsed, id, opts, sources, &mut out);
-        return out;
-    }
-    recognise(&parsed, id, opts, sources, &mut out, 0);
+    recognise(parsed, id, opts, sources, &mut out, 0);
     out
 }
 
@@ -370,14 +376,17 @@ fn read_bytes(name: &InputName, max: u64) -> Result<Vec<u8>, ReadError> {
 }
 
 /// Recognises what a JSON value holds (spec R122) and reads it.
+/// Takes the document by value so a reader can free parts of it as it goes (an
+/// organisation's authorization details are read entry by entry).
 fn recognise(
-    j: &Json<'_>,
+    mut doc: Json<'_>,
     id: SourceId,
     opts: &InputOptions,
     sources: &mut SourceMap,
     out: &mut Loaded,
     level: usize,
 ) {
+    let j = &doc;
     let kind = match opts.input_kind.filter(|_| level == 0) {
         Some(k) => k,
         None => detect(j),
@@ -433,7 +442,7 @@ fn recognise(
         | InputKind::ListAliases
         | InputKind::ListResourceTags
         | InputKind::CreateGrantInput => aws_cli::read(kind, j, id, out),
-        InputKind::AuthorizationDetails => authz::read(&mut j.clone(), id, opts, sources, out),
+        InputKind::AuthorizationDetails => authz::read(&mut doc, id, opts, sources, out),
         InputKind::OrganizationsTree => org::read(j, id, opts, sources, out),
         InputKind::TerraformPlan | InputKind::TerraformState => {
             terraform::read(j, id, opts, sources, out)
@@ -617,7 +626,7 @@ pub(crate) fn embedded_text(
     let Some(file) = sources.get(id) else { return };
     let text = file.text.clone();
     match json::parse_with_depth(&text, opts.max_depth) {
-        Ok(inner) => recognise(&inner, id, opts, sources, out, level + 1),
+        Ok(inner) => recognise(inner, id, opts, sources, out, level + 1),
         Err(e) => {
             let rule = if matches!(e.kind, JsonErrorKind::TooDeep { .. }) {
                 &input_rules::INPUT_LIMIT

@@ -54,7 +54,8 @@ pub struct Inventory {
     user_by_arn: BTreeMap<String, usize>,
     group_by_name: BTreeMap<String, usize>,
     role_by_arn: BTreeMap<String, usize>,
-    role_by_account_name: BTreeMap<(String, String), usize>,
+    /// Account → role name → index (nested, so a lookup borrows the caller's strings).
+    role_by_account_name: BTreeMap<String, BTreeMap<String, usize>>,
     user_inline: BTreeMap<String, Vec<NamedPolicy>>,
     group_inline: BTreeMap<String, Vec<NamedPolicy>>,
     role_inline: BTreeMap<String, Vec<NamedPolicy>>,
@@ -159,7 +160,9 @@ impl Inventory {
                     self.role_by_arn.entry(r.arn.clone()).or_insert(at);
                     if let Some(account) = r.arn.split(':').nth(4) {
                         self.role_by_account_name
-                            .entry((account.to_owned(), r.name.clone()))
+                            .entry(account.to_owned())
+                            .or_default()
+                            .entry(r.name.clone())
                             .or_insert(at);
                     }
                     self.roles.push(r);
@@ -447,7 +450,8 @@ impl Inventory {
                     .copied();
                 let by_name = if caller.role_path_assumed {
                     self.role_by_account_name
-                        .get(&(caller.account.clone(), caller.name.clone()))
+                        .get(&caller.account)
+                        .and_then(|names| names.get(&caller.name))
                         .copied()
                 } else {
                     None

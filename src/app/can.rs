@@ -95,32 +95,30 @@ fn load_one(
     v.pop().ok_or_else(|| fail("no policy"))
 }
 
+/// Reads a JSON input the way every input is read (size cap, encodings); input errors fail.
 fn read_json_file(
     path: &Path,
     sources: &mut SourceMap,
-    max: u64,
+    base: &InputOptions,
 ) -> Result<(crate::source::SourceId, std::sync::Arc<str>), Failure> {
-    let size = std::fs::metadata(path).map_or(0, |m| m.len());
-    if size > max {
-        return Err(fail(format!(
-            "`{}` is {size} bytes, over the {max}-byte limit: check that this is the file you meant, or raise `--max-file-size`",
-            path.display()
-        )));
+    let mut findings = Vec::new();
+    let id = input::read_source(
+        &InputName::Path(path.to_path_buf()),
+        base,
+        sources,
+        &mut findings,
+    );
+    let text = id.and_then(|id| sources.get(id)).map(|f| f.text.clone());
+    match (id, text) {
+        (Some(id), Some(text)) => Ok((id, text)),
+        _ => Err(Failure {
+            message: format!("cannot read `{}`", path.display()),
+            findings: findings
+                .into_iter()
+                .filter(|f| f.rule.input_error)
+                .collect(),
+        }),
     }
-    let bytes =
-        std::fs::read(path).map_err(|e| fail(format!("cannot read `{}`: {e}", path.display())))?;
-    let (text, _) = crate::json::decode_text(&bytes)
-        .map_err(|e| fail(format!("`{}`: {}", path.display(), e.message())))?;
-    let id = sources.add(crate::source::SourceFile::new(
-        path.display().to_string(),
-        text.into_owned(),
-        None,
-    ));
-    let text = sources
-        .get(id)
-        .map(|f| f.text.clone())
-        .unwrap_or_else(|| std::sync::Arc::from(""));
-    Ok((id, text))
 }
 
 fn load_grants(
@@ -128,7 +126,7 @@ fn load_grants(
     sources: &mut SourceMap,
     base: &InputOptions,
 ) -> Result<Vec<Grant>, Failure> {
-    let (id, text) = read_json_file(path, sources, base.max_file_size)?;
+    let (id, text) = read_json_file(path, sources, base)?;
     let j = crate::json::parse_with_depth(&text, base.max_depth).map_err(|e| Failure {
         message: format!("`{}` is not valid JSON", path.display()),
         findings: vec![
@@ -254,6 +252,8 @@ struct Loaded {
     opts: Options,
     inventory: Option<Inventory>,
     explicit_identity: bool,
+    /// How the input files were read, for files read later (grant requests).
+    base: InputOptions,
 }
 
 /// Loads the positional input files into an inventory.
@@ -424,6 +424,7 @@ fn load_inputs(args: &CanArgs, sources: &mut SourceMap) -> Result<Loaded, Failur
     };
     let explicit_identity = !args.identity_policy.is_empty() || args.identity_unknown;
     Ok(Loaded {
+        base,
         inventory,
         explicit_identity,
         inputs: Inputs {
@@ -594,7 +595,7 @@ fn single(args: &CanArgs, sources: &mut SourceMap, stdout: &mut dyn Write) -> Re
     let loaded = load_inputs(args, sources)?;
     let context = pairs(&args.context, "--context")?;
     let grant_request = match &args.grant_request {
-        Some(p) => Some(load_grant_request(p, sources, &base_options(args)?)?),
+        Some(p) => Some(load_grant_request(p, sources, &loaded.base)?),
         None => None,
     };
     let key = resolve_key(key, loaded.inventory.as_ref())?;
@@ -650,7 +651,7 @@ fn batch(
 ) -> Result<u8, Failure> {
     let mut loaded = load_inputs(args, sources)?;
     let grant_request = match &args.grant_request {
-        Some(p) => Some(load_grant_request(p, sources, &base_options(args)?)?),
+        Some(p) => Some(load_grant_request(p, sources, &loaded.base)?),
         None => None,
     };
     let file = std::fs::File::open(path)

@@ -141,15 +141,18 @@ fn unknown_plan_versions_and_bad_yaml_are_refused_not_passed() {
     assert!(out.contains("KMS050 invalid YAML"), "{out}");
 }
 
+/// A small account: authorization details and the `aws kms` outputs for its key.
+const ACCOUNT_FILES: [&str; 4] = [
+    "fixtures/inventory/authorization-details.json",
+    "fixtures/inventory/get-key-policy.json",
+    "fixtures/inventory/describe-key.json",
+    "fixtures/inventory/list-aliases.json",
+];
+
 fn can_json(extra: &[&str]) -> serde_json::Value {
     let mut args = vec!["can", "--format", "json"];
     args.extend_from_slice(extra);
-    args.extend([
-        "fixtures/inventory/authorization-details.json",
-        "fixtures/inventory/get-key-policy.json",
-        "fixtures/inventory/describe-key.json",
-        "fixtures/inventory/list-aliases.json",
-    ]);
+    args.extend(ACCOUNT_FILES);
     let (code, out, err) = run(&args, None);
     assert_eq!(code, 0, "{out}{err}");
     serde_json::from_str(&out).unwrap()
@@ -358,17 +361,33 @@ fn can_refuses_inputs_over_its_size_cap_and_the_flag_raises_it() {
         "--max-file-size",
         "100",
     ];
-    let files = [
-        "fixtures/inventory/authorization-details.json",
-        "fixtures/inventory/get-key-policy.json",
-        "fixtures/inventory/describe-key.json",
-        "fixtures/inventory/list-aliases.json",
-    ];
-    args.extend(files);
+    args.extend(ACCOUNT_FILES);
     let (code, out, err) = run(&args, None);
     assert_eq!(code, 2, "{out}");
     assert!(err.contains("KMS033"), "{err}");
     assert!(err.contains("authorization-details.json"), "{err}");
+    // A grants file over the cap (here 1,118 bytes against 1,000; the SDK default key policy
+    // is under it) is refused the same way, before it is read.
+    let (code, _, err) = run(
+        &[
+            "can",
+            "--principal",
+            "arn:aws:iam::111122223333:role/App",
+            "--action",
+            "kms:Decrypt",
+            "--key",
+            "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "--key-policy",
+            "fixtures/defaults/sdk-default.json",
+            "--grants",
+            "fixtures/can/grants.json",
+            "--max-file-size",
+            "1000",
+        ],
+        None,
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("grants.json:1:1: KMS033"), "{err}");
     // Raised above the files' sizes, the same question is answered.
     let v = can_json(&[
         "--max-file-size",
