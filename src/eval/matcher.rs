@@ -153,40 +153,26 @@ pub(crate) fn eval_statement(
         );
         return finish(out, elements, Tri::No);
     }
-    // R12: a key-policy statement without Action or Resource has no effect.
-    let (Some(action), Some(resource)) = (&st.action, &st.resource) else {
-        if st.action.is_none() && p.doc.kind != crate::policy::PolicyKind::Scp {
-            el(
-                "Action",
-                Tri::No,
-                "no `Action`: the statement has no effect".into(),
-                st.span,
-            );
-            return finish(out, elements, Tri::No);
-        }
-        if st.resource.is_none() && p.doc.kind != crate::policy::PolicyKind::Scp {
-            el(
-                "Resource",
-                Tri::No,
-                "no `Resource`: the statement has no effect".into(),
-                st.span,
-            );
-            return finish(out, elements, Tri::No);
-        }
-        // SCPs may omit Resource (it defaults to all).
-        return eval_rest(
-            p,
-            st,
-            ctx,
-            target,
-            has_boundary,
-            out,
-            elements,
-            finish,
-            None,
+    // R12: a statement without Action has no effect; so has one without Resource, except
+    // in an SCP, where Resource may be omitted and means all resources.
+    let Some(action) = &st.action else {
+        el(
+            "Action",
+            Tri::No,
+            "no `Action`: the statement has no effect".into(),
+            st.span,
         );
+        return finish(out, elements, Tri::No);
     };
-    let _ = resource;
+    if st.resource.is_none() && p.doc.kind != crate::policy::PolicyKind::Scp {
+        el(
+            "Resource",
+            Tri::No,
+            "no `Resource`: the statement has no effect".into(),
+            st.span,
+        );
+        return finish(out, elements, Tri::No);
+    }
     eval_rest(
         p,
         st,
@@ -196,7 +182,7 @@ pub(crate) fn eval_statement(
         out,
         elements,
         finish,
-        Some(action),
+        action,
     )
 }
 
@@ -213,7 +199,7 @@ fn eval_rest(
     mut out: StmtEval,
     mut elements: Vec<ElementTrace>,
     finish: impl Fn(StmtEval, Vec<ElementTrace>, Tri) -> StmtEval,
-    action: Option<&crate::policy::ActionClause>,
+    action: &crate::policy::ActionClause,
 ) -> StmtEval {
     let tracing = ctx.opts.trace;
     // Trace text is built only when tracing: the batch path must not allocate for it.
@@ -234,26 +220,28 @@ fn eval_rest(
     let action_name = ctx.action.name;
     // Action (R17, R18).
     let mut applies = Tri::Yes;
-    if let Some(a) = action {
-        let hit = a.kms_mask & (1u128 << ctx.action_index) != 0;
-        let ok = hit != a.negated;
-        let word = if a.negated { "NotAction" } else { "Action" };
-        el(
-            &mut elements,
-            &|| word.to_owned(),
-            Tri::from_bool(ok),
-            &|| {
-                if ok {
-                    format!("covers `kms:{action_name}`")
-                } else {
-                    format!("does not cover `kms:{action_name}`")
-                }
-            },
-            a.span,
-        );
-        if !ok {
-            return finish(out, elements, Tri::No);
-        }
+    let hit = action.kms_mask & (1u128 << ctx.action_index) != 0;
+    let ok = hit != action.negated;
+    let word = if action.negated {
+        "NotAction"
+    } else {
+        "Action"
+    };
+    el(
+        &mut elements,
+        &|| word.to_owned(),
+        Tri::from_bool(ok),
+        &|| {
+            if ok {
+                format!("covers `kms:{action_name}`")
+            } else {
+                format!("does not cover `kms:{action_name}`")
+            }
+        },
+        action.span,
+    );
+    if !ok {
+        return finish(out, elements, Tri::No);
     }
     // Resource (R19–R22).
     if let Some(r) = &st.resource {

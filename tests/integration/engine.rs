@@ -218,3 +218,39 @@ fn identity_policies_unknown_make_delegation_undetermined() {
     );
     assert_eq!(ev.decision, Decision::Undetermined);
 }
+
+#[test]
+fn an_scp_without_resource_still_checks_its_action_r12() {
+    // E22 with the SCP's Resource omitted (SCPs allow that: it means all resources). The
+    // OU allows only s3:*, so the SCP gate lacks an allow for kms:Decrypt.
+    let kp = json!([{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"}]);
+    let id = json!([{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]);
+    let full = named(
+        json!([{"Effect": "Allow", "Action": "*", "Resource": "*"}]),
+        PolicyKind::Scp,
+    );
+    let scp = |ou: Value| {
+        let mut i = inputs(kp.clone(), Some(id.clone()));
+        i.scp = Some(vec![vec![full.clone()], vec![named(ou, PolicyKind::Scp)]]);
+        let alice = Caller::parse("arn:aws:iam::111122223333:user/Alice", None).unwrap();
+        eval::evaluate(
+            &i,
+            &Request::new(alice, "kms:Decrypt", K1),
+            &Options::default(),
+        )
+        .decision
+    };
+    assert_eq!(
+        scp(json!([{"Effect": "Allow", "Action": "s3:*"}])),
+        Decision::ImplicitDeny
+    );
+    assert_eq!(
+        scp(json!([{"Effect": "Allow", "Action": "kms:*"}])),
+        Decision::Allow
+    );
+    // A statement without Action is a grammar error: it is never read as "every action".
+    assert_eq!(
+        scp(json!([{"Effect": "Allow", "Resource": "*"}])),
+        Decision::Undetermined
+    );
+}
