@@ -12,6 +12,7 @@ use globset::{Glob, GlobSetBuilder};
 
 use crate::cli::{CheckArgs, Cli, Command, FailOn, FormatArg, PolicyKindArg};
 use crate::input::{self, InputOptions};
+use crate::inventory::Inventory;
 use crate::lint::{self, Finding, LintContext, Rule, Severity};
 use crate::policy::PolicyKind;
 use crate::report::{self, Format, HumanOptions, Summary};
@@ -154,6 +155,7 @@ pub fn check(
     let mut sources = SourceMap::new();
     let mut findings: Vec<Finding> = Vec::new();
     let mut summary = Summary::default();
+    let mut inventory = Inventory::new();
     let (inputs, walk_errors) = input::expand_paths(&args.paths, &settings.exclude);
     for (path, e) in walk_errors {
         writeln!(
@@ -164,7 +166,7 @@ pub fn check(
         summary.input_errors += 1;
     }
     for (name, explicit) in &inputs {
-        let loaded = input::load(name, &settings.opts, &mut sources);
+        let mut loaded = input::load(name, &settings.opts, &mut sources);
         if loaded.unrecognised && !explicit {
             summary.skipped += 1;
             continue;
@@ -173,7 +175,7 @@ pub fn check(
         if loaded.findings.iter().any(|f| f.rule.input_error) {
             summary.input_errors += 1;
         }
-        findings.extend(loaded.findings);
+        findings.extend(std::mem::take(&mut loaded.findings));
         for p in &loaded.policies {
             summary.policies += 1;
             let Some(source) = sources.get(p.doc.source) else {
@@ -186,7 +188,13 @@ pub fn check(
             };
             lint::check_document(&cx, &mut findings);
         }
+        // Key policies and facts (keys, principals, plans) stay for the key-level rules;
+        // identity policies are done with.
+        loaded.policies.retain(|p| p.doc.kind == PolicyKind::Key);
+        inventory.add(&name.display(), loaded);
     }
+    inventory.set_account_region(args.account.clone(), args.region.clone());
+    lint::check_keys(&inventory, &sources, &mut findings);
     if inputs.is_empty() && summary.input_errors == 0 {
         writeln!(stderr, "kmsaudit: warning: no input files found")?;
     }

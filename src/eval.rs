@@ -588,6 +588,8 @@ pub struct Step {
 pub struct Requirement {
     /// The text: "`kms:ViaService` is `s3.us-east-1.amazonaws.com`".
     pub text: String,
+    /// The condition key it is about, lower case (`kms:viaservice`).
+    pub key: String,
     /// The statement it comes from (`key-policy#Use`).
     pub statement: String,
 }

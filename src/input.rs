@@ -116,7 +116,7 @@ pub enum PolicyRole {
 }
 
 /// One parsed policy document with the grammar problems found in it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct LoadedPolicy {
     /// The document.
     pub doc: PolicyDocument,

@@ -124,6 +124,13 @@ impl Inventory {
                 }
                 PolicyRole::Scp(target) => self.scps.entry(target).or_default().push(np),
                 PolicyRole::Rcp(target) => self.rcps.entry(target).or_default().push(np),
+                // A bare key policy belongs to the one key in play.
+                PolicyRole::Standalone if np.doc.kind == crate::policy::PolicyKind::Key => {
+                    self.key_policies.push(KeyPolicy {
+                        key: None,
+                        policy: np,
+                    })
+                }
                 PolicyRole::Managed { default: false, .. }
                 | PolicyRole::Trust(_)
                 | PolicyRole::Standalone => {}
@@ -541,5 +548,99 @@ impl Inventory {
             return None;
         }
         self.levels(account, &self.rcps)
+    }
+}
+
+/// A key policy with what `check` needs to judge it as a whole.
+#[derive(Debug)]
+pub struct KeyPolicyForLint<'a> {
+    /// The policy.
+    pub policy: &'a NamedPolicy,
+    /// The key identity the input gives (ARN, key id, Terraform address, logical id), if any.
+    pub key: Option<&'a str>,
+    /// The key's facts when its ARN is known or can be made (plan account and Region).
+    pub facts: Option<KeyFacts>,
+}
+
+impl Inventory {
+    /// Every key policy the inputs hold, with its key's facts when they can be known.
+    pub fn key_policies_for_lint(&self) -> Vec<KeyPolicyForLint<'_>> {
+        self.key_policies
+            .iter()
+            .map(|kp| {
+                let arn = kp
+                    .key
+                    .as_deref()
+                    .and_then(|k| self.resolve_key(k))
+                    .or_else(|| {
+                        // A policy without a key (get-key-policy output) belongs to the one key
+                        // described.
+                        (kp.key.is_none() && self.keys.len() == 1 && self.planned.is_empty())
+                            .then(|| self.keys.first().map(|k| k.arn.clone()))
+                            .flatten()
+                    });
+                let facts = arn.and_then(|a| self.key_inputs(&a).ok()).map(|k| k.facts);
+                KeyPolicyForLint {
+                    policy: &kp.policy,
+                    key: kp.key.as_deref(),
+                    facts,
+                }
+            })
+            .collect()
+    }
+
+    /// The account and Region a plan reveals (or `--account`/`--region` set).
+    pub fn account_region(&self) -> (Option<&str>, Option<&str>) {
+        (self.tf_account.as_deref(), self.tf_region.as_deref())
+    }
+
+    fn iam_covers(&self, account: &str) -> bool {
+        let in_account = |arn: &str| arn.split(':').nth(4) == Some(account);
+        self.role_by_account_name.contains_key(account)
+            || self.users.iter().any(|u| in_account(&u.arn))
+    }
+}
+
+impl crate::lint::keys::Directory for Inventory {
+    fn exists(&self, class: &crate::arn::PrincipalClass) -> Option<bool> {
+        use crate::arn::PrincipalClass as P;
+        let account = class.account()?;
+        if !self.has_iam || !self.iam_covers(account) {
+            return None;
+        }
+        let name_of = |arn: &str| arn.rsplit('/').next().map(str::to_owned);
+        match class {
+            P::Account { .. } => Some(true),
+            P::User { arn, .. } => {
+                let name = name_of(arn)?;
+                Some(
+                    self.user_by_arn.contains_key(arn.as_str())
+                        || self
+                            .users
+                            .iter()
+                            .any(|u| u.name == name && u.arn.split(':').nth(4) == Some(account)),
+                )
+            }
+            P::Role { arn, .. } => {
+                let name = name_of(arn)?;
+                Some(
+                    self.role_by_arn.contains_key(arn.as_str())
+                        || self
+                            .role_by_account_name
+                            .get(account)
+                            .is_some_and(|m| m.contains_key(&name)),
+                )
+            }
+            P::AssumedRole { arn, .. } => {
+                // assumed-role/<role>/<session>: the role must exist.
+                let role = arn.split('/').nth(1)?.to_owned();
+                Some(
+                    self.role_by_account_name
+                        .get(account)
+                        .is_some_and(|m| m.contains_key(&role)),
+                )
+            }
+            _ => None,
+        }
     }
 }

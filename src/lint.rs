@@ -6,17 +6,25 @@
 //! spec's lint catalogue (`L001` → `KMS001`); `KMS031` upward are kmsaudit's own. Reading files
 //! is `input`'s job, rendering is `report`'s; a rule that needs a decision will call `eval`.
 
+mod confused_deputy;
+mod deny_trap;
 mod duplicate_key;
 mod grammar;
 mod iam_only_action_in_key_policy;
 mod inert_key_policy_statement;
 mod key_policy_limits;
 mod key_policy_resource_not_star;
+pub mod keys;
+mod lockout;
 mod malformed_principal;
 mod multivalued_without_set_operator;
 mod non_canonical_case;
 mod not_principal_allow;
 mod partial_wildcard_principal;
+mod public_key;
+mod root_delegation_missing;
+mod root_delegation_partial;
+pub mod shapes;
 mod unique_id_principal;
 mod unknown_action_or_key;
 mod variables_without_version;
@@ -158,6 +166,18 @@ pub struct LintContext<'a> {
 }
 
 type CheckFn = fn(&LintContext<'_>, &mut Vec<Finding>);
+type KeyCheckFn = fn(&keys::KeyLintContext<'_>, &mut Vec<Finding>);
+
+/// How a rule runs.
+#[derive(Clone, Copy)]
+enum Check {
+    /// Reported by the input readers or the parser.
+    None,
+    /// On each document by itself.
+    Doc(CheckFn),
+    /// On each key policy with its key, asking the engine (`keys`).
+    Key(KeyCheckFn),
+}
 
 /// Input-level rules: reported by `input` when a file cannot be read as policy input.
 pub mod input_rules {
@@ -247,59 +267,86 @@ pub mod input_rules {
 }
 
 /// Every rule, sorted by code, with its check (input rules have none).
-static REGISTRY: &[(&Rule, Option<CheckFn>)] = &[
-    (&not_principal_allow::RULE, Some(not_principal_allow::check)),
+static REGISTRY: &[(&Rule, Check)] = &[
+    (
+        &root_delegation_missing::RULE,
+        Check::Key(root_delegation_missing::check),
+    ),
+    (
+        &root_delegation_partial::RULE,
+        Check::Key(root_delegation_partial::check),
+    ),
+    (&lockout::RULE, Check::Key(lockout::check)),
+    (&deny_trap::RULE, Check::Key(deny_trap::check)),
+    (&public_key::RULE, Check::Key(public_key::check)),
+    (
+        &not_principal_allow::RULE,
+        Check::Doc(not_principal_allow::check),
+    ),
     (
         &multivalued_without_set_operator::RULE,
-        Some(multivalued_without_set_operator::check),
+        Check::Doc(multivalued_without_set_operator::check),
     ),
     (
         &unknown_action_or_key::RULE,
-        Some(unknown_action_or_key::check),
+        Check::Doc(unknown_action_or_key::check),
     ),
     (
         &inert_key_policy_statement::RULE,
-        Some(inert_key_policy_statement::check),
+        Check::Doc(inert_key_policy_statement::check),
     ),
     (
         &iam_only_action_in_key_policy::RULE,
-        Some(iam_only_action_in_key_policy::check),
+        Check::Doc(iam_only_action_in_key_policy::check),
     ),
-    (&unique_id_principal::RULE, Some(unique_id_principal::check)),
+    (
+        &unique_id_principal::RULE,
+        Check::Doc(unique_id_principal::check),
+    ),
     (
         &partial_wildcard_principal::RULE,
-        Some(partial_wildcard_principal::check),
+        Check::Doc(partial_wildcard_principal::check),
     ),
     (
         &variables_without_version::RULE,
-        Some(variables_without_version::check),
+        Check::Doc(variables_without_version::check),
     ),
-    (&duplicate_key::RULE, Some(duplicate_key::check)),
+    (&duplicate_key::RULE, Check::Doc(duplicate_key::check)),
     (
         &key_policy_resource_not_star::RULE,
-        Some(key_policy_resource_not_star::check),
+        Check::Doc(key_policy_resource_not_star::check),
     ),
-    (&non_canonical_case::RULE, Some(non_canonical_case::check)),
-    (&input_rules::INVALID_JSON, None),
-    (&input_rules::INVALID_ENCODING, None),
-    (&input_rules::INPUT_LIMIT, None),
-    (&input_rules::ENCODING_NOTE, None),
-    (&grammar::UNKNOWN_ELEMENT, None),
-    (&grammar::MISSING_ELEMENT, None),
-    (&grammar::WRONG_TYPE, None),
-    (&grammar::INVALID_VALUE, None),
-    (&grammar::CONFLICTING_ELEMENTS, None),
-    (&grammar::UNKNOWN_OPERATOR, None),
-    (&grammar::EMPTY_ELEMENT, None),
-    (&grammar::PRINCIPAL_NOT_ALLOWED, None),
-    (&key_policy_limits::RULE, Some(key_policy_limits::check)),
-    (&grammar::POLICY_VARIABLE, None),
-    (&malformed_principal::RULE, Some(malformed_principal::check)),
-    (&input_rules::NOT_A_POLICY, None),
-    (&input_rules::UNREADABLE, None),
-    (&input_rules::INCOMPLETE, None),
-    (&input_rules::MALFORMED_INPUT, None),
-    (&input_rules::UNKNOWN_VALUE, None),
+    (
+        &non_canonical_case::RULE,
+        Check::Doc(non_canonical_case::check),
+    ),
+    (&confused_deputy::RULE, Check::Key(confused_deputy::check)),
+    (&input_rules::INVALID_JSON, Check::None),
+    (&input_rules::INVALID_ENCODING, Check::None),
+    (&input_rules::INPUT_LIMIT, Check::None),
+    (&input_rules::ENCODING_NOTE, Check::None),
+    (&grammar::UNKNOWN_ELEMENT, Check::None),
+    (&grammar::MISSING_ELEMENT, Check::None),
+    (&grammar::WRONG_TYPE, Check::None),
+    (&grammar::INVALID_VALUE, Check::None),
+    (&grammar::CONFLICTING_ELEMENTS, Check::None),
+    (&grammar::UNKNOWN_OPERATOR, Check::None),
+    (&grammar::EMPTY_ELEMENT, Check::None),
+    (&grammar::PRINCIPAL_NOT_ALLOWED, Check::None),
+    (
+        &key_policy_limits::RULE,
+        Check::Doc(key_policy_limits::check),
+    ),
+    (&grammar::POLICY_VARIABLE, Check::None),
+    (
+        &malformed_principal::RULE,
+        Check::Doc(malformed_principal::check),
+    ),
+    (&input_rules::NOT_A_POLICY, Check::None),
+    (&input_rules::UNREADABLE, Check::None),
+    (&input_rules::INCOMPLETE, Check::None),
+    (&input_rules::MALFORMED_INPUT, Check::None),
+    (&input_rules::UNKNOWN_VALUE, Check::None),
 ];
 
 /// Every rule, sorted by code.
@@ -318,9 +365,106 @@ pub fn rule(code_or_name: &str) -> Option<&'static Rule> {
 pub fn check_document(cx: &LintContext<'_>, out: &mut Vec<Finding>) {
     grammar::report(cx, out);
     for (_, check) in REGISTRY {
-        if let Some(check) = check {
+        if let Check::Doc(check) = check {
             check(cx, out);
         }
+    }
+}
+
+/// Runs every key-level rule on one key policy (spec R109–R116 and the semantic catalogue).
+pub fn check_key(cx: &keys::KeyLintContext<'_>, out: &mut Vec<Finding>) {
+    for (_, check) in REGISTRY {
+        if let Check::Key(check) = check {
+            check(cx, out);
+        }
+    }
+}
+
+/// The account a key policy most likely belongs to: the first account an `Allow` names as a
+/// whole (the root delegation), else the first account any principal belongs to.
+fn infer_account(doc: &crate::policy::PolicyDocument) -> Option<String> {
+    use crate::arn::PrincipalClass;
+    let entries = || {
+        doc.statements
+            .iter()
+            .filter(|s| s.is_allow())
+            .filter_map(|s| s.principal.as_ref())
+            .filter(|p| !p.negated)
+            .flat_map(|p| p.entries.iter())
+    };
+    entries()
+        .find_map(|e| match &e.class {
+            PrincipalClass::Account { account, .. } => Some(account.clone()),
+            _ => None,
+        })
+        .or_else(|| entries().find_map(|e| e.class.account().map(str::to_owned)))
+}
+
+/// The Region (and account) a key policy's own `Resource` ARNs name, when one names a key.
+fn resource_key_region(doc: &PolicyDocument) -> Option<(String, String)> {
+    doc.statements
+        .iter()
+        .filter_map(|s| s.resource.as_ref())
+        .flat_map(|r| r.items.iter())
+        .find_map(|i| {
+            let p = crate::arn::split_arn(&i.raw)?;
+            (p.service == "kms"
+                && !p.region.is_empty()
+                && !p.region.contains(['*', '?', '$'])
+                && crate::arn::is_account_id(p.account))
+            .then(|| (p.region.to_owned(), p.account.to_owned()))
+        })
+}
+
+/// Runs the key-level rules on every key policy (spec R109–R116, §8).
+pub fn check_keys(
+    inventory: &crate::inventory::Inventory,
+    sources: &crate::source::SourceMap,
+    findings: &mut Vec<Finding>,
+) {
+    let (account, region) = inventory.account_region();
+    for kp in inventory.key_policies_for_lint() {
+        let Some(source) = sources.get(kp.policy.doc.source) else {
+            continue;
+        };
+        let identity = kp
+            .facts
+            .as_ref()
+            .map(|f| f.arn.clone())
+            .or(kp.key.map(str::to_owned))
+            .unwrap_or_else(|| source.name.clone());
+        let (facts, account_known, region_known) = match kp.facts {
+            Some(f) => (f, true, true),
+            None => {
+                let named = resource_key_region(&kp.policy.doc);
+                let (acct, known) = match account {
+                    Some(a) => (a.to_owned(), true),
+                    None => match named
+                        .as_ref()
+                        .map(|(_, a)| a.clone())
+                        .or_else(|| infer_account(&kp.policy.doc))
+                    {
+                        Some(a) => (a, false),
+                        None => (keys::UNKNOWN_ACCOUNT.to_owned(), false),
+                    },
+                };
+                let region_known = region.is_some() || named.is_some();
+                let region = region
+                    .map(str::to_owned)
+                    .or(named.map(|(r, _)| r))
+                    .unwrap_or_else(|| "us-east-1".to_owned());
+                let arn =
+                    format!("arn:aws:kms:{region}:{acct}:key/00000000-0000-0000-0000-000000000000");
+                match crate::eval::KeyFacts::from_arn(&arn) {
+                    Ok(f) => (f, known, region_known),
+                    Err(_) => continue,
+                }
+            }
+        };
+        let mut cx = keys::KeyLintContext::new(kp.policy, source, facts, identity, Some(inventory));
+        cx.account_known = account_known;
+        cx.region_known = region_known;
+        check_key(&cx, findings);
     }
 }
 

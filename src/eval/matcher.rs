@@ -346,6 +346,7 @@ fn eval_rest(
                 if residual {
                     out.residual.push(Requirement {
                         text: requirement_text(c),
+                        key: c.key_lower.clone(),
                         statement: format!("{}#{}", p.name, st.label()),
                     });
                 } else {

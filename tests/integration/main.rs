@@ -14,16 +14,19 @@ mod cli;
 mod cloudformation;
 mod engine;
 mod inventory;
+mod lockout;
 mod parse_errors;
 mod properties;
 mod robustness;
 mod rule_fixtures;
+mod security_rules;
 mod snapshots;
 mod terraform;
 
 use std::path::{Path, PathBuf};
 
 use kmsaudit::input::{self, InputName, InputOptions, LoadedPolicy};
+use kmsaudit::inventory::Inventory;
 use kmsaudit::lint::{self, Finding, LintContext};
 use kmsaudit::policy::PolicyKind;
 use kmsaudit::source::SourceMap;
@@ -52,8 +55,8 @@ pub(crate) fn check_file(path: &Path, kind: Option<PolicyKind>) -> Checked {
         policy_kind: kind,
         ..InputOptions::default()
     };
-    let loaded = input::load(&InputName::Path(path.to_path_buf()), &opts, &mut sources);
-    let mut findings = loaded.findings;
+    let mut loaded = input::load(&InputName::Path(path.to_path_buf()), &opts, &mut sources);
+    let mut findings = std::mem::take(&mut loaded.findings);
     for p in &loaded.policies {
         let src = sources.get(p.doc.source).unwrap();
         let cx = LintContext {
@@ -63,9 +66,14 @@ pub(crate) fn check_file(path: &Path, kind: Option<PolicyKind>) -> Checked {
         };
         lint::check_document(&cx, &mut findings);
     }
+    // The key-level rules, as `check` runs them.
+    let policies = loaded.policies.clone();
+    let mut inventory = Inventory::new();
+    inventory.add(&path.display().to_string(), loaded);
+    lint::check_keys(&inventory, &sources, &mut findings);
     Checked {
         sources,
-        policies: loaded.policies,
+        policies,
         findings,
     }
 }

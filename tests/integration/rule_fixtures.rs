@@ -23,6 +23,27 @@ fn bad_statements_are_flagged_and_good_ones_are_not() {
         let checked = check_file(&path, kind);
         assert_eq!(checked.policies.len(), 1, "{name}: one policy expected");
         let doc = &checked.policies[0].doc;
+        // Rules about a key policy as a whole have a `.bad` policy that draws the finding
+        // (anywhere) and a `.good` one that does not.
+        let whole = [(".bad.", "Bad"), (".good.", "Good")]
+            .into_iter()
+            .find(|(m, _)| name.contains(m));
+        if let Some((_, prefix)) = whole {
+            for st in &doc.statements {
+                let sid = st.sid.as_ref().map(|s| s.value.clone()).unwrap_or_default();
+                assert!(
+                    sid.starts_with(prefix),
+                    "{name}: Sid `{sid}` must start with {prefix}"
+                );
+            }
+            let hits = checked.findings.iter().filter(|f| f.code() == code).count();
+            if prefix == "Bad" {
+                assert!(hits > 0, "{name}: the policy should draw {code}");
+            } else {
+                assert_eq!(hits, 0, "{name}: the policy should not draw {code}");
+            }
+            continue;
+        }
         let mut bad = 0;
         for st in &doc.statements {
             let sid = st.sid.as_ref().map(|s| s.value.clone()).unwrap_or_default();
@@ -58,6 +79,34 @@ fn bad_statements_are_flagged_and_good_ones_are_not() {
                 f.message
             );
         }
+    }
+}
+
+#[test]
+fn every_rule_has_bad_and_good_fixtures() {
+    let names: Vec<String> = std::fs::read_dir(fixture("rules"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    for rule in kmsaudit::lint::rules().filter(|r| {
+        !r.input_error && r.code != "KMS034" && r.code != "KMS048" && r.code != "KMS051"
+    }) {
+        let single = names.iter().any(|n| {
+            n.starts_with(&format!("{}.", rule.code))
+                && !n.contains(".bad.")
+                && !n.contains(".good.")
+        });
+        let pair = names
+            .iter()
+            .any(|n| n.starts_with(&format!("{}.bad.", rule.code)))
+            && names
+                .iter()
+                .any(|n| n.starts_with(&format!("{}.good.", rule.code)));
+        assert!(
+            single || pair,
+            "{}: no fixture in fixtures/rules",
+            rule.code
+        );
     }
 }
 

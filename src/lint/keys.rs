@@ -1,0 +1,500 @@
+//! Key-level analysis: the rules that judge a key policy as a whole ask the evaluation engine.
+//!
+//! A [`KeyLintContext`] holds one key policy with what is known about its key (ARN, account,
+//! Region, whether AWS manages it) and, when authorization details were loaded, which IAM
+//! principals exist. Its probes build real requests — "can the root user of the key's account
+//! call `kms:PutKeyPolicy`?", "can a role of an unknown account decrypt?" — and run them through
+//! `eval` in residual mode, so request keys nobody gave stay open and come back as the
+//! conditions an answer needs. The rules then classify those answers; none of them matches
+//! statements by itself (spec R109–R116, L001–L005, L030).
+
+use std::cell::OnceCell;
+use std::sync::{Arc, OnceLock};
+
+use crate::arn::PrincipalClass;
+use crate::catalog;
+use crate::eval::{
+    self, Caller, Decision, Evaluation, Inputs, KeyFacts, KeyInputs, NamedPolicy, Options, Request,
+    Requirement,
+};
+use crate::policy::{PolicyDocument, PolicyKind, Statement};
+use crate::source::{SourceFile, SourceId, Span};
+
+/// Whether IAM principals exist, from authorization details.
+pub trait Directory {
+    /// `Some(true)` when the principal exists, `Some(false)` when the IAM data of its account
+    /// was loaded and does not hold it, `None` when nothing is known about its account.
+    fn exists(&self, class: &PrincipalClass) -> Option<bool>;
+}
+
+/// One key policy with its key, for the key-level rules.
+pub struct KeyLintContext<'a> {
+    /// The key policy, named `key policy` in engine answers.
+    pub policy: NamedPolicy,
+    /// Its source text.
+    pub source: &'a SourceFile,
+    /// The key: from the input, or made from the account (given or inferred) for a bare policy.
+    pub facts: KeyFacts,
+    /// The account was given or known, not inferred from the policy's principals.
+    pub account_known: bool,
+    /// The Region is known (a key ARN, `--region`, or the plan's provider).
+    pub region_known: bool,
+    /// The key's identity for fingerprints: ARN, Terraform address, logical id or file name.
+    pub identity: String,
+    /// Which IAM principals exist, when authorization details were loaded.
+    pub directory: Option<&'a dyn Directory>,
+    admins: OnceCell<AdminAnalysis>,
+}
+
+impl std::fmt::Debug for KeyLintContext<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyLintContext")
+            .field("key", &self.facts.arn)
+            .field("identity", &self.identity)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The account a bare key policy's key is assumed to be in when nothing names one.
+pub const UNKNOWN_ACCOUNT: &str = "000000000000";
+
+/// The name probes give the key policy.
+pub const KEY_POLICY: &str = "key policy";
+
+/// What a probe concluded for one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    /// Allowed; the statements that allowed.
+    Yes(Vec<String>),
+    /// Allowed only under these alternatives (OR) of requirements (AND).
+    Conditional(Vec<Vec<Requirement>>),
+    /// Explicitly denied; the statements that denied.
+    Denied(Vec<String>),
+    /// Not allowed.
+    No,
+    /// Cannot be judged; why.
+    Unknown(Vec<String>),
+}
+
+impl Reach {
+    fn from_evaluation(ev: &Evaluation) -> Reach {
+        let deciding = || {
+            let mut v: Vec<String> = ev.checks.iter().flat_map(|c| c.deciding.clone()).collect();
+            v.dedup();
+            v
+        };
+        match ev.decision {
+            Decision::Allow => Reach::Yes(deciding()),
+            Decision::ExplicitDeny => Reach::Denied(deciding()),
+            Decision::ImplicitDeny => Reach::No,
+            Decision::Undetermined => {
+                let unknowns: Vec<String> =
+                    ev.checks.iter().flat_map(|c| c.unknowns.clone()).collect();
+                let residual: Vec<Vec<Requirement>> = ev
+                    .checks
+                    .iter()
+                    .flat_map(|c| c.residual.clone())
+                    .filter(|a| !a.is_empty())
+                    .collect();
+                if unknowns.is_empty() && !residual.is_empty() {
+                    Reach::Conditional(residual)
+                } else {
+                    Reach::Unknown(unknowns)
+                }
+            }
+        }
+    }
+}
+
+/// A principal the key policy names in an `Allow`, probed for `kms:PutKeyPolicy` (R110).
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// The principal as written.
+    pub principal: String,
+    /// The caller probed for it.
+    pub caller: Caller,
+    /// Where it is written.
+    pub span: Span,
+    /// The statement it is in.
+    pub statement: usize,
+    /// The probe's answer for `kms:PutKeyPolicy`.
+    pub reach: Reach,
+    /// Whether it exists (IAM data), `None` when unknown.
+    pub exists: Option<bool>,
+    /// It is the key's own account (root delegation, R110 step 1).
+    pub delegated: bool,
+}
+
+impl Candidate {
+    /// The answer holds only when an AWS service calls on the principal's behalf (R116).
+    pub fn service_only(&self) -> bool {
+        match &self.reach {
+            Reach::Conditional(alts) => alts
+                .iter()
+                .all(|a| a.iter().any(|r| r.key == "kms:viaservice")),
+            _ => false,
+        }
+    }
+
+    /// A human administrator path: allowed (or conditionally, not only via a service).
+    pub fn usable(&self) -> bool {
+        match &self.reach {
+            Reach::Yes(_) | Reach::Unknown(_) => true,
+            Reach::Conditional(_) => !self.service_only(),
+            Reach::Denied(_) | Reach::No => false,
+        }
+    }
+}
+
+/// Who can manage the key (R110).
+#[derive(Debug, Clone, Default)]
+pub struct AdminAnalysis {
+    /// Every principal an `Allow` names, with its probe.
+    pub candidates: Vec<Candidate>,
+}
+
+impl AdminAnalysis {
+    /// Candidates that can call `kms:PutKeyPolicy` and exist (or may exist).
+    pub fn admins(&self) -> impl Iterator<Item = &Candidate> {
+        self.candidates
+            .iter()
+            .filter(|c| c.usable() && c.exists != Some(false))
+    }
+}
+
+/// Probe principals: a role of the key's account that no policy names, and one of an account
+/// no policy names (documentation-reserved account ids are avoided: any 12 digits will do).
+const PROBE_ROLE: &str = "kmsaudit-probe";
+/// The account of the stranger probe (R24, L005).
+pub const STRANGER_ACCOUNT: &str = "000011112222";
+
+fn allow_all() -> Option<Arc<PolicyDocument>> {
+    static DOC: OnceLock<Option<Arc<PolicyDocument>>> = OnceLock::new();
+    DOC.get_or_init(|| {
+        let text = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+        let j = crate::json::parse(text).ok()?;
+        let (doc, _) = crate::policy::parse_policy(&j, SourceId(u32::MAX), PolicyKind::Identity);
+        Some(Arc::new(doc))
+    })
+    .clone()
+}
+
+impl<'a> KeyLintContext<'a> {
+    /// A context for one key policy.
+    pub fn new(
+        policy: &NamedPolicy,
+        source: &'a SourceFile,
+        facts: KeyFacts,
+        identity: String,
+        directory: Option<&'a dyn Directory>,
+    ) -> Self {
+        KeyLintContext {
+            policy: NamedPolicy {
+                name: KEY_POLICY.to_owned(),
+                doc: policy.doc.clone(),
+            },
+            source,
+            facts,
+            account_known: true,
+            region_known: true,
+            identity,
+            directory,
+            admins: OnceCell::new(),
+        }
+    }
+
+    /// The key policy document.
+    pub fn doc(&self) -> &PolicyDocument {
+        &self.policy.doc
+    }
+
+    /// The key is AWS managed (R114): by its facts, or by the shape of its policy (R121).
+    pub fn aws_managed(&self) -> bool {
+        self.facts.key_manager == Some(eval::KeyManager::Aws)
+            || crate::lint::shapes::label(self.doc(), &self.facts.account)
+                == crate::lint::shapes::Shape::AwsManaged
+    }
+
+    /// Runs one request against this key policy alone (no grants), in residual mode: request
+    /// keys that are not given stay open.
+    pub fn probe(
+        &self,
+        caller: Caller,
+        action: &str,
+        identity: Option<Vec<NamedPolicy>>,
+    ) -> Evaluation {
+        self.probe_with(&self.policy, caller, action, identity)
+    }
+
+    /// [`Self::probe`] against another version of the key policy.
+    pub fn probe_with(
+        &self,
+        policy: &NamedPolicy,
+        caller: Caller,
+        action: &str,
+        identity: Option<Vec<NamedPolicy>>,
+    ) -> Evaluation {
+        self.run(policy, caller, action, identity, false)
+    }
+
+    /// Why the key policy does not let `caller` do `action`: each statement that names the
+    /// caller and the action, with the element that failed (from the engine's trace).
+    pub fn why_not(&self, caller: Caller, action: &str) -> Vec<String> {
+        let ev = self.run(&self.policy, caller, action, Some(Vec::new()), true);
+        let mut out = Vec::new();
+        for step in ev.checks.iter().flat_map(|c| c.steps.iter()) {
+            for st in &step.statements {
+                if st.effect != "Allow" || st.applies != eval::Tri::No {
+                    continue;
+                }
+                let named = st
+                    .elements
+                    .iter()
+                    .any(|e| e.element == "Principal" && e.outcome == eval::Tri::Yes);
+                let covers = st
+                    .elements
+                    .iter()
+                    .any(|e| e.element == "Action" && e.outcome == eval::Tri::Yes);
+                if !(named && covers) {
+                    continue;
+                }
+                for e in st.elements.iter().filter(|e| e.outcome == eval::Tri::No) {
+                    let key = e.element.rsplit(' ').next().unwrap_or("");
+                    let never = catalog::condition_key(key).is_some_and(|k| {
+                        catalog::action_index(action.trim_start_matches("kms:"))
+                            .is_some_and(|i| k.actions & (1u128 << i) == 0)
+                            && !k.global
+                            && !k.resource_key
+                    });
+                    out.push(if never {
+                        format!(
+                            "statement `{}` needs `{key}`, which `{action}` requests never carry",
+                            st.at.statement
+                        )
+                    } else {
+                        format!(
+                            "statement `{}`: {} — {}",
+                            st.at.statement, e.element, e.detail
+                        )
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    fn run(
+        &self,
+        policy: &NamedPolicy,
+        caller: Caller,
+        action: &str,
+        identity: Option<Vec<NamedPolicy>>,
+        trace: bool,
+    ) -> Evaluation {
+        let mut facts = self.facts.clone();
+        if facts.key_manager.is_none() {
+            facts.key_manager = Some(eval::KeyManager::Customer);
+        }
+        let key = facts.arn.clone();
+        let inputs = Inputs {
+            keys: vec![KeyInputs {
+                facts,
+                policies: Some(vec![policy.clone()]),
+                grants: Some(Vec::new()),
+                policy_unknown: None,
+            }],
+            identity,
+            ..Inputs::default()
+        };
+        let opts = Options {
+            residual: true,
+            trace,
+            ..Options::default()
+        };
+        eval::evaluate(&inputs, &Request::new(caller, action, &key), &opts)
+    }
+
+    /// The probe's answer as a [`Reach`].
+    pub fn reach(&self, caller: Caller, action: &str, identity: Option<Vec<NamedPolicy>>) -> Reach {
+        Reach::from_evaluation(&self.probe(caller, action, identity))
+    }
+
+    /// The key policy without its `Deny` statements (to ask what a Deny takes away, R110).
+    pub fn without_denies(&self) -> NamedPolicy {
+        let mut doc = (*self.policy.doc).clone();
+        doc.statements.retain(|s| !s.is_deny());
+        NamedPolicy {
+            name: self.policy.name.clone(),
+            doc: Arc::new(doc),
+        }
+    }
+
+    /// A policy that allows everything, as an identity policy (a caller who controls its own
+    /// IAM, or the "IAM allows it" side of delegation).
+    pub fn allow_all_identity(&self) -> Vec<NamedPolicy> {
+        allow_all()
+            .map(|doc| NamedPolicy {
+                name: "identity policy allowing everything".into(),
+                doc,
+            })
+            .into_iter()
+            .collect()
+    }
+
+    /// A role of the key's account that the key policy does not name.
+    pub fn account_probe(&self) -> Option<Caller> {
+        Caller::parse(
+            &format!(
+                "arn:{}:iam::{}:role/{PROBE_ROLE}",
+                self.facts.partition, self.facts.account
+            ),
+            None,
+        )
+        .ok()
+    }
+
+    /// A role of an account no policy names, whose own IAM allows everything (R24, L005).
+    pub fn stranger(&self) -> Option<Caller> {
+        Caller::parse(
+            &format!(
+                "arn:{}:iam::{STRANGER_ACCOUNT}:role/{PROBE_ROLE}",
+                self.facts.partition
+            ),
+            None,
+        )
+        .ok()
+    }
+
+    /// The statement an engine answer names (`key policy#Sid`, `key policy##2`).
+    pub fn statement_named(&self, id: &str) -> Option<&Statement> {
+        let rest = id.strip_prefix(KEY_POLICY)?.strip_prefix('#')?;
+        let doc = self.doc();
+        if let Some(st) = doc
+            .statements
+            .iter()
+            .find(|s| s.sid.as_ref().is_some_and(|sid| sid.value == rest))
+        {
+            return Some(st);
+        }
+        let n: usize = rest.trim_start_matches('#').parse().ok()?;
+        doc.statements.get(n.checked_sub(1)?)
+    }
+
+    /// R110: every principal an `Allow` names, probed for `kms:PutKeyPolicy`. Computed once.
+    pub fn admin_analysis(&self) -> &AdminAnalysis {
+        self.admins.get_or_init(|| self.compute_admins())
+    }
+
+    fn compute_admins(&self) -> AdminAnalysis {
+        let mut out = AdminAnalysis::default();
+        let mut seen: Vec<String> = Vec::new();
+        for st in &self.doc().statements {
+            let Some(pc) = st.principal.as_ref().filter(|_| st.is_allow()) else {
+                continue;
+            };
+            if pc.negated {
+                continue;
+            }
+            for e in &pc.entries {
+                let (caller, delegated) = match &e.class {
+                    PrincipalClass::Account { account, .. } => (
+                        Caller::parse(account, None).ok(),
+                        *account == self.facts.account,
+                    ),
+                    PrincipalClass::User { arn, .. }
+                    | PrincipalClass::Role { arn, .. }
+                    | PrincipalClass::AssumedRole { arn, .. } => {
+                        (Caller::parse(arn, None).ok(), false)
+                    }
+                    // "*" counts as an administrator (R110 step 2): any principal of the
+                    // key's account.
+                    PrincipalClass::Any => (self.account_probe(), false),
+                    _ => (None, false),
+                };
+                let Some(caller) = caller else { continue };
+                let key = format!(
+                    "{}|{}",
+                    caller.arn,
+                    caller.role_arn.as_deref().unwrap_or("")
+                );
+                if seen.contains(&key) {
+                    continue;
+                }
+                seen.push(key);
+                let reach = self.reach(caller.clone(), "kms:PutKeyPolicy", Some(Vec::new()));
+                let exists = match &e.class {
+                    PrincipalClass::Any | PrincipalClass::Account { .. } => Some(true),
+                    c => self.directory.and_then(|d| d.exists(c)),
+                };
+                out.candidates.push(Candidate {
+                    principal: e.value.clone(),
+                    caller,
+                    span: e.span,
+                    statement: st.index,
+                    reach,
+                    exists,
+                    delegated,
+                });
+            }
+        }
+        out
+    }
+}
+
+/// Condition keys that tie a request to the key owner's principals, organisation, network or
+/// resources: a stranger cannot satisfy them (R24, L005).
+pub const OWNER_SCOPING_KEYS: &[&str] = &[
+    "kms:calleraccount",
+    "aws:principalaccount",
+    "aws:principalarn",
+    "aws:principalorgid",
+    "aws:principalorgpaths",
+    "aws:userid",
+    "aws:username",
+    "aws:sourceaccount",
+    "aws:sourcearn",
+    "aws:sourceorgid",
+    "aws:sourceorgpaths",
+    "aws:sourcevpc",
+    "aws:sourcevpce",
+    "aws:sourceip",
+    "aws:vpcsourceip",
+];
+
+/// Condition keys that tie a service principal's request to one resource or account: the
+/// confused-deputy guards (R105, L030). Encryption-context keys that name the calling resource
+/// (`kms:EncryptionContext:aws:cloudtrail:arn`, `…:aws:logs:arn`) count, as AWS documents them
+/// for this purpose.
+pub fn deputy_guard(key: &str) -> bool {
+    matches!(
+        key,
+        "aws:sourceaccount" | "aws:sourcearn" | "aws:sourceorgid" | "aws:sourceorgpaths"
+    ) || key
+        .strip_prefix("kms:encryptioncontext:aws:")
+        .is_some_and(|rest| rest.ends_with(":arn") || rest.ends_with(":sourcearn"))
+}
+
+/// Key-resource actions a key policy can allow (not IAM-only ones). Alias operations (which
+/// also need an alias) and `RetireGrant` (decided by the grant, R75) are not single-key
+/// questions and are left out.
+pub fn key_actions() -> impl Iterator<Item = &'static catalog::ActionInfo> {
+    const NOT_PROBED: &[&str] = &["CreateAlias", "DeleteAlias", "UpdateAlias", "RetireGrant"];
+    catalog::actions()
+        .iter()
+        .filter(|a| a.on_key && !a.iam_only && a.in_service_reference)
+        .filter(|a| !NOT_PROBED.contains(&a.name))
+}
+
+/// Joins requirement alternatives into one sentence: "`a` is `x` and `b` is `y`, or …".
+pub fn residual_text(alts: &[Vec<Requirement>]) -> String {
+    let parts: Vec<String> = alts
+        .iter()
+        .map(|a| {
+            a.iter()
+                .map(|r| r.text.as_str())
+                .collect::<Vec<_>>()
+                .join(" and ")
+        })
+        .collect();
+    parts.join(", or ")
+}

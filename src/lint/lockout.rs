@@ -1,0 +1,139 @@
+//! `KMS003` lockout (spec L003, R109, R110, R116).
+//!
+//! ## What it does
+//! Asks the engine, for every principal an `Allow` of the key policy names (the key's own
+//! account, users, roles, sessions, `"*"`), whether it can call `kms:PutKeyPolicy` on the key.
+//! Conditions on request keys nobody gave are left open; keys that `PutKeyPolicy` never carries
+//! (`kms:EncryptionContext:*`, `kms:GrantIsForAWSResource`…) are absent, so a statement that
+//! needs them is dead (R116), and a path that holds only through `kms:ViaService` is not a
+//! human administrator. With authorization details, principals that do not exist are dropped.
+//! When nobody remains, the key cannot be managed: an error. When the only administrators are
+//! named principals whose existence is not known, a warning names them (R110).
+//!
+//! ## Why is this bad?
+//! A key nobody can call `PutKeyPolicy` on is unmanageable: its policy can never be fixed, and
+//! only AWS Support can recover it. The account's root user cannot be deleted, which is why the
+//! root delegation statement protects a key.
+//!
+//! ## Example
+//! ```json
+//! {"Sid": "BadOnlyContextAdmin", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/Admin"}, "Action": "kms:*", "Resource": "*", "Condition": {"StringEquals": {"kms:EncryptionContext:app": "x"}}}
+//! ```
+//! Use instead:
+//! ```json
+//! {"Sid": "GoodRootAdmin", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"}
+//! ```
+//!
+//! ## References
+//! - AWS KMS Developer Guide: "Default key policy" (Reduces the risk of the KMS key becoming unmanageable)
+//! - AWS KMS API Reference: "PutKeyPolicy" (BypassPolicyLockoutSafetyCheck)
+
+use super::keys::{Candidate, KeyLintContext, Reach, residual_text};
+use super::root_delegation_missing::policy_span;
+use super::{Finding, Rule, Severity};
+
+pub(crate) static RULE: Rule = Rule {
+    code: "KMS003",
+    name: "lockout",
+    severity: Severity::Error,
+    spec: "L003, R109, R110, R116",
+    summary: "no existing principal can call kms:PutKeyPolicy: the key cannot be managed (warning when it depends on principals not known to exist)",
+    input_error: false,
+};
+
+/// Why a candidate is not an administrator, for the message.
+fn why_not(cx: &KeyLintContext<'_>, c: &Candidate) -> String {
+    match &c.reach {
+        Reach::No => {
+            let why = cx.why_not(c.caller.clone(), "kms:PutKeyPolicy");
+            if why.is_empty() {
+                format!("no statement lets `{}` call kms:PutKeyPolicy", c.principal)
+            } else {
+                format!("`{}`: {}", c.principal, why.join("; "))
+            }
+        }
+        Reach::Denied(by) => format!("`{}` is denied by {}", c.principal, by.join(", ")),
+        Reach::Conditional(alts) => format!(
+            "`{}` only through an AWS service ({})",
+            c.principal,
+            residual_text(alts)
+        ),
+        Reach::Yes(_) | Reach::Unknown(_) => {
+            format!(
+                "`{}` does not exist in the authorization details",
+                c.principal
+            )
+        }
+    }
+}
+
+pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
+    if cx.aws_managed() {
+        return; // R114
+    }
+    let analysis = cx.admin_analysis();
+    let admins: Vec<&Candidate> = analysis.admins().collect();
+    if admins.iter().any(|c| c.exists == Some(true)) {
+        return;
+    }
+    if !admins.is_empty() {
+        // R110 step 2 without IAM data: manageability depends on named principals.
+        let names: Vec<String> = admins
+            .iter()
+            .map(|c| format!("`{}`", c.principal))
+            .collect();
+        let Some(first) = admins.first() else { return };
+        let mut f = Finding::new(
+            &RULE,
+            cx.doc().source,
+            first.span,
+            format!(
+                "only {} can call kms:PutKeyPolicy: if {} deleted, the key cannot be managed",
+                names.join(", "),
+                if names.len() == 1 { "it is" } else { "they are" }
+            ),
+            "the only key administrator",
+        )
+        .help("add the root delegation statement for the key's account, or load `aws iam get-account-authorization-details` output to show the administrators exist");
+        f.severity = Severity::Warning;
+        if let Some(st) = cx.doc().statements.get(first.statement) {
+            f = f.in_statement(st);
+        }
+        out.push(f);
+        return;
+    }
+    // Nobody can manage the key. A Deny that took every path away is KMS004's finding.
+    if super::deny_trap::trapped(cx).is_some() {
+        return;
+    }
+    let reasons: Vec<String> = analysis.candidates.iter().map(|c| why_not(cx, c)).collect();
+    let detail = if reasons.is_empty() {
+        "no Allow statement names a principal that could".to_owned()
+    } else {
+        reasons.join("; ")
+    };
+    let (span, st) = match analysis
+        .candidates
+        .iter()
+        .find(|c| matches!(c.reach, Reach::Yes(_) | Reach::Conditional(_)))
+        .or(analysis.candidates.first())
+    {
+        Some(c) => (c.span, cx.doc().statements.get(c.statement)),
+        None => (policy_span(cx), None),
+    };
+    let mut f = Finding::new(
+        &RULE,
+        cx.doc().source,
+        span,
+        format!("no existing principal can call kms:PutKeyPolicy on this key: {detail}"),
+        "no usable key administrator",
+    )
+    .help(format!(
+        "add `{{\"Effect\": \"Allow\", \"Principal\": {{\"AWS\": \"arn:{}:iam::{}:root\"}}, \"Action\": \"kms:*\", \"Resource\": \"*\"}}` so the account can always manage the key",
+        cx.facts.partition, cx.facts.account
+    ));
+    if let Some(st) = st {
+        f = f.in_statement(st);
+    }
+    out.push(f);
+}

@@ -1,0 +1,120 @@
+//! `KMS002` root-delegation-partial (spec L002, R54, R63).
+//!
+//! ## What it does
+//! When the key policy delegates to the key's own account, asks the engine, for every key
+//! action, whether a role of the account whose IAM policies allow everything may perform it.
+//! Reports the actions the account's IAM policies cannot grant, and those they can grant only
+//! under conditions.
+//!
+//! ## Why is this bad?
+//! A partial or conditional delegation is often deliberate, but it surprises whoever manages
+//! IAM: an identity policy that allows the action has no effect on this key, or only when the
+//! conditions hold. Reviewers want it spelled out.
+//!
+//! ## Example
+//! ```json
+//! {"Sid": "BadPartialRoot", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": ["kms:Describe*", "kms:PutKeyPolicy"], "Resource": "*"}
+//! ```
+//! Use instead:
+//! ```json
+//! {"Sid": "GoodFullRoot", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"}
+//! ```
+//!
+//! ## References
+//! - AWS KMS Developer Guide: "Default key policy" (Allows access to the AWS account and enables IAM policies)
+//! - AWS KMS Developer Guide: "Using IAM policies with AWS KMS"
+
+use super::keys::{KeyLintContext, Reach, key_actions, residual_text};
+use super::{Finding, Rule, Severity};
+use crate::arn::PrincipalClass;
+
+pub(crate) static RULE: Rule = Rule {
+    code: "KMS002",
+    name: "root-delegation-partial",
+    severity: Severity::Info,
+    spec: "L002, R54, R63",
+    summary: "the delegation to the key's own account is partial or conditional (lists the actions and conditions)",
+    input_error: false,
+};
+
+fn list(names: &[&str]) -> String {
+    const SHOWN: usize = 8;
+    let mut s = names
+        .iter()
+        .take(SHOWN)
+        .map(|n| format!("`kms:{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > SHOWN {
+        s.push_str(&format!(" and {} more", names.len() - SHOWN));
+    }
+    s
+}
+
+pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
+    if cx.aws_managed() {
+        return; // R114
+    }
+    // The delegation statement: an Allow naming the key's own account.
+    let Some((st, entry)) = cx.doc().statements.iter().filter(|s| s.is_allow()).find_map(|s| {
+        let pc = s.principal.as_ref().filter(|p| !p.negated)?;
+        pc.entries
+            .iter()
+            .find(|e| matches!(&e.class, PrincipalClass::Account { account, .. } if *account == cx.facts.account))
+            .map(|e| (s, e))
+    }) else {
+        return;
+    };
+    let Some(probe) = cx.account_probe() else {
+        return;
+    };
+    let iam = cx.allow_all_identity();
+    let mut missing: Vec<&str> = Vec::new();
+    let mut conditional: Vec<(&str, String)> = Vec::new();
+    let mut any = false;
+    for a in key_actions() {
+        match cx.reach(probe.clone(), &format!("kms:{}", a.name), Some(iam.clone())) {
+            Reach::Yes(_) => any = true,
+            Reach::Conditional(alts) => {
+                any = true;
+                conditional.push((a.name, residual_text(&alts)));
+            }
+            Reach::No | Reach::Denied(_) => missing.push(a.name),
+            Reach::Unknown(_) => any = true,
+        }
+    }
+    if !any || (missing.is_empty() && conditional.is_empty()) {
+        return; // No delegation at all is KMS001's finding.
+    }
+    let mut parts = Vec::new();
+    if !missing.is_empty() {
+        parts.push(format!("IAM policies cannot grant {}", list(&missing)));
+    }
+    if let Some((first, cond)) = conditional.first() {
+        let names: Vec<&str> = conditional.iter().map(|(n, _)| *n).collect();
+        let same = conditional.iter().all(|(_, c)| c == cond);
+        parts.push(if same {
+            format!("{} only when {cond}", list(&names))
+        } else {
+            format!(
+                "{} only under conditions (e.g. `kms:{first}` when {cond})",
+                list(&names)
+            )
+        });
+    }
+    out.push(
+        Finding::new(
+            &RULE,
+            cx.doc().source,
+            entry.span,
+            format!(
+                "the delegation to account {} is partial: {}",
+                cx.facts.account,
+                parts.join("; ")
+            ),
+            "delegation to the key's own account",
+        )
+        .in_statement(st)
+        .help("if this is deliberate, no action is needed; otherwise delegate `kms:*` to the account and limit access in IAM"),
+    );
+}

@@ -1,0 +1,144 @@
+//! Lockout (spec R109–R116, E72): decided by asking the engine who can call
+//! `kms:PutKeyPolicy`, with and without IAM data.
+
+use super::run;
+
+/// `(code, severity, line)` of every finding `check --format json` reports.
+fn findings(files: &[&str]) -> Vec<(String, String, u64)> {
+    let mut args = vec!["check", "-q", "--format", "json"];
+    args.extend(files);
+    let (_, out, err) = run(&args, None);
+    let v: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().to_owned(),
+                f["severity"].as_str().unwrap().to_owned(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn has(f: &[(String, String, u64)], code: &str, severity: &str) -> bool {
+    f.iter().any(|(c, s, _)| c == code && s == severity)
+}
+
+const F2: &str = "fixtures/lockout/f2-no-root-delegation.json";
+
+#[test]
+fn e72_f2_with_iam_data_lacking_the_admin_role_is_an_l003_error_r110() {
+    let f = findings(&[
+        F2,
+        "fixtures/lockout/authorization-details-without-admin.json",
+    ]);
+    assert!(has(&f, "KMS003", "error"), "{f:?}");
+    // It points at the only administrator, role/Admin (line 14).
+    assert!(f.iter().any(|(c, _, l)| c == "KMS003" && *l == 14), "{f:?}");
+}
+
+#[test]
+fn e72_f1_with_a_deny_of_put_key_policy_to_everyone_is_an_l004_error_r110() {
+    let f = findings(&["fixtures/lockout/f1-deny-put-key-policy.json"]);
+    assert!(has(&f, "KMS004", "error"), "{f:?}");
+    // The Deny is the finding (line 15 is its Action); L003 does not repeat it.
+    assert!(f.iter().any(|(c, _, l)| c == "KMS004" && *l == 15), "{f:?}");
+    assert!(!f.iter().any(|(c, _, _)| c == "KMS003"), "{f:?}");
+}
+
+#[test]
+fn e72_f1_draws_no_finding() {
+    assert_eq!(findings(&["fixtures/lockout/f1-sdk-default.json"]), vec![]);
+}
+
+#[test]
+fn r110_without_iam_data_f2_warns_naming_the_principal_it_depends_on() {
+    let (_, out, _) = run(&["check", "-q", "--format", "concise", F2], None);
+    let line = out
+        .lines()
+        .find(|l| l.contains("KMS003"))
+        .unwrap_or_default();
+    assert!(
+        line.contains("arn:aws:iam::111122223333:role/Admin"),
+        "{out}"
+    );
+    assert!(has(&findings(&[F2]), "KMS003", "warning"));
+}
+
+#[test]
+fn r110_with_iam_data_showing_the_admin_exists_there_is_no_l003() {
+    let f = findings(&[F2, "fixtures/lockout/authorization-details-with-admin.json"]);
+    assert!(!f.iter().any(|(c, _, _)| c == "KMS003"), "{f:?}");
+    // The missing root delegation is still reported.
+    assert!(has(&f, "KMS001", "warning"), "{f:?}");
+}
+
+#[test]
+fn r116_an_admin_conditioned_on_an_encryption_context_is_dead_for_put_key_policy() {
+    let (_, out, _) = run(
+        &[
+            "check",
+            "-q",
+            "--format",
+            "concise",
+            "fixtures/rules/KMS003.bad.json",
+        ],
+        None,
+    );
+    assert!(
+        out.contains("KMS003 no existing principal can call kms:PutKeyPolicy"),
+        "{out}"
+    );
+    assert!(
+        out.contains("`kms:EncryptionContext:app`, which `kms:PutKeyPolicy` requests never carry"),
+        "{out}"
+    );
+    assert!(has(
+        &findings(&["fixtures/rules/KMS003.bad.json"]),
+        "KMS003",
+        "error"
+    ));
+}
+
+#[test]
+fn r116_an_admin_only_through_kms_via_service_is_not_a_human_admin() {
+    let (_, out, _) = run(
+        &[
+            "check",
+            "-q",
+            "--format",
+            "concise",
+            "fixtures/lockout/admin-via-service-only.json",
+        ],
+        None,
+    );
+    assert!(
+        out.contains("KMS003") && out.contains("only through an AWS service"),
+        "{out}"
+    );
+}
+
+#[test]
+fn r114_aws_managed_key_policies_draw_no_lockout_findings() {
+    for f in [
+        "fixtures/defaults/aws-managed-s3.json",
+        "fixtures/defaults/aws-managed-workmail.json",
+    ] {
+        let got = findings(&[f]);
+        assert!(
+            !got.iter()
+                .any(|(c, _, _)| ["KMS001", "KMS002", "KMS003", "KMS004"].contains(&c.as_str())),
+            "{f}: {got:?}"
+        );
+    }
+}
+
+#[test]
+fn r110_an_mfa_conditioned_admin_still_counts() {
+    let f = findings(&["fixtures/rules/KMS003.good.json"]);
+    assert!(!f.iter().any(|(c, _, _)| c == "KMS003"), "{f:?}");
+}

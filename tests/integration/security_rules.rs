@@ -1,0 +1,86 @@
+//! The security rule set on policies a user would recognise: quiet on AWS's documented
+//! policies, loud on the dangerous patterns (spec §8).
+
+use super::{check_file, fixture};
+use kmsaudit::lint::Severity;
+
+fn serious(path: &std::path::Path) -> Vec<String> {
+    check_file(path, None)
+        .findings
+        .iter()
+        .filter(|f| f.severity >= Severity::Warning)
+        .map(|f| format!("{} {}", f.code(), f.message))
+        .collect()
+}
+
+#[test]
+fn quiet_on_documented_service_and_cross_account_key_policies() {
+    let mut n = 0;
+    for dir in ["defaults", "examples", "services"] {
+        for e in std::fs::read_dir(fixture(dir)).unwrap() {
+            let path = e.unwrap().path();
+            let got = serious(&path);
+            assert!(got.is_empty(), "{}: {got:?}", path.display());
+            n += 1;
+        }
+    }
+    assert!(n >= 15, "{n}");
+}
+
+#[test]
+fn l005_kms_via_service_alone_on_principal_star_is_public() {
+    let checked = check_file(&fixture("rules/KMS005.json"), None);
+    let f: Vec<_> = checked
+        .findings
+        .iter()
+        .filter(|f| f.code() == "KMS005")
+        .collect();
+    assert!(
+        f.iter()
+            .any(|f| f.message.contains("kms:Decrypt") && f.message.contains("kms:ViaService")),
+        "{f:?}"
+    );
+    assert!(f.iter().all(|f| f.severity == Severity::Error));
+}
+
+#[test]
+fn l005_the_documented_cloudtrail_key_policy_is_not_public() {
+    let checked = check_file(
+        &fixture("services/cloudtrail-trail-console-default.json"),
+        None,
+    );
+    assert!(
+        !checked
+            .findings
+            .iter()
+            .any(|f| f.code() == "KMS005" || f.code() == "KMS030"),
+        "{:?}",
+        checked.findings
+    );
+}
+
+#[test]
+fn l005_an_organisation_condition_restricts_and_an_encryption_context_does_not() {
+    let text = r#"{"Version": "2012-10-17", "Statement": [
+      {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"},
+      {"Sid": "Org", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}},
+      {"Sid": "Context", "Effect": "Allow", "Principal": "*", "Action": "kms:Encrypt", "Resource": "*", "Condition": {"StringEquals": {"kms:EncryptionContext:app": "billing"}}}
+    ]}"#;
+    let dir = std::env::temp_dir().join(format!("kmsaudit-l005-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("policy.json");
+    std::fs::write(&path, text).unwrap();
+    let checked = check_file(&path, None);
+    let public: Vec<_> = checked
+        .findings
+        .iter()
+        .filter(|f| f.code() == "KMS005")
+        .map(|f| f.message.clone())
+        .collect();
+    assert_eq!(public.len(), 1, "{public:?}");
+    assert!(
+        public[0].contains("kms:Encrypt") && !public[0].contains("kms:Decrypt"),
+        "{public:?}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
