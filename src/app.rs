@@ -5,6 +5,7 @@
 //! `--fail-on`, 2 when an input could not be read, after everything else was reported).
 
 mod can;
+mod put_policy;
 
 use std::io::{self, IsTerminal, Write};
 
@@ -40,10 +41,39 @@ pub fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> io::Resu
             )
         }
         Command::Can(args) => can::can(&args, stdout, stderr),
+        Command::CheckPutPolicy(args) => put_policy::check_put_policy(&args, stdout, stderr),
+        Command::Rule(args) => rule_doc(&args, stdout, stderr),
         Command::Rules(args) => {
             let rules: Vec<&Rule> = lint::rules().collect();
             report::render_rules(&rules, args.json, stdout)?;
             Ok(0)
+        }
+    }
+}
+
+/// `kmsaudit rule CODE` / `rule --all`.
+fn rule_doc(
+    args: &crate::cli::RuleArgs,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> io::Result<u8> {
+    if args.all {
+        let rules: Vec<&Rule> = lint::rules().collect();
+        report::render_rule_table(&rules, stdout)?;
+        return Ok(0);
+    }
+    let code = args.code.as_deref().unwrap_or_default();
+    match lint::rule(code) {
+        Some(r) => {
+            report::render_rule_doc(r, lint::rule_doc(r), stdout)?;
+            Ok(0)
+        }
+        None => {
+            writeln!(
+                stderr,
+                "kmsaudit: error: unknown rule `{code}`: run `kmsaudit rule --all` to list them"
+            )?;
+            Ok(2)
         }
     }
 }

@@ -22,6 +22,55 @@ pub enum Command {
     Can(Box<CanArgs>),
     /// List the rules `check` applies, with their codes.
     Rules(RulesArgs),
+    /// Print a rule's documentation (`rule KMS005`), or every rule in a table (`rule --all`).
+    Rule(RuleArgs),
+    /// Would AWS accept this key policy from this caller without the lockout bypass flag?
+    /// (the safety check of CreateKey, PutKeyPolicy and ReplicateKey, before deploy)
+    CheckPutPolicy(Box<PutPolicyArgs>),
+}
+
+/// Arguments of `rule`.
+#[derive(Debug, clap::Args)]
+pub struct RuleArgs {
+    /// The rule's code (`KMS005`) or name (`public-key`).
+    #[arg(required_unless_present = "all")]
+    pub code: Option<String>,
+    /// List every rule in a table: code, name, severity, one line.
+    #[arg(long, conflicts_with = "code")]
+    pub all: bool,
+}
+
+/// Arguments of `check-put-policy`.
+#[derive(Debug, clap::Args)]
+pub struct PutPolicyArgs {
+    /// The principal that will call CreateKey or PutKeyPolicy (a role, an assumed-role
+    /// session, a user or the root user).
+    #[arg(long)]
+    pub caller: String,
+    /// The new key policy (a raw policy, `get-key-policy` output or `put-key-policy` input).
+    #[arg(long)]
+    pub policy: PathBuf,
+    /// The key, when it exists (default: a new key in the caller's account).
+    #[arg(long)]
+    pub key: Option<String>,
+    /// The Region of a new key.
+    #[arg(long, default_value = "us-east-1")]
+    pub region: String,
+    /// An identity policy of the caller (repeatable). Without one, and without authorization
+    /// details that hold the caller, the caller's IAM policies are unknown.
+    #[arg(long)]
+    pub identity_policy: Vec<PathBuf>,
+    /// The caller's permissions boundary.
+    #[arg(long)]
+    pub boundary: Option<PathBuf>,
+    /// An SCP level, root first (repeatable).
+    #[arg(long)]
+    pub scp: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CanFormat::Human)]
+    pub format: CanFormat,
+    /// Inputs that describe the caller: authorization details, organisation trees…
+    pub files: Vec<PathBuf>,
 }
 
 /// Output formats of `can`.

@@ -183,7 +183,24 @@ enum Check {
 pub mod input_rules {
     use super::{Rule, Severity};
 
-    /// `KMS031`: not valid JSON.
+    /// ## What it does
+    /// Reports a file that is not strict JSON: a syntax error, a comment, a trailing comma, single quotes, a bare key. It names the line and column.
+    ///
+    /// ## Why is this bad?
+    /// AWS accepts only strict JSON; a lenient reader would check a policy AWS will reject, or guess at what a broken file means.
+    ///
+    /// ## Example
+    /// ```json
+    /// {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",}]}
+    /// ```
+    /// Use instead:
+    /// ```json
+    /// {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:Decrypt", "Resource": "*"}]}
+    /// ```
+    ///
+    /// ## References
+    /// - RFC 8259: "The JavaScript Object Notation (JSON) Data Interchange Format"
+    /// - IAM User Guide: "Grammar of the IAM JSON policy language"
     pub static INVALID_JSON: Rule = Rule {
         code: "KMS031",
         name: "invalid-json",
@@ -192,7 +209,19 @@ pub mod input_rules {
         summary: "the file is not strict JSON (syntax error, comment, trailing comma, single quotes…)",
         input_error: true,
     };
-    /// `KMS032`: not UTF-8 / UTF-16 text.
+    /// ## What it does
+    /// Reports a file that is not valid UTF-8 (or UTF-16 with a byte-order mark), pointing at the first bad byte.
+    ///
+    /// ## Why is this bad?
+    /// AWS policies are Unicode text; bytes that do not decode cannot be judged, so the file is not checked.
+    ///
+    /// ## Example
+    /// (a policy saved as Windows-1252 with a curly quote in a `Sid`)
+    ///
+    /// Use instead: (the same policy saved as UTF-8)
+    ///
+    /// ## References
+    /// - AWS KMS API Reference: "PutKeyPolicy" (the policy's permitted characters)
     pub static INVALID_ENCODING: Rule = Rule {
         code: "KMS032",
         name: "invalid-encoding",
@@ -201,7 +230,19 @@ pub mod input_rules {
         summary: "the file is not valid UTF-8 (or UTF-16) text",
         input_error: true,
     };
-    /// `KMS033`: over the size or nesting cap.
+    /// ## What it does
+    /// Reports a file larger than `--max-file-size` (16 MiB by default) or nested deeper than `--max-depth`.
+    ///
+    /// ## Why is this bad?
+    /// Limits keep one hostile or accidental input from exhausting memory or the stack; a key policy is at most 32 KB.
+    ///
+    /// ## Example
+    /// (a 2 GB log file passed by mistake)
+    ///
+    /// Use instead: (the plan or policy itself, or a larger `--max-file-size`)
+    ///
+    /// ## References
+    /// - AWS KMS Developer Guide: "Quotas" (key policy document size)
     pub static INPUT_LIMIT: Rule = Rule {
         code: "KMS033",
         name: "input-limit",
@@ -210,7 +251,19 @@ pub mod input_rules {
         summary: "the file is larger than `--max-file-size` or nested deeper than `--max-depth`",
         input_error: true,
     };
-    /// `KMS034`: a byte-order mark or UTF-16 was decoded.
+    /// ## What it does
+    /// Notes that a file began with a UTF-8 byte-order mark or was UTF-16, and was decoded.
+    ///
+    /// ## Why is this bad?
+    /// Nothing is wrong with the policy; some tools (and AWS APIs) reject a byte-order mark, so the note tells you before they do.
+    ///
+    /// ## Example
+    /// (a policy saved by an editor that writes a byte-order mark)
+    ///
+    /// Use instead: (the same policy saved as UTF-8 without a byte-order mark)
+    ///
+    /// ## References
+    /// - The Unicode Standard: "Byte Order Mark"
     pub static ENCODING_NOTE: Rule = Rule {
         code: "KMS034",
         name: "encoding-note",
@@ -219,7 +272,23 @@ pub mod input_rules {
         summary: "the file starts with a UTF-8 byte-order mark or is UTF-16; it was decoded",
         input_error: false,
     };
-    /// `KMS046`: JSON, but not an input kmsaudit reads.
+    /// ## What it does
+    /// Reports a JSON file that is not an input kmsaudit reads: not a policy document, AWS CLI output, authorization details, Terraform plan or state, CloudFormation template or organisation tree. It says what the file looked like.
+    ///
+    /// ## Why is this bad?
+    /// A file named on the command line that cannot be checked must not pass silently. (Found while walking a directory, it is skipped.)
+    ///
+    /// ## Example
+    /// ```json
+    /// {"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"}
+    /// ```
+    /// Use instead:
+    /// ```json
+    /// {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"}]}
+    /// ```
+    ///
+    /// ## References
+    /// - IAM User Guide: "IAM JSON policy element reference"
     pub static NOT_A_POLICY: Rule = Rule {
         code: "KMS046",
         name: "unrecognised-input",
@@ -228,7 +297,23 @@ pub mod input_rules {
         summary: "the JSON is not a policy document (e.g. a bare statement without `Statement`)",
         input_error: true,
     };
-    /// `KMS048`: paginated output.
+    /// ## What it does
+    /// Warns that AWS CLI output is one page of several (`NextMarker`, `Truncated`, `IsTruncated`, `NextToken`).
+    ///
+    /// ## Why is this bad?
+    /// Grants, aliases or principals on the other pages are missing, so answers that depend on them may be wrong. Give every page (several files are joined) or call the CLI without `--max-items`.
+    ///
+    /// ## Example
+    /// ```json
+    /// {"Grants": [], "Truncated": true, "NextMarker": "abc"}
+    /// ```
+    /// Use instead:
+    /// ```json
+    /// {"Grants": [], "Truncated": false}
+    /// ```
+    ///
+    /// ## References
+    /// - AWS CLI User Guide: "Using the AWS CLI pagination options"
     pub static INCOMPLETE: Rule = Rule {
         code: "KMS048",
         name: "incomplete-input",
@@ -237,7 +322,24 @@ pub mod input_rules {
         summary: "paginated AWS CLI output: data beyond this page is missing",
         input_error: false,
     };
-    /// `KMS050`: a recognised input with a malformed part.
+    /// ## What it does
+    /// Reports a recognised input (CLI output, authorization details, a plan, a template) with a part missing or of the wrong shape: a grant without `Operations`, a role without `Arn`.
+    ///
+    /// ## Why is this bad?
+    /// kmsaudit cannot build that part of the inventory; answers that need it would be guesses.
+    ///
+    /// ## Example
+    /// ```json
+    /// {"Grants": [{"KeyId": "1234abcd-12ab-34cd-56ef-1234567890ab", "GranteePrincipal": "arn:aws:iam::111122223333:role/App"}]}
+    /// ```
+    /// Use instead:
+    /// ```json
+    /// {"Grants": [{"KeyId": "1234abcd-12ab-34cd-56ef-1234567890ab", "GranteePrincipal": "arn:aws:iam::111122223333:role/App", "Operations": ["Decrypt"]}]}
+    /// ```
+    ///
+    /// ## References
+    /// - AWS KMS API Reference: "ListGrants"
+    /// - IAM API Reference: "GetAccountAuthorizationDetails"
     pub static MALFORMED_INPUT: Rule = Rule {
         code: "KMS050",
         name: "malformed-input",
@@ -246,7 +348,23 @@ pub mod input_rules {
         summary: "a recognised input (CLI output, authorization details…) with a part missing or of the wrong shape",
         input_error: true,
     };
-    /// `KMS051`: a value known only after apply.
+    /// ## What it does
+    /// Warns that a key policy in a Terraform plan is known only after apply (`after_unknown`), typically because it is built from resources not yet created.
+    ///
+    /// ## Why is this bad?
+    /// The policy cannot be checked before apply, and every answer that depends on it is `undetermined`. Build the policy from values known at plan time, or check the state after apply.
+    ///
+    /// ## Example
+    /// ```json
+    /// "policy": (known after apply) in `terraform plan`
+    /// ```
+    /// Use instead:
+    /// ```json
+    /// "policy": jsonencode({...}) built from known ARNs
+    /// ```
+    ///
+    /// ## References
+    /// - Terraform documentation: "JSON Output Format" (after_unknown)
     pub static UNKNOWN_VALUE: Rule = Rule {
         code: "KMS051",
         name: "unknown-until-apply",
@@ -255,7 +373,19 @@ pub mod input_rules {
         summary: "a policy in a Terraform plan that is known only after apply: it could not be checked",
         input_error: false,
     };
-    /// `KMS047`: the file could not be read.
+    /// ## What it does
+    /// Reports a file or directory that could not be read (missing, no permission, a broken link).
+    ///
+    /// ## Why is this bad?
+    /// An input that cannot be read cannot be checked; the run exits 2 after reporting everything else.
+    ///
+    /// ## Example
+    /// (`kmsaudit check polcy.json` with a typo in the name)
+    ///
+    /// Use instead: (`kmsaudit check policy.json`)
+    ///
+    /// ## References
+    /// - kmsaudit README: "Exit codes"
     pub static UNREADABLE: Rule = Rule {
         code: "KMS047",
         name: "unreadable-file",
@@ -348,6 +478,18 @@ static REGISTRY: &[(&Rule, Check)] = &[
     (&input_rules::MALFORMED_INPUT, Check::None),
     (&input_rules::UNKNOWN_VALUE, Check::None),
 ];
+
+include!(concat!(env!("OUT_DIR"), "/rule_docs.rs"));
+
+/// A rule's documentation (Markdown: what it does, why it is bad, an example, what to use
+/// instead, references), from its source file.
+pub fn rule_doc(rule: &Rule) -> &'static str {
+    RULE_DOCS
+        .binary_search_by(|(c, _)| (*c).cmp(rule.code))
+        .ok()
+        .and_then(|i| RULE_DOCS.get(i))
+        .map_or("", |(_, d)| d)
+}
 
 /// Every rule, sorted by code.
 pub fn rules() -> impl Iterator<Item = &'static Rule> {

@@ -272,3 +272,35 @@ pub fn render_rules(rules: &[&Rule], json: bool, w: &mut dyn Write) -> io::Resul
     }
     Ok(())
 }
+
+/// `kmsaudit rule --all`: every rule in a table (comfy-table): code, name, severity, summary.
+pub fn render_rule_table(rules: &[&Rule], w: &mut dyn Write) -> io::Result<()> {
+    let mut table = comfy_table::Table::new();
+    table
+        .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
+        .set_width(120)
+        .set_header(["code", "name", "severity", "finds"]);
+    for r in rules {
+        table.add_row([r.code, r.name, r.severity.as_str(), r.summary]);
+    }
+    writeln!(w, "{table}")
+}
+
+/// `kmsaudit rule CODE`: the rule's header line and its documentation.
+pub fn render_rule_doc(rule: &Rule, doc: &str, w: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        w,
+        "{} {} ({}; spec {})\n",
+        rule.code,
+        rule.name,
+        rule.severity.as_str(),
+        rule.spec
+    )?;
+    // The doc's first paragraph repeats the header line.
+    let body = match doc.split_once("\n\n") {
+        Some((first, rest)) if first.starts_with(&format!("`{}`", rule.code)) => rest,
+        _ => doc,
+    };
+    writeln!(w, "{}\n\n{}", rule.summary, body.trim_end())
+}

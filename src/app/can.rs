@@ -19,9 +19,9 @@ use crate::report::{self, can as render};
 use crate::source::SourceMap;
 
 /// A usage or input error: the message, and findings to show.
-struct Failure {
-    message: String,
-    findings: Vec<Finding>,
+pub(crate) struct Failure {
+    pub(crate) message: String,
+    pub(crate) findings: Vec<Finding>,
 }
 
 fn fail(message: impl Into<String>) -> Failure {
@@ -588,6 +588,20 @@ pub(crate) fn can(
 }
 
 fn single(args: &CanArgs, sources: &mut SourceMap, stdout: &mut dyn Write) -> Result<u8, Failure> {
+    let (ev, req) = answer(args, sources)?;
+    let out = match args.format {
+        CanFormat::Human => render::render_human(&ev, &req, sources, stdout),
+        CanFormat::Json => render::render_json(&ev, &req, sources, stdout),
+    };
+    out.map_err(|e| fail(format!("cannot write the answer: {e}")))?;
+    Ok(u8::from(!expect_met(args.expect, ev.decision)))
+}
+
+/// Answers one request as `can` would: the evaluation and the request it was about.
+pub(crate) fn answer(
+    args: &CanArgs,
+    sources: &mut SourceMap,
+) -> Result<(eval::Evaluation, Request), Failure> {
     let (Some(principal), Some(action), Some(key)) = (&args.principal, &args.action, &args.key)
     else {
         return Err(fail("`--principal`, `--action` and `--key` are required"));
@@ -612,12 +626,7 @@ fn single(args: &CanArgs, sources: &mut SourceMap, stdout: &mut dyn Write) -> Re
     for c in &mut ev.checks {
         c.notes.extend(notes.iter().cloned());
     }
-    let out = match args.format {
-        CanFormat::Human => render::render_human(&ev, &req, sources, stdout),
-        CanFormat::Json => render::render_json(&ev, &req, sources, stdout),
-    };
-    out.map_err(|e| fail(format!("cannot write the answer: {e}")))?;
-    Ok(u8::from(!expect_met(args.expect, ev.decision)))
+    Ok((ev, req))
 }
 
 /// One line of `--requests`.

@@ -13,6 +13,10 @@
 //! {"Sid": "BadDuplicate", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*", "Condition": {"StringEquals": {"kms:CallerAccount": "111122223333"}, "StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}}
 //! ```
 //! Use instead: one `StringEquals` block holding both keys.
+//!
+//! ## References
+//! - IAM User Guide: "Grammar of the IAM JSON policy language" (duplicate keys)
+//! - RFC 8259, section 4 (names within an object should be unique)
 
 use super::{Finding, LintContext, Rule, Severity};
 

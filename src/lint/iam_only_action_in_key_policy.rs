@@ -13,6 +13,10 @@
 //! {"Sid": "BadCreateKey", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/Admin"}, "Action": "kms:CreateKey", "Resource": "*"}
 //! ```
 //! Use instead: allow them in an IAM policy.
+//!
+//! ## References
+//! - AWS KMS Developer Guide: "Permissions reference" (Policy type column)
+//! - AWS KMS Developer Guide: "Retiring and revoking grants"
 
 use super::{Finding, LintContext, Rule, Severity};
 use crate::catalog;

@@ -13,6 +13,9 @@
 //! {"Sid": "BadNoResource", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*"}
 //! ```
 //! Use instead: add `"Resource": "*"`.
+//!
+//! ## References
+//! - AWS KMS Developer Guide: "Key policies in AWS KMS" (elements of a key policy)
 
 use super::{Finding, LintContext, Rule, Severity};
 use crate::policy::PolicyKind;

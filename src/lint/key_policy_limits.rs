@@ -9,6 +9,13 @@
 //!
 //! ## Example
 //! A `Sid` containing an emoji.
+//!
+//! Use instead: a `Sid` of letters and digits, and a policy under 32 KB (split long principal
+//! lists into roles or grants).
+//!
+//! ## References
+//! - AWS KMS Developer Guide: "Quotas" (key policy document size)
+//! - AWS KMS API Reference: "PutKeyPolicy" (Policy)
 
 use super::{Finding, LintContext, Rule, Severity};
 use crate::policy::PolicyKind;

@@ -12,6 +12,9 @@
 //! {"Sid": "BadArn", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/App"}, "Action": "kms:Decrypt", "Resource": "arn:aws:kms:us-east-1:111122223333:key/*"}
 //! ```
 //! Use instead: `"Resource": "*"`.
+//!
+//! ## References
+//! - AWS KMS Developer Guide: "Key policies in AWS KMS" (Resource)
 
 use super::{Finding, LintContext, Rule, Severity};
 use crate::policy::PolicyKind;

@@ -14,6 +14,9 @@
 //! {"Sid": "BadPlaceholder", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::account-id:root"}, "Action": "kms:*", "Resource": "*"}
 //! ```
 //! Use instead: the real 12-digit account id.
+//!
+//! ## References
+//! - IAM User Guide: "AWS JSON policy elements: Principal"
 
 use super::{Finding, LintContext, Rule, Severity};
 use crate::arn::PrincipalClass;

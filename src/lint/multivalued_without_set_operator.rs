@@ -13,6 +13,10 @@
 //! {"Sid": "BadPlain", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/App"}, "Action": "kms:Decrypt", "Resource": "*", "Condition": {"StringEquals": {"kms:EncryptionContextKeys": "AppName"}}}
 //! ```
 //! Use instead: `ForAnyValue:StringEquals`.
+//!
+//! ## References
+//! - IAM User Guide: "Single-valued vs. multivalued context keys"
+//! - AWS KMS Developer Guide: "kms:EncryptionContextKeys"
 
 use super::{Finding, LintContext, Rule, Severity};
 use crate::policy::BaseOperator;

@@ -13,6 +13,9 @@
 //! {"Sid": "BadCase", "Effect": "allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/App"}, "Action": "kms:Decrypt", "Resource": "*", "Condition": {"stringequals": {"kms:CallerAccount": "111122223333"}}}
 //! ```
 //! Use instead: `Allow`, `StringEquals`.
+//!
+//! ## References
+//! - IAM User Guide: "IAM JSON policy elements: Condition operators"
 
 use super::{Finding, LintContext, Rule, Severity};
 

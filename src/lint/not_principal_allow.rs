@@ -12,6 +12,9 @@
 //! {"Sid": "BadAllowAllButOne", "Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:role/Ops"}, "Action": "kms:Decrypt", "Resource": "*"}
 //! ```
 //! Use instead: name the allowed principals in `Principal`.
+//!
+//! ## References
+//! - IAM User Guide: "AWS JSON policy elements: NotPrincipal"
 
 use super::{Finding, LintContext, Rule, Severity};
 

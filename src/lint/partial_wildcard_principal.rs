@@ -13,6 +13,9 @@
 //! {"Sid": "BadAnyRole", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/*"}, "Action": "kms:Decrypt", "Resource": "*"}
 //! ```
 //! Use instead: `"Principal": "*"` with an `aws:PrincipalArn` `ArnLike` condition.
+//!
+//! ## References
+//! - IAM User Guide: "AWS JSON policy elements: Principal" (wildcards)
 
 use super::{Finding, LintContext, Rule, Severity};
 use crate::arn::PrincipalClass;

@@ -12,6 +12,10 @@
 //! {"Sid": "BadDeleted", "Effect": "Allow", "Principal": {"AWS": "AROAEXAMPLEID1234567"}, "Action": "kms:Decrypt", "Resource": "*"}
 //! ```
 //! Use instead: the principal's current ARN, or remove the statement.
+//!
+//! ## References
+//! - IAM User Guide: "IAM identifiers" (unique IDs)
+//! - AWS KMS Developer Guide: "Default key policy" (deleted principals)
 
 use super::{Finding, LintContext, Rule, Severity};
 use crate::arn::PrincipalClass;

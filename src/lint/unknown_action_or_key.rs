@@ -14,6 +14,9 @@
 //! {"Sid": "BadTypo", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/App"}, "Action": "kms:Decrpyt", "Resource": "*"}
 //! ```
 //! Use instead: `kms:Decrypt`.
+//!
+//! ## References
+//! - Service Authorization Reference: "Actions, resources, and condition keys for AWS Key Management Service"
 
 use super::{Finding, LintContext, Rule, Severity};
 use crate::catalog;

@@ -12,6 +12,10 @@
 //! {"Sid": "BadLiteralVariable", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:Encrypt", "Resource": "*", "Condition": {"StringEquals": {"kms:EncryptionContext:user": "${aws:username}"}}}
 //! ```
 //! Use instead: add `"Version": "2012-10-17"`.
+//!
+//! ## References
+//! - IAM User Guide: "IAM JSON policy elements: Version"
+//! - IAM User Guide: "IAM policy elements: Variables and tags"
 
 use super::{Finding, LintContext, Rule, Severity};
 use crate::pattern::Pattern;

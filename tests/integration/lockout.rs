@@ -142,3 +142,54 @@ fn r110_an_mfa_conditioned_admin_still_counts() {
     let f = findings(&["fixtures/rules/KMS003.good.json"]);
     assert!(!f.iter().any(|(c, _, _)| c == "KMS003"), "{f:?}");
 }
+
+const DEPLOYER: &str = "arn:aws:sts::111122223333:assumed-role/Deployer/ci";
+
+fn put_policy(extra: &[&str]) -> (i32, serde_json::Value) {
+    let mut args = vec!["check-put-policy", "--caller", DEPLOYER, "--format", "json"];
+    args.extend(extra);
+    let (code, out, err) = run(&args, None);
+    let v = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+    (code, v)
+}
+
+#[test]
+fn e71_a_policy_without_the_deployer_or_root_would_be_rejected_r111_r112() {
+    let (code, v) = put_policy(&["--policy", F2]);
+    assert_eq!(code, 1);
+    assert_eq!(v["verdict"], "would-be-rejected", "{v}");
+    assert_eq!(v["decision"], "implicit-deny", "{v}");
+}
+
+#[test]
+fn e71_f1_passes_when_the_deployers_iam_allows_put_key_policy() {
+    let (code, v) = put_policy(&[
+        "--policy",
+        "fixtures/lockout/f1-sdk-default.json",
+        "--identity-policy",
+        "fixtures/lockout/deployer-identity.json",
+    ]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["verdict"], "passes");
+}
+
+#[test]
+fn e71_f1_is_undetermined_when_the_deployers_iam_is_unknown_r112() {
+    let (code, v) = put_policy(&["--policy", "fixtures/lockout/f1-sdk-default.json"]);
+    assert_eq!(code, 1, "an unknown answer never passes silently");
+    assert_eq!(v["verdict"], "undetermined", "{v}");
+    let (_, out, _) = run(
+        &[
+            "check-put-policy",
+            "--caller",
+            DEPLOYER,
+            "--policy",
+            "fixtures/lockout/f1-sdk-default.json",
+        ],
+        None,
+    );
+    assert!(
+        out.starts_with("undetermined: the new policy passes only if"),
+        "{out}"
+    );
+}

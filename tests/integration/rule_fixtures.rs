@@ -142,3 +142,47 @@ fn documented_default_key_policies_draw_no_findings_r117_r120() {
     }
     assert!(n >= 10);
 }
+
+#[test]
+fn every_rule_is_documented_with_every_section() {
+    for rule in kmsaudit::lint::rules() {
+        let doc = kmsaudit::lint::rule_doc(rule);
+        for section in [
+            "## What it does",
+            "## Why is this bad?",
+            "## Example",
+            "Use instead",
+            "## References",
+        ] {
+            assert!(
+                doc.contains(section),
+                "{}: no `{section}` in its documentation",
+                rule.code
+            );
+        }
+    }
+}
+
+#[test]
+fn rule_command_prints_the_document_and_all_lists_every_rule() {
+    let (code, out, _) = super::run(&["rule", "KMS005"], None);
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with("KMS005 public-key (error; spec L005"),
+        "{out}"
+    );
+    assert!(
+        out.contains("## Why is this bad?") && out.contains("BadViaServiceOnly"),
+        "{out}"
+    );
+    let (code, out, _) = super::run(&["rule", "--all"], None);
+    assert_eq!(code, 0);
+    for rule in kmsaudit::lint::rules() {
+        assert!(
+            out.contains(rule.code),
+            "{} missing from the table",
+            rule.code
+        );
+    }
+    assert_eq!(super::run(&["rule", "KMS999"], None).0, 2);
+}
