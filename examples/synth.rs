@@ -4,6 +4,7 @@
 //! ```text
 //! cargo run --release --example synth -- plan 500 > plan.json   # keys; 200 grants, 1,500 IAM
 //! cargo run --release --example synth -- gaad 10000 > gaad.json # roles; 1,000 users, 200 groups
+//! cargo run --release --example synth -- dir 1000 policies/     # key and identity policy files
 //! ```
 //!
 //! The shapes follow `terraform show -json` (planned values, resource changes with
@@ -219,14 +220,62 @@ fn gaad(roles: usize) -> Value {
            "Policies": policies, "IsTruncated": false})
 }
 
+/// A key policy for the directory workload: the console default, with every tenth key shared
+/// with another account through S3 and every fiftieth carrying a planted problem (a
+/// `Principal: "*"` scoped only by `kms:ViaService`, which is public).
+fn dir_key_policy(i: usize) -> String {
+    let mut v: Value = serde_json::from_str(&key_policy(i)).unwrap_or(Value::Null);
+    if let Some(list) = v.get_mut("Statement").and_then(Value::as_array_mut) {
+        if i % 10 == 0 {
+            list.push(
+                json!({"Sid": "CrossAccountViaS3", "Effect": "Allow", "Principal": {"AWS": "*"},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*",
+                "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com",
+                                               "kms:CallerAccount": "444455556666"}}}),
+            );
+        }
+        if i % 50 == 0 {
+            list.push(
+                json!({"Sid": "PlantedPublic", "Effect": "Allow", "Principal": {"AWS": "*"},
+                "Action": "kms:Decrypt", "Resource": "*",
+                "Condition": {"StringEquals": {"kms:ViaService": "sqs.us-east-1.amazonaws.com"}}}),
+            );
+        }
+    }
+    serde_json::to_string_pretty(&v).unwrap_or_default()
+}
+
+/// Writes `n` policy files into `dir`: even ones key policies, odd ones identity policies.
+fn write_dir(n: usize, dir: &str) -> std::process::ExitCode {
+    if std::fs::create_dir_all(dir).is_err() {
+        eprintln!("cannot create {dir}");
+        return std::process::ExitCode::from(1);
+    }
+    for i in 0..n {
+        let (name, text) = if i % 2 == 0 {
+            (format!("key-{i:05}.json"), dir_key_policy(i))
+        } else {
+            (format!("identity-{i:05}.json"), identity_policy(i))
+        };
+        if std::fs::write(std::path::Path::new(dir).join(name), text).is_err() {
+            eprintln!("cannot write into {dir}");
+            return std::process::ExitCode::from(1);
+        }
+    }
+    std::process::ExitCode::SUCCESS
+}
+
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let n = args.get(1).and_then(|s| s.parse().ok());
+    if let (Some("dir"), Some(n), Some(dir)) = (args.first().map(String::as_str), n, args.get(2)) {
+        return write_dir(n, dir);
+    }
     let doc = match (args.first().map(String::as_str), n) {
         (Some("plan"), Some(n)) => plan(n),
         (Some("gaad"), Some(n)) => gaad(n),
         _ => {
-            eprintln!("usage: synth plan KEYS | synth gaad ROLES");
+            eprintln!("usage: synth plan KEYS | synth gaad ROLES | synth dir FILES OUTDIR");
             return std::process::ExitCode::from(2);
         }
     };

@@ -186,6 +186,7 @@ pub fn check(
     let mut findings: Vec<Finding> = Vec::new();
     let mut summary = Summary::default();
     let mut inventory = Inventory::new();
+    let mut pending = Vec::new();
     let (inputs, walk_errors) = input::expand_paths(&args.paths, &settings.exclude);
     for (path, e) in walk_errors {
         writeln!(
@@ -218,13 +219,22 @@ pub fn check(
             };
             lint::check_document(&cx, &mut findings);
         }
-        // Key policies and facts (keys, principals, plans) stay for the key-level rules;
-        // identity policies are done with.
+        // Key policies wait for the key-level rules with what their own input says about
+        // their key; principals and described keys join the inventory every key is judged
+        // against. Identity policies are done with.
         loaded.policies.retain(|p| p.doc.kind == PolicyKind::Key);
-        inventory.add(&name.display(), loaded);
+        let (this_input, shared) = input::split_for_keys(loaded);
+        pending.extend(lint::keys_to_check(&this_input));
+        inventory.add(&name.display(), shared);
     }
-    inventory.set_account_region(args.account.clone(), args.region.clone());
-    lint::check_keys(&inventory, &sources, &mut findings);
+    lint::check_keys(
+        pending,
+        &inventory,
+        &sources,
+        args.account.as_deref(),
+        args.region.as_deref(),
+        &mut findings,
+    );
     if inputs.is_empty() && summary.input_errors == 0 {
         writeln!(stderr, "kmsaudit: warning: no input files found")?;
     }

@@ -183,6 +183,32 @@ pub struct Loaded {
     pub kind: Option<InputKind>,
 }
 
+/// Splits what one input defined for `check`'s key-level rules: an inventory of the input alone
+/// (its key policies, keys, aliases, tags, grants, plan keys — what places each key policy) and
+/// what every key is judged against (principals, organisation trees, described keys).
+pub fn split_for_keys(loaded: Loaded) -> (crate::inventory::Inventory, Loaded) {
+    let mut own = Loaded::default();
+    let mut shared = Loaded::default();
+    for f in loaded.facts {
+        match f {
+            Fact::User(_) | Fact::Group(_) | Fact::Role(_) | Fact::Org(_) => shared.facts.push(f),
+            Fact::Key(_) => {
+                own.facts.push(f.clone());
+                shared.facts.push(f);
+            }
+            Fact::Alias { .. }
+            | Fact::Tags(_)
+            | Fact::KeyPolicyNames(_)
+            | Fact::Grant(_)
+            | Fact::TerraformKeys { .. } => own.facts.push(f),
+        }
+    }
+    own.policies = loaded.policies;
+    let mut inv = crate::inventory::Inventory::new();
+    inv.add("", own);
+    (inv, shared)
+}
+
 /// Reads a file's text into `sources` within the size cap, decoding UTF-16 and skipping a
 /// BOM (with a note). Returns `None` when it cannot, with the reason in `findings`.
 pub(crate) fn read_source(

@@ -589,6 +589,11 @@ impl Inventory {
             .collect()
     }
 
+    /// The keys `describe-key` output described.
+    pub fn described_keys(&self) -> &[KeyFacts] {
+        &self.keys
+    }
+
     /// The account and Region a plan reveals (or `--account`/`--region` set).
     pub fn account_region(&self) -> (Option<&str>, Option<&str>) {
         (self.tf_account.as_deref(), self.tf_region.as_deref())

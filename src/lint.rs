@@ -6,11 +6,17 @@
 //! spec's lint catalogue (`L001` → `KMS001`); `KMS031` upward are kmsaudit's own. Reading files
 //! is `input`'s job, rendering is `report`'s; a rule that needs a decision will call `eval`.
 
+mod alias_in_identity_resource;
 mod confused_deputy;
+mod create_grant_unscoped;
+mod cross_account_unusable_action;
 mod deny_trap;
 mod duplicate_key;
+mod enum_value_invalid;
+mod for_all_values_trap;
 mod grammar;
 mod iam_only_action_in_key_policy;
+mod iam_only_condition_key;
 mod inert_key_policy_statement;
 mod key_policy_limits;
 mod key_policy_resource_not_star;
@@ -18,9 +24,12 @@ pub mod keys;
 mod lockout;
 mod malformed_principal;
 mod multivalued_without_set_operator;
+mod network_deny_without_carve_out;
 mod non_canonical_case;
 mod not_principal_allow;
+mod not_principal_without_account;
 mod partial_wildcard_principal;
+mod permissive_allow_construct;
 mod public_key;
 mod root_delegation_missing;
 mod root_delegation_partial;
@@ -28,6 +37,8 @@ pub mod shapes;
 mod unique_id_principal;
 mod unknown_action_or_key;
 mod variables_without_version;
+mod via_service_value;
+mod wildcard_admin_actions;
 
 use crate::policy::{PolicyDocument, Problem, Statement};
 use crate::source::{SourceFile, SourceId, Span};
@@ -177,6 +188,8 @@ enum Check {
     Doc(CheckFn),
     /// On each key policy with its key, asking the engine (`keys`).
     Key(KeyCheckFn),
+    /// Both: what a document shows alone, and what needs its key.
+    Both(CheckFn, KeyCheckFn),
 }
 
 /// Input-level rules: reported by `input` when a file cannot be read as policy input.
@@ -414,8 +427,16 @@ static REGISTRY: &[(&Rule, Check)] = &[
         Check::Doc(not_principal_allow::check),
     ),
     (
+        &for_all_values_trap::RULE,
+        Check::Doc(for_all_values_trap::check),
+    ),
+    (
         &multivalued_without_set_operator::RULE,
         Check::Doc(multivalued_without_set_operator::check),
+    ),
+    (
+        &via_service_value::RULE,
+        Check::Both(via_service_value::check, via_service_value::check_key),
     ),
     (
         &unknown_action_or_key::RULE,
@@ -438,10 +459,46 @@ static REGISTRY: &[(&Rule, Check)] = &[
         Check::Doc(partial_wildcard_principal::check),
     ),
     (
+        &cross_account_unusable_action::RULE,
+        Check::Key(cross_account_unusable_action::check),
+    ),
+    (
         &variables_without_version::RULE,
         Check::Doc(variables_without_version::check),
     ),
+    (
+        &iam_only_condition_key::RULE,
+        Check::Doc(iam_only_condition_key::check),
+    ),
+    (
+        &permissive_allow_construct::RULE,
+        Check::Doc(permissive_allow_construct::check),
+    ),
+    (
+        &network_deny_without_carve_out::RULE,
+        Check::Doc(network_deny_without_carve_out::check),
+    ),
+    (
+        &create_grant_unscoped::RULE,
+        Check::Key(create_grant_unscoped::check),
+    ),
+    (
+        &enum_value_invalid::RULE,
+        Check::Doc(enum_value_invalid::check),
+    ),
+    (
+        &wildcard_admin_actions::RULE,
+        Check::Doc(wildcard_admin_actions::check),
+    ),
     (&duplicate_key::RULE, Check::Doc(duplicate_key::check)),
+    (
+        &alias_in_identity_resource::RULE,
+        Check::Doc(alias_in_identity_resource::check),
+    ),
+    (
+        &not_principal_without_account::RULE,
+        Check::Doc(not_principal_without_account::check),
+    ),
     (
         &key_policy_resource_not_star::RULE,
         Check::Doc(key_policy_resource_not_star::check),
@@ -507,7 +564,7 @@ pub fn rule(code_or_name: &str) -> Option<&'static Rule> {
 pub fn check_document(cx: &LintContext<'_>, out: &mut Vec<Finding>) {
     grammar::report(cx, out);
     for (_, check) in REGISTRY {
-        if let Check::Doc(check) = check {
+        if let Check::Doc(check) | Check::Both(check, _) = check {
             check(cx, out);
         }
     }
@@ -516,15 +573,16 @@ pub fn check_document(cx: &LintContext<'_>, out: &mut Vec<Finding>) {
 /// Runs every key-level rule on one key policy (spec R109–R116 and the semantic catalogue).
 pub fn check_key(cx: &keys::KeyLintContext<'_>, out: &mut Vec<Finding>) {
     for (_, check) in REGISTRY {
-        if let Check::Key(check) = check {
+        if let Check::Key(check) | Check::Both(_, check) = check {
             check(cx, out);
         }
     }
 }
 
-/// The account a key policy most likely belongs to: the first account an `Allow` names as a
-/// whole (the root delegation), else the first account any principal belongs to.
-fn infer_account(doc: &crate::policy::PolicyDocument) -> Option<String> {
+/// The account a key policy most likely belongs to, and whether the guess is strong: the first
+/// account an `Allow` names as a whole (the root delegation) is; the first account any other
+/// principal belongs to is not.
+fn infer_account(doc: &PolicyDocument) -> Option<(String, bool)> {
     use crate::arn::PrincipalClass;
     let entries = || {
         doc.statements
@@ -536,10 +594,10 @@ fn infer_account(doc: &crate::policy::PolicyDocument) -> Option<String> {
     };
     entries()
         .find_map(|e| match &e.class {
-            PrincipalClass::Account { account, .. } => Some(account.clone()),
+            PrincipalClass::Account { account, .. } => Some((account.clone(), true)),
             _ => None,
         })
-        .or_else(|| entries().find_map(|e| e.class.account().map(str::to_owned)))
+        .or_else(|| entries().find_map(|e| e.class.account().map(|a| (a.to_owned(), false))))
 }
 
 /// The Region (and account) a key policy's own `Resource` ARNs name, when one names a key.
@@ -558,35 +616,90 @@ fn resource_key_region(doc: &PolicyDocument) -> Option<(String, String)> {
         })
 }
 
+/// A key policy waiting for the key-level rules, with what its own input says about the key.
+#[derive(Debug, Clone)]
+pub struct KeyToCheck {
+    /// The policy.
+    pub policy: crate::eval::NamedPolicy,
+    /// The key identity the input gives (ARN, key id, Terraform address, logical id), if any.
+    pub key: Option<String>,
+    /// The key's facts, when its input makes them known.
+    pub facts: Option<crate::eval::KeyFacts>,
+    /// The account and Region the input reveals (a plan's caller identity and provider).
+    pub input_account: Option<String>,
+    /// See `input_account`.
+    pub input_region: Option<String>,
+}
+
+/// The key policies of one input, each with its key as far as that input tells. Taking them
+/// per input keeps one plan's account from being applied to another file's policies.
+pub fn keys_to_check(input: &crate::inventory::Inventory) -> Vec<KeyToCheck> {
+    let (account, region) = input.account_region();
+    input
+        .key_policies_for_lint()
+        .into_iter()
+        .map(|kp| KeyToCheck {
+            policy: kp.policy.clone(),
+            key: kp.key.map(str::to_owned),
+            facts: kp.facts,
+            input_account: account.map(str::to_owned),
+            input_region: region.map(str::to_owned),
+        })
+        .collect()
+}
+
 /// Runs the key-level rules on every key policy (spec R109–R116, §8).
+///
+/// `all` holds what every input defined (principals for existence checks; keys described in
+/// another file). `account` and `region` (`--account`, `--region`) place key policies whose
+/// key is not known; otherwise a policy from a plan takes the account and Region its plan
+/// reveals, and a bare policy its own `Resource` ARNs' or principals'.
 pub fn check_keys(
-    inventory: &crate::inventory::Inventory,
+    pending: Vec<KeyToCheck>,
+    all: &crate::inventory::Inventory,
     sources: &crate::source::SourceMap,
+    account: Option<&str>,
+    region: Option<&str>,
     findings: &mut Vec<Finding>,
 ) {
-    let (account, region) = inventory.account_region();
-    for kp in inventory.key_policies_for_lint() {
+    // A lone policy without a key (`get-key-policy` output) and a lone described key, given in
+    // separate files, belong together.
+    let keyless = pending
+        .iter()
+        .filter(|k| k.key.is_none() && k.facts.is_none())
+        .count();
+    let described = all.described_keys();
+    for kp in pending {
         let Some(source) = sources.get(kp.policy.doc.source) else {
             continue;
         };
-        let identity = kp
-            .facts
+        let facts = kp.facts.or_else(|| match described {
+            [only] if keyless == 1 && kp.key.is_none() => {
+                all.key_inputs(&only.arn).ok().map(|k| k.facts)
+            }
+            _ => None,
+        });
+        let identity = facts
             .as_ref()
             .map(|f| f.arn.clone())
-            .or(kp.key.map(str::to_owned))
+            .or(kp.key.clone())
             .unwrap_or_else(|| source.name.clone());
-        let (facts, account_known, region_known) = match kp.facts {
+        let (facts, account_known, region_known) = match facts {
             Some(f) => (f, true, true),
             None => {
+                let (account, region) = (
+                    account.or(kp.input_account.as_deref()),
+                    region.or(kp.input_region.as_deref()),
+                );
                 let named = resource_key_region(&kp.policy.doc);
                 let (acct, known) = match account {
                     Some(a) => (a.to_owned(), true),
                     None => match named
                         .as_ref()
-                        .map(|(_, a)| a.clone())
+                        .map(|(_, a)| (a.clone(), true))
                         .or_else(|| infer_account(&kp.policy.doc))
                     {
-                        Some(a) => (a, false),
+                        Some(a) => a,
                         None => (keys::UNKNOWN_ACCOUNT.to_owned(), false),
                     },
                 };
@@ -603,7 +716,7 @@ pub fn check_keys(
                 }
             }
         };
-        let mut cx = keys::KeyLintContext::new(kp.policy, source, facts, identity, Some(inventory));
+        let mut cx = keys::KeyLintContext::new(&kp.policy, source, facts, identity, Some(all));
         cx.account_known = account_known;
         cx.region_known = region_known;
         check_key(&cx, findings);

@@ -68,9 +68,11 @@ pub(crate) fn check_file(path: &Path, kind: Option<PolicyKind>) -> Checked {
     }
     // The key-level rules, as `check` runs them.
     let policies = loaded.policies.clone();
+    let (this_input, shared) = input::split_for_keys(loaded);
+    let pending = lint::keys_to_check(&this_input);
     let mut inventory = Inventory::new();
-    inventory.add(&path.display().to_string(), loaded);
-    lint::check_keys(&inventory, &sources, &mut findings);
+    inventory.add(&path.display().to_string(), shared);
+    lint::check_keys(pending, &inventory, &sources, None, None, &mut findings);
     Checked {
         sources,
         policies,

@@ -84,3 +84,53 @@ fn l005_an_organisation_condition_restricts_and_an_encryption_context_does_not()
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn l009_a_via_service_region_other_than_the_keys_is_reported_when_the_region_is_known() {
+    let f = "fixtures/rules/KMS009.json";
+    let (_, out, _) = super::run(
+        &[
+            "check",
+            "-q",
+            "--format",
+            "concise",
+            "--select",
+            "KMS009",
+            "--region",
+            "us-west-2",
+            f,
+        ],
+        None,
+    );
+    assert!(
+        out.contains("names Region `us-east-1`, but the key is in `us-west-2`"),
+        "{out}"
+    );
+    // Without a known Region the values are only checked for their form.
+    let (_, out, _) = super::run(
+        &[
+            "check", "-q", "--format", "concise", "--select", "KMS009", f,
+        ],
+        None,
+    );
+    assert!(!out.contains("but the key is in"), "{out}");
+}
+
+#[test]
+fn one_inputs_account_is_not_applied_to_another_inputs_key_policies() {
+    // The plan reveals account 111122223333; the SDK-default policy of account 123456789012
+    // checked with it keeps its own account, so its root delegation is still seen.
+    let (_, out, _) = super::run(
+        &[
+            "check",
+            "-q",
+            "--format",
+            "concise",
+            "fixtures/terraform/kms-basic/plan.json",
+            "fixtures/inventory/acct-123456789012-default.json",
+        ],
+        None,
+    );
+    assert!(!out.contains("KMS001"), "{out}");
+    assert!(!out.contains("KMS015"), "{out}");
+}
