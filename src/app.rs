@@ -187,6 +187,10 @@ pub fn check(
     let mut summary = Summary::default();
     let mut inventory = Inventory::new();
     let mut pending = Vec::new();
+    let config = lint::Config {
+        deployer: args.deployer.clone(),
+        ..lint::Config::default()
+    };
     let (inputs, walk_errors) = input::expand_paths(&args.paths, &settings.exclude);
     for (path, e) in walk_errors {
         writeln!(
@@ -224,6 +228,7 @@ pub fn check(
         // against. Identity policies are done with.
         loaded.policies.retain(|p| p.doc.kind == PolicyKind::Key);
         let (this_input, shared) = input::split_for_keys(loaded);
+        lint::check_declared(&this_input, &config, &mut findings);
         pending.extend(lint::keys_to_check(&this_input));
         inventory.add(&name.display(), shared);
     }
@@ -233,6 +238,7 @@ pub fn check(
         &sources,
         args.account.as_deref(),
         args.region.as_deref(),
+        &config,
         &mut findings,
     );
     if inputs.is_empty() && summary.input_errors == 0 {

@@ -335,6 +335,11 @@ pub struct CheckArgs {
     /// list-resource-tags, create-grant, authorization-details, organizations.
     #[arg(long, value_name = "KIND")]
     pub input_kind: Option<String>,
+    /// The principal that deploys key policies (a role or session ARN): each key policy a plan
+    /// or template creates or replaces is checked against AWS's lockout safety check for it
+    /// (KMS052). Defaults to the plan's `data.aws_caller_identity`.
+    #[arg(long)]
+    pub deployer: Option<String>,
     /// The account for CloudFormation `AWS::AccountId`.
     #[arg(long)]
     pub account: Option<String>,

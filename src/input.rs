@@ -21,7 +21,7 @@ pub use authz::{Group, Role, User};
 pub use cloudformation::TemplateContext;
 pub use detect::{InputKind, detect};
 pub use org::OrgNode;
-pub use terraform::{PlannedKey, PlannedPolicy};
+pub use terraform::{KeySettings, PlannedKey, PlannedPolicy, Setting};
 
 use crate::json::{self, EncodingNote, Json, JsonErrorKind, JsonKind};
 use crate::lint::{Finding, input_rules};
@@ -165,6 +165,8 @@ pub enum Fact {
         account: Option<String>,
         /// The provider's Region.
         region: Option<String>,
+        /// The ARN of the principal that ran the plan (`data.aws_caller_identity`).
+        caller: Option<String>,
     },
 }
 

@@ -69,6 +69,7 @@ pub struct Inventory {
     planned: Vec<crate::input::PlannedKey>,
     tf_account: Option<String>,
     tf_region: Option<String>,
+    tf_caller: Option<String>,
 }
 
 /// The key policy AWS gives a key created without one (spec R117).
@@ -179,8 +180,12 @@ impl Inventory {
                     keys,
                     account,
                     region,
+                    caller,
                 } => {
                     self.planned.extend(keys);
+                    if self.tf_caller.is_none() {
+                        self.tf_caller = caller;
+                    }
                     if self.tf_account.is_none() {
                         self.tf_account = account;
                     }
@@ -589,6 +594,11 @@ impl Inventory {
             .collect()
     }
 
+    /// The principal that ran the plan (`data.aws_caller_identity`), when the plan says.
+    pub fn plan_caller(&self) -> Option<&str> {
+        self.tf_caller.as_deref()
+    }
+
     /// The keys `describe-key` output described.
     pub fn described_keys(&self) -> &[KeyFacts] {
         &self.keys
@@ -647,5 +657,13 @@ impl crate::lint::keys::Directory for Inventory {
             }
             _ => None,
         }
+    }
+
+    fn identity_of(&self, caller: &Caller) -> Option<Vec<NamedPolicy>> {
+        if !self.has_iam {
+            return None;
+        }
+        let cp = self.caller_policies(caller);
+        if cp.found { cp.identity } else { None }
     }
 }

@@ -20,8 +20,10 @@ mod iam_only_condition_key;
 mod inert_key_policy_statement;
 mod key_policy_limits;
 mod key_policy_resource_not_star;
+mod key_without_policy;
 pub mod keys;
 mod lockout;
+mod lockout_check_bypassed;
 mod malformed_principal;
 mod multivalued_without_set_operator;
 mod network_deny_without_carve_out;
@@ -33,7 +35,10 @@ mod permissive_allow_construct;
 mod public_key;
 mod root_delegation_missing;
 mod root_delegation_partial;
+mod rotation_disabled;
+mod safety_check_would_reject;
 pub mod shapes;
+mod short_deletion_window;
 mod unique_id_principal;
 mod unknown_action_or_key;
 mod variables_without_version;
@@ -178,6 +183,44 @@ pub struct LintContext<'a> {
 
 type CheckFn = fn(&LintContext<'_>, &mut Vec<Finding>);
 type KeyCheckFn = fn(&keys::KeyLintContext<'_>, &mut Vec<Finding>);
+type DeclaredCheckFn = fn(&DeclaredKey<'_>, &mut Vec<Finding>);
+
+/// Settings the rules read: from `kmsaudit.toml` and flags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The shortest key deletion window (days) that draws no finding (KMS058).
+    pub min_deletion_window: u64,
+    /// The principal that deploys key policies (`--deployer`); a plan's own caller otherwise.
+    pub deployer: Option<String>,
+    /// Accounts the exposure rules treat as the owner's (besides the key's own).
+    pub trusted_accounts: Vec<String>,
+    /// The owner's organisation id (`o-…`).
+    pub organisation: Option<String>,
+    /// Principals that are key administrators by design.
+    pub admins: Vec<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            // AWS's own default; the API allows 7 to 30 days.
+            min_deletion_window: 30,
+            deployer: None,
+            trusted_accounts: Vec::new(),
+            organisation: None,
+            admins: Vec::new(),
+        }
+    }
+}
+
+/// A key as a Terraform plan or CloudFormation template declares it.
+#[derive(Debug)]
+pub struct DeclaredKey<'a> {
+    /// The key.
+    pub key: &'a crate::input::PlannedKey,
+    /// The settings the rules read.
+    pub config: &'a Config,
+}
 
 /// How a rule runs.
 #[derive(Clone, Copy)]
@@ -190,6 +233,8 @@ enum Check {
     Key(KeyCheckFn),
     /// Both: what a document shows alone, and what needs its key.
     Both(CheckFn, KeyCheckFn),
+    /// On each key a plan or template declares (its settings, not its policy).
+    Declared(DeclaredCheckFn),
 }
 
 /// Input-level rules: reported by `input` when a file cannot be read as policy input.
@@ -463,6 +508,10 @@ static REGISTRY: &[(&Rule, Check)] = &[
         Check::Key(cross_account_unusable_action::check),
     ),
     (
+        &lockout_check_bypassed::RULE,
+        Check::Declared(lockout_check_bypassed::check),
+    ),
+    (
         &variables_without_version::RULE,
         Check::Doc(variables_without_version::check),
     ),
@@ -534,6 +583,22 @@ static REGISTRY: &[(&Rule, Check)] = &[
     (&input_rules::INCOMPLETE, Check::None),
     (&input_rules::MALFORMED_INPUT, Check::None),
     (&input_rules::UNKNOWN_VALUE, Check::None),
+    (
+        &safety_check_would_reject::RULE,
+        Check::Key(safety_check_would_reject::check),
+    ),
+    (
+        &rotation_disabled::RULE,
+        Check::Declared(rotation_disabled::check),
+    ),
+    (
+        &short_deletion_window::RULE,
+        Check::Declared(short_deletion_window::check),
+    ),
+    (
+        &key_without_policy::RULE,
+        Check::Declared(key_without_policy::check),
+    ),
 ];
 
 include!(concat!(env!("OUT_DIR"), "/rule_docs.rs"));
@@ -566,6 +631,22 @@ pub fn check_document(cx: &LintContext<'_>, out: &mut Vec<Finding>) {
     for (_, check) in REGISTRY {
         if let Check::Doc(check) | Check::Both(check, _) = check {
             check(cx, out);
+        }
+    }
+}
+
+/// Runs the rules about declared key settings on every key of one input.
+pub fn check_declared(
+    input: &crate::inventory::Inventory,
+    config: &Config,
+    out: &mut Vec<Finding>,
+) {
+    for key in input.planned_keys() {
+        let cx = DeclaredKey { key, config };
+        for (_, check) in REGISTRY {
+            if let Check::Declared(check) = check {
+                check(&cx, out);
+            }
         }
     }
 }
@@ -629,21 +710,28 @@ pub struct KeyToCheck {
     pub input_account: Option<String>,
     /// See `input_account`.
     pub input_region: Option<String>,
+    /// The policy is created or replaced by its input (a plan or template), not read from AWS.
+    pub declared: bool,
+    /// The principal that ran the plan, when it says.
+    pub plan_caller: Option<String>,
 }
 
 /// The key policies of one input, each with its key as far as that input tells. Taking them
 /// per input keeps one plan's account from being applied to another file's policies.
 pub fn keys_to_check(input: &crate::inventory::Inventory) -> Vec<KeyToCheck> {
     let (account, region) = input.account_region();
+    let declares = !input.planned_keys().is_empty();
     input
         .key_policies_for_lint()
         .into_iter()
         .map(|kp| KeyToCheck {
             policy: kp.policy.clone(),
+            declared: declares && kp.key.is_some(),
             key: kp.key.map(str::to_owned),
             facts: kp.facts,
             input_account: account.map(str::to_owned),
             input_region: region.map(str::to_owned),
+            plan_caller: input.plan_caller().map(str::to_owned),
         })
         .collect()
 }
@@ -660,6 +748,7 @@ pub fn check_keys(
     sources: &crate::source::SourceMap,
     account: Option<&str>,
     region: Option<&str>,
+    config: &Config,
     findings: &mut Vec<Finding>,
 ) {
     // A lone policy without a key (`get-key-policy` output) and a lone described key, given in
@@ -719,6 +808,10 @@ pub fn check_keys(
         let mut cx = keys::KeyLintContext::new(&kp.policy, source, facts, identity, Some(all));
         cx.account_known = account_known;
         cx.region_known = region_known;
+        cx.config = config;
+        if kp.declared {
+            cx.deployer = config.deployer.clone().or(kp.plan_caller);
+        }
         check_key(&cx, findings);
     }
 }

@@ -499,6 +499,63 @@ fn policy(
     }
 }
 
+/// A key resource's declared settings, with their places in the template.
+fn cfn_settings(
+    ty: &str,
+    props: &Value,
+    base: &[&str; 3],
+    locs: &Locations,
+    id: SourceId,
+) -> super::KeySettings {
+    let span_of = |leaf: &str| {
+        let mut path: Vec<String> = base.iter().map(|p| (*p).to_owned()).collect();
+        if !leaf.is_empty() {
+            path.push(leaf.to_owned());
+        }
+        locs.get(&path).copied().unwrap_or(Span::point(0))
+    };
+    let flag = |k: &str| {
+        let value = match props.get(k)? {
+            Value::Bool(b) => *b,
+            Value::String(t) if t.eq_ignore_ascii_case("true") => true,
+            Value::String(t) if t.eq_ignore_ascii_case("false") => false,
+            _ => return None,
+        };
+        Some(super::Setting {
+            value,
+            source: id,
+            span: span_of(k),
+        })
+    };
+    let text = |k: &str| props.get(k).and_then(Value::as_str).map(str::to_owned);
+    super::KeySettings {
+        resource_type: ty.to_owned(),
+        source: id,
+        span: locs
+            .get(&vec![base[0].to_owned(), base[1].to_owned()])
+            .copied()
+            .unwrap_or(Span::point(0)),
+        bypass: flag("BypassPolicyLockoutSafetyCheck").filter(|b| b.value),
+        rotation: flag("EnableKeyRotation"),
+        deletion_window: props.get("PendingWindowInDays").and_then(|v| {
+            let n = match v {
+                Value::Number(n) => n.as_u64(),
+                Value::String(t) => t.parse().ok(),
+                _ => None,
+            }?;
+            Some(super::Setting {
+                value: n,
+                source: id,
+                span: span_of("PendingWindowInDays"),
+            })
+        }),
+        key_spec: text("KeySpec"),
+        key_usage: text("KeyUsage"),
+        origin: text("Origin"),
+        replica: ty == "AWS::KMS::ReplicaKey",
+    }
+}
+
 fn read_template(
     v: &Value,
     locs: &Locations,
@@ -568,10 +625,7 @@ fn read_template(
                     arn: None,
                     key_id: None,
                     policy: planned,
-                    bypass_lockout_check: matches!(
-                        props.get("BypassPolicyLockoutSafetyCheck"),
-                        Some(Value::Bool(true))
-                    ),
+                    settings: cfn_settings(ty, &props, &base, locs, id),
                 });
             }
             "AWS::KMS::Alias" => {
@@ -666,5 +720,6 @@ fn read_template(
         keys,
         account: opts.template.account.clone(),
         region: opts.template.region.clone(),
+        caller: None,
     });
 }

@@ -39,8 +39,52 @@ pub struct PlannedKey {
     pub key_id: Option<String>,
     /// Its policy.
     pub policy: PlannedPolicy,
+    /// The settings the key is declared with, where they are written.
+    pub settings: KeySettings,
+}
+
+/// A value of a key's declaration, with where it is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Setting<T> {
+    /// The value.
+    pub value: T,
+    /// The file.
+    pub source: SourceId,
+    /// Where.
+    pub span: Span,
+}
+
+/// How a Terraform or CloudFormation key is declared (spec R113, and the hygiene rules).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeySettings {
+    /// The resource type (`aws_kms_key`, `AWS::KMS::Key`).
+    pub resource_type: String,
+    /// Where the resource is declared.
+    pub source: SourceId,
+    /// See `source`.
+    pub span: Span,
+    /// `bypass_policy_lockout_safety_check` / `BypassPolicyLockoutSafetyCheck`, when true.
+    pub bypass: Option<Setting<bool>>,
+    /// `enable_key_rotation` / `EnableKeyRotation`.
+    pub rotation: Option<Setting<bool>>,
+    /// `deletion_window_in_days` / `PendingWindowInDays`.
+    pub deletion_window: Option<Setting<u64>>,
+    /// `customer_master_key_spec` / `key_spec` / `KeySpec` (default `SYMMETRIC_DEFAULT`).
+    pub key_spec: Option<String>,
+    /// `key_usage` / `KeyUsage` (default `ENCRYPT_DECRYPT`).
+    pub key_usage: Option<String>,
+    /// `EXTERNAL` for imported key material (`aws_kms_external_key`, `Origin: EXTERNAL`),
+    /// `AWS_CLOUDHSM`/`EXTERNAL_KEY_STORE` for custom key stores.
+    pub origin: Option<String>,
+    /// A replica key (rotation is managed on the primary).
+    pub replica: bool,
+}
+
+impl PlannedKey {
     /// `bypass_policy_lockout_safety_check` is true.
-    pub bypass_lockout_check: bool,
+    pub fn bypass_lockout_check(&self) -> bool {
+        self.settings.bypass.as_ref().is_some_and(|b| b.value)
+    }
 }
 
 /// One resource instance's after-values.
@@ -208,6 +252,55 @@ fn configured(config: Option<&Json<'_>>, attr: &str) -> bool {
         .is_some()
 }
 
+/// A key resource's declared settings, with their spans in the plan.
+fn tf_settings(inst: &Instance<'_, '_>, id: SourceId) -> KeySettings {
+    let at = |k: &str| {
+        inst.after
+            .get(k)
+            .filter(|v| !matches!(v.kind, JsonKind::Null))
+    };
+    let flag = |k: &str| {
+        at(k).and_then(|v| match v.kind {
+            JsonKind::Bool(b) => Some(Setting {
+                value: b,
+                source: id,
+                span: v.span,
+            }),
+            _ => None,
+        })
+    };
+    let text = |k: &str| at(k).and_then(Json::as_str).map(str::to_owned);
+    let external = inst.ty.contains("external");
+    KeySettings {
+        resource_type: inst.ty.clone(),
+        source: id,
+        span: inst.after.span,
+        bypass: flag("bypass_policy_lockout_safety_check").filter(|b| b.value),
+        rotation: flag("enable_key_rotation"),
+        deletion_window: at("deletion_window_in_days").and_then(|v| {
+            let n = match &v.kind {
+                JsonKind::Number(n) => n.parse::<u64>().ok(),
+                _ => None,
+            }?;
+            Some(Setting {
+                value: n,
+                source: id,
+                span: v.span,
+            })
+        }),
+        key_spec: text("customer_master_key_spec").or_else(|| text("key_spec")),
+        key_usage: text("key_usage"),
+        origin: if external {
+            Some("EXTERNAL".into())
+        } else if text("custom_key_store_id").is_some() {
+            Some("AWS_CLOUDHSM".into())
+        } else {
+            None
+        },
+        replica: inst.ty.contains("replica"),
+    }
+}
+
 /// Reads a plan or state.
 pub(super) fn read(
     j: &Json<'_>,
@@ -307,9 +400,7 @@ pub(super) fn read(
                         arn: s(inst.after, "arn").filter(|_| !unknown("arn")),
                         key_id: s(inst.after, "key_id").filter(|_| !unknown("key_id")),
                         policy,
-                        bypass_lockout_check: is_true(
-                            inst.after.get("bypass_policy_lockout_safety_check"),
-                        ),
+                        settings: tf_settings(&inst, id),
                     },
                 );
             }
@@ -486,7 +577,7 @@ pub(super) fn read(
     }
     // R135: the account from `data.aws_caller_identity` in prior state, the Region from the
     // provider configuration.
-    let account = j
+    let identity = j
         .get("prior_state")
         .and_then(|p| p.get("values"))
         .and_then(|v| v.get("root_module"))
@@ -496,8 +587,10 @@ pub(super) fn read(
             rs.iter()
                 .find(|r| s(r, "type").as_deref() == Some("aws_caller_identity"))
         })
-        .and_then(|r| r.get("values"))
-        .and_then(|v| s(v, "account_id"));
+        .and_then(|r| r.get("values"));
+    let account = identity.and_then(|v| s(v, "account_id"));
+    // The principal running the plan: who will call CreateKey and PutKeyPolicy (R112).
+    let caller = identity.and_then(|v| s(v, "arn"));
     let region = j
         .get("configuration")
         .and_then(|c| c.get("provider_config"))
@@ -511,5 +604,6 @@ pub(super) fn read(
         keys: keys.into_values().collect(),
         account,
         region,
+        caller,
     });
 }

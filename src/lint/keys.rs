@@ -25,6 +25,8 @@ pub trait Directory {
     /// `Some(true)` when the principal exists, `Some(false)` when the IAM data of its account
     /// was loaded and does not hold it, `None` when nothing is known about its account.
     fn exists(&self, class: &PrincipalClass) -> Option<bool>;
+    /// The caller's identity policies when the inputs hold all of them.
+    fn identity_of(&self, caller: &Caller) -> Option<Vec<NamedPolicy>>;
 }
 
 /// One key policy with its key, for the key-level rules.
@@ -43,6 +45,10 @@ pub struct KeyLintContext<'a> {
     pub identity: String,
     /// Which IAM principals exist, when authorization details were loaded.
     pub directory: Option<&'a dyn Directory>,
+    /// The settings the rules read.
+    pub config: &'a super::Config,
+    /// For a policy a plan creates or replaces: who will call PutKeyPolicy (R112).
+    pub deployer: Option<String>,
     admins: OnceCell<AdminAnalysis>,
 }
 
@@ -54,6 +60,14 @@ impl std::fmt::Debug for KeyLintContext<'_> {
             .finish_non_exhaustive()
     }
 }
+
+static DEFAULT_CONFIG: super::Config = super::Config {
+    min_deletion_window: 30,
+    deployer: None,
+    trusted_accounts: Vec::new(),
+    organisation: None,
+    admins: Vec::new(),
+};
 
 /// The account a bare key policy's key is assumed to be in when nothing names one.
 pub const UNKNOWN_ACCOUNT: &str = "000000000000";
@@ -199,6 +213,8 @@ impl<'a> KeyLintContext<'a> {
             region_known: true,
             identity,
             directory,
+            config: &DEFAULT_CONFIG,
+            deployer: None,
             admins: OnceCell::new(),
         }
     }

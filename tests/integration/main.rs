@@ -69,10 +69,20 @@ pub(crate) fn check_file(path: &Path, kind: Option<PolicyKind>) -> Checked {
     // The key-level rules, as `check` runs them.
     let policies = loaded.policies.clone();
     let (this_input, shared) = input::split_for_keys(loaded);
+    let config = lint::Config::default();
+    lint::check_declared(&this_input, &config, &mut findings);
     let pending = lint::keys_to_check(&this_input);
     let mut inventory = Inventory::new();
     inventory.add(&path.display().to_string(), shared);
-    lint::check_keys(pending, &inventory, &sources, None, None, &mut findings);
+    lint::check_keys(
+        pending,
+        &inventory,
+        &sources,
+        None,
+        None,
+        &config,
+        &mut findings,
+    );
     Checked {
         sources,
         policies,

@@ -21,15 +21,17 @@ fn bad_statements_are_flagged_and_good_ones_are_not() {
         );
         let kind = name.contains(".identity.").then_some(PolicyKind::Identity);
         let checked = check_file(&path, kind);
-        assert_eq!(checked.policies.len(), 1, "{name}: one policy expected");
-        let doc = &checked.policies[0].doc;
-        // Rules about a key policy as a whole have a `.bad` policy that draws the finding
-        // (anywhere) and a `.good` one that does not.
+        // Rules about a key policy as a whole, or a key's declaration, have a `.bad` input that
+        // draws the finding (anywhere) and a `.good` one that does not.
         let whole = [(".bad.", "Bad"), (".good.", "Good")]
             .into_iter()
             .find(|(m, _)| name.contains(m));
         if let Some((_, prefix)) = whole {
-            for st in &doc.statements {
+            assert!(
+                checked.policies.len() <= 1,
+                "{name}: at most one policy expected"
+            );
+            for st in checked.policies.iter().flat_map(|p| &p.doc.statements) {
                 let sid = st.sid.as_ref().map(|s| s.value.clone()).unwrap_or_default();
                 assert!(
                     sid.starts_with(prefix),
@@ -44,6 +46,8 @@ fn bad_statements_are_flagged_and_good_ones_are_not() {
             }
             continue;
         }
+        assert_eq!(checked.policies.len(), 1, "{name}: one policy expected");
+        let doc = &checked.policies[0].doc;
         let mut bad = 0;
         for st in &doc.statements {
             let sid = st.sid.as_ref().map(|s| s.value.clone()).unwrap_or_default();
