@@ -400,7 +400,7 @@ pub(super) fn read(
                         arn: s(inst.after, "arn").filter(|_| !unknown("arn")),
                         key_id: s(inst.after, "key_id").filter(|_| !unknown("key_id")),
                         policy,
-                        settings: tf_settings(&inst, id),
+                        settings: tf_settings(inst, id),
                     },
                 );
             }
