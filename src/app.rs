@@ -186,10 +186,33 @@ pub fn check(
     let mut findings: Vec<Finding> = Vec::new();
     let mut summary = Summary::default();
     let mut inventory = Inventory::new();
+    // kmsaudit.toml: a broken one is reported (exit 2) and the defaults are used meanwhile.
+    let cfg = match config_path(args) {
+        Some(path) => match crate::config::load(&path, &crate::config::today(), &mut sources) {
+            Ok(c) => c,
+            Err(problems) => {
+                summary.input_errors += 1;
+                findings.extend(problems);
+                crate::config::Loaded::default()
+            }
+        },
+        None => crate::config::Loaded::default(),
+    };
+    findings.extend(cfg.expired.iter().cloned());
+    let select = if settings.select.is_empty() {
+        &cfg.select
+    } else {
+        &settings.select
+    };
+    let ignore = if settings.ignore.is_empty() {
+        &cfg.ignore
+    } else {
+        &settings.ignore
+    };
     let mut pending = Vec::new();
     let config = lint::Config {
-        deployer: args.deployer.clone(),
-        ..lint::Config::default()
+        deployer: args.deployer.clone().or(cfg.rules.deployer.clone()),
+        ..cfg.rules.clone()
     };
     let (inputs, walk_errors) = input::expand_paths(&args.paths, &settings.exclude);
     for (path, e) in walk_errors {
@@ -222,6 +245,16 @@ pub fn check(
                 problems: &p.problems,
             };
             lint::check_document(&cx, &mut findings);
+            // Identity policies are named by their place in the inputs; key policies by their
+            // key, once it is known (in `check_keys`).
+            if p.doc.kind != PolicyKind::Key {
+                let identity = if p.label.is_empty() {
+                    source.name.trim_start_matches("./").to_owned()
+                } else {
+                    p.label.clone()
+                };
+                lint::stamp(&mut findings, &p.doc, source, &identity);
+            }
         }
         // Key policies wait for the key-level rules with what their own input says about
         // their key; principals and described keys join the inventory every key is judged
@@ -244,14 +277,69 @@ pub fn check(
     if inputs.is_empty() && summary.input_errors == 0 {
         writeln!(stderr, "kmsaudit: warning: no input files found")?;
     }
+    lint::stamp_rest(&mut findings, &sources);
     // Input errors are always shown: they explain exit code 2.
     findings.retain(|f| {
         f.rule.input_error
-            || ((settings.select.is_empty()
-                || settings.select.iter().any(|r| std::ptr::eq(*r, f.rule)))
-                && !settings.ignore.iter().any(|r| std::ptr::eq(*r, f.rule)))
+            || ((select.is_empty() || select.iter().any(|r| std::ptr::eq(*r, f.rule)))
+                && !ignore.iter().any(|r| std::ptr::eq(*r, f.rule)))
     });
+    for f in &mut findings {
+        if let Some((_, s)) = cfg.severity.iter().find(|(r, _)| std::ptr::eq(*r, f.rule)) {
+            f.severity = *s;
+        }
+    }
+    // Suppressions and the baseline accept findings, never input errors.
+    let before = findings.len();
+    findings.retain(|f| f.rule.input_error || !cfg.suppressions.iter().any(|s| s.matches(f)));
+    summary.suppressed = before - findings.len();
+    if let Some(path) = &args.baseline {
+        match read_baseline(path) {
+            Ok(accepted) => {
+                let before = findings.len();
+                findings.retain(|f| {
+                    f.rule.input_error
+                        || f.fingerprint
+                            .as_ref()
+                            .is_none_or(|fp| accepted.binary_search(fp).is_err())
+                });
+                summary.baselined = before - findings.len();
+            }
+            Err(msg) => {
+                writeln!(stderr, "kmsaudit: error: {msg}")?;
+                return Ok(2);
+            }
+        }
+    }
     sort_findings(&mut findings, &sources);
+    if let Some(path) = &args.write_baseline {
+        let mut prints: Vec<&str> = findings
+            .iter()
+            .filter(|f| !f.rule.input_error)
+            .filter_map(|f| f.fingerprint.as_deref())
+            .collect();
+        prints.sort_unstable();
+        prints.dedup();
+        let body = serde_json::json!({"version": 1, "tool": "kmsaudit", "fingerprints": prints});
+        let text = serde_json::to_string_pretty(&body).map_err(io::Error::other)? + "\n";
+        if let Err(e) = std::fs::write(path, text) {
+            writeln!(
+                stderr,
+                "kmsaudit: error: cannot write `{}`: {e}",
+                path.display()
+            )?;
+            return Ok(2);
+        }
+        if !args.quiet {
+            writeln!(
+                stderr,
+                "kmsaudit: wrote {} finding(s) to the baseline `{}`",
+                prints.len(),
+                path.display()
+            )?;
+        }
+        return Ok(if summary.input_errors > 0 { 2 } else { 0 });
+    }
     summary.count(&findings);
     report::render(format, &findings, &sources, summary, human, stdout)?;
     stdout.flush()?;
@@ -273,6 +361,46 @@ pub fn check(
             .any(|f| !f.rule.input_error && f.severity >= t)
     });
     Ok(u8::from(failing))
+}
+
+/// `--config`, else the first `kmsaudit.toml` up from the working directory (none with
+/// `--no-config`).
+fn config_path(args: &CheckArgs) -> Option<std::path::PathBuf> {
+    if args.no_config {
+        return None;
+    }
+    args.config.clone().or_else(|| {
+        std::env::current_dir()
+            .ok()
+            .and_then(|d| crate::config::find(&d))
+    })
+}
+
+/// The fingerprints of a baseline file, sorted.
+fn read_baseline(path: &std::path::Path) -> Result<Vec<String>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the baseline `{}`: {e}", path.display()))?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "the baseline `{}` is not valid JSON ({e}): write it with `--write-baseline`",
+            path.display()
+        )
+    })?;
+    let list = v
+        .get("fingerprints")
+        .and_then(serde_json::Value::as_array)
+        .ok_or_else(|| {
+            format!(
+                "the baseline `{}` has no `fingerprints` list: write it with `--write-baseline`",
+                path.display()
+            )
+        })?;
+    let mut out: Vec<String> = list
+        .iter()
+        .filter_map(|x| x.as_str().map(str::to_owned))
+        .collect();
+    out.sort_unstable();
+    Ok(out)
 }
 
 /// Deterministic order: by outer file name, then position, then code.

@@ -335,6 +335,20 @@ pub struct CheckArgs {
     /// list-resource-tags, create-grant, authorization-details, organizations.
     #[arg(long, value_name = "KIND")]
     pub input_kind: Option<String>,
+    /// The configuration file [default: the first `kmsaudit.toml` found walking up from the
+    /// working directory].
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Read no configuration file.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+    /// Accept the findings recorded in this file (from `--write-baseline`): only new ones are
+    /// reported.
+    #[arg(long)]
+    pub baseline: Option<PathBuf>,
+    /// Record today's findings in this file and exit 0 (2 on an input error).
+    #[arg(long)]
+    pub write_baseline: Option<PathBuf>,
     /// The principal that deploys key policies (a role or session ARN): each key policy a plan
     /// or template creates or replaces is checked against AWS's lockout safety check for it
     /// (KMS052). Defaults to the plan's `data.aws_caller_identity`.

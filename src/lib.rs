@@ -9,6 +9,7 @@ pub mod app;
 pub mod arn;
 pub mod catalog;
 pub mod cli;
+pub mod config;
 pub mod eval;
 pub mod grant;
 pub mod input;

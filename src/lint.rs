@@ -7,6 +7,7 @@
 //! is `input`'s job, rendering is `report`'s; a rule that needs a decision will call `eval`.
 
 mod alias_in_identity_resource;
+pub mod config_rules;
 mod confused_deputy;
 mod create_grant_unscoped;
 mod cross_account_unusable_action;
@@ -115,6 +116,20 @@ pub struct Finding {
     pub labels: Vec<Label>,
     /// What to do.
     pub help: Option<String>,
+    /// A stable identity: rule + key (or policy) + statement + the text it points at, never a
+    /// line number (set by [`stamp`] once the finding's policy is known).
+    pub fingerprint: Option<String>,
+    /// The key (or policy) and statement it is about, for suppressions.
+    pub about: Option<About>,
+}
+
+/// What a finding is about: a key or policy identity, and a statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct About {
+    /// Key ARN, Terraform address, CloudFormation logical id, IAM policy name or file.
+    pub identity: String,
+    /// `Sid`, else `#n`; empty for findings not in a statement.
+    pub statement: String,
 }
 
 impl Finding {
@@ -135,6 +150,8 @@ impl Finding {
             label: label.into(),
             labels: Vec::new(),
             help: None,
+            fingerprint: None,
+            about: None,
         }
     }
 
@@ -167,6 +184,75 @@ impl Finding {
     /// The finding's code.
     pub fn code(&self) -> &'static str {
         self.rule.code
+    }
+}
+
+/// FNV-1a, 64 bits: a stable hash (the standard library's is seeded per process).
+fn fnv(parts: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in parts {
+        for b in p.bytes().chain(std::iter::once(0x1f)) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// The fingerprint of a finding: its rule, the key or policy it is about (`identity`: a key
+/// ARN, Terraform address, CloudFormation logical id, IAM policy name or file), the statement
+/// (`Sid`, else its position) and the text the finding points at.
+pub fn fingerprint(code: &str, identity: &str, statement: &str, subject: &str) -> String {
+    // The text as the policy means it: JSON and YAML quote it differently.
+    let subject = subject.trim().trim_matches(['"', '\'']);
+    format!("{:016x}", fnv(&[code, identity, statement, subject]))
+}
+
+/// Gives every finding in `doc`'s source that has none its fingerprint, `identity` naming the
+/// key or policy.
+pub fn stamp(findings: &mut [Finding], doc: &PolicyDocument, source: &SourceFile, identity: &str) {
+    for f in findings
+        .iter_mut()
+        .filter(|f| f.fingerprint.is_none() && f.source == doc.source)
+    {
+        let statement = doc
+            .statements
+            .iter()
+            .find(|st| st.span.start <= f.span.start && f.span.end <= st.span.end)
+            .map(Statement::label)
+            .unwrap_or_default();
+        let subject = source
+            .text
+            .get(f.span.start as usize..f.span.end as usize)
+            .unwrap_or("");
+        let subject: String = subject.chars().take(200).collect();
+        f.fingerprint = Some(fingerprint(f.rule.code, identity, &statement, &subject));
+        f.about = Some(About {
+            identity: identity.to_owned(),
+            statement,
+        });
+    }
+}
+
+/// Fingerprints what is left (input findings): the file and the text pointed at.
+pub fn stamp_rest(findings: &mut [Finding], sources: &crate::source::SourceMap) {
+    for f in findings.iter_mut().filter(|f| f.fingerprint.is_none()) {
+        let (outer, _) = sources
+            .outer_location(f.source, f.span.start)
+            .unwrap_or((f.source, f.span.start));
+        let name = sources.get(outer).map(|s| s.name.as_str()).unwrap_or("");
+        let subject: String = sources
+            .get(f.source)
+            .and_then(|s| s.text.get(f.span.start as usize..f.span.end as usize))
+            .unwrap_or("")
+            .chars()
+            .take(200)
+            .collect();
+        f.fingerprint = Some(fingerprint(f.rule.code, name, "", &subject));
+        f.about = Some(About {
+            identity: name.to_owned(),
+            statement: String::new(),
+        });
     }
 }
 
@@ -599,6 +685,8 @@ static REGISTRY: &[(&Rule, Check)] = &[
         &key_without_policy::RULE,
         Check::Declared(key_without_policy::check),
     ),
+    (&config_rules::INVALID_CONFIG, Check::None),
+    (&config_rules::EXPIRED_SUPPRESSION, Check::None),
 ];
 
 include!(concat!(env!("OUT_DIR"), "/rule_docs.rs"));
@@ -643,10 +731,19 @@ pub fn check_declared(
 ) {
     for key in input.planned_keys() {
         let cx = DeclaredKey { key, config };
+        let before = out.len();
         for (_, check) in REGISTRY {
             if let Check::Declared(check) = check {
                 check(&cx, out);
             }
+        }
+        // One finding per rule and key: the address is the identity.
+        for f in out.iter_mut().skip(before) {
+            f.fingerprint = Some(fingerprint(f.rule.code, &key.address, "", ""));
+            f.about = Some(About {
+                identity: key.address.clone(),
+                statement: String::new(),
+            });
         }
     }
 }
@@ -772,7 +869,7 @@ pub fn check_keys(
             .as_ref()
             .map(|f| f.arn.clone())
             .or(kp.key.clone())
-            .unwrap_or_else(|| source.name.clone());
+            .unwrap_or_else(|| source.name.trim_start_matches("./").to_owned());
         let (facts, account_known, region_known) = match facts {
             Some(f) => (f, true, true),
             None => {
@@ -813,6 +910,8 @@ pub fn check_keys(
             cx.deployer = config.deployer.clone().or(kp.plan_caller);
         }
         check_key(&cx, findings);
+        // The key policy's findings, its document-level ones too, are about this key.
+        stamp(findings, &kp.policy.doc, source, &cx.identity);
     }
 }
 

@@ -48,6 +48,10 @@ pub struct Summary {
     pub input_errors: usize,
     /// Files skipped in directory walks because they are not policy inputs.
     pub skipped: usize,
+    /// Findings a suppression in `kmsaudit.toml` accepted.
+    pub suppressed: usize,
+    /// Findings the `--baseline` file accepted.
+    pub baselined: usize,
 }
 
 impl Summary {
@@ -80,6 +84,8 @@ struct Located<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     help: Option<&'a str>,
     labels: Vec<JsonLabel<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fingerprint: Option<&'a str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -130,6 +136,7 @@ fn locate<'a>(f: &'a Finding, sources: &SourceMap) -> Located<'a> {
         end_column,
         embedded,
         help: if sensitive { None } else { f.help.as_deref() },
+        fingerprint: f.fingerprint.as_deref(),
         labels: f
             .labels
             .iter()
@@ -232,6 +239,12 @@ pub fn render_summary(summary: &Summary, w: &mut dyn Write) -> io::Result<()> {
             ", {} skipped (not policy input)",
             plural(summary.skipped, "file", "files")
         ));
+    }
+    if summary.suppressed > 0 {
+        line.push_str(&format!(", {} suppressed", summary.suppressed));
+    }
+    if summary.baselined > 0 {
+        line.push_str(&format!(", {} in the baseline", summary.baselined));
     }
     writeln!(w, "{line}")
 }

@@ -12,6 +12,7 @@ mod can;
 mod cases;
 mod cli;
 mod cloudformation;
+mod config;
 mod engine;
 mod inventory;
 mod lockout;

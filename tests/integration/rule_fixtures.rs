@@ -92,9 +92,10 @@ fn every_rule_has_bad_and_good_fixtures() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    for rule in kmsaudit::lint::rules().filter(|r| {
-        !r.input_error && r.code != "KMS034" && r.code != "KMS048" && r.code != "KMS051"
-    }) {
+    // Notes about inputs (encoding, pages, unknown values) and about kmsaudit.toml (KMS061:
+    // fixtures/config/expired.toml, tested in config.rs) have no policy fixture.
+    let exempt = ["KMS034", "KMS048", "KMS051", "KMS061"];
+    for rule in kmsaudit::lint::rules().filter(|r| !r.input_error && !exempt.contains(&r.code)) {
         let single = names.iter().any(|n| {
             n.starts_with(&format!("{}.", rule.code))
                 && !n.contains(".bad.")

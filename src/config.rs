@@ -1,0 +1,323 @@
+//! `kmsaudit.toml`: what a team tells `check` about its estate, and the findings it accepts.
+//!
+//! Found by walking up from the working directory (or given with `--config`). Holds the
+//! accounts and organisation the exposure rules trust, key administrators, the minimum
+//! deletion window, rule selection and severities, and suppressions — each naming a rule, a
+//! target (a finding's fingerprint, or a key and optionally a statement) and a reason, with an
+//! optional expiry date. Unknown keys are errors with their line and column; an expired
+//! suppression no longer suppresses and is a finding of its own (`KMS061`).
+//!
+//! ```toml
+//! trusted_accounts = ["444455556666"]
+//! organisation = "o-a1b2c3d4e5"
+//! admins = ["arn:aws:iam::111122223333:role/KeyAdmin"]
+//! min_deletion_window = 14
+//! deployer = "arn:aws:iam::111122223333:role/Deployer"
+//! ignore = ["KMS020"]
+//!
+//! [severity]
+//! KMS057 = "warning"
+//!
+//! [[suppress]]
+//! rule = "KMS005"
+//! key = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+//! statement = "PublicReadViaS3"
+//! reason = "bucket objects are public by design (ticket SEC-42)"
+//! expires = "2027-06-30"
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::lint::config_rules::{EXPIRED_SUPPRESSION, INVALID_CONFIG};
+use crate::lint::{Config as RuleConfig, Finding, Rule, Severity};
+use crate::source::{SourceFile, SourceMap, Span};
+
+/// The file name looked for.
+pub const FILE_NAME: &str = "kmsaudit.toml";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    trusted_accounts: Option<Vec<String>>,
+    #[serde(alias = "organization")]
+    organisation: Option<String>,
+    admins: Option<Vec<String>>,
+    min_deletion_window: Option<u64>,
+    deployer: Option<String>,
+    select: Option<Vec<Spanned<String>>>,
+    ignore: Option<Vec<Spanned<String>>>,
+    severity: Option<BTreeMap<String, Spanned<String>>>,
+    suppress: Option<Vec<Spanned<RawSuppression>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSuppression {
+    rule: Spanned<String>,
+    fingerprint: Option<String>,
+    key: Option<String>,
+    statement: Option<String>,
+    reason: String,
+    expires: Option<Spanned<String>>,
+}
+
+/// One suppression.
+#[derive(Debug, Clone)]
+pub struct Suppression {
+    /// The rule.
+    pub rule: &'static Rule,
+    /// A finding's fingerprint.
+    pub fingerprint: Option<String>,
+    /// A key (or policy) identity, as fingerprints use it.
+    pub key: Option<String>,
+    /// A statement's `Sid` (or `#n`).
+    pub statement: Option<String>,
+    /// Why it is accepted.
+    pub reason: String,
+    /// `YYYY-MM-DD`.
+    pub expires: Option<String>,
+    /// Where it is written.
+    pub span: Span,
+}
+
+impl Suppression {
+    /// True when it names this finding.
+    pub fn matches(&self, f: &Finding) -> bool {
+        if !std::ptr::eq(self.rule, f.rule) {
+            return false;
+        }
+        if let Some(fp) = &self.fingerprint {
+            return f.fingerprint.as_deref() == Some(fp.as_str());
+        }
+        let Some(about) = &f.about else { return false };
+        self.key.as_deref() == Some(about.identity.as_str())
+            && self
+                .statement
+                .as_deref()
+                .is_none_or(|s| s == about.statement)
+    }
+}
+
+/// A loaded configuration.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// What the rules read.
+    pub rules: RuleConfig,
+    /// Rules to report only.
+    pub select: Vec<&'static Rule>,
+    /// Rules not to report.
+    pub ignore: Vec<&'static Rule>,
+    /// Severity overrides.
+    pub severity: Vec<(&'static Rule, Severity)>,
+    /// Suppressions in force.
+    pub suppressions: Vec<Suppression>,
+    /// Expired suppressions, as findings.
+    pub expired: Vec<Finding>,
+    /// The file, when one was read.
+    pub path: Option<PathBuf>,
+}
+
+/// Walks up from `dir` to the first `kmsaudit.toml`.
+pub fn find(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .map(|d| d.join(FILE_NAME))
+        .find(|p| p.is_file())
+}
+
+/// Today's date in UTC, `YYYY-MM-DD` (civil-from-days, proleptic Gregorian).
+pub fn today() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+fn valid_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b.get(4) == Some(&b'-')
+        && b.get(7) == Some(&b'-')
+        && s.chars()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+}
+
+fn severity_named(s: &str) -> Option<Severity> {
+    match s {
+        "error" => Some(Severity::Error),
+        "warning" => Some(Severity::Warning),
+        "info" => Some(Severity::Info),
+        _ => None,
+    }
+}
+
+/// Reads a configuration file. Problems come back as findings in the file (exit code 2).
+pub fn load(path: &Path, today: &str, sources: &mut SourceMap) -> Result<Loaded, Vec<Finding>> {
+    let name = path.display().to_string();
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            let id = sources.add(SourceFile::new(name.clone(), "", None));
+            return Err(vec![
+                Finding::new(
+                    &INVALID_CONFIG,
+                    id,
+                    Span::point(0),
+                    format!("cannot read `{name}`: {e}"),
+                    "here",
+                )
+                .help("check the path given with `--config`"),
+            ]);
+        }
+    };
+    let id = sources.add(SourceFile::new(name, text.as_str(), None));
+    let problem = |span: Span, message: String, help: &str| {
+        Finding::new(&INVALID_CONFIG, id, span, message, "here").help(help.to_owned())
+    };
+    let raw: RawConfig = toml::from_str(&text).map_err(|e| {
+        let span = e
+            .span()
+            .map_or(Span::point(0), |r| Span::new(r.start, r.end.max(r.start + 1)));
+        vec![problem(
+            span,
+            format!("invalid configuration: {}", e.message().trim()),
+            "the keys are trusted_accounts, organisation, admins, min_deletion_window, deployer, select, ignore, [severity] and [[suppress]] (rule, fingerprint or key and statement, reason, expires)",
+        )]
+    })?;
+    let mut errors = Vec::new();
+    let rule_at = |s: &Spanned<String>, errors: &mut Vec<Finding>| -> Option<&'static Rule> {
+        let r = crate::lint::rule(s.get_ref().trim());
+        if r.is_none() {
+            let span = s.span();
+            errors.push(problem(
+                Span::new(span.start, span.end),
+                format!("unknown rule `{}`", s.get_ref()),
+                "run `kmsaudit rule --all` to list the rules",
+            ));
+        }
+        r
+    };
+    let mut out = Loaded {
+        path: Some(path.to_path_buf()),
+        ..Loaded::default()
+    };
+    out.select = raw
+        .select
+        .iter()
+        .flatten()
+        .filter_map(|s| rule_at(s, &mut errors))
+        .collect();
+    out.ignore = raw
+        .ignore
+        .iter()
+        .flatten()
+        .filter_map(|s| rule_at(s, &mut errors))
+        .collect();
+    let mut severities = Vec::new();
+    for (code, sev) in raw.severity.iter().flatten() {
+        let spanned = Spanned::new(sev.span(), code.clone());
+        let Some(rule) = rule_at(&spanned, &mut errors) else {
+            continue;
+        };
+        match severity_named(sev.get_ref()) {
+            Some(s) => severities.push((rule, s)),
+            None => {
+                let span = sev.span();
+                errors.push(problem(
+                    Span::new(span.start, span.end),
+                    format!("unknown severity `{}`", sev.get_ref()),
+                    "use `error`, `warning` or `info`",
+                ));
+            }
+        }
+    }
+    out.severity = severities;
+    let mut suppressions = Vec::new();
+    for s in raw.suppress.into_iter().flatten() {
+        let span = s.span();
+        let span = Span::new(span.start, span.end);
+        let s = s.into_inner();
+        let Some(rule) = rule_at(&s.rule, &mut errors) else {
+            continue;
+        };
+        if s.fingerprint.is_none() && s.key.is_none() {
+            errors.push(problem(
+                span,
+                "a suppression must name its target: `fingerprint`, or `key` (and optionally `statement`)".into(),
+                "copy the fingerprint from `check --format json`",
+            ));
+            continue;
+        }
+        if s.reason.trim().is_empty() {
+            errors.push(problem(
+                span,
+                "a suppression needs a `reason`".into(),
+                "say why the finding is accepted",
+            ));
+            continue;
+        }
+        if let Some(e) = &s.expires {
+            if !valid_date(e.get_ref()) {
+                let es = e.span();
+                errors.push(problem(
+                    Span::new(es.start, es.end),
+                    format!("`{}` is not a date", e.get_ref()),
+                    "write `expires = \"YYYY-MM-DD\"`",
+                ));
+                continue;
+            }
+        }
+        suppressions.push(Suppression {
+            rule,
+            fingerprint: s.fingerprint,
+            key: s.key,
+            statement: s.statement,
+            reason: s.reason,
+            expires: s.expires.map(Spanned::into_inner),
+            span,
+        });
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    for s in suppressions {
+        match &s.expires {
+            Some(e) if e.as_str() < today => out.expired.push(
+                Finding::new(
+                    &EXPIRED_SUPPRESSION,
+                    id,
+                    s.span,
+                    format!(
+                        "the suppression of {} expired on {e} (\"{}\"): its findings are reported again",
+                        s.rule.code, s.reason
+                    ),
+                    "expired",
+                )
+                .help("fix the findings and remove the suppression, or review it and set a new `expires`"),
+            ),
+            _ => out.suppressions.push(s),
+        }
+    }
+    out.rules = RuleConfig {
+        min_deletion_window: raw.min_deletion_window.unwrap_or(30),
+        deployer: raw.deployer,
+        trusted_accounts: raw.trusted_accounts.unwrap_or_default(),
+        organisation: raw.organisation,
+        admins: raw.admins.unwrap_or_default(),
+    };
+    Ok(out)
+}
