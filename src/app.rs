@@ -262,6 +262,7 @@ pub fn check(
         loaded.policies.retain(|p| p.doc.kind == PolicyKind::Key);
         let (this_input, shared) = input::split_for_keys(loaded);
         lint::check_declared(&this_input, &config, &mut findings);
+        lint::check_grants(&this_input, &config, &mut findings);
         pending.extend(lint::keys_to_check(&this_input));
         inventory.add(&name.display(), shared);
     }

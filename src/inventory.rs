@@ -599,6 +599,11 @@ impl Inventory {
         self.tf_caller.as_deref()
     }
 
+    /// The grants the inputs list (`list-grants`, `create-grant` input, `aws_kms_grant`).
+    pub fn grants(&self) -> &[Grant] {
+        &self.grants
+    }
+
     /// The keys `describe-key` output described.
     pub fn described_keys(&self) -> &[KeyFacts] {
         &self.keys

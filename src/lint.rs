@@ -7,17 +7,22 @@
 //! is `input`'s job, rendering is `report`'s; a rule that needs a decision will call `eval`.
 
 mod alias_in_identity_resource;
+mod broad_key_admin;
 pub mod config_rules;
 mod confused_deputy;
 mod create_grant_unscoped;
+mod cross_account_unconditioned;
 mod cross_account_unusable_action;
 mod deny_trap;
 mod duplicate_key;
 mod enum_value_invalid;
 mod for_all_values_trap;
 mod grammar;
+mod grant_too_broad;
+mod grant_without_context;
 mod iam_only_action_in_key_policy;
 mod iam_only_condition_key;
+mod identity_decrypt_all_keys;
 mod inert_key_policy_statement;
 mod key_policy_limits;
 mod key_policy_resource_not_star;
@@ -28,6 +33,7 @@ mod lockout_check_bypassed;
 mod malformed_principal;
 mod multivalued_without_set_operator;
 mod network_deny_without_carve_out;
+mod no_separation_of_duties;
 mod non_canonical_case;
 mod not_principal_allow;
 mod not_principal_without_account;
@@ -270,6 +276,35 @@ pub struct LintContext<'a> {
 type CheckFn = fn(&LintContext<'_>, &mut Vec<Finding>);
 type KeyCheckFn = fn(&keys::KeyLintContext<'_>, &mut Vec<Finding>);
 type DeclaredCheckFn = fn(&DeclaredKey<'_>, &mut Vec<Finding>);
+type GrantCheckFn = fn(&GrantContext<'_>, &mut Vec<Finding>);
+
+/// A grant, with what is known of its key's account.
+#[derive(Debug)]
+pub struct GrantContext<'a> {
+    /// The grant.
+    pub grant: &'a crate::grant::Grant,
+    /// The key's account: from the grant's key ARN, else its issuing account.
+    pub key_account: Option<String>,
+    /// The settings the rules read.
+    pub config: &'a Config,
+}
+
+impl GrantContext<'_> {
+    /// AWS services create grants for the resources they encrypt (EBS volumes, RDS
+    /// instances…): a service grantee or retiring principal, or an encryption-context
+    /// constraint on the service's own `aws:` keys.
+    pub fn made_by_service(&self) -> bool {
+        let g = self.grant;
+        let service = |p: &str| p.ends_with(".amazonaws.com") && !p.contains(':');
+        g.grantee_is_service
+            || service(&g.grantee)
+            || g.retiring.as_deref().is_some_and(service)
+            || [&g.constraints.equals, &g.constraints.subset]
+                .into_iter()
+                .flatten()
+                .any(|m| m.keys().any(|k| k.starts_with("aws:")))
+    }
+}
 
 /// Settings the rules read: from `kmsaudit.toml` and flags.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -321,6 +356,8 @@ enum Check {
     Both(CheckFn, KeyCheckFn),
     /// On each key a plan or template declares (its settings, not its policy).
     Declared(DeclaredCheckFn),
+    /// On each grant.
+    Grant(GrantCheckFn),
 }
 
 /// Input-level rules: reported by `input` when a file cannot be read as policy input.
@@ -594,6 +631,10 @@ static REGISTRY: &[(&Rule, Check)] = &[
         Check::Key(cross_account_unusable_action::check),
     ),
     (
+        &grant_without_context::RULE,
+        Check::Grant(grant_without_context::check),
+    ),
+    (
         &lockout_check_bypassed::RULE,
         Check::Declared(lockout_check_bypassed::check),
     ),
@@ -673,6 +714,19 @@ static REGISTRY: &[(&Rule, Check)] = &[
         &safety_check_would_reject::RULE,
         Check::Key(safety_check_would_reject::check),
     ),
+    (&broad_key_admin::RULE, Check::Key(broad_key_admin::check)),
+    (
+        &no_separation_of_duties::RULE,
+        Check::Key(no_separation_of_duties::check),
+    ),
+    (
+        &identity_decrypt_all_keys::RULE,
+        Check::Doc(identity_decrypt_all_keys::check),
+    ),
+    (
+        &cross_account_unconditioned::RULE,
+        Check::Key(cross_account_unconditioned::check),
+    ),
     (
         &rotation_disabled::RULE,
         Check::Declared(rotation_disabled::check),
@@ -687,6 +741,7 @@ static REGISTRY: &[(&Rule, Check)] = &[
     ),
     (&config_rules::INVALID_CONFIG, Check::None),
     (&config_rules::EXPIRED_SUPPRESSION, Check::None),
+    (&grant_too_broad::RULE, Check::Grant(grant_too_broad::check)),
 ];
 
 include!(concat!(env!("OUT_DIR"), "/rule_docs.rs"));
@@ -743,6 +798,45 @@ pub fn check_declared(
             f.about = Some(About {
                 identity: key.address.clone(),
                 statement: String::new(),
+            });
+        }
+    }
+}
+
+/// Runs the grant rules on every grant of one input.
+pub fn check_grants(input: &crate::inventory::Inventory, config: &Config, out: &mut Vec<Finding>) {
+    for grant in input.grants() {
+        let key_account = grant
+            .key_id
+            .as_deref()
+            .and_then(crate::arn::split_arn)
+            .map(|p| p.account.to_owned())
+            .or_else(|| {
+                grant
+                    .issuing_account
+                    .as_deref()
+                    .and_then(|a| a.split(':').nth(4))
+                    .map(str::to_owned)
+            })
+            .filter(|a| crate::arn::is_account_id(a));
+        let cx = GrantContext {
+            grant,
+            key_account,
+            config,
+        };
+        let before = out.len();
+        for (_, check) in REGISTRY {
+            if let Check::Grant(check) = check {
+                check(&cx, out);
+            }
+        }
+        let identity = grant.key_id.clone().unwrap_or_default();
+        let statement = format!("grant {}", grant.label());
+        for f in out.iter_mut().skip(before) {
+            f.fingerprint = Some(fingerprint(f.rule.code, &identity, &statement, ""));
+            f.about = Some(About {
+                identity: identity.clone(),
+                statement: statement.clone(),
             });
         }
     }

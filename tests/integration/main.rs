@@ -72,6 +72,7 @@ pub(crate) fn check_file(path: &Path, kind: Option<PolicyKind>) -> Checked {
     let (this_input, shared) = input::split_for_keys(loaded);
     let config = lint::Config::default();
     lint::check_declared(&this_input, &config, &mut findings);
+    lint::check_grants(&this_input, &config, &mut findings);
     let pending = lint::keys_to_check(&this_input);
     let mut inventory = Inventory::new();
     inventory.add(&path.display().to_string(), shared);

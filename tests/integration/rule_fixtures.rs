@@ -131,8 +131,10 @@ fn documented_default_key_policies_draw_no_findings_r117_r120() {
                 .collect();
             assert!(serious.is_empty(), "{}: {serious:?}", path.display());
             if dir == "defaults" {
+                // Only the note that an external account is allowed (AWS's console adds
+                // account 444455556666 that way; reviewers want to see it).
                 assert!(
-                    checked.findings.is_empty(),
+                    checked.findings.iter().all(|f| f.code() == "KMS056"),
                     "{}: {:?}",
                     path.display(),
                     checked
