@@ -32,7 +32,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::lint::config_rules::{EXPIRED_SUPPRESSION, INVALID_CONFIG};
+use crate::lint::expired_suppression::EXPIRED_SUPPRESSION;
+use crate::lint::invalid_config::INVALID_CONFIG;
 use crate::lint::{Config as RuleConfig, Finding, Rule, Severity};
 use crate::source::{SourceFile, SourceMap, Span};
 

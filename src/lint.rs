@@ -8,7 +8,6 @@
 
 mod alias_in_identity_resource;
 mod broad_key_admin;
-pub mod config_rules;
 mod confused_deputy;
 mod create_grant_unscoped;
 mod cross_account_unconditioned;
@@ -16,6 +15,7 @@ mod cross_account_unusable_action;
 mod deny_trap;
 mod duplicate_key;
 mod enum_value_invalid;
+pub mod expired_suppression;
 mod for_all_values_trap;
 mod grammar;
 mod grant_too_broad;
@@ -24,6 +24,7 @@ mod iam_only_action_in_key_policy;
 mod iam_only_condition_key;
 mod identity_decrypt_all_keys;
 mod inert_key_policy_statement;
+pub mod invalid_config;
 mod key_policy_limits;
 mod key_policy_resource_not_star;
 mod key_without_policy;
@@ -739,8 +740,8 @@ static REGISTRY: &[(&Rule, Check)] = &[
         &key_without_policy::RULE,
         Check::Declared(key_without_policy::check),
     ),
-    (&config_rules::INVALID_CONFIG, Check::None),
-    (&config_rules::EXPIRED_SUPPRESSION, Check::None),
+    (&invalid_config::INVALID_CONFIG, Check::None),
+    (&expired_suppression::EXPIRED_SUPPRESSION, Check::None),
     (&grant_too_broad::RULE, Check::Grant(grant_too_broad::check)),
 ];
 

@@ -9,6 +9,9 @@
 //! network), makes the key public. Conditions a stranger can meet — `kms:ViaService` alone, an
 //! encryption context, its own principal tags — do not count.
 //!
+//! With `organisation` set in `kmsaudit.toml`, an `aws:PrincipalOrgID` condition naming another
+//! organisation does not restrict either.
+//!
 //! ## Why is this bad?
 //! Anyone with an AWS account can then decrypt data under the key, or encrypt, sign or manage
 //! it, depending on the actions allowed. `kms:ViaService` alone does not help: any account can
@@ -67,10 +70,18 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
                 }
             }
             Reach::Conditional(alts) => {
-                for alt in alts.iter().filter(|alt| {
-                    !alt.iter()
-                        .any(|r| OWNER_SCOPING_KEYS.contains(&r.key.as_str()))
-                }) {
+                // An organisation condition naming another organisation than the configured one
+                // restricts nothing for this owner.
+                let scopes = |r: &crate::eval::Requirement| {
+                    OWNER_SCOPING_KEYS.contains(&r.key.as_str())
+                        && !(r.key == "aws:principalorgid"
+                            && cx
+                                .config
+                                .organisation
+                                .as_deref()
+                                .is_some_and(|o| !r.text.contains(o)))
+                };
+                for alt in alts.iter().filter(|alt| !alt.iter().any(scopes)) {
                     let cond = alt
                         .iter()
                         .map(|r| r.text.as_str())

@@ -134,3 +134,61 @@ fn one_inputs_account_is_not_applied_to_another_inputs_key_policies() {
     assert!(!out.contains("KMS001"), "{out}");
     assert!(!out.contains("KMS015"), "{out}");
 }
+
+#[test]
+fn a_key_policy_with_resource_star_never_draws_an_identity_policy_rule() {
+    for dir in ["defaults", "examples", "services"] {
+        for e in std::fs::read_dir(fixture(dir)).unwrap() {
+            let checked = check_file(&e.unwrap().path(), None);
+            assert!(
+                !checked
+                    .findings
+                    .iter()
+                    .any(|f| f.code() == "KMS055" || f.code() == "KMS026"),
+                "{:?}",
+                checked.findings
+            );
+        }
+    }
+    // The same statements as an identity policy do.
+    let (_, out, _) = super::run(
+        &[
+            "check",
+            "--format",
+            "concise",
+            "--policy-kind",
+            "identity",
+            "fixtures/rules/KMS055.identity.json",
+        ],
+        None,
+    );
+    assert!(out.contains("KMS055"), "{out}");
+}
+
+#[test]
+fn l005_an_organisation_other_than_the_configured_one_does_not_restrict() {
+    let text = r#"{"Version": "2012-10-17", "Statement": [
+      {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"},
+      {"Sid": "OtherOrg", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-theirorg99"}}}
+    ]}"#;
+    let dir = std::env::temp_dir().join(format!("kmsaudit-org-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("policy.json");
+    std::fs::write(&path, text).unwrap();
+    let p = path.to_str().unwrap();
+    let (_, out, _) = super::run(&["check", "--format", "concise", "--no-config", p], None);
+    assert!(!out.contains("KMS005"), "{out}");
+    let (_, out, _) = super::run(
+        &[
+            "check",
+            "--format",
+            "concise",
+            "--config",
+            "fixtures/config/organisation.toml",
+            p,
+        ],
+        None,
+    );
+    assert!(out.contains("KMS005"), "{out}");
+    std::fs::remove_dir_all(&dir).ok();
+}
