@@ -16,7 +16,7 @@ use crate::input::{self, InputOptions};
 use crate::inventory::Inventory;
 use crate::lint::{self, Finding, LintContext, Rule, Severity};
 use crate::policy::PolicyKind;
-use crate::report::{self, Format, HumanOptions, Summary};
+use crate::report::{self, Format, HumanOptions, RenderOptions, Summary};
 use crate::source::SourceMap;
 
 /// Runs a command; returns the exit code. Errors are I/O errors writing output.
@@ -28,6 +28,9 @@ pub fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> io::Resu
                 Some(FormatArg::Human) => Format::Human,
                 Some(FormatArg::Concise) => Format::Concise,
                 Some(FormatArg::Json) => Format::Json,
+                Some(FormatArg::Sarif) => Format::Sarif,
+                Some(FormatArg::Github) => Format::Github,
+                Some(FormatArg::Junit) => Format::Junit,
                 None if std::io::stdout().is_terminal() => Format::Human,
                 None => Format::Concise,
             };
@@ -210,6 +213,7 @@ pub fn check(
         &settings.ignore
     };
     let mut pending = Vec::new();
+    let mut checked_files: Vec<String> = Vec::new();
     let config = lint::Config {
         deployer: args.deployer.clone().or(cfg.rules.deployer.clone()),
         ..cfg.rules.clone()
@@ -225,11 +229,12 @@ pub fn check(
     }
     for (name, explicit) in &inputs {
         let mut loaded = input::load(name, &settings.opts, &mut sources);
-        if loaded.unrecognised && !explicit {
+        if loaded.unrecognised && (!explicit || args.skip_unrecognised) {
             summary.skipped += 1;
             continue;
         }
         summary.files += 1;
+        checked_files.push(name.display());
         if loaded.findings.iter().any(|f| f.rule.input_error) {
             summary.input_errors += 1;
         }
@@ -342,17 +347,22 @@ pub fn check(
         return Ok(if summary.input_errors > 0 { 2 } else { 0 });
     }
     summary.count(&findings);
-    report::render(format, &findings, &sources, summary, human, stdout)?;
-    stdout.flush()?;
-    if !args.quiet {
-        report::render_summary(&summary, stderr)?;
-    }
     let threshold = match args.fail_on {
         FailOn::Error => Some(Severity::Error),
         FailOn::Warning => Some(Severity::Warning),
         FailOn::Info => Some(Severity::Info),
         FailOn::Never => None,
     };
+    let opts = RenderOptions {
+        human: *human,
+        files: checked_files,
+        fail_on: threshold,
+    };
+    report::render(format, &findings, &sources, summary, &opts, stdout)?;
+    stdout.flush()?;
+    if !args.quiet {
+        report::render_summary(&summary, stderr)?;
+    }
     if summary.input_errors > 0 {
         return Ok(2);
     }

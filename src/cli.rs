@@ -274,6 +274,12 @@ pub enum FormatArg {
     Concise,
     /// One JSON object with a `version` field and a `findings` array.
     Json,
+    /// SARIF 2.1.0, for code scanning (GitHub, GitLab, Azure DevOps).
+    Sarif,
+    /// GitHub Actions workflow commands (annotations on the pull request).
+    Github,
+    /// JUnit XML: a test case per rule and file.
+    Junit,
 }
 
 /// Lowest severity that makes `check` exit 1.
@@ -349,6 +355,10 @@ pub struct CheckArgs {
     /// Record today's findings in this file and exit 0 (2 on an input error).
     #[arg(long)]
     pub write_baseline: Option<PathBuf>,
+    /// Skip named files that are not policy input (as a directory walk does) instead of
+    /// reporting them: for hooks that pass every JSON or YAML file of a commit.
+    #[arg(long)]
+    pub skip_unrecognised: bool,
     /// The principal that deploys key policies (a role or session ARN): each key policy a plan
     /// or template creates or replaces is checked against AWS's lockout safety check for it
     /// (KMS052). Defaults to the plan's `data.aws_caller_identity`.

@@ -337,6 +337,21 @@ pub fn load(name: &InputName, opts: &InputOptions, sources: &mut SourceMap) -> L
             cloudformation::read_yaml(&text, id, opts, sources, &mut out);
             return out;
         }
+        // Other YAML (a CI file, a compose file) is not policy input rather than broken JSON.
+        Err(_) if yaml_named(name) => {
+            out.unrecognised = true;
+            out.findings.push(
+                Finding::new(
+                    &input_rules::NOT_A_POLICY,
+                    id,
+                    crate::source::Span::point(0),
+                    "a YAML file that is not a CloudFormation template (no `AWSTemplateFormatVersion` or `Resources`)",
+                    "not policy input",
+                )
+                .help("kmsaudit reads YAML CloudFormation templates; leave other YAML out, or pass `--skip-unrecognised`"),
+            );
+            return out;
+        }
         Err(e) => {
             let rule = if matches!(e.kind, JsonErrorKind::TooDeep { .. }) {
                 &input_rules::INPUT_LIMIT
@@ -355,15 +370,20 @@ pub fn load(name: &InputName, opts: &InputOptions, sources: &mut SourceMap) -> L
 /// A YAML CloudFormation template: named `.yaml`/`.yml`/`.template` and holding `Resources:`,
 /// or starting with `AWSTemplateFormatVersion:`.
 fn looks_like_yaml_template(name: &InputName, text: &str) -> bool {
-    let yaml_name = match name {
+    let yaml_name = yaml_named(name);
+    let start = text.trim_start();
+    start.starts_with("AWSTemplateFormatVersion:")
+        || (yaml_name && text.lines().any(|l| l.trim_end() == "Resources:"))
+}
+
+/// Named `.yaml`, `.yml` or `.template`.
+fn yaml_named(name: &InputName) -> bool {
+    match name {
         InputName::Path(p) => p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
             ["yaml", "yml", "template"].contains(&e.to_ascii_lowercase().as_str())
         }),
         InputName::Stdin => false,
-    };
-    let start = text.trim_start();
-    start.starts_with("AWSTemplateFormatVersion:")
-        || (yaml_name && text.lines().any(|l| l.trim_end() == "Resources:"))
+    }
 }
 
 enum ReadError {

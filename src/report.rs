@@ -6,6 +6,7 @@
 //! already sorted and writes to a `&mut dyn Write` it is given; nothing here decides anything.
 
 pub mod can;
+pub mod ci;
 mod human;
 
 use std::io::{self, Write};
@@ -29,6 +30,12 @@ pub enum Format {
     Concise,
     /// One JSON object.
     Json,
+    /// SARIF 2.1.0.
+    Sarif,
+    /// GitHub Actions workflow commands.
+    Github,
+    /// JUnit XML.
+    Junit,
 }
 
 /// Counts for the summary.
@@ -154,7 +161,7 @@ fn locate<'a>(f: &'a Finding, sources: &SourceMap) -> Located<'a> {
 }
 
 /// What a finding in a sensitive value says instead of its message.
-const SENSITIVE: &str = "finding in a sensitive value: details are not shown";
+pub(crate) const SENSITIVE: &str = "finding in a sensitive value: details are not shown";
 
 /// `path:line:col: CODE message`, one line per finding.
 pub fn render_concise(
@@ -200,19 +207,35 @@ pub fn render_json(
     writeln!(w)
 }
 
+/// What the renderers need besides the findings.
+#[derive(Debug, Clone, Default)]
+pub struct RenderOptions {
+    /// The human report's look.
+    pub human: HumanOptions,
+    /// Every file checked (JUnit lists a suite per file, findings or not).
+    pub files: Vec<String>,
+    /// The `--fail-on` threshold (JUnit fails the cases at or above it).
+    pub fail_on: Option<Severity>,
+}
+
 /// Renders findings in `format`.
 pub fn render(
     format: Format,
     findings: &[Finding],
     sources: &SourceMap,
     summary: Summary,
-    human: &HumanOptions,
+    opts: &RenderOptions,
     w: &mut dyn Write,
 ) -> io::Result<()> {
     match format {
-        Format::Human => human::render_human(findings, sources, human, w),
+        Format::Human => human::render_human(findings, sources, &opts.human, w),
         Format::Concise => render_concise(findings, sources, w),
         Format::Json => render_json(findings, sources, summary, w),
+        Format::Sarif => ci::render_sarif(findings, sources, w),
+        Format::Github => ci::render_github(findings, sources, w),
+        Format::Junit => {
+            ci::render_junit(findings, sources, &summary, &opts.files, opts.fail_on, w)
+        }
     }
 }
 

@@ -14,6 +14,7 @@ mod cli;
 mod cloudformation;
 mod config;
 mod engine;
+mod formats;
 mod inventory;
 mod lockout;
 mod parse_errors;

@@ -1,0 +1,351 @@
+//! The formats CI systems read: SARIF 2.1.0 (code scanning), GitHub workflow commands and JUnit
+//! XML. Each reports findings in the file the user committed (the outer file for embedded
+//! policies), with 1-based lines and columns, and never shows a sensitive value.
+
+use std::io::{self, Write};
+
+use serde_json::{Value, json};
+
+use super::{SENSITIVE, Summary};
+use crate::lint::{self, Finding, Rule, Severity};
+use crate::source::{SourceId, SourceMap};
+
+/// A place in the outer file: name, start line/column, end line/column (1-based).
+struct Place {
+    file: String,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+}
+
+fn place(sources: &SourceMap, source: SourceId, start: u32, end: u32) -> Place {
+    let (outer, at) = sources
+        .outer_location(source, start)
+        .unwrap_or((source, start));
+    let (_, until) = sources.outer_location(source, end).unwrap_or((source, end));
+    let file = sources.get(outer);
+    let (line, column) = file.map_or((1, 1), |s| s.line_col(at));
+    let (end_line, end_column) = file.map_or((line, column), |s| s.line_col(until.max(at)));
+    Place {
+        file: file.map(|s| s.name.clone()).unwrap_or_default(),
+        line,
+        column,
+        end_line,
+        end_column,
+    }
+}
+
+fn message(f: &Finding, sources: &SourceMap) -> String {
+    if sources.is_sensitive(f.source) {
+        SENSITIVE.to_owned()
+    } else {
+        f.message.clone()
+    }
+}
+
+/// A file name as a SARIF artifact URI: relative paths stay relative (to the checkout),
+/// with `/` separators and spaces escaped.
+fn uri(file: &str) -> String {
+    let f = file.trim_start_matches("./").replace('\\', "/");
+    let mut out = String::with_capacity(f.len());
+    for c in f.chars() {
+        match c {
+            ' ' => out.push_str("%20"),
+            '%' => out.push_str("%25"),
+            '#' => out.push_str("%23"),
+            '?' => out.push_str("%3F"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn sarif_level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    }
+}
+
+fn sarif_rule(r: &Rule) -> Value {
+    let doc = lint::rule_doc(r);
+    let mut rule = json!({
+        "id": r.code,
+        "name": r.name,
+        "shortDescription": {"text": r.summary},
+        "fullDescription": {"text": format!("{} (spec {})", r.summary, r.spec)},
+        "help": {"text": if doc.is_empty() { r.summary } else { doc }, "markdown": if doc.is_empty() { r.summary } else { doc }},
+        "defaultConfiguration": {"level": sarif_level(r.severity)},
+        "properties": {"tags": ["security", "aws-kms"], "spec": r.spec}
+    });
+    // A rule's page, when the package names a home for its documentation.
+    if let Some(home) = option_env!("CARGO_PKG_HOMEPAGE").filter(|h| h.starts_with("https://")) {
+        if let Some(obj) = rule.as_object_mut() {
+            obj.insert(
+                "helpUri".into(),
+                json!(format!("{home}#{}", r.code.to_ascii_lowercase())),
+            );
+        }
+    }
+    rule
+}
+
+fn sarif_location(p: &Place, text: Option<&str>, id: Option<usize>) -> Value {
+    let mut loc = json!({
+        "physicalLocation": {
+            "artifactLocation": {"uri": uri(&p.file)},
+            "region": {
+                "startLine": p.line,
+                "startColumn": p.column,
+                "endLine": p.end_line,
+                "endColumn": p.end_column.max(if p.end_line == p.line { p.column + 1 } else { 1 })
+            }
+        }
+    });
+    if let Some(obj) = loc.as_object_mut() {
+        if let Some(t) = text {
+            obj.insert("message".into(), json!({"text": t}));
+        }
+        if let Some(i) = id {
+            obj.insert("id".into(), json!(i));
+        }
+    }
+    loc
+}
+
+/// SARIF 2.1.0: one run, the rule registry as `tool.driver.rules`, one result per finding.
+pub fn render_sarif(
+    findings: &[Finding],
+    sources: &SourceMap,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    let rules: Vec<&Rule> = lint::rules().collect();
+    let results: Vec<Value> = findings
+        .iter()
+        .map(|f| {
+            let p = place(sources, f.source, f.span.start, f.span.end);
+            let sensitive = sources.is_sensitive(f.source);
+            let related: Vec<Value> = f
+                .labels
+                .iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    let lp = place(sources, f.source, l.span.start, l.span.end);
+                    sarif_location(
+                        &lp,
+                        Some(if sensitive { SENSITIVE } else { &l.text }),
+                        Some(i + 1),
+                    )
+                })
+                .collect();
+            let mut r = json!({
+                "ruleId": f.rule.code,
+                "ruleIndex": rules.iter().position(|r| std::ptr::eq(*r, f.rule)).unwrap_or(0),
+                "level": sarif_level(f.severity),
+                "message": {"text": message(f, sources)},
+                "locations": [sarif_location(&p, None, None)],
+            });
+            if let Some(obj) = r.as_object_mut() {
+                if let Some(fp) = &f.fingerprint {
+                    obj.insert(
+                        "partialFingerprints".into(),
+                        json!({"kmsauditFingerprint/v1": fp}),
+                    );
+                }
+                if !related.is_empty() {
+                    obj.insert("relatedLocations".into(), Value::Array(related));
+                }
+                if let (Some(h), false) = (&f.help, sensitive) {
+                    obj.insert("properties".into(), json!({"help": h}));
+                }
+            }
+            r
+        })
+        .collect();
+    let doc = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "kmsaudit",
+                "version": env!("CARGO_PKG_VERSION"),
+                "semanticVersion": env!("CARGO_PKG_VERSION"),
+                "informationUri": option_env!("CARGO_PKG_HOMEPAGE").filter(|h| h.starts_with("https://")).unwrap_or("https://docs.aws.amazon.com/kms/latest/developerguide/control-access.html"),
+                "rules": rules.iter().map(|r| sarif_rule(r)).collect::<Vec<_>>()
+            }},
+            "columnKind": "unicodeCodePoints",
+            "results": results
+        }]
+    });
+    serde_json::to_writer_pretty(&mut *w, &doc).map_err(io::Error::other)?;
+    writeln!(w)
+}
+
+/// Escapes a workflow-command property (`file=…`, `title=…`).
+fn gh_property(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+        .replace(':', "%3A")
+        .replace(',', "%2C")
+}
+
+/// Escapes a workflow-command message.
+fn gh_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// GitHub Actions workflow commands: `::error file=…,line=…,col=…,title=CODE::message`.
+pub fn render_github(
+    findings: &[Finding],
+    sources: &SourceMap,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    for f in findings {
+        let p = place(sources, f.source, f.span.start, f.span.end);
+        let kind = match f.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "notice",
+        };
+        writeln!(
+            w,
+            "::{kind} file={},line={},col={},endLine={},endColumn={},title={}::{}",
+            gh_property(&p.file),
+            p.line,
+            p.column,
+            p.end_line,
+            p.end_column,
+            gh_property(&format!("{} {}", f.rule.code, f.rule.name)),
+            gh_data(&message(f, sources))
+        )?;
+    }
+    Ok(())
+}
+
+fn xml(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && c != '\n' && c != '\t' && c != '\r' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// JUnit XML: a test suite per file, a test case per rule × file; a case fails when the rule
+/// found something in the file at or above `fail_on` (findings below it are listed as output).
+pub fn render_junit(
+    findings: &[Finding],
+    sources: &SourceMap,
+    summary: &Summary,
+    files: &[String],
+    fail_on: Option<Severity>,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    let rules: Vec<&Rule> = lint::rules().filter(|r| !r.input_error).collect();
+    let placed: Vec<(Place, &Finding)> = findings
+        .iter()
+        .map(|f| (place(sources, f.source, f.span.start, f.span.end), f))
+        .collect();
+    // Every file checked, and every file a finding is in (input errors name theirs).
+    let mut names: Vec<String> = files.to_vec();
+    names.extend(placed.iter().map(|(p, _)| p.file.clone()));
+    names.sort();
+    names.dedup();
+    let mut total_failures = 0;
+    let mut total_tests = 0;
+    let mut body = String::new();
+    for name in &names {
+        let mut cases = String::new();
+        let mut failures = 0;
+        let mut tests = 0;
+        let mut case = |code: &str, rname: &str, hits: &[&(Place, &Finding)]| {
+            tests += 1;
+            let failing: Vec<_> = hits
+                .iter()
+                .filter(|(_, f)| f.rule.input_error || fail_on.is_some_and(|t| f.severity >= t))
+                .collect();
+            let lines: Vec<String> = hits
+                .iter()
+                .map(|(p, f)| {
+                    format!(
+                        "{}:{}:{}: {} {} {}",
+                        p.file,
+                        p.line,
+                        p.column,
+                        f.severity.as_str(),
+                        f.rule.code,
+                        message(f, sources)
+                    )
+                })
+                .collect();
+            cases.push_str(&format!(
+                "    <testcase classname=\"{}\" name=\"{} {}\">\n",
+                xml(name),
+                xml(code),
+                xml(rname)
+            ));
+            if !failing.is_empty() {
+                failures += 1;
+                cases.push_str(&format!(
+                    "      <failure message=\"{}\" type=\"{}\">{}</failure>\n",
+                    xml(&format!("{} finding(s)", failing.len())),
+                    xml(code),
+                    xml(&lines.join("\n"))
+                ));
+            } else if !lines.is_empty() {
+                cases.push_str(&format!(
+                    "      <system-out>{}</system-out>\n",
+                    xml(&lines.join("\n"))
+                ));
+            }
+            cases.push_str("    </testcase>\n");
+        };
+        let in_file: Vec<&(Place, &Finding)> =
+            placed.iter().filter(|(p, _)| &p.file == name).collect();
+        for r in &rules {
+            let hits: Vec<&(Place, &Finding)> = in_file
+                .iter()
+                .copied()
+                .filter(|(_, f)| std::ptr::eq(f.rule, *r))
+                .collect();
+            case(r.code, r.name, &hits);
+        }
+        // Input errors: a case of their own, always failing.
+        for r in lint::rules().filter(|r| r.input_error) {
+            let hits: Vec<&(Place, &Finding)> = in_file
+                .iter()
+                .copied()
+                .filter(|(_, f)| std::ptr::eq(f.rule, r))
+                .collect();
+            if !hits.is_empty() {
+                case(r.code, r.name, &hits);
+            }
+        }
+        total_failures += failures;
+        total_tests += tests;
+        body.push_str(&format!(
+            "  <testsuite name=\"{}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\">\n{cases}  </testsuite>\n",
+            xml(name)
+        ));
+    }
+    writeln!(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>")?;
+    writeln!(
+        w,
+        "<testsuites name=\"kmsaudit\" tests=\"{total_tests}\" failures=\"{total_failures}\" errors=\"{}\">",
+        summary.input_errors
+    )?;
+    write!(w, "{body}")?;
+    writeln!(w, "</testsuites>")
+}
