@@ -69,6 +69,9 @@ pub struct PutPolicyArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = CanFormat::Human)]
     pub format: CanFormat,
+    /// Leave out the statement-by-statement trace.
+    #[arg(long)]
+    pub no_trace: bool,
     /// Inputs that describe the caller: authorization details, organisation trees…
     pub files: Vec<PathBuf>,
 }
@@ -238,6 +241,9 @@ pub struct CanArgs {
     /// Request keys not given are open: the answer says what they would have to be.
     #[arg(long)]
     pub residual: bool,
+    /// Leave out the statement-by-statement trace (the decision, path and reasons stay).
+    #[arg(long)]
+    pub no_trace: bool,
     /// Condition keys kmsaudit does not know are absent (instead of undetermined).
     #[arg(long)]
     pub assume_absent: bool,

@@ -588,7 +588,12 @@ pub(crate) fn can(
 }
 
 fn single(args: &CanArgs, sources: &mut SourceMap, stdout: &mut dyn Write) -> Result<u8, Failure> {
-    let (ev, req) = answer(args, sources)?;
+    let (mut ev, req) = answer(args, sources)?;
+    if args.no_trace {
+        for c in &mut ev.checks {
+            c.steps.clear();
+        }
+    }
     let out = match args.format {
         CanFormat::Human => render::render_human(&ev, &req, sources, stdout),
         CanFormat::Json => render::render_json(&ev, &req, sources, stdout),

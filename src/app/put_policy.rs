@@ -96,6 +96,9 @@ fn run(args: &PutPolicyArgs, sources: &mut SourceMap, out: &mut dyn Write) -> Re
         argv.push("--scp".into());
         argv.push(p.clone().into());
     }
+    if args.no_trace {
+        argv.push("--no-trace".into());
+    }
     argv.push("--".into());
     argv.extend(args.files.iter().map(|f| f.clone().into()));
     let cli = <Cli as clap::Parser>::try_parse_from(argv)
@@ -103,7 +106,12 @@ fn run(args: &PutPolicyArgs, sources: &mut SourceMap, out: &mut dyn Write) -> Re
     let Command::Can(can_args) = cli.command else {
         return Err(failure("cannot build the request".into()));
     };
-    let (ev, req) = can::answer(&can_args, sources)?;
+    let (mut ev, req) = can::answer(&can_args, sources)?;
+    if args.no_trace {
+        for c in &mut ev.checks {
+            c.steps.clear();
+        }
+    }
     let v = verdict(ev.decision);
     let sentence = match ev.decision {
         Decision::Allow => format!(

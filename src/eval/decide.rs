@@ -786,9 +786,18 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec<'_
         };
         let mut delegation_any = Tri::No;
         let mut names_caller = false;
+        // Statements that name the caller but do not apply (a condition or the action failed),
+        // for the explanation.
+        let mut named_not_applying: Vec<String> = Vec::new();
         for ((kp_p, kp_st), e) in &kp_evals {
             let id_s = || statement_id(kp_p, kp_st);
             let k = e.kinds;
+            if k & (kind::DIRECT | kind::VIA_ROLE | kind::VIA_USER) != 0 {
+                names_caller = true;
+                if e.applies == Tri::No {
+                    named_not_applying.push(kp_st.label());
+                }
+            }
             let principal_t = if k != 0 {
                 e.applies
             } else if e.principal_unknown {
@@ -797,13 +806,9 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec<'_
                 Tri::No
             };
             if principal_t == Tri::No && !e.principal_unknown {
-                // Did the principal match while a condition failed? Record for explanations.
                 continue;
             }
             let a = e.applies;
-            if k & (kind::DIRECT | kind::VIA_ROLE | kind::VIA_USER) != 0 {
-                names_caller = true;
-            }
             if same_account && identity_side {
                 // 6a: the key policy names the caller (R53); PB/SP block role and federated-user
                 // matches but not exact user or session ARNs or "*" (R57).
@@ -1024,6 +1029,7 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec<'_
                     is_root,
                     identity_side,
                     names_caller,
+                    named_not_applying,
                     delegation: delegation_any,
                     id_allow: &id_allow,
                     kp_given: kp.is_some(),
@@ -1143,6 +1149,7 @@ struct ExplainIn<'a> {
     is_root: bool,
     identity_side: bool,
     names_caller: bool,
+    named_not_applying: Vec<String>,
     delegation: Tri,
     id_allow: &'a SetAllow,
     kp_given: bool,
@@ -1180,8 +1187,19 @@ fn explain_deny(result: &mut CheckResult, x: ExplainIn<'_>) {
             }
             if !x.names_caller {
                 result.reasons.push(format!("no key-policy statement names `{}` (or its role) for `{a}` under this request's conditions", x.caller_arn));
-            } else {
+            } else if x.named_not_applying.is_empty() {
                 result.reasons.push(format!("a key-policy statement names `{}` (or its role), but it does not apply to this request (see its conditions in the trace)", x.caller_arn));
+            } else {
+                let list: Vec<String> = x
+                    .named_not_applying
+                    .iter()
+                    .map(|s| format!("`{s}`"))
+                    .collect();
+                result.reasons.push(format!(
+                    "key-policy statement {} names `{}` (or its role), but does not apply to this request: its action or conditions do not match (the trace shows which)",
+                    list.join(", "),
+                    x.caller_arn
+                ));
             }
         } else if x.is_root && x.same_account {
             result.reasons.push(format!(

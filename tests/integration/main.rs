@@ -24,6 +24,7 @@ mod rule_fixtures;
 mod security_rules;
 mod snapshots;
 mod terraform;
+mod walkthrough;
 
 use std::path::{Path, PathBuf};
 
