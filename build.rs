@@ -21,6 +21,15 @@ fn main() {
         Ok(v) => v,
         Err(e) => fail(&format!("{src} is not valid JSON: {e}")),
     };
+    // `--version` names the service reference the catalogue was built from.
+    let reference = data
+        .get("provenance")
+        .and_then(|p| p.get("serviceAuthorizationReference"))
+        .and_then(|r| r.get("dataUpdatedAt"))
+        .and_then(Value::as_str)
+        .and_then(|d| d.get(..10))
+        .unwrap_or("unknown");
+    println!("cargo:rustc-env=KMSAUDIT_REFERENCE_DATE={reference}");
     let out = generate(&data);
     let out_dir = std::env::var("OUT_DIR").unwrap_or_else(|_| fail("OUT_DIR not set"));
     let dest = Path::new(&out_dir).join("catalog_data.rs");

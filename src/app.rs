@@ -46,6 +46,19 @@ pub fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> io::Resu
         Command::Can(args) => can::can(&args, stdout, stderr),
         Command::CheckPutPolicy(args) => put_policy::check_put_policy(&args, stdout, stderr),
         Command::Rule(args) => rule_doc(&args, stdout, stderr),
+        Command::Completions(args) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            // Into memory first: the generator panics on a write error, a closed pipe included.
+            let mut buf = Vec::new();
+            clap_complete::generate(args.shell, &mut cmd, "kmsaudit", &mut buf);
+            stdout.write_all(&buf)?;
+            Ok(0)
+        }
+        Command::Manpage => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd).render(stdout)?;
+            Ok(0)
+        }
         Command::Rules(args) => {
             let rules: Vec<&Rule> = lint::rules().collect();
             report::render_rules(&rules, args.json, stdout)?;
@@ -227,7 +240,27 @@ pub fn check(
         )?;
         summary.input_errors += 1;
     }
+    // A progress bar on a terminal for large runs; nothing otherwise (CI logs, pipes, tests).
+    let big = inputs.len() >= 50
+        || inputs.iter().any(|(n, _)| match n {
+            input::InputName::Path(p) => std::fs::metadata(p).is_ok_and(|m| m.len() > 8 << 20),
+            input::InputName::Stdin => false,
+        });
+    let progress = (big && !args.quiet && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(inputs.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {wide_msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.set_prefix("reading");
+        bar
+    });
     for (name, explicit) in &inputs {
+        if let Some(bar) = &progress {
+            bar.set_message(name.display());
+            bar.inc(1);
+        }
         let mut loaded = input::load(name, &settings.opts, &mut sources);
         if loaded.unrecognised && (!explicit || args.skip_unrecognised) {
             summary.skipped += 1;
@@ -271,6 +304,10 @@ pub fn check(
         pending.extend(lint::keys_to_check(&this_input));
         inventory.add(&name.display(), shared);
     }
+    if let Some(bar) = &progress {
+        bar.set_prefix("judging keys");
+        bar.set_message("");
+    }
     lint::check_keys(
         pending,
         &inventory,
@@ -282,6 +319,9 @@ pub fn check(
     );
     if inputs.is_empty() && summary.input_errors == 0 {
         writeln!(stderr, "kmsaudit: warning: no input files found")?;
+    }
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
     }
     lint::stamp_rest(&mut findings, &sources);
     // Input errors are always shown: they explain exit code 2.

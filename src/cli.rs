@@ -6,7 +6,17 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 /// Offline auditor for AWS KMS key policies, IAM policies and grants.
 #[derive(Debug, Parser)]
-#[command(name = "kmsaudit", version, about, long_about = None)]
+#[command(
+    name = "kmsaudit",
+    version = concat!(
+        env!("CARGO_PKG_VERSION"),
+        " (KMS service reference of ",
+        env!("KMSAUDIT_REFERENCE_DATE"),
+        ")"
+    ),
+    about,
+    long_about = None
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -27,6 +37,18 @@ pub enum Command {
     /// Would AWS accept this key policy from this caller without the lockout bypass flag?
     /// (the safety check of CreateKey, PutKeyPolicy and ReplicateKey, before deploy)
     CheckPutPolicy(Box<PutPolicyArgs>),
+    /// Print a shell completion script (`kmsaudit completions bash > /etc/bash_completion.d/kmsaudit`).
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) on standard output (`kmsaudit manpage > kmsaudit.1`).
+    Manpage,
+}
+
+/// Arguments of `completions`.
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Arguments of `rule`.

@@ -193,3 +193,32 @@ fn rules_lists_every_code() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert!(v.as_array().unwrap().len() >= 25);
 }
+
+#[test]
+fn version_completions_and_manual_page() {
+    let (code, out, _) = run(&["--version"], None);
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with("kmsaudit 0.") && out.contains("KMS service reference of 20"),
+        "{out}"
+    );
+    for (shell, marker) in [
+        ("bash", "_kmsaudit()"),
+        ("zsh", "#compdef kmsaudit"),
+        ("fish", "complete -c kmsaudit"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let (code, out, _) = run(&["completions", shell], None);
+        assert_eq!(code, 0, "{shell}");
+        assert!(
+            out.contains(marker) && out.contains("check-put-policy"),
+            "{shell}: {out}"
+        );
+    }
+    let (code, out, _) = run(&["manpage"], None);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains(".TH kmsaudit 1") && out.contains("check"),
+        "{out}"
+    );
+}
