@@ -226,7 +226,7 @@ fn gaad(roles: usize) -> Value {
 fn dir_key_policy(i: usize) -> String {
     let mut v: Value = serde_json::from_str(&key_policy(i)).unwrap_or(Value::Null);
     if let Some(list) = v.get_mut("Statement").and_then(Value::as_array_mut) {
-        if i % 10 == 0 {
+        if i.is_multiple_of(10) {
             list.push(
                 json!({"Sid": "CrossAccountViaS3", "Effect": "Allow", "Principal": {"AWS": "*"},
                 "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*",
@@ -234,7 +234,7 @@ fn dir_key_policy(i: usize) -> String {
                                                "kms:CallerAccount": "444455556666"}}}),
             );
         }
-        if i % 50 == 0 {
+        if i.is_multiple_of(50) {
             list.push(
                 json!({"Sid": "PlantedPublic", "Effect": "Allow", "Principal": {"AWS": "*"},
                 "Action": "kms:Decrypt", "Resource": "*",

@@ -227,6 +227,7 @@ pub fn check(
     };
     let mut pending = Vec::new();
     let mut checked_files: Vec<String> = Vec::new();
+    let mut previous_documents = None;
     let config = lint::Config {
         deployer: args.deployer.clone().or(cfg.rules.deployer.clone()),
         ..cfg.rules.clone()
@@ -297,12 +298,21 @@ pub fn check(
         // Key policies wait for the key-level rules with what their own input says about
         // their key; principals and described keys join the inventory every key is judged
         // against. Identity policies are done with.
-        loaded.policies.retain(|p| p.doc.kind == PolicyKind::Key);
+        let key_policies: Vec<_> = loaded
+            .policies
+            .extract_if(.., |p| p.doc.kind == PolicyKind::Key)
+            .collect();
+        let done_with = std::mem::replace(&mut loaded.policies, key_policies);
         let (this_input, shared) = input::split_for_keys(loaded);
         lint::check_declared(&this_input, &config, &mut findings);
         lint::check_grants(&this_input, &config, &mut findings);
         pending.extend(lint::keys_to_check(&this_input));
         inventory.add(&name.display(), shared);
+        // An input's documents are freed when the next input has been read, and the last
+        // input's not at all: `check` ends the process, and giving an account dump's millions
+        // of small blocks back to the allocator just before exiting made it consolidate them
+        // all at the next large allocation (a fifth of the run).
+        drop(previous_documents.replace(done_with));
     }
     if let Some(bar) = &progress {
         bar.set_prefix("judging keys");
@@ -323,6 +333,7 @@ pub fn check(
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
+    std::mem::forget(previous_documents);
     lint::stamp_rest(&mut findings, &sources);
     // Input errors are always shown: they explain exit code 2.
     findings.retain(|f| {

@@ -137,6 +137,15 @@ impl Inventory {
                 | PolicyRole::Standalone => {}
             }
         }
+        // One allocation per list: growing them one push at a time, right after an input's
+        // documents were freed, makes the allocator consolidate its free lists again and again.
+        let count = |want: fn(&Fact) -> bool| loaded.facts.iter().filter(|f| want(f)).count();
+        self.users
+            .reserve_exact(count(|f| matches!(f, Fact::User(_))));
+        self.roles
+            .reserve_exact(count(|f| matches!(f, Fact::Role(_))));
+        self.groups
+            .reserve_exact(count(|f| matches!(f, Fact::Group(_))));
         for f in loaded.facts {
             match f {
                 Fact::Key(k) => {
@@ -570,21 +579,28 @@ pub struct KeyPolicyForLint<'a> {
 impl Inventory {
     /// Every key policy the inputs hold, with its key's facts when they can be known.
     pub fn key_policies_for_lint(&self) -> Vec<KeyPolicyForLint<'_>> {
+        // A policy without a key (get-key-policy output) belongs to the one key described, when
+        // it is the only such policy: among many files, pairing them would be a guess.
+        let keyless = self.key_policies.iter().filter(|k| k.key.is_none()).count();
+        // A plan names its keys by address: one lookup each, not a scan per policy.
+        let by_address: BTreeMap<&str, &crate::input::PlannedKey> = self
+            .planned
+            .iter()
+            .map(|k| (k.address.as_str(), k))
+            .collect();
         self.key_policies
             .iter()
             .map(|kp| {
-                let arn = kp
-                    .key
-                    .as_deref()
-                    .and_then(|k| self.resolve_key(k))
-                    .or_else(|| {
-                        // A policy without a key (get-key-policy output) belongs to the one key
-                        // described.
-                        (kp.key.is_none() && self.keys.len() == 1 && self.planned.is_empty())
-                            .then(|| self.keys.first().map(|k| k.arn.clone()))
-                            .flatten()
-                    });
-                let facts = arn.and_then(|a| self.key_inputs(&a).ok()).map(|k| k.facts);
+                let arn = match kp.key.as_deref() {
+                    Some(k) => match by_address.get(k) {
+                        Some(planned) => self.planned_arn(planned),
+                        None => self.resolve_key(k),
+                    },
+                    None => (keyless == 1 && self.keys.len() == 1 && self.planned.is_empty())
+                        .then(|| self.keys.first().map(|k| k.arn.clone()))
+                        .flatten(),
+                };
+                let facts = arn.and_then(|a| self.lint_facts(&a));
                 KeyPolicyForLint {
                     policy: &kp.policy,
                     key: kp.key.as_deref(),
@@ -592,6 +608,24 @@ impl Inventory {
                 }
             })
             .collect()
+    }
+
+    /// What the rules need of a key: its described facts, else what its ARN says, with the
+    /// aliases that name it (an `alias/aws/…` one makes it AWS managed).
+    fn lint_facts(&self, arn: &str) -> Option<KeyFacts> {
+        let mut facts = match self.keys.iter().find(|k| k.arn == arn) {
+            Some(k) => k.clone(),
+            None => KeyFacts::from_arn(arn).ok()?,
+        };
+        if facts.key_manager.is_none()
+            && self.aliases.iter().any(|(n, _, t)| {
+                n.starts_with("alias/aws/")
+                    && t.as_deref().is_some_and(|t| t == facts.key_id || t == arn)
+            })
+        {
+            facts.key_manager = Some(crate::eval::KeyManager::Aws);
+        }
+        Some(facts)
     }
 
     /// The principal that ran the plan (`data.aws_caller_identity`), when the plan says.

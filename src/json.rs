@@ -135,11 +135,11 @@ pub fn decode_text(bytes: &[u8]) -> Result<(Cow<'_, str>, Option<EncodingNote>),
             Some(EncodingNote::Utf16Be),
         )),
         // No BOM, but ASCII text in UTF-16 shows a NUL in every other byte.
-        [a, 0, ..] if *a != 0 && bytes.len() % 2 == 0 => Ok((
+        [a, 0, ..] if *a != 0 && bytes.len().is_multiple_of(2) => Ok((
             Cow::Owned(utf16(bytes, false, 0)?),
             Some(EncodingNote::Utf16Le),
         )),
-        [0, b, ..] if *b != 0 && bytes.len() % 2 == 0 => Ok((
+        [0, b, ..] if *b != 0 && bytes.len().is_multiple_of(2) => Ok((
             Cow::Owned(utf16(bytes, true, 0)?),
             Some(EncodingNote::Utf16Be),
         )),
@@ -155,7 +155,7 @@ fn utf8(bytes: &[u8], base: usize) -> Result<&str, JsonError> {
 }
 
 fn utf16(bytes: &[u8], big_endian: bool, base: usize) -> Result<String, JsonError> {
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         let at = base + bytes.len() - 1;
         return Err(JsonError::new(
             JsonErrorKind::InvalidUtf16,

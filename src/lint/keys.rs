@@ -8,7 +8,9 @@
 //! conditions an answer needs. The rules then classify those answers; none of them matches
 //! statements by itself (spec R109–R116, L001–L005, L030).
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
+use std::collections::BTreeMap;
+use std::rc::Rc;
 use std::sync::{Arc, OnceLock};
 
 use crate::arn::PrincipalClass;
@@ -50,6 +52,8 @@ pub struct KeyLintContext<'a> {
     /// For a policy a plan creates or replaces: who will call PutKeyPolicy (R112).
     pub deployer: Option<String>,
     admins: OnceCell<AdminAnalysis>,
+    /// The engine's inputs for this key policy, by identity: built once.
+    inputs: RefCell<BTreeMap<String, Rc<Inputs>>>,
 }
 
 impl std::fmt::Debug for KeyLintContext<'_> {
@@ -216,6 +220,7 @@ impl<'a> KeyLintContext<'a> {
             config: &DEFAULT_CONFIG,
             deployer: None,
             admins: OnceCell::new(),
+            inputs: RefCell::new(BTreeMap::new()),
         }
     }
 
@@ -299,6 +304,18 @@ impl<'a> KeyLintContext<'a> {
         out
     }
 
+    /// A name for an identity-policy set, for the caches.
+    fn identity_tag(identity: Option<&[NamedPolicy]>) -> String {
+        match identity {
+            None => "?".to_owned(),
+            Some(list) => list
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect::<Vec<_>>()
+                .join("\u{1f}"),
+        }
+    }
+
     fn run(
         &self,
         policy: &NamedPolicy,
@@ -307,27 +324,44 @@ impl<'a> KeyLintContext<'a> {
         identity: Option<Vec<NamedPolicy>>,
         trace: bool,
     ) -> Evaluation {
-        let mut facts = self.facts.clone();
-        if facts.key_manager.is_none() {
-            facts.key_manager = Some(eval::KeyManager::Customer);
-        }
-        let key = facts.arn.clone();
-        let inputs = Inputs {
-            keys: vec![KeyInputs {
-                facts,
-                policies: Some(vec![policy.clone()]),
-                grants: Some(Vec::new()),
-                policy_unknown: None,
-            }],
-            identity,
-            ..Inputs::default()
-        };
         let opts = Options {
             residual: true,
             trace,
             ..Options::default()
         };
-        eval::evaluate(&inputs, &Request::new(caller, action, &key), &opts)
+        let own_policy = std::ptr::eq(policy, &self.policy);
+        let tag = Self::identity_tag(identity.as_deref());
+        let cached = own_policy
+            .then(|| self.inputs.borrow().get(&tag).cloned())
+            .flatten();
+        let inputs = match cached {
+            Some(i) => i,
+            None => {
+                let mut facts = self.facts.clone();
+                if facts.key_manager.is_none() {
+                    facts.key_manager = Some(eval::KeyManager::Customer);
+                }
+                let built = Rc::new(Inputs {
+                    keys: vec![KeyInputs {
+                        facts,
+                        policies: Some(vec![policy.clone()]),
+                        grants: Some(Vec::new()),
+                        policy_unknown: None,
+                    }],
+                    identity,
+                    ..Inputs::default()
+                });
+                if own_policy {
+                    self.inputs.borrow_mut().insert(tag, Rc::clone(&built));
+                }
+                built
+            }
+        };
+        eval::evaluate(
+            &inputs,
+            &Request::new(caller, action, &self.facts.arn),
+            &opts,
+        )
     }
 
     /// The probe's answer as a [`Reach`].
