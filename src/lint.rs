@@ -25,6 +25,7 @@ mod iam_only_condition_key;
 mod identity_decrypt_all_keys;
 mod inert_key_policy_statement;
 pub mod invalid_config;
+mod key_control_holders;
 mod key_policy_limits;
 mod key_policy_resource_not_star;
 mod key_without_policy;
@@ -743,6 +744,10 @@ static REGISTRY: &[(&Rule, Check)] = &[
     (&invalid_config::INVALID_CONFIG, Check::None),
     (&expired_suppression::EXPIRED_SUPPRESSION, Check::None),
     (&grant_too_broad::RULE, Check::Grant(grant_too_broad::check)),
+    (
+        &key_control_holders::RULE,
+        Check::Key(key_control_holders::check),
+    ),
 ];
 
 include!(concat!(env!("OUT_DIR"), "/rule_docs.rs"));

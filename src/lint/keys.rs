@@ -186,6 +186,19 @@ const PROBE_ROLE: &str = "kmsaudit-probe";
 /// The account of the stranger probe (R24, L005).
 pub const STRANGER_ACCOUNT: &str = "000011112222";
 
+/// An identity policy that allows alias operations on aliases only: the alias half of
+/// `CreateAlias`/`UpdateAlias`, leaving the key half to the key policy.
+fn alias_only() -> Option<Arc<PolicyDocument>> {
+    static DOC: OnceLock<Option<Arc<PolicyDocument>>> = OnceLock::new();
+    DOC.get_or_init(|| {
+        let text = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["kms:CreateAlias","kms:UpdateAlias"],"Resource":"arn:*:kms:*:*:alias/*"}]}"#;
+        let j = crate::json::parse(text).ok()?;
+        let (doc, _) = crate::policy::parse_policy(&j, SourceId(u32::MAX), PolicyKind::Identity);
+        Some(Arc::new(doc))
+    })
+    .clone()
+}
+
 fn allow_all() -> Option<Arc<PolicyDocument>> {
     static DOC: OnceLock<Option<Arc<PolicyDocument>>> = OnceLock::new();
     DOC.get_or_init(|| {
@@ -314,6 +327,45 @@ impl<'a> KeyLintContext<'a> {
                 .collect::<Vec<_>>()
                 .join("\u{1f}"),
         }
+    }
+
+    /// An alias operation (`kms:CreateAlias`, `kms:UpdateAlias`): its key half is what the key
+    /// policy decides; the alias half is an IAM question, answered here by an identity that
+    /// allows alias operations on aliases only.
+    pub fn probe_alias(&self, caller: Caller, action: &str) -> Evaluation {
+        let alias = format!(
+            "arn:{}:kms:{}:{}:alias/kmsaudit-probe",
+            self.facts.partition, self.facts.region, self.facts.account
+        );
+        let mut req = Request::new(caller, action, &self.facts.arn);
+        req.alias = Some(alias);
+        req.destination_key = Some(self.facts.arn.clone());
+        let identity: Vec<NamedPolicy> = alias_only()
+            .map(|doc| NamedPolicy {
+                name: "identity policy allowing alias operations on aliases".into(),
+                doc,
+            })
+            .into_iter()
+            .collect();
+        let mut facts = self.facts.clone();
+        if facts.key_manager.is_none() {
+            facts.key_manager = Some(eval::KeyManager::Customer);
+        }
+        let inputs = Inputs {
+            keys: vec![KeyInputs {
+                facts,
+                policies: Some(vec![self.policy.clone()]),
+                grants: Some(Vec::new()),
+                policy_unknown: None,
+            }],
+            identity: Some(identity),
+            ..Inputs::default()
+        };
+        let opts = Options {
+            residual: true,
+            ..Options::default()
+        };
+        eval::evaluate(&inputs, &req, &opts)
     }
 
     fn run(

@@ -38,13 +38,13 @@ fn console_default_key_policy_is_clean() {
         None,
     );
     assert_eq!(code, 0);
-    // Only the note that account 444455556666, which the console added as a key user, can
-    // use the key (KMS056, info).
+    // Only notes: the two key administrators control the key (KMS063, R115) and account
+    // 444455556666, which the console added as a key user, can use it (KMS056).
     let codes: Vec<&str> = stdout
         .lines()
         .filter_map(|l| l.split(": ").nth(1)?.split(' ').next())
         .collect();
-    assert_eq!(codes, ["KMS056"], "{stdout}");
+    assert_eq!(codes, ["KMS063", "KMS063", "KMS056"], "{stdout}");
 }
 
 #[test]
@@ -137,7 +137,7 @@ fn directories_are_walked_and_non_policies_skipped() {
     );
     assert!(
         out.lines()
-            .all(|l| l.contains("/walkthrough/") || l.contains(" KMS056 ")),
+            .all(|l| l.contains("/walkthrough/") || l.contains(" KMS056 ") || l.contains(" KMS063 ")),
         "{out}"
     );
     // One bad file does not hide findings in the others, and exit 2 wins.
