@@ -28,8 +28,6 @@
 
 use super::keys::{KeyLintContext, Reach};
 use super::{Finding, Rule, Severity};
-use crate::arn::PrincipalClass;
-use crate::eval::Caller;
 
 pub(crate) static RULE: Rule = Rule {
     code: "KMS053",
@@ -104,26 +102,15 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
     if cx.config.admins.is_empty() {
         return;
     }
-    for st in cx.doc().statements.iter().filter(|s| s.is_allow()) {
-        let Some(pc) = st.principal.as_ref().filter(|p| !p.negated) else {
-            continue;
-        };
-        for e in &pc.entries {
-            let arn = match &e.class {
-                PrincipalClass::User { arn, .. }
-                | PrincipalClass::Role { arn, .. }
-                | PrincipalClass::AssumedRole { arn, .. } => arn,
-                _ => continue,
-            };
+    for n in cx.named_callers() {
+        let (st, e, arn, caller) = (n.statement, n.entry, n.arn, n.caller);
+        {
             if cx.config.admins.iter().any(|a| a == arn) {
                 continue;
             }
-            let Ok(caller) = Caller::parse(arn, None) else {
-                continue;
-            };
             let can: Vec<&str> = ["kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"]
                 .into_iter()
-                .filter(|a| matches!(cx.reach(caller.clone(), a, Some(Vec::new())), Reach::Yes(ids) if ids.iter().any(|i| cx.statement_named(i).is_some_and(|s| s.index == st.index))))
+                .filter(|a| matches!(cx.reach(caller.clone(), a, Some(Vec::new())), Reach::Yes(_)))
                 .collect();
             if can.is_empty() {
                 continue;

@@ -29,8 +29,7 @@
 
 use super::keys::{KeyLintContext, Reach};
 use super::{Finding, Rule, Severity};
-use crate::arn::PrincipalClass;
-use crate::eval::{Caller, Decision};
+use crate::eval::Decision;
 
 pub(crate) static RULE: Rule = Rule {
     code: "KMS063",
@@ -53,25 +52,9 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
     if cx.aws_managed() {
         return;
     }
-    let mut seen: Vec<&str> = Vec::new();
-    for st in cx.doc().statements.iter().filter(|s| s.is_allow()) {
-        let Some(pc) = st.principal.as_ref().filter(|p| !p.negated) else {
-            continue;
-        };
-        for e in &pc.entries {
-            let arn = match &e.class {
-                PrincipalClass::User { arn, .. }
-                | PrincipalClass::Role { arn, .. }
-                | PrincipalClass::AssumedRole { arn, .. } => arn,
-                _ => continue,
-            };
-            if seen.contains(&arn.as_str()) {
-                continue;
-            }
-            seen.push(arn);
-            let Ok(caller) = Caller::parse(arn, None) else {
-                continue;
-            };
+    for n in cx.named_callers() {
+        let (st, e, arn, caller) = (n.statement, n.entry, n.arn, n.caller);
+        {
             let mut can: Vec<&str> = CONTROL
                 .iter()
                 .copied()

@@ -164,6 +164,19 @@ impl Candidate {
     }
 }
 
+/// A user, role or session a key policy names, with where.
+#[derive(Debug)]
+pub struct NamedCaller<'a> {
+    /// The first statement naming it.
+    pub statement: &'a Statement,
+    /// The principal entry.
+    pub entry: &'a crate::policy::PrincipalEntry,
+    /// Its ARN as written.
+    pub arn: &'a str,
+    /// The caller to probe.
+    pub caller: Caller,
+}
+
 /// Who can manage the key (R110).
 #[derive(Debug, Clone, Default)]
 pub struct AdminAnalysis {
@@ -480,6 +493,37 @@ impl<'a> KeyLintContext<'a> {
         }
         let n: usize = rest.trim_start_matches('#').parse().ok()?;
         doc.statements.get(n.checked_sub(1)?)
+    }
+
+    /// Every user, role and session an `Allow` names, once each (the first statement naming it),
+    /// as a caller the engine can be asked about.
+    pub fn named_callers(&self) -> Vec<NamedCaller<'_>> {
+        let mut out: Vec<NamedCaller<'_>> = Vec::new();
+        for st in self.doc().statements.iter().filter(|s| s.is_allow()) {
+            let Some(pc) = st.principal.as_ref().filter(|p| !p.negated) else {
+                continue;
+            };
+            for e in &pc.entries {
+                let arn = match &e.class {
+                    PrincipalClass::User { arn, .. }
+                    | PrincipalClass::Role { arn, .. }
+                    | PrincipalClass::AssumedRole { arn, .. } => arn.as_str(),
+                    _ => continue,
+                };
+                if out.iter().any(|n| n.arn == arn) {
+                    continue;
+                }
+                if let Ok(caller) = Caller::parse(arn, None) {
+                    out.push(NamedCaller {
+                        statement: st,
+                        entry: e,
+                        arn,
+                        caller,
+                    });
+                }
+            }
+        }
+        out
     }
 
     /// R110: every principal an `Allow` names, probed for `kms:PutKeyPolicy`. Computed once.

@@ -25,8 +25,6 @@
 
 use super::keys::{KeyLintContext, Reach};
 use super::{Finding, Rule, Severity};
-use crate::arn::PrincipalClass;
-use crate::eval::Caller;
 
 pub(crate) static RULE: Rule = Rule {
     code: "KMS054",
@@ -38,25 +36,9 @@ pub(crate) static RULE: Rule = Rule {
 };
 
 pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
-    let mut seen: Vec<&str> = Vec::new();
-    for st in cx.doc().statements.iter().filter(|s| s.is_allow()) {
-        let Some(pc) = st.principal.as_ref().filter(|p| !p.negated) else {
-            continue;
-        };
-        for e in &pc.entries {
-            let arn = match &e.class {
-                PrincipalClass::User { arn, .. }
-                | PrincipalClass::Role { arn, .. }
-                | PrincipalClass::AssumedRole { arn, .. } => arn,
-                _ => continue,
-            };
-            if seen.contains(&arn.as_str()) {
-                continue;
-            }
-            seen.push(arn);
-            let Ok(caller) = Caller::parse(arn, None) else {
-                continue;
-            };
+    for n in cx.named_callers() {
+        let (st, e, arn, caller) = (n.statement, n.entry, n.arn, n.caller);
+        {
             let yes =
                 |a: &str| matches!(cx.reach(caller.clone(), a, Some(Vec::new())), Reach::Yes(_));
             if yes("kms:PutKeyPolicy") && yes("kms:Decrypt") {

@@ -136,8 +136,9 @@ fn directories_are_walked_and_non_policies_skipped() {
         "{err}"
     );
     assert!(
-        out.lines()
-            .all(|l| l.contains("/walkthrough/") || l.contains(" KMS056 ") || l.contains(" KMS063 ")),
+        out.lines().all(|l| l.contains("/walkthrough/")
+            || l.contains(" KMS056 ")
+            || l.contains(" KMS063 ")),
         "{out}"
     );
     // One bad file does not hide findings in the others, and exit 2 wins.

@@ -180,3 +180,40 @@ fn the_same_finding_has_the_same_fingerprint_in_cli_output_and_terraform_state()
     assert_eq!(cli.len(), 1);
     assert_eq!(cli, state);
 }
+
+#[test]
+fn principals_outside_the_configured_admins_who_can_change_the_key_are_reported() {
+    let (_, out, _) = run(
+        &[
+            "check",
+            "--format",
+            "concise",
+            "--select",
+            "KMS053",
+            "--config",
+            "fixtures/config/admins.toml",
+            "fixtures/rules/KMS054.json",
+        ],
+        None,
+    );
+    assert!(
+        out.contains(
+            "`arn:aws:iam::111122223333:role/Ops` is not among the configured key administrators"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("role/KeyAdmin"), "{out}");
+    let (_, out, _) = run(
+        &[
+            "check",
+            "--format",
+            "concise",
+            "--select",
+            "KMS053",
+            "--no-config",
+            "fixtures/rules/KMS054.json",
+        ],
+        None,
+    );
+    assert!(!out.contains("configured key administrators"), "{out}");
+}
