@@ -55,6 +55,10 @@ pub struct Grant {
     pub source: SourceId,
     /// The grant's JSON object.
     pub span: Span,
+    /// The grantee's value (the whole grant when not known).
+    pub grantee_span: Span,
+    /// The `Operations` list (the whole grant when not known).
+    pub operations_span: Span,
 }
 
 impl Grant {
@@ -193,6 +197,11 @@ pub fn read_grant(v: &Json<'_>, source: SourceId, errors: &mut Vec<GrantError>) 
         constraints,
         source,
         span: v.span,
+        grantee_span: v
+            .get("GranteeServicePrincipal")
+            .or_else(|| v.get("GranteePrincipal"))
+            .map_or(v.span, |g| g.span),
+        operations_span: v.get("Operations").map_or(v.span, |o| o.span),
     })
 }
 

@@ -477,6 +477,14 @@ pub(super) fn read(
                     constraints,
                     source: id,
                     span: inst.after.span,
+                    grantee_span: inst
+                        .after
+                        .get("grantee_principal")
+                        .map_or(inst.after.span, |g| g.span),
+                    operations_span: inst
+                        .after
+                        .get("operations")
+                        .map_or(inst.after.span, |o| o.span),
                 }));
             }
             "aws_kms_alias" => {

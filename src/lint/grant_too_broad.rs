@@ -40,7 +40,8 @@ pub(crate) fn check(cx: &GrantContext<'_>, out: &mut Vec<Finding>) {
         return;
     }
     let mut reasons = Vec::new();
-    if g.operations.iter().any(|o| o == "CreateGrant") {
+    let passes_on = g.operations.iter().any(|o| o == "CreateGrant");
+    if passes_on {
         reasons.push("it includes CreateGrant, so the grantee can pass it on".to_owned());
     }
     let grantee_account = g.grantee_class.account();
@@ -55,7 +56,13 @@ pub(crate) fn check(cx: &GrantContext<'_>, out: &mut Vec<Finding>) {
         return;
     }
     out.push(
-        Finding::new(&RULE, g.source, g.span, format!("grant {} to `{}`: {}", g.label(), g.grantee, reasons.join("; ")), "grant")
+        Finding::new(
+            &RULE,
+            g.source,
+            if passes_on { g.operations_span } else { g.grantee_span },
+            format!("grant {} to `{}`: {}", g.label(), g.grantee, reasons.join("; ")),
+            if passes_on { "includes CreateGrant" } else { "foreign grantee" },
+        )
             .help("retire the grant if it is not needed; otherwise drop CreateGrant and constrain it, or list the account in `trusted_accounts`"),
     );
 }

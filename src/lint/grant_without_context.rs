@@ -68,7 +68,8 @@ pub(crate) fn check(cx: &GrantContext<'_>, out: &mut Vec<Finding>) {
         return;
     };
     out.push(
-        Finding::new(&RULE, g.source, g.span, message, "grant")
+        Finding::new(&RULE, g.source, g.operations_span, message, "cryptographic operations")
+            .label(g.grantee_span, "grantee")
             .help("create the grant with `--constraints EncryptionContextEquals={…}` naming the data it is for"),
     );
 }
