@@ -300,7 +300,13 @@ pub fn check(
         // against. Identity policies are done with.
         let key_policies: Vec<_> = loaded
             .policies
-            .extract_if(.., |p| p.doc.kind == PolicyKind::Key)
+            .extract_if(.., |p| {
+                p.doc.kind == PolicyKind::Key
+                    || matches!(
+                        p.role,
+                        input::PolicyRole::Scp(_) | input::PolicyRole::Rcp(_)
+                    )
+            })
             .collect();
         let done_with = std::mem::replace(&mut loaded.policies, key_policies);
         let (this_input, shared) = input::split_for_keys(loaded);

@@ -228,8 +228,15 @@ pub fn split_for_keys(mut loaded: Loaded) -> (crate::inventory::Inventory, Loade
             _ => {}
         }
     }
+    // SCPs and RCPs of an organisation tree gate every key of its accounts: shared.
+    let org_policies: Vec<LoadedPolicy> = loaded
+        .policies
+        .extract_if(.., |p| {
+            matches!(p.role, PolicyRole::Scp(_) | PolicyRole::Rcp(_))
+        })
+        .collect();
     let own = Loaded {
-        policies: std::mem::take(&mut loaded.policies),
+        policies: std::mem::replace(&mut loaded.policies, org_policies),
         facts: own_facts,
         ..Loaded::default()
     };

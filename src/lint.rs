@@ -39,6 +39,7 @@ mod no_separation_of_duties;
 mod non_canonical_case;
 mod not_principal_allow;
 mod not_principal_without_account;
+mod org_denies_put_key_policy;
 mod partial_wildcard_principal;
 mod permissive_allow_construct;
 mod public_key;
@@ -748,6 +749,10 @@ static REGISTRY: &[(&Rule, Check)] = &[
         &key_control_holders::RULE,
         Check::Key(key_control_holders::check),
     ),
+    (
+        &org_denies_put_key_policy::RULE,
+        Check::Key(org_denies_put_key_policy::check),
+    ),
 ];
 
 include!(concat!(env!("OUT_DIR"), "/rule_docs.rs"));
@@ -1006,6 +1011,7 @@ pub fn check_keys(
         cx.account_known = account_known;
         cx.region_known = region_known;
         cx.config = config;
+        cx.organisation = Some(all);
         if kp.declared {
             cx.deployer = config.deployer.clone().or(kp.plan_caller);
         }

@@ -49,6 +49,8 @@ pub struct KeyLintContext<'a> {
     pub directory: Option<&'a dyn Directory>,
     /// The settings the rules read.
     pub config: &'a super::Config,
+    /// Everything the inputs define, for the organisation's SCP and RCP levels.
+    pub organisation: Option<&'a crate::inventory::Inventory>,
     /// For a policy a plan creates or replaces: who will call PutKeyPolicy (R112).
     pub deployer: Option<String>,
     admins: OnceCell<AdminAnalysis>,
@@ -244,6 +246,7 @@ impl<'a> KeyLintContext<'a> {
             identity,
             directory,
             config: &DEFAULT_CONFIG,
+            organisation: None,
             deployer: None,
             admins: OnceCell::new(),
             inputs: RefCell::new(BTreeMap::new()),
@@ -340,6 +343,46 @@ impl<'a> KeyLintContext<'a> {
                 .collect::<Vec<_>>()
                 .join("\u{1f}"),
         }
+    }
+
+    /// The key's account's root user asking for `action` with the organisation's SCP and RCP
+    /// levels above the account in force (spec R50, R110 step 4); `None` when the inputs hold
+    /// no organisation tree with the account.
+    pub fn probe_org(&self, action: &str) -> Option<Evaluation> {
+        let all = self.organisation?;
+        let (scp, rcp) = (
+            all.scp_levels(&self.facts.account),
+            all.rcp_levels(&self.facts.account),
+        );
+        if scp.is_none() && rcp.is_none() {
+            return None;
+        }
+        let caller = Caller::parse(&self.facts.account, None).ok()?;
+        let mut facts = self.facts.clone();
+        if facts.key_manager.is_none() {
+            facts.key_manager = Some(eval::KeyManager::Customer);
+        }
+        let inputs = Inputs {
+            keys: vec![KeyInputs {
+                facts,
+                policies: Some(vec![self.policy.clone()]),
+                grants: Some(Vec::new()),
+                policy_unknown: None,
+            }],
+            identity: Some(Vec::new()),
+            scp,
+            rcp,
+            ..Inputs::default()
+        };
+        let opts = Options {
+            residual: true,
+            ..Options::default()
+        };
+        Some(eval::evaluate(
+            &inputs,
+            &Request::new(caller, action, &self.facts.arn),
+            &opts,
+        ))
     }
 
     /// An alias operation (`kms:CreateAlias`, `kms:UpdateAlias`): its key half is what the key

@@ -193,3 +193,37 @@ fn e71_f1_is_undetermined_when_the_deployers_iam_is_unknown_r112() {
         "{out}"
     );
 }
+
+#[test]
+fn r110_step_4_an_scp_denying_put_key_policy_is_a_note_naming_it() {
+    let f = findings(&[
+        "fixtures/lockout/f1-sdk-default.json",
+        "fixtures/lockout/organizations-tree-freezing-key-policies.json",
+    ]);
+    assert!(has(&f, "KMS064", "info"), "{f:?}");
+    // Not a lockout: an organisation administrator can lift it.
+    assert!(
+        !f.iter().any(|(c, _, _)| c == "KMS003" || c == "KMS004"),
+        "{f:?}"
+    );
+    let (_, out, _) = run(
+        &[
+            "check",
+            "--format",
+            "concise",
+            "fixtures/lockout/f1-sdk-default.json",
+            "fixtures/lockout/organizations-tree-freezing-key-policies.json",
+        ],
+        None,
+    );
+    assert!(
+        out.contains("FreezeKeyPolicies#NoKeyPolicyChanges"),
+        "{out}"
+    );
+    // The same tree without that SCP (it denies only ScheduleKeyDeletion): no note.
+    let f = findings(&[
+        "fixtures/lockout/f1-sdk-default.json",
+        "fixtures/inventory/organizations-tree.json",
+    ]);
+    assert!(!f.iter().any(|(c, _, _)| c == "KMS064"), "{f:?}");
+}
