@@ -241,22 +241,7 @@ pub fn check(
         )?;
         summary.input_errors += 1;
     }
-    // A progress bar on a terminal for large runs; nothing otherwise (CI logs, pipes, tests).
-    let big = inputs.len() >= 50
-        || inputs.iter().any(|(n, _)| match n {
-            input::InputName::Path(p) => std::fs::metadata(p).is_ok_and(|m| m.len() > 8 << 20),
-            input::InputName::Stdin => false,
-        });
-    let progress = (big && !args.quiet && std::io::stderr().is_terminal()).then(|| {
-        let bar = indicatif::ProgressBar::new(inputs.len() as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {wide_msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        );
-        bar.set_prefix("reading");
-        bar
-    });
+    let progress = progress_bar(&inputs, args.quiet);
     for (name, explicit) in &inputs {
         if let Some(bar) = &progress {
             bar.set_message(name.display());
@@ -352,27 +337,9 @@ pub fn check(
             f.severity = *s;
         }
     }
-    // Suppressions and the baseline accept findings, never input errors.
-    let before = findings.len();
-    findings.retain(|f| f.rule.input_error || !cfg.suppressions.iter().any(|s| s.matches(f)));
-    summary.suppressed = before - findings.len();
-    if let Some(path) = &args.baseline {
-        match read_baseline(path) {
-            Ok(accepted) => {
-                let before = findings.len();
-                findings.retain(|f| {
-                    f.rule.input_error
-                        || f.fingerprint
-                            .as_ref()
-                            .is_none_or(|fp| accepted.binary_search(fp).is_err())
-                });
-                summary.baselined = before - findings.len();
-            }
-            Err(msg) => {
-                writeln!(stderr, "kmsaudit: error: {msg}")?;
-                return Ok(2);
-            }
-        }
+    if let Err(msg) = accept(&mut findings, &cfg, args.baseline.as_deref(), &mut summary) {
+        writeln!(stderr, "kmsaudit: error: {msg}")?;
+        return Ok(2);
     }
     sort_findings(&mut findings, &sources);
     if let Some(path) = &args.write_baseline {
@@ -429,6 +396,51 @@ pub fn check(
             .any(|f| !f.rule.input_error && f.severity >= t)
     });
     Ok(u8::from(failing))
+}
+
+/// A progress bar on stderr for large runs on a terminal; none otherwise (CI logs, pipes,
+/// tests): 50 inputs or more, or one over 8 MiB.
+fn progress_bar(inputs: &input::FoundInputs, quiet: bool) -> Option<indicatif::ProgressBar> {
+    let big = inputs.len() >= 50
+        || inputs.iter().any(|(n, _)| match n {
+            input::InputName::Path(p) => std::fs::metadata(p).is_ok_and(|m| m.len() > 8 << 20),
+            input::InputName::Stdin => false,
+        });
+    (big && !quiet && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(inputs.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {wide_msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.set_prefix("reading");
+        bar
+    })
+}
+
+/// Takes out what the team accepted: findings a suppression in `kmsaudit.toml` names, then
+/// those recorded in the `--baseline` file — never input errors. Counts both in `summary`.
+fn accept(
+    findings: &mut Vec<Finding>,
+    cfg: &crate::config::Loaded,
+    baseline: Option<&std::path::Path>,
+    summary: &mut Summary,
+) -> Result<(), String> {
+    let before = findings.len();
+    findings.retain(|f| f.rule.input_error || !cfg.suppressions.iter().any(|s| s.matches(f)));
+    summary.suppressed = before - findings.len();
+    if let Some(path) = baseline {
+        let accepted = read_baseline(path)?;
+        let before = findings.len();
+        findings.retain(|f| {
+            f.rule.input_error
+                || f.fingerprint
+                    .as_ref()
+                    .is_none_or(|fp| accepted.binary_search(fp).is_err())
+        });
+        summary.baselined = before - findings.len();
+    }
+    Ok(())
 }
 
 /// `--config`, else the first `kmsaudit.toml` up from the working directory (none with

@@ -314,7 +314,9 @@ pub fn load(path: &Path, today: &str, sources: &mut SourceMap) -> Result<Loaded,
         }
     }
     out.rules = RuleConfig {
-        min_deletion_window: raw.min_deletion_window.unwrap_or(30),
+        min_deletion_window: raw
+            .min_deletion_window
+            .unwrap_or(RuleConfig::DEFAULT.min_deletion_window),
         deployer: raw.deployer,
         trusted_accounts: raw.trusted_accounts.unwrap_or_default(),
         organisation: raw.organisation,

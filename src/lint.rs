@@ -324,16 +324,21 @@ pub struct Config {
     pub admins: Vec<String>,
 }
 
+impl Config {
+    /// The settings without a configuration file.
+    pub const DEFAULT: Config = Config {
+        // AWS's own default; the API allows 7 to 30 days.
+        min_deletion_window: 30,
+        deployer: None,
+        trusted_accounts: Vec::new(),
+        organisation: None,
+        admins: Vec::new(),
+    };
+}
+
 impl Default for Config {
     fn default() -> Self {
-        Config {
-            // AWS's own default; the API allows 7 to 30 days.
-            min_deletion_window: 30,
-            deployer: None,
-            trusted_accounts: Vec::new(),
-            organisation: None,
-            admins: Vec::new(),
-        }
+        Config::DEFAULT
     }
 }
 

@@ -67,13 +67,7 @@ impl std::fmt::Debug for KeyLintContext<'_> {
     }
 }
 
-static DEFAULT_CONFIG: super::Config = super::Config {
-    min_deletion_window: 30,
-    deployer: None,
-    trusted_accounts: Vec::new(),
-    organisation: None,
-    admins: Vec::new(),
-};
+static DEFAULT_CONFIG: super::Config = super::Config::DEFAULT;
 
 /// The account a bare key policy's key is assumed to be in when nothing names one.
 pub const UNKNOWN_ACCOUNT: &str = "000000000000";
