@@ -86,6 +86,9 @@ pub struct SourceFile {
     /// The text is sensitive (a Terraform sensitive value): findings in it never show it.
     pub sensitive: bool,
     line_starts: Vec<u32>,
+    /// Every byte is ASCII: a column is a byte count (`terraform show -json` writes a plan on
+    /// one line, and counting characters from its start for each finding was quadratic).
+    ascii: bool,
 }
 
 impl SourceFile {
@@ -101,12 +104,14 @@ impl SourceFile {
                 line_starts.push(u32::try_from(i + 1).unwrap_or(u32::MAX));
             }
         }
+        let ascii = text.is_ascii();
         SourceFile {
             name: name.into(),
             text,
             origin,
             sensitive: false,
             line_starts,
+            ascii,
         }
     }
 
@@ -118,11 +123,14 @@ impl SourceFile {
         };
         let start = self.line_starts.get(line).copied().unwrap_or(0) as usize;
         let off = (offset as usize).min(self.text.len());
-        let col = self
-            .text
-            .get(start..off)
-            .map(|s| s.chars().count())
-            .unwrap_or(off.saturating_sub(start));
+        let col = if self.ascii {
+            off.saturating_sub(start)
+        } else {
+            self.text
+                .get(start..off)
+                .map(|s| s.chars().count())
+                .unwrap_or(off.saturating_sub(start))
+        };
         (line + 1, col + 1)
     }
 
@@ -262,5 +270,22 @@ mod tests {
         // decoded text: {"a":"b"}  ; offset of `a` is 2, in raw it is at 4
         assert_eq!(map_decoded_offset(raw, 2), 4);
         assert_eq!(map_decoded_offset(raw, 0), 1);
+    }
+}
+
+#[cfg(test)]
+mod line_col_tests {
+    use super::SourceFile;
+
+    #[test]
+    fn columns_count_characters_on_ascii_and_non_ascii_lines() {
+        let ascii = SourceFile::new("a", "{\"a\":\n  \"b\"}", None);
+        assert_eq!(ascii.line_col(0), (1, 1));
+        assert_eq!(ascii.line_col(8), (2, 3));
+        // `é` is two bytes but one column.
+        let text = "{\"Sid\": \"é\", \"x\": 1}";
+        let accented = SourceFile::new("b", text, None);
+        let at = text.find("\"x\"").unwrap_or(0) as u32;
+        assert_eq!(accented.line_col(at), (1, 14));
     }
 }
