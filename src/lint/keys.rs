@@ -352,30 +352,17 @@ impl<'a> KeyLintContext<'a> {
             return None;
         }
         let caller = Caller::parse(&self.facts.account, None).ok()?;
-        let mut facts = self.facts.clone();
-        if facts.key_manager.is_none() {
-            facts.key_manager = Some(eval::KeyManager::Customer);
-        }
         let inputs = Inputs {
-            keys: vec![KeyInputs {
-                facts,
-                policies: Some(vec![self.policy.clone()]),
-                grants: Some(Vec::new()),
-                policy_unknown: None,
-            }],
+            keys: vec![self.key_inputs(&self.policy)],
             identity: Some(Vec::new()),
             scp,
             rcp,
             ..Inputs::default()
         };
-        let opts = Options {
-            residual: true,
-            ..Options::default()
-        };
         Some(eval::evaluate(
             &inputs,
             &Request::new(caller, action, &self.facts.arn),
-            &opts,
+            &Self::options(false),
         ))
     }
 
@@ -397,25 +384,36 @@ impl<'a> KeyLintContext<'a> {
             })
             .into_iter()
             .collect();
+        let inputs = Inputs {
+            keys: vec![self.key_inputs(&self.policy)],
+            identity: Some(identity),
+            ..Inputs::default()
+        };
+        eval::evaluate(&inputs, &req, &Self::options(false))
+    }
+
+    /// The key with `policy` as its key policy and no grants, as the engine takes it: a key
+    /// whose manager is not known is judged as customer managed.
+    fn key_inputs(&self, policy: &NamedPolicy) -> KeyInputs {
         let mut facts = self.facts.clone();
         if facts.key_manager.is_none() {
             facts.key_manager = Some(eval::KeyManager::Customer);
         }
-        let inputs = Inputs {
-            keys: vec![KeyInputs {
-                facts,
-                policies: Some(vec![self.policy.clone()]),
-                grants: Some(Vec::new()),
-                policy_unknown: None,
-            }],
-            identity: Some(identity),
-            ..Inputs::default()
-        };
-        let opts = Options {
+        KeyInputs {
+            facts,
+            policies: Some(vec![policy.clone()]),
+            grants: Some(Vec::new()),
+            policy_unknown: None,
+        }
+    }
+
+    /// Residual evaluation: request keys nobody gave stay open.
+    fn options(trace: bool) -> Options {
+        Options {
             residual: true,
+            trace,
             ..Options::default()
-        };
-        eval::evaluate(&inputs, &req, &opts)
+        }
     }
 
     fn run(
@@ -426,11 +424,6 @@ impl<'a> KeyLintContext<'a> {
         identity: Option<Vec<NamedPolicy>>,
         trace: bool,
     ) -> Evaluation {
-        let opts = Options {
-            residual: true,
-            trace,
-            ..Options::default()
-        };
         let own_policy = std::ptr::eq(policy, &self.policy);
         let tag = Self::identity_tag(identity.as_deref());
         let cached = own_policy
@@ -439,17 +432,8 @@ impl<'a> KeyLintContext<'a> {
         let inputs = match cached {
             Some(i) => i,
             None => {
-                let mut facts = self.facts.clone();
-                if facts.key_manager.is_none() {
-                    facts.key_manager = Some(eval::KeyManager::Customer);
-                }
                 let built = Rc::new(Inputs {
-                    keys: vec![KeyInputs {
-                        facts,
-                        policies: Some(vec![policy.clone()]),
-                        grants: Some(Vec::new()),
-                        policy_unknown: None,
-                    }],
+                    keys: vec![self.key_inputs(policy)],
                     identity,
                     ..Inputs::default()
                 });
@@ -462,7 +446,7 @@ impl<'a> KeyLintContext<'a> {
         eval::evaluate(
             &inputs,
             &Request::new(caller, action, &self.facts.arn),
-            &opts,
+            &Self::options(trace),
         )
     }
 
