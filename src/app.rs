@@ -4,6 +4,7 @@
 //! `--select`/`--ignore` → sort → `report::render` → exit code (0 clean, 1 findings at or above
 //! `--fail-on`, 2 when an input could not be read, after everything else was reported).
 
+mod access;
 mod can;
 mod put_policy;
 
@@ -44,6 +45,10 @@ pub fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> io::Resu
             )
         }
         Command::Can(args) => can::can(&args, stdout, stderr),
+        Command::WhoCan(args) => access::who_can(&args, stdout, stderr),
+        Command::WhatCan(args) => access::what_can(&args, stdout, stderr),
+        Command::Matrix(args) => access::matrix(&args, stdout, stderr),
+        Command::Graph(args) => access::graph(&args, stdout, stderr),
         Command::CheckPutPolicy(args) => put_policy::check_put_policy(&args, stdout, stderr),
         Command::Rule(args) => rule_doc(&args, stdout, stderr),
         Command::Completions(args) => {

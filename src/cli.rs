@@ -37,6 +37,15 @@ pub enum Command {
     /// Would AWS accept this key policy from this caller without the lockout bypass flag?
     /// (the safety check of CreateKey, PutKeyPolicy and ReplicateKey, before deploy)
     CheckPutPolicy(Box<PutPolicyArgs>),
+    /// Who can perform an action on a key, and through which paths (grants, role chains,
+    /// CreateGrant, PutKeyPolicy, IAM changes).
+    WhoCan(Box<WhoCanArgs>),
+    /// Every key and KMS action a principal can use, and through which paths.
+    WhatCan(Box<WhatCanArgs>),
+    /// Principals × keys for a set of actions.
+    Matrix(Box<MatrixArgs>),
+    /// Export the access graph (or one key's neighbourhood) as DOT, Mermaid or JSON.
+    Graph(Box<GraphArgs>),
     /// Print a shell completion script (`kmsaudit completions bash > /etc/bash_completion.d/kmsaudit`).
     Completions(CompletionsArgs),
     /// Print the manual page (roff) on standard output (`kmsaudit manpage > kmsaudit.1`).
@@ -424,4 +433,140 @@ pub struct RulesArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+/// The inputs of the graph commands: inventory files plus the flags `can` takes.
+#[derive(Debug, clap::Args)]
+pub struct GraphInputArgs {
+    /// Inventory files: authorization details, AWS CLI outputs, plans, templates, policies.
+    pub files: Vec<std::path::PathBuf>,
+    /// Key policy of `--key` (replaces what the files say).
+    #[arg(long, requires = "key")]
+    pub key_policy: Option<std::path::PathBuf>,
+    /// Identity policies added to every principal's own (and taken as the IAM of principals
+    /// the files do not hold).
+    #[arg(long)]
+    pub identity_policy: Vec<std::path::PathBuf>,
+    /// Grants on `--key` (`aws kms list-grants` output).
+    #[arg(long, requires = "key")]
+    pub grants: Option<std::path::PathBuf>,
+    /// SCP levels, root first (one file per level), for every principal.
+    #[arg(long)]
+    pub scp: Vec<std::path::PathBuf>,
+    /// RCP levels, root first, for every key.
+    #[arg(long)]
+    pub rcp: Vec<std::path::PathBuf>,
+    /// Account of plans and templates whose keys have no ARN yet.
+    #[arg(long)]
+    pub account: Option<String>,
+    /// Region of plans and templates whose keys have no ARN yet.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Partition for CloudFormation intrinsics.
+    #[arg(long)]
+    pub partition: Option<String>,
+    /// CloudFormation parameter values.
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub param: Vec<String>,
+    /// Refuse input files larger than this many bytes (raise it for organisation-wide dumps).
+    #[arg(long, default_value_t = crate::input::DEFAULT_MAX_FILE_SIZE)]
+    pub max_file_size: u64,
+    /// Refuse JSON nested deeper than this.
+    #[arg(long, default_value_t = crate::json::DEFAULT_MAX_DEPTH)]
+    pub max_depth: usize,
+}
+
+/// Which paths the graph commands follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PathsArg {
+    /// The principal's own access only.
+    Direct,
+    /// Escalation moves too: role chains, CreateGrant, PutKeyPolicy, IAM changes.
+    All,
+}
+
+/// Arguments of `who-can`.
+#[derive(Debug, clap::Args)]
+pub struct WhoCanArgs {
+    /// The action (`kms:Decrypt`).
+    #[arg(long)]
+    pub action: String,
+    /// The key: ARN, key id, alias or Terraform address.
+    #[arg(long)]
+    pub key: String,
+    /// Which paths to follow.
+    #[arg(long, value_enum, default_value = "all")]
+    pub paths: PathsArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: CanFormat,
+    /// Inputs.
+    #[command(flatten)]
+    pub input: GraphInputArgs,
+}
+
+/// Arguments of `what-can`.
+#[derive(Debug, clap::Args)]
+pub struct WhatCanArgs {
+    /// The principal: a user or role ARN, an account id or a service principal.
+    #[arg(long)]
+    pub principal: String,
+    /// Only this key (and the key `--key-policy` and `--grants` belong to).
+    #[arg(long)]
+    pub key: Option<String>,
+    /// Which paths to follow.
+    #[arg(long, value_enum, default_value = "all")]
+    pub paths: PathsArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: CanFormat,
+    /// Inputs.
+    #[command(flatten)]
+    pub input: GraphInputArgs,
+}
+
+/// Arguments of `matrix`.
+#[derive(Debug, clap::Args)]
+pub struct MatrixArgs {
+    /// Actions, comma-separated (default: Decrypt, Encrypt, GenerateDataKey, CreateGrant,
+    /// PutKeyPolicy, ScheduleKeyDeletion).
+    #[arg(long, value_delimiter = ',')]
+    pub actions: Vec<String>,
+    /// Only this key (and the key `--key-policy` and `--grants` belong to).
+    #[arg(long)]
+    pub key: Option<String>,
+    /// Which paths to follow.
+    #[arg(long, value_enum, default_value = "all")]
+    pub paths: PathsArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: CanFormat,
+    /// Inputs.
+    #[command(flatten)]
+    pub input: GraphInputArgs,
+}
+
+/// Graph export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormatArg {
+    /// Graphviz DOT (`dot -Tsvg`).
+    Dot,
+    /// A Mermaid flowchart.
+    Mermaid,
+    /// JSON nodes and edges.
+    Json,
+}
+
+/// Arguments of `graph`.
+#[derive(Debug, clap::Args)]
+pub struct GraphArgs {
+    /// Only this key's neighbourhood.
+    #[arg(long)]
+    pub key: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "dot")]
+    pub format: GraphFormatArg,
+    /// Inputs.
+    #[command(flatten)]
+    pub input: GraphInputArgs,
 }

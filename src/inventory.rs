@@ -60,6 +60,8 @@ pub struct Inventory {
     group_inline: BTreeMap<String, Vec<NamedPolicy>>,
     role_inline: BTreeMap<String, Vec<NamedPolicy>>,
     managed: BTreeMap<String, NamedPolicy>,
+    /// Role ARN → its trust policies (for the access graph's `sts:AssumeRole` moves).
+    trust: BTreeMap<String, Vec<NamedPolicy>>,
     org: Vec<OrgNode>,
     scps: BTreeMap<String, Vec<NamedPolicy>>,
     rcps: BTreeMap<String, Vec<NamedPolicy>>,
@@ -132,9 +134,8 @@ impl Inventory {
                         policy: np,
                     })
                 }
-                PolicyRole::Managed { default: false, .. }
-                | PolicyRole::Trust(_)
-                | PolicyRole::Standalone => {}
+                PolicyRole::Trust(role) => self.trust.entry(role).or_default().push(np),
+                PolicyRole::Managed { default: false, .. } | PolicyRole::Standalone => {}
             }
         }
         // One allocation per list: growing them one push at a time, right after an input's
@@ -704,5 +705,61 @@ impl crate::lint::keys::Directory for Inventory {
         }
         let cp = self.caller_policies(caller);
         if cp.found { cp.identity } else { None }
+    }
+}
+
+/// What the access graph reads: the principals, their trust policies and every key.
+impl Inventory {
+    /// IAM users, in input order.
+    pub fn users(&self) -> &[User] {
+        &self.users
+    }
+
+    /// IAM groups, in input order.
+    pub fn groups(&self) -> &[Group] {
+        &self.groups
+    }
+
+    /// IAM roles, in input order.
+    pub fn roles(&self) -> &[Role] {
+        &self.roles
+    }
+
+    /// The trust policies of a role, when the inputs hold them.
+    pub fn trust_policies(&self, role_arn: &str) -> Option<&[NamedPolicy]> {
+        self.trust.get(role_arn).map(Vec::as_slice)
+    }
+
+    /// Aliases: (name, alias ARN, target key id, ARN or address).
+    pub fn aliases(&self) -> impl Iterator<Item = (&str, Option<&str>, Option<&str>)> {
+        self.aliases
+            .iter()
+            .map(|(n, a, t)| (n.as_str(), a.as_deref(), t.as_deref()))
+    }
+
+    /// Every key the inputs name by ARN (described, planned with a known or made ARN, the
+    /// target of a key policy or grant), sorted.
+    pub fn key_arns(&self) -> Vec<String> {
+        let mut out = std::collections::BTreeSet::new();
+        for k in &self.keys {
+            out.insert(k.arn.clone());
+        }
+        for k in &self.planned {
+            if let Some(a) = self.planned_arn(k) {
+                out.insert(a);
+            }
+        }
+        for p in &self.key_policies {
+            if let Some(a) = p.key.as_deref().and_then(|k| self.resolve_key(k)) {
+                out.insert(a);
+            }
+        }
+        for g in &self.grants {
+            if let Some(a) = g.key_id.as_deref().and_then(|k| self.resolve_key(k)) {
+                out.insert(a);
+            }
+        }
+        out.retain(|a| KeyFacts::from_arn(a).is_ok());
+        out.into_iter().collect()
     }
 }

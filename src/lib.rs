@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod eval;
 pub mod grant;
+pub mod graph;
 pub mod input;
 pub mod inventory;
 pub mod json;

@@ -5,6 +5,7 @@
 //! `version` field) — and the one-line summary for stderr. Every renderer takes the findings
 //! already sorted and writes to a `&mut dyn Write` it is given; nothing here decides anything.
 
+pub mod access;
 pub mod can;
 pub mod ci;
 mod human;

@@ -24,14 +24,14 @@ pub(crate) struct Failure {
     pub(crate) findings: Vec<Finding>,
 }
 
-fn fail(message: impl Into<String>) -> Failure {
+pub(super) fn fail(message: impl Into<String>) -> Failure {
     Failure {
         message: message.into(),
         findings: Vec::new(),
     }
 }
 
-fn file_name(path: &Path) -> String {
+pub(super) fn file_name(path: &Path) -> String {
     path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
@@ -40,7 +40,7 @@ fn file_name(path: &Path) -> String {
 
 /// Loads the policies in a file as `kind`. Input errors fail; grammar problems do not (the
 /// engine makes statements it cannot judge undetermined).
-fn load_policies(
+pub(super) fn load_policies(
     path: &Path,
     kind: PolicyKind,
     sources: &mut SourceMap,
@@ -121,7 +121,7 @@ fn read_json_file(
     }
 }
 
-fn load_grants(
+pub(super) fn load_grants(
     path: &Path,
     sources: &mut SourceMap,
     base: &InputOptions,

@@ -106,12 +106,27 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
     if super::deny_trap::trapped(cx).is_some() {
         return;
     }
+    // The proof: ask the access graph whether anyone in the inputs reaches PutKeyPolicy
+    // through any path (role chains, grants, IAM changes on a principal the policy names).
+    let proof = reachability(cx);
+    if let Some(Ok(rows)) = &proof {
+        if !rows.is_empty() {
+            return;
+        }
+    }
     let reasons: Vec<String> = analysis.candidates.iter().map(|c| why_not(cx, c)).collect();
-    let detail = if reasons.is_empty() {
+    let mut detail = if reasons.is_empty() {
         "no Allow statement names a principal that could".to_owned()
     } else {
         reasons.join("; ")
     };
+    match &proof {
+        Some(Ok(_)) => detail.push_str(
+            "; and no principal in the inputs reaches it through any path (role chains, grants, CreateGrant, IAM policy changes)",
+        ),
+        Some(Err(e)) => detail.push_str(&format!("; paths through other principals were not searched: {e}")),
+        None => {}
+    }
     let (span, st) = match analysis
         .candidates
         .iter()
@@ -136,4 +151,28 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
         f = f.in_statement(st);
     }
     out.push(f);
+}
+
+/// Who reaches `kms:PutKeyPolicy` on the key through any path, among principals the inputs
+/// hold (a principal whose IAM is not in the inputs proves nothing). `None` without IAM data.
+fn reachability(cx: &KeyLintContext<'_>) -> Option<Result<Vec<crate::graph::Row>, String>> {
+    let inv = cx.organisation.filter(|i| i.has_iam())?;
+    let extras = crate::graph::Extras {
+        key_policy: Some(vec![cx.policy.clone()]),
+        key: Some(cx.facts.arn.clone()),
+        ..crate::graph::Extras::default()
+    };
+    let mut g = crate::graph::AccessGraph::build(inv, &extras);
+    Some(g.who_keeps_control(&cx.facts.arn).map(|rows| {
+        rows.into_iter()
+            .filter(|r| {
+                !r.iam_assumed
+                    && r.decision != crate::graph::RowDecision::Undetermined
+                    && matches!(
+                        r.kind,
+                        crate::graph::NodeKind::User | crate::graph::NodeKind::Role
+                    )
+            })
+            .collect()
+    }))
 }

@@ -132,7 +132,7 @@ fn directories_are_walked_and_non_policies_skipped() {
     let (code, out, err) = run(&["check", "--format", "concise", "fixtures/examples"], None);
     assert_eq!(code, 1, "{out}{err}");
     assert!(
-        err.contains("12 files checked") && err.contains("0 errors"),
+        err.contains("15 files checked") && err.contains("0 errors"),
         "{err}"
     );
     assert!(

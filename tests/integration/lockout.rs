@@ -227,3 +227,55 @@ fn r110_step_4_an_scp_denying_put_key_policy_is_a_note_naming_it() {
     ]);
     assert!(!f.iter().any(|(c, _, _)| c == "KMS064"), "{f:?}");
 }
+
+/// R110 as reachability: the finding says the graph searched every path and found none.
+#[test]
+fn r110_lockout_finding_carries_the_graph_proof() {
+    let (_, out, _) = run(
+        &[
+            "check",
+            "-q",
+            "--format",
+            "concise",
+            F2,
+            "fixtures/lockout/authorization-details-without-admin.json",
+        ],
+        None,
+    );
+    let line = out.lines().find(|l| l.contains("KMS003")).unwrap_or("");
+    assert!(
+        line.contains("no principal in the inputs reaches it through any path"),
+        "{out}"
+    );
+}
+
+/// When the key is not locked out, `who-can --action kms:PutKeyPolicy` names who keeps
+/// control.
+#[test]
+fn r110_who_can_put_key_policy_names_the_admin_that_keeps_control() {
+    let (code, out, err) = run(
+        &[
+            "who-can",
+            "--action",
+            "kms:PutKeyPolicy",
+            "--key",
+            "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "--key-policy",
+            F2,
+            "--format",
+            "json",
+            "fixtures/lockout/authorization-details-with-admin.json",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let who: Vec<&str> = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["decision"] == "allow")
+        .map(|r| r["principal"].as_str().unwrap())
+        .collect();
+    assert_eq!(who, ["arn:aws:iam::111122223333:role/Admin"], "{out}");
+}

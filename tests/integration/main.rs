@@ -15,6 +15,7 @@ mod cloudformation;
 mod config;
 mod engine;
 mod formats;
+mod graph;
 mod inventory;
 mod lockout;
 mod parse_errors;

@@ -1,0 +1,281 @@
+//! `kmsaudit who-can`, `what-can`, `matrix` and `graph`: load the inventory and the flags'
+//! inputs, build the access graph, ask it, render.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use super::can::{Failure, fail, file_name, load_grants, load_policies};
+use crate::cli::{
+    CanFormat, GraphArgs, GraphFormatArg, GraphInputArgs, MatrixArgs, PathsArg, WhatCanArgs,
+    WhoCanArgs,
+};
+use crate::eval::NamedPolicy;
+use crate::graph::{AccessGraph, ExportFormat, Extras, Paths, Row};
+use crate::input::{self, InputName, InputOptions};
+use crate::inventory::Inventory;
+use crate::lint::Finding;
+use crate::policy::PolicyKind;
+use crate::report::{self, access};
+use crate::source::SourceMap;
+
+/// The six actions `matrix` shows by default.
+pub(crate) const DEFAULT_MATRIX_ACTIONS: [&str; 6] = [
+    "kms:Decrypt",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:CreateGrant",
+    "kms:PutKeyPolicy",
+    "kms:ScheduleKeyDeletion",
+];
+
+fn load(
+    args: &GraphInputArgs,
+    key: Option<&str>,
+    sources: &mut SourceMap,
+) -> Result<(Inventory, Extras), Failure> {
+    let base = InputOptions {
+        max_file_size: args.max_file_size,
+        max_depth: args.max_depth.max(1),
+        ..InputOptions::default()
+    };
+    let mut inv = Inventory::new();
+    let opts = InputOptions {
+        template: super::template_context(
+            &args.account,
+            &args.region,
+            &args.partition,
+            &args.param,
+        )
+        .map_err(fail)?,
+        ..base.clone()
+    };
+    for path in &args.files {
+        let loaded = input::load(&InputName::Path(path.clone()), &opts, sources);
+        let errors: Vec<Finding> = loaded
+            .findings
+            .iter()
+            .filter(|f| f.rule.input_error)
+            .cloned()
+            .collect();
+        if !errors.is_empty() {
+            return Err(Failure {
+                message: format!("cannot read `{}`", path.display()),
+                findings: errors,
+            });
+        }
+        inv.add(&file_name(path), loaded);
+    }
+    inv.set_account_region(args.account.clone(), args.region.clone());
+    let level = |paths: &[PathBuf],
+                 kind: PolicyKind,
+                 sources: &mut SourceMap|
+     -> Result<Option<Vec<Vec<NamedPolicy>>>, Failure> {
+        if paths.is_empty() {
+            return Ok(None);
+        }
+        let mut levels = Vec::new();
+        for p in paths {
+            levels.push(load_policies(p, kind, sources, &base)?);
+        }
+        Ok(Some(levels))
+    };
+    let mut extras = Extras {
+        scp: level(&args.scp, PolicyKind::Scp, sources)?,
+        rcp: level(&args.rcp, PolicyKind::Rcp, sources)?,
+        ..Extras::default()
+    };
+    if !args.identity_policy.is_empty() {
+        let mut v = Vec::new();
+        for p in &args.identity_policy {
+            v.extend(load_policies(p, PolicyKind::Identity, sources, &base)?);
+        }
+        extras.identity = Some(v);
+    }
+    if let Some(k) = key {
+        let arn = match inv.resolve_key(k) {
+            Some(a) => a,
+            None => crate::eval::KeyFacts::from_arn(k)
+                .map(|f| f.arn)
+                .map_err(|e| {
+                    fail(format!(
+                        "{e}; no key id or alias of that name is in the input files"
+                    ))
+                })?,
+        };
+        extras.key = Some(arn);
+        if let Some(p) = &args.key_policy {
+            extras.key_policy = Some(load_policies(p, PolicyKind::Key, sources, &base)?);
+        }
+        if let Some(p) = &args.grants {
+            extras.grants = load_grants(p, sources, &base)?;
+        }
+    }
+    Ok((inv, extras))
+}
+
+fn paths(p: PathsArg) -> Paths {
+    match p {
+        PathsArg::Direct => Paths::Direct,
+        PathsArg::All => Paths::All,
+    }
+}
+
+fn finish(
+    result: Result<u8, Failure>,
+    sources: &SourceMap,
+    stderr: &mut dyn Write,
+) -> io::Result<u8> {
+    match result {
+        Ok(code) => Ok(code),
+        Err(f) => {
+            if !f.findings.is_empty() {
+                report::render_concise(&f.findings, sources, stderr)?;
+            }
+            writeln!(stderr, "kmsaudit: error: {}", f.message)?;
+            Ok(2)
+        }
+    }
+}
+
+fn render(
+    format: CanFormat,
+    q: access::Question<'_>,
+    rows: &[Row],
+    notes: &[String],
+    stdout: &mut dyn Write,
+) -> Result<u8, Failure> {
+    let out = match format {
+        CanFormat::Human => access::render_human(q, rows, notes, stdout),
+        CanFormat::Json => access::render_json(q, rows, notes, stdout),
+    };
+    match out {
+        Ok(()) => Ok(0),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(0),
+        Err(e) => Err(fail(format!("cannot write the answer: {e}"))),
+    }
+}
+
+fn check_action(action: &str) -> Result<String, Failure> {
+    let bare = action.split_once(':').map_or(action, |(_, n)| n);
+    match crate::catalog::action_index(bare).and_then(crate::catalog::action) {
+        Some(a) => Ok(format!("kms:{}", a.name)),
+        None => {
+            let hint = crate::catalog::suggest_action(bare)
+                .map(|s| format!(": did you mean `kms:{s}`?"))
+                .unwrap_or_default();
+            Err(fail(format!("`{action}` is not a KMS action{hint}")))
+        }
+    }
+}
+
+/// `kmsaudit who-can`.
+pub(crate) fn who_can(
+    args: &WhoCanArgs,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> io::Result<u8> {
+    let mut sources = SourceMap::new();
+    let result = (|| {
+        let action = check_action(&args.action)?;
+        let (inv, extras) = load(&args.input, Some(&args.key), &mut sources)?;
+        let key = extras.key.clone().unwrap_or_else(|| args.key.clone());
+        let mut g = AccessGraph::build(&inv, &extras);
+        let rows = g.who_can(&action, &key, paths(args.paths)).map_err(fail)?;
+        let q = access::Question {
+            command: "who-can",
+            action: Some(&action),
+            key: Some(&key),
+            principal: None,
+        };
+        render(args.format, q, &rows, &g.notes(), stdout)
+    })();
+    finish(result, &sources, stderr)
+}
+
+/// `kmsaudit what-can`.
+pub(crate) fn what_can(
+    args: &WhatCanArgs,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> io::Result<u8> {
+    let mut sources = SourceMap::new();
+    let result = (|| {
+        let (inv, extras) = load(&args.input, args.key.as_deref(), &mut sources)?;
+        let mut g = AccessGraph::build(&inv, &extras);
+        let mut rows = g
+            .what_can(&args.principal, paths(args.paths))
+            .map_err(fail)?;
+        if let Some(k) = &extras.key {
+            rows.retain(|r| r.key == *k);
+        }
+        let q = access::Question {
+            command: "what-can",
+            action: None,
+            key: extras.key.as_deref(),
+            principal: Some(&args.principal),
+        };
+        render(args.format, q, &rows, &g.notes(), stdout)
+    })();
+    finish(result, &sources, stderr)
+}
+
+/// `kmsaudit matrix`.
+pub(crate) fn matrix(
+    args: &MatrixArgs,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> io::Result<u8> {
+    let mut sources = SourceMap::new();
+    let result = (|| {
+        let actions: Vec<String> = if args.actions.is_empty() {
+            DEFAULT_MATRIX_ACTIONS
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect()
+        } else {
+            args.actions
+                .iter()
+                .map(|a| check_action(a.trim()))
+                .collect::<Result<_, _>>()?
+        };
+        let (inv, extras) = load(&args.input, args.key.as_deref(), &mut sources)?;
+        let mut g = AccessGraph::build(&inv, &extras);
+        let mut rows = g.matrix(&actions, paths(args.paths));
+        if let Some(k) = &extras.key {
+            rows.retain(|r| r.key == *k);
+        }
+        let q = access::Question {
+            command: "matrix",
+            action: None,
+            key: extras.key.as_deref(),
+            principal: None,
+        };
+        render(args.format, q, &rows, &g.notes(), stdout)
+    })();
+    finish(result, &sources, stderr)
+}
+
+/// `kmsaudit graph`.
+pub(crate) fn graph(
+    args: &GraphArgs,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> io::Result<u8> {
+    let mut sources = SourceMap::new();
+    let result = (|| {
+        let (inv, extras) = load(&args.input, args.key.as_deref(), &mut sources)?;
+        let mut g = AccessGraph::build(&inv, &extras);
+        let format = match args.format {
+            GraphFormatArg::Dot => ExportFormat::Dot,
+            GraphFormatArg::Mermaid => ExportFormat::Mermaid,
+            GraphFormatArg::Json => ExportFormat::Json,
+        };
+        let text = g.export(extras.key.as_deref(), format).map_err(fail)?;
+        match stdout.write_all(text.as_bytes()) {
+            Ok(()) => Ok(0),
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(0),
+            Err(e) => Err(fail(format!("cannot write the graph: {e}"))),
+        }
+    })();
+    finish(result, &sources, stderr)
+}
