@@ -4,16 +4,15 @@
 use std::io::{self, Write};
 use std::path::PathBuf;
 
-use super::can::{Failure, fail, file_name, load_grants, load_policies};
+use super::can::{Failure, add_files, fail, load_grants, load_policies};
 use crate::cli::{
     CanFormat, GraphArgs, GraphFormatArg, GraphInputArgs, MatrixArgs, PathsArg, WhatCanArgs,
     WhoCanArgs,
 };
 use crate::eval::NamedPolicy;
 use crate::graph::{AccessGraph, ExportFormat, Extras, Paths, Row};
-use crate::input::{self, InputName, InputOptions};
+use crate::input::InputOptions;
 use crate::inventory::Inventory;
-use crate::lint::Finding;
 use crate::policy::PolicyKind;
 use crate::report::{self, access};
 use crate::source::SourceMap;
@@ -49,22 +48,7 @@ fn load(
         .map_err(fail)?,
         ..base.clone()
     };
-    for path in &args.files {
-        let loaded = input::load(&InputName::Path(path.clone()), &opts, sources);
-        let errors: Vec<Finding> = loaded
-            .findings
-            .iter()
-            .filter(|f| f.rule.input_error)
-            .cloned()
-            .collect();
-        if !errors.is_empty() {
-            return Err(Failure {
-                message: format!("cannot read `{}`", path.display()),
-                findings: errors,
-            });
-        }
-        inv.add(&file_name(path), loaded);
-    }
+    add_files(&mut inv, &args.files, &opts, sources)?;
     inv.set_account_region(args.account.clone(), args.region.clone());
     let level = |paths: &[PathBuf],
                  kind: PolicyKind,

@@ -276,8 +276,20 @@ fn load_inventory(
         .map_err(fail)?,
         ..base.clone()
     };
-    for path in &args.files {
-        let loaded = input::load(&InputName::Path(path.clone()), &opts, sources);
+    add_files(&mut inv, &args.files, &opts, sources)?;
+    inv.set_account_region(args.account.clone(), args.region.clone());
+    Ok(Some(inv))
+}
+
+/// Adds each input file to the inventory; the first file with an input error fails.
+pub(super) fn add_files(
+    inv: &mut Inventory,
+    files: &[PathBuf],
+    opts: &InputOptions,
+    sources: &mut SourceMap,
+) -> Result<(), Failure> {
+    for path in files {
+        let loaded = input::load(&InputName::Path(path.clone()), opts, sources);
         let errors: Vec<Finding> = loaded
             .findings
             .iter()
@@ -292,8 +304,7 @@ fn load_inventory(
         }
         inv.add(&file_name(path), loaded);
     }
-    inv.set_account_region(args.account.clone(), args.region.clone());
-    Ok(Some(inv))
+    Ok(())
 }
 
 /// The key ARN a `--key` value names, through the inventory when there is one.
