@@ -137,6 +137,7 @@ fn settings(args: &CheckArgs) -> Result<CheckSettings, String> {
         opts: InputOptions {
             max_file_size: args.max_file_size,
             max_depth: args.max_depth.max(1),
+            max_statements: args.max_statements,
             policy_kind: args.policy_kind.map(|k| match k {
                 PolicyKindArg::Key => PolicyKind::Key,
                 PolicyKindArg::Identity => PolicyKind::Identity,
@@ -259,6 +260,26 @@ pub fn check(
         }
         summary.files += 1;
         checked_files.push(name.display());
+        if summary.policies + loaded.policies.len() > args.max_policies {
+            let first = loaded.policies.first().map(|p| p.doc.source);
+            loaded.policies.clear();
+            loaded.facts.clear();
+            if let Some(id) = first {
+                loaded.findings.push(
+                    Finding::new(
+                        &lint::input_rules::INPUT_LIMIT,
+                        id,
+                        crate::source::Span::point(0),
+                        format!(
+                            "the inputs hold more than {} policies: this file is not read",
+                            args.max_policies
+                        ),
+                        "too many policies",
+                    )
+                    .help("check the inputs, or raise `--max-policies`"),
+                );
+            }
+        }
         if loaded.findings.iter().any(|f| f.rule.input_error) {
             summary.input_errors += 1;
         }
@@ -409,7 +430,7 @@ fn progress_bar(inputs: &input::FoundInputs, quiet: bool) -> Option<indicatif::P
     let big = inputs.len() >= 50
         || inputs.iter().any(|(n, _)| match n {
             input::InputName::Path(p) => std::fs::metadata(p).is_ok_and(|m| m.len() > 8 << 20),
-            input::InputName::Stdin => false,
+            input::InputName::Stdin | input::InputName::Memory(..) => false,
         });
     (big && !quiet && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new(inputs.len() as u64);

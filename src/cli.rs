@@ -300,6 +300,12 @@ pub struct CanArgs {
     /// Refuse JSON nested deeper than this.
     #[arg(long, default_value_t = crate::json::DEFAULT_MAX_DEPTH)]
     pub max_depth: usize,
+    /// Refuse a policy with more statements than this.
+    #[arg(long, default_value_t = crate::input::DEFAULT_MAX_STATEMENTS)]
+    pub max_statements: usize,
+    /// Refuse inputs past this many policies in all.
+    #[arg(long, default_value_t = crate::inventory::DEFAULT_MAX_POLICIES)]
+    pub max_policies: usize,
 }
 
 /// Output formats of `check`.
@@ -419,6 +425,12 @@ pub struct CheckArgs {
     /// Refuse JSON nested deeper than this.
     #[arg(long, default_value_t = crate::json::DEFAULT_MAX_DEPTH)]
     pub max_depth: usize,
+    /// Refuse a policy with more statements than this.
+    #[arg(long, default_value_t = crate::input::DEFAULT_MAX_STATEMENTS)]
+    pub max_statements: usize,
+    /// Refuse inputs past this many policies in all.
+    #[arg(long, default_value_t = crate::inventory::DEFAULT_MAX_POLICIES)]
+    pub max_policies: usize,
     /// Skip paths matching this glob in directory walks (repeatable).
     #[arg(long)]
     pub exclude: Vec<String>,
@@ -474,6 +486,15 @@ pub struct GraphInputArgs {
     /// Refuse JSON nested deeper than this.
     #[arg(long, default_value_t = crate::json::DEFAULT_MAX_DEPTH)]
     pub max_depth: usize,
+    /// Refuse a policy with more statements than this.
+    #[arg(long, default_value_t = crate::input::DEFAULT_MAX_STATEMENTS)]
+    pub max_statements: usize,
+    /// Refuse inputs past this many policies in all.
+    #[arg(long, default_value_t = crate::inventory::DEFAULT_MAX_POLICIES)]
+    pub max_policies: usize,
+    /// Refuse to build an access graph of more nodes than this.
+    #[arg(long, default_value_t = crate::graph::DEFAULT_MAX_GRAPH_NODES)]
+    pub max_graph_nodes: usize,
 }
 
 /// Which paths the graph commands follow.

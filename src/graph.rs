@@ -46,6 +46,9 @@ use crate::inventory::Inventory;
 use crate::policy::{Effect, PolicyKind};
 use crate::source::{SourceId, Span};
 
+/// Default cap on the nodes of an access graph (`--max-graph-nodes`).
+pub const DEFAULT_MAX_GRAPH_NODES: usize = 5_000_000;
+
 /// What a node stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum NodeKind {

@@ -32,6 +32,10 @@ use crate::source::{Origin, SourceFile, SourceId, SourceMap, Span};
 /// details can be larger; `--max-file-size` raises the cap, and KMS033 says so.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 16 * 1024 * 1024;
 
+/// Default cap on statements in one policy document. AWS's own size quotas (32 KB for a key
+/// policy, 6,144 characters for a managed policy) keep real policies far below it.
+pub const DEFAULT_MAX_STATEMENTS: usize = 10_000;
+
 /// How inputs are read.
 #[derive(Debug, Clone)]
 pub struct InputOptions {
@@ -39,6 +43,8 @@ pub struct InputOptions {
     pub max_file_size: u64,
     /// JSON nested deeper than this is refused.
     pub max_depth: usize,
+    /// A policy with more statements than this is refused (KMS033), never half read.
+    pub max_statements: usize,
     /// Read every policy as this kind instead of inferring it.
     pub policy_kind: Option<PolicyKind>,
     /// Open parsing choices (spec Q12, Q13).
@@ -54,6 +60,7 @@ impl Default for InputOptions {
         InputOptions {
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             max_depth: json::DEFAULT_MAX_DEPTH,
+            max_statements: DEFAULT_MAX_STATEMENTS,
             policy_kind: None,
             parse: ParseOptions::default(),
             input_kind: None,
@@ -69,6 +76,8 @@ pub enum InputName {
     Path(PathBuf),
     /// Standard input (`-`).
     Stdin,
+    /// Bytes already in memory, with the name to show (fuzzing, embedding).
+    Memory(String, std::sync::Arc<[u8]>),
 }
 
 impl InputName {
@@ -77,6 +86,7 @@ impl InputName {
         match self {
             InputName::Path(p) => p.display().to_string(),
             InputName::Stdin => "<stdin>".into(),
+            InputName::Memory(name, _) => name.clone(),
         }
     }
 }
@@ -416,6 +426,12 @@ fn yaml_named(name: &InputName) -> bool {
         InputName::Path(p) => p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
             ["yaml", "yml", "template"].contains(&e.to_ascii_lowercase().as_str())
         }),
+        InputName::Memory(name, _) => std::path::Path::new(name)
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| {
+                ["yaml", "yml", "template"].contains(&e.to_ascii_lowercase().as_str())
+            }),
         InputName::Stdin => false,
     }
 }
@@ -449,6 +465,12 @@ fn read_bytes(name: &InputName, max: u64) -> Result<Vec<u8>, ReadError> {
                 .take(max.saturating_add(1))
                 .read_to_end(&mut buf)
                 .map_err(ReadError::Io)?;
+        }
+        InputName::Memory(_, bytes) => {
+            if bytes.len() as u64 > max {
+                return Err(ReadError::TooLarge(bytes.len() as u64));
+            }
+            buf.extend_from_slice(bytes);
         }
     }
     if buf.len() as u64 > max {
@@ -582,6 +604,25 @@ pub(crate) fn push_policy(
     opts: &InputOptions,
     out: &mut Loaded,
 ) {
+    if let Some(st) = j.get("Statement") {
+        let n = st.as_array().map_or(0, <[Json<'_>]>::len);
+        if n > opts.max_statements {
+            out.findings.push(
+                Finding::new(
+                    &input_rules::INPUT_LIMIT,
+                    id,
+                    Span::new(st.span.start as usize, st.span.start as usize + 1),
+                    format!(
+                        "the policy has {n} statements, over the limit of {}: it is not read",
+                        opts.max_statements
+                    ),
+                    "too many statements",
+                )
+                .help("check that this is the policy you meant, or raise `--max-statements`"),
+            );
+            return;
+        }
+    }
     let (doc, problems) = parse_policy_with(j, id, kind, opts.parse);
     out.policies.push(LoadedPolicy {
         doc,

@@ -13,6 +13,10 @@ use crate::eval::{Caller, CallerKind, KeyFacts, KeyInputs, NamedPolicy};
 use crate::grant::Grant;
 use crate::input::{Fact, Group, Loaded, OrgNode, PolicyRole, Role, User};
 
+/// Default cap on policies across all inputs of one run (`--max-policies`): an organisation's
+/// dump of every account holds a few hundred thousand.
+pub const DEFAULT_MAX_POLICIES: usize = 2_000_000;
+
 /// A key policy with the key it belongs to, when the input says.
 #[derive(Debug, Clone)]
 struct KeyPolicy {

@@ -437,7 +437,7 @@ pub mod input_rules {
         name: "input-limit",
         severity: Severity::Error,
         spec: "-",
-        summary: "the file is larger than `--max-file-size` or nested deeper than `--max-depth`",
+        summary: "the input is over a limit: `--max-file-size`, `--max-depth`, `--max-statements` or `--max-policies`",
         input_error: true,
     };
     /// ## What it does

@@ -10,9 +10,11 @@
 
 mod err;
 mod parse;
+mod print;
 
 pub use err::{Problem, ProblemKind};
 pub use parse::{ParseOptions, parse_policy, parse_policy_with};
+pub use print::to_json;
 
 use crate::arn::PrincipalClass;
 use crate::catalog::{ActionMask, ConditionKeyInfo};

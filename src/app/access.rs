@@ -35,6 +35,7 @@ fn load(
     let base = InputOptions {
         max_file_size: args.max_file_size,
         max_depth: args.max_depth.max(1),
+        max_statements: args.max_statements,
         ..InputOptions::default()
     };
     let mut inv = Inventory::new();
@@ -48,7 +49,14 @@ fn load(
         .map_err(fail)?,
         ..base.clone()
     };
-    add_files(&mut inv, &args.files, &opts, sources)?;
+    add_files(&mut inv, &args.files, &opts, args.max_policies, sources)?;
+    let nodes = inv.users().len() + inv.roles().len() + inv.groups().len() + inv.key_arns().len();
+    if nodes > args.max_graph_nodes {
+        return Err(fail(format!(
+            "the access graph would have more than {} nodes ({nodes} principals and keys): raise `--max-graph-nodes` or give fewer inputs",
+            args.max_graph_nodes
+        )));
+    }
     inv.set_account_region(args.account.clone(), args.region.clone());
     let level = |paths: &[PathBuf],
                  kind: PolicyKind,

@@ -276,7 +276,7 @@ fn load_inventory(
         .map_err(fail)?,
         ..base.clone()
     };
-    add_files(&mut inv, &args.files, &opts, sources)?;
+    add_files(&mut inv, &args.files, &opts, args.max_policies, sources)?;
     inv.set_account_region(args.account.clone(), args.region.clone());
     Ok(Some(inv))
 }
@@ -286,10 +286,19 @@ pub(super) fn add_files(
     inv: &mut Inventory,
     files: &[PathBuf],
     opts: &InputOptions,
+    max_policies: usize,
     sources: &mut SourceMap,
 ) -> Result<(), Failure> {
+    let mut policies = 0usize;
     for path in files {
         let loaded = input::load(&InputName::Path(path.clone()), opts, sources);
+        policies += loaded.policies.len();
+        if policies > max_policies {
+            return Err(fail(format!(
+                "the inputs hold more than {max_policies} policies (at `{}`): check them, or raise `--max-policies`",
+                path.display()
+            )));
+        }
         let errors: Vec<Finding> = loaded
             .findings
             .iter()
@@ -329,6 +338,7 @@ fn base_options(args: &CanArgs) -> Result<InputOptions, Failure> {
         parse: parse_options(args)?,
         max_file_size: args.max_file_size,
         max_depth: args.max_depth.max(1),
+        max_statements: args.max_statements,
         ..InputOptions::default()
     })
 }

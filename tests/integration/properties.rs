@@ -210,3 +210,217 @@ proptest! {
         prop_assert_eq!(decide(&kp, &id2, &r), Decision::ExplicitDeny);
     }
 }
+
+// ----- The model's canonical form, the graph against the engine, fingerprints -----
+
+/// What a policy model says, without its spans: parse → print → parse must keep it.
+fn shape(doc: &kmsaudit::policy::PolicyDocument) -> Value {
+    let statements: Vec<Value> = doc
+        .statements
+        .iter()
+        .map(|st| {
+            let mut conditions: Vec<Value> = st
+                .conditions
+                .iter()
+                .map(|c| {
+                    json!([
+                        c.operator.raw,
+                        c.key,
+                        c.values.iter().map(|v| v.text.clone()).collect::<Vec<_>>()
+                    ])
+                })
+                .collect();
+            conditions.sort_by_key(|c| c.to_string());
+            json!({
+                "sid": st.sid.as_ref().map(|s| s.value.clone()),
+                "effect": st.effect.as_ref().map(|e| format!("{:?}", e.value)),
+                "principal": st.principal.as_ref().map(|p| {
+                    let mut e: Vec<String> = p.entries.iter()
+                        .map(|e| format!("{:?} {} {:?}", e.ty, e.value, e.class)).collect();
+                    e.sort();
+                    json!([p.negated, e])
+                }),
+                "action": st.action.as_ref().map(|a| json!([a.negated,
+                    a.items.iter().map(|i| i.raw.clone()).collect::<Vec<_>>(),
+                    a.kms_mask.to_string()])),
+                "resource": st.resource.as_ref().map(|r| json!([r.negated,
+                    r.items.iter().map(|i| i.raw.clone()).collect::<Vec<_>>()])),
+                "conditions": conditions,
+                "broken": st.broken,
+            })
+        })
+        .collect();
+    json!({
+        "version": format!("{:?}", doc.version),
+        "id": doc.id.as_ref().map(|i| i.value.clone()),
+        "statements": statements,
+    })
+}
+
+fn reparse(doc: &kmsaudit::policy::PolicyDocument) -> kmsaudit::policy::PolicyDocument {
+    let text = kmsaudit::policy::to_json(doc);
+    let j = kmsaudit::json::parse(&text).unwrap();
+    kmsaudit::policy::parse_policy(&j, SourceId(1), doc.kind).0
+}
+
+/// Every policy in the fixtures that parses without errors survives the round trip.
+#[test]
+fn parse_print_parse_is_the_identity_on_every_fixture_policy() {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "json" || x == "yaml") {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(&super::fixture(""), &mut files);
+    files.sort();
+    let mut checked = 0;
+    for f in files {
+        let mut sources = kmsaudit::source::SourceMap::new();
+        let loaded = kmsaudit::input::load(
+            &kmsaudit::input::InputName::Path(f.clone()),
+            &kmsaudit::input::InputOptions::default(),
+            &mut sources,
+        );
+        for p in &loaded.policies {
+            // Errors, and statements a loader marked unknown (a template's open value), are
+            // not part of what a policy document can say.
+            if p.problems.iter().any(|pr| pr.is_error())
+                || p.doc.statements.iter().any(|st| st.broken.is_some())
+            {
+                continue;
+            }
+            let again = reparse(&p.doc);
+            assert_eq!(shape(&p.doc), shape(&again), "{}", f.display());
+            checked += 1;
+        }
+    }
+    assert!(checked > 100, "only {checked} policies checked");
+}
+
+/// `who-can` over a random inventory: the graph's direct rows are exactly the principals the
+/// engine allows (or allows under conditions) when asked one by one.
+fn random_inventory() -> impl Strategy<Value = (Vec<Vec<Value>>, Vec<Value>)> {
+    (
+        prop::collection::vec(prop::collection::vec(statement(false), 0..3), 1..6),
+        prop::collection::vec(statement(true), 1..5),
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn parse_print_parse_is_the_identity_on_generated_policies(
+        kp in prop::collection::vec(statement(true), 1..6),
+    ) {
+        let p = named("kp", &kp, PolicyKind::Key);
+        prop_assert_eq!(shape(&p.doc), shape(&reparse(&p.doc)));
+    }
+
+    #[test]
+    fn who_can_agrees_with_one_by_one_evaluation((roles, kp) in random_inventory()) {
+        let role_list: Vec<Value> = roles.iter().enumerate().map(|(i, st)| json!({
+            "Path": "/", "RoleName": format!("R{i}"), "RoleId": format!("AROA{i:017}"),
+            "Arn": format!("arn:aws:iam::111122223333:role/R{i}"),
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []},
+            "RolePolicyList": [{"PolicyName": "p", "PolicyDocument": {"Version": "2012-10-17", "Statement": st}}],
+            "AttachedManagedPolicies": [], "Tags": []
+        })).collect();
+        let authz = json!({"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": role_list, "Policies": []});
+        let mut sources = kmsaudit::source::SourceMap::new();
+        let opts = kmsaudit::input::InputOptions::default();
+        let mut inv = kmsaudit::inventory::Inventory::new();
+        let bytes = authz.to_string().into_bytes();
+        inv.add("authz.json", kmsaudit::input::load(
+            &kmsaudit::input::InputName::Memory("authz.json".into(), bytes.into()), &opts, &mut sources));
+        let policy = named("key policy", &kp, PolicyKind::Key);
+        let extras = kmsaudit::graph::Extras {
+            key_policy: Some(vec![policy]),
+            key: Some(K1.into()),
+            ..kmsaudit::graph::Extras::default()
+        };
+        let mut g = kmsaudit::graph::AccessGraph::build(&inv, &extras);
+        let rows = g.who_can("kms:Decrypt", K1, kmsaudit::graph::Paths::Direct).unwrap();
+        for i in 0..roles.len() {
+            let arn = format!("arn:aws:iam::111122223333:role/R{i}");
+            let caller = Caller::parse(&arn, Some(&arn)).unwrap();
+            let cp = inv.caller_policies(&caller);
+            let mut key = inv.key_inputs(K1).unwrap();
+            key.policies = extras.key_policy.clone();
+            let inputs = Inputs { keys: vec![key], identity: cp.identity, ..Inputs::default() };
+            let req = Request::new(caller, "kms:Decrypt", K1);
+            let ev = eval::evaluate(&inputs, &req, &Options { residual: true, ..Options::default() });
+            let expected = match ev.decision {
+                Decision::Allow => Some("allow"),
+                Decision::Undetermined => {
+                    let residual = ev.checks.iter().any(|c| !c.residual.is_empty());
+                    let unknown = ev.checks.iter().any(|c| !c.unknowns.is_empty());
+                    Some(if residual && !unknown { "conditional" } else { "undetermined" })
+                }
+                Decision::ExplicitDeny | Decision::ImplicitDeny => None,
+            };
+            let got = rows.iter().find(|r| r.principal == arn).map(|r| r.decision.as_str());
+            prop_assert_eq!(got, expected, "{}", arn);
+        }
+    }
+}
+
+/// A finding's fingerprint does not move when an unrelated statement is added or the file is
+/// reformatted.
+fn fingerprints(text: &str) -> Vec<(String, String)> {
+    let (_, out, err) = super::run(
+        &["check", "-q", "--format", "json", "-"],
+        Some(text.as_bytes()),
+    );
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+    let mut f: Vec<(String, String)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().to_owned(),
+                f["fingerprint"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    f.sort();
+    f
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn fingerprints_survive_unrelated_statements_and_reformatting(
+        kp in prop::collection::vec(statement(true), 1..5),
+        indent in 0usize..4,
+    ) {
+        let doc = json!({"Version": "2012-10-17", "Statement": kp});
+        let before = fingerprints(&doc.to_string());
+        let mut more = kp.clone();
+        more.push(json!({"Sid": "Unrelated", "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": "kms:DescribeKey", "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": "111122223333"}}}));
+        let doc2 = json!({"Version": "2012-10-17", "Statement": more});
+        let pretty = serde_json::to_string_pretty(&doc2).unwrap();
+        let reindented: String = pretty
+            .lines()
+            .map(|l| {
+                let n = l.len() - l.trim_start().len();
+                format!("{}{}\n", " ".repeat(n / 2 * indent), l.trim_start())
+            })
+            .collect();
+        let after = fingerprints(&reindented);
+        for f in &before {
+            prop_assert!(after.contains(f), "{:?} lost after the change: {:?}", f, after);
+        }
+    }
+}

@@ -1,0 +1,493 @@
+//! A mutation fuzzer for every parser, loader, the lint pipeline and the evaluator, on the
+//! stable toolchain (no coverage instrumentation: seeds from `fixtures/` carry the structure,
+//! and the mutations are JSON-aware).
+//!
+//! ```sh
+//! cargo run --release --example fuzz -- all --seconds 60       # every target, a minute in all
+//! cargo run --release --example fuzz -- eval --execs 2000000   # one target, a number of runs
+//! ```
+//!
+//! Targets: `json`, `policy`, `raw`, `aws-cli`, `authz`, `terraform`, `cfn-json`, `cfn-yaml`,
+//! `check` (every lint rule, the key-level rules included) and `eval` (arbitrary policies ×
+//! arbitrary requests; the traced and untraced decisions must agree). A panic is a defect: its
+//! input is written to `fixtures/regressions/` (a test replays every file there) and the run
+//! exits 1.
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a development tool: it reports on the terminal and indexes its own buffers"
+)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kmsaudit::eval::{self, Caller, Inputs, KeyFacts, KeyInputs, NamedPolicy, Options, Request};
+use kmsaudit::input::{self, InputKind, InputName, InputOptions};
+use kmsaudit::inventory::Inventory;
+use kmsaudit::lint::{self, LintContext};
+use kmsaudit::policy::PolicyKind;
+use kmsaudit::source::{SourceId, SourceMap};
+
+const TARGETS: [&str; 10] = [
+    "json",
+    "policy",
+    "raw",
+    "aws-cli",
+    "authz",
+    "terraform",
+    "cfn-json",
+    "cfn-yaml",
+    "check",
+    "eval",
+];
+
+/// Tokens that matter to the readers and the engine.
+const TOKENS: &[&str] = &[
+    "\"*\"",
+    "null",
+    "[]",
+    "{}",
+    "true",
+    "1e999",
+    "-0",
+    "\"\\u0000\"",
+    "\"\\ud800\"",
+    "\"${aws:username}\"",
+    "\"${*}\"",
+    "\"arn:aws:iam::*:root\"",
+    "\"arn:aws:iam::111122223333:root\"",
+    "\"arn:aws:iam::111122223333:role/a/b\"",
+    "\"kms:*\"",
+    "\"kms:Decrypt\"",
+    "\"Condition\"",
+    "\"StringLike\"",
+    "\"ForAllValues:StringEquals\"",
+    "\"kms:ViaService\"",
+    "\"kms:EncryptionContext:k\"",
+    "\"NotPrincipal\"",
+    "\"NotAction\"",
+    "\"NotResource\"",
+    "\"Deny\"",
+    "\"2008-10-17\"",
+    "\"after_unknown\"",
+    "\"Fn::Sub\"",
+    "!Ref ",
+    "!GetAtt ",
+    "%7B",
+    "\"a*a*a*a*a*a*a*a*a*a*b\"",
+    ",",
+    ":",
+    "\"",
+    "\\",
+];
+
+thread_local! {
+    static LAST_PANIC: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        if n == 0 {
+            0
+        } else {
+            (self.next() % n as u64) as usize
+        }
+    }
+}
+
+fn seeds_for(target: &str, all: &[(PathBuf, Vec<u8>)]) -> Vec<Vec<u8>> {
+    let yaml = |p: &Path| {
+        p.extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| ["yaml", "yml", "template"].contains(&e))
+    };
+    let v: Vec<Vec<u8>> = all
+        .iter()
+        .filter(|(p, _)| {
+            if target == "cfn-yaml" {
+                yaml(p)
+            } else {
+                !yaml(p)
+            }
+        })
+        .map(|(_, b)| b.clone())
+        .collect();
+    if v.is_empty() {
+        vec![b"{}".to_vec()]
+    } else {
+        v
+    }
+}
+
+fn walk(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            walk(&p, out);
+        } else if p
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| ["json", "yaml", "yml", "template", "jsonl"].contains(&e))
+        {
+            if let Ok(b) = std::fs::read(&p) {
+                if b.len() < 256 * 1024 {
+                    out.push((p, b));
+                }
+            }
+        }
+    }
+}
+
+fn mutate(rng: &mut Rng, data: &mut Vec<u8>, seeds: &[Vec<u8>]) {
+    let rounds = 1 + rng.below(4);
+    for _ in 0..rounds {
+        let len = data.len();
+        match rng.below(7) {
+            0 if len > 0 => {
+                let i = rng.below(len);
+                data[i] ^= 1 << rng.below(8);
+            }
+            1 => {
+                let t = TOKENS[rng.below(TOKENS.len())].as_bytes();
+                let at = rng.below(len + 1);
+                data.splice(at..at, t.iter().copied());
+            }
+            2 if len > 1 => {
+                let a = rng.below(len);
+                let b = (a + 1 + rng.below(64)).min(len);
+                data.drain(a..b);
+            }
+            3 if len > 1 => {
+                let a = rng.below(len);
+                let b = (a + 1 + rng.below(256)).min(len);
+                let chunk = data[a..b].to_vec();
+                let at = rng.below(len + 1);
+                data.splice(at..at, chunk);
+            }
+            4 => {
+                let other = &seeds[rng.below(seeds.len())];
+                if !other.is_empty() {
+                    let a = rng.below(other.len());
+                    let b = (a + 1 + rng.below(512)).min(other.len());
+                    let at = rng.below(len + 1);
+                    data.splice(at..at, other[a..b].iter().copied());
+                }
+            }
+            5 if len > 0 => {
+                // Replace a JSON string's contents with a token.
+                let start = rng.below(len);
+                if let Some(q) = data[start..].iter().position(|&b| b == b'"') {
+                    let q = start + q;
+                    if let Some(e) = data[q + 1..].iter().position(|&b| b == b'"') {
+                        let t = TOKENS[rng.below(TOKENS.len())].as_bytes();
+                        data.splice(q..=q + 1 + e, t.iter().copied());
+                    }
+                }
+            }
+            _ => {
+                let at = rng.below(len + 1);
+                let alphabet = b"{}[]:,\"\\ 0aZ*$";
+                data.insert(at, alphabet[rng.below(alphabet.len())]);
+            }
+        }
+    }
+    if data.len() > 512 * 1024 {
+        data.truncate(512 * 1024);
+    }
+}
+
+fn load(name: &str, bytes: &[u8], kind: Option<InputKind>) -> (SourceMap, input::Loaded) {
+    let mut sources = SourceMap::new();
+    let opts = InputOptions {
+        input_kind: kind,
+        ..InputOptions::default()
+    };
+    let loaded = input::load(
+        &InputName::Memory(name.to_owned(), Arc::from(bytes)),
+        &opts,
+        &mut sources,
+    );
+    (sources, loaded)
+}
+
+/// Every lint rule on one input, as `check` runs them.
+fn check(bytes: &[u8]) {
+    let (sources, mut loaded) = load("fuzz.json", bytes, None);
+    let mut findings = std::mem::take(&mut loaded.findings);
+    for p in &loaded.policies {
+        if let Some(src) = sources.get(p.doc.source) {
+            let cx = LintContext {
+                doc: &p.doc,
+                source: src,
+                problems: &p.problems,
+            };
+            lint::check_document(&cx, &mut findings);
+        }
+    }
+    let (this_input, shared) = input::split_for_keys(loaded);
+    let config = lint::Config::default();
+    lint::check_declared(&this_input, &config, &mut findings);
+    lint::check_grants(&this_input, &config, &mut findings);
+    let pending = lint::keys_to_check(&this_input);
+    let mut inventory = Inventory::new();
+    inventory.add("fuzz.json", shared);
+    lint::check_keys(
+        pending,
+        &inventory,
+        &sources,
+        None,
+        None,
+        &config,
+        &mut findings,
+    );
+    for f in &findings {
+        // Rendering locations must not panic either.
+        let _ = sources.get(f.source).map(|s| s.line_col(f.span.start));
+    }
+}
+
+fn policy_of(bytes: &[u8], kind: PolicyKind) -> Option<NamedPolicy> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let j = kmsaudit::json::parse(text).ok()?;
+    let (doc, _) = kmsaudit::policy::parse_policy(&j, SourceId(0), kind);
+    Some(NamedPolicy {
+        name: "fuzz".into(),
+        doc: doc.into(),
+    })
+}
+
+/// Arbitrary policies × arbitrary requests: no panic, and the traced and untraced engines
+/// decide alike (the fast path must not drift from the explained one).
+fn evaluate(bytes: &[u8], rng: &mut Rng) {
+    let half = bytes.len() / 2;
+    let key_policy = policy_of(bytes, PolicyKind::Key);
+    let identity = policy_of(&bytes[half..], PolicyKind::Identity)
+        .or_else(|| policy_of(bytes, PolicyKind::Identity));
+    let principals = [
+        "arn:aws:iam::111122223333:role/App",
+        "arn:aws:iam::111122223333:user/alice",
+        "arn:aws:sts::111122223333:assumed-role/App/s",
+        "arn:aws:iam::444455556666:role/Partner",
+        "111122223333",
+        "s3.amazonaws.com",
+        "*",
+    ];
+    let actions = kmsaudit::catalog::actions();
+    let Ok(caller) = Caller::parse(principals[rng.below(principals.len())], None) else {
+        return;
+    };
+    let action = format!("kms:{}", actions[rng.below(actions.len())].name);
+    let key = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let Ok(facts) = KeyFacts::from_arn(key) else {
+        return;
+    };
+    let inputs = Inputs {
+        keys: vec![KeyInputs {
+            facts,
+            policies: key_policy.map(|p| vec![p]),
+            grants: Some(Vec::new()),
+            policy_unknown: None,
+        }],
+        identity: match rng.below(3) {
+            0 => None,
+            _ => Some(identity.into_iter().collect()),
+        },
+        boundary: None,
+        session: Vec::new(),
+        scp: None,
+        rcp: None,
+        vpce: None,
+    };
+    let mut req = Request::new(caller, &action, key);
+    if rng.below(2) == 0 {
+        req.via_service = Some("s3.us-east-1.amazonaws.com".into());
+    }
+    if rng.below(2) == 0 {
+        req.encryption_context = Some(vec![("k".into(), "v".into())]);
+    }
+    for residual in [false, true] {
+        let fast = Options {
+            residual,
+            trace: false,
+            ..Options::default()
+        };
+        let traced = Options {
+            trace: true,
+            ..fast.clone()
+        };
+        let a = eval::evaluate(&inputs, &req, &fast);
+        let b = eval::evaluate(&inputs, &req, &traced);
+        assert_eq!(
+            a.decision, b.decision,
+            "traced and untraced decisions differ (residual {residual})"
+        );
+    }
+}
+
+fn run_one(target: &str, bytes: &[u8], rng: &mut Rng) {
+    match target {
+        "json" => {
+            if let Ok(t) = std::str::from_utf8(bytes) {
+                let _ = kmsaudit::json::parse_with_depth(t, 64);
+            }
+        }
+        "policy" => {
+            for kind in [
+                PolicyKind::Key,
+                PolicyKind::Identity,
+                PolicyKind::Scp,
+                PolicyKind::Trust,
+            ] {
+                let _ = policy_of(bytes, kind);
+            }
+        }
+        "raw" => drop(load("fuzz.json", bytes, Some(InputKind::Policy))),
+        "aws-cli" => {
+            let kinds = [
+                InputKind::GetKeyPolicy,
+                InputKind::ListGrants,
+                InputKind::DescribeKey,
+                InputKind::ListAliases,
+                InputKind::CreateGrantInput,
+                InputKind::EncodedPolicy,
+            ];
+            drop(load(
+                "fuzz.json",
+                bytes,
+                Some(kinds[rng.below(kinds.len())]),
+            ));
+        }
+        "authz" => drop(load(
+            "fuzz.json",
+            bytes,
+            Some(InputKind::AuthorizationDetails),
+        )),
+        "terraform" => {
+            let k = if rng.below(2) == 0 {
+                InputKind::TerraformPlan
+            } else {
+                InputKind::TerraformState
+            };
+            drop(load("fuzz.json", bytes, Some(k)));
+        }
+        "cfn-json" => drop(load("fuzz.json", bytes, Some(InputKind::CloudFormation))),
+        "cfn-yaml" => drop(load("fuzz.yaml", bytes, None)),
+        "check" => check(bytes),
+        "eval" => evaluate(bytes, rng),
+        _ => {}
+    }
+}
+
+fn fnv(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+fn main() -> std::process::ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let which = args.first().map_or("all", String::as_str);
+    let flag = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse::<u64>().ok())
+    };
+    let seconds = flag("--seconds");
+    let execs = flag("--execs");
+    let seed = flag("--seed").unwrap_or(0x9E37_79B9_7F4A_7C15);
+    let targets: Vec<&str> = if which == "all" {
+        TARGETS.to_vec()
+    } else if TARGETS.contains(&which) {
+        vec![which]
+    } else {
+        eprintln!(
+            "usage: fuzz [all|{}] [--seconds N | --execs N] [--seed N]",
+            TARGETS.join("|")
+        );
+        return std::process::ExitCode::from(2);
+    };
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut corpus = Vec::new();
+    walk(&root.join("fixtures"), &mut corpus);
+    // Panics are caught and reported with their input; keep the default hook quiet.
+    std::panic::set_hook(Box::new(|info| {
+        LAST_PANIC.with(|p| *p.borrow_mut() = info.to_string());
+    }));
+    let per_target = seconds.map(|s| Duration::from_secs_f64(s as f64 / targets.len() as f64));
+    let mut failed = false;
+    let mut total = 0u64;
+    for target in targets {
+        let seeds = seeds_for(target, &corpus);
+        let mut rng = Rng(seed ^ fnv(target.as_bytes()));
+        let started = Instant::now();
+        let mut n = 0u64;
+        let mut crashes = 0u32;
+        loop {
+            let done = match (execs, per_target) {
+                (Some(e), _) => n >= e,
+                (None, Some(d)) => started.elapsed() >= d,
+                (None, None) => n >= 100_000,
+            };
+            if done {
+                break;
+            }
+            let mut data = seeds[rng.below(seeds.len())].clone();
+            mutate(&mut rng, &mut data, &seeds);
+            let mut inner = Rng(rng.next() | 1);
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                run_one(target, &data, &mut inner)
+            }));
+            n += 1;
+            if let Err(e) = result {
+                let _ = e;
+                let msg = LAST_PANIC.with(|p| p.borrow().clone());
+                let dir = root.join("fixtures/regressions");
+                let _ = std::fs::create_dir_all(&dir);
+                let ext = if target == "cfn-yaml" { "yaml" } else { "json" };
+                let path = dir.join(format!("{target}-{:016x}.{ext}", fnv(&data)));
+                let _ = std::fs::write(&path, &data);
+                eprintln!(
+                    "{target}: panic: {msg}\n  input written to {}",
+                    path.display()
+                );
+                failed = true;
+                crashes += 1;
+                if crashes >= 5 {
+                    break;
+                }
+            }
+        }
+        let secs = started.elapsed().as_secs_f64();
+        println!(
+            "{target:<10} {n:>11} executions in {secs:>7.1} s ({:>9.0}/s), {crashes} crash(es)",
+            n as f64 / secs.max(1e-9)
+        );
+        total += n;
+    }
+    println!("total      {total:>11} executions");
+    if failed {
+        std::process::ExitCode::from(1)
+    } else {
+        std::process::ExitCode::SUCCESS
+    }
+}
