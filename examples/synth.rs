@@ -265,9 +265,56 @@ fn write_dir(n: usize, dir: &str) -> std::process::ExitCode {
     std::process::ExitCode::SUCCESS
 }
 
+/// `can --requests` lines: principals of `synth gaad`, actions a workload uses, keys of
+/// `synth plan KEYS`, some through S3 with an encryption context.
+fn write_requests(n: usize, keys: usize) -> std::process::ExitCode {
+    use std::io::Write;
+    let actions = [
+        "kms:Decrypt",
+        "kms:Encrypt",
+        "kms:GenerateDataKey",
+        "kms:DescribeKey",
+        "kms:CreateGrant",
+        "kms:PutKeyPolicy",
+    ];
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for i in 0..n {
+        let principal = if i % 5 == 0 {
+            format!("arn:aws:iam::{ACCOUNT}:user/user{}", i % 1000)
+        } else {
+            format!("arn:aws:sts::{ACCOUNT}:assumed-role/App{}/s{i}", i % 5000)
+        };
+        let action = actions
+            .get(i % actions.len())
+            .copied()
+            .unwrap_or("kms:Decrypt");
+        let key = format!(
+            "arn:aws:kms:us-east-1:{ACCOUNT}:key/{}",
+            key_id(i % keys.max(1))
+        );
+        let line = if i % 3 == 0 {
+            json!({
+                "id": format!("r{i}"), "principal": principal, "action": action, "key": key,
+                "via_service": "s3.us-east-1.amazonaws.com",
+                "encryption_context": {"aws:s3:arn": format!("arn:aws:s3:::bucket-{}", i % 5000)},
+            })
+        } else {
+            json!({"id": format!("r{i}"), "principal": principal, "action": action, "key": key})
+        };
+        if writeln!(out, "{line}").is_err() {
+            return std::process::ExitCode::from(1);
+        }
+    }
+    std::process::ExitCode::SUCCESS
+}
+
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let n = args.get(1).and_then(|s| s.parse().ok());
+    if let (Some("requests"), Some(n)) = (args.first().map(String::as_str), n) {
+        let keys = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(500);
+        return write_requests(n, keys);
+    }
     if let (Some("dir"), Some(n), Some(dir)) = (args.first().map(String::as_str), n, args.get(2)) {
         return write_dir(n, dir);
     }
@@ -275,7 +322,9 @@ fn main() -> std::process::ExitCode {
         (Some("plan"), Some(n)) => plan(n),
         (Some("gaad"), Some(n)) => gaad(n),
         _ => {
-            eprintln!("usage: synth plan KEYS | synth gaad ROLES | synth dir FILES OUTDIR");
+            eprintln!(
+                "usage: synth plan KEYS | synth gaad ROLES | synth dir FILES OUTDIR | synth requests N KEYS"
+            );
             return std::process::ExitCode::from(2);
         }
     };

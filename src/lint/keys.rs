@@ -56,6 +56,8 @@ pub struct KeyLintContext<'a> {
     admins: OnceCell<AdminAnalysis>,
     /// The engine's inputs for this key policy, by identity: built once.
     inputs: RefCell<BTreeMap<String, Rc<Inputs>>>,
+    /// The engine's answers to the probes of this key policy, by question.
+    answers: RefCell<std::collections::HashMap<String, Evaluation>>,
 }
 
 impl std::fmt::Debug for KeyLintContext<'_> {
@@ -244,6 +246,7 @@ impl<'a> KeyLintContext<'a> {
             deployer: None,
             admins: OnceCell::new(),
             inputs: RefCell::new(BTreeMap::new()),
+            answers: RefCell::new(std::collections::HashMap::new()),
         }
     }
 
@@ -426,6 +429,22 @@ impl<'a> KeyLintContext<'a> {
     ) -> Evaluation {
         let own_policy = std::ptr::eq(policy, &self.policy);
         let tag = Self::identity_tag(identity.as_deref());
+        // Several rules ask the same question of the same policy (who can PutKeyPolicy, can
+        // the account's roles CreateGrant…): each is evaluated once.
+        let memo_key = own_policy.then(|| {
+            format!(
+                "{tag}\u{1e}{:?}\u{1e}{}\u{1e}{}\u{1e}{:?}\u{1e}{action}\u{1e}{trace}",
+                caller.kind,
+                caller.arn,
+                caller.role_arn.as_deref().unwrap_or(""),
+                caller.tags
+            )
+        });
+        if let Some(k) = &memo_key {
+            if let Some(ev) = self.answers.borrow().get(k) {
+                return ev.clone();
+            }
+        }
         let cached = own_policy
             .then(|| self.inputs.borrow().get(&tag).cloned())
             .flatten();
@@ -443,11 +462,15 @@ impl<'a> KeyLintContext<'a> {
                 built
             }
         };
-        eval::evaluate(
+        let ev = eval::evaluate(
             &inputs,
             &Request::new(caller, action, &self.facts.arn),
             &Self::options(trace),
-        )
+        );
+        if let Some(k) = memo_key {
+            self.answers.borrow_mut().insert(k, ev.clone());
+        }
+        ev
     }
 
     /// The probe's answer as a [`Reach`].

@@ -65,6 +65,30 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
     }) else {
         return;
     };
+    // The common full delegation — `kms:*` (or every key action) on `*`, no condition, and no
+    // Deny or unreadable statement anywhere in the policy — allows every key action to a role
+    // whose IAM allows it (R46 step 6b): nothing is partial, and the per-action sweep below
+    // would find exactly that.
+    let all_key_actions = key_actions().fold(0u128, |m, a| {
+        m | crate::catalog::action_index(a.name).map_or(0, |i| 1u128 << i)
+    });
+    let full = st.conditions.is_empty()
+        && st
+            .action
+            .as_ref()
+            .is_some_and(|a| !a.negated && a.kms_mask & all_key_actions == all_key_actions)
+        && st
+            .resource
+            .as_ref()
+            .is_some_and(|r| !r.negated && r.items.iter().any(|i| i.is_star()))
+        && cx
+            .doc()
+            .statements
+            .iter()
+            .all(|s| !s.is_deny() && s.broken.is_none() && s.effect.is_some());
+    if full {
+        return;
+    }
     let Some(probe) = cx.account_probe() else {
         return;
     };

@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""Side-by-side whole-process benchmarks of kmsaudit, the serde_json parse floor and the peers.
+
+Writes the W1-W4 workloads with `examples/synth.rs` (seeded, deterministic), runs each command
+several times interleaved (kmsaudit, floor, peers in turn), and prints one Markdown table of
+median wall time, median peak memory and the ratios the goals are stated in.
+
+    cargo build --release --examples
+    python3 benches/compare.py                  # kmsaudit and the floor
+    python3 benches/compare.py --peers          # and parliament and checkov (a virtual
+                                                # environment is made under the work directory)
+
+Standard library only. Peak memory is the child's maximum resident set (getrusage).
+"""
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / "target" / "release"
+KMSAUDIT = str(BIN / "kmsaudit")
+FLOOR = str(BIN / "examples" / "parse_floor")
+SYNTH = str(BIN / "examples" / "synth")
+ACCOUNT = ["--account", "111122223333", "--region", "us-east-1"]
+
+
+def run_once(cmd):
+    """Wall seconds and peak MiB of one run; output is discarded."""
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.monotonic() - start
+    code = os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_maxrss / 1024.0, code
+
+
+def measure(commands, runs):
+    """Runs the commands in turn, `runs` rounds; medians per command."""
+    samples = {name: [] for name, _, _ in commands}
+    codes = {}
+    for _ in range(runs):
+        for name, cmd, rounds in commands:
+            if len(samples[name]) >= rounds:
+                continue
+            wall, peak, code = run_once(cmd)
+            samples[name].append((wall, peak))
+            codes[name] = code
+    out = {}
+    for name, s in samples.items():
+        out[name] = (
+            statistics.median(w for w, _ in s),
+            statistics.median(p for _, p in s),
+            len(s),
+            codes.get(name),
+        )
+    return out
+
+
+def synth(args, out):
+    with open(out, "w") as f:
+        subprocess.run([SYNTH] + args, stdout=f, check=True)
+
+
+def workloads(work):
+    work.mkdir(parents=True, exist_ok=True)
+    w = {}
+    w["W1"] = ROOT / "fixtures" / "examples" / "console-default-key-policy.json"
+    w["W1plan"] = work / "one-key-plan.json"
+    synth(["plan", "1"], w["W1plan"])
+    w["W2"] = work / "w2"
+    if w["W2"].exists():
+        shutil.rmtree(w["W2"])
+    subprocess.run([SYNTH, "dir", "1000", str(w["W2"])], check=True)
+    w["W3"] = work / "w3-plan.json"
+    synth(["plan", "500"], w["W3"])
+    w["W4gaad"] = work / "w4-gaad.json"
+    synth(["gaad", "5000"], w["W4gaad"])
+    w["W4keys"] = work / "w4-keys.json"
+    synth(["plan", "300"], w["W4keys"])
+    w["W4req"] = work / "w4-requests.jsonl"
+    synth(["requests", "100000", "300"], w["W4req"])
+    return w
+
+
+def peer_env(work, venv=None):
+    venv = Path(venv) if venv else work / "peers"
+    py = venv / "bin" / "python"
+    if not py.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run(
+            [str(py), "-m", "pip", "install", "--quiet", "parliament", "checkov"],
+            check=True,
+        )
+    return venv / "bin"
+
+
+def fmt_ratio(a, b):
+    return f"{a / b:.2f}x" if b > 0 else "-"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--peers", action="store_true", help="also run parliament and checkov")
+    ap.add_argument("--work", default=str(ROOT / "target" / "bench-work"))
+    ap.add_argument("--venv", help="a virtual environment that already has the peers")
+    args = ap.parse_args()
+    for b in (KMSAUDIT, FLOOR, SYNTH):
+        if not Path(b).exists():
+            sys.exit(f"{b} is missing: run `cargo build --release --examples` first")
+    work = Path(args.work)
+    w = workloads(work)
+    peers = peer_env(work, args.venv) if args.peers else None
+    big = ["--max-file-size", "200000000"]
+    rows = []
+
+    def bench(label, ours, floor, extra, goal):
+        cmds = [("kmsaudit", ours, args.runs), ("floor", floor, args.runs)]
+        for name, cmd, rounds in extra:
+            cmds.append((name, cmd, rounds))
+        m = measure(cmds, args.runs)
+        k, f = m["kmsaudit"], m["floor"]
+        rows.append(
+            (
+                label,
+                "kmsaudit",
+                k,
+                f"{fmt_ratio(k[0], f[0])} of floor wall, {fmt_ratio(k[1], f[1])} of floor peak",
+                goal,
+            )
+        )
+        rows.append((label, "floor (serde_json parse)", f, "", ""))
+        for name, _, _ in extra:
+            p = m[name]
+            rows.append((label, name, p, f"kmsaudit is {fmt_ratio(p[0], k[0])} faster", ""))
+
+    pb = lambda tool: str(peers / tool) if peers else None  # noqa: E731
+    w1_peers = []
+    if peers:
+        w1_peers = [
+            ("parliament", [pb("parliament"), "--file", str(w["W1"])], args.runs),
+            (
+                "checkov (one-key plan)",
+                [pb("checkov"), "-f", str(w["W1plan"]), "--framework", "terraform_plan", "--quiet"],
+                min(args.runs, 3),
+            ),
+        ]
+    bench(
+        "W1 one key policy",
+        [KMSAUDIT, "check", "-q", str(w["W1"])],
+        [FLOOR, str(w["W1"])],
+        w1_peers,
+        "within 3x of floor",
+    )
+    bench(
+        "W2 1,000 policies in a directory",
+        [KMSAUDIT, "check", "-q", str(w["W2"])],
+        [FLOOR, str(w["W2"])],
+        [("parliament", [pb("parliament"), "--directory", str(w["W2"])], args.runs)] if peers else [],
+        "within 3x of floor",
+    )
+    bench(
+        "W3 8 MB plan",
+        [KMSAUDIT, "check", "-q", str(w["W3"])],
+        [FLOOR, str(w["W3"])],
+        [
+            (
+                "checkov",
+                [pb("checkov"), "-f", str(w["W3"]), "--framework", "terraform_plan", "--quiet"],
+                1,
+            )
+        ]
+        if peers
+        else [],
+        "within 3x of floor wall, 2x of floor peak",
+    )
+    bench(
+        "W4 dump + 300 keys + 100,000 queries",
+        [KMSAUDIT, "can", "--requests", str(w["W4req"])] + big + ACCOUNT + [str(w["W4gaad"]), str(w["W4keys"])],
+        [FLOOR, str(w["W4gaad"]), str(w["W4keys"]), str(w["W4req"])],
+        [],
+        "within 2.5x of floor",
+    )
+    bench(
+        "W4 check of the dump and keys",
+        [KMSAUDIT, "check", "-q"] + big + ACCOUNT + [str(w["W4gaad"]), str(w["W4keys"])],
+        [FLOOR, str(w["W4gaad"]), str(w["W4keys"])],
+        [("parliament (dump)", [pb("parliament"), "--auth-details-file", str(w["W4gaad"])], min(args.runs, 3))]
+        if peers
+        else [],
+        "within 3x of floor wall, 2x of floor peak",
+    )
+    bench(
+        "W4 matrix: 300 keys x 6 actions",
+        [KMSAUDIT, "matrix", "--format", "json"] + big + ACCOUNT + [str(w["W4gaad"]), str(w["W4keys"])],
+        [FLOOR, str(w["W4gaad"]), str(w["W4keys"])],
+        [],
+        "a few seconds, under 1 GiB",
+    )
+    print(f"machine: {os.cpu_count()} cores; medians of up to {args.runs} interleaved runs\n")
+    print("| workload | command | median wall | median peak | runs | exit | ratio | goal |")
+    print("|---|---|---|---|---|---|---|---|")
+    for label, name, (wall, peak, n, code), ratio, goal in rows:
+        print(f"| {label} | {name} | {wall:.3f} s | {peak:.1f} MiB | {n} | {code} | {ratio} | {goal} |")
+
+
+if __name__ == "__main__":
+    main()
