@@ -10,7 +10,7 @@ median wall time, median peak memory and the ratios the goals are stated in.
     python3 benches/compare.py --peers          # and parliament and checkov (a virtual
                                                 # environment is made under the work directory)
 
-Standard library only. Peak memory is the child's maximum resident set (getrusage).
+Standard library only, plus GNU time (/usr/bin/time) for each command's peak memory.
 """
 
 import argparse
@@ -19,6 +19,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -31,13 +32,20 @@ ACCOUNT = ["--account", "111122223333", "--region", "us-east-1"]
 
 
 def run_once(cmd):
-    """Wall seconds and peak MiB of one run; output is discarded."""
-    start = time.monotonic()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.monotonic() - start
-    code = os.waitstatus_to_exitcode(status)
-    return wall, usage.ru_maxrss / 1024.0, code
+    """Wall seconds and peak MiB of one run; output is discarded. GNU time reports the peak:
+    a child forked from this Python process would count Python's own pages in its maximum
+    resident set until it execs."""
+    with tempfile.NamedTemporaryFile("r") as rss:
+        start = time.monotonic()
+        proc = subprocess.run(
+            ["/usr/bin/time", "-o", rss.name, "-f", "%M %x"] + cmd,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wall = time.monotonic() - start
+        fields = rss.read().split()
+    peak_kib, code = (float(fields[-2]), int(fields[-1])) if len(fields) >= 2 else (0.0, proc.returncode)
+    return wall, peak_kib / 1024.0, code
 
 
 def measure(commands, runs):

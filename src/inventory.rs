@@ -76,6 +76,8 @@ pub struct Inventory {
     tf_account: Option<String>,
     tf_region: Option<String>,
     tf_caller: Option<String>,
+    /// The key ARN each entry of `key_policies` names, once resolved.
+    key_policy_keys: std::sync::OnceLock<Vec<Option<String>>>,
 }
 
 /// The key policy AWS gives a key created without one (spec R117).
@@ -115,6 +117,7 @@ impl Inventory {
 
     /// Adds what one input defined. `file` names it in traces.
     pub fn add(&mut self, file: &str, loaded: Loaded) {
+        self.key_policy_keys = std::sync::OnceLock::new();
         for p in loaded.policies {
             let np = named(&p.label, file, p.doc);
             match p.role {
@@ -214,6 +217,7 @@ impl Inventory {
     /// Sets the account and Region for keys whose ARN a plan leaves unknown (`--account`,
     /// `--region` win over what the plan reveals).
     pub fn set_account_region(&mut self, account: Option<String>, region: Option<String>) {
+        self.key_policy_keys = std::sync::OnceLock::new();
         if account.is_some() {
             self.tf_account = account;
         }
@@ -305,21 +309,28 @@ impl Inventory {
         let planned = self.planned_for_arn(arn);
         let address = planned.map(|p| p.address.as_str());
         let single_key = self.keys.len() <= 1 && self.planned.is_empty();
+        let key_suffix = format!("key/{}", facts.key_id);
         let names_key = |k: &str| {
-            k == arn
-                || k == facts.key_id
-                || k.ends_with(&format!("key/{}", facts.key_id))
-                || Some(k) == address
+            k == arn || k == facts.key_id || k.ends_with(&key_suffix) || Some(k) == address
         };
+        // The key each key policy names, resolved once for all lookups (a batch of requests
+        // asks for every key of a plan).
+        let resolved = self.key_policy_keys.get_or_init(|| {
+            self.key_policies
+                .iter()
+                .map(|p| p.key.as_deref().and_then(|k| self.resolve_key(k)))
+                .collect()
+        });
         // A key policy that names no key (get-key-policy output) belongs to the one key in play.
         let mut policies: Vec<NamedPolicy> = self
             .key_policies
             .iter()
-            .filter(|p| match &p.key {
-                Some(k) => names_key(k) || self.resolve_key(k).as_deref() == Some(arn),
+            .zip(resolved)
+            .filter(|(p, r)| match &p.key {
+                Some(k) => names_key(k) || r.as_deref() == Some(arn),
                 None => single_key,
             })
-            .map(|p| p.policy.clone())
+            .map(|(p, _)| p.policy.clone())
             .collect();
         // An `aws_kms_key_policy` replaces the key's own policy (R132).
         if policies

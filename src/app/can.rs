@@ -254,6 +254,8 @@ struct Loaded {
     explicit_identity: bool,
     /// How the input files were read, for files read later (grant requests).
     base: InputOptions,
+    /// Position of each key in `inputs.keys`, by ARN (a batch adds keys as it meets them).
+    key_at: std::collections::HashMap<String, usize>,
 }
 
 /// Loads the positional input files into an inventory.
@@ -444,7 +446,13 @@ fn load_inputs(args: &CanArgs, sources: &mut SourceMap) -> Result<Loaded, Failur
         now: None,
     };
     let explicit_identity = !args.identity_policy.is_empty() || args.identity_unknown;
+    let key_at = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (k.facts.arn.clone(), i))
+        .collect();
     Ok(Loaded {
+        key_at,
         base,
         inventory,
         explicit_identity,
@@ -522,7 +530,22 @@ fn inputs_for<'a>(
     let Some(inv) = &loaded.inventory else {
         return (std::borrow::Cow::Borrowed(&loaded.inputs), Vec::new());
     };
-    let mut inputs = loaded.inputs.clone();
+    // Only the keys this request is about: a batch accumulates every key it has seen, and
+    // copying all of them for each request made a 300-key batch quadratic.
+    let mut inputs = Inputs {
+        keys: std::iter::once(req.key.as_str())
+            .chain(req.destination_key.as_deref())
+            .filter_map(|arn| loaded.key_at.get(arn))
+            .filter_map(|&i| loaded.inputs.keys.get(i))
+            .cloned()
+            .collect(),
+        identity: loaded.inputs.identity.clone(),
+        boundary: loaded.inputs.boundary.clone(),
+        session: loaded.inputs.session.clone(),
+        scp: loaded.inputs.scp.clone(),
+        rcp: loaded.inputs.rcp.clone(),
+        vpce: loaded.inputs.vpce.clone(),
+    };
     let cp = inv.caller_policies(&req.caller);
     if let Some(r) = &cp.role_arn {
         req.caller.role_arn = Some(r.clone());
@@ -727,7 +750,7 @@ fn batch(
                 continue;
             }
         };
-        if loaded.inputs.key(&key).is_none() {
+        if !loaded.key_at.contains_key(&key) {
             if let Some(inv) = &loaded.inventory {
                 if loaded
                     .template
@@ -735,7 +758,10 @@ fn batch(
                     .is_none_or(|t| t.policies.is_none())
                 {
                     match inv.key_inputs(&key) {
-                        Ok(ki) => loaded.inputs.keys.push(ki),
+                        Ok(ki) => {
+                            loaded.key_at.insert(key.clone(), loaded.inputs.keys.len());
+                            loaded.inputs.keys.push(ki);
+                        }
                         Err(e) => {
                             errors.push(format!("{}:{}: {e}", path.display(), n + 1));
                             continue;
@@ -745,15 +771,18 @@ fn batch(
             }
         }
         // With no `--key`, the given key policy and grants stand for every key requested.
-        if loaded.inputs.key(&key).is_none() {
+        if !loaded.key_at.contains_key(&key) {
             if let Some(t) = &loaded.template {
                 match KeyFacts::from_arn(&key) {
-                    Ok(facts) => loaded.inputs.keys.push(KeyInputs {
-                        facts,
-                        policies: t.policies.clone(),
-                        grants: t.grants.clone(),
-                        policy_unknown: None,
-                    }),
+                    Ok(facts) => {
+                        loaded.key_at.insert(key.clone(), loaded.inputs.keys.len());
+                        loaded.inputs.keys.push(KeyInputs {
+                            facts,
+                            policies: t.policies.clone(),
+                            grants: t.grants.clone(),
+                            policy_unknown: None,
+                        });
+                    }
                     Err(e) => {
                         errors.push(format!("{}:{}: {e}", path.display(), n + 1));
                         continue;
