@@ -152,7 +152,7 @@ def main():
     w1_peers = []
     if peers:
         w1_peers = [
-            ("parliament", [pb("parliament"), "--file", str(w["W1"])], args.runs),
+            ("parliament", [pb("parliament"), "--files", str(w["W1"])], args.runs),
             (
                 "checkov (one-key plan)",
                 [pb("checkov"), "-f", str(w["W1plan"]), "--framework", "terraform_plan", "--quiet"],

@@ -91,3 +91,25 @@ fn invalid_utf8_and_random_bytes() {
         }
     }
 }
+
+/// Every input the fuzzer kept (and the adversarial inputs beside them) reads cleanly: a
+/// finding or an input error, never a panic.
+#[test]
+fn fuzz_regressions_replay_cleanly() {
+    let dir = super::fixture("regressions");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json" || e == "yaml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 6, "{files:?}");
+    for f in files {
+        let path = f.display().to_string();
+        let (code, out, err) = run(&["check", "--format", "json", &path], None);
+        assert!((0..=2).contains(&code), "{path}: exit {code}\n{err}");
+        assert!(!err.contains("panicked"), "{path}: {err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert!(v["findings"].is_array(), "{path}");
+    }
+}
