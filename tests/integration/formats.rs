@@ -161,3 +161,51 @@ fn junit_fails_a_case_per_rule_and_file_at_the_threshold() {
     );
     assert!(!out.contains("<failure"), "{out}");
 }
+
+/// The README's CI recipes name commands that work against the current CLI: each
+/// `kmsaudit check …` in the "In CI and pre-commit" section runs on a real plan (and the
+/// example policies for `policies/`), exits 0 or 1 (never a usage or input error), and prints
+/// the format it asks for.
+#[test]
+fn the_readmes_ci_recipes_run_against_the_current_cli() {
+    let readme = std::fs::read_to_string(super::root().join("README.md")).unwrap();
+    let start = readme.find("## In CI and pre-commit").unwrap();
+    let end = start + readme[start..].find("\n## Configuration").unwrap();
+    let section = &readme[start..end];
+    let mut ran = 0;
+    for line in section.lines() {
+        let Some(at) = line.find("kmsaudit check") else {
+            continue;
+        };
+        // A comment that mentions the command is not a command.
+        if line[..at].contains('#') {
+            continue;
+        }
+        let cmd = line[at..]
+            .split(['`', '#', '>'])
+            .next()
+            .unwrap()
+            .trim()
+            .to_owned();
+        let words: Vec<String> = cmd
+            .split_whitespace()
+            .skip(1)
+            .map(|w| match w {
+                "plan.json" => "fixtures/terraform/kms-basic/plan.json".to_owned(),
+                "policies/" => "fixtures/examples/".to_owned(),
+                other => other.to_owned(),
+            })
+            .collect();
+        let args: Vec<&str> = words.iter().map(String::as_str).collect();
+        let (code, out, err) = super::run(&args, None);
+        assert!(code <= 1, "`{cmd}` exited {code}:\n{err}");
+        if cmd.contains("--format sarif") {
+            assert!(out.contains("\"version\": \"2.1.0\""), "{cmd}: {out}");
+        }
+        if cmd.contains("--format junit") {
+            assert!(out.starts_with("<?xml"), "{cmd}: {out}");
+        }
+        ran += 1;
+    }
+    assert!(ran >= 5, "only {ran} recipe commands found");
+}

@@ -462,3 +462,46 @@ fn graph_dot_renders_to_svg_with_graphviz() {
     let opens = svg.matches("<g ").count() + svg.matches("<g>").count();
     assert_eq!(opens, svg.matches("</g>").count());
 }
+
+/// Each output format of the graph commands has a snapshot.
+#[test]
+fn graph_command_formats_have_snapshots() {
+    let fs = files("graph/escalation");
+    let cases: [(&str, Vec<&str>); 5] = [
+        (
+            "who_can_human",
+            vec!["who-can", "--action", "kms:Decrypt", "--key", KEY],
+        ),
+        (
+            "who_can_json",
+            vec![
+                "who-can",
+                "--action",
+                "kms:Decrypt",
+                "--key",
+                KEY,
+                "--format",
+                "json",
+            ],
+        ),
+        (
+            "what_can_json",
+            vec![
+                "what-can",
+                "--principal",
+                "arn:aws:iam::111122223333:role/A",
+                "--format",
+                "json",
+            ],
+        ),
+        ("matrix_human", vec!["matrix"]),
+        ("graph_mermaid", vec!["graph", "--format", "mermaid"]),
+    ];
+    for (name, mut args) in cases {
+        args.extend(fs.iter().map(String::as_str));
+        let (code, out, err) = run(&args, None);
+        assert_eq!(code, 0, "{name}: {err}");
+        assert!(!out.contains('\u{1b}'), "{name}: escape codes");
+        insta::assert_snapshot!(name, out);
+    }
+}
