@@ -835,6 +835,15 @@ impl<'a> AccessGraph<'a> {
         let mut named = BTreeSet::new();
         let mut grant_accounts = BTreeSet::new();
         let mut open = inputs.policies.is_none();
+        if inputs.policies.is_none() {
+            let why = inputs
+                .policy_unknown
+                .clone()
+                .unwrap_or_else(|| format!("the key policy of `{arn}` is not in the inputs"));
+            self.notes.borrow_mut().insert(format!(
+                "{why}: every answer about this key is undetermined (give it with `--key-policy` or `aws kms get-key-policy` output)"
+            ));
+        }
         for p in inputs.policies.iter().flatten() {
             let pn = self.node(
                 NodeKind::Policy,

@@ -505,3 +505,29 @@ fn graph_command_formats_have_snapshots() {
         insta::assert_snapshot!(name, out);
     }
 }
+
+/// Without the key policy nothing is guessed: every principal's answer is undetermined, and
+/// the note says what is missing.
+#[test]
+fn a_key_without_its_policy_gives_undetermined_rows_and_a_note() {
+    let v = json_of(&[
+        "who-can",
+        "--action",
+        "kms:Decrypt",
+        "--key",
+        KEY,
+        "--format",
+        "json",
+        &fixture("graph/org/authorization-details.json")
+            .display()
+            .to_string(),
+        &fixture("graph/org/describe-key.json").display().to_string(),
+    ]);
+    let rows = v["rows"].as_array().unwrap();
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|r| r["decision"] == "undetermined"), "{v}");
+    assert!(
+        v["notes"].to_string().contains("is not in the inputs"),
+        "{v}"
+    );
+}
