@@ -135,9 +135,6 @@ fn settings(args: &CheckArgs) -> Result<CheckSettings, String> {
         ignore: codes(&args.ignore)?,
         exclude,
         opts: InputOptions {
-            max_file_size: args.max_file_size,
-            max_depth: args.max_depth.max(1),
-            max_statements: args.max_statements,
             policy_kind: args.policy_kind.map(|k| match k {
                 PolicyKindArg::Key => PolicyKind::Key,
                 PolicyKindArg::Identity => PolicyKind::Identity,
@@ -162,6 +159,7 @@ fn settings(args: &CheckArgs) -> Result<CheckSettings, String> {
                 })?),
                 None => None,
             },
+            ..args.limits.input_options()
         },
     })
 }
@@ -260,7 +258,7 @@ pub fn check(
         }
         summary.files += 1;
         checked_files.push(name.display());
-        if summary.policies + loaded.policies.len() > args.max_policies {
+        if summary.policies + loaded.policies.len() > args.limits.max_policies {
             let first = loaded.policies.first().map(|p| p.doc.source);
             loaded.policies.clear();
             loaded.facts.clear();
@@ -272,7 +270,7 @@ pub fn check(
                         crate::source::Span::point(0),
                         format!(
                             "the inputs hold more than {} policies: this file is not read",
-                            args.max_policies
+                            args.limits.max_policies
                         ),
                         "too many policies",
                     )

@@ -294,18 +294,9 @@ pub struct CanArgs {
     /// A batch of requests, one JSON object per line, against the same inputs.
     #[arg(long)]
     pub requests: Option<std::path::PathBuf>,
-    /// Refuse input files larger than this many bytes (raise it for organisation-wide dumps).
-    #[arg(long, default_value_t = crate::input::DEFAULT_MAX_FILE_SIZE)]
-    pub max_file_size: u64,
-    /// Refuse JSON nested deeper than this.
-    #[arg(long, default_value_t = crate::json::DEFAULT_MAX_DEPTH)]
-    pub max_depth: usize,
-    /// Refuse a policy with more statements than this.
-    #[arg(long, default_value_t = crate::input::DEFAULT_MAX_STATEMENTS)]
-    pub max_statements: usize,
-    /// Refuse inputs past this many policies in all.
-    #[arg(long, default_value_t = crate::inventory::DEFAULT_MAX_POLICIES)]
-    pub max_policies: usize,
+    /// Input limits.
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 /// Output formats of `check`.
@@ -419,18 +410,9 @@ pub struct CheckArgs {
     /// A CloudFormation template parameter `NAME=VALUE` (repeatable).
     #[arg(long, value_name = "NAME=VALUE")]
     pub param: Vec<String>,
-    /// Refuse files larger than this many bytes.
-    #[arg(long, default_value_t = crate::input::DEFAULT_MAX_FILE_SIZE)]
-    pub max_file_size: u64,
-    /// Refuse JSON nested deeper than this.
-    #[arg(long, default_value_t = crate::json::DEFAULT_MAX_DEPTH)]
-    pub max_depth: usize,
-    /// Refuse a policy with more statements than this.
-    #[arg(long, default_value_t = crate::input::DEFAULT_MAX_STATEMENTS)]
-    pub max_statements: usize,
-    /// Refuse inputs past this many policies in all.
-    #[arg(long, default_value_t = crate::inventory::DEFAULT_MAX_POLICIES)]
-    pub max_policies: usize,
+    /// Input limits.
+    #[command(flatten)]
+    pub limits: LimitArgs,
     /// Skip paths matching this glob in directory walks (repeatable).
     #[arg(long)]
     pub exclude: Vec<String>,
@@ -480,18 +462,9 @@ pub struct GraphInputArgs {
     /// CloudFormation parameter values.
     #[arg(long, value_name = "NAME=VALUE")]
     pub param: Vec<String>,
-    /// Refuse input files larger than this many bytes (raise it for organisation-wide dumps).
-    #[arg(long, default_value_t = crate::input::DEFAULT_MAX_FILE_SIZE)]
-    pub max_file_size: u64,
-    /// Refuse JSON nested deeper than this.
-    #[arg(long, default_value_t = crate::json::DEFAULT_MAX_DEPTH)]
-    pub max_depth: usize,
-    /// Refuse a policy with more statements than this.
-    #[arg(long, default_value_t = crate::input::DEFAULT_MAX_STATEMENTS)]
-    pub max_statements: usize,
-    /// Refuse inputs past this many policies in all.
-    #[arg(long, default_value_t = crate::inventory::DEFAULT_MAX_POLICIES)]
-    pub max_policies: usize,
+    /// Input limits.
+    #[command(flatten)]
+    pub limits: LimitArgs,
     /// Refuse to build an access graph of more nodes than this.
     #[arg(long, default_value_t = crate::graph::DEFAULT_MAX_GRAPH_NODES)]
     pub max_graph_nodes: usize,
@@ -590,4 +563,34 @@ pub struct GraphArgs {
     /// Inputs.
     #[command(flatten)]
     pub input: GraphInputArgs,
+}
+
+/// The input limits every command that reads files shares (each refusal is KMS033 or an
+/// error naming the flag).
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct LimitArgs {
+    /// Refuse input files larger than this many bytes (raise it for organisation-wide dumps).
+    #[arg(long, default_value_t = crate::input::DEFAULT_MAX_FILE_SIZE)]
+    pub max_file_size: u64,
+    /// Refuse JSON nested deeper than this.
+    #[arg(long, default_value_t = crate::json::DEFAULT_MAX_DEPTH)]
+    pub max_depth: usize,
+    /// Refuse a policy with more statements than this.
+    #[arg(long, default_value_t = crate::input::DEFAULT_MAX_STATEMENTS)]
+    pub max_statements: usize,
+    /// Refuse inputs past this many policies in all.
+    #[arg(long, default_value_t = crate::inventory::DEFAULT_MAX_POLICIES)]
+    pub max_policies: usize,
+}
+
+impl LimitArgs {
+    /// Read options with these limits.
+    pub fn input_options(&self) -> crate::input::InputOptions {
+        crate::input::InputOptions {
+            max_file_size: self.max_file_size,
+            max_depth: self.max_depth.max(1),
+            max_statements: self.max_statements,
+            ..crate::input::InputOptions::default()
+        }
+    }
 }

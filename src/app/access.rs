@@ -2,14 +2,12 @@
 //! inputs, build the access graph, ask it, render.
 
 use std::io::{self, Write};
-use std::path::PathBuf;
 
-use super::can::{Failure, add_files, fail, load_grants, load_policies};
+use super::can::{Failure, add_files, fail, load_grants, load_levels, load_policies};
 use crate::cli::{
     CanFormat, GraphArgs, GraphFormatArg, GraphInputArgs, MatrixArgs, PathsArg, WhatCanArgs,
     WhoCanArgs,
 };
-use crate::eval::NamedPolicy;
 use crate::graph::{AccessGraph, ExportFormat, Extras, Paths, Row};
 use crate::input::InputOptions;
 use crate::inventory::Inventory;
@@ -32,12 +30,7 @@ fn load(
     key: Option<&str>,
     sources: &mut SourceMap,
 ) -> Result<(Inventory, Extras), Failure> {
-    let base = InputOptions {
-        max_file_size: args.max_file_size,
-        max_depth: args.max_depth.max(1),
-        max_statements: args.max_statements,
-        ..InputOptions::default()
-    };
+    let base = args.limits.input_options();
     let mut inv = Inventory::new();
     let opts = InputOptions {
         template: super::template_context(
@@ -49,7 +42,13 @@ fn load(
         .map_err(fail)?,
         ..base.clone()
     };
-    add_files(&mut inv, &args.files, &opts, args.max_policies, sources)?;
+    add_files(
+        &mut inv,
+        &args.files,
+        &opts,
+        args.limits.max_policies,
+        sources,
+    )?;
     let nodes = inv.users().len() + inv.roles().len() + inv.groups().len() + inv.key_arns().len();
     if nodes > args.max_graph_nodes {
         return Err(fail(format!(
@@ -58,22 +57,9 @@ fn load(
         )));
     }
     inv.set_account_region(args.account.clone(), args.region.clone());
-    let level = |paths: &[PathBuf],
-                 kind: PolicyKind,
-                 sources: &mut SourceMap|
-     -> Result<Option<Vec<Vec<NamedPolicy>>>, Failure> {
-        if paths.is_empty() {
-            return Ok(None);
-        }
-        let mut levels = Vec::new();
-        for p in paths {
-            levels.push(load_policies(p, kind, sources, &base)?);
-        }
-        Ok(Some(levels))
-    };
     let mut extras = Extras {
-        scp: level(&args.scp, PolicyKind::Scp, sources)?,
-        rcp: level(&args.rcp, PolicyKind::Rcp, sources)?,
+        scp: load_levels(&args.scp, PolicyKind::Scp, sources, &base)?,
+        rcp: load_levels(&args.rcp, PolicyKind::Rcp, sources, &base)?,
         ..Extras::default()
     };
     if !args.identity_policy.is_empty() {

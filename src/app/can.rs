@@ -79,6 +79,23 @@ pub(super) fn load_policies(
         .collect())
 }
 
+/// SCP or RCP levels, one file per level, root first; `None` when no file is given.
+pub(super) fn load_levels(
+    paths: &[PathBuf],
+    kind: PolicyKind,
+    sources: &mut SourceMap,
+    base: &InputOptions,
+) -> Result<Option<Vec<Vec<NamedPolicy>>>, Failure> {
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    let mut levels = Vec::new();
+    for p in paths {
+        levels.push(load_policies(p, kind, sources, base)?);
+    }
+    Ok(Some(levels))
+}
+
 fn load_one(
     path: &Path,
     kind: PolicyKind,
@@ -278,7 +295,13 @@ fn load_inventory(
         .map_err(fail)?,
         ..base.clone()
     };
-    add_files(&mut inv, &args.files, &opts, args.max_policies, sources)?;
+    add_files(
+        &mut inv,
+        &args.files,
+        &opts,
+        args.limits.max_policies,
+        sources,
+    )?;
     inv.set_account_region(args.account.clone(), args.region.clone());
     Ok(Some(inv))
 }
@@ -338,10 +361,7 @@ fn resolve_key(name: &str, inv: Option<&Inventory>) -> Result<String, Failure> {
 fn base_options(args: &CanArgs) -> Result<InputOptions, Failure> {
     Ok(InputOptions {
         parse: parse_options(args)?,
-        max_file_size: args.max_file_size,
-        max_depth: args.max_depth.max(1),
-        max_statements: args.max_statements,
-        ..InputOptions::default()
+        ..args.limits.input_options()
     })
 }
 
@@ -365,21 +385,8 @@ fn load_inputs(args: &CanArgs, sources: &mut SourceMap) -> Result<Loaded, Failur
         Some(p) => Some(load_grants(p, sources, &base)?),
         None => None,
     };
-    let level = |paths: &[PathBuf],
-                 kind: PolicyKind,
-                 sources: &mut SourceMap|
-     -> Result<Option<Vec<Vec<NamedPolicy>>>, Failure> {
-        if paths.is_empty() {
-            return Ok(None);
-        }
-        let mut levels = Vec::new();
-        for p in paths {
-            levels.push(load_policies(p, kind, sources, &base)?);
-        }
-        Ok(Some(levels))
-    };
-    let scp = level(&args.scp, PolicyKind::Scp, sources)?;
-    let rcp = level(&args.rcp, PolicyKind::Rcp, sources)?;
+    let scp = load_levels(&args.scp, PolicyKind::Scp, sources, &base)?;
+    let rcp = load_levels(&args.rcp, PolicyKind::Rcp, sources, &base)?;
     let boundary = match &args.boundary {
         Some(p) => Some(load_one(p, PolicyKind::Boundary, sources, &base)?),
         None => None,

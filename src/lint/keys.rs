@@ -210,7 +210,8 @@ fn alias_only() -> Option<Arc<PolicyDocument>> {
     .clone()
 }
 
-fn allow_all() -> Option<Arc<PolicyDocument>> {
+/// An identity policy allowing every action on every resource, parsed once.
+pub(crate) fn allow_all() -> Option<Arc<PolicyDocument>> {
     static DOC: OnceLock<Option<Arc<PolicyDocument>>> = OnceLock::new();
     DOC.get_or_init(|| {
         let text = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
