@@ -41,7 +41,7 @@ fn main() {
     let gj = kmsaudit::json::parse(&grants_text).unwrap();
     let (grants, _) = kmsaudit::grant::read_grants(&gj, SourceId(0));
     let inputs = Inputs {
-        keys: vec![KeyInputs {
+        keys: vec![std::sync::Arc::new(KeyInputs {
             facts: KeyFacts::from_arn(K1).unwrap(),
             policies: Some(vec![policy(
                 "fixtures/examples/console-default-key-policy.json",
@@ -49,15 +49,18 @@ fn main() {
             )]),
             grants: Some(grants),
             policy_unknown: None,
-        }],
-        identity: Some(vec![
-            policy("fixtures/cases/policies/I1.json", PolicyKind::Identity),
-            policy(
-                "fixtures/examples/identity-read-only-keys.json",
-                PolicyKind::Identity,
-            ),
-            policy("fixtures/cases/policies/I2.json", PolicyKind::Identity),
-        ]),
+        })],
+        identity: Some(
+            vec![
+                policy("fixtures/cases/policies/I1.json", PolicyKind::Identity),
+                policy(
+                    "fixtures/examples/identity-read-only-keys.json",
+                    PolicyKind::Identity,
+                ),
+                policy("fixtures/cases/policies/I2.json", PolicyKind::Identity),
+            ]
+            .into(),
+        ),
         ..Inputs::default()
     };
     let callers = [

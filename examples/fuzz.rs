@@ -298,12 +298,12 @@ fn evaluate(bytes: &[u8], rng: &mut Rng) {
         return;
     };
     let inputs = Inputs {
-        keys: vec![KeyInputs {
+        keys: vec![std::sync::Arc::new(KeyInputs {
             facts,
             policies: key_policy.map(|p| vec![p]),
             grants: Some(Vec::new()),
             policy_unknown: None,
-        }],
+        })],
         identity: match rng.below(3) {
             0 => None,
             _ => Some(identity.into_iter().collect()),

@@ -15,6 +15,7 @@ mod matcher;
 use crate::grant::Grant;
 use crate::policy::{PolicyDocument, PolicyKind};
 use crate::source::{SourceId, Span};
+use std::sync::Arc;
 
 pub use decide::evaluate;
 
@@ -334,7 +335,7 @@ pub struct NamedPolicy {
     pub name: String,
     /// The document, shared: a batch completes each request's inputs from the inventory
     /// without copying policies.
-    pub doc: std::sync::Arc<PolicyDocument>,
+    pub doc: Arc<PolicyDocument>,
 }
 
 /// A key with its policies and grants.
@@ -351,21 +352,26 @@ pub struct KeyInputs {
     pub policy_unknown: Option<String>,
 }
 
+/// SCP or RCP levels, root first, each level's policies; shared between requests.
+pub type Levels = Arc<[Vec<NamedPolicy>]>;
+
 /// Everything the engine may consult for one caller.
 #[derive(Debug, Clone, Default)]
 pub struct Inputs {
     /// Keys by ARN.
-    pub keys: Vec<KeyInputs>,
-    /// The caller's identity policies; `None` when unknown.
-    pub identity: Option<Vec<NamedPolicy>>,
+    /// Shared: a batch or a graph search hands the same key to many requests.
+    pub keys: Vec<Arc<KeyInputs>>,
+    /// The caller's identity policies; `None` when unknown. Shared between the requests of
+    /// one caller.
+    pub identity: Option<Arc<[NamedPolicy]>>,
     /// The caller's permissions boundary.
     pub boundary: Option<NamedPolicy>,
     /// Session policies.
     pub session: Vec<NamedPolicy>,
     /// SCPs per organisational level, root first; `None`: the gate is skipped.
-    pub scp: Option<Vec<Vec<NamedPolicy>>>,
+    pub scp: Option<Levels>,
     /// RCPs per organisational level, root first; `None`: the gate is skipped.
-    pub rcp: Option<Vec<Vec<NamedPolicy>>>,
+    pub rcp: Option<Levels>,
     /// The VPC endpoint policy of the endpoint the request used.
     pub vpce: Option<NamedPolicy>,
 }
@@ -373,7 +379,10 @@ pub struct Inputs {
 impl Inputs {
     /// The inputs for a key ARN.
     pub fn key(&self, arn: &str) -> Option<&KeyInputs> {
-        self.keys.iter().find(|k| k.facts.arn == arn)
+        self.keys
+            .iter()
+            .find(|k| k.facts.arn == arn)
+            .map(Arc::as_ref)
     }
 }
 

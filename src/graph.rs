@@ -248,9 +248,9 @@ pub struct Extras {
     /// the IAM of principals the inventory does not hold.
     pub identity: Option<Vec<NamedPolicy>>,
     /// SCP levels (`--scp`), for every principal.
-    pub scp: Option<Vec<Vec<NamedPolicy>>>,
+    pub scp: Option<crate::eval::Levels>,
     /// RCP levels (`--rcp`), for every key.
-    pub rcp: Option<Vec<Vec<NamedPolicy>>>,
+    pub rcp: Option<crate::eval::Levels>,
     /// The key in question (`--key`), as an ARN.
     pub key: Option<String>,
 }
@@ -294,7 +294,7 @@ struct Subject {
     caller: Caller,
     unique_id: Option<String>,
     /// Identity policies as the engine takes them; `None` when incomplete.
-    identity: Option<Vec<NamedPolicy>>,
+    identity: Option<Arc<[NamedPolicy]>>,
     boundary: Option<NamedPolicy>,
     /// The inputs do not hold this principal's IAM: answers assume it allows, and say so.
     iam_assumed: bool,
@@ -315,7 +315,7 @@ struct Subject {
 struct KeySubject {
     arn: String,
     account: String,
-    inputs: KeyInputs,
+    inputs: Arc<KeyInputs>,
     node: NodeIndex,
     /// ARNs its key policy or grants name directly (role ARNs for roles).
     named: BTreeSet<String>,
@@ -354,7 +354,7 @@ pub struct AccessGraph<'a> {
     acts_memo: RefCell<HashMap<usize, std::rc::Rc<Chains>>>,
     keys: Vec<KeySubject>,
     key_by_arn: BTreeMap<String, usize>,
-    scp_by_account: RefCell<BTreeMap<String, Option<Vec<Vec<NamedPolicy>>>>>,
+    scp_by_account: RefCell<BTreeMap<String, Option<crate::eval::Levels>>>,
     memo: RefCell<HashMap<Cell, Direct>>,
     /// CreateGrant escalations found (or not) per principal, key and operation.
     grant_memo: RefCell<HashMap<Cell, Option<Vec<Step>>>>,
@@ -656,7 +656,7 @@ impl<'a> AccessGraph<'a> {
             kind,
             caller,
             unique_id,
-            identity,
+            identity: identity.map(Into::into),
             boundary,
             iam_assumed,
             grant_arn,
@@ -954,7 +954,7 @@ impl<'a> AccessGraph<'a> {
         self.keys.push(KeySubject {
             arn,
             account,
-            inputs,
+            inputs: Arc::new(inputs),
             node: kn,
             named,
             grant_accounts,
@@ -974,7 +974,7 @@ impl<'a> AccessGraph<'a> {
         self.notes.borrow().iter().cloned().collect()
     }
 
-    fn scp_for(&self, account: &str) -> Option<Vec<Vec<NamedPolicy>>> {
+    fn scp_for(&self, account: &str) -> Option<crate::eval::Levels> {
         if let Some(s) = &self.extras.scp {
             return Some(s.clone());
         }
@@ -1043,12 +1043,12 @@ impl<'a> AccessGraph<'a> {
         s: &Subject,
         k: &KeySubject,
         action: &str,
-        identity: Option<Vec<NamedPolicy>>,
-        key: Option<KeyInputs>,
+        identity: Option<Arc<[NamedPolicy]>>,
+        key: Option<Arc<KeyInputs>>,
         grant_request: Option<Grant>,
     ) -> Direct {
         let inputs = Inputs {
-            keys: vec![key.unwrap_or_else(|| k.inputs.clone())],
+            keys: vec![key.unwrap_or_else(|| Arc::clone(&k.inputs))],
             identity,
             boundary: s.boundary.clone(),
             session: Vec::new(),
@@ -1125,7 +1125,7 @@ impl<'a> AccessGraph<'a> {
         }
         let d = if s.iam_assumed {
             // First without any IAM: what the key policy (or a grant) allows on its own.
-            let bare = self.run(s, k, action, Some(Vec::new()), None, None);
+            let bare = self.run(s, k, action, Some(Arc::from([])), None, None);
             if matches!(bare.outcome, Outcome::Allow) {
                 bare
             } else {
@@ -1630,9 +1630,9 @@ impl<'a> AccessGraph<'a> {
         if !create.usable() {
             return None;
         }
-        let mut key = k.inputs.clone();
+        let mut key = (*k.inputs).clone();
         key.grants.get_or_insert_with(Vec::new).push(grant);
-        let used = self.run(q, k, action, q.identity.clone(), Some(key), None);
+        let used = self.run(q, k, action, q.identity.clone(), Some(Arc::new(key)), None);
         if !used.usable() {
             return None;
         }
@@ -1656,10 +1656,10 @@ impl<'a> AccessGraph<'a> {
             arn = q.grant_arn.replace('"', "")
         );
         let policy = made_policy("key policy it would write", PolicyKind::Key, &text)?;
-        let mut key = k.inputs.clone();
+        let mut key = (*k.inputs).clone();
         key.policies = Some(vec![policy]);
         key.policy_unknown = None;
-        let used = self.run(q, k, action, q.identity.clone(), Some(key), None);
+        let used = self.run(q, k, action, q.identity.clone(), Some(Arc::new(key)), None);
         if !used.usable() {
             return None;
         }
@@ -1674,7 +1674,7 @@ impl<'a> AccessGraph<'a> {
     /// delegation (engine-judged).
     fn via_empowered(&self, xi: usize, ki: usize, action: &Act) -> Option<Step> {
         let (x, k) = (self.subjects.get(xi)?, self.keys.get(ki)?);
-        let Some(mut identity) = x.identity.clone() else {
+        let Some(mut identity) = x.identity.as_deref().map(<[NamedPolicy]>::to_vec) else {
             self.notes.borrow_mut().insert(format!(
                 "`{}` can be given IAM policies, but its current ones are not all in the inputs: the path is not judged",
                 x.id
@@ -1690,7 +1690,7 @@ impl<'a> AccessGraph<'a> {
             PolicyKind::Identity,
             &text,
         )?);
-        let used = self.run(x, k, action, Some(identity), None, None);
+        let used = self.run(x, k, action, Some(identity.into()), None, None);
         if !used.usable() {
             return None;
         }

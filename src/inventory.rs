@@ -501,8 +501,9 @@ impl Inventory {
                 let Some(r) = role else {
                     if self.has_iam {
                         out.notes.push(format!(
-                            "the role of `{}` is not in the authorization details given",
-                            caller.arn
+                            "the role `{}` of account {} is not in the authorization details given",
+                            caller.role_arn.as_deref().unwrap_or(&caller.name),
+                            caller.account
                         ));
                     }
                     return out;
@@ -565,19 +566,19 @@ impl Inventory {
 
     /// The SCP levels above an account, root first; `None` when the account is not in a tree
     /// (or is the management account).
-    pub fn scp_levels(&self, account: &str) -> Option<Vec<Vec<NamedPolicy>>> {
+    pub fn scp_levels(&self, account: &str) -> Option<crate::eval::Levels> {
         if self.scps.is_empty() {
             return None;
         }
-        self.levels(account, &self.scps)
+        self.levels(account, &self.scps).map(Into::into)
     }
 
     /// The RCP levels above an account, root first.
-    pub fn rcp_levels(&self, account: &str) -> Option<Vec<Vec<NamedPolicy>>> {
+    pub fn rcp_levels(&self, account: &str) -> Option<crate::eval::Levels> {
         if self.rcps.is_empty() {
             return None;
         }
-        self.levels(account, &self.rcps)
+        self.levels(account, &self.rcps).map(Into::into)
     }
 }
 

@@ -2,6 +2,7 @@
 
 use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use serde::Deserialize;
 
@@ -85,7 +86,7 @@ pub(super) fn load_levels(
     kind: PolicyKind,
     sources: &mut SourceMap,
     base: &InputOptions,
-) -> Result<Option<Vec<Vec<NamedPolicy>>>, Failure> {
+) -> Result<Option<crate::eval::Levels>, Failure> {
     if paths.is_empty() {
         return Ok(None);
     }
@@ -93,7 +94,7 @@ pub(super) fn load_levels(
     for p in paths {
         levels.push(load_policies(p, kind, sources, base)?);
     }
-    Ok(Some(levels))
+    Ok(Some(levels.into()))
 }
 
 fn load_one(
@@ -271,9 +272,34 @@ struct Loaded {
     explicit_identity: bool,
     /// How the input files were read, for files read later (grant requests).
     base: InputOptions,
-    /// Position of each key in `inputs.keys`, by ARN (a batch adds keys as it meets them).
+    /// Position of each key in `inputs.keys`, by ARN.
     key_at: std::collections::HashMap<String, usize>,
+    /// Keys a batch met in its requests, by ARN, as the inventory or the template describes
+    /// them.
+    met_keys: Mutex<std::collections::HashMap<String, Arc<KeyInputs>>>,
+    /// Each caller's side of the inputs, by ARN, role ARN and whether the role path was
+    /// assumed.
+    callers: Mutex<CallerMemo>,
 }
+
+impl Loaded {
+    /// The inputs for a key: given on the command line, or met by a batch.
+    fn key(&self, arn: &str) -> Option<Arc<KeyInputs>> {
+        match self.key_at.get(arn) {
+            Some(&i) => self.inputs.keys.get(i).cloned(),
+            None => self.met().get(arn).cloned(),
+        }
+    }
+
+    fn met(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Arc<KeyInputs>>> {
+        // A poisoned lock only means another worker failed: the map is still whole.
+        self.met_keys
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+type CallerMemo = std::collections::HashMap<(String, Option<String>, bool), Arc<CallerSide>>;
 
 /// Loads the positional input files into an inventory.
 fn load_inventory(
@@ -421,7 +447,7 @@ fn load_inputs(args: &CanArgs, sources: &mut SourceMap) -> Result<Loaded, Failur
             if let Some(g) = grants {
                 ki.grants.get_or_insert_with(Vec::new).extend(g);
             }
-            keys.push(ki);
+            keys.push(Arc::new(ki));
         }
         None => {
             template = Some(KeyInputs {
@@ -438,12 +464,12 @@ fn load_inputs(args: &CanArgs, sources: &mut SourceMap) -> Result<Loaded, Failur
             Some(p) => Some(load_policies(p, PolicyKind::Key, sources, &base)?),
             None => None,
         };
-        keys.push(KeyInputs {
+        keys.push(Arc::new(KeyInputs {
             facts: KeyFacts::from_arn(d).map_err(fail)?,
             policies,
             grants: None,
             policy_unknown: None,
-        });
+        }));
     }
     let opts = Options {
         open: open_defaults(args)?,
@@ -463,9 +489,11 @@ fn load_inputs(args: &CanArgs, sources: &mut SourceMap) -> Result<Loaded, Failur
         base,
         inventory,
         explicit_identity,
+        callers: Mutex::new(CallerMemo::new()),
+        met_keys: Mutex::new(std::collections::HashMap::new()),
         inputs: Inputs {
             keys,
-            identity,
+            identity: identity.map(Into::into),
             boundary,
             session,
             scp,
@@ -527,6 +555,57 @@ fn build_request(
     Ok(req)
 }
 
+/// What the inventory says about one caller, worked out once per caller: a batch asks about
+/// the same principals over and over.
+struct CallerSide {
+    role_arn: Option<String>,
+    tags: Vec<(String, String)>,
+    /// The caller's identity policies with the explicit ones added, when the inventory decides
+    /// them (a user or a role session while IAM data is loaded).
+    identity: Option<Option<Arc<[NamedPolicy]>>>,
+    boundary: Option<NamedPolicy>,
+    scp: Option<crate::eval::Levels>,
+    notes: Vec<String>,
+}
+
+fn caller_side(loaded: &Loaded, inv: &Inventory, caller: &eval::Caller) -> CallerSide {
+    let cp = inv.caller_policies(caller);
+    let identity = (inv.has_iam()
+        && matches!(
+            caller.kind,
+            eval::CallerKind::User | eval::CallerKind::AssumedRole
+        ))
+    .then(|| match (cp.found, cp.identity) {
+        (true, Some(mut ids)) => {
+            ids.extend(
+                loaded
+                    .inputs
+                    .identity
+                    .iter()
+                    .flat_map(|i| i.iter())
+                    .cloned(),
+            );
+            Some(ids.into())
+        }
+        // Some of the caller's policies are missing: the IAM side is unknown.
+        (true, None) => None,
+        // Not in the inputs: only what was given explicitly counts.
+        (false, _) if loaded.explicit_identity => loaded.inputs.identity.clone(),
+        (false, _) => None,
+    });
+    CallerSide {
+        role_arn: cp.role_arn,
+        tags: cp.tags,
+        identity,
+        boundary: cp.boundary,
+        scp: match &loaded.inputs.scp {
+            Some(s) => Some(Arc::clone(s)),
+            None => inv.scp_levels(&caller.account),
+        },
+        notes: cp.notes,
+    }
+}
+
 /// The inputs for one request: the flags' inputs, completed from the inventory for this caller
 /// (identity policies, groups, boundary, role path, tags, SCP and RCP levels). Returns notes on
 /// what the inventory could not resolve.
@@ -537,60 +616,65 @@ fn inputs_for<'a>(
     let Some(inv) = &loaded.inventory else {
         return (std::borrow::Cow::Borrowed(&loaded.inputs), Vec::new());
     };
+    // A role's sessions share what the inventory says about the role.
+    let who = match req.caller.kind {
+        eval::CallerKind::AssumedRole => format!("{}\u{1f}{}", req.caller.account, req.caller.name),
+        _ => req.caller.arn.clone(),
+    };
+    let memo_key = (
+        who,
+        req.caller.role_arn.clone(),
+        req.caller.role_path_assumed,
+    );
+    // A poisoned memo only means another worker failed: its entries are still whole.
+    let memo = || {
+        loaded
+            .callers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
+    let cached = memo().get(&memo_key).cloned();
+    let side = match cached {
+        Some(side) => side,
+        None => {
+            let side = Arc::new(caller_side(loaded, inv, &req.caller));
+            memo().insert(memo_key, Arc::clone(&side));
+            side
+        }
+    };
     // Only the keys this request is about: a batch accumulates every key it has seen, and
     // copying all of them for each request made a 300-key batch quadratic.
     let mut inputs = Inputs {
         keys: std::iter::once(req.key.as_str())
             .chain(req.destination_key.as_deref())
-            .filter_map(|arn| loaded.key_at.get(arn))
-            .filter_map(|&i| loaded.inputs.keys.get(i))
-            .cloned()
+            .filter_map(|arn| loaded.key(arn))
             .collect(),
-        identity: loaded.inputs.identity.clone(),
+        identity: match &side.identity {
+            Some(decided) => decided.clone(),
+            None => loaded.inputs.identity.clone(),
+        },
         boundary: loaded.inputs.boundary.clone(),
         session: loaded.inputs.session.clone(),
-        scp: loaded.inputs.scp.clone(),
+        scp: side.scp.clone(),
         rcp: loaded.inputs.rcp.clone(),
         vpce: loaded.inputs.vpce.clone(),
     };
-    let cp = inv.caller_policies(&req.caller);
-    if let Some(r) = &cp.role_arn {
+    if let Some(r) = &side.role_arn {
         req.caller.role_arn = Some(r.clone());
         req.caller.role_path_assumed = false;
     }
     if req.caller.tags.is_empty() {
-        req.caller.tags = cp.tags.clone();
+        req.caller.tags.clone_from(&side.tags);
     }
-    if inv.has_iam()
-        && matches!(
-            req.caller.kind,
-            eval::CallerKind::User | eval::CallerKind::AssumedRole
-        )
-    {
-        inputs.identity = match (cp.found, cp.identity) {
-            (true, Some(mut ids)) => {
-                ids.extend(loaded.inputs.identity.iter().flatten().cloned());
-                Some(ids)
-            }
-            // Some of the caller's policies are missing: the IAM side is unknown.
-            (true, None) => None,
-            // Not in the inputs: only what was given explicitly counts.
-            (false, _) if loaded.explicit_identity => loaded.inputs.identity.clone(),
-            (false, _) => None,
-        };
-        if inputs.boundary.is_none() {
-            inputs.boundary = cp.boundary;
-        }
-    }
-    if inputs.scp.is_none() {
-        inputs.scp = inv.scp_levels(&req.caller.account);
+    if side.identity.is_some() && inputs.boundary.is_none() {
+        inputs.boundary.clone_from(&side.boundary);
     }
     if inputs.rcp.is_none() {
         if let Some(p) = crate::arn::split_arn(&req.key) {
             inputs.rcp = inv.rcp_levels(p.account);
         }
     }
-    (std::borrow::Cow::Owned(inputs), cp.notes)
+    (std::borrow::Cow::Owned(inputs), side.notes.clone())
 }
 
 fn expect_met(expect: Option<ExpectArg>, d: Decision) -> bool {
@@ -708,157 +792,104 @@ enum OneOrMany {
     Many(Vec<String>),
 }
 
+/// One request of a batch, read and resolved, waiting for its answer.
+struct Prepared {
+    req: Request,
+    id: Option<String>,
+    expect: Option<String>,
+    expect_arg: Option<ExpectArg>,
+}
+
+/// How many lines a batch reads before answering them.
+const BATCH_CHUNK: usize = 8192;
+
+/// What a run of batch lines produced: the rendered answers, how many missed their
+/// expectation, and the lines that could not be read.
+struct PartOut {
+    bytes: Vec<u8>,
+    failed: usize,
+    errors: Vec<String>,
+}
+
 fn batch(
     args: &CanArgs,
     path: &Path,
     sources: &mut SourceMap,
     stdout: &mut dyn Write,
 ) -> Result<u8, Failure> {
-    let mut loaded = load_inputs(args, sources)?;
+    let loaded = load_inputs(args, sources)?;
     let grant_request = match &args.grant_request {
         Some(p) => Some(load_grant_request(p, sources, &loaded.base)?),
         None => None,
     };
     let file = std::fs::File::open(path)
         .map_err(|e| fail(format!("cannot read `{}`: {e}", path.display())))?;
-    let reader = io::BufReader::new(file);
+    let mut reader = io::BufReader::new(file);
     let mut failed = 0usize;
     let mut opts = loaded.opts.clone();
     opts.trace = false;
     let mut out = io::BufWriter::new(stdout);
     let mut errors = Vec::new();
-    for (n, line) in reader.lines().enumerate() {
-        let line = line.map_err(|e| fail(format!("cannot read `{}`: {e}", path.display())))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let r: BatchRequest = match serde_json::from_str(&line) {
-            Ok(r) => r,
-            Err(e) => {
-                errors.push(format!("{}:{}:{}: {e}", path.display(), n + 1, e.column()));
-                continue;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(8);
+    let job = Job {
+        args,
+        loaded: &loaded,
+        grant_request: grant_request.as_ref(),
+        opts: &opts,
+        path,
+    };
+    let mut chunk: Vec<String> = Vec::with_capacity(BATCH_CHUNK);
+    let mut first_line = 1usize;
+    loop {
+        // Lines are read in order, answered in parallel runs (each request is independent of
+        // the others), and the runs' answers written in input order.
+        chunk.clear();
+        while chunk.len() < BATCH_CHUNK {
+            let mut line = String::new();
+            let n = reader
+                .read_line(&mut line)
+                .map_err(|e| fail(format!("cannot read `{}`: {e}", path.display())))?;
+            if n == 0 {
+                break;
             }
+            chunk.push(line);
+        }
+        if chunk.is_empty() {
+            break;
+        }
+        let parts = if chunk.len() >= 512 { threads } else { 1 };
+        let per = chunk.len().div_ceil(parts).max(1);
+        let results: Vec<io::Result<PartOut>> = if parts > 1 {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = chunk
+                    .chunks(per)
+                    .enumerate()
+                    .map(|(i, lines)| {
+                        let job = &job;
+                        scope.spawn(move || job.run(lines, first_line + i * per))
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join()
+                            .unwrap_or_else(|_| Err(io::Error::other("a batch worker failed")))
+                    })
+                    .collect()
+            })
+        } else {
+            vec![job.run(&chunk, first_line)]
         };
-        let key = match r.key.as_deref().or(args.key.as_deref()) {
-            Some(k) => k.to_owned(),
-            None => {
-                errors.push(format!(
-                    "{}:{}: the request names no `key` (and `--key` is not given)",
-                    path.display(),
-                    n + 1
-                ));
-                continue;
-            }
-        };
-        let key = match resolve_key(&key, loaded.inventory.as_ref()) {
-            Ok(k) => k,
-            Err(f) => {
-                errors.push(format!("{}:{}: {}", path.display(), n + 1, f.message));
-                continue;
-            }
-        };
-        if !loaded.key_at.contains_key(&key) {
-            if let Some(inv) = &loaded.inventory {
-                if loaded
-                    .template
-                    .as_ref()
-                    .is_none_or(|t| t.policies.is_none())
-                {
-                    match inv.key_inputs(&key) {
-                        Ok(ki) => {
-                            loaded.key_at.insert(key.clone(), loaded.inputs.keys.len());
-                            loaded.inputs.keys.push(ki);
-                        }
-                        Err(e) => {
-                            errors.push(format!("{}:{}: {e}", path.display(), n + 1));
-                            continue;
-                        }
-                    }
-                }
-            }
+        for r in results {
+            let part = r.map_err(|e| fail(format!("cannot write: {e}")))?;
+            failed += part.failed;
+            errors.extend(part.errors);
+            out.write_all(&part.bytes)
+                .map_err(|e| fail(format!("cannot write: {e}")))?;
         }
-        // With no `--key`, the given key policy and grants stand for every key requested.
-        if !loaded.key_at.contains_key(&key) {
-            if let Some(t) = &loaded.template {
-                match KeyFacts::from_arn(&key) {
-                    Ok(facts) => {
-                        loaded.key_at.insert(key.clone(), loaded.inputs.keys.len());
-                        loaded.inputs.keys.push(KeyInputs {
-                            facts,
-                            policies: t.policies.clone(),
-                            grants: t.grants.clone(),
-                            policy_unknown: None,
-                        });
-                    }
-                    Err(e) => {
-                        errors.push(format!("{}:{}: {e}", path.display(), n + 1));
-                        continue;
-                    }
-                }
-            }
-        }
-        let mut context: Vec<(String, String)> = Vec::new();
-        for (k, v) in r.context {
-            match v {
-                OneOrMany::One(s) => context.push((k, s)),
-                OneOrMany::Many(list) => context.extend(list.into_iter().map(|s| (k.clone(), s))),
-            }
-        }
-        let mut req = match build_request(
-            &r.principal,
-            &r.action,
-            &key,
-            context,
-            args,
-            grant_request.as_ref(),
-        ) {
-            Ok(req) => req,
-            Err(f) => {
-                errors.push(format!("{}:{}: {}", path.display(), n + 1, f.message));
-                continue;
-            }
-        };
-        if !r.encryption_context.is_empty() {
-            req.encryption_context = Some(r.encryption_context.into_iter().collect());
-        }
-        if r.via_service.is_some() {
-            req.via_service = r.via_service;
-        }
-        let (inputs, _) = inputs_for(&loaded, &mut req);
-        let ev = eval::evaluate(&inputs, &req, &opts);
-        let expect = match r.expect.as_deref() {
-            Some(e) => match parse_expect(e) {
-                Some(x) => Some(x),
-                None => {
-                    errors.push(format!("{}:{}: `expect` must be allow, deny, explicit-deny, implicit-deny or undetermined", path.display(), n + 1));
-                    continue;
-                }
-            },
-            None => None,
-        };
-        let met = expect_met(expect, ev.decision);
-        if !met {
-            failed += 1;
-        }
-        let res = match args.format {
-            CanFormat::Json => render::render_batch_line(
-                &ev,
-                &req,
-                r.id.as_deref(),
-                r.expect.as_deref(),
-                met,
-                &mut out,
-            ),
-            CanFormat::Human => render::render_batch_human(
-                &ev,
-                &req,
-                r.id.as_deref(),
-                r.expect.as_deref(),
-                met,
-                &mut out,
-            ),
-        };
-        res.map_err(|e| fail(format!("cannot write: {e}")))?;
+        first_line += chunk.len();
     }
     out.flush()
         .map_err(|e| fail(format!("cannot write: {e}")))?;
@@ -877,4 +908,132 @@ fn batch(
     // took a tenth of the run, for memory the exit gives back at once.
     std::mem::forget(loaded);
     Ok(u8::from(failed > 0))
+}
+
+/// What every line of a batch is answered against.
+struct Job<'a> {
+    args: &'a CanArgs,
+    loaded: &'a Loaded,
+    grant_request: Option<&'a Grant>,
+    opts: &'a Options,
+    path: &'a Path,
+}
+
+impl Job<'_> {
+    /// Reads, answers and renders a run of lines in order; `first` is the first one's number.
+    fn run(&self, lines: &[String], first: usize) -> io::Result<PartOut> {
+        let mut out = PartOut {
+            bytes: Vec::with_capacity(lines.len() * 160),
+            failed: 0,
+            errors: Vec::new(),
+        };
+        for (i, line) in lines.iter().enumerate() {
+            let at = || format!("{}:{}", self.path.display(), first + i);
+            let mut p = match prepare(line, self.args, self.loaded, self.grant_request, &at) {
+                Ok(Some(p)) => p,
+                Ok(None) => continue,
+                Err(e) => {
+                    out.errors.push(e);
+                    continue;
+                }
+            };
+            let (inputs, _) = inputs_for(self.loaded, &mut p.req);
+            let ev = eval::evaluate(&inputs, &p.req, self.opts);
+            let met = expect_met(p.expect_arg, ev.decision);
+            if !met {
+                out.failed += 1;
+            }
+            let (id, expect) = (p.id.as_deref(), p.expect.as_deref());
+            let w = &mut out.bytes;
+            match self.args.format {
+                CanFormat::Json => render::render_batch_line(&ev, &p.req, id, expect, met, w)?,
+                CanFormat::Human => render::render_batch_human(&ev, &p.req, id, expect, met, w)?,
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Reads one line of `--requests` into a request, adding its key to the inputs when it is
+/// new. `Ok(None)` for a blank line; `Err` names the line (`at`) and what is wrong with it.
+fn prepare(
+    line: &str,
+    args: &CanArgs,
+    loaded: &Loaded,
+    grant_request: Option<&Grant>,
+    at: &dyn Fn() -> String,
+) -> Result<Option<Prepared>, String> {
+    if line.trim().is_empty() {
+        return Ok(None);
+    }
+    let r: BatchRequest =
+        serde_json::from_str(line).map_err(|e| format!("{}:{}: {e}", at(), e.column()))?;
+    let key = r.key.as_deref().or(args.key.as_deref()).ok_or_else(|| {
+        format!(
+            "{}: the request names no `key` (and `--key` is not given)",
+            at()
+        )
+    })?;
+    let key = resolve_key(key, loaded.inventory.as_ref())
+        .map_err(|f| format!("{}: {}", at(), f.message))?;
+    if loaded.key(&key).is_none() {
+        let inventory_key = match &loaded.inventory {
+            Some(inv)
+                if loaded
+                    .template
+                    .as_ref()
+                    .is_none_or(|t| t.policies.is_none()) =>
+            {
+                Some(inv.key_inputs(&key).map_err(|e| format!("{}: {e}", at()))?)
+            }
+            _ => None,
+        };
+        // With no `--key`, the given key policy and grants stand for every key requested.
+        let found = match (inventory_key, &loaded.template) {
+            (Some(ki), _) => Some(ki),
+            (None, Some(t)) => Some(KeyInputs {
+                facts: KeyFacts::from_arn(&key).map_err(|e| format!("{}: {e}", at()))?,
+                policies: t.policies.clone(),
+                grants: t.grants.clone(),
+                policy_unknown: None,
+            }),
+            (None, None) => None,
+        };
+        if let Some(ki) = found {
+            loaded
+                .met()
+                .entry(key.clone())
+                .or_insert_with(|| Arc::new(ki));
+        }
+    }
+    let mut context: Vec<(String, String)> = Vec::new();
+    for (k, v) in r.context {
+        match v {
+            OneOrMany::One(s) => context.push((k, s)),
+            OneOrMany::Many(list) => context.extend(list.into_iter().map(|s| (k.clone(), s))),
+        }
+    }
+    let mut req = build_request(&r.principal, &r.action, &key, context, args, grant_request)
+        .map_err(|f| format!("{}: {}", at(), f.message))?;
+    if !r.encryption_context.is_empty() {
+        req.encryption_context = Some(r.encryption_context.into_iter().collect());
+    }
+    if r.via_service.is_some() {
+        req.via_service = r.via_service;
+    }
+    let expect_arg = match r.expect.as_deref() {
+        Some(e) => Some(parse_expect(e).ok_or_else(|| {
+            format!(
+                "{}: `expect` must be allow, deny, explicit-deny, implicit-deny or undetermined",
+                at()
+            )
+        })?),
+        None => None,
+    };
+    Ok(Some(Prepared {
+        req,
+        id: r.id,
+        expect: r.expect,
+        expect_arg,
+    }))
 }

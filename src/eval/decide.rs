@@ -272,7 +272,11 @@ fn grant_on_key(g: &Grant, facts: &KeyFacts) -> bool {
     match &g.key_id {
         None => true,
         Some(id) => {
-            *id == facts.arn || *id == facts.key_id || id.ends_with(&format!("/{}", facts.key_id))
+            *id == facts.arn
+                || *id == facts.key_id
+                || id
+                    .strip_suffix(facts.key_id.as_str())
+                    .is_some_and(|rest| rest.ends_with('/'))
         }
     }
 }
@@ -442,7 +446,7 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec<'_
     }
     if scp_in_scope {
         if let Some(levels) = &inputs.scp {
-            for l in levels {
+            for l in levels.iter() {
                 sets.push(("SCP", l));
             }
         }

@@ -358,7 +358,7 @@ impl<'a> KeyLintContext<'a> {
         let caller = Caller::parse(&self.facts.account, None).ok()?;
         let inputs = Inputs {
             keys: vec![self.key_inputs(&self.policy)],
-            identity: Some(Vec::new()),
+            identity: Some(Vec::new().into()),
             scp,
             rcp,
             ..Inputs::default()
@@ -390,7 +390,7 @@ impl<'a> KeyLintContext<'a> {
             .collect();
         let inputs = Inputs {
             keys: vec![self.key_inputs(&self.policy)],
-            identity: Some(identity),
+            identity: Some(identity.into()),
             ..Inputs::default()
         };
         eval::evaluate(&inputs, &req, &Self::options(false))
@@ -398,17 +398,17 @@ impl<'a> KeyLintContext<'a> {
 
     /// The key with `policy` as its key policy and no grants, as the engine takes it: a key
     /// whose manager is not known is judged as customer managed.
-    fn key_inputs(&self, policy: &NamedPolicy) -> KeyInputs {
+    fn key_inputs(&self, policy: &NamedPolicy) -> std::sync::Arc<KeyInputs> {
         let mut facts = self.facts.clone();
         if facts.key_manager.is_none() {
             facts.key_manager = Some(eval::KeyManager::Customer);
         }
-        KeyInputs {
+        std::sync::Arc::new(KeyInputs {
             facts,
             policies: Some(vec![policy.clone()]),
             grants: Some(Vec::new()),
             policy_unknown: None,
-        }
+        })
     }
 
     /// Residual evaluation: request keys nobody gave stay open.
@@ -454,7 +454,7 @@ impl<'a> KeyLintContext<'a> {
             None => {
                 let built = Rc::new(Inputs {
                     keys: vec![self.key_inputs(policy)],
-                    identity,
+                    identity: identity.map(Into::into),
                     ..Inputs::default()
                 });
                 if own_policy {

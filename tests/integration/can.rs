@@ -358,3 +358,111 @@ fn parse_level_open_defaults_q12_q13() {
     // Q13 switched: `stringequals` is an unknown operator: undetermined.
     assert_eq!(args(&["Q13"]), "undetermined");
 }
+
+/// A batch larger than one read chunk, answered by several workers: every answer comes back in
+/// input order and equals the one-request answer, a role's sessions share the role's answer,
+/// and a bad line in the middle is named by its number while the others are all answered.
+#[test]
+fn big_batch_answers_in_order_and_matches_single_requests() {
+    let dir = "fixtures/graph/org";
+    let files: Vec<String> = [
+        "authorization-details.json",
+        "get-key-policy.json",
+        "list-grants.json",
+        "describe-key.json",
+    ]
+    .iter()
+    .map(|f| format!("{dir}/{f}"))
+    .collect();
+    let text = std::fs::read_to_string(super::root().join(&files[0])).unwrap();
+    let gaad: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut principals: Vec<(String, bool)> = Vec::new();
+    for u in gaad["UserDetailList"].as_array().unwrap() {
+        principals.push((u["Arn"].as_str().unwrap().to_owned(), false));
+    }
+    for r in gaad["RoleDetailList"].as_array().unwrap() {
+        principals.push((r["RoleName"].as_str().unwrap().to_owned(), true));
+    }
+    let actions = [
+        "kms:Decrypt",
+        "kms:Encrypt",
+        "kms:DescribeKey",
+        "kms:PutKeyPolicy",
+    ];
+    let combos: Vec<(usize, &str)> = (0..principals.len())
+        .flat_map(|p| actions.iter().map(move |a| (p, *a)))
+        .collect();
+    let principal_of = |p: usize, i: usize| {
+        let (name, role) = &principals[p];
+        if *role {
+            format!("arn:aws:sts::111122223333:assumed-role/{name}/s{i}")
+        } else {
+            name.clone()
+        }
+    };
+    const N: usize = 20_000;
+    const BAD: usize = 9_000;
+    let mut lines = String::new();
+    for i in 0..N {
+        if i == BAD {
+            lines.push_str("{not json\n");
+            continue;
+        }
+        let (p, a) = combos[i % combos.len()];
+        let req = serde_json::json!({
+            "id": format!("q{i}"), "principal": principal_of(p, i), "action": a, "key": K1,
+        });
+        lines.push_str(&req.to_string());
+        lines.push('\n');
+    }
+    let path =
+        std::env::temp_dir().join(format!("kmsaudit-big-batch-{}.jsonl", std::process::id()));
+    std::fs::write(&path, lines).unwrap();
+    let mut args: Vec<&str> = vec!["--requests", path.to_str().unwrap(), "--format", "json"];
+    args.extend(files.iter().map(String::as_str));
+    let (code, out, err) = can(&args);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains(&format!(":{}:", BAD + 1)), "{err}");
+    assert!(err.contains("1 request line(s) could not be read"), "{err}");
+    let answers: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(answers.len(), N - 1);
+    let ids: Vec<usize> = (0..N).filter(|&i| i != BAD).collect();
+    let mut by_combo: Vec<Option<String>> = vec![None; combos.len()];
+    for (a, &i) in answers.iter().zip(&ids) {
+        assert_eq!(a["id"], format!("q{i}"));
+        let decision = a["decision"].as_str().unwrap().to_owned();
+        match &by_combo[i % combos.len()] {
+            Some(d) => assert_eq!(*d, decision, "{a}"),
+            None => by_combo[i % combos.len()] = Some(decision),
+        }
+    }
+    let mut allowed = 0;
+    for (c, (p, action)) in combos.iter().enumerate() {
+        let principal = principal_of(*p, c);
+        let mut single: Vec<&str> = vec![
+            "--principal",
+            &principal,
+            "--action",
+            action,
+            "--key",
+            K1,
+            "--format",
+            "json",
+        ];
+        single.extend(files.iter().map(String::as_str));
+        let (_, out, err) = can(&single);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|_| panic!("{err}"));
+        assert_eq!(
+            by_combo[c].as_deref(),
+            v["decision"].as_str(),
+            "{principal} {action}"
+        );
+        allowed += usize::from(v["decision"] == "allow");
+    }
+    // The fixture has principals on both sides of each answer.
+    assert!(allowed > 0 && allowed < combos.len(), "{allowed}");
+    std::fs::remove_file(path).ok();
+}

@@ -267,11 +267,11 @@ pub(crate) fn build(c: &Case) -> (Inputs, Request, Options) {
             .collect()
     };
     let inputs = Inputs {
-        keys,
+        keys: keys.into_iter().map(std::sync::Arc::new).collect(),
         identity: if c.identity_unknown {
             None
         } else {
-            Some(identity)
+            Some(identity.into())
         },
         boundary: c
             .boundary

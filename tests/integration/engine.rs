@@ -22,15 +22,16 @@ fn named(statements: Value, kind: PolicyKind) -> NamedPolicy {
 
 fn inputs(kp: Value, id: Option<Value>) -> Inputs {
     Inputs {
-        keys: vec![KeyInputs {
+        keys: vec![std::sync::Arc::new(KeyInputs {
             facts: KeyFacts::from_arn(K1).unwrap(),
             policies: Some(vec![named(kp, PolicyKind::Key)]),
             grants: None,
             policy_unknown: None,
-        }],
+        })],
         identity: Some(
             id.map(|s| vec![named(s, PolicyKind::Identity)])
-                .unwrap_or_default(),
+                .unwrap_or_default()
+                .into(),
         ),
         ..Inputs::default()
     }
@@ -231,7 +232,7 @@ fn an_scp_without_resource_still_checks_its_action_r12() {
     );
     let scp = |ou: Value| {
         let mut i = inputs(kp.clone(), Some(id.clone()));
-        i.scp = Some(vec![vec![full.clone()], vec![named(ou, PolicyKind::Scp)]]);
+        i.scp = Some(vec![vec![full.clone()], vec![named(ou, PolicyKind::Scp)]].into());
         let alice = Caller::parse("arn:aws:iam::111122223333:user/Alice", None).unwrap();
         eval::evaluate(
             &i,

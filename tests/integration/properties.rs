@@ -102,13 +102,13 @@ fn request() -> impl Strategy<Value = Req> {
 
 fn decide(kp: &[Value], id: &[Value], r: &Req) -> Decision {
     let inputs = Inputs {
-        keys: vec![KeyInputs {
+        keys: vec![std::sync::Arc::new(KeyInputs {
             facts: KeyFacts::from_arn(K1).unwrap(),
             policies: Some(vec![named("kp", kp, PolicyKind::Key)]),
             grants: None,
             policy_unknown: None,
-        }],
-        identity: Some(vec![named("id", id, PolicyKind::Identity)]),
+        })],
+        identity: Some(vec![named("id", id, PolicyKind::Identity)].into()),
         ..Inputs::default()
     };
     let (arn, role) = [
@@ -353,7 +353,11 @@ proptest! {
             let cp = inv.caller_policies(&caller);
             let mut key = inv.key_inputs(K1).unwrap();
             key.policies = extras.key_policy.clone();
-            let inputs = Inputs { keys: vec![key], identity: cp.identity, ..Inputs::default() };
+            let inputs = Inputs {
+                keys: vec![std::sync::Arc::new(key)],
+                identity: cp.identity.map(Into::into),
+                ..Inputs::default()
+            };
             let req = Request::new(caller, "kms:Decrypt", K1);
             let ev = eval::evaluate(&inputs, &req, &Options { residual: true, ..Options::default() });
             let expected = match ev.decision {
