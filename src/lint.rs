@@ -57,6 +57,7 @@ mod wildcard_admin_actions;
 
 use crate::policy::{PolicyDocument, Problem, Statement};
 use crate::source::{SourceFile, SourceId, Span};
+use std::sync::Arc;
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -965,10 +966,82 @@ pub fn check_keys(
         .filter(|k| k.key.is_none() && k.facts.is_none())
         .count();
     let described = all.described_keys();
-    for kp in pending {
-        let Some(source) = sources.get(kp.policy.doc.source) else {
-            continue;
-        };
+    // Each key is judged on its own against the shared inventory: the keys are split between
+    // the cores, and each run's findings are appended in input order.
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(8);
+    let parts = if pending.len() >= 64 { threads } else { 1 };
+    let per = pending.len().div_ceil(parts).max(1);
+    // Each run returns its findings and, per key, the identity its policy's findings take.
+    let judge = |run: Vec<KeyToCheck>| {
+        let mut out = Vec::new();
+        let mut stamps = Vec::new();
+        for kp in run {
+            let doc = Arc::clone(&kp.policy.doc);
+            if let Some(identity) = check_one_key(
+                kp, keyless, described, all, sources, account, region, config, &mut out,
+            ) {
+                stamps.push((doc, identity));
+            }
+        }
+        (out, stamps)
+    };
+    let mut runs: Vec<Vec<KeyToCheck>> = Vec::new();
+    let mut rest = pending.into_iter().peekable();
+    while rest.peek().is_some() {
+        runs.push(rest.by_ref().take(per).collect());
+    }
+    let judge = &judge;
+    let results: Vec<RunOut> = if runs.len() <= 1 {
+        runs.into_iter().map(judge).collect()
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = runs
+                .into_iter()
+                .map(|run| scope.spawn(move || judge(run)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_default())
+                .collect()
+        })
+    };
+    // The key policy's document-level findings, found before the key-level rules ran, are
+    // about its key too: stamped in input order, so the first key of a shared policy wins
+    // (each run stamped its own key-level findings as it went).
+    for (doc, identity) in results.iter().flat_map(|(_, s)| s) {
+        if let Some(source) = sources.get(doc.source) {
+            stamp(findings, doc, source, identity);
+        }
+    }
+    for (found, _) in results {
+        findings.extend(found);
+    }
+}
+
+/// What one run of `check_keys` found, and each key's policy with the identity its findings
+/// take.
+type RunOut = (Vec<Finding>, Vec<(Arc<PolicyDocument>, String)>);
+
+/// The key-level rules for one key policy (see `check_keys`).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the shared, read-only context every key is judged against"
+)]
+fn check_one_key(
+    kp: KeyToCheck,
+    keyless: usize,
+    described: &[crate::eval::KeyFacts],
+    all: &crate::inventory::Inventory,
+    sources: &crate::source::SourceMap,
+    account: Option<&str>,
+    region: Option<&str>,
+    config: &Config,
+    findings: &mut Vec<Finding>,
+) -> Option<String> {
+    {
+        let source = sources.get(kp.policy.doc.source)?;
         let facts = kp.facts.or_else(|| match described {
             [only] if keyless == 1 && kp.key.is_none() => {
                 all.key_inputs(&only.arn).ok().map(|k| k.facts)
@@ -1008,7 +1081,7 @@ pub fn check_keys(
                     format!("arn:aws:kms:{region}:{acct}:key/00000000-0000-0000-0000-000000000000");
                 match crate::eval::KeyFacts::from_arn(&arn) {
                     Ok(f) => (f, known, region_known),
-                    Err(_) => continue,
+                    Err(_) => return None,
                 }
             }
         };
@@ -1021,8 +1094,8 @@ pub fn check_keys(
             cx.deployer = config.deployer.clone().or(kp.plan_caller);
         }
         check_key(&cx, findings);
-        // The key policy's findings, its document-level ones too, are about this key.
         stamp(findings, &kp.policy.doc, source, &cx.identity);
+        Some(cx.identity)
     }
 }
 

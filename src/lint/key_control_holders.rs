@@ -58,6 +58,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
             let mut can: Vec<&str> = CONTROL
                 .iter()
                 .copied()
+                .filter(|a| cx.may_allow(a))
                 .filter(|a| match cx.reach(caller.clone(), a, Some(Vec::new())) {
                     Reach::Yes(_) => true,
                     Reach::Conditional(alts) => alts.iter().any(|alt| {
@@ -69,7 +70,8 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
                 })
                 .collect();
             for a in ["kms:CreateAlias", "kms:UpdateAlias"] {
-                if cx.probe_alias(caller.clone(), a).decision == Decision::Allow {
+                if cx.may_allow(a) && cx.probe_alias(caller.clone(), a).decision == Decision::Allow
+                {
                     can.push(a);
                 }
             }

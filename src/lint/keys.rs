@@ -54,10 +54,12 @@ pub struct KeyLintContext<'a> {
     /// For a policy a plan creates or replaces: who will call PutKeyPolicy (R112).
     pub deployer: Option<String>,
     admins: OnceCell<AdminAnalysis>,
+    /// See `may_allow`.
+    allow_mask: OnceCell<crate::catalog::ActionMask>,
     /// The engine's inputs for this key policy, by identity: built once.
     inputs: RefCell<BTreeMap<String, Rc<Inputs>>>,
     /// The engine's answers to the probes of this key policy, by question.
-    answers: RefCell<std::collections::HashMap<String, Evaluation>>,
+    answers: RefCell<std::collections::HashMap<String, Rc<Evaluation>>>,
 }
 
 impl std::fmt::Debug for KeyLintContext<'_> {
@@ -246,6 +248,7 @@ impl<'a> KeyLintContext<'a> {
             organisation: None,
             deployer: None,
             admins: OnceCell::new(),
+            allow_mask: OnceCell::new(),
             inputs: RefCell::new(BTreeMap::new()),
             answers: RefCell::new(std::collections::HashMap::new()),
         }
@@ -254,6 +257,30 @@ impl<'a> KeyLintContext<'a> {
     /// The key policy document.
     pub fn doc(&self) -> &PolicyDocument {
         &self.policy.doc
+    }
+
+    /// Whether some statement of the key policy that may allow could cover `action` (`kms:X`).
+    /// KMS lets nobody in without the key policy (R46: identity policies count only through
+    /// root delegation, and the probes carry no grants), so a probe of an action outside it
+    /// is never allowed, not even under conditions, and can be skipped by a rule that looks
+    /// only for allowed probes. Statements that cannot be read count as covering everything.
+    pub fn may_allow(&self, action: &str) -> bool {
+        let mask = *self.allow_mask.get_or_init(|| {
+            self.policy
+                .doc
+                .statements
+                .iter()
+                .filter(|st| !st.is_deny())
+                .fold(0, |m, st| match (&st.action, &st.broken) {
+                    (Some(a), None) if a.negated => m | !a.kms_mask,
+                    (Some(a), None) => m | a.kms_mask,
+                    _ => crate::catalog::ActionMask::MAX,
+                })
+        });
+        let bare = action.strip_prefix("kms:").unwrap_or(action);
+        crate::catalog::action_index(bare)
+            .and_then(|i| 1u128.checked_shl(u32::try_from(i).ok()?))
+            .is_none_or(|bit| mask & bit != 0)
     }
 
     /// The key is AWS managed (R114): by its facts, or by the shape of its policy (R121).
@@ -270,7 +297,7 @@ impl<'a> KeyLintContext<'a> {
         caller: Caller,
         action: &str,
         identity: Option<Vec<NamedPolicy>>,
-    ) -> Evaluation {
+    ) -> Rc<Evaluation> {
         self.probe_with(&self.policy, caller, action, identity)
     }
 
@@ -281,7 +308,7 @@ impl<'a> KeyLintContext<'a> {
         caller: Caller,
         action: &str,
         identity: Option<Vec<NamedPolicy>>,
-    ) -> Evaluation {
+    ) -> Rc<Evaluation> {
         self.run(policy, caller, action, identity, false)
     }
 
@@ -427,7 +454,7 @@ impl<'a> KeyLintContext<'a> {
         action: &str,
         identity: Option<Vec<NamedPolicy>>,
         trace: bool,
-    ) -> Evaluation {
+    ) -> Rc<Evaluation> {
         let own_policy = std::ptr::eq(policy, &self.policy);
         let tag = Self::identity_tag(identity.as_deref());
         // Several rules ask the same question of the same policy (who can PutKeyPolicy, can
@@ -443,7 +470,7 @@ impl<'a> KeyLintContext<'a> {
         });
         if let Some(k) = &memo_key {
             if let Some(ev) = self.answers.borrow().get(k) {
-                return ev.clone();
+                return Rc::clone(ev);
             }
         }
         let cached = own_policy
@@ -468,8 +495,9 @@ impl<'a> KeyLintContext<'a> {
             &Request::new(caller, action, &self.facts.arn),
             &Self::options(trace),
         );
+        let ev = Rc::new(ev);
         if let Some(k) = memo_key {
-            self.answers.borrow_mut().insert(k, ev.clone());
+            self.answers.borrow_mut().insert(k, Rc::clone(&ev));
         }
         ev
     }

@@ -48,6 +48,9 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
     let Some(stranger) = cx.stranger() else {
         return;
     };
+    if !may_admit_stranger(cx) {
+        return;
+    }
     let iam = cx.allow_all_identity();
     // Statement id → (actions, the conditions they need, if any).
     let mut open: Vec<(String, Vec<&'static str>, Option<String>)> = Vec::new();
@@ -59,6 +62,9 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
         None => open.push((id.to_owned(), vec![action], cond)),
     };
     for a in key_actions() {
+        if !cx.may_allow(a.name) {
+            continue;
+        }
         match cx.reach(
             stranger.clone(),
             &format!("kms:{}", a.name),
@@ -137,5 +143,125 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
                 cx.facts.account
             )),
         );
+    }
+}
+
+/// Whether some statement could let a caller of an unnamed account in (R24–R26): an Allow
+/// (or a statement whose effect cannot be read) with `Principal: "*"`, a `NotPrincipal`, a
+/// principal the engine cannot classify, or none at all. A key policy without one is not
+/// public whatever the action, so its probes are skipped. The test is conservative: anything
+/// it is unsure of sends the policy to the engine.
+fn may_admit_stranger(cx: &KeyLintContext<'_>) -> bool {
+    cx.doc().statements.iter().any(|st| {
+        if st.is_deny() {
+            return false;
+        }
+        if st.broken.is_some() {
+            return true;
+        }
+        let Some(p) = &st.principal else {
+            return true;
+        };
+        p.negated
+            || p.entries.iter().any(|e| match &e.class {
+                PrincipalClass::Any
+                | PrincipalClass::PartialWildcard
+                | PrincipalClass::Malformed(_) => true,
+                PrincipalClass::Account { account, .. }
+                | PrincipalClass::User { account, .. }
+                | PrincipalClass::Role { account, .. }
+                | PrincipalClass::AssumedRole { account, .. }
+                | PrincipalClass::FederatedUser { account, .. } => {
+                    account == super::keys::STRANGER_ACCOUNT
+                }
+                PrincipalClass::OtherIam { .. }
+                | PrincipalClass::Service(_)
+                | PrincipalClass::UniqueId
+                | PrincipalClass::Federated
+                | PrincipalClass::CanonicalUser => false,
+            })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::eval::{KeyFacts, NamedPolicy};
+    use crate::policy::PolicyKind;
+    use crate::source::{SourceFile, SourceId};
+
+    const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+    /// The shortcut is sound (R24–R26): for every principal form and condition, a key policy it
+    /// skips is one where no key action lets the stranger in; and each form it must not skip is
+    /// sent to the engine.
+    #[test]
+    fn skipped_policies_admit_no_stranger_r24() {
+        let principals = [
+            (r#""*""#, true),
+            (r#"{"AWS": "*"}"#, true),
+            (r#"{"AWS": "arn:aws:iam::*:root"}"#, true),
+            (r#"{"AWS": "111122223333"}"#, false),
+            (r#"{"AWS": "arn:aws:iam::444455556666:root"}"#, false),
+            (r#"{"AWS": "arn:aws:iam::111122223333:role/Admin"}"#, false),
+            (r#"{"AWS": "arn:aws:iam::111122223333:user/Alice"}"#, false),
+            (
+                r#"{"AWS": "arn:aws:sts::111122223333:assumed-role/R/s"}"#,
+                false,
+            ),
+            (r#"{"AWS": "AROAEXAMPLEID1234567"}"#, false),
+            (r#"{"Service": "s3.amazonaws.com"}"#, false),
+            (r#"{"Federated": "cognito-identity.amazonaws.com"}"#, false),
+            (r#"{"AWS": "000011112222"}"#, true),
+        ];
+        let conditions = [
+            "",
+            r#", "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}"#,
+            r#", "Condition": {"StringEquals": {"kms:CallerAccount": "111122223333"}}"#,
+        ];
+        let mut tried = 0;
+        for (principal, admits) in principals {
+            for cond in conditions {
+                for element in ["Principal", "NotPrincipal"] {
+                    let text = format!(
+                        r#"{{"Version": "2012-10-17", "Statement": [
+                            {{"Effect": "Allow", "Principal": {{"AWS": "arn:aws:iam::111122223333:root"}}, "Action": "kms:*", "Resource": "*"}},
+                            {{"Effect": "Allow", "{element}": {principal}, "Action": "kms:*", "Resource": "*"{cond}}}
+                        ]}}"#
+                    );
+                    let json = crate::json::parse(&text).unwrap();
+                    let (doc, _) = crate::policy::parse_policy(&json, SourceId(0), PolicyKind::Key);
+                    let policy = NamedPolicy {
+                        name: "key policy".into(),
+                        doc: Arc::new(doc),
+                    };
+                    let source = SourceFile::new("kp.json", text.as_str(), None);
+                    let facts = KeyFacts::from_arn(KEY).unwrap();
+                    let cx = KeyLintContext::new(&policy, &source, facts, "k".into(), None);
+                    let may = may_admit_stranger(&cx);
+                    assert_eq!(may, admits || element == "NotPrincipal", "{text}");
+                    if may {
+                        continue;
+                    }
+                    tried += 1;
+                    let stranger = cx.stranger().unwrap();
+                    for a in key_actions() {
+                        let r = cx.reach(
+                            stranger.clone(),
+                            &format!("kms:{}", a.name),
+                            Some(cx.allow_all_identity()),
+                        );
+                        assert!(
+                            !matches!(r, Reach::Yes(_) | Reach::Conditional(_)),
+                            "kms:{} {text}",
+                            a.name
+                        );
+                    }
+                }
+            }
+        }
+        assert!(tried >= 20, "{tried}");
     }
 }

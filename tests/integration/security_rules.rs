@@ -199,3 +199,57 @@ fn l005_an_organisation_other_than_the_configured_one_does_not_restrict() {
     assert!(out.contains("KMS005"), "{out}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Key policies are judged on several cores once there are enough of them: a directory of 120
+/// checked in one run gives, finding for finding (rule, place, message, fingerprint), what each
+/// file gives alone.
+#[test]
+fn many_key_policies_at_once_match_one_at_a_time() {
+    let mut sources: Vec<std::path::PathBuf> = Vec::new();
+    for dir in ["defaults", "services", "rules"] {
+        for e in std::fs::read_dir(fixture(dir)).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "json") {
+                sources.push(p);
+            }
+        }
+    }
+    sources.sort();
+    let dir = std::env::temp_dir().join(format!("kmsaudit-many-keys-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut files = Vec::new();
+    for i in 0..120 {
+        let src = &sources[i % sources.len()];
+        let to = dir.join(format!(
+            "{i:03}-{}",
+            src.file_name().unwrap().to_str().unwrap()
+        ));
+        std::fs::copy(src, &to).unwrap();
+        files.push(to);
+    }
+    let run = |args: &[&str]| -> Vec<serde_json::Value> {
+        let mut all = vec!["check", "--format", "json", "--fail-on", "never"];
+        all.extend_from_slice(args);
+        let (code, out, err) = super::run(&all, None);
+        assert!(code == 0 || code == 2, "{code} {err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        v["findings"].as_array().unwrap().clone()
+    };
+    let key = |f: &serde_json::Value| {
+        format!(
+            "{} {} {} {} {}",
+            f["file"], f["line"], f["code"], f["message"], f["fingerprint"]
+        )
+    };
+    let mut together: Vec<String> = run(&[dir.to_str().unwrap()]).iter().map(key).collect();
+    let mut alone: Vec<String> = files
+        .iter()
+        .flat_map(|f| run(&[f.to_str().unwrap()]))
+        .map(|f| key(&f))
+        .collect();
+    together.sort();
+    alone.sort();
+    assert!(together.len() > 120, "{}", together.len());
+    assert_eq!(together, alone);
+    std::fs::remove_dir_all(dir).ok();
+}
