@@ -4,11 +4,6 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// mimalloc: the runs allocate and free millions of small blocks (policy documents, engine
-/// answers) from several threads, where the system allocator spent a quarter of the time.
-#[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let cli = kmsaudit::cli::Cli::parse();
     let mut stdout = std::io::stdout().lock();

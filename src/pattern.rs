@@ -11,13 +11,13 @@
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Token {
     /// Literal text.
-    Lit(String),
+    Lit(compact_str::CompactString),
     /// `*`: any run of characters, including none.
     Star,
     /// `?`: exactly one character.
     One,
     /// `${key}` or `${key, 'default'}`.
-    Var(Variable),
+    Var(Box<Variable>),
 }
 
 /// A policy variable reference.
@@ -33,7 +33,9 @@ pub struct Variable {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Pattern {
     /// Tokens in order; adjacent literals are merged.
-    pub tokens: Vec<Token>,
+    /// Inline for the common one-token pattern (a literal, `*`): a dump holds hundreds of
+    /// thousands of them, and a heap block each was much of its memory.
+    pub tokens: smallvec::SmallVec<[Token; 1]>,
 }
 
 /// A problem met while tokenising (the text is then read literally from that point).
@@ -131,7 +133,7 @@ impl Pattern {
         if let Some(Token::Lit(last)) = self.tokens.last_mut() {
             last.push_str(text);
         } else {
-            self.tokens.push(Token::Lit(text.to_owned()));
+            self.tokens.push(Token::Lit(text.into()));
         }
     }
 
@@ -151,7 +153,7 @@ impl Pattern {
     pub fn literal(text: &str) -> Pattern {
         let mut p = Pattern::default();
         if !text.is_empty() {
-            p.tokens.push(Token::Lit(text.to_owned()));
+            p.tokens.push(Token::Lit(text.into()));
         }
         p
     }
@@ -170,7 +172,7 @@ impl Pattern {
 
     /// True for the pattern `*` alone.
     pub fn is_star(&self) -> bool {
-        self.tokens == [Token::Star]
+        self.tokens.as_slice() == [Token::Star]
     }
 
     /// The literal text when the pattern has neither wildcards nor variables.
@@ -185,7 +187,7 @@ impl Pattern {
     /// The variables referenced.
     pub fn variables(&self) -> impl Iterator<Item = &Variable> {
         self.tokens.iter().filter_map(|t| match t {
-            Token::Var(v) => Some(v),
+            Token::Var(v) => Some(&**v),
             _ => None,
         })
     }
@@ -208,7 +210,7 @@ impl Pattern {
         for t in &self.tokens {
             match t {
                 Token::Var(v) => match resolve(v) {
-                    VarValue::Value(s) => subst.push(Token::Lit(s)),
+                    VarValue::Value(s) => subst.push(Token::Lit(s.into())),
                     VarValue::Absent => return Match::No,
                     VarValue::Unknown => return Match::Unknown,
                 },
@@ -249,10 +251,10 @@ fn parse_variable(s: &str) -> Option<(Token, usize)> {
             if !valid {
                 return None;
             }
-            Token::Var(Variable {
+            Token::Var(Box::new(Variable {
                 key: key.to_owned(),
                 default,
-            })
+            }))
         }
     };
     Some((tok, close + 1))
@@ -449,14 +451,14 @@ mod tests {
         let (p, prob) = Pattern::parse("arn:$x\u{e9}*${aws:username}-?z$", true, true);
         assert!(prob.is_none());
         assert_eq!(
-            p.tokens,
+            p.tokens.to_vec(),
             vec![
                 Token::Lit("arn:$x\u{e9}".into()),
                 Token::Star,
-                Token::Var(Variable {
+                Token::Var(Box::new(Variable {
                     key: "aws:username".into(),
                     default: None,
-                }),
+                })),
                 Token::Lit("-".into()),
                 Token::One,
                 Token::Lit("z$".into()),
@@ -464,6 +466,6 @@ mod tests {
         );
         // Without wildcards `*` and `?` join the literal run.
         let (p, _) = Pattern::parse("a*b?c", false, false);
-        assert_eq!(p.tokens, vec![Token::Lit("a*b?c".into())]);
+        assert_eq!(p.tokens.to_vec(), vec![Token::Lit("a*b?c".into())]);
     }
 }

@@ -235,7 +235,7 @@ fn substitute<'p>(
                         let (sub, _) = Pattern::parse(&s, true, false);
                         out.tokens.extend(sub.tokens);
                     } else {
-                        out.tokens.push(Token::Lit(s));
+                        out.tokens.push(Token::Lit(s.into()));
                     }
                 }
                 // R39: an absent variable makes the value match nothing.
@@ -485,7 +485,7 @@ pub(crate) fn split_arn_pattern(p: &Pattern) -> Vec<Pattern> {
                     let (head, tail) = rest.split_at(i);
                     if let Some(last) = parts.last_mut() {
                         if !head.is_empty() {
-                            last.tokens.push(Token::Lit(head.to_owned()));
+                            last.tokens.push(Token::Lit(head.into()));
                         }
                     }
                     parts.push(Pattern::default());
@@ -493,7 +493,7 @@ pub(crate) fn split_arn_pattern(p: &Pattern) -> Vec<Pattern> {
                 }
                 if let Some(last) = parts.last_mut() {
                     if !rest.is_empty() {
-                        last.tokens.push(Token::Lit(rest.to_owned()));
+                        last.tokens.push(Token::Lit(rest.into()));
                     }
                 }
             }
