@@ -328,11 +328,15 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    // `terraform show -json` prints compact JSON; the AWS CLI indents.
+    // `terraform show -json` prints compact JSON; the AWS CLI indents by four spaces.
     let text = if args.first().map(String::as_str) == Some("plan") {
         serde_json::to_string(&doc)
     } else {
-        serde_json::to_string_pretty(&doc)
+        let mut buf = Vec::new();
+        let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+        let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
+        serde::Serialize::serialize(&doc, &mut ser)
+            .map(|()| String::from_utf8_lossy(&buf).into_owned())
     };
     match text {
         Ok(s) => {

@@ -966,63 +966,71 @@ pub fn check_keys(
         .filter(|k| k.key.is_none() && k.facts.is_none())
         .count();
     let described = all.described_keys();
-    // Each key is judged on its own against the shared inventory: the keys are split between
-    // the cores, and each run's findings are appended in input order.
+    // Each key is judged on its own against the shared inventory. The cores take the keys one
+    // at a time (key policies differ a lot in cost), and the answers are put back in input
+    // order.
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZeroUsize::get)
         .min(8);
-    let parts = if pending.len() >= 64 { threads } else { 1 };
-    let per = pending.len().div_ceil(parts).max(1);
-    // Each run returns its findings and, per key, the identity its policy's findings take.
-    let judge = |run: Vec<KeyToCheck>| {
-        let mut out = Vec::new();
-        let mut stamps = Vec::new();
-        for kp in run {
+    let workers = if pending.len() >= 64 { threads } else { 1 };
+    let queue: Vec<std::sync::Mutex<Option<KeyToCheck>>> = pending
+        .into_iter()
+        .map(|k| std::sync::Mutex::new(Some(k)))
+        .collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || {
+        let mut done: Vec<KeyOut> = Vec::new();
+        loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(slot) = queue.get(i) else {
+                break;
+            };
+            // A poisoned slot only means another worker failed: its key is still whole.
+            let taken = slot
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take();
+            let Some(kp) = taken else {
+                continue;
+            };
             let doc = Arc::clone(&kp.policy.doc);
-            if let Some(identity) = check_one_key(
-                kp, keyless, described, all, sources, account, region, config, &mut out,
-            ) {
-                stamps.push((doc, identity));
-            }
+            let mut found = Vec::new();
+            let identity = check_one_key(
+                kp, keyless, described, all, sources, account, region, config, &mut found,
+            );
+            done.push((i, found, identity.map(|id| (doc, id))));
         }
-        (out, stamps)
+        done
     };
-    let mut runs: Vec<Vec<KeyToCheck>> = Vec::new();
-    let mut rest = pending.into_iter().peekable();
-    while rest.peek().is_some() {
-        runs.push(rest.by_ref().take(per).collect());
-    }
-    let judge = &judge;
-    let results: Vec<RunOut> = if runs.len() <= 1 {
-        runs.into_iter().map(judge).collect()
+    let mut results: Vec<KeyOut> = if workers <= 1 {
+        work()
     } else {
+        let work = &work;
         std::thread::scope(|scope| {
-            let handles: Vec<_> = runs
-                .into_iter()
-                .map(|run| scope.spawn(move || judge(run)))
-                .collect();
+            let handles: Vec<_> = (0..workers).map(|_| scope.spawn(work)).collect();
             handles
                 .into_iter()
-                .map(|h| h.join().unwrap_or_default())
+                .flat_map(|h| h.join().unwrap_or_default())
                 .collect()
         })
     };
+    results.sort_unstable_by_key(|(i, _, _)| *i);
     // The key policy's document-level findings, found before the key-level rules ran, are
     // about its key too: stamped in input order, so the first key of a shared policy wins
-    // (each run stamped its own key-level findings as it went).
-    for (doc, identity) in results.iter().flat_map(|(_, s)| s) {
+    // (each key's own findings were stamped as it was judged).
+    for (doc, identity) in results.iter().filter_map(|(_, _, s)| s.as_ref()) {
         if let Some(source) = sources.get(doc.source) {
             stamp(findings, doc, source, identity);
         }
     }
-    for (found, _) in results {
+    for (_, found, _) in results {
         findings.extend(found);
     }
 }
 
-/// What one run of `check_keys` found, and each key's policy with the identity its findings
-/// take.
-type RunOut = (Vec<Finding>, Vec<(Arc<PolicyDocument>, String)>);
+/// What `check_keys` found for the key at a position of its input, and the key's policy with
+/// the identity its findings take.
+type KeyOut = (usize, Vec<Finding>, Option<(Arc<PolicyDocument>, String)>);
 
 /// The key-level rules for one key policy (see `check_keys`).
 #[expect(

@@ -69,8 +69,11 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
     // Deny or unreadable statement anywhere in the policy — allows every key action to a role
     // whose IAM allows it (R46 step 6b): nothing is partial, and the per-action sweep below
     // would find exactly that.
-    let all_key_actions = key_actions().fold(0u128, |m, a| {
-        m | crate::catalog::action_index(a.name).map_or(0, |i| 1u128 << i)
+    static ALL_KEY_ACTIONS: std::sync::OnceLock<u128> = std::sync::OnceLock::new();
+    let all_key_actions = *ALL_KEY_ACTIONS.get_or_init(|| {
+        key_actions().fold(0u128, |m, a| {
+            m | crate::catalog::action_index(a.name).map_or(0, |i| 1u128 << i)
+        })
     });
     let full = st.conditions.is_empty()
         && st
