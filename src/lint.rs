@@ -1010,7 +1010,9 @@ pub fn check_keys(
             let handles: Vec<_> = (0..workers).map(|_| scope.spawn(work)).collect();
             handles
                 .into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
+                // A worker that panicked is a bug: it fails the run as it would have without
+                // threads, rather than losing that worker's findings.
+                .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
                 .collect()
         })
     };

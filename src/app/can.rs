@@ -873,10 +873,9 @@ fn batch(
                     .collect();
                 handles
                     .into_iter()
-                    .map(|h| {
-                        h.join()
-                            .unwrap_or_else(|_| Err(io::Error::other("a batch worker failed")))
-                    })
+                    // A worker that panicked is a bug: it fails the run as it would have
+                    // without threads.
+                    .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
                     .collect()
             })
         } else {
