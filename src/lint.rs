@@ -965,7 +965,15 @@ pub fn check_keys(
         .iter()
         .filter(|k| k.key.is_none() && k.facts.is_none())
         .count();
-    let described = all.described_keys();
+    let judge = KeyJudge {
+        keyless,
+        described: all.described_keys(),
+        all,
+        sources,
+        account,
+        region,
+        config,
+    };
     // Each key is judged on its own against the shared inventory. The cores take the keys one
     // at a time (key policies differ a lot in cost), and the answers are put back in input
     // order.
@@ -995,9 +1003,7 @@ pub fn check_keys(
             };
             let doc = Arc::clone(&kp.policy.doc);
             let mut found = Vec::new();
-            let identity = check_one_key(
-                kp, keyless, described, all, sources, account, region, config, &mut found,
-            );
+            let identity = judge.check(kp, &mut found);
             done.push((i, found, identity.map(|id| (doc, id))));
         }
         done
@@ -1034,23 +1040,30 @@ pub fn check_keys(
 /// the identity its findings take.
 type KeyOut = (usize, Vec<Finding>, Option<(Arc<PolicyDocument>, String)>);
 
-/// The key-level rules for one key policy (see `check_keys`).
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the shared, read-only context every key is judged against"
-)]
-fn check_one_key(
-    kp: KeyToCheck,
+/// The shared, read-only context every key of `check_keys` is judged against.
+struct KeyJudge<'a> {
+    /// How many key policies came without their key.
     keyless: usize,
-    described: &[crate::eval::KeyFacts],
-    all: &crate::inventory::Inventory,
-    sources: &crate::source::SourceMap,
-    account: Option<&str>,
-    region: Option<&str>,
-    config: &Config,
-    findings: &mut Vec<Finding>,
-) -> Option<String> {
-    {
+    described: &'a [crate::eval::KeyFacts],
+    all: &'a crate::inventory::Inventory,
+    sources: &'a crate::source::SourceMap,
+    account: Option<&'a str>,
+    region: Option<&'a str>,
+    config: &'a Config,
+}
+
+impl KeyJudge<'_> {
+    /// The key-level rules for one key policy; returns the identity its findings take.
+    fn check(&self, kp: KeyToCheck, findings: &mut Vec<Finding>) -> Option<String> {
+        let KeyJudge {
+            keyless,
+            described,
+            all,
+            sources,
+            account,
+            region,
+            config,
+        } = *self;
         let source = sources.get(kp.policy.doc.source)?;
         let facts = kp.facts.or_else(|| match described {
             [only] if keyless == 1 && kp.key.is_none() => {
