@@ -145,7 +145,7 @@ fn settings(args: &CheckArgs) -> Result<CheckSettings, String> {
                 PolicyKindArg::Vpce => PolicyKind::VpcEndpoint,
             }),
             parse: crate::policy::ParseOptions::default(),
-            template: template_context(&args.account, &args.region, &args.partition, &args.param)?,
+            template: template_context(&args.place)?,
             input_kind: match &args.input_kind {
                 Some(k) => Some(crate::input::InputKind::from_name(k).ok_or_else(|| {
                     let names: Vec<&str> = crate::input::InputKind::NAMES
@@ -166,18 +166,15 @@ fn settings(args: &CheckArgs) -> Result<CheckSettings, String> {
 
 /// Values for CloudFormation intrinsics from `--account`, `--region`, `--partition`, `--param`.
 pub(crate) fn template_context(
-    account: &Option<String>,
-    region: &Option<String>,
-    partition: &Option<String>,
-    params: &[String],
+    place: &crate::cli::PlaceArgs,
 ) -> Result<crate::input::TemplateContext, String> {
     let mut ctx = crate::input::TemplateContext {
-        account: account.clone(),
-        region: region.clone(),
-        partition: partition.clone(),
+        account: place.account.clone(),
+        region: place.region.clone(),
+        partition: place.partition.clone(),
         params: std::collections::BTreeMap::new(),
     };
-    for p in params {
+    for p in &place.param {
         let (k, v) = p
             .split_once('=')
             .filter(|(k, _)| !k.is_empty())
@@ -337,8 +334,8 @@ pub fn check(
         pending,
         &inventory,
         &sources,
-        args.account.as_deref(),
-        args.region.as_deref(),
+        args.place.account.as_deref(),
+        args.place.region.as_deref(),
         &config,
         &mut findings,
     );

@@ -170,18 +170,9 @@ pub struct CanArgs {
     /// address (`aws_kms_key.main`, `module.kms.aws_kms_key.this[0]`).
     #[arg(long, required_unless_present = "requests")]
     pub key: Option<String>,
-    /// The account of keys whose ARN a plan leaves unknown.
-    #[arg(long)]
-    pub account: Option<String>,
-    /// The Region of keys whose ARN a plan leaves unknown (and CloudFormation `AWS::Region`).
-    #[arg(long)]
-    pub region: Option<String>,
-    /// The partition for CloudFormation `AWS::Partition` (default `aws`).
-    #[arg(long)]
-    pub partition: Option<String>,
-    /// A CloudFormation template parameter `NAME=VALUE` (repeatable).
-    #[arg(long, value_name = "NAME=VALUE")]
-    pub param: Vec<String>,
+    /// Where inputs leave the account, Region or partition open.
+    #[command(flatten)]
+    pub place: PlaceArgs,
     /// A request context key: `KEY=VALUE`; repeat a key to give it several values.
     #[arg(long, value_name = "KEY=VALUE")]
     pub context: Vec<String>,
@@ -398,18 +389,9 @@ pub struct CheckArgs {
     /// (KMS052). Defaults to the plan's `data.aws_caller_identity`.
     #[arg(long)]
     pub deployer: Option<String>,
-    /// The account for CloudFormation `AWS::AccountId`.
-    #[arg(long)]
-    pub account: Option<String>,
-    /// The Region for CloudFormation `AWS::Region`.
-    #[arg(long)]
-    pub region: Option<String>,
-    /// The partition for CloudFormation `AWS::Partition` (default `aws`).
-    #[arg(long)]
-    pub partition: Option<String>,
-    /// A CloudFormation template parameter `NAME=VALUE` (repeatable).
-    #[arg(long, value_name = "NAME=VALUE")]
-    pub param: Vec<String>,
+    /// Where inputs leave the account, Region or partition open.
+    #[command(flatten)]
+    pub place: PlaceArgs,
     /// Input limits.
     #[command(flatten)]
     pub limits: LimitArgs,
@@ -450,18 +432,9 @@ pub struct GraphInputArgs {
     /// RCP levels, root first, for every key.
     #[arg(long)]
     pub rcp: Vec<std::path::PathBuf>,
-    /// Account of plans and templates whose keys have no ARN yet.
-    #[arg(long)]
-    pub account: Option<String>,
-    /// Region of plans and templates whose keys have no ARN yet.
-    #[arg(long)]
-    pub region: Option<String>,
-    /// Partition for CloudFormation intrinsics.
-    #[arg(long)]
-    pub partition: Option<String>,
-    /// CloudFormation parameter values.
-    #[arg(long, value_name = "NAME=VALUE")]
-    pub param: Vec<String>,
+    /// Where inputs leave the account, Region or partition open.
+    #[command(flatten)]
+    pub place: PlaceArgs,
     /// Input limits.
     #[command(flatten)]
     pub limits: LimitArgs,
@@ -563,6 +536,25 @@ pub struct GraphArgs {
     /// Inputs.
     #[command(flatten)]
     pub input: GraphInputArgs,
+}
+
+/// Values the inputs may leave open: the account and Region of keys a plan or template has not
+/// given an ARN yet, and CloudFormation's pseudo parameters and template parameters.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct PlaceArgs {
+    /// The account of keys whose ARN the inputs leave unknown, and CloudFormation
+    /// `AWS::AccountId`.
+    #[arg(long)]
+    pub account: Option<String>,
+    /// The Region of keys whose ARN the inputs leave unknown, and CloudFormation `AWS::Region`.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// The partition for CloudFormation `AWS::Partition` (default `aws`).
+    #[arg(long)]
+    pub partition: Option<String>,
+    /// A CloudFormation template parameter `NAME=VALUE` (repeatable).
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub param: Vec<String>,
 }
 
 /// The input limits every command that reads files shares (each refusal is KMS033 or an

@@ -3,13 +3,12 @@
 
 use std::io::{self, Write};
 
-use super::can::{Failure, add_files, fail, load_grants, load_levels, load_policies};
+use super::can::{Failure, fail, inventory_of, load_grants, load_levels, load_policies};
 use crate::cli::{
     CanFormat, GraphArgs, GraphFormatArg, GraphInputArgs, MatrixArgs, PathsArg, WhatCanArgs,
     WhoCanArgs,
 };
 use crate::graph::{AccessGraph, ExportFormat, Extras, Paths, Row};
-use crate::input::InputOptions;
 use crate::inventory::Inventory;
 use crate::policy::PolicyKind;
 use crate::report::{self, access};
@@ -31,21 +30,10 @@ fn load(
     sources: &mut SourceMap,
 ) -> Result<(Inventory, Extras), Failure> {
     let base = args.limits.input_options();
-    let mut inv = Inventory::new();
-    let opts = InputOptions {
-        template: super::template_context(
-            &args.account,
-            &args.region,
-            &args.partition,
-            &args.param,
-        )
-        .map_err(fail)?,
-        ..base.clone()
-    };
-    add_files(
-        &mut inv,
+    let inv = inventory_of(
         &args.files,
-        &opts,
+        &args.place,
+        &base,
         args.limits.max_policies,
         sources,
     )?;
@@ -56,7 +44,6 @@ fn load(
             args.max_graph_nodes
         )));
     }
-    inv.set_account_region(args.account.clone(), args.region.clone());
     let mut extras = Extras {
         scp: load_levels(&args.scp, PolicyKind::Scp, sources, &base)?,
         rcp: load_levels(&args.rcp, PolicyKind::Rcp, sources, &base)?,
@@ -146,28 +133,71 @@ fn check_action(action: &str) -> Result<String, Failure> {
     }
 }
 
+/// What a row-answering command asks, for the answer's header.
+struct Ask<'a> {
+    command: &'static str,
+    action: Option<&'a str>,
+    principal: Option<&'a str>,
+}
+
+/// Loads the inputs, builds the graph, takes the rows `rows` asks of it (given the key the
+/// inputs resolve `--key` to), keeps those of that key, and renders them.
+fn answer_rows(
+    input: &GraphInputArgs,
+    key: Option<&str>,
+    ask: Ask<'_>,
+    format: CanFormat,
+    rows: impl FnOnce(&mut AccessGraph, Option<&str>) -> Result<Vec<Row>, Failure>,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> io::Result<u8> {
+    let mut sources = SourceMap::new();
+    let result = (|| {
+        let (inv, extras) = load(input, key, &mut sources)?;
+        let mut g = AccessGraph::build(&inv, &extras);
+        let key = extras.key.as_deref().or(key);
+        let mut rows = rows(&mut g, key)?;
+        if let Some(k) = &extras.key {
+            rows.retain(|r| r.key == *k);
+        }
+        let q = access::Question {
+            command: ask.command,
+            action: ask.action,
+            key,
+            principal: ask.principal,
+        };
+        render(format, q, &rows, &g.notes(), stdout)
+    })();
+    finish(result, &sources, stderr)
+}
+
 /// `kmsaudit who-can`.
 pub(crate) fn who_can(
     args: &WhoCanArgs,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> io::Result<u8> {
-    let mut sources = SourceMap::new();
-    let result = (|| {
-        let action = check_action(&args.action)?;
-        let (inv, extras) = load(&args.input, Some(&args.key), &mut sources)?;
-        let key = extras.key.clone().unwrap_or_else(|| args.key.clone());
-        let mut g = AccessGraph::build(&inv, &extras);
-        let rows = g.who_can(&action, &key, paths(args.paths)).map_err(fail)?;
-        let q = access::Question {
-            command: "who-can",
-            action: Some(&action),
-            key: Some(&key),
-            principal: None,
-        };
-        render(args.format, q, &rows, &g.notes(), stdout)
-    })();
-    finish(result, &sources, stderr)
+    let action = match check_action(&args.action) {
+        Ok(a) => a,
+        Err(f) => return finish(Err(f), &SourceMap::new(), stderr),
+    };
+    let ask = Ask {
+        command: "who-can",
+        action: Some(&action),
+        principal: None,
+    };
+    answer_rows(
+        &args.input,
+        Some(&args.key),
+        ask,
+        args.format,
+        |g, key| {
+            g.who_can(&action, key.unwrap_or(&args.key), paths(args.paths))
+                .map_err(fail)
+        },
+        stdout,
+        stderr,
+    )
 }
 
 /// `kmsaudit what-can`.
@@ -176,25 +206,20 @@ pub(crate) fn what_can(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> io::Result<u8> {
-    let mut sources = SourceMap::new();
-    let result = (|| {
-        let (inv, extras) = load(&args.input, args.key.as_deref(), &mut sources)?;
-        let mut g = AccessGraph::build(&inv, &extras);
-        let mut rows = g
-            .what_can(&args.principal, paths(args.paths))
-            .map_err(fail)?;
-        if let Some(k) = &extras.key {
-            rows.retain(|r| r.key == *k);
-        }
-        let q = access::Question {
-            command: "what-can",
-            action: None,
-            key: extras.key.as_deref(),
-            principal: Some(&args.principal),
-        };
-        render(args.format, q, &rows, &g.notes(), stdout)
-    })();
-    finish(result, &sources, stderr)
+    let ask = Ask {
+        command: "what-can",
+        action: None,
+        principal: Some(&args.principal),
+    };
+    answer_rows(
+        &args.input,
+        args.key.as_deref(),
+        ask,
+        args.format,
+        |g, _| g.what_can(&args.principal, paths(args.paths)).map_err(fail),
+        stdout,
+        stderr,
+    )
 }
 
 /// `kmsaudit matrix`.
@@ -203,34 +228,35 @@ pub(crate) fn matrix(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> io::Result<u8> {
-    let mut sources = SourceMap::new();
-    let result = (|| {
-        let actions: Vec<String> = if args.actions.is_empty() {
-            DEFAULT_MATRIX_ACTIONS
-                .iter()
-                .map(|s| (*s).to_owned())
-                .collect()
-        } else {
-            args.actions
-                .iter()
-                .map(|a| check_action(a.trim()))
-                .collect::<Result<_, _>>()?
-        };
-        let (inv, extras) = load(&args.input, args.key.as_deref(), &mut sources)?;
-        let mut g = AccessGraph::build(&inv, &extras);
-        let mut rows = g.matrix(&actions, paths(args.paths));
-        if let Some(k) = &extras.key {
-            rows.retain(|r| r.key == *k);
-        }
-        let q = access::Question {
-            command: "matrix",
-            action: None,
-            key: extras.key.as_deref(),
-            principal: None,
-        };
-        render(args.format, q, &rows, &g.notes(), stdout)
-    })();
-    finish(result, &sources, stderr)
+    let actions: Result<Vec<String>, Failure> = if args.actions.is_empty() {
+        Ok(DEFAULT_MATRIX_ACTIONS
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect())
+    } else {
+        args.actions
+            .iter()
+            .map(|a| check_action(a.trim()))
+            .collect()
+    };
+    let actions = match actions {
+        Ok(a) => a,
+        Err(f) => return finish(Err(f), &SourceMap::new(), stderr),
+    };
+    let ask = Ask {
+        command: "matrix",
+        action: None,
+        principal: None,
+    };
+    answer_rows(
+        &args.input,
+        args.key.as_deref(),
+        ask,
+        args.format,
+        |g, _| Ok(g.matrix(&actions, paths(args.paths))),
+        stdout,
+        stderr,
+    )
 }
 
 /// `kmsaudit graph`.

@@ -310,30 +310,37 @@ fn load_inventory(
     if args.files.is_empty() {
         return Ok(None);
     }
-    let mut inv = Inventory::new();
-    let opts = InputOptions {
-        template: super::template_context(
-            &args.account,
-            &args.region,
-            &args.partition,
-            &args.param,
-        )
-        .map_err(fail)?,
-        ..base.clone()
-    };
-    add_files(
-        &mut inv,
+    inventory_of(
         &args.files,
-        &opts,
+        &args.place,
+        base,
         args.limits.max_policies,
         sources,
-    )?;
-    inv.set_account_region(args.account.clone(), args.region.clone());
-    Ok(Some(inv))
+    )
+    .map(Some)
+}
+
+/// Reads `files` into one inventory, `place` giving the values they leave open (the account
+/// and Region of keys without an ARN, CloudFormation parameters).
+pub(super) fn inventory_of(
+    files: &[PathBuf],
+    place: &crate::cli::PlaceArgs,
+    base: &InputOptions,
+    max_policies: usize,
+    sources: &mut SourceMap,
+) -> Result<Inventory, Failure> {
+    let mut inv = Inventory::new();
+    let opts = InputOptions {
+        template: super::template_context(place).map_err(fail)?,
+        ..base.clone()
+    };
+    add_files(&mut inv, files, &opts, max_policies, sources)?;
+    inv.set_account_region(place.account.clone(), place.region.clone());
+    Ok(inv)
 }
 
 /// Adds each input file to the inventory; the first file with an input error fails.
-pub(super) fn add_files(
+fn add_files(
     inv: &mut Inventory,
     files: &[PathBuf],
     opts: &InputOptions,
