@@ -500,10 +500,13 @@ impl Inventory {
                     .and_then(|i| self.roles.get(i));
                 let Some(r) = role else {
                     if self.has_iam {
+                        // Named by the role, not the session: every session of the role shares
+                        // this answer (a batch works it out once per role).
+                        let role = caller.role_arn.clone().unwrap_or_else(|| {
+                            format!("{} of account {}", caller.name, caller.account)
+                        });
                         out.notes.push(format!(
-                            "the role `{}` of account {} is not in the authorization details given",
-                            caller.role_arn.as_deref().unwrap_or(&caller.name),
-                            caller.account
+                            "the role `{role}` is not in the authorization details given"
                         ));
                     }
                     return out;

@@ -466,3 +466,39 @@ fn big_batch_answers_in_order_and_matches_single_requests() {
     assert!(allowed > 0 && allowed < combos.len(), "{allowed}");
     std::fs::remove_file(path).ok();
 }
+
+/// A session of a role the authorization details lack: the answer says which role is missing
+/// (all its sessions share that answer), and the IAM side is not taken as allowing.
+#[test]
+fn a_session_of_a_missing_role_names_the_role_r1() {
+    let mut args = vec![
+        "--principal",
+        "arn:aws:sts::111122223333:assumed-role/Ghost/session-7",
+        "--action",
+        "kms:Decrypt",
+        "--key",
+        K1,
+        "--format",
+        "json",
+    ];
+    let files: Vec<String> = [
+        "authorization-details.json",
+        "get-key-policy.json",
+        "list-grants.json",
+        "describe-key.json",
+    ]
+    .iter()
+    .map(|f| format!("fixtures/graph/org/{f}"))
+    .collect();
+    args.extend(files.iter().map(String::as_str));
+    let (_, out, err) = can(&args);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|_| panic!("{err}"));
+    assert_ne!(v["decision"], "allow", "{v}");
+    assert!(
+        out.contains(
+            "the role `arn:aws:iam::111122223333:role/Ghost` is not in the authorization details given"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("session-7` is not"), "{out}");
+}
