@@ -24,7 +24,7 @@ const K1: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef
 fn policy(path: &str, kind: PolicyKind) -> NamedPolicy {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let j = kmsaudit::json::parse(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let (doc, _) = kmsaudit::policy::parse_policy(&j, SourceId(0), kind);
+    let (doc, _) = kmsaudit::policy::parse_policy(&j, SourceId::new(0, 0), kind);
     NamedPolicy {
         name: path.into(),
         doc: doc.into(),
@@ -39,7 +39,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn main() {
     let grants_text = std::fs::read_to_string("fixtures/can/grants.json").unwrap();
     let gj = kmsaudit::json::parse(&grants_text).unwrap();
-    let (grants, _) = kmsaudit::grant::read_grants(&gj, SourceId(0));
+    let (grants, _) = kmsaudit::grant::read_grants(&gj, SourceId::new(0, 0));
     let inputs = Inputs {
         keys: vec![std::sync::Arc::new(KeyInputs {
             facts: KeyFacts::from_arn(K1).unwrap(),

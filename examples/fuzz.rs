@@ -265,7 +265,7 @@ fn check(bytes: &[u8]) {
 fn policy_of(bytes: &[u8], kind: PolicyKind) -> Option<NamedPolicy> {
     let text = std::str::from_utf8(bytes).ok()?;
     let j = kmsaudit::json::parse(text).ok()?;
-    let (doc, _) = kmsaudit::policy::parse_policy(&j, SourceId(0), kind);
+    let (doc, _) = kmsaudit::policy::parse_policy(&j, SourceId::new(0, 0), kind);
     Some(NamedPolicy {
         name: "fuzz".into(),
         doc: doc.into(),

@@ -243,24 +243,44 @@ pub fn check(
         summary.input_errors += 1;
     }
     let progress = progress_bar(&inputs, args.quiet);
-    for (name, explicit) in &inputs {
+    // Each input is read and judged on its own on any core (sources in a block of their own,
+    // numbered after the config's block 0), then merged here in input order.
+    let skip_unrecognised = args.skip_unrecognised;
+    let read = |i: usize, (name, explicit): &(input::InputName, bool)| {
+        let block = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        read_input(
+            name,
+            *explicit && !skip_unrecognised,
+            block,
+            &settings.opts,
+            &config,
+        )
+    };
+    let merge = |i: usize, mut one: ReadInput| {
+        let Some((name, _)) = inputs.get(i) else {
+            return;
+        };
+        sources.absorb(std::mem::take(&mut one.sources));
         if let Some(bar) = &progress {
             bar.set_message(name.display());
             bar.inc(1);
         }
-        let mut loaded = input::load(name, &settings.opts, &mut sources);
-        if loaded.unrecognised && (!explicit || args.skip_unrecognised) {
+        if one.skipped {
             summary.skipped += 1;
-            continue;
+            return;
         }
         summary.files += 1;
         checked_files.push(name.display());
-        if summary.policies + loaded.policies.len() > args.limits.max_policies {
-            let first = loaded.policies.first().map(|p| p.doc.source);
-            loaded.policies.clear();
-            loaded.facts.clear();
-            if let Some(id) = first {
-                loaded.findings.push(
+        if summary.policies + one.policies > args.limits.max_policies {
+            // Over the limit the file's policies are not read: only its input findings stay,
+            // as they were before any policy was looked at.
+            one.found.truncate(one.input_findings);
+            for f in &mut one.found {
+                f.fingerprint = None;
+                f.about = None;
+            }
+            if let Some(id) = one.first_source {
+                one.found.push(
                     Finding::new(
                         &lint::input_rules::INPUT_LIMIT,
                         id,
@@ -274,58 +294,27 @@ pub fn check(
                     .help("check the inputs, or raise `--max-policies`"),
                 );
             }
+            one.pending.clear();
+            one.shared = input::Loaded::default();
+        } else {
+            summary.policies += one.policies;
         }
-        if loaded.findings.iter().any(|f| f.rule.input_error) {
+        if one.found.iter().any(|f| f.rule.input_error) {
             summary.input_errors += 1;
         }
-        findings.extend(std::mem::take(&mut loaded.findings));
-        for p in &loaded.policies {
-            summary.policies += 1;
-            let Some(source) = sources.get(p.doc.source) else {
-                continue;
-            };
-            let cx = LintContext {
-                doc: &p.doc,
-                source,
-                problems: &p.problems,
-            };
-            lint::check_document(&cx, &mut findings);
-            // Identity policies are named by their place in the inputs; key policies by their
-            // key, once it is known (in `check_keys`).
-            if p.doc.kind != PolicyKind::Key {
-                let identity = if p.label.is_empty() {
-                    source.name.trim_start_matches("./").to_owned()
-                } else {
-                    p.label.clone()
-                };
-                lint::stamp(&mut findings, &p.doc, source, &identity);
-            }
-        }
-        // Key policies wait for the key-level rules with what their own input says about
-        // their key; principals and described keys join the inventory every key is judged
-        // against. Identity policies are done with.
-        let key_policies: Vec<_> = loaded
-            .policies
-            .extract_if(.., |p| {
-                p.doc.kind == PolicyKind::Key
-                    || matches!(
-                        p.role,
-                        input::PolicyRole::Scp(_) | input::PolicyRole::Rcp(_)
-                    )
-            })
-            .collect();
-        let done_with = std::mem::replace(&mut loaded.policies, key_policies);
-        let (this_input, shared) = input::split_for_keys(loaded);
-        lint::check_declared(&this_input, &config, &mut findings);
-        lint::check_grants(&this_input, &config, &mut findings);
-        pending.extend(lint::keys_to_check(&this_input));
-        inventory.add(&name.display(), shared);
-        // An input's documents are freed when the next input has been read, and the last
+        findings.append(&mut one.found);
+        pending.append(&mut one.pending);
+        inventory.add(&name.display(), one.shared);
+        // An input's documents are freed when the next input has been merged, and the last
         // input's not at all: `check` ends the process, and giving an account dump's millions
         // of small blocks back to the allocator just before exiting made it consolidate them
         // all at the next large allocation (a fifth of the run).
-        drop(previous_documents.replace(done_with));
-    }
+        drop(previous_documents.replace(one.done_with));
+    };
+    // Files go to the workers 16 at a time: most are a few kilobytes, and passing each alone
+    // cost more than reading it.
+    let workers = crate::parallel::cores();
+    crate::parallel::ordered(&inputs, workers, 16, 4 * workers, read, merge);
     if let Some(bar) = &progress {
         bar.set_prefix("judging keys");
         bar.set_message("");
@@ -417,6 +406,103 @@ pub fn check(
             .any(|f| !f.rule.input_error && f.severity >= t)
     });
     Ok(u8::from(failing))
+}
+
+/// One input read and judged on its own: everything `check` does with a file that does not need
+/// the other files.
+#[derive(Debug, Default)]
+struct ReadInput {
+    /// Its sources, in its own block.
+    sources: SourceMap,
+    /// Not policy input, met in a directory walk or skipped by `--skip-unrecognised`.
+    skipped: bool,
+    /// Its input findings (the first `input_findings`), then what the document, declared-key
+    /// and grant rules found.
+    found: Vec<Finding>,
+    input_findings: usize,
+    /// How many policies it holds, and the source of the first.
+    policies: usize,
+    first_source: Option<crate::source::SourceId>,
+    /// Its key policies, for the key-level rules.
+    pending: Vec<lint::KeyToCheck>,
+    /// What every key is judged against (principals, organisation trees, described keys).
+    shared: input::Loaded,
+    /// Its other documents, done with.
+    done_with: Vec<input::LoadedPolicy>,
+}
+
+/// Reads input `name` into source block `block` and runs the rules that need only this input.
+/// A file that is not policy input is skipped unless `named` (the user named it and did not
+/// ask to skip such files), when it is an error.
+fn read_input(
+    name: &input::InputName,
+    named: bool,
+    block: u32,
+    opts: &InputOptions,
+    config: &lint::Config,
+) -> ReadInput {
+    let mut sources = SourceMap::block(block);
+    let mut loaded = input::load(name, opts, &mut sources);
+    if loaded.unrecognised && !named {
+        return ReadInput {
+            sources,
+            skipped: true,
+            ..ReadInput::default()
+        };
+    }
+    let mut found = std::mem::take(&mut loaded.findings);
+    let input_findings = found.len();
+    for p in &loaded.policies {
+        let Some(source) = sources.get(p.doc.source) else {
+            continue;
+        };
+        let cx = LintContext {
+            doc: &p.doc,
+            source,
+            problems: &p.problems,
+        };
+        lint::check_document(&cx, &mut found);
+        // Identity policies are named by their place in the inputs; key policies by their
+        // key, once it is known (in `check_keys`).
+        if p.doc.kind != PolicyKind::Key {
+            let identity = if p.label.is_empty() {
+                source.name.trim_start_matches("./").to_owned()
+            } else {
+                p.label.clone()
+            };
+            lint::stamp(&mut found, &p.doc, source, &identity);
+        }
+    }
+    let policies = loaded.policies.len();
+    let first_source = loaded.policies.first().map(|p| p.doc.source);
+    // Key policies wait for the key-level rules with what their own input says about their
+    // key; principals and described keys join the inventory every key is judged against.
+    // Identity policies are done with.
+    let key_policies: Vec<_> = loaded
+        .policies
+        .extract_if(.., |p| {
+            p.doc.kind == PolicyKind::Key
+                || matches!(
+                    p.role,
+                    input::PolicyRole::Scp(_) | input::PolicyRole::Rcp(_)
+                )
+        })
+        .collect();
+    let done_with = std::mem::replace(&mut loaded.policies, key_policies);
+    let (this_input, shared) = input::split_for_keys(loaded);
+    lint::check_declared(&this_input, config, &mut found);
+    lint::check_grants(&this_input, config, &mut found);
+    ReadInput {
+        sources,
+        skipped: false,
+        found,
+        input_findings,
+        policies,
+        first_source,
+        pending: lint::keys_to_check(&this_input),
+        shared,
+        done_with,
+    }
 }
 
 /// A progress bar on stderr for large runs on a terminal; none otherwise (CI logs, pipes,

@@ -377,7 +377,7 @@ fn allow_all() -> Option<NamedPolicy> {
 /// A policy made for a path's hypothetical step, parsed like any other.
 fn made_policy(name: &str, kind: PolicyKind, text: &str) -> Option<NamedPolicy> {
     let j = crate::json::parse(text).ok()?;
-    let (doc, _) = crate::policy::parse_policy(&j, SourceId(u32::MAX), kind);
+    let (doc, _) = crate::policy::parse_policy(&j, SourceId::NONE, kind);
     Some(NamedPolicy {
         name: name.into(),
         doc: Arc::new(doc),
@@ -1614,7 +1614,7 @@ impl<'a> AccessGraph<'a> {
             issuing_account: Some(format!("arn:aws:iam::{}:root", k.account)),
             operations: vec![op.clone()],
             constraints: GrantConstraints::default(),
-            source: SourceId(u32::MAX),
+            source: SourceId::NONE,
             span: Span::default(),
             grantee_span: Span::default(),
             operations_span: Span::default(),

@@ -88,7 +88,7 @@ fn default_key_policy(account: &str) -> Result<NamedPolicy, String> {
     let j = crate::json::parse(&text).map_err(|e| e.message())?;
     let (doc, _) = crate::policy::parse_policy(
         &j,
-        crate::source::SourceId(u32::MAX),
+        crate::source::SourceId::NONE,
         crate::policy::PolicyKind::Key,
     );
     Ok(NamedPolicy {

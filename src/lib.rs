@@ -17,6 +17,7 @@ pub mod input;
 pub mod inventory;
 pub mod json;
 pub mod lint;
+pub mod parallel;
 pub mod pattern;
 pub mod policy;
 pub mod report;

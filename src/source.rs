@@ -56,9 +56,27 @@ impl From<Span> for miette::SourceSpan {
     }
 }
 
-/// Index of a source in the [`SourceMap`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct SourceId(pub u32);
+/// Where a source is in the [`SourceMap`]: a block (one per input file of `check`, so files can
+/// be read on several threads without renumbering) and a place in it. Ids order as the
+/// sources were added when blocks are numbered in input order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct SourceId {
+    block: u32,
+    index: u32,
+}
+
+impl SourceId {
+    /// An id that names no source (for documents made up by the tool itself).
+    pub const NONE: SourceId = SourceId {
+        block: u32::MAX,
+        index: u32::MAX,
+    };
+
+    /// The id of the `index`th source of `block`.
+    pub const fn new(block: u32, index: u32) -> Self {
+        SourceId { block, index }
+    }
+}
 
 /// Where an embedded source sits in its outer file.
 #[derive(Debug, Clone)]
@@ -143,38 +161,83 @@ impl SourceFile {
 }
 
 /// Every source of one run, addressed by [`SourceId`].
+///
+/// Sources are added to the current block, the last one. A map made with [`SourceMap::block`]
+/// starts at a given block number, so a worker thread can read one input into its own map and
+/// the run's map can [`absorb`](SourceMap::absorb) it later with every id unchanged.
 #[derive(Debug, Default)]
 pub struct SourceMap {
-    files: Vec<SourceFile>,
+    /// The number of `blocks[0]`.
+    base: u32,
+    blocks: Vec<Vec<SourceFile>>,
 }
 
 impl SourceMap {
-    /// An empty map.
+    /// An empty map whose sources go into block 0.
     pub fn new() -> Self {
         SourceMap::default()
     }
 
-    /// Adds a source and returns its id.
+    /// An empty map whose sources go into block `number`.
+    pub fn block(number: u32) -> Self {
+        SourceMap {
+            base: number,
+            blocks: Vec::new(),
+        }
+    }
+
+    /// Adds a source to the current block and returns its id.
     pub fn add(&mut self, file: SourceFile) -> SourceId {
-        let id = SourceId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
-        self.files.push(file);
-        id
+        if self.blocks.is_empty() {
+            self.blocks.push(Vec::new());
+        }
+        let block = self.base + u32::try_from(self.blocks.len() - 1).unwrap_or(u32::MAX);
+        let files = match self.blocks.last_mut() {
+            Some(files) => files,
+            None => return SourceId::NONE,
+        };
+        let index = u32::try_from(files.len()).unwrap_or(u32::MAX);
+        files.push(file);
+        SourceId::new(block, index)
     }
 
-    /// How many sources there are (the next id).
+    /// Moves the blocks of `other` (made with [`SourceMap::block`] for a block number past this
+    /// map's last) into this map, where their ids resolve as before; later sources go into
+    /// `other`'s last block. A block that is already here and holds sources keeps them and
+    /// `other`'s are dropped: ids are never reassigned.
+    pub fn absorb(&mut self, other: SourceMap) {
+        for (i, files) in other.blocks.into_iter().enumerate() {
+            let number = other.base as usize + i;
+            let Some(at) = number.checked_sub(self.base as usize) else {
+                continue;
+            };
+            if self.blocks.len() <= at {
+                self.blocks.resize_with(at + 1, Vec::new);
+            }
+            if let Some(slot) = self.blocks.get_mut(at) {
+                if slot.is_empty() {
+                    *slot = files;
+                }
+            }
+        }
+    }
+
+    /// How many sources the current block holds (the index the next one gets).
     pub fn len(&self) -> usize {
-        self.files.len()
+        self.blocks.last().map_or(0, Vec::len)
     }
 
-    /// True when there are none.
+    /// True when the current block holds none.
     pub fn is_empty(&self) -> bool {
-        self.files.is_empty()
+        self.len() == 0
     }
 
-    /// Marks the sources from index `from` on as sensitive.
+    /// Marks the sources of the current block from index `from` on as sensitive.
     pub fn mark_sensitive_from(&mut self, from: usize) {
-        for f in self.files.iter_mut().skip(from) {
-            f.sensitive = true;
+        if let Some(files) = self.blocks.last_mut() {
+            for f in files.iter_mut().skip(from) {
+                f.sensitive = true;
+            }
         }
     }
 
@@ -185,7 +248,8 @@ impl SourceMap {
 
     /// The source for an id.
     pub fn get(&self, id: SourceId) -> Option<&SourceFile> {
-        self.files.get(id.0 as usize)
+        let at = id.block.checked_sub(self.base)? as usize;
+        self.blocks.get(at)?.get(id.index as usize)
     }
 
     /// Resolves a span to the outermost file the user wrote: its name, line and column.

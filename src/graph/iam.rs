@@ -343,7 +343,7 @@ mod tests {
 
     fn policy(name: &str, kind: PolicyKind, text: &str) -> NamedPolicy {
         let j = crate::json::parse(text).unwrap();
-        let (doc, _) = crate::policy::parse_policy(&j, SourceId(0), kind);
+        let (doc, _) = crate::policy::parse_policy(&j, SourceId::new(0, 0), kind);
         NamedPolicy {
             name: name.into(),
             doc: doc.into(),

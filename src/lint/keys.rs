@@ -9,7 +9,6 @@
 //! statements by itself (spec R109–R116, L001–L005, L030).
 
 use std::cell::{OnceCell, RefCell};
-use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::{Arc, OnceLock};
 
@@ -57,9 +56,45 @@ pub struct KeyLintContext<'a> {
     /// See `may_allow`.
     allow_mask: OnceCell<crate::catalog::ActionMask>,
     /// The engine's inputs for this key policy, by identity: built once.
-    inputs: RefCell<BTreeMap<String, Rc<Inputs>>>,
-    /// The engine's answers to the probes of this key policy, by question.
-    answers: RefCell<std::collections::HashMap<String, Rc<Evaluation>>>,
+    inputs: RefCell<Vec<(IdentityNames, Rc<Inputs>)>>,
+    /// The probes of this key policy asked so far, with the engine's answers. A key asks a few
+    /// dozen: a list compared field by field costs less than building a key for each lookup.
+    answers: RefCell<Vec<Asked>>,
+}
+
+/// An identity-policy set as the caches tell sets apart: by policy names; `None` when the
+/// caller's identity policies are not known.
+type IdentityNames = Option<Vec<String>>;
+
+/// One probe of a key policy: the identity policies (by name), the caller (as far as probes
+/// tell callers apart), the action and whether a trace was asked for; and the answer.
+struct Asked {
+    identity: IdentityNames,
+    kind: eval::CallerKind,
+    arn: String,
+    role_arn: Option<String>,
+    tags: Vec<(String, String)>,
+    action: String,
+    trace: bool,
+    answer: Rc<Evaluation>,
+}
+
+impl Asked {
+    fn is(
+        &self,
+        identity: Option<&[NamedPolicy]>,
+        caller: &Caller,
+        action: &str,
+        trace: bool,
+    ) -> bool {
+        self.action == action
+            && self.trace == trace
+            && self.kind == caller.kind
+            && self.arn == caller.arn
+            && self.role_arn == caller.role_arn
+            && self.tags == caller.tags
+            && KeyLintContext::same_identity(self.identity.as_deref(), identity)
+    }
 }
 
 impl std::fmt::Debug for KeyLintContext<'_> {
@@ -206,7 +241,7 @@ fn alias_only() -> Option<Arc<PolicyDocument>> {
     DOC.get_or_init(|| {
         let text = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["kms:CreateAlias","kms:UpdateAlias"],"Resource":"arn:*:kms:*:*:alias/*"}]}"#;
         let j = crate::json::parse(text).ok()?;
-        let (doc, _) = crate::policy::parse_policy(&j, SourceId(u32::MAX), PolicyKind::Identity);
+        let (doc, _) = crate::policy::parse_policy(&j, SourceId::NONE, PolicyKind::Identity);
         Some(Arc::new(doc))
     })
     .clone()
@@ -218,7 +253,7 @@ pub(crate) fn allow_all() -> Option<Arc<PolicyDocument>> {
     DOC.get_or_init(|| {
         let text = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
         let j = crate::json::parse(text).ok()?;
-        let (doc, _) = crate::policy::parse_policy(&j, SourceId(u32::MAX), PolicyKind::Identity);
+        let (doc, _) = crate::policy::parse_policy(&j, SourceId::NONE, PolicyKind::Identity);
         Some(Arc::new(doc))
     })
     .clone()
@@ -249,8 +284,8 @@ impl<'a> KeyLintContext<'a> {
             deployer: None,
             admins: OnceCell::new(),
             allow_mask: OnceCell::new(),
-            inputs: RefCell::new(BTreeMap::new()),
-            answers: RefCell::new(std::collections::HashMap::new()),
+            inputs: RefCell::new(Vec::new()),
+            answers: RefCell::new(Vec::new()),
         }
     }
 
@@ -358,15 +393,14 @@ impl<'a> KeyLintContext<'a> {
         out
     }
 
-    /// A name for an identity-policy set, for the caches.
-    fn identity_tag(identity: Option<&[NamedPolicy]>) -> String {
-        match identity {
-            None => "?".to_owned(),
-            Some(list) => list
-                .iter()
-                .map(|p| p.name.as_str())
-                .collect::<Vec<_>>()
-                .join("\u{1f}"),
+    /// The names of an identity-policy set, which is what the caches tell sets apart by.
+    fn same_identity(names: Option<&[String]>, identity: Option<&[NamedPolicy]>) -> bool {
+        match (names, identity) {
+            (None, None) => true,
+            (Some(n), Some(list)) => {
+                n.len() == list.len() && n.iter().zip(list).all(|(a, b)| *a == b.name)
+            }
+            _ => false,
         }
     }
 
@@ -456,48 +490,57 @@ impl<'a> KeyLintContext<'a> {
         trace: bool,
     ) -> Rc<Evaluation> {
         let own_policy = std::ptr::eq(policy, &self.policy);
-        let tag = Self::identity_tag(identity.as_deref());
         // Several rules ask the same question of the same policy (who can PutKeyPolicy, can
         // the account's roles CreateGrant…): each is evaluated once.
-        let memo_key = own_policy.then(|| {
-            format!(
-                "{tag}\u{1e}{:?}\u{1e}{}\u{1e}{}\u{1e}{:?}\u{1e}{action}\u{1e}{trace}",
-                caller.kind,
-                caller.arn,
-                caller.role_arn.as_deref().unwrap_or(""),
-                caller.tags
-            )
-        });
-        if let Some(k) = &memo_key {
-            if let Some(ev) = self.answers.borrow().get(k) {
-                return Rc::clone(ev);
+        if own_policy {
+            let answers = self.answers.borrow();
+            if let Some(a) = answers
+                .iter()
+                .find(|a| a.is(identity.as_deref(), &caller, action, trace))
+            {
+                return Rc::clone(&a.answer);
             }
         }
         let cached = own_policy
-            .then(|| self.inputs.borrow().get(&tag).cloned())
+            .then(|| {
+                self.inputs
+                    .borrow()
+                    .iter()
+                    .find(|(names, _)| Self::same_identity(names.as_deref(), identity.as_deref()))
+                    .map(|(_, i)| Rc::clone(i))
+            })
             .flatten();
+        let names = |identity: Option<&[NamedPolicy]>| {
+            identity.map(|l| l.iter().map(|p| p.name.clone()).collect::<Vec<_>>())
+        };
         let inputs = match cached {
             Some(i) => i,
             None => {
+                let tag = names(identity.as_deref());
                 let built = Rc::new(Inputs {
                     keys: vec![self.key_inputs(policy)],
                     identity: identity.map(Into::into),
                     ..Inputs::default()
                 });
                 if own_policy {
-                    self.inputs.borrow_mut().insert(tag, Rc::clone(&built));
+                    self.inputs.borrow_mut().push((tag, Rc::clone(&built)));
                 }
                 built
             }
         };
-        let ev = eval::evaluate(
-            &inputs,
-            &Request::new(caller, action, &self.facts.arn),
-            &Self::options(trace),
-        );
-        let ev = Rc::new(ev);
-        if let Some(k) = memo_key {
-            self.answers.borrow_mut().insert(k, Rc::clone(&ev));
+        let req = Request::new(caller, action, &self.facts.arn);
+        let ev = Rc::new(eval::evaluate(&inputs, &req, &Self::options(trace)));
+        if own_policy {
+            self.answers.borrow_mut().push(Asked {
+                identity: names(inputs.identity.as_deref()),
+                kind: req.caller.kind,
+                arn: req.caller.arn,
+                role_arn: req.caller.role_arn,
+                tags: req.caller.tags,
+                action: action.to_owned(),
+                trace,
+                answer: Rc::clone(&ev),
+            });
         }
         ev
     }

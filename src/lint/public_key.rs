@@ -232,7 +232,8 @@ mod tests {
                         ]}}"#
                     );
                     let json = crate::json::parse(&text).unwrap();
-                    let (doc, _) = crate::policy::parse_policy(&json, SourceId(0), PolicyKind::Key);
+                    let (doc, _) =
+                        crate::policy::parse_policy(&json, SourceId::new(0, 0), PolicyKind::Key);
                     let policy = NamedPolicy {
                         name: "key policy".into(),
                         doc: Arc::new(doc),

@@ -971,7 +971,7 @@ mod tests {
 
     fn doc(text: &str, kind: PolicyKind) -> (PolicyDocument, Vec<Problem>) {
         let j = parse(text).unwrap();
-        parse_policy(&j, SourceId(0), kind)
+        parse_policy(&j, SourceId::new(0, 0), kind)
     }
 
     #[test]
@@ -1062,7 +1062,7 @@ mod order_tests {
     #[test]
     fn version_after_statement_still_enables_variables_r11() {
         let j = parse(r#"{"Statement":[{"Effect":"Allow","Action":"kms:Encrypt","Resource":"*","Condition":{"StringEquals":{"kms:EncryptionContext:user":"${aws:username}"}}}],"Version":"2012-10-17"}"#).unwrap();
-        let (d, _) = parse_policy(&j, SourceId(0), PolicyKind::Identity);
+        let (d, _) = parse_policy(&j, SourceId::new(0, 0), PolicyKind::Identity);
         assert!(
             d.statements[0].conditions[0].values[0]
                 .pattern

@@ -148,7 +148,7 @@ fn doc_with(v: &Value, name: &str, kind: PolicyKind, allow_problems: bool) -> Na
             ))
             .unwrap();
             let j = kmsaudit::json::parse(&text).unwrap();
-            let (extra, problems) = kmsaudit::policy::parse_policy(&j, SourceId(0), kind);
+            let (extra, problems) = kmsaudit::policy::parse_policy(&j, SourceId::new(0, 0), kind);
             assert!(problems.iter().all(|p| !p.is_error()), "{problems:?}");
             let n = base.doc.statements.len();
             for mut st in extra.statements {
@@ -162,7 +162,7 @@ fn doc_with(v: &Value, name: &str, kind: PolicyKind, allow_problems: bool) -> Na
     };
     let text = serde_json::to_string(&value).unwrap();
     let j = kmsaudit::json::parse(&text).unwrap();
-    let (d, problems) = kmsaudit::policy::parse_policy(&j, SourceId(0), kind);
+    let (d, problems) = kmsaudit::policy::parse_policy(&j, SourceId::new(0, 0), kind);
     assert!(
         allow_problems || problems.iter().all(|p| !p.is_error()),
         "{name}: {problems:?}"
@@ -238,7 +238,7 @@ pub(crate) fn build(c: &Case) -> (Inputs, Request, Options) {
         grants: c.grants.as_ref().map(|gs| {
             let text = serde_json::to_string(&serde_json::json!({ "Grants": gs })).unwrap();
             let j = kmsaudit::json::parse(&text).unwrap();
-            let (g, errors) = kmsaudit::grant::read_grants(&j, SourceId(0));
+            let (g, errors) = kmsaudit::grant::read_grants(&j, SourceId::new(0, 0));
             assert!(errors.is_empty(), "{errors:?}");
             g
         }),
@@ -313,7 +313,7 @@ pub(crate) fn build(c: &Case) -> (Inputs, Request, Options) {
         let text = serde_json::to_string(g).unwrap();
         let j = kmsaudit::json::parse(&text).unwrap();
         let mut errors = Vec::new();
-        let g = kmsaudit::grant::read_grant(&j, SourceId(0), &mut errors).unwrap();
+        let g = kmsaudit::grant::read_grant(&j, SourceId::new(0, 0), &mut errors).unwrap();
         assert!(errors.is_empty());
         g
     });

@@ -13,7 +13,7 @@ const K1: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef
 fn named(statements: Value, kind: PolicyKind) -> NamedPolicy {
     let text = json!({"Version": "2012-10-17", "Statement": statements}).to_string();
     let j = kmsaudit::json::parse(&text).unwrap();
-    let (doc, _) = kmsaudit::policy::parse_policy(&j, SourceId(0), kind);
+    let (doc, _) = kmsaudit::policy::parse_policy(&j, SourceId::new(0, 0), kind);
     NamedPolicy {
         name: "p".into(),
         doc: doc.into(),

@@ -74,7 +74,7 @@ fn statement(with_principal: bool) -> impl Strategy<Value = Value> {
 fn named(name: &str, statements: &[Value], kind: PolicyKind) -> NamedPolicy {
     let text = json!({"Version": "2012-10-17", "Statement": statements}).to_string();
     let j = kmsaudit::json::parse(&text).unwrap();
-    let (doc, _) = kmsaudit::policy::parse_policy(&j, SourceId(0), kind);
+    let (doc, _) = kmsaudit::policy::parse_policy(&j, SourceId::new(0, 0), kind);
     NamedPolicy {
         name: name.into(),
         doc: doc.into(),
@@ -260,7 +260,7 @@ fn shape(doc: &kmsaudit::policy::PolicyDocument) -> Value {
 fn reparse(doc: &kmsaudit::policy::PolicyDocument) -> kmsaudit::policy::PolicyDocument {
     let text = kmsaudit::policy::to_json(doc);
     let j = kmsaudit::json::parse(&text).unwrap();
-    kmsaudit::policy::parse_policy(&j, SourceId(1), doc.kind).0
+    kmsaudit::policy::parse_policy(&j, SourceId::new(0, 1), doc.kind).0
 }
 
 /// Every policy in the fixtures that parses without errors survives the round trip.

@@ -85,7 +85,7 @@ fn invalid_utf8_and_random_bytes() {
         if let Ok(j) = kmsaudit::json::parse(&text) {
             let _ = kmsaudit::policy::parse_policy(
                 &j,
-                kmsaudit::source::SourceId(0),
+                kmsaudit::source::SourceId::new(0, 0),
                 kmsaudit::policy::PolicyKind::Key,
             );
         }
