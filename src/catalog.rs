@@ -109,21 +109,28 @@ pub fn all_actions_mask() -> ActionMask {
 }
 
 /// Finds a KMS action by operation name, ignoring case (`decrypt` finds `Decrypt`).
+///
+/// The name is lower-cased into a buffer on the stack and looked up among the lower-case
+/// names with plain byte comparisons: parsing and every engine request look actions up.
 pub fn action_index(name: &str) -> Option<usize> {
+    let mut buf = [0u8; LONGEST_ACTION];
+    // A name longer than every action is none of them.
+    let lower = buf.get_mut(..name.len())?;
+    for (d, s) in lower.iter_mut().zip(name.bytes()) {
+        *d = s.to_ascii_lowercase();
+    }
+    let lower: &[u8] = lower;
     ACTIONS
-        .binary_search_by(|a| cmp_ignore_ascii_case(a.name, name))
+        .binary_search_by(|a| a.lower.as_bytes().cmp(lower))
         .ok()
 }
+
+/// Longer than any action name of the catalogue (a unit test keeps it so).
+const LONGEST_ACTION: usize = 64;
 
 /// The action at `index`.
 pub fn action(index: usize) -> Option<&'static ActionInfo> {
     ACTIONS.get(index)
-}
-
-fn cmp_ignore_ascii_case(a: &str, b: &str) -> std::cmp::Ordering {
-    a.bytes()
-        .map(|c| c.to_ascii_lowercase())
-        .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
 }
 
 /// Looks up a condition key by name, ignoring case (spec R7); pattern keys match by prefix.
@@ -235,6 +242,12 @@ mod tests {
         assert!(ACTIONS[i].grantable);
         assert_eq!(ACTIONS[i].cross_account, CrossAccount::Yes);
         assert!(action_index("Decrpyt").is_none());
+        assert!(action_index(&"a".repeat(200)).is_none());
+        for (i, a) in actions().iter().enumerate() {
+            assert!(a.name.len() < LONGEST_ACTION, "{}", a.name);
+            assert_eq!(action_index(a.name), Some(i), "{}", a.name);
+            assert_eq!(action_index(&a.name.to_ascii_uppercase()), Some(i));
+        }
     }
 
     #[test]

@@ -855,9 +855,14 @@ fn walk(
             return;
         }
     };
-    let mut list: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    list.sort();
-    for path in list {
+    // The entry's type comes with the directory listing on most file systems: no call per file.
+    // It is that of the entry itself, so symbolic links to directories are not followed: no
+    // loops, no surprises.
+    let mut list: Vec<(PathBuf, std::io::Result<std::fs::FileType>)> = entries
+        .filter_map(|e| e.ok().map(|e| (e.path(), e.file_type())))
+        .collect();
+    list.sort_by(|a, b| a.0.cmp(&b.0));
+    for (path, file_type) in list {
         if exclude.is_match(&path) {
             continue;
         }
@@ -865,15 +870,15 @@ fn walk(
             .file_name()
             .and_then(|n| n.to_str())
             .is_some_and(|n| n.starts_with('.'));
-        // Do not follow symbolic links to directories: no loops, no surprises.
-        let meta = match std::fs::symlink_metadata(&path) {
-            Ok(m) => m,
-            Err(e) => {
-                errors.push((path, e));
-                continue;
-            }
-        };
-        if meta.is_dir() {
+        let file_type =
+            match file_type.or_else(|_| std::fs::symlink_metadata(&path).map(|m| m.file_type())) {
+                Ok(t) => t,
+                Err(e) => {
+                    errors.push((path, e));
+                    continue;
+                }
+            };
+        if file_type.is_dir() {
             if !hidden {
                 walk(&path, exclude, out, errors, depth + 1);
             }

@@ -73,7 +73,7 @@ fn actions_within(st: &Statement, allowed: &[&str]) -> bool {
             && !a.items.is_empty()
             && a.items
                 .iter()
-                .all(|i| allowed.contains(&i.raw.to_ascii_lowercase().as_str()))
+                .all(|i| allowed.iter().any(|a| a.eq_ignore_ascii_case(&i.raw)))
     })
 }
 
