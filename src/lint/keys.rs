@@ -60,6 +60,8 @@ pub struct KeyLintContext<'a> {
     /// The probes of this key policy asked so far, with the engine's answers. A key asks a few
     /// dozen: a list compared field by field costs less than building a key for each lookup.
     answers: RefCell<Vec<Asked>>,
+    /// The engine's inputs for alias probes, built once.
+    alias_inputs: OnceCell<Inputs>,
 }
 
 /// An identity-policy set as the caches tell sets apart: by policy names; `None` when the
@@ -286,6 +288,7 @@ impl<'a> KeyLintContext<'a> {
             allow_mask: OnceCell::new(),
             inputs: RefCell::new(Vec::new()),
             answers: RefCell::new(Vec::new()),
+            alias_inputs: OnceCell::new(),
         }
     }
 
@@ -442,19 +445,21 @@ impl<'a> KeyLintContext<'a> {
         let mut req = Request::new(caller, action, &self.facts.arn);
         req.alias = Some(alias);
         req.destination_key = Some(self.facts.arn.clone());
-        let identity: Vec<NamedPolicy> = alias_only()
-            .map(|doc| NamedPolicy {
-                name: "identity policy allowing alias operations on aliases".into(),
-                doc,
-            })
-            .into_iter()
-            .collect();
-        let inputs = Inputs {
-            keys: vec![self.key_inputs(&self.policy)],
-            identity: Some(identity.into()),
-            ..Inputs::default()
-        };
-        eval::evaluate(&inputs, &req, &Self::options(false))
+        let inputs = self.alias_inputs.get_or_init(|| {
+            let identity: Vec<NamedPolicy> = alias_only()
+                .map(|doc| NamedPolicy {
+                    name: "identity policy allowing alias operations on aliases".into(),
+                    doc,
+                })
+                .into_iter()
+                .collect();
+            Inputs {
+                keys: vec![self.key_inputs(&self.policy)],
+                identity: Some(identity.into()),
+                ..Inputs::default()
+            }
+        });
+        eval::evaluate(inputs, &req, &Self::options(false))
     }
 
     /// The key with `policy` as its key policy and no grants, as the engine takes it: a key
