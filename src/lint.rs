@@ -1013,13 +1013,15 @@ pub fn check_keys(
     } else {
         let work = &work;
         std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..workers).map(|_| scope.spawn(work)).collect();
-            handles
-                .into_iter()
+            // The calling thread judges keys too.
+            let handles: Vec<_> = (1..workers).map(|_| scope.spawn(work)).collect();
+            let mut all = work();
+            for h in handles {
                 // A worker that panicked is a bug: it fails the run as it would have without
                 // threads, rather than losing that worker's findings.
-                .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                .collect()
+                all.extend(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+            }
+            all
         })
     };
     results.sort_unstable_by_key(|(i, _, _)| *i);

@@ -75,7 +75,7 @@ impl Drop for StopOnDrop<'_> {
 }
 
 /// Runs `work` on every item on up to `workers` threads and calls `merge` with each result in
-/// item order, on the calling thread. The items are handed out `chunk` at a time (one
+/// item order, on the calling thread, which works too. The items are handed out `chunk` at a time (one
 /// hand-over per chunk, not per item: small items would cost more to pass than to do), and
 /// workers run at most `ahead` chunks past the merge. With one worker or one chunk everything
 /// runs on the calling thread.
@@ -106,28 +106,36 @@ pub fn ordered<T, R, W, M>(
     let ahead = ahead.max(workers);
     let gate = Gate::default();
     let next = AtomicUsize::new(0);
+    let take = |c: usize| {
+        let start = c.saturating_mul(chunk);
+        items
+            .get(start..items.len().min(start.saturating_add(chunk)))
+            .filter(|part| !part.is_empty())
+            .map(|part| (start, part))
+    };
+    let run = |start: usize, part: &[T]| {
+        part.iter()
+            .enumerate()
+            .map(|(k, item)| work(start + k, item))
+            .collect::<Vec<R>>()
+    };
     let (tx, rx) = mpsc::channel::<(usize, std::thread::Result<Vec<R>>)>();
     let failure = std::thread::scope(|scope| {
-        for _ in 0..workers.min(chunks) {
+        // The calling thread is one of the workers: one thread fewer to start, and what it
+        // allocates comes from the main heap.
+        for _ in 1..workers.min(chunks) {
             let tx = tx.clone();
-            let (gate, next, work) = (&gate, &next, &work);
+            let (gate, next, take, run) = (&gate, &next, &take, &run);
             scope.spawn(move || {
                 loop {
                     let c = next.fetch_add(1, Ordering::Relaxed);
-                    let start = c.saturating_mul(chunk);
-                    let Some(part) = items.get(start..items.len().min(start.saturating_add(chunk)))
-                    else {
+                    let Some((start, part)) = take(c) else {
                         break;
                     };
-                    if part.is_empty() || !gate.wait_for(c, ahead) {
+                    if !gate.wait_for(c, ahead) {
                         break;
                     }
-                    let result = panic::catch_unwind(AssertUnwindSafe(|| {
-                        part.iter()
-                            .enumerate()
-                            .map(|(k, item)| work(start + k, item))
-                            .collect::<Vec<R>>()
-                    }));
+                    let result = panic::catch_unwind(AssertUnwindSafe(|| run(start, part)));
                     let failed = result.is_err();
                     if tx.send((c, result)).is_err() || failed {
                         break;
@@ -139,23 +147,42 @@ pub fn ordered<T, R, W, M>(
         let _stop = StopOnDrop(&gate);
         let mut early: BTreeMap<usize, Vec<R>> = BTreeMap::new();
         let mut want = 0;
-        while want < chunks {
-            let Ok((c, result)) = rx.recv() else {
-                break;
-            };
-            match result {
-                Ok(r) => {
-                    early.insert(c, r);
-                }
-                Err(payload) => return Some(payload),
-            }
-            while let Some(results) = early.remove(&want) {
+        // Puts a chunk's results in place and merges what is now in order.
+        let mut arrive = |c: usize, results: Vec<R>, want: &mut usize| {
+            early.insert(c, results);
+            while let Some(results) = early.remove(want) {
                 for (k, r) in results.into_iter().enumerate() {
-                    merge(want * chunk + k, r);
+                    merge(*want * chunk + k, r);
                 }
-                want += 1;
+                *want += 1;
             }
-            gate.merged(want);
+            gate.merged(*want);
+        };
+        while want < chunks {
+            // Merge what the other workers have finished, then do a chunk here.
+            while let Ok((c, result)) = rx.try_recv() {
+                match result {
+                    Ok(r) => arrive(c, r, &mut want),
+                    Err(payload) => return Some(payload),
+                }
+            }
+            let c = next.fetch_add(1, Ordering::Relaxed);
+            let mine = take(c);
+            // Past the window, or nothing left to do here: wait for the others.
+            while want < chunks && (mine.is_none() || c >= want.saturating_add(ahead)) {
+                let Ok((c2, result)) = rx.recv() else {
+                    break;
+                };
+                match result {
+                    Ok(r) => arrive(c2, r, &mut want),
+                    Err(payload) => return Some(payload),
+                }
+            }
+            match mine {
+                Some((start, part)) => arrive(c, run(start, part), &mut want),
+                None if want < chunks => break,
+                None => {}
+            }
         }
         None
     });

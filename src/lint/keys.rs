@@ -62,6 +62,8 @@ pub struct KeyLintContext<'a> {
     answers: RefCell<Vec<Asked>>,
     /// The engine's inputs for alias probes, built once.
     alias_inputs: OnceCell<Inputs>,
+    /// See `aws_managed`.
+    aws_managed: OnceCell<bool>,
 }
 
 /// An identity-policy set as the caches tell sets apart: by policy names; `None` when the
@@ -289,6 +291,7 @@ impl<'a> KeyLintContext<'a> {
             inputs: RefCell::new(Vec::new()),
             answers: RefCell::new(Vec::new()),
             alias_inputs: OnceCell::new(),
+            aws_managed: OnceCell::new(),
         }
     }
 
@@ -323,9 +326,12 @@ impl<'a> KeyLintContext<'a> {
 
     /// The key is AWS managed (R114): by its facts, or by the shape of its policy (R121).
     pub fn aws_managed(&self) -> bool {
-        self.facts.key_manager == Some(eval::KeyManager::Aws)
-            || crate::lint::shapes::label(self.doc(), &self.facts.account)
-                == crate::lint::shapes::Shape::AwsManaged
+        // Most key rules ask; the policy's shape is worked out once.
+        *self.aws_managed.get_or_init(|| {
+            self.facts.key_manager == Some(eval::KeyManager::Aws)
+                || crate::lint::shapes::label(self.doc(), &self.facts.account)
+                    == crate::lint::shapes::Shape::AwsManaged
+        })
     }
 
     /// Runs one request against this key policy alone (no grants), in residual mode: request
