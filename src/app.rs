@@ -1,6 +1,7 @@
 //! Wires the modules into commands. The only module that knows them all.
 //!
-//! `check`: expand paths → `input::load` each → `lint::check_document` each policy → filter by
+//! `check`: expand paths → on every core, `read_input` each file (`input::load`, the document,
+//! declared-key and grant rules) → merge in input order → `lint::check_keys` → filter by
 //! `--select`/`--ignore` → sort → `report::render` → exit code (0 clean, 1 findings at or above
 //! `--fail-on`, 2 when an input could not be read, after everything else was reported).
 

@@ -3,7 +3,8 @@
 //! Data flow: `input` reads files into sources (`source`) and strict JSON (`json`); `policy`
 //! models IAM policy documents; `lint` holds the rules and findings; `report` renders them;
 //! `app` wires the commands that `cli` describes. The KMS service reference is compiled in
-//! (`catalog`); IAM wildcards and variables live in `pattern`, ARNs in `arn`.
+//! (`catalog`); IAM wildcards and variables live in `pattern`, ARNs in `arn`. `parallel` spreads
+//! work over the cores and hands the results back in input order.
 
 pub mod app;
 pub mod arn;

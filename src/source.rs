@@ -338,6 +338,37 @@ mod tests {
 }
 
 #[cfg(test)]
+mod block_tests {
+    use super::{SourceFile, SourceId, SourceMap};
+
+    #[test]
+    fn blocks_read_apart_keep_their_ids_when_absorbed() {
+        let mut run = SourceMap::new();
+        let config = run.add(SourceFile::new("kmsaudit.toml", "", None));
+        // Files 2 and 1 read on other threads, finished in that order, absorbed in order.
+        let mut two = SourceMap::block(2);
+        let b = two.add(SourceFile::new("b.json", "{}", None));
+        let b_inner = two.add(SourceFile::new("b.json › policy", "{ }", None));
+        let mut one = SourceMap::block(1);
+        let a = one.add(SourceFile::new("a.json", "[]", None));
+        run.absorb(one);
+        run.absorb(two);
+        assert_eq!(config, SourceId::new(0, 0));
+        assert!(
+            config < a && a < b && b < b_inner,
+            "ids order as the inputs"
+        );
+        let name = |id| run.get(id).map(|f| f.name.clone());
+        assert_eq!(name(a).as_deref(), Some("a.json"));
+        assert_eq!(name(b).as_deref(), Some("b.json"));
+        assert_eq!(name(b_inner).as_deref(), Some("b.json › policy"));
+        assert_eq!(name(config).as_deref(), Some("kmsaudit.toml"));
+        assert!(run.get(SourceId::NONE).is_none());
+        assert!(run.get(SourceId::new(1, 1)).is_none());
+    }
+}
+
+#[cfg(test)]
 mod line_col_tests {
     use super::SourceFile;
 
