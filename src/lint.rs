@@ -57,6 +57,7 @@ mod wildcard_admin_actions;
 
 use crate::policy::{PolicyDocument, Problem, Statement};
 use crate::source::{SourceFile, SourceId, Span};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// How serious a finding is.
@@ -221,27 +222,32 @@ pub fn fingerprint(code: &str, identity: &str, statement: &str, subject: &str) -
 /// Gives every finding in `doc`'s source that has none its fingerprint, `identity` naming the
 /// key or policy.
 pub fn stamp(findings: &mut [Finding], doc: &PolicyDocument, source: &SourceFile, identity: &str) {
-    for f in findings
-        .iter_mut()
-        .filter(|f| f.fingerprint.is_none() && f.source == doc.source)
-    {
-        let statement = doc
-            .statements
-            .iter()
-            .find(|st| st.span.start <= f.span.start && f.span.end <= st.span.end)
-            .map(Statement::label)
-            .unwrap_or_default();
-        let subject = source
-            .text
-            .get(f.span.start as usize..f.span.end as usize)
-            .unwrap_or("");
-        let subject: String = subject.chars().take(200).collect();
-        f.fingerprint = Some(fingerprint(f.rule.code, identity, &statement, &subject));
-        f.about = Some(About {
-            identity: identity.to_owned(),
-            statement,
-        });
+    for f in findings.iter_mut() {
+        stamp_one(f, doc, source, identity);
     }
+}
+
+/// [`stamp`] for one finding: nothing when it has a fingerprint or is in another source.
+fn stamp_one(f: &mut Finding, doc: &PolicyDocument, source: &SourceFile, identity: &str) {
+    if f.fingerprint.is_some() || f.source != doc.source {
+        return;
+    }
+    let statement = doc
+        .statements
+        .iter()
+        .find(|st| st.span.start <= f.span.start && f.span.end <= st.span.end)
+        .map(Statement::label)
+        .unwrap_or_default();
+    let subject = source
+        .text
+        .get(f.span.start as usize..f.span.end as usize)
+        .unwrap_or("");
+    let subject: String = subject.chars().take(200).collect();
+    f.fingerprint = Some(fingerprint(f.rule.code, identity, &statement, &subject));
+    f.about = Some(About {
+        identity: identity.to_owned(),
+        statement,
+    });
 }
 
 /// Fingerprints what is left (input findings): the file and the text pointed at.
@@ -975,72 +981,58 @@ pub fn check_keys(
         config,
     };
     // Each key is judged on its own against the shared inventory. The cores take the keys one
-    // at a time (key policies differ a lot in cost), and the answers are put back in input
-    // order.
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZeroUsize::get)
-        .min(8);
-    let workers = if pending.len() >= 64 { threads } else { 1 };
+    // at a time (key policies differ a lot in cost), and the answers are merged in input order.
+    let workers = if pending.len() >= 64 {
+        crate::parallel::cores()
+    } else {
+        1
+    };
     let queue: Vec<std::sync::Mutex<Option<KeyToCheck>>> = pending
         .into_iter()
         .map(|k| std::sync::Mutex::new(Some(k)))
         .collect();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let work = || {
-        let mut done: Vec<KeyOut> = Vec::new();
-        loop {
-            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let Some(slot) = queue.get(i) else {
-                break;
-            };
-            // A poisoned slot only means another worker failed: its key is still whole.
-            let taken = slot
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .take();
-            let Some(kp) = taken else {
-                continue;
-            };
+    let judge_one = |_: usize, slot: &std::sync::Mutex<Option<KeyToCheck>>| -> KeyOut {
+        // A poisoned slot only means another worker failed: its key is still whole.
+        let taken = slot
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        let mut found = Vec::new();
+        let stamped = taken.and_then(|kp| {
             let doc = Arc::clone(&kp.policy.doc);
-            let mut found = Vec::new();
-            let identity = judge.check(kp, &mut found);
-            done.push((i, found, identity.map(|id| (doc, id))));
-        }
-        done
+            judge.check(kp, &mut found).map(|id| (doc, id))
+        });
+        (found, stamped)
     };
-    let mut results: Vec<KeyOut> = if workers <= 1 {
-        work()
-    } else {
-        let work = &work;
-        std::thread::scope(|scope| {
-            // The calling thread judges keys too.
-            let handles: Vec<_> = (1..workers).map(|_| scope.spawn(work)).collect();
-            let mut all = work();
-            for h in handles {
-                // A worker that panicked is a bug: it fails the run as it would have without
-                // threads, rather than losing that worker's findings.
-                all.extend(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
-            }
-            all
-        })
-    };
-    results.sort_unstable_by_key(|(i, _, _)| *i);
     // The key policy's document-level findings, found before the key-level rules ran, are
     // about its key too: stamped in input order, so the first key of a shared policy wins
-    // (each key's own findings were stamped as it was judged).
-    for (doc, identity) in results.iter().filter_map(|(_, _, s)| s.as_ref()) {
-        if let Some(source) = sources.get(doc.source) {
-            stamp(findings, doc, source, identity);
+    // (each key's own findings were stamped as it was judged). They are looked up by source
+    // rather than by scanning every finding for every key.
+    let mut unstamped: BTreeMap<crate::source::SourceId, Vec<usize>> = BTreeMap::new();
+    for (i, f) in findings.iter().enumerate() {
+        if f.fingerprint.is_none() {
+            unstamped.entry(f.source).or_default().push(i);
         }
     }
-    for (_, found, _) in results {
+    let merge = |_: usize, (found, stamped): KeyOut| {
+        if let Some((doc, identity)) = stamped {
+            if let (Some(source), Some(at)) = (sources.get(doc.source), unstamped.get(&doc.source))
+            {
+                for &i in at {
+                    if let Some(f) = findings.get_mut(i) {
+                        stamp_one(f, &doc, source, &identity);
+                    }
+                }
+            }
+        }
         findings.extend(found);
-    }
+    };
+    crate::parallel::ordered(&queue, workers, 1, queue.len(), judge_one, merge);
 }
 
-/// What `check_keys` found for the key at a position of its input, and the key's policy with
-/// the identity its findings take.
-type KeyOut = (usize, Vec<Finding>, Option<(Arc<PolicyDocument>, String)>);
+/// What `check_keys` found for one key, and the key's policy with the identity its findings
+/// take.
+type KeyOut = (Vec<Finding>, Option<(Arc<PolicyDocument>, String)>);
 
 /// The shared, read-only context every key of `check_keys` is judged against.
 struct KeyJudge<'a> {
