@@ -148,21 +148,22 @@ pub fn ordered<T, R, W, M>(
         let mut early: BTreeMap<usize, Vec<R>> = BTreeMap::new();
         let mut want = 0;
         // Puts a chunk's results in place and merges what is now in order.
-        let mut arrive = |c: usize, results: Vec<R>, want: &mut usize| {
-            early.insert(c, results);
-            while let Some(results) = early.remove(want) {
-                for (k, r) in results.into_iter().enumerate() {
-                    merge(*want * chunk + k, r);
+        let mut arrive =
+            |early: &mut BTreeMap<usize, Vec<R>>, c: usize, results: Vec<R>, want: &mut usize| {
+                early.insert(c, results);
+                while let Some(results) = early.remove(want) {
+                    for (k, r) in results.into_iter().enumerate() {
+                        merge(*want * chunk + k, r);
+                    }
+                    *want += 1;
                 }
-                *want += 1;
-            }
-            gate.merged(*want);
-        };
+                gate.merged(*want);
+            };
         while want < chunks {
             // Merge what the other workers have finished, then do a chunk here.
             while let Ok((c, result)) = rx.try_recv() {
                 match result {
-                    Ok(r) => arrive(c, r, &mut want),
+                    Ok(r) => arrive(&mut early, c, r, &mut want),
                     Err(payload) => return Some(payload),
                 }
             }
@@ -174,13 +175,26 @@ pub fn ordered<T, R, W, M>(
                     break;
                 };
                 match result {
-                    Ok(r) => arrive(c2, r, &mut want),
+                    Ok(r) => arrive(&mut early, c2, r, &mut want),
                     Err(payload) => return Some(payload),
                 }
             }
             match mine {
-                Some((start, part)) => arrive(c, run(start, part), &mut want),
-                None if want < chunks => break,
+                Some((start, part)) => arrive(&mut early, c, run(start, part), &mut want),
+                None if want < chunks => {
+                    // Every other worker has stopped and some chunks never came. That cannot
+                    // happen (a worker sends each chunk it takes, its panic included), but if it
+                    // did, they are done here rather than lost.
+                    let from = want;
+                    for c in from..chunks {
+                        if !early.contains_key(&c) {
+                            if let Some((start, part)) = take(c) {
+                                arrive(&mut early, c, run(start, part), &mut want);
+                            }
+                        }
+                    }
+                    break;
+                }
                 None => {}
             }
         }

@@ -362,18 +362,23 @@ fn parse_level_open_defaults_q12_q13() {
 /// A batch larger than one read chunk, answered by several workers: every answer comes back in
 /// input order and equals the one-request answer, a role's sessions share the role's answer,
 /// and a bad line in the middle is named by its number while the others are all answered.
-#[test]
-fn big_batch_answers_in_order_and_matches_single_requests() {
-    let dir = "fixtures/graph/org";
-    let files: Vec<String> = [
+/// The small organisation of `fixtures/graph/org`: authorization details first, then the key's
+/// `get-key-policy`, `list-grants` and `describe-key` outputs.
+fn org_files() -> Vec<String> {
+    [
         "authorization-details.json",
         "get-key-policy.json",
         "list-grants.json",
         "describe-key.json",
     ]
     .iter()
-    .map(|f| format!("{dir}/{f}"))
-    .collect();
+    .map(|f| format!("fixtures/graph/org/{f}"))
+    .collect()
+}
+
+#[test]
+fn big_batch_answers_in_order_and_matches_single_requests() {
+    let files = org_files();
     let text = std::fs::read_to_string(super::root().join(&files[0])).unwrap();
     let gaad: serde_json::Value = serde_json::from_str(&text).unwrap();
     let mut principals: Vec<(String, bool)> = Vec::new();
@@ -481,15 +486,7 @@ fn a_session_of_a_missing_role_names_the_role_r1() {
         "--format",
         "json",
     ];
-    let files: Vec<String> = [
-        "authorization-details.json",
-        "get-key-policy.json",
-        "list-grants.json",
-        "describe-key.json",
-    ]
-    .iter()
-    .map(|f| format!("fixtures/graph/org/{f}"))
-    .collect();
+    let files = org_files();
     args.extend(files.iter().map(String::as_str));
     let (_, out, err) = can(&args);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|_| panic!("{err}"));
