@@ -4,6 +4,13 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+// mimalloc in place of the system allocator: parsing and linting make many small, short-lived
+// allocations on every core, and glibc's malloc and free were a quarter of a `check` profile.
+// Built without transparent huge pages (`no_thp`): faulting in 2 MiB pages cost a one-file run
+// about a millisecond at start-up and raised peak memory on large plans by half.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = kmsaudit::cli::Cli::parse();
     let mut stdout = std::io::stdout().lock();
