@@ -18,6 +18,7 @@ use crate::source::{SourceId, Span};
 use std::sync::Arc;
 
 pub use decide::evaluate;
+pub use matcher::key_policy_may_allow;
 
 /// A three-valued truth.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -7,7 +7,7 @@ use super::{
     CallerKind, ElementTrace, NamedPolicy, Requirement, StatementRef, StatementTrace, Tri,
 };
 use crate::arn::PrincipalClass;
-use crate::policy::{BaseOperator, Effect, Statement};
+use crate::policy::{BaseOperator, Effect, PolicyDocument, Statement};
 use crate::source::Span;
 
 /// How a resource-policy `Principal` matched the caller (R24, R40). A bit set: one statement
@@ -465,99 +465,189 @@ fn principal_kinds(st: &Statement, ctx: &Ctx<'_>, has_boundary: bool) -> (u8, bo
     let mut kinds = 0u8;
     let mut unknown = false;
     for e in &pc.entries {
-        let k = match &e.class {
-            PrincipalClass::Any => {
-                if c.kind == CallerKind::Service && ctx.opts.open.star_excludes_services {
-                    0
-                } else {
-                    kind::WILDCARD
-                }
-            }
-            PrincipalClass::Account { account, .. } => {
-                if c.kind != CallerKind::Service
-                    && c.kind != CallerKind::Anonymous
-                    && *account == c.account
-                {
-                    kind::ACCOUNT
-                } else {
-                    0
-                }
-            }
-            PrincipalClass::User { arn, .. } => match c.kind {
-                CallerKind::User if *arn == c.arn => kind::DIRECT,
-                CallerKind::FederatedUser => match &c.federating_user {
-                    Some(u) if u == arn => kind::VIA_USER,
-                    Some(_) => 0,
-                    None => {
-                        if arn.ends_with(&format!("/{}", c.name))
-                            || arn.ends_with(&format!("user/{}", c.name))
-                        {
-                            unknown = true;
-                        }
-                        0
-                    }
-                },
-                _ => 0,
-            },
-            PrincipalClass::Role { arn, .. } => match (&c.kind, &c.role_arn) {
-                (CallerKind::AssumedRole, Some(r)) if r == arn => kind::VIA_ROLE,
-                _ => 0,
-            },
-            PrincipalClass::AssumedRole { arn, .. } => {
-                if c.kind == CallerKind::AssumedRole {
-                    if *arn == c.arn {
-                        kind::DIRECT
-                    } else if c.session_open
-                        && arn.rsplit_once('/').is_some_and(|(head, _)| {
-                            c.arn.rsplit_once('/').is_some_and(|(h, _)| h == head)
-                        })
-                    {
-                        // The request is for any session of the role; this names one session.
-                        unknown = true;
-                        0
-                    } else {
-                        0
-                    }
-                } else {
-                    0
-                }
-            }
-            PrincipalClass::FederatedUser { arn, .. } => {
-                if c.kind == CallerKind::FederatedUser && *arn == c.arn {
-                    kind::DIRECT
-                } else {
-                    0
-                }
-            }
-            PrincipalClass::Service(name) => {
-                if c.kind == CallerKind::Service && *name == c.arn {
-                    kind::SERVICE
-                } else {
-                    0
-                }
-            }
-            // A value that is not a principal at all (`arn:aws:iam::account-id:root`) cannot be
-            // judged: AWS would have rejected the policy, and whom the author meant is unknown.
-            PrincipalClass::Malformed(_) => {
-                unknown = true;
-                0
-            }
-            // R24: a wildcard inside a principal ARN matches nothing; in a Deny that silently
-            // narrows what the author meant to deny, so it is not judged there either.
-            PrincipalClass::PartialWildcard => {
-                if st.is_deny() {
-                    unknown = true;
-                }
-                0
-            }
-            PrincipalClass::OtherIam { .. }
-            | PrincipalClass::UniqueId
-            | PrincipalClass::Federated
-            | PrincipalClass::CanonicalUser => 0,
-        };
+        let (k, u) = entry_kind(&e.class, st.is_deny(), c, &ctx.opts.open);
         kinds |= k;
+        unknown |= u;
     }
     (kinds, unknown)
+}
+
+/// A cheap, conservative pre-check for questions put to a key policy alone (its key has no
+/// grants; no boundary, session policy, SCP or RCP is in force) with `identity` as the
+/// caller's identity policies (`None`: not known): could some statement of `key_policy` that
+/// does not deny let `caller` call `action` (`kms:X` or `X`) on its key?
+///
+/// `false` proves that the engine's answer is neither Allow nor allowed under conditions,
+/// because every allowed path of a KMS request passes an `Allow` statement of the key policy
+/// that covers the action and whose `Principal` matches the caller (R46, R53–R59):
+/// - a statement that is not an `Allow` cannot allow; one without `Action` has no effect (R12);
+/// - one whose `Action` does not cover the action does not apply (R17, R18);
+/// - one whose `Principal` entries match the caller in no way, judged by the same
+///   [`entry_kind`] the engine uses, does not apply (R24);
+/// - one that names the caller only through its account delegates to IAM (R54, R55), which
+///   allows nothing when no identity statement could cover the action; the account's root
+///   user needs no identity allow.
+///
+/// What cannot be judged cheaply counts as possibly allowing: a broken statement, a missing
+/// or negated `Principal`, an entry whose match is unknown, an action the catalogue does not
+/// name (`kms:ReEncrypt` expands to two). A property test holds this against the engine.
+pub fn key_policy_may_allow(
+    key_policy: &PolicyDocument,
+    caller: &super::Caller,
+    action: &str,
+    identity: Option<&[NamedPolicy]>,
+    opts: &super::Options,
+) -> bool {
+    let bare = action.strip_prefix("kms:").unwrap_or(action);
+    let Some(bit) =
+        crate::catalog::action_index(bare).and_then(|i| 1u128.checked_shl(u32::try_from(i).ok()?))
+    else {
+        return true;
+    };
+    let covers = |st: &Statement| {
+        st.action
+            .as_ref()
+            .is_some_and(|a| (a.kms_mask & bit != 0) != a.negated)
+    };
+    // Whether the caller's identity policies could allow the action: unknown ones could.
+    let iam_may_allow = || {
+        identity.is_none_or(|list| {
+            list.iter().any(|p| {
+                p.doc
+                    .statements
+                    .iter()
+                    .any(|st| !st.is_deny() && (st.broken.is_some() || covers(st)))
+            })
+        })
+    };
+    key_policy.statements.iter().any(|st| {
+        if st.is_deny() {
+            return false;
+        }
+        if st.broken.is_some() {
+            return true;
+        }
+        if !covers(st) {
+            return false;
+        }
+        let Some(pc) = st.principal.as_ref().filter(|p| !p.negated) else {
+            return true;
+        };
+        let mut kinds = 0u8;
+        for e in &pc.entries {
+            let (k, unknown) = entry_kind(&e.class, false, caller, &opts.open);
+            if unknown {
+                return true;
+            }
+            kinds |= k;
+        }
+        if kinds & !kind::ACCOUNT != 0 {
+            return true;
+        }
+        kinds & kind::ACCOUNT != 0 && (caller.kind == CallerKind::Root || iam_may_allow())
+    })
+}
+
+/// How one non-negated principal entry matches the caller: the kind bits, and whether the
+/// match cannot be judged. Shared by statement matching and [`key_policy_may_allow`].
+fn entry_kind(
+    class: &PrincipalClass,
+    in_deny: bool,
+    c: &super::Caller,
+    open: &super::OpenDefaults,
+) -> (u8, bool) {
+    let mut unknown = false;
+    let k = match class {
+        PrincipalClass::Any => {
+            if c.kind == CallerKind::Service && open.star_excludes_services {
+                0
+            } else {
+                kind::WILDCARD
+            }
+        }
+        PrincipalClass::Account { account, .. } => {
+            if c.kind != CallerKind::Service
+                && c.kind != CallerKind::Anonymous
+                && *account == c.account
+            {
+                kind::ACCOUNT
+            } else {
+                0
+            }
+        }
+        PrincipalClass::User { arn, .. } => match c.kind {
+            CallerKind::User if *arn == c.arn => kind::DIRECT,
+            CallerKind::FederatedUser => match &c.federating_user {
+                Some(u) if u == arn => kind::VIA_USER,
+                Some(_) => 0,
+                None => {
+                    if arn.ends_with(&format!("/{}", c.name))
+                        || arn.ends_with(&format!("user/{}", c.name))
+                    {
+                        unknown = true;
+                    }
+                    0
+                }
+            },
+            _ => 0,
+        },
+        PrincipalClass::Role { arn, .. } => match (&c.kind, &c.role_arn) {
+            (CallerKind::AssumedRole, Some(r)) if r == arn => kind::VIA_ROLE,
+            _ => 0,
+        },
+        PrincipalClass::AssumedRole { arn, .. } => {
+            if c.kind == CallerKind::AssumedRole {
+                if *arn == c.arn {
+                    kind::DIRECT
+                } else if c.session_open
+                    && arn.rsplit_once('/').is_some_and(|(head, _)| {
+                        c.arn.rsplit_once('/').is_some_and(|(h, _)| h == head)
+                    })
+                {
+                    // The request is for any session of the role; this names one session.
+                    unknown = true;
+                    0
+                } else {
+                    0
+                }
+            } else {
+                0
+            }
+        }
+        PrincipalClass::FederatedUser { arn, .. } => {
+            if c.kind == CallerKind::FederatedUser && *arn == c.arn {
+                kind::DIRECT
+            } else {
+                0
+            }
+        }
+        PrincipalClass::Service(name) => {
+            if c.kind == CallerKind::Service && *name == c.arn {
+                kind::SERVICE
+            } else {
+                0
+            }
+        }
+        // A value that is not a principal at all (`arn:aws:iam::account-id:root`) cannot be
+        // judged: AWS would have rejected the policy, and whom the author meant is unknown.
+        PrincipalClass::Malformed(_) => {
+            unknown = true;
+            0
+        }
+        // R24: a wildcard inside a principal ARN matches nothing; in a Deny that silently
+        // narrows what the author meant to deny, so it is not judged there either.
+        PrincipalClass::PartialWildcard => {
+            if in_deny {
+                unknown = true;
+            }
+            0
+        }
+        PrincipalClass::OtherIam { .. }
+        | PrincipalClass::UniqueId
+        | PrincipalClass::Federated
+        | PrincipalClass::CanonicalUser => 0,
+    };
+    (k, unknown)
 }
 
 /// The trace text for a principal match (built only when tracing).

@@ -29,7 +29,6 @@
 
 use super::keys::{KeyLintContext, Reach};
 use super::{Finding, Rule, Severity};
-use crate::eval::Decision;
 
 pub(crate) static RULE: Rule = Rule {
     code: "KMS063",
@@ -58,8 +57,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
             let mut can: Vec<&str> = CONTROL
                 .iter()
                 .copied()
-                .filter(|a| cx.may_allow(a))
-                .filter(|a| match cx.reach(caller.clone(), a, Some(Vec::new())) {
+                .filter(|a| match cx.allow_reach(&caller, a, Some(Vec::new())) {
                     Reach::Yes(_) => true,
                     Reach::Conditional(alts) => alts.iter().any(|alt| {
                         !alt.iter().any(|r| {
@@ -70,8 +68,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
                 })
                 .collect();
             for a in ["kms:CreateAlias", "kms:UpdateAlias"] {
-                if cx.may_allow(a) && cx.probe_alias(caller.clone(), a).decision == Decision::Allow
-                {
+                if cx.alias_allowed(&caller, a) {
                     can.push(a);
                 }
             }

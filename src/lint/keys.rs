@@ -440,6 +440,13 @@ impl<'a> KeyLintContext<'a> {
         ))
     }
 
+    /// Whether [`Self::probe_alias`] allows, run only when [`Self::may_allow_to`] allows
+    /// with the alias probe's identity policy.
+    pub fn alias_allowed(&self, caller: &Caller, action: &str) -> bool {
+        self.may_allow_to(caller, action, self.alias_inputs().identity.as_deref())
+            && self.probe_alias(caller.clone(), action).decision == Decision::Allow
+    }
+
     /// An alias operation (`kms:CreateAlias`, `kms:UpdateAlias`): its key half is what the key
     /// policy decides; the alias half is an IAM question, answered here by an identity that
     /// allows alias operations on aliases only.
@@ -451,7 +458,13 @@ impl<'a> KeyLintContext<'a> {
         let mut req = Request::new(caller, action, &self.facts.arn);
         req.alias = Some(alias);
         req.destination_key = Some(self.facts.arn.clone());
-        let inputs = self.alias_inputs.get_or_init(|| {
+        eval::evaluate(self.alias_inputs(), &req, &Self::options(false))
+    }
+
+    /// The engine's inputs for alias probes: this key policy, and an identity policy that
+    /// allows alias operations on aliases only. Built once.
+    fn alias_inputs(&self) -> &Inputs {
+        self.alias_inputs.get_or_init(|| {
             let identity: Vec<NamedPolicy> = alias_only()
                 .map(|doc| NamedPolicy {
                     name: "identity policy allowing alias operations on aliases".into(),
@@ -464,8 +477,7 @@ impl<'a> KeyLintContext<'a> {
                 identity: Some(identity.into()),
                 ..Inputs::default()
             }
-        });
-        eval::evaluate(inputs, &req, &Self::options(false))
+        })
     }
 
     /// The key with `policy` as its key policy and no grants, as the engine takes it: a key
@@ -559,6 +571,40 @@ impl<'a> KeyLintContext<'a> {
     /// The probe's answer as a [`Reach`].
     pub fn reach(&self, caller: Caller, action: &str, identity: Option<Vec<NamedPolicy>>) -> Reach {
         Reach::from_evaluation(&self.probe(caller, action, identity))
+    }
+
+    /// Whether the probe of `action` by `caller` with `identity` could be allowed, even under
+    /// conditions: [`eval::key_policy_may_allow`] over this key policy. Most callers are named
+    /// by a statement or two, so this rules out most of a key's probes before the engine runs.
+    pub fn may_allow_to(
+        &self,
+        caller: &Caller,
+        action: &str,
+        identity: Option<&[NamedPolicy]>,
+    ) -> bool {
+        eval::key_policy_may_allow(
+            &self.policy.doc,
+            caller,
+            action,
+            identity,
+            &Self::options(false),
+        )
+    }
+
+    /// [`Self::reach`] for rules that look only for [`Reach::Yes`] and
+    /// [`Reach::Conditional`]: a probe [`Self::may_allow_to`] rules out is not run and answers
+    /// [`Reach::No`] (it may be an explicit Deny, which such rules do not tell apart).
+    pub fn allow_reach(
+        &self,
+        caller: &Caller,
+        action: &str,
+        identity: Option<Vec<NamedPolicy>>,
+    ) -> Reach {
+        if self.may_allow_to(caller, action, identity.as_deref()) {
+            self.reach(caller.clone(), action, identity)
+        } else {
+            Reach::No
+        }
     }
 
     /// The key policy without its `Deny` statements (to ask what a Deny takes away, R110).

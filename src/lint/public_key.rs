@@ -62,7 +62,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
         None => open.push((id.to_owned(), vec![action], cond)),
     };
     for a in key_actions() {
-        if !cx.may_allow(a.name) {
+        if !cx.may_allow_to(&stranger, a.name, Some(&iam)) {
             continue;
         }
         match cx.reach(

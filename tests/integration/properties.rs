@@ -428,3 +428,154 @@ proptest! {
         }
     }
 }
+
+/// Principal elements for the pre-check property: every class the engine matches, negated and
+/// missing ones, and a session of a named role.
+fn any_principal() -> impl Strategy<Value = Option<(&'static str, Value)>> {
+    prop_oneof![
+        Just(None),
+        principal().prop_map(|p| Some(("Principal", p))),
+        Just(Some(("Principal", json!({"AWS": "111122223333"})))),
+        Just(Some((
+            "Principal",
+            json!({"AWS": "arn:aws:sts::111122223333:assumed-role/App/s1"})
+        ))),
+        Just(Some((
+            "Principal",
+            json!({"AWS": "arn:aws:iam::000011112222:role/kmsaudit-probe"})
+        ))),
+        Just(Some(("Principal", json!({"Service": "s3.amazonaws.com"})))),
+        Just(Some((
+            "Principal",
+            json!({"AWS": "arn:aws:iam::111122223333:role/*"})
+        ))),
+        Just(Some((
+            "Principal",
+            json!({"AWS": "arn:aws:iam::account-id:root"})
+        ))),
+        Just(Some((
+            "NotPrincipal",
+            json!({"AWS": "arn:aws:iam::111122223333:role/App"})
+        ))),
+    ]
+}
+
+fn any_action() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        action(),
+        Just(json!("kms:Create*")),
+        Just(json!("kms:PutKeyPolicy")),
+        Just(json!(["kms:CreateAlias", "kms:UpdateAlias"])),
+        Just(json!("kms:ReEncrypt*")),
+        Just(json!("*")),
+        Just(json!("s3:GetObject")),
+    ]
+}
+
+/// A key-policy statement, sometimes with `NotAction`, no `Action`, or a condition operator the
+/// engine cannot judge.
+fn any_statement() -> impl Strategy<Value = Value> {
+    (
+        prop::bool::weighted(0.75),
+        any_principal(),
+        any_action(),
+        0..8u8,
+        condition(),
+    )
+        .prop_map(|(allow, p, a, shape, c)| {
+            let mut s = json!({"Effect": if allow { "Allow" } else { "Deny" }, "Resource": "*"});
+            match shape {
+                0 => s["NotAction"] = a,
+                1 => {}
+                _ => s["Action"] = a,
+            }
+            if let Some((element, p)) = p {
+                s[element] = p;
+            }
+            if let Some(c) = c {
+                s["Condition"] = c;
+            }
+            if shape == 7 {
+                s["Condition"] = json!({"StringLikeish": {"kms:ViaService": "x"}});
+            }
+            s
+        })
+}
+
+/// Identity policies: not known, known and empty, or a few statements (an alias-only one like
+/// the alias probes', allow-all, a Deny, one for another service).
+fn any_identity() -> impl Strategy<Value = Option<Vec<Value>>> {
+    let st = prop_oneof![
+        Just(
+            json!({"Effect": "Allow", "Action": ["kms:CreateAlias", "kms:UpdateAlias"], "Resource": "arn:*:kms:*:*:alias/*"})
+        ),
+        Just(json!({"Effect": "Allow", "Action": "*", "Resource": "*"})),
+        Just(json!({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"})),
+        Just(json!({"Effect": "Deny", "Action": "kms:*", "Resource": "*"})),
+        Just(json!({"Effect": "Allow", "Action": "s3:*", "Resource": "*"})),
+    ];
+    prop_oneof![
+        Just(None),
+        Just(Some(Vec::new())),
+        prop::collection::vec(st, 1..3).prop_map(Some),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 600, ..ProptestConfig::default() })]
+
+    /// `eval::key_policy_may_allow` is a proof when it says no: the engine, asked the same
+    /// question in residual mode (as the key rules ask), never allows, not even under
+    /// conditions (R46, R53–R59).
+    #[test]
+    fn key_policy_pre_check_never_hides_an_allow(
+        kp in prop::collection::vec(any_statement(), 1..5),
+        identity in any_identity(),
+        caller in 0..8usize,
+        action in 0..8usize,
+    ) {
+        let Some(caller) = [
+            ("arn:aws:iam::111122223333:role/App", None),
+            ("arn:aws:sts::111122223333:assumed-role/App/s1", Some("arn:aws:iam::111122223333:role/App")),
+            ("arn:aws:iam::111122223333:user/Alice", None),
+            ("111122223333", None),
+            ("arn:aws:iam::000011112222:role/kmsaudit-probe", None),
+            ("arn:aws:sts::444455556666:assumed-role/Ext/s1", Some("arn:aws:iam::444455556666:role/Ext")),
+            ("444455556666", None),
+            ("s3.amazonaws.com", None),
+        ]
+        .get(caller)
+        .and_then(|(arn, role)| Caller::parse(arn, *role).ok()) else {
+            return Ok(());
+        };
+        let action = [
+            "kms:Decrypt", "kms:PutKeyPolicy", "kms:CreateGrant", "kms:CreateAlias",
+            "kms:UpdateAlias", "kms:ReEncrypt", "kms:DescribeKey", "kms:Encrypt",
+        ][action];
+        let policy = named("key policy", &kp, PolicyKind::Key);
+        let identity: Option<Vec<NamedPolicy>> =
+            identity.map(|sts| if sts.is_empty() { Vec::new() } else { vec![named("id", &sts, PolicyKind::Identity)] });
+        let opts = Options { residual: true, ..Options::default() };
+        let may = eval::key_policy_may_allow(&policy.doc, &caller, action, identity.as_deref(), &opts);
+        let inputs = Inputs {
+            keys: vec![std::sync::Arc::new(KeyInputs {
+                facts: KeyFacts::from_arn(K1).unwrap(),
+                policies: Some(vec![policy]),
+                grants: Some(Vec::new()),
+                policy_unknown: None,
+            })],
+            identity: identity.map(Into::into),
+            ..Inputs::default()
+        };
+        let mut req = Request::new(caller, action, K1);
+        req.alias = Some("arn:aws:kms:us-east-1:111122223333:alias/probe".into());
+        req.destination_key = Some(K1.into());
+        let ev = eval::evaluate(&inputs, &req, &opts);
+        if !may {
+            prop_assert!(
+                matches!(ev.decision, Decision::ImplicitDeny | Decision::ExplicitDeny),
+                "pre-check said no, engine said {:?}: {:?}", ev.decision, ev.checks
+            );
+        }
+    }
+}
