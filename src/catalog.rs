@@ -125,6 +125,20 @@ pub fn action_index(name: &str) -> Option<usize> {
         .ok()
 }
 
+/// The actions whose lower-case name starts with `prefix` (lower case), as a mask: the
+/// catalogue is sorted by lower-case name, so they are one run (`kms:Create*` without a
+/// match against every action).
+pub fn prefix_mask(prefix: &str) -> ActionMask {
+    let p = prefix.as_bytes();
+    let start = ACTIONS.partition_point(|a| a.lower.as_bytes() < p);
+    ACTIONS
+        .iter()
+        .enumerate()
+        .skip(start)
+        .take_while(|(_, a)| a.lower.as_bytes().starts_with(p))
+        .fold(0, |m, (i, _)| m | 1u128 << i)
+}
+
 /// Longer than any action name of the catalogue (a unit test keeps it so).
 const LONGEST_ACTION: usize = 64;
 
@@ -248,6 +262,26 @@ mod tests {
             assert_eq!(action_index(a.name), Some(i), "{}", a.name);
             assert_eq!(action_index(&a.name.to_ascii_uppercase()), Some(i));
         }
+    }
+
+    #[test]
+    fn prefix_masks_agree_with_matching_every_action_r17() {
+        let mut prefixes: Vec<String> = vec![String::new(), "zz".into(), "re-".into()];
+        for a in actions() {
+            for end in 1..=a.lower.len() {
+                prefixes.push(a.lower[..end].to_owned());
+            }
+        }
+        for p in prefixes {
+            let pattern = crate::pattern::Pattern::parse(&format!("{p}*"), true, false).0;
+            let slow = actions()
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| pattern.matches(a.lower))
+                .fold(0, |m, (i, _)| m | 1u128 << i);
+            assert_eq!(prefix_mask(&p), slow, "{p}*");
+        }
+        assert_eq!(prefix_mask("create").count_ones(), 4);
     }
 
     #[test]

@@ -65,11 +65,20 @@ fn bit(name: &str) -> u128 {
     catalog::action_index(name).map_or(0, |i| 1u128 << i)
 }
 
+/// Each management action with its catalogue bit, looked up once per run.
+fn management() -> &'static [(&'static str, u128)] {
+    static BITS: std::sync::OnceLock<Vec<(&'static str, u128)>> = std::sync::OnceLock::new();
+    BITS.get_or_init(|| MANAGEMENT.iter().map(|m| (*m, bit(m))).collect())
+}
+
 pub(crate) fn check(cx: &LintContext<'_>, out: &mut Vec<Finding>) {
     if cx.doc.kind != PolicyKind::Key {
         return;
     }
-    let put = bit("PutKeyPolicy");
+    let put = management()
+        .iter()
+        .find(|(m, _)| *m == "PutKeyPolicy")
+        .map_or(0, |(_, b)| *b);
     for st in cx.doc.statements.iter().filter(|s| s.is_allow()) {
         let Some(ac) = st.action.as_ref().filter(|a| !a.negated) else {
             continue;
@@ -88,10 +97,10 @@ pub(crate) fn check(cx: &LintContext<'_>, out: &mut Vec<Finding>) {
             continue;
         }
         for item in ac.items.iter().filter(|i| i.raw.contains(['*', '?'])) {
-            let included: Vec<&str> = MANAGEMENT
+            let included: Vec<&str> = management()
                 .iter()
-                .copied()
-                .filter(|m| item.kms_mask & bit(m) != 0)
+                .filter(|(_, b)| item.kms_mask & b != 0)
+                .map(|(m, _)| *m)
                 .collect();
             if included.is_empty() {
                 continue;

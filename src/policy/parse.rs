@@ -898,6 +898,13 @@ pub(crate) fn action_mask(pattern: &Pattern) -> ActionMask {
         }
         return mask;
     }
+    if let [
+        crate::pattern::Token::Lit(prefix),
+        crate::pattern::Token::Star,
+    ] = pattern.tokens.as_slice()
+    {
+        return catalog::prefix_mask(prefix);
+    }
     for (i, a) in catalog::actions().iter().enumerate() {
         if pattern.matches(a.lower) {
             mask |= 1u128 << i;
