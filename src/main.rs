@@ -12,18 +12,23 @@ use clap::Parser;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    use std::io::Write as _;
     let cli = kmsaudit::cli::Cli::parse();
-    let mut stdout = std::io::stdout().lock();
+    // Renderers write a report in many small pieces; the standard output's own line buffering
+    // made one system call per line (ten thousand for a 1,000-file JSON report). Commands
+    // flush before they write to standard error after a report, so the two stay in order.
+    let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     // Standard error is not locked for the whole run: a worker thread that panics writes its
     // message there before the panic reaches the main thread, and would wait for the lock
     // forever while the main thread waits for it.
     let mut stderr = std::io::stderr();
-    match kmsaudit::app::run(cli, &mut stdout, &mut stderr) {
+    let outcome = kmsaudit::app::run(cli, &mut stdout, &mut stderr);
+    let flushed = stdout.flush();
+    match outcome.and_then(|code| flushed.map(|()| code)) {
         Ok(code) => ExitCode::from(code),
         // A closed pipe (`kmsaudit check … | head`) is not an error.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
-            use std::io::Write as _;
             let _ = writeln!(stderr, "kmsaudit: error: {e}");
             ExitCode::from(2)
         }
