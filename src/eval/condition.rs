@@ -536,6 +536,25 @@ pub(crate) fn resource_match(
     ctx: &Ctx<'_>,
     var_unknown: &mut Option<String>,
 ) -> Tri {
+    resource_match_with(
+        parts,
+        resource,
+        ctx.opts.open.short_resource_patterns_match_nothing,
+        |p, t| match substitute(p, ctx, var_unknown) {
+            Ok(pat) => Tri::from_bool(pat.matches(t)),
+            Err(Cmp::Unknown) => Tri::Unknown,
+            Err(_) => Tri::No,
+        },
+    )
+}
+
+/// [`resource_match`] with `variable` judging each part that holds a policy variable.
+pub(crate) fn resource_match_with(
+    parts: &[Pattern],
+    resource: &str,
+    short_patterns_match_nothing: bool,
+    mut variable: impl FnMut(&Pattern, &str) -> Tri,
+) -> Tri {
     let mut texts: [&str; 6] = [""; 6];
     let mut count = 0;
     for (i, t) in resource.splitn(6, ':').enumerate() {
@@ -551,7 +570,7 @@ pub(crate) fn resource_match(
     if n < 6 {
         // Q11: a short pattern matches only if its last part is exactly `*` (switched: only the
         // bare `*` matches).
-        if ctx.opts.open.short_resource_patterns_match_nothing && n > 1 {
+        if short_patterns_match_nothing && n > 1 {
             return Tri::No;
         }
         let Some(last) = parts.last() else {
@@ -577,11 +596,7 @@ pub(crate) fn resource_match(
         } else if !p.has_variables() {
             Tri::from_bool(p.matches(t))
         } else {
-            match substitute(p, ctx, var_unknown) {
-                Ok(pat) => Tri::from_bool(pat.matches(t)),
-                Err(Cmp::Unknown) => Tri::Unknown,
-                Err(_) => Tri::No,
-            }
+            variable(p, t)
         };
         acc = acc.and(r);
         if acc == Tri::No {

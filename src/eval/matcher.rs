@@ -485,38 +485,57 @@ fn principal_kinds(st: &Statement, ctx: &Ctx<'_>, has_boundary: bool) -> (u8, bo
 /// - one whose `Principal` entries match the caller in no way, judged by the same
 ///   [`entry_kind`] the engine uses, does not apply (R24);
 /// - one that names the caller only through its account delegates to IAM (R54, R55), which
-///   allows nothing when no identity statement could cover the action; the account's root
-///   user needs no identity allow.
+///   allows nothing when no identity statement could cover the action on `key_arn` (its
+///   `Resource` judged as the engine judges it, R19–R21); the account's root user needs no
+///   identity allow.
 ///
 /// What cannot be judged cheaply counts as possibly allowing: a broken statement, a missing
 /// or negated `Principal`, an entry whose match is unknown, an action the catalogue does not
 /// name (`kms:ReEncrypt` expands to two). A property test holds this against the engine.
 pub fn key_policy_may_allow(
     key_policy: &PolicyDocument,
+    key_arn: &str,
     caller: &super::Caller,
     action: &str,
     identity: Option<&[NamedPolicy]>,
     opts: &super::Options,
 ) -> bool {
     let bare = action.strip_prefix("kms:").unwrap_or(action);
-    let Some(bit) =
-        crate::catalog::action_index(bare).and_then(|i| 1u128.checked_shl(u32::try_from(i).ok()?))
-    else {
+    let Some(index) = crate::catalog::action_index(bare) else {
         return true;
     };
+    let Some(bit) = u32::try_from(index).ok().and_then(|i| 1u128.checked_shl(i)) else {
+        return true;
+    };
+    let on_key = crate::catalog::action(index).is_some_and(|a| a.on_key);
     let covers = |st: &Statement| {
         st.action
             .as_ref()
             .is_some_and(|a| (a.kms_mask & bit != 0) != a.negated)
     };
+    // An identity statement's `Resource` could cover the key (R19, R21): a part with a
+    // variable could; without `Resource` or with `NotResource` it is not judged here.
+    let covers_key = |st: &Statement| {
+        !on_key
+            || st.resource.as_ref().is_none_or(|r| {
+                r.negated
+                    || r.items.iter().any(|item| {
+                        super::condition::resource_match_with(
+                            &item.parts,
+                            key_arn,
+                            opts.open.short_resource_patterns_match_nothing,
+                            |_, _| Tri::Unknown,
+                        ) != Tri::No
+                    })
+            })
+    };
     // Whether the caller's identity policies could allow the action: unknown ones could.
     let iam_may_allow = || {
         identity.is_none_or(|list| {
             list.iter().any(|p| {
-                p.doc
-                    .statements
-                    .iter()
-                    .any(|st| !st.is_deny() && (st.broken.is_some() || covers(st)))
+                p.doc.statements.iter().any(|st| {
+                    !st.is_deny() && (st.broken.is_some() || covers(st) && covers_key(st))
+                })
             })
         })
     };

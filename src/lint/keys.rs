@@ -584,6 +584,7 @@ impl<'a> KeyLintContext<'a> {
     ) -> bool {
         eval::key_policy_may_allow(
             &self.policy.doc,
+            &self.facts.arn,
             caller,
             action,
             identity,

@@ -513,6 +513,24 @@ fn any_identity() -> impl Strategy<Value = Option<Vec<Value>>> {
         Just(json!({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"})),
         Just(json!({"Effect": "Deny", "Action": "kms:*", "Resource": "*"})),
         Just(json!({"Effect": "Allow", "Action": "s3:*", "Resource": "*"})),
+        Just(
+            json!({"Effect": "Allow", "Action": "kms:*", "Resource": "arn:aws:kms:us-east-1:111122223333:key/*"})
+        ),
+        Just(
+            json!({"Effect": "Allow", "Action": "kms:*", "Resource": "arn:aws:kms:*:*:key/other"})
+        ),
+        Just(
+            json!({"Effect": "Allow", "Action": "kms:*", "Resource": "arn:aws:kms:us-east-1:111122223333:*"})
+        ),
+        Just(
+            json!({"Effect": "Allow", "Action": "kms:*", "Resource": "arn:aws:kms:*:111122223333:${aws:PrincipalTag/key}"})
+        ),
+        Just(json!({"Effect": "Allow", "Action": "kms:*", "Resource": "arn:aws:kms:*"})),
+        Just(json!({"Effect": "Allow", "Action": "kms:*", "Resource": "arn:aws:KMS:*:*:*"})),
+        Just(
+            json!({"Effect": "Allow", "Action": "kms:*", "NotResource": "arn:aws:kms:*:*:alias/*"})
+        ),
+        Just(json!({"Effect": "Allow", "Action": "kms:*"})),
     ];
     prop_oneof![
         Just(None),
@@ -522,7 +540,7 @@ fn any_identity() -> impl Strategy<Value = Option<Vec<Value>>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 600, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 4000, ..ProptestConfig::default() })]
 
     /// `eval::key_policy_may_allow` is a proof when it says no: the engine, asked the same
     /// question in residual mode (as the key rules ask), never allows, not even under
@@ -556,7 +574,7 @@ proptest! {
         let identity: Option<Vec<NamedPolicy>> =
             identity.map(|sts| if sts.is_empty() { Vec::new() } else { vec![named("id", &sts, PolicyKind::Identity)] });
         let opts = Options { residual: true, ..Options::default() };
-        let may = eval::key_policy_may_allow(&policy.doc, &caller, action, identity.as_deref(), &opts);
+        let may = eval::key_policy_may_allow(&policy.doc, K1, &caller, action, identity.as_deref(), &opts);
         let inputs = Inputs {
             keys: vec![std::sync::Arc::new(KeyInputs {
                 facts: KeyFacts::from_arn(K1).unwrap(),
@@ -577,5 +595,60 @@ proptest! {
                 "pre-check said no, engine said {:?}: {:?}", ev.decision, ev.checks
             );
         }
+    }
+}
+
+/// The pre-check's identity side judges `Resource` as the engine does: a resource part with a
+/// policy variable the request leaves open could cover the key, a pattern for other keys or
+/// for aliases cannot (R19–R21, R42, R54).
+#[test]
+fn key_policy_pre_check_reads_identity_resources_r54() {
+    let kp = [
+        json!({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"}),
+    ];
+    let policy = named("key policy", &kp, PolicyKind::Key);
+    let caller = Caller::parse("arn:aws:iam::111122223333:role/App", None).unwrap();
+    let opts = Options {
+        residual: true,
+        ..Options::default()
+    };
+    for (resource, allowed) in [
+        (
+            "arn:aws:kms:us-east-1:111122223333:${aws:PrincipalTag/key}",
+            true,
+        ),
+        ("arn:aws:kms:us-east-1:111122223333:key/*", true),
+        ("arn:aws:kms:*:*:alias/*", false),
+        ("arn:aws:kms:*:*:key/other", false),
+    ] {
+        let id = vec![named(
+            "id",
+            &[json!({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": resource})],
+            PolicyKind::Identity,
+        )];
+        let may =
+            eval::key_policy_may_allow(&policy.doc, K1, &caller, "kms:Decrypt", Some(&id), &opts);
+        assert_eq!(may, allowed, "{resource}");
+        let inputs = Inputs {
+            keys: vec![std::sync::Arc::new(KeyInputs {
+                facts: KeyFacts::from_arn(K1).unwrap(),
+                policies: Some(vec![policy.clone()]),
+                grants: Some(Vec::new()),
+                policy_unknown: None,
+            })],
+            identity: Some(id.into()),
+            ..Inputs::default()
+        };
+        let ev = eval::evaluate(
+            &inputs,
+            &Request::new(caller.clone(), "kms:Decrypt", K1),
+            &opts,
+        );
+        assert_eq!(
+            ev.decision != Decision::ImplicitDeny,
+            allowed,
+            "{resource}: {:?}",
+            ev.decision
+        );
     }
 }
