@@ -25,7 +25,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kmsaudit::eval::{self, Caller, Inputs, KeyFacts, KeyInputs, NamedPolicy, Options, Request};
+use kmsaudit::eval::{
+    self, Caller, Decision, Inputs, KeyFacts, KeyInputs, NamedPolicy, Options, Request,
+};
 use kmsaudit::input::{self, InputKind, InputName, InputOptions};
 use kmsaudit::inventory::Inventory;
 use kmsaudit::lint::{self, LintContext};
@@ -337,6 +339,34 @@ fn evaluate(bytes: &[u8], rng: &mut Rng) {
             a.decision, b.decision,
             "traced and untraced decisions differ (residual {residual})"
         );
+        // The key rules' pre-check is a proof when it says no (no grants, boundary, session
+        // policy, SCP, RCP or VPC endpoint policy here, as in their probes): the engine
+        // neither allows nor allows under conditions.
+        if let Some(kp) = inputs
+            .keys
+            .first()
+            .and_then(|k| k.policies.as_ref()?.first())
+        {
+            let may = eval::key_policy_may_allow(
+                &kp.doc,
+                key,
+                &req.caller,
+                &action,
+                inputs.identity.as_deref(),
+                &fast,
+            );
+            let conditional = a.decision == Decision::Undetermined
+                && a.checks.iter().all(|c| c.unknowns.is_empty())
+                && a.checks
+                    .iter()
+                    .any(|c| c.residual.iter().any(|r| !r.is_empty()));
+            assert!(
+                may || !(a.decision == Decision::Allow || conditional),
+                "the pre-check ruled out {action} by {} but the engine says {:?} (residual {residual})",
+                req.caller.arn,
+                a.decision
+            );
+        }
     }
 }
 
