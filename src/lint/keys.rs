@@ -53,8 +53,6 @@ pub struct KeyLintContext<'a> {
     /// For a policy a plan creates or replaces: who will call PutKeyPolicy (R112).
     pub deployer: Option<String>,
     admins: OnceCell<AdminAnalysis>,
-    /// See `may_allow`.
-    allow_mask: OnceCell<crate::catalog::ActionMask>,
     /// The engine's inputs for this key policy, by identity: built once.
     inputs: RefCell<Vec<(IdentityNames, Rc<Inputs>)>>,
     /// The probes of this key policy asked so far, with the engine's answers. A key asks a few
@@ -287,7 +285,6 @@ impl<'a> KeyLintContext<'a> {
             organisation: None,
             deployer: None,
             admins: OnceCell::new(),
-            allow_mask: OnceCell::new(),
             inputs: RefCell::new(Vec::new()),
             answers: RefCell::new(Vec::new()),
             alias_inputs: OnceCell::new(),
@@ -298,30 +295,6 @@ impl<'a> KeyLintContext<'a> {
     /// The key policy document.
     pub fn doc(&self) -> &PolicyDocument {
         &self.policy.doc
-    }
-
-    /// Whether some statement of the key policy that may allow could cover `action` (`kms:X`).
-    /// KMS lets nobody in without the key policy (R46: identity policies count only through
-    /// root delegation, and the probes carry no grants), so a probe of an action outside it
-    /// is never allowed, not even under conditions, and can be skipped by a rule that looks
-    /// only for allowed probes. Statements that cannot be read count as covering everything.
-    pub fn may_allow(&self, action: &str) -> bool {
-        let mask = *self.allow_mask.get_or_init(|| {
-            self.policy
-                .doc
-                .statements
-                .iter()
-                .filter(|st| !st.is_deny())
-                .fold(0, |m, st| match (&st.action, &st.broken) {
-                    (Some(a), None) if a.negated => m | !a.kms_mask,
-                    (Some(a), None) => m | a.kms_mask,
-                    _ => crate::catalog::ActionMask::MAX,
-                })
-        });
-        let bare = action.strip_prefix("kms:").unwrap_or(action);
-        crate::catalog::action_index(bare)
-            .and_then(|i| 1u128.checked_shl(u32::try_from(i).ok()?))
-            .is_none_or(|bit| mask & bit != 0)
     }
 
     /// The key is AWS managed (R114): by its facts, or by the shape of its policy (R121).
