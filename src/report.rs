@@ -204,7 +204,7 @@ pub fn render_json(
         summary,
         findings: findings.iter().map(|f| locate(f, sources)).collect(),
     };
-    serde_json::to_writer_pretty(&mut *w, &report).map_err(io::Error::other)?;
+    serde_json::to_writer_pretty(&mut *w, &report).map_err(io::Error::from)?;
     writeln!(w)
 }
 
@@ -294,7 +294,7 @@ pub fn render_rules(rules: &[&Rule], json: bool, w: &mut dyn Write) -> io::Resul
                 summary: r.summary,
             })
             .collect();
-        serde_json::to_writer_pretty(&mut *w, &list).map_err(io::Error::other)?;
+        serde_json::to_writer_pretty(&mut *w, &list).map_err(io::Error::from)?;
         return writeln!(w);
     }
     for r in rules {

@@ -103,7 +103,7 @@ pub fn render_json(
             .collect(),
         notes,
     };
-    serde_json::to_writer_pretty(&mut *w, &answer).map_err(io::Error::other)?;
+    serde_json::to_writer_pretty(&mut *w, &answer).map_err(io::Error::from)?;
     writeln!(w)
 }
 

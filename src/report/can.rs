@@ -347,7 +347,7 @@ pub fn render_json(
             .collect(),
         checks,
     };
-    serde_json::to_writer_pretty(&mut *w, &answer).map_err(io::Error::other)?;
+    serde_json::to_writer_pretty(&mut *w, &answer).map_err(io::Error::from)?;
     writeln!(w)
 }
 
@@ -390,7 +390,7 @@ pub fn render_batch_line(
             .flat_map(|c| c.deciding.iter().map(String::as_str))
             .collect(),
     };
-    serde_json::to_writer(&mut *w, &line).map_err(io::Error::other)?;
+    serde_json::to_writer(&mut *w, &line).map_err(io::Error::from)?;
     writeln!(w)
 }
 

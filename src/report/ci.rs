@@ -179,7 +179,7 @@ pub fn render_sarif(
             "results": results
         }]
     });
-    serde_json::to_writer_pretty(&mut *w, &doc).map_err(io::Error::other)?;
+    serde_json::to_writer_pretty(&mut *w, &doc).map_err(io::Error::from)?;
     writeln!(w)
 }
 

@@ -223,3 +223,47 @@ fn version_completions_and_manual_page() {
         "{out}"
     );
 }
+
+/// `kmsaudit check … | head`: a reader that closes the pipe early, whether while the report is
+/// written or before the buffered end of it is flushed, ends the run quietly with success.
+#[test]
+fn a_closed_output_pipe_is_not_an_error() {
+    use std::io::Read as _;
+    for (format, input) in [
+        ("json", "fixtures"),
+        ("sarif", "fixtures"),
+        ("junit", "fixtures"),
+        ("github", "fixtures"),
+        ("human", "fixtures"),
+        (
+            "concise",
+            "fixtures/examples/console-default-key-policy.json",
+        ),
+        ("json", "fixtures/mistakes/three-mistakes.json"),
+    ] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kmsaudit"))
+            .args(["check", "--format", format, input])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let mut first = [0u8; 16];
+        let _ = stdout.read(&mut first).unwrap();
+        drop(stdout);
+        let mut stderr = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        let status = child.wait().unwrap();
+        assert!(!stderr.contains("error:"), "{format} {input}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{format} {input}: {stderr}");
+        assert!(
+            status.code().is_some(),
+            "{format} {input}: ended by a signal"
+        );
+    }
+}
