@@ -740,8 +740,12 @@ fn single(args: &CanArgs, sources: &mut SourceMap, stdout: &mut dyn Write) -> Re
         CanFormat::Human => render::render_human(&ev, &req, sources, stdout),
         CanFormat::Json => render::render_json(&ev, &req, sources, stdout),
     };
-    out.map_err(|e| fail(format!("cannot write the answer: {e}")))?;
-    Ok(u8::from(!expect_met(args.expect, ev.decision)))
+    match out {
+        Ok(()) => Ok(u8::from(!expect_met(args.expect, ev.decision))),
+        // A reader that has gone (`… | head`) is not an error, as in `main`.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(0),
+        Err(e) => Err(fail(format!("cannot write the answer: {e}"))),
+    }
 }
 
 /// Answers one request as `can` would: the evaluation and the request it was about.
@@ -892,13 +896,20 @@ fn batch(
             let part = r.map_err(|e| fail(format!("cannot write: {e}")))?;
             failed += part.failed;
             errors.extend(part.errors);
-            out.write_all(&part.bytes)
-                .map_err(|e| fail(format!("cannot write: {e}")))?;
+            match out.write_all(&part.bytes) {
+                Ok(()) => {}
+                // A reader that has gone (`… | head`): the rest is not wanted.
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(0),
+                Err(e) => return Err(fail(format!("cannot write: {e}"))),
+            }
         }
         first_line += chunk.len();
     }
-    out.flush()
-        .map_err(|e| fail(format!("cannot write: {e}")))?;
+    match out.flush() {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(0),
+        Err(e) => return Err(fail(format!("cannot write: {e}"))),
+    }
     if !errors.is_empty() {
         let findings = Vec::new();
         return Err(Failure {

@@ -140,12 +140,16 @@ fn run(args: &PutPolicyArgs, sources: &mut SourceMap, out: &mut dyn Write) -> Re
                 obj.insert("summary".into(), sentence.clone().into());
             }
             serde_json::to_writer_pretty(&mut *out, &value)
-                .map_err(io::Error::other)
+                .map_err(io::Error::from)
                 .and_then(|()| writeln!(out))
         }
     };
-    written.map_err(|e| failure(format!("cannot write the answer: {e}")))?;
-    Ok(u8::from(ev.decision != Decision::Allow))
+    match written {
+        Ok(()) => Ok(u8::from(ev.decision != Decision::Allow)),
+        // A reader that has gone (`… | head`) is not an error, as in `main`.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(0),
+        Err(e) => Err(failure(format!("cannot write the answer: {e}"))),
+    }
 }
 
 impl From<io::Error> for Failure {

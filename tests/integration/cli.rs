@@ -226,10 +226,17 @@ fn version_completions_and_manual_page() {
 
 /// `kmsaudit check … | head`: a reader that closes the pipe early, whether while the report is
 /// written or before the buffered end of it is flushed, ends the run quietly with success.
+/// So does `can`, one answer or a batch of thousands.
 #[test]
 fn a_closed_output_pipe_is_not_an_error() {
     use std::io::Read as _;
-    for (format, input) in [
+    let requests = std::fs::read_to_string("fixtures/can/requests.jsonl").unwrap();
+    let batch =
+        std::env::temp_dir().join(format!("kmsaudit-closed-pipe-{}.jsonl", std::process::id()));
+    std::fs::write(&batch, requests.repeat(2_000)).unwrap();
+    let key = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let batch_path = batch.to_str().unwrap();
+    let mut runs: Vec<Vec<&str>> = [
         ("json", "fixtures"),
         ("sarif", "fixtures"),
         ("junit", "fixtures"),
@@ -240,9 +247,40 @@ fn a_closed_output_pipe_is_not_an_error() {
             "fixtures/examples/console-default-key-policy.json",
         ),
         ("json", "fixtures/mistakes/three-mistakes.json"),
-    ] {
+    ]
+    .into_iter()
+    .map(|(format, input)| vec!["check", "--format", format, input])
+    .collect();
+    for format in ["json", "human"] {
+        let policy = "fixtures/cases/policies/F5.json";
+        runs.push(vec![
+            "can",
+            "--requests",
+            batch_path,
+            "--key",
+            key,
+            "--key-policy",
+            policy,
+            "--format",
+            format,
+        ]);
+        runs.push(vec![
+            "can",
+            "--principal",
+            "arn:aws:iam::111122223333:role/App",
+            "--action",
+            "kms:Decrypt",
+            "--key",
+            key,
+            "--key-policy",
+            policy,
+            "--format",
+            format,
+        ]);
+    }
+    for args in runs {
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kmsaudit"))
-            .args(["check", "--format", format, input])
+            .args(&args)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
@@ -259,11 +297,9 @@ fn a_closed_output_pipe_is_not_an_error() {
             .read_to_string(&mut stderr)
             .unwrap();
         let status = child.wait().unwrap();
-        assert!(!stderr.contains("error:"), "{format} {input}: {stderr}");
-        assert!(!stderr.contains("panicked"), "{format} {input}: {stderr}");
-        assert!(
-            status.code().is_some(),
-            "{format} {input}: ended by a signal"
-        );
+        assert!(!stderr.contains("error:"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(status.code().is_some(), "{args:?}: ended by a signal");
     }
+    let _ = std::fs::remove_file(&batch);
 }
