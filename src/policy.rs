@@ -11,6 +11,7 @@
 mod err;
 mod parse;
 mod print;
+pub mod shapes;
 
 pub use err::{Problem, ProblemKind};
 pub use parse::{ParseOptions, parse_policy, parse_policy_with};
