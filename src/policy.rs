@@ -85,6 +85,9 @@ pub enum Version {
     V2008,
     /// No `Version`: treated as 2008 (variables are literal).
     Missing,
+    /// A `Version` that is neither date (or not a string): AWS rejects the policy (R11), so the
+    /// engine cannot judge its statements.
+    Invalid,
 }
 
 impl Version {
