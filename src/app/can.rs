@@ -621,7 +621,18 @@ fn inputs_for<'a>(
     req: &mut Request,
 ) -> (std::borrow::Cow<'a, Inputs>, Vec<String>) {
     let Some(inv) = &loaded.inventory else {
-        return (std::borrow::Cow::Borrowed(&loaded.inputs), Vec::new());
+        // Without `--key`, a batch's keys stand on the given key policy and grants (the
+        // template): they were met by `prepare`, not given on the command line.
+        let given = |arn: &str| loaded.key_at.contains_key(arn);
+        if given(&req.key) && req.destination_key.as_deref().is_none_or(given) {
+            return (std::borrow::Cow::Borrowed(&loaded.inputs), Vec::new());
+        }
+        let mut inputs = loaded.inputs.clone();
+        inputs.keys = std::iter::once(req.key.as_str())
+            .chain(req.destination_key.as_deref())
+            .filter_map(|arn| loaded.key(arn))
+            .collect();
+        return (std::borrow::Cow::Owned(inputs), Vec::new());
     };
     // A role's sessions share what the inventory says about the role.
     let who = match req.caller.kind {

@@ -44,3 +44,30 @@ fn r11_invalid_version_is_a_check_finding_and_undetermined_in_can() {
     let unknowns = v["unknowns"].to_string();
     assert!(unknowns.contains("Version"), "{v}");
 }
+
+// ---- `can --requests` without `--key` ----
+
+#[test]
+fn requests_without_key_use_the_given_key_policy_for_every_key() {
+    let (code, out, err) = run(
+        &[
+            "can",
+            "--requests",
+            "fixtures/can/requests-keys.jsonl",
+            "--key-policy",
+            "fixtures/cases/policies/F5.json",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    for l in &lines {
+        assert_eq!(l["expect_met"], true, "{l}");
+    }
+}
