@@ -29,6 +29,9 @@ struct CheckSpec<'r> {
     context_key: Option<&'r str>,
     ec: EcSource,
     same_key: Option<bool>,
+    /// R3 (v2): the key this check is about was not given: the check is undetermined, naming
+    /// the missing input.
+    missing: Option<&'static str>,
 }
 
 /// Evaluates a request: expands it into its authorization checks (R3) and combines their
@@ -94,28 +97,39 @@ fn expand(req: &Request) -> Result<Vec<CheckSpec<'_>>, String> {
             key: if info.on_key { key } else { None },
             context_key: if info.on_key { key } else { None },
             ec: EcSource::Request,
-            same_key: None,
+            // A bare `kms:ReEncryptFrom`/`kms:ReEncryptTo` knows the other key only if given.
+            same_key: req.destination_key.as_deref().map(|d| d == req.key),
+            missing: None,
         })
     };
     let alias_half = |name: &str| -> Result<CheckSpec<'_>, String> {
         let idx = action_named(name).ok_or_else(|| format!("`{name}` is not a KMS action"))?;
-        let alias = req.alias.as_deref().ok_or_else(|| {
-            format!("`kms:{name}` needs the alias ARN (`--alias arn:aws:kms:<region>:<account>:alias/<name>`)")
-        })?;
+        // R3 (v2): without the alias ARN this check is undetermined, never skipped.
+        let (resource, missing) = match req.alias.as_deref() {
+            Some(a) => (a, None),
+            None => (
+                "(alias not given)",
+                Some(
+                    "this check is on the alias, which was not given (`--alias arn:aws:kms:<region>:<account>:alias/<name>`)",
+                ),
+            ),
+        };
         Ok(CheckSpec {
             action_index: idx,
-            resource: alias,
+            resource,
             key: None,
             context_key: key,
             ec: EcSource::Request,
             same_key: None,
+            missing,
         })
     };
     let is = |w: &str| bare_raw.eq_ignore_ascii_case(w);
     if is("ReEncrypt") {
-        // R3, R88: ReEncrypt checks the source key (ReEncryptFrom) and the destination (ReEncryptTo).
-        let dest = req.destination_key.as_deref().unwrap_or(req.key.as_str());
-        let same = dest == req.key;
+        // R3, R88: ReEncrypt checks the source key (ReEncryptFrom) and the destination
+        // (ReEncryptTo); R3 (v2): a destination not given leaves ReEncryptTo undetermined.
+        let dest = req.destination_key.as_deref();
+        let same = dest.map(|d| d == req.key);
         let from = action_named("ReEncryptFrom").ok_or("catalogue lacks ReEncryptFrom")?;
         let to = action_named("ReEncryptTo").ok_or("catalogue lacks ReEncryptTo")?;
         return Ok(vec![
@@ -125,15 +139,19 @@ fn expand(req: &Request) -> Result<Vec<CheckSpec<'_>>, String> {
                 key,
                 context_key: key,
                 ec: EcSource::Request,
-                same_key: Some(same),
+                same_key: same,
+                missing: None,
             },
             CheckSpec {
                 action_index: to,
-                resource: dest,
-                key: Some(dest),
-                context_key: Some(dest),
+                resource: dest.unwrap_or("(destination key not given)"),
+                key: dest,
+                context_key: dest,
                 ec: EcSource::Destination,
-                same_key: Some(same),
+                same_key: same,
+                missing: dest.is_none().then_some(
+                    "the destination key was not given (`--destination-key`): whether it allows `kms:ReEncryptTo` cannot be judged",
+                ),
             },
         ]);
     }
@@ -146,15 +164,25 @@ fn expand(req: &Request) -> Result<Vec<CheckSpec<'_>>, String> {
         return Ok(vec![alias_half(name)?, single(name)?]);
     }
     if is("UpdateAlias") {
-        let mut v = vec![alias_half("UpdateAlias")?, single("UpdateAlias")?];
-        if let Some(new) = req.destination_key.as_deref() {
-            let mut s = single("UpdateAlias")?;
-            s.resource = new;
-            s.key = Some(new);
-            s.context_key = Some(new);
-            v.push(s);
+        // R3 (v2): the alias, its current key and its new key; a new key not given leaves
+        // that check undetermined.
+        let mut s = single("UpdateAlias")?;
+        match req.destination_key.as_deref() {
+            Some(new) => {
+                s.resource = new;
+                s.key = Some(new);
+                s.context_key = Some(new);
+            }
+            None => {
+                s.resource = "(new target key not given)";
+                s.key = None;
+                s.context_key = None;
+                s.missing = Some(
+                    "the alias's new target key was not given (`--destination-key`): whether it allows `kms:UpdateAlias` cannot be judged",
+                );
+            }
         }
-        return Ok(v);
+        return Ok(vec![alias_half("UpdateAlias")?, single("UpdateAlias")?, s]);
     }
     Ok(vec![single(&req.action)?])
 }
@@ -322,6 +350,20 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec<'_
         };
     };
     let action_name = format!("kms:{}", action.name);
+    if let Some(why) = spec.missing {
+        return CheckResult {
+            action: action_name,
+            resource: spec.resource.to_owned(),
+            decision: Decision::Undetermined,
+            path: None,
+            deciding: Vec::new(),
+            reasons: Vec::new(),
+            unknowns: vec![why.to_owned()],
+            residual: Vec::new(),
+            notes: Vec::new(),
+            steps: Vec::new(),
+        };
+    }
     let mut result = CheckResult {
         action: action_name.clone(),
         resource: spec.resource.to_owned(),
@@ -430,7 +472,21 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec<'_
         Some(&[])
     };
     let scp_in_scope = identity_side && inputs.scp.is_some();
-    let key_manager = facts.as_ref().and_then(|f| f.key_manager);
+    // R60 (v2): a key whose policy is given and is not the AWS managed template (R120, R121)
+    // is customer managed. Only the RCP scope asks, so the shape is looked at only then.
+    let key_manager = facts.as_ref().and_then(|f| {
+        f.key_manager.or_else(|| {
+            let customer = inputs.rcp.is_some()
+                && kp.is_some_and(|ps| {
+                    !ps.is_empty()
+                        && ps.iter().all(|p| {
+                            crate::policy::shapes::label(&p.doc, &f.account)
+                                != crate::policy::shapes::Shape::AwsManaged
+                        })
+                });
+            customer.then_some(KeyManager::Customer)
+        })
+    });
     // Q4: by default RCPs apply to every caller; switched, not to service-linked roles.
     let service_linked = caller
         .role_arn
@@ -752,14 +808,22 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec<'_
                 std::mem::take(&mut tr_id),
             );
         } else {
-            // R47: no key policy in play: the identity path alone.
-            let t = if identity_side {
+            // R47: no key policy in play: the identity path alone. R58 (v2): the account's
+            // root user has every permission in its own account and needs no identity policy
+            // (SCPs and explicit Denies were applied above).
+            let root_in_own_account = is_root && root_owns_resource(spec.resource, caller);
+            let t = if root_in_own_account {
+                Tri::Yes
+            } else if identity_side {
                 id_allow.tri().and(pb_t).and(sp_t)
             } else {
                 Tri::No
             };
             allow = t;
-            if t == Tri::Yes {
+            if root_in_own_account {
+                allow_path = Some("root user of the account (no key resource)".into());
+                allow_by = Vec::new();
+            } else if t == Tri::Yes {
                 allow_path = Some("identity policies (no key resource)".into());
                 allow_by = id_allow.by.clone();
             } else if t == Tri::Unknown && id_allow.tri() == Tri::Unknown {
@@ -1151,6 +1215,16 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec<'_
         }
     }
     result
+}
+
+/// R58: is the resource of an IAM-only check (`*`, or an alias ARN) in the caller's own account?
+/// An alias in another account is not the root user's to manage.
+fn root_owns_resource(resource: &str, caller: &super::Caller) -> bool {
+    if resource == "*" {
+        return true;
+    }
+    crate::arn::split_arn(resource)
+        .is_some_and(|p| p.account == caller.account && p.partition == caller.partition)
 }
 
 fn deny_note(result: &mut CheckResult, deny_unknown: &[String]) {

@@ -230,6 +230,163 @@ fn r75_retiring_account_and_issuing_account_paths_are_limited_by_boundary() {
     assert_eq!(d, "implicit-deny", "{v}");
 }
 
+// ---- R58: the root user needs no identity policy for IAM-only actions ----
+
+#[test]
+fn r58_root_user_creates_keys_and_aliases_without_identity_policy() {
+    let (d, v) = decide(&[
+        "--principal",
+        ROOT,
+        "--action",
+        "kms:CreateKey",
+        "--key",
+        K1,
+    ]);
+    assert_eq!(d, "allow", "{v}");
+    // The alias half needs no identity policy; the key half is allowed by F1's account
+    // statement, which names the root user directly.
+    let (d, v) = decide(&[
+        "--principal",
+        ROOT,
+        "--action",
+        "kms:CreateAlias",
+        "--key",
+        K1,
+        "--key-policy",
+        F1,
+        "--alias",
+        "arn:aws:kms:us-east-1:111122223333:alias/finance",
+    ]);
+    assert_eq!(d, "allow", "{v}");
+}
+
+#[test]
+fn r58_root_user_is_still_limited_by_scps() {
+    let (d, v) = decide(&[
+        "--principal",
+        ROOT,
+        "--action",
+        "kms:CreateKey",
+        "--key",
+        K1,
+        "--scp",
+        "fixtures/cases/policies/FullAWSAccess.json",
+        "--scp",
+        "fixtures/cases/policies/PBs3.json",
+    ]);
+    assert_eq!(d, "implicit-deny", "{v}");
+}
+
+// ---- R3: a second key not given leaves its check undetermined ----
+
+#[test]
+fn r3_reencrypt_without_destination_key_is_undetermined() {
+    let (d, v) = decide(&[
+        "--principal",
+        ROOT,
+        "--action",
+        "kms:ReEncrypt",
+        "--key",
+        K1,
+        "--key-policy",
+        F1,
+    ]);
+    assert_eq!(d, "undetermined", "{v}");
+    let to = &v["checks"][1];
+    assert_eq!(to["action"], "kms:ReEncryptTo", "{v}");
+    assert!(
+        to["unknowns"][0]
+            .as_str()
+            .unwrap()
+            .contains("--destination-key"),
+        "{v}"
+    );
+    // Given, both checks are judged.
+    let (d, v) = decide(&[
+        "--principal",
+        ROOT,
+        "--action",
+        "kms:ReEncrypt",
+        "--key",
+        K1,
+        "--key-policy",
+        F1,
+        "--destination-key",
+        K2,
+        "--destination-key-policy",
+        F1,
+    ]);
+    assert_eq!(d, "allow", "{v}");
+}
+
+#[test]
+fn r3_update_alias_without_new_target_key_is_undetermined() {
+    let (d, v) = decide(&[
+        "--principal",
+        ROOT,
+        "--action",
+        "kms:UpdateAlias",
+        "--key",
+        K1,
+        "--key-policy",
+        F1,
+        "--alias",
+        "arn:aws:kms:us-east-1:111122223333:alias/finance",
+    ]);
+    assert_eq!(d, "undetermined", "{v}");
+    assert_eq!(v["checks"].as_array().unwrap().len(), 3, "{v}");
+}
+
+#[test]
+fn r3_create_alias_without_alias_still_checks_the_target_key() {
+    // The alias is not given, but the target key's policy denies CreateAlias outright.
+    let (d, v) = decide(&[
+        "--principal",
+        ROOT,
+        "--action",
+        "kms:CreateAlias",
+        "--key",
+        K1,
+        "--key-policy",
+        "fixtures/can/key-policy-no-aliases.json",
+    ]);
+    assert_eq!(d, "explicit-deny", "{v}");
+    assert_eq!(v["checks"][0]["decision"], "undetermined", "{v}");
+}
+
+// ---- R60: a given customer key policy makes the key customer managed ----
+
+#[test]
+fn r60_rcp_deny_applies_with_certainty_to_a_customer_key_policy() {
+    let (d, v) = decide(&[
+        "--principal",
+        ALICE,
+        "--action",
+        "kms:Decrypt",
+        "--key",
+        K1,
+        "--key-policy",
+        F1,
+        "--rcp",
+        "fixtures/can/rcp-deny-decrypt-outside-org.json",
+    ]);
+    assert_eq!(d, "explicit-deny", "{v}");
+    // The AWS managed template says nothing certain: the key manager stays unknown.
+    let (d, v) = decide(&[
+        "--principal",
+        ALICE,
+        "--action",
+        "kms:Decrypt",
+        "--key",
+        K1,
+        "--key-policy",
+        "fixtures/examples/aws-managed-key-policy.json",
+        "--rcp",
+        "fixtures/can/rcp-deny-decrypt-outside-org.json",
+    ]);
+    assert_ne!(d, "explicit-deny", "{v}");
+}
+
 // ---- R11: a Version AWS does not accept ----
 
 #[test]
