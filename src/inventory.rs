@@ -310,8 +310,14 @@ impl Inventory {
         let address = planned.map(|p| p.address.as_str());
         let single_key = self.keys.len() <= 1 && self.planned.is_empty();
         let key_suffix = format!("key/{}", facts.key_id);
+        // R79: an ARN names one key by all its parts (a multi-Region replica in another Region,
+        // or another account's key with the same id, is another key); only a bare id or a
+        // `key/<id>` reference is read in this key's account and Region.
         let names_key = |k: &str| {
-            k == arn || k == facts.key_id || k.ends_with(&key_suffix) || Some(k) == address
+            if k.starts_with("arn:") {
+                return k == arn;
+            }
+            k == facts.key_id || k.ends_with(&key_suffix) || Some(k) == address
         };
         // The key each key policy names, resolved once for all lookups (a batch of requests
         // asks for every key of a plan).

@@ -47,7 +47,7 @@ mod root_delegation_missing;
 mod root_delegation_partial;
 mod rotation_disabled;
 mod safety_check_would_reject;
-pub mod shapes;
+pub use crate::policy::shapes;
 mod short_deletion_window;
 mod unique_id_principal;
 mod unknown_action_or_key;

@@ -11,6 +11,7 @@
 mod err;
 mod parse;
 mod print;
+pub mod shapes;
 
 pub use err::{Problem, ProblemKind};
 pub use parse::{ParseOptions, parse_policy, parse_policy_with};
@@ -84,6 +85,9 @@ pub enum Version {
     V2008,
     /// No `Version`: treated as 2008 (variables are literal).
     Missing,
+    /// A `Version` that is neither date (or not a string): AWS rejects the policy (R11), so the
+    /// engine cannot judge its statements.
+    Invalid,
 }
 
 impl Version {

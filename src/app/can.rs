@@ -263,6 +263,19 @@ fn apply_key_flags(f: &mut KeyFacts, args: &CanArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// A grant of `--grants` read for `--key`: a grant that names no key, or names it by bare key
+/// id, belongs to the key of that id in `--key`'s account and Region (R79); one named by ARN
+/// keeps its ARN, so the engine can tell it belongs to another key.
+fn bind_grant(g: &Grant, facts: &KeyFacts) -> Grant {
+    let mut g = g.clone();
+    match g.key_id.as_deref() {
+        None => g.key_id = Some(facts.arn.clone()),
+        Some(id) if id == facts.key_id => g.key_id = Some(facts.arn.clone()),
+        Some(_) => {}
+    }
+    g
+}
+
 /// Everything the flags and files describe, loaded once.
 struct Loaded {
     inputs: Inputs,
@@ -451,8 +464,10 @@ fn load_inputs(args: &CanArgs, sources: &mut SourceMap) -> Result<Loaded, Failur
             if key_policies.is_some() {
                 ki.policies = key_policies;
             }
-            if let Some(g) = grants {
-                ki.grants.get_or_insert_with(Vec::new).extend(g);
+            if let Some(g) = &grants {
+                ki.grants
+                    .get_or_insert_with(Vec::new)
+                    .extend(g.iter().map(|g| bind_grant(g, &ki.facts)));
             }
             keys.push(Arc::new(ki));
         }
@@ -461,7 +476,7 @@ fn load_inputs(args: &CanArgs, sources: &mut SourceMap) -> Result<Loaded, Failur
                 facts: KeyFacts::from_arn("arn:aws:kms:us-east-1:000000000000:key/template")
                     .map_err(fail)?,
                 policies: key_policies,
-                grants,
+                grants: grants.clone(),
                 policy_unknown: None,
             });
         }
@@ -471,12 +486,33 @@ fn load_inputs(args: &CanArgs, sources: &mut SourceMap) -> Result<Loaded, Failur
             Some(p) => Some(load_policies(p, PolicyKind::Key, sources, &base)?),
             None => None,
         };
-        keys.push(Arc::new(KeyInputs {
-            facts: KeyFacts::from_arn(d).map_err(fail)?,
-            policies,
-            grants: None,
-            policy_unknown: None,
-        }));
+        let arn = resolve_key(d, inventory.as_ref())?;
+        if keys.iter().any(|k| k.facts.arn == arn) {
+            // ReEncrypt within one key: the key's inputs are already in play.
+        } else {
+            let mut ki = match &inventory {
+                Some(inv) => inv.key_inputs(&arn).map_err(fail)?,
+                None => KeyInputs {
+                    facts: KeyFacts::from_arn(&arn).map_err(fail)?,
+                    policies: None,
+                    grants: None,
+                    policy_unknown: None,
+                },
+            };
+            if policies.is_some() {
+                ki.policies = policies;
+            }
+            // R62, R79: the grants given are read for every key in play; the engine keeps those
+            // whose `KeyId` names the destination key by full ARN.
+            if let Some(g) = &grants {
+                ki.grants.get_or_insert_with(Vec::new).extend(
+                    g.iter()
+                        .filter(|g| g.key_id.as_deref().is_some_and(|k| k.starts_with("arn:")))
+                        .cloned(),
+                );
+            }
+            keys.push(Arc::new(ki));
+        }
     }
     let opts = Options {
         open: open_defaults(args)?,
@@ -621,7 +657,18 @@ fn inputs_for<'a>(
     req: &mut Request,
 ) -> (std::borrow::Cow<'a, Inputs>, Vec<String>) {
     let Some(inv) = &loaded.inventory else {
-        return (std::borrow::Cow::Borrowed(&loaded.inputs), Vec::new());
+        // Without `--key`, a batch's keys stand on the given key policy and grants (the
+        // template): they were met by `prepare`, not given on the command line.
+        let given = |arn: &str| loaded.key_at.contains_key(arn);
+        if given(&req.key) && req.destination_key.as_deref().is_none_or(given) {
+            return (std::borrow::Cow::Borrowed(&loaded.inputs), Vec::new());
+        }
+        let mut inputs = loaded.inputs.clone();
+        inputs.keys = std::iter::once(req.key.as_str())
+            .chain(req.destination_key.as_deref())
+            .filter_map(|arn| loaded.key(arn))
+            .collect();
+        return (std::borrow::Cow::Owned(inputs), Vec::new());
     };
     // A role's sessions share what the inventory says about the role.
     let who = match req.caller.kind {
@@ -772,6 +819,9 @@ pub(crate) fn answer(
         args,
         grant_request.as_ref(),
     )?;
+    if let Some(d) = &req.destination_key {
+        req.destination_key = Some(resolve_key(d, loaded.inventory.as_ref())?);
+    }
     let (inputs, notes) = inputs_for(&loaded, &mut req);
     let mut ev = eval::evaluate(&inputs, &req, &loaded.opts);
     for c in &mut ev.checks {
@@ -1032,6 +1082,12 @@ fn prepare(
     }
     let mut req = build_request(&r.principal, &r.action, &key, context, args, grant_request)
         .map_err(|f| format!("{}: {}", at(), f.message))?;
+    if let Some(d) = &req.destination_key {
+        req.destination_key = Some(
+            resolve_key(d, loaded.inventory.as_ref())
+                .map_err(|f| format!("{}: {}", at(), f.message))?,
+        );
+    }
     if !r.encryption_context.is_empty() {
         req.encryption_context = Some(r.encryption_context.into_iter().collect());
     }

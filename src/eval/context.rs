@@ -213,6 +213,12 @@ impl<'a> Ctx<'a> {
             }
             "kms:reencryptonsamekey" => match self.reencrypt_same_key {
                 Some(b) => flag(b),
+                // R3 (v2): a ReEncrypt check whose other key is not given.
+                None if matches!(self.action.name, "ReEncryptFrom" | "ReEncryptTo") => {
+                    Val::Unknown(Unknown::Other(
+                        "whether the destination key is the source key is not known (give `--destination-key`)".into(),
+                    ))
+                }
                 None => Val::Absent,
             },
             "kms:grantisforawsresource" => {

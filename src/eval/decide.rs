@@ -29,6 +29,9 @@ struct CheckSpec<'r> {
     context_key: Option<&'r str>,
     ec: EcSource,
     same_key: Option<bool>,
+    /// R3 (v2): the key this check is about was not given: the check is undetermined, naming
+    /// the missing input.
+    missing: Option<&'static str>,
 }
 
 /// Evaluates a request: expands it into its authorization checks (R3) and combines their
@@ -94,28 +97,39 @@ fn expand(req: &Request) -> Result<Vec<CheckSpec<'_>>, String> {
             key: if info.on_key { key } else { None },
             context_key: if info.on_key { key } else { None },
             ec: EcSource::Request,
-            same_key: None,
+            // A bare `kms:ReEncryptFrom`/`kms:ReEncryptTo` knows the other key only if given.
+            same_key: req.destination_key.as_deref().map(|d| d == req.key),
+            missing: None,
         })
     };
     let alias_half = |name: &str| -> Result<CheckSpec<'_>, String> {
         let idx = action_named(name).ok_or_else(|| format!("`{name}` is not a KMS action"))?;
-        let alias = req.alias.as_deref().ok_or_else(|| {
-            format!("`kms:{name}` needs the alias ARN (`--alias arn:aws:kms:<region>:<account>:alias/<name>`)")
-        })?;
+        // R3 (v2): without the alias ARN this check is undetermined, never skipped.
+        let (resource, missing) = match req.alias.as_deref() {
+            Some(a) => (a, None),
+            None => (
+                "(alias not given)",
+                Some(
+                    "this check is on the alias, which was not given (`--alias arn:aws:kms:<region>:<account>:alias/<name>`)",
+                ),
+            ),
+        };
         Ok(CheckSpec {
             action_index: idx,
-            resource: alias,
+            resource,
             key: None,
             context_key: key,
             ec: EcSource::Request,
             same_key: None,
+            missing,
         })
     };
     let is = |w: &str| bare_raw.eq_ignore_ascii_case(w);
     if is("ReEncrypt") {
-        // R3, R88: ReEncrypt checks the source key (ReEncryptFrom) and the destination (ReEncryptTo).
-        let dest = req.destination_key.as_deref().unwrap_or(req.key.as_str());
-        let same = dest == req.key;
+        // R3, R88: ReEncrypt checks the source key (ReEncryptFrom) and the destination
+        // (ReEncryptTo); R3 (v2): a destination not given leaves ReEncryptTo undetermined.
+        let dest = req.destination_key.as_deref();
+        let same = dest.map(|d| d == req.key);
         let from = action_named("ReEncryptFrom").ok_or("catalogue lacks ReEncryptFrom")?;
         let to = action_named("ReEncryptTo").ok_or("catalogue lacks ReEncryptTo")?;
         return Ok(vec![
@@ -125,15 +139,19 @@ fn expand(req: &Request) -> Result<Vec<CheckSpec<'_>>, String> {
                 key,
                 context_key: key,
                 ec: EcSource::Request,
-                same_key: Some(same),
+                same_key: same,
+                missing: None,
             },
             CheckSpec {
                 action_index: to,
-                resource: dest,
-                key: Some(dest),
-                context_key: Some(dest),
+                resource: dest.unwrap_or("(destination key not given)"),
+                key: dest,
+                context_key: dest,
                 ec: EcSource::Destination,
-                same_key: Some(same),
+                same_key: same,
+                missing: dest.is_none().then_some(
+                    "the destination key was not given (`--destination-key`): whether it allows `kms:ReEncryptTo` cannot be judged",
+                ),
             },
         ]);
     }
@@ -146,15 +164,25 @@ fn expand(req: &Request) -> Result<Vec<CheckSpec<'_>>, String> {
         return Ok(vec![alias_half(name)?, single(name)?]);
     }
     if is("UpdateAlias") {
-        let mut v = vec![alias_half("UpdateAlias")?, single("UpdateAlias")?];
-        if let Some(new) = req.destination_key.as_deref() {
-            let mut s = single("UpdateAlias")?;
-            s.resource = new;
-            s.key = Some(new);
-            s.context_key = Some(new);
-            v.push(s);
+        // R3 (v2): the alias, its current key and its new key; a new key not given leaves
+        // that check undetermined.
+        let mut s = single("UpdateAlias")?;
+        match req.destination_key.as_deref() {
+            Some(new) => {
+                s.resource = new;
+                s.key = Some(new);
+                s.context_key = Some(new);
+            }
+            None => {
+                s.resource = "(new target key not given)";
+                s.key = None;
+                s.context_key = None;
+                s.missing = Some(
+                    "the alias's new target key was not given (`--destination-key`): whether it allows `kms:UpdateAlias` cannot be judged",
+                );
+            }
         }
-        return Ok(v);
+        return Ok(vec![alias_half("UpdateAlias")?, single("UpdateAlias")?, s]);
     }
     Ok(vec![single(&req.action)?])
 }
@@ -268,17 +296,42 @@ fn key_facts<'i>(inputs: &'i Inputs, arn: &str) -> Result<std::borrow::Cow<'i, K
     }
 }
 
-fn grant_on_key(g: &Grant, facts: &KeyFacts) -> bool {
-    match &g.key_id {
-        None => true,
-        Some(id) => {
-            *id == facts.arn
-                || *id == facts.key_id
-                || id
-                    .strip_suffix(facts.key_id.as_str())
-                    .is_some_and(|rest| rest.ends_with('/'))
+/// R79: does a grant belong to this key? A grant belongs to the key its `KeyId` names by full
+/// ARN — partition, Region, account and key id — so a grant on the us-east-1 copy of a
+/// multi-Region key gives nothing on its eu-west-1 replica, and a grant on another account's key
+/// with the same id gives nothing. A bare key id (or no `KeyId`) names the key the grant list was
+/// read for, which the readers resolve to that key's ARN; an alias names the key it points to,
+/// unknown unless the key's aliases are known.
+fn grant_on_key(g: &Grant, facts: &KeyFacts) -> Tri {
+    let Some(id) = g.key_id.as_deref() else {
+        return Tri::Yes;
+    };
+    let Some(p) = crate::arn::split_arn(id) else {
+        if let Some(alias) = id.strip_prefix("alias/").map(|_| id) {
+            return match &facts.aliases {
+                Some(list) => Tri::from_bool(list.iter().any(|a| a == alias)),
+                None => Tri::Unknown,
+            };
         }
+        return Tri::from_bool(id == facts.key_id);
+    };
+    if p.service != "kms"
+        || p.partition != facts.partition
+        || p.region != facts.region
+        || p.account != facts.account
+    {
+        return Tri::No;
     }
+    if let Some(k) = p.resource.strip_prefix("key/") {
+        return Tri::from_bool(k == facts.key_id);
+    }
+    if p.resource.starts_with("alias/") {
+        return match &facts.aliases {
+            Some(list) => Tri::from_bool(list.iter().any(|a| a == p.resource)),
+            None => Tri::Unknown,
+        };
+    }
+    Tri::No
 }
 
 fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec<'_>) -> CheckResult {
@@ -297,6 +350,20 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec<'_
         };
     };
     let action_name = format!("kms:{}", action.name);
+    if let Some(why) = spec.missing {
+        return CheckResult {
+            action: action_name,
+            resource: spec.resource.to_owned(),
+            decision: Decision::Undetermined,
+            path: None,
+            deciding: Vec::new(),
+            reasons: Vec::new(),
+            unknowns: vec![why.to_owned()],
+            residual: Vec::new(),
+            notes: Vec::new(),
+            steps: Vec::new(),
+        };
+    }
     let mut result = CheckResult {
         action: action_name.clone(),
         resource: spec.resource.to_owned(),
@@ -405,7 +472,21 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec<'_
         Some(&[])
     };
     let scp_in_scope = identity_side && inputs.scp.is_some();
-    let key_manager = facts.as_ref().and_then(|f| f.key_manager);
+    // R60 (v2): a key whose policy is given and is not the AWS managed template (R120, R121)
+    // is customer managed. Only the RCP scope asks, so the shape is looked at only then.
+    let key_manager = facts.as_ref().and_then(|f| {
+        f.key_manager.or_else(|| {
+            let customer = inputs.rcp.is_some()
+                && kp.is_some_and(|ps| {
+                    !ps.is_empty()
+                        && ps.iter().all(|p| {
+                            crate::policy::shapes::label(&p.doc, &f.account)
+                                != crate::policy::shapes::Shape::AwsManaged
+                        })
+                });
+            customer.then_some(KeyManager::Customer)
+        })
+    });
     // Q4: by default RCPs apply to every caller; switched, not to service-linked roles.
     let service_linked = caller
         .role_arn
@@ -701,7 +782,9 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec<'_
     if spec.key.is_none() || alias_half || retire {
         if retire {
             // R75: who may retire a grant is decided by the grant.
-            let (t, by, why) = retire_path(inputs, req, &run, facts.as_deref(), &id_allow);
+            // R75 (v2): items 1 and 3 go through IAM, limited by PB and SP as R54 is.
+            let iam_side = id_allow.tri().and(pb_t).and(sp_t);
+            let (t, by, why) = retire_path(inputs, req, &run, facts.as_deref(), iam_side);
             allow = t;
             if t == Tri::Yes {
                 allow_path = Some("RetireGrant by the grant's terms".into());
@@ -725,14 +808,22 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec<'_
                 std::mem::take(&mut tr_id),
             );
         } else {
-            // R47: no key policy in play: the identity path alone.
-            let t = if identity_side {
+            // R47: no key policy in play: the identity path alone. R58 (v2): the account's
+            // root user has every permission in its own account and needs no identity policy
+            // (SCPs and explicit Denies were applied above).
+            let root_in_own_account = is_root && root_owns_resource(spec.resource, caller);
+            let t = if root_in_own_account {
+                Tri::Yes
+            } else if identity_side {
                 id_allow.tri().and(pb_t).and(sp_t)
             } else {
                 Tri::No
             };
             allow = t;
-            if t == Tri::Yes {
+            if root_in_own_account {
+                allow_path = Some("root user of the account (no key resource)".into());
+                allow_by = Vec::new();
+            } else if t == Tri::Yes {
                 allow_path = Some("identity policies (no key resource)".into());
                 allow_by = id_allow.by.clone();
             } else if t == Tri::Unknown && id_allow.tri() == Tri::Unknown {
@@ -997,9 +1088,22 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec<'_
         let mut grant_reasons = Vec::new();
         let mut any_grant_for_caller = false;
         if let Some(f) = &facts {
-            for g in grants.iter().filter(|g| grant_on_key(g, f)) {
-                let (t, for_caller, why) =
+            for g in grants {
+                let on_key = grant_on_key(g, f);
+                if on_key == Tri::No {
+                    continue;
+                }
+                let (t, for_caller, mut why) =
                     grant_path(g, &run, action, &id_allow, same_account, pb_t, sp_t);
+                let t = if on_key == Tri::Unknown && t != Tri::No {
+                    why = format!(
+                        "grant {} names its key by an alias, and the key's aliases are not known (give `--key-alias`)",
+                        g.label()
+                    );
+                    Tri::Unknown
+                } else {
+                    t
+                };
                 any_grant_for_caller |= for_caller;
                 if t == Tri::Yes && allow != Tri::Yes {
                     allow_path = Some("6d grant".into());
@@ -1111,6 +1215,16 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec<'_
         }
     }
     result
+}
+
+/// R58: is the resource of an IAM-only check (`*`, or an alias ARN) in the caller's own account?
+/// An alias in another account is not the root user's to manage.
+fn root_owns_resource(resource: &str, caller: &super::Caller) -> bool {
+    if resource == "*" {
+        return true;
+    }
+    crate::arn::split_arn(resource)
+        .is_some_and(|p| p.account == caller.account && p.partition == caller.partition)
 }
 
 fn deny_note(result: &mut CheckResult, deny_unknown: &[String]) {
@@ -1286,8 +1400,10 @@ fn grant_path(
                 } else if run.opts.open.account_grantee_root_only {
                     Tri::No
                 } else {
-                    // Q7: principals of the account whose IAM allows the action on the key.
-                    id_allow.tri()
+                    // Q7: principals of the account whose IAM allows the action on the key;
+                    // R71 (v2): that is R54's IAM side in full, so the permissions boundary
+                    // and session policies limit it too.
+                    id_allow.tri().and(pb_t).and(sp_t)
                 }
             }
             _ => Tri::No,
@@ -1318,25 +1434,20 @@ fn grant_path(
     // Constraints (R73).
     let mut t = grantee;
     let ignore_ec = matches!(action.name, "DescribeKey" | "RetireGrant");
-    let ec: Option<Vec<(&str, &str)>> = run.ctx.ec.clone();
     let residual_ec = run.opts.residual && run.ctx.req.encryption_context.is_none();
     if !ignore_ec {
         if let Some(eq) = &g.constraints.equals {
             let ok = if residual_ec {
                 Tri::Unknown
             } else {
-                let req = ec.clone().unwrap_or_default();
-                Tri::from_bool(
-                    req.len() == eq.len()
-                        && req.iter().all(|(k, v)| eq.get(*k).is_some_and(|x| x == v)),
-                )
+                ec_constraint(eq, run.ctx.ec.as_deref().unwrap_or(&[]), true)
             };
             if ok == Tri::No {
                 return (
                     Tri::No,
                     true,
                     format!(
-                        "grant {label} requires the encryption context to equal {} exactly (case-sensitive), and the request's does not",
+                        "grant {label} requires the encryption context to equal {} exactly (keys in any case, values case-sensitive), and the request's does not",
                         fmt_map(eq)
                     ),
                 );
@@ -1347,18 +1458,14 @@ fn grant_path(
             let ok = if residual_ec {
                 Tri::Unknown
             } else {
-                let req = ec.clone().unwrap_or_default();
-                Tri::from_bool(
-                    sub.iter()
-                        .all(|(k, v)| req.iter().any(|(rk, rv)| rk == k && rv == v)),
-                )
+                ec_constraint(sub, run.ctx.ec.as_deref().unwrap_or(&[]), false)
             };
             if ok == Tri::No {
                 return (
                     Tri::No,
                     true,
                     format!(
-                        "grant {label} requires the encryption context to include {} (case-sensitive), and the request's does not",
+                        "grant {label} requires the encryption context to include {} (keys in any case, values case-sensitive), and the request's does not",
                         fmt_map(sub)
                     ),
                 );
@@ -1403,13 +1510,25 @@ fn grant_path(
                 let ops_ok = child.operations.iter().all(|o| g.operations.contains(o));
                 let strict_ok = match (&g.constraints.subset, &g.constraints.equals) {
                     (Some(ps), _) => {
+                        // R73 (v2): constraint keys in any case, values exact.
                         let within = |m: &std::collections::BTreeMap<String, String>| {
-                            ps.iter().all(|(k, v)| m.get(k) == Some(v))
+                            ps.iter().all(|(k, v)| {
+                                m.iter()
+                                    .any(|(mk, mv)| mk.eq_ignore_ascii_case(k) && mv == v)
+                            })
                         };
                         child.constraints.subset.as_ref().is_some_and(within)
                             || child.constraints.equals.as_ref().is_some_and(within)
                     }
-                    (None, Some(pe)) => child.constraints.equals.as_ref() == Some(pe),
+                    (None, Some(pe)) => child.constraints.equals.as_ref().is_some_and(|ce| {
+                        let covers = |a: &std::collections::BTreeMap<String, String>,
+                                      b: &std::collections::BTreeMap<String, String>| {
+                            a.iter().all(|(k, v)| {
+                                b.iter().any(|(bk, bv)| bk.eq_ignore_ascii_case(k) && bv == v)
+                            })
+                        };
+                        covers(pe, ce) && covers(ce, pe)
+                    }),
                     (None, None) => true,
                 };
                 if !ops_ok || !strict_ok {
@@ -1442,6 +1561,60 @@ fn grant_path(
     (t, true, why)
 }
 
+/// R73 (v2): does an encryption-context constraint hold for the request's context? A pair's key
+/// compares case-insensitively, its value case-sensitively; the request's context is a set of
+/// distinct pairs (a pair given twice is one pair). `equals` also needs every request pair in
+/// the constraint. A request holding two entries whose keys differ only by case, where the
+/// constraint names that key, is unknown: AWS documents only "do not do this".
+fn ec_constraint(
+    constraint: &std::collections::BTreeMap<String, String>,
+    req: &[(&str, &str)],
+    equals: bool,
+) -> Tri {
+    let mut t = Tri::Yes;
+    for (ck, cv) in constraint {
+        let mut found: Option<(&str, &str)> = None;
+        let mut twins = false;
+        for &(rk, rv) in req {
+            if rk.eq_ignore_ascii_case(ck) {
+                match found {
+                    // The same pair again is one pair; another case or value is a twin.
+                    Some(f) if f != (rk, rv) => twins = true,
+                    _ => found = Some((rk, rv)),
+                }
+            }
+        }
+        t = t.and(match found {
+            None => Tri::No,
+            Some(_) if twins => Tri::Unknown,
+            Some((_, v)) => Tri::from_bool(v == cv),
+        });
+        if t == Tri::No {
+            return t;
+        }
+    }
+    if equals {
+        for (rk, rv) in req {
+            let listed = constraint
+                .iter()
+                .any(|(ck, cv)| ck.eq_ignore_ascii_case(rk) && cv == rv);
+            if !listed {
+                let key_named = constraint.keys().any(|ck| ck.eq_ignore_ascii_case(rk));
+                // A twin of a named key whose value differs: the twin rule above decides.
+                t = t.and(if key_named && t == Tri::Unknown {
+                    Tri::Unknown
+                } else {
+                    Tri::No
+                });
+                if t == Tri::No {
+                    return t;
+                }
+            }
+        }
+    }
+    t
+}
+
 /// A grant's label, formatted only when a message needs it.
 struct LazyLabel<'g>(&'g Grant);
 
@@ -1462,7 +1635,7 @@ fn retire_path(
     req: &Request,
     run: &Run<'_>,
     facts: Option<&KeyFacts>,
-    id_allow: &SetAllow,
+    iam_side: Tri,
 ) -> (Tri, Vec<String>, Vec<String>) {
     let c = run.ctx.caller;
     let Some(gid) = &req.grant_id else {
@@ -1476,10 +1649,10 @@ fn retire_path(
         .and_then(|f| inputs.key(&f.arn))
         .and_then(|k| k.grants.as_deref())
         .unwrap_or(&[]);
-    let Some(g) = grants
-        .iter()
-        .find(|g| g.grant_id.as_deref() == Some(gid.as_str()))
-    else {
+    let Some(g) = grants.iter().find(|g| {
+        g.grant_id.as_deref() == Some(gid.as_str())
+            && facts.is_none_or(|f| grant_on_key(g, f) != Tri::No)
+    }) else {
         return (
             Tri::Unknown,
             Vec::new(),
@@ -1508,7 +1681,7 @@ fn retire_path(
                 } else if c.kind == CallerKind::Root {
                     Tri::Yes
                 } else {
-                    id_allow.tri()
+                    iam_side
                 }
             }
             _ => Tri::No,
@@ -1530,12 +1703,13 @@ fn retire_path(
             if c.kind == CallerKind::Root {
                 Tri::Yes
             } else {
-                id_allow.tri()
+                iam_side
             }
         }
         _ => Tri::No,
     };
-    let t = by_retiring.or(by_grantee).or(by_issuer);
+    let on_key = facts.map_or(Tri::Yes, |f| grant_on_key(g, f));
+    let t = by_retiring.or(by_grantee).or(by_issuer).and(on_key);
     let mut why = Vec::new();
     if t != Tri::Yes {
         why.push(format!(

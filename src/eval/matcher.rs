@@ -126,7 +126,12 @@ pub(crate) fn eval_statement(
         }
         out
     };
-    if let Some(reason) = &st.broken {
+    // R11: AWS accepts no policy whose `Version` is not one of the two dates; what such a
+    // document would do cannot be judged, never read as "no Version".
+    let bad_version = (p.doc.version == crate::policy::Version::Invalid).then(|| {
+        "the policy's `Version` is neither `2012-10-17` nor `2008-10-17`, and AWS accepts no such policy".to_owned()
+    });
+    if let Some(reason) = st.broken.as_ref().or(bad_version.as_ref()) {
         out.unknowns.push(format!(
             "statement {} of `{}` cannot be judged: {reason}",
             st.label(),

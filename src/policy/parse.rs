@@ -169,8 +169,11 @@ impl Parser {
             doc.version = match v {
                 "2012-10-17" => Version::V2012,
                 "2008-10-17" => Version::V2008,
-                _ => Version::Missing,
+                _ => Version::Invalid,
             };
+        } else if members.iter().any(|m| m.key == "Version") {
+            // Not a string (R11): as invalid as a wrong date.
+            doc.version = Version::Invalid;
         }
         let mut saw_statement = false;
         for m in members {

@@ -98,7 +98,8 @@ pub fn to_json(doc: &PolicyDocument) -> String {
         Version::V2008 => {
             m.insert("Version".into(), Value::String("2008-10-17".into()));
         }
-        Version::Missing => {}
+        // An invalid `Version` is not kept: the document had a grammar error.
+        Version::Missing | Version::Invalid => {}
     }
     if let Some(id) = &doc.id {
         m.insert("Id".into(), Value::String(id.value.clone()));

@@ -17,6 +17,7 @@ mod engine;
 mod formats;
 mod graph;
 mod inventory;
+mod keys_and_grants;
 mod limits;
 mod lockout;
 mod parse_errors;

@@ -1,7 +1,7 @@
 //! Known key-policy shapes (spec R121): AWS's SDK default (R117), console default (R118) and
 //! AWS managed key policy (R120), recognised by structure — statement sets, ignoring `Sid`,
-//! `Id` and order — so reports can say which one a policy is and rules can exempt AWS managed
-//! keys (R114).
+//! `Id` and order — so reports can say which one a policy is, rules can exempt AWS managed
+//! keys (R114) and the engine can tell a customer managed key by its policy (R60).
 
 use crate::arn::PrincipalClass;
 use crate::policy::{PolicyDocument, PrincipalType, Statement};
