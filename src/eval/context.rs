@@ -110,9 +110,11 @@ pub(crate) fn via_service(req: &Request) -> Option<&str> {
 
 /// Whether the request names one of its VPC keys (R103).
 pub(crate) fn has_vpc_keys(req: &Request) -> bool {
-    req.context
-        .iter()
-        .any(|(k, _)| k.len() >= 13 && is_vpc_key(&k.to_ascii_lowercase()))
+    req.context.iter().any(|(k, _)| {
+        ["aws:SourceVpce", "aws:SourceVpc", "aws:VpcSourceIp"]
+            .iter()
+            .any(|v| k.eq_ignore_ascii_case(v))
+    })
 }
 
 /// The context of one check.

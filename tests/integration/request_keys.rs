@@ -139,6 +139,40 @@ fn r9_r107_source_ip_is_never_absent_on_a_direct_call() {
 }
 
 #[test]
+fn r9_r107_undetermined_answer_names_the_key_and_how_to_settle_it() {
+    let ask = |extra: &[&str]| {
+        let mut args = vec![
+            "can",
+            "--principal",
+            APP_SESSION,
+            "--action",
+            "kms:Decrypt",
+            "--key",
+            K1,
+            "--key-policy",
+            "fixtures/cases/policies/F1.json",
+            "--identity-policy",
+            "fixtures/cases/policies/I2.json",
+            "--identity-policy",
+            "fixtures/request-keys/deny-outside-corporate-network.json",
+        ];
+        args.extend_from_slice(extra);
+        run(&args, None)
+    };
+    let (code, out, err) = ask(&[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("decision: undetermined"), "{out}");
+    assert!(
+        out.contains("give it with `--context aws:SourceIp=…`"),
+        "{out}"
+    );
+    let (_, out, _) = ask(&["--context", "aws:SourceIp=203.0.113.7"]);
+    assert!(out.contains("decision: allow"), "{out}");
+    let (_, out, _) = ask(&["--context", "aws:SourceIp=198.51.100.1"]);
+    assert!(out.contains("decision: explicit-deny"), "{out}");
+}
+
+#[test]
 fn r9_r107_mfa_and_token_issue_time_for_sessions_and_users() {
     let deny_no_mfa = json!([{"Sid": "DenyWithoutMfa", "Effect": "Deny", "Action": "kms:*",
         "Resource": "*", "Condition": {"Null": {"aws:MultiFactorAuthPresent": "true"}}}]);
