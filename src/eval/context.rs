@@ -365,8 +365,11 @@ impl<'a> Ctx<'a> {
                 }
             }
             "aws:requestedregion" => match self.key {
-                Some(k) if !self.opts.residual => borrowed(&k.region),
-                _ => self.not_given(),
+                _ if self.opts.residual => Val::Unknown(Unknown::Residual),
+                Some(k) => borrowed(&k.region),
+                // R107: every request goes to some Region; without a key it is not known.
+                None if service => Val::Absent,
+                None => Val::Unknown(Unknown::AlwaysSet("the Region the request is sent to")),
             },
             "aws:currenttime" | "aws:epochtime" => self.time(key_lower == "aws:epochtime"),
             _ => self.other(key_lower, info),

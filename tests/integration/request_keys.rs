@@ -673,3 +673,28 @@ fn r7_case_twin_in_encryption_context_cannot_escape_a_deny() {
         Decision::ImplicitDeny
     );
 }
+
+#[test]
+fn r107_requested_region_of_a_call_without_a_key_is_never_absent() {
+    // "No keys are created in us-east-1": CreateKey names no key, so the Region is the one the
+    // request is sent to, which the inputs do not say.
+    let deny = json!([{"Sid": "NoKeysInUsEast1", "Effect": "Deny", "Action": "kms:CreateKey",
+        "Resource": "*", "Condition": {"StringEquals": {"aws:RequestedRegion": "us-east-1"}}}]);
+    let inp = inputs(json!([]), deny);
+    let create = |context: &[(&str, &str)]| {
+        ask_with(&inp, ALICE, context, |r| r.action = "kms:CreateKey".into())
+    };
+    let ev = create(&[]);
+    assert_eq!(ev.decision, Decision::Undetermined);
+    assert!(unknowns(&ev).contains("aws:RequestedRegion"));
+    assert_eq!(
+        create(&[("aws:RequestedRegion", "us-east-1")]).decision,
+        Decision::ExplicitDeny
+    );
+    assert_eq!(
+        create(&[("aws:RequestedRegion", "eu-west-1")]).decision,
+        Decision::Allow
+    );
+    // A call on a key goes to the key's Region.
+    assert_eq!(ask(&inp, ALICE, &[]).decision, Decision::Allow);
+}
