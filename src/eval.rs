@@ -17,6 +17,7 @@ use crate::policy::{PolicyDocument, PolicyKind};
 use crate::source::{SourceId, Span};
 use std::sync::Arc;
 
+pub use context::iso8601;
 pub use decide::evaluate;
 pub use matcher::key_policy_may_allow;
 
@@ -158,8 +159,11 @@ impl Caller {
             name: name.to_owned(),
             tags: Vec::new(),
         };
+        // R1 (v2): KMS accepts only signed requests; an anonymous caller is no principal.
         if s == "*" || s.eq_ignore_ascii_case("anonymous") {
-            return Ok(base(CallerKind::Anonymous, "*", "", "aws", ""));
+            return Err(format!(
+                "`{s}`: KMS accepts only requests signed with AWS credentials, so an anonymous caller is not a principal; give an IAM user or role ARN, a session ARN, an account id or a service principal"
+            ));
         }
         if crate::arn::is_account_id(s) {
             return Ok(base(
@@ -211,7 +215,25 @@ impl Caller {
                     .ok_or_else(|| format!("`{s}`: expected `assumed-role/<role>/<session>`"))?;
                 let mut c = base(CallerKind::AssumedRole, s, p.account, p.partition, role);
                 match role_arn {
-                    Some(r) => c.role_arn = Some(r.to_owned()),
+                    Some(r) => {
+                        // R1 (v2): the role ARN gives the session's path; it may not name
+                        // another role.
+                        let agrees = crate::arn::split_arn(r).is_some_and(|q| {
+                            q.partition == p.partition
+                                && q.service == "iam"
+                                && q.account == p.account
+                                && q.resource
+                                    .strip_prefix("role/")
+                                    .is_some_and(|rest| rest.rsplit('/').next() == Some(role))
+                        });
+                        if !agrees {
+                            return Err(format!(
+                                "`{r}` is not the role of session `{s}`: `aws:PrincipalArn` of a session is its role's ARN, `arn:{}:iam::{}:role/<path>/{role}`",
+                                p.partition, p.account
+                            ));
+                        }
+                        c.role_arn = Some(r.to_owned());
+                    }
                     None => {
                         c.role_arn = Some(format!(
                             "arn:{}:iam::{}:role/{role}",
@@ -466,8 +488,9 @@ pub struct OpenDefaults {
     pub substituted_wildcards: bool,
     /// Q23 (R24): `"*"` does not match direct calls by service principals.
     pub star_excludes_services: bool,
-    /// Q4 (R48): RCPs do not apply to service-linked roles (role path `/aws-service-role/`).
-    pub rcp_skips_service_linked_roles: bool,
+    /// Q4 (R48): RCPs apply to service-linked roles (role path `/aws-service-role/`) too
+    /// (default, v2: they do not).
+    pub rcp_applies_to_service_linked_roles: bool,
     /// Q11 (R21): a `Resource` pattern with fewer than six ARN parts matches nothing.
     pub short_resource_patterns_match_nothing: bool,
     /// Q18 (R73): a grant's `SourceArn` constraint is an ARN pattern (`ArnLike`), not exact.
@@ -492,7 +515,7 @@ impl OpenDefaults {
             "Q1" => &mut self.plain_op_on_multivalued_any,
             "Q2" => &mut self.session_policy_blocks_exact_session,
             "Q3" => &mut self.not_principal_any_match,
-            "Q4" => &mut self.rcp_skips_service_linked_roles,
+            "Q4" => &mut self.rcp_applies_to_service_linked_roles,
             "Q5" => &mut self.boundary_limits_grants,
             "Q6" => &mut self.cross_account_grant_needs_iam,
             "Q7" => &mut self.account_grantee_root_only,
@@ -526,7 +549,8 @@ pub struct Options {
     pub assume_absent: bool,
     /// Record the full trace (off for batch decisions).
     pub trace: bool,
-    /// `aws:CurrentTime` (ISO 8601); `None`: unknown.
+    /// `aws:CurrentTime` (ISO 8601), which also gives `aws:EpochTime`; `None`: unknown. `can`
+    /// sets it to the time of the run (R107); `--context aws:CurrentTime=…` pins it.
     pub now: Option<String>,
 }
 

@@ -573,6 +573,30 @@ impl Inventory {
         )
     }
 
+    /// The organisation of an account and its path (`o-…/r-…/ou-…/`) from the Organizations
+    /// tree, when the tree holds the account and names the organisation (R9, R102).
+    pub fn org_of(&self, account: &str) -> Option<(String, String)> {
+        let mut at = self.org.iter().find(|n| n.id == account)?;
+        let org_id = at.org_id.clone()?;
+        let mut chain = Vec::new();
+        for _ in 0..32 {
+            match &at.parent {
+                Some(p) => {
+                    at = self.org.iter().find(|n| &n.id == p)?;
+                    chain.push(at.id.as_str());
+                }
+                None => break,
+            }
+        }
+        let mut path = org_id.clone();
+        path.push('/');
+        for id in chain.iter().rev() {
+            path.push_str(id);
+            path.push('/');
+        }
+        Some((org_id, path))
+    }
+
     /// The SCP levels above an account, root first; `None` when the account is not in a tree
     /// (or is the management account).
     pub fn scp_levels(&self, account: &str) -> Option<crate::eval::Levels> {

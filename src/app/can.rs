@@ -519,7 +519,12 @@ fn load_inputs(args: &CanArgs, sources: &mut SourceMap) -> Result<Loaded, Failur
         residual: args.residual,
         assume_absent: args.assume_absent,
         trace: true,
-        now: None,
+        // R107 (v2): the time of the run, unless `--context aws:CurrentTime=…` pins it.
+        now: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .and_then(|d| i64::try_from(d.as_secs()).ok())
+            .map(eval::iso8601),
     };
     let explicit_identity = !args.identity_policy.is_empty() || args.identity_unknown;
     let key_at = keys
@@ -560,11 +565,20 @@ fn build_request(
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case("aws:PrincipalArn"))
         .map(|(_, v)| v.clone());
-    let mut caller = Caller::parse(
-        principal,
-        role_arn.as_deref().filter(|r| r.contains(":role/")),
-    )
-    .map_err(fail)?;
+    let mut caller = Caller::parse(principal, role_arn.as_deref()).map_err(fail)?;
+    // R1 (v2): `aws:PrincipalArn` may complete the caller (a session's role path), never make
+    // it another principal.
+    for (k, v) in &context {
+        if k.eq_ignore_ascii_case("aws:PrincipalArn") && caller.principal_arn() != Some(v) {
+            return Err(fail(format!(
+                "`--context aws:PrincipalArn={v}` does not agree with the principal `{principal}`{}",
+                match caller.principal_arn() {
+                    Some(a) => format!(", whose `aws:PrincipalArn` is `{a}`"),
+                    None => String::new(),
+                }
+            )));
+        }
+    }
     caller.tags = pairs(&args.principal_tag, "--principal-tag")?;
     let action_bare = action.split_once(':').map_or(action, |(_, n)| n);
     let multi = ["reencrypt", "createalias", "updatealias", "deletealias"];
@@ -728,7 +742,32 @@ fn inputs_for<'a>(
             inputs.rcp = inv.rcp_levels(p.account);
         }
     }
+    derive_org_keys(inv, req);
     (std::borrow::Cow::Owned(inputs), side.notes.clone())
+}
+
+/// R9, R102: the organisation keys AWS sets for accounts in an organisation, from the
+/// Organizations tree, unless given with `--context`.
+fn derive_org_keys(inv: &Inventory, req: &mut Request) {
+    let key_account = crate::arn::split_arn(&req.key).map(|p| p.account.to_owned());
+    let sides = [
+        (key_account, "aws:ResourceOrgID", "aws:ResourceOrgPaths"),
+        (
+            Some(req.caller.account.clone()).filter(|a| !a.is_empty()),
+            "aws:PrincipalOrgID",
+            "aws:PrincipalOrgPaths",
+        ),
+    ];
+    for (account, id_key, paths_key) in sides {
+        let Some((org, path)) = account.and_then(|a| inv.org_of(&a)) else {
+            continue;
+        };
+        for (k, v) in [(id_key, org), (paths_key, path)] {
+            if !req.context.iter().any(|(c, _)| c.eq_ignore_ascii_case(k)) {
+                req.context.push((k.to_owned(), v));
+            }
+        }
+    }
 }
 
 fn expect_met(expect: Option<ExpectArg>, d: Decision) -> bool {

@@ -39,7 +39,13 @@ fn describe_values(c: &Condition) -> String {
 }
 
 /// Evaluates one pair. `trace` asks for the detail text.
-pub(crate) fn eval_condition(c: &Condition, ctx: &Ctx<'_>, trace: bool) -> CondOutcome {
+/// `in_deny`: the condition belongs to a `Deny` statement (R7).
+pub(crate) fn eval_condition(
+    c: &Condition,
+    ctx: &Ctx<'_>,
+    trace: bool,
+    in_deny: bool,
+) -> CondOutcome {
     let Some(base) = c.operator.base else {
         return CondOutcome {
             tri: Tri::Unknown,
@@ -56,7 +62,11 @@ pub(crate) fn eval_condition(c: &Condition, ctx: &Ctx<'_>, trace: bool) -> CondO
     let val = ctx.get(&c.key_lower, c.key_info);
     let multivalued = c.key_info.is_some_and(|i| i.multivalued);
     let mut var_unknown: Option<String> = None;
+    // R1 (v2): the role path was assumed; a value that could name the role under another
+    // path is unknown, not "no match".
+    let role_path = ctx.role_path_open(&c.key_lower);
     let tri = match (&val, base) {
+        (Val::Unknown(Unknown::AlwaysSet(_)), BaseOperator::Null) => null_test(c, &val),
         (Val::Unknown(u), _) => {
             let residual = *u == Unknown::Residual;
             return CondOutcome {
@@ -69,7 +79,8 @@ pub(crate) fn eval_condition(c: &Condition, ctx: &Ctx<'_>, trace: bool) -> CondO
         (Val::Absent, _) => Tri::from_bool(c.when_absent().unwrap_or(false)),
         (Val::Values(vs), _) if vs.is_empty() => Tri::from_bool(c.when_absent().unwrap_or(false)),
         (Val::Values(vs), _) => {
-            let mut each = |r: &str| base_match(base, r, &c.values, ctx, &mut var_unknown);
+            let mut each =
+                |r: &str| base_match(base, r, &c.values, ctx, role_path, &mut var_unknown);
             match c.operator.set {
                 Some(SetOperator::ForAnyValue) => vs.iter().fold(Tri::No, |acc, r| acc.or(each(r))),
                 Some(SetOperator::ForAllValues) => {
@@ -84,8 +95,10 @@ pub(crate) fn eval_condition(c: &Condition, ctx: &Ctx<'_>, trace: bool) -> CondO
                     }
                 }
                 None => {
-                    // R7 (Q9): colliding encryption-context entries must all satisfy the test.
-                    if ctx.opts.open.ec_collision_any {
+                    // R7 (Q9, v2): colliding encryption-context entries must all satisfy the
+                    // test of an Allow; any one satisfying a Deny's test makes it apply, so a
+                    // case twin added to the request never escapes a Deny.
+                    if in_deny || ctx.opts.open.ec_collision_any {
                         vs.iter().fold(Tri::No, |acc, r| acc.or(each(r)))
                     } else {
                         vs.iter().fold(Tri::Yes, |acc, r| acc.and(each(r)))
@@ -133,6 +146,8 @@ fn null_test(c: &Condition, val: &Val<'_>) -> Tri {
         Val::Absent => false,
         // Q10: an empty list counts as absent.
         Val::Values(v) => !v.is_empty(),
+        // R9: a key AWS always sets is present even when its value is unknown.
+        Val::Unknown(Unknown::AlwaysSet(_)) => true,
         Val::Unknown(_) => return Tri::Unknown,
     };
     let mut out = Tri::No;
@@ -153,12 +168,22 @@ fn base_match(
     r: &str,
     values: &[ConditionValue],
     ctx: &Ctx<'_>,
+    role_path: bool,
     var_unknown: &mut Option<String>,
 ) -> Tri {
     let negated = base.is_negated();
     let mut acc = if negated { Tri::Yes } else { Tri::No };
     for p in values {
-        let cmp = compare(base, r, p, ctx, var_unknown);
+        let mut cmp = compare(base, r, p, ctx, var_unknown);
+        if cmp == Cmp::NoMatch && role_path && could_name_role_elsewhere(base, p, ctx) {
+            if var_unknown.is_none() {
+                *var_unknown = Some(format!(
+                    "`{}` could name the caller's role under another path, and the role's path is not known (give `--context aws:PrincipalArn=<role ARN>`)",
+                    p.text
+                ));
+            }
+            cmp = Cmp::Unknown;
+        }
         let t = match (cmp, negated) {
             (Cmp::Match, false) => Tri::Yes,
             (Cmp::NoMatch, false) | (Cmp::Unparsable, false) => Tri::No,
@@ -269,6 +294,17 @@ fn compare(
 ) -> Cmp {
     use BaseOperator as B;
     let m = |b: bool| if b { Cmp::Match } else { Cmp::NoMatch };
+    if r == super::context::EC2_INFRASTRUCTURE_ADDRESS {
+        // R103: an EC2 infrastructure address lies outside every range a policy names, except
+        // one that covers all addresses.
+        return match base {
+            B::IpAddress | B::NotIpAddress => match parse_cidr(&p.text) {
+                Some((_, bits)) => m(bits == 0),
+                None => Cmp::NoMatch,
+            },
+            _ => Cmp::Unknown,
+        };
+    }
     match base {
         B::StringEquals | B::StringNotEquals | B::StringLike | B::StringNotLike => {
             match substitute(&p.pattern, ctx, var_unknown) {
@@ -327,6 +363,99 @@ fn compare(
         }
         B::Null => Cmp::NoMatch,
     }
+}
+
+/// R1 (v2): whether the policy value `p` (no match for the role ARN with the assumed `/`
+/// path) matches the caller's role under some other path `role/<path>/<name>`.
+fn could_name_role_elsewhere(base: BaseOperator, p: &ConditionValue, ctx: &Ctx<'_>) -> bool {
+    use BaseOperator as B;
+    let c = ctx.caller;
+    let mut unused = None;
+    let Ok(pat) = substitute(&p.pattern, ctx, &mut unused) else {
+        return false;
+    };
+    let prefix = format!("arn:{}:iam::{}:", c.partition, c.account);
+    let resource_tail = format!("/{}", c.name);
+    match base {
+        B::ArnEquals | B::ArnLike | B::ArnNotEquals | B::ArnNotLike => {
+            let parts = split_arn_pattern(&pat);
+            let [a, part, service, region, account, resource] = parts.as_slice() else {
+                return false;
+            };
+            a.matches("arn")
+                && part.matches(&c.partition)
+                && service.matches("iam")
+                && region.matches("")
+                && account.matches(&c.account)
+                && globs_intersect(resource, "role/", &resource_tail)
+        }
+        B::StringEquals | B::StringNotEquals | B::StringLike | B::StringNotLike => {
+            globs_intersect(&pat, &format!("{prefix}role/"), &resource_tail)
+        }
+        _ => false,
+    }
+}
+
+/// Whether some text matches both the glob `p` and `<head><one or more characters><tail>`.
+fn globs_intersect(p: &Pattern, head: &str, tail: &str) -> bool {
+    #[derive(Clone, Copy, PartialEq)]
+    enum G {
+        Ch(char),
+        One,
+        Star,
+    }
+    let mut a: Vec<G> = Vec::new();
+    for t in &p.tokens {
+        match t {
+            Token::Lit(s) => a.extend(s.chars().map(G::Ch)),
+            Token::Star => a.push(G::Star),
+            Token::One => a.push(G::One),
+            Token::Var(_) => return false,
+        }
+    }
+    let mut b: Vec<G> = head.chars().map(G::Ch).collect();
+    b.push(G::One);
+    b.push(G::Star);
+    b.extend(tail.chars().map(G::Ch));
+    let (n, m) = (a.len(), b.len());
+    // reach[i][j]: the first i tokens of `a` and the first j of `b` can produce one text.
+    let mut reach = vec![false; (n + 1) * (m + 1)];
+    let at = |i: usize, j: usize| i * (m + 1) + j;
+    if let Some(r) = reach.get_mut(0) {
+        *r = true;
+    }
+    for i in 0..=n {
+        for j in 0..=m {
+            if !reach.get(at(i, j)).copied().unwrap_or(false) {
+                continue;
+            }
+            let ga = a.get(i).copied();
+            let gb = b.get(j).copied();
+            let mut set = |x: usize, y: usize| {
+                if let Some(r) = reach.get_mut(at(x, y)) {
+                    *r = true;
+                }
+            };
+            // A star may produce nothing.
+            if ga == Some(G::Star) {
+                set(i + 1, j);
+            }
+            if gb == Some(G::Star) {
+                set(i, j + 1);
+            }
+            match (ga, gb) {
+                // A star absorbs one character the other side produces.
+                (Some(G::Star), Some(G::Ch(_) | G::One)) => set(i, j + 1),
+                (Some(G::Ch(_) | G::One), Some(G::Star)) => set(i + 1, j),
+                (Some(G::Ch(x)), Some(G::Ch(y))) if x == y => set(i + 1, j + 1),
+                (Some(G::One), Some(G::Ch(_) | G::One)) | (Some(G::Ch(_)), Some(G::One)) => {
+                    set(i + 1, j + 1)
+                }
+                _ => {}
+            }
+        }
+    }
+    reach.get(at(n, m)).copied().unwrap_or(false)
 }
 
 fn ordered(base: BaseOperator, o: Option<std::cmp::Ordering>) -> Cmp {

@@ -23,6 +23,12 @@ pub(crate) enum Unknown {
     Residual,
     /// A condition key the engine does not know (R108).
     NotInCatalogue,
+    /// A request key AWS always sets for this caller and this call, whose value was not
+    /// given (R9, R107): present, value unknown.
+    AlwaysSet(&'static str),
+    /// A request key AWS sets on some calls of this caller and not on others, not given
+    /// (R9): whether it is present is unknown too.
+    MaybeSet(&'static str),
     /// Something else, explained.
     Other(String),
 }
@@ -40,6 +46,12 @@ impl Unknown {
             Unknown::Residual => format!("`{key}` was left open"),
             Unknown::NotInCatalogue => format!(
                 "`{key}` is not a condition key kmsaudit knows; give its value with `--context` or pass `--assume-absent`"
+            ),
+            Unknown::AlwaysSet(what) => format!(
+                "`{key}` is always in such a request ({what}) but its value was not given; give it with `--context {key}=…`"
+            ),
+            Unknown::MaybeSet(what) => format!(
+                "whether `{key}` is in the request is not known ({what}); give it with `--context {key}=…`"
             ),
             Unknown::Other(s) => format!("`{key}`: {s}"),
         }
@@ -67,6 +79,42 @@ fn borrowed(s: &str) -> Val<'_> {
 
 fn flag(b: bool) -> Val<'static> {
     Val::Values(vec![Cow::Borrowed(if b { "true" } else { "false" })])
+}
+
+/// The value of `aws:SourceIp` when EBS/EC2 calls KMS on the caller's behalf: an EC2
+/// infrastructure address, outside every range a policy names except one covering all
+/// addresses (R103).
+pub(crate) const EC2_INFRASTRUCTURE_ADDRESS: &str = "(an EC2 infrastructure address)";
+
+/// The services that set `aws:CalledVia` when they call on a principal's behalf (R103, R106).
+const CALLED_VIA_SERVICES: [&str; 4] = ["athena", "cloudformation", "dynamodb", "kms"];
+
+/// The network keys of a request made through a VPC endpoint (R103).
+fn is_vpc_key(key_lower: &str) -> bool {
+    matches!(
+        key_lower,
+        "aws:sourcevpce" | "aws:sourcevpc" | "aws:vpcsourceip"
+    )
+}
+
+/// `kms:ViaService` of a request, however it was given: `--via-service` or as a context key
+/// (R103).
+pub(crate) fn via_service(req: &Request) -> Option<&str> {
+    req.via_service.as_deref().or_else(|| {
+        req.context
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("kms:ViaService"))
+            .map(|(_, v)| v.as_str())
+    })
+}
+
+/// Whether the request names one of its VPC keys (R103).
+pub(crate) fn has_vpc_keys(req: &Request) -> bool {
+    req.context.iter().any(|(k, _)| {
+        ["aws:SourceVpce", "aws:SourceVpc", "aws:VpcSourceIp"]
+            .iter()
+            .any(|v| k.eq_ignore_ascii_case(v))
+    })
 }
 
 /// The context of one check.
@@ -102,6 +150,15 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// R1 (v2): `key_lower` is `aws:PrincipalArn` derived for a session whose role path was
+    /// assumed, not given.
+    pub(crate) fn role_path_open(&self, key_lower: &str) -> bool {
+        key_lower == "aws:principalarn"
+            && self.caller.kind == CallerKind::AssumedRole
+            && self.caller.role_path_assumed
+            && self.explicit(key_lower).is_none()
+    }
+
     /// A request key that was not given: absent, or unknown in residual evaluation.
     fn not_given(&self) -> Val<'a> {
         if self.opts.residual {
@@ -127,6 +184,12 @@ impl<'a> Ctx<'a> {
             || key_lower == "kms:encryptioncontextkeys"
         {
             return self.encryption_context(key_lower);
+        }
+        let via = via_service(self.req);
+        // R103: through an integrated service the original request's VPC keys are absent,
+        // however `kms:ViaService` was given.
+        if via.is_some() && is_vpc_key(key_lower) {
+            return Val::Absent;
         }
         if let Some(v) = self.explicit(key_lower) {
             return v;
@@ -181,19 +244,41 @@ impl<'a> Ctx<'a> {
                     Val::Absent
                 }
             }
-            "aws:viaawsservice" => flag(self.req.via_service.is_some()),
-            "aws:calledvia" | "aws:calledviafirst" | "aws:calledvialast" => {
-                match &self.req.via_service {
-                    Some(v) => {
-                        let prefix = v.split('.').next().unwrap_or(v);
-                        one(format!("{prefix}.amazonaws.com"))
+            "aws:viaawsservice" => flag(via.is_some()),
+            // R103, R106: only the services that support it set `aws:CalledVia`.
+            "aws:calledvia" | "aws:calledviafirst" | "aws:calledvialast" => match via {
+                Some(v) => {
+                    let prefix = v.split('.').next().unwrap_or(v);
+                    if CALLED_VIA_SERVICES
+                        .iter()
+                        .any(|s| s.eq_ignore_ascii_case(prefix))
+                    {
+                        one(format!("{}.amazonaws.com", prefix.to_ascii_lowercase()))
+                    } else {
+                        Val::Absent
                     }
-                    None => Val::Absent,
                 }
-            }
-            "kms:viaservice" => match &self.req.via_service {
+                None => Val::Absent,
+            },
+            "kms:viaservice" => match via {
                 Some(v) => borrowed(v),
                 None => self.not_given(),
+            },
+            "aws:sourceip" => self.source_ip(via),
+            "aws:multifactorauthpresent" | "aws:tokenissuetime" | "aws:multifactorauthage" => {
+                self.temporary_credential_key(key_lower)
+            }
+            "aws:useragent" if !self.opts.residual && !service => {
+                Val::Unknown(Unknown::AlwaysSet("the caller's user agent"))
+            }
+            "aws:resourceorgid" | "aws:resourceorgpaths" => match self.key {
+                Some(_) if self.opts.residual => Val::Unknown(Unknown::Residual),
+                // R9: set when the key's account is in an organisation; derived from an
+                // Organizations tree when one is given.
+                Some(_) => Val::Unknown(Unknown::MaybeSet(
+                    "it depends on whether the key's account is in an organisation; give an Organizations tree",
+                )),
+                None => Val::Absent,
             },
             "kms:requestalias" => match &self.req.request_alias {
                 // The value is the alias name, also when an alias ARN was sent (R96).
@@ -286,16 +371,88 @@ impl<'a> Ctx<'a> {
                 }
             }
             "aws:requestedregion" => match self.key {
-                Some(k) if !self.opts.residual => borrowed(&k.region),
-                _ => self.not_given(),
+                _ if self.opts.residual => Val::Unknown(Unknown::Residual),
+                Some(k) => borrowed(&k.region),
+                // R107: every request goes to some Region; without a key it is not known.
+                None if service => Val::Absent,
+                None => Val::Unknown(Unknown::AlwaysSet("the Region the request is sent to")),
             },
-            "aws:currenttime" | "aws:epochtime" => match &self.opts.now {
-                Some(now) => borrowed(now),
-                None => Val::Unknown(Unknown::Other(
-                    "the current time is not fixed; give `--context aws:CurrentTime=…`".into(),
-                )),
-            },
+            "aws:currenttime" | "aws:epochtime" => self.time(key_lower == "aws:epochtime"),
             _ => self.other(key_lower, info),
+        }
+    }
+
+    /// `aws:CurrentTime` or `aws:EpochTime` (R107): one pinned with `--context` fixes the
+    /// other; otherwise the time of the run.
+    fn time(&self, epoch: bool) -> Val<'a> {
+        let other = if epoch {
+            "aws:currenttime"
+        } else {
+            "aws:epochtime"
+        };
+        let given = match self.explicit(other) {
+            Some(Val::Values(vs)) => vs.first().map(|v| v.to_string()),
+            _ => None,
+        };
+        let Some(now) = given.as_deref().or(self.opts.now.as_deref()) else {
+            return Val::Unknown(Unknown::Other(
+                "the current time is not fixed; give `--context aws:CurrentTime=…`".into(),
+            ));
+        };
+        let Some(secs) = super::condition::parse_date(now) else {
+            return Val::Unknown(Unknown::Other(format!(
+                "`{now}` is not a time; give `--context aws:CurrentTime=<ISO 8601>`"
+            )));
+        };
+        if epoch {
+            one(format!("{}", secs.floor() as i64))
+        } else {
+            one(iso8601(secs.floor() as i64))
+        }
+    }
+
+    /// `aws:SourceIp` not given (R103, R107): absent through a VPC endpoint, an EC2
+    /// infrastructure address when EBS/EC2 calls on the caller's behalf, otherwise present
+    /// (the caller's address) with an unknown value.
+    fn source_ip(&self, via: Option<&str>) -> Val<'a> {
+        if self.caller.kind == CallerKind::Service {
+            return self.not_given();
+        }
+        if via.is_some_and(|v| v.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("ec2."))) {
+            return borrowed(EC2_INFRASTRUCTURE_ADDRESS);
+        }
+        if self.opts.residual {
+            return Val::Unknown(Unknown::Residual);
+        }
+        match (via, has_vpc_keys(self.req)) {
+            (None, true) => Val::Absent,
+            (Some(_), true) => Val::Unknown(Unknown::MaybeSet(
+                "the original request came through a VPC endpoint",
+            )),
+            (_, false) => Val::Unknown(Unknown::AlwaysSet("the caller's IP address")),
+        }
+    }
+
+    /// `aws:MultiFactorAuthPresent`, `aws:TokenIssueTime`, `aws:MultiFactorAuthAge` not
+    /// given (R9, R107): set for temporary credentials, which role sessions and federated users
+    /// always use and IAM users and the root user may use.
+    fn temporary_credential_key(&self, key_lower: &str) -> Val<'a> {
+        if self.opts.residual {
+            return Val::Unknown(Unknown::Residual);
+        }
+        match self.caller.kind {
+            CallerKind::AssumedRole | CallerKind::FederatedUser
+                if key_lower != "aws:multifactorauthage" =>
+            {
+                Val::Unknown(Unknown::AlwaysSet("the caller uses temporary credentials"))
+            }
+            CallerKind::AssumedRole | CallerKind::FederatedUser => Val::Unknown(Unknown::MaybeSet(
+                "it is set only when the session was created with MFA",
+            )),
+            CallerKind::Root | CallerKind::User => Val::Unknown(Unknown::MaybeSet(
+                "the caller may use temporary credentials (GetSessionToken, the console)",
+            )),
+            CallerKind::Service | CallerKind::Anonymous => Val::Absent,
         }
     }
 
@@ -430,6 +587,28 @@ impl<'a> Ctx<'a> {
             Val::Values(vals)
         }
     }
+}
+
+/// Seconds since 1970 as `YYYY-MM-DDThh:mm:ssZ`.
+pub fn iso8601(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (proleptic Gregorian).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// The catalogue entry for a lower-case key (cheap for the common keys).

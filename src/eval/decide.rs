@@ -427,11 +427,25 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec<'_
             }
             list
         };
+    // R8 (v2): same account means same account id in the same partition.
     let same_account = match (&facts, caller.kind) {
         (_, CallerKind::Service | CallerKind::Anonymous) => false,
-        (Some(f), _) => f.account == caller.account,
+        (Some(f), _) => f.account == caller.account && f.partition == caller.partition,
         (None, _) => true,
     };
+    // R8, R24 (v2): a principal of another partition can never use the key: no statement,
+    // grant or delegation matches it.
+    if let Some(f) = facts.as_deref() {
+        if caller.kind != CallerKind::Service && f.partition != caller.partition {
+            result.decision = Decision::ImplicitDeny;
+            result.path = Some("partition".into());
+            result.reasons.push(format!(
+                "the caller is in partition `{}` and the key in `{}`: a principal of another partition can never use the key",
+                caller.partition, f.partition
+            ));
+            return result;
+        }
+    }
     let ctx = Ctx {
         req,
         caller,
@@ -471,7 +485,14 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec<'_
     } else {
         Some(&[])
     };
-    let scp_in_scope = identity_side && inputs.scp.is_some();
+    // R48 (v2): service-linked roles (path `/aws-service-role/`) are limited by neither SCPs
+    // nor RCPs; Q4 switched makes RCPs apply to them.
+    let service_linked = caller.kind == CallerKind::AssumedRole
+        && caller
+            .role_arn
+            .as_deref()
+            .is_some_and(|r| r.contains(":role/aws-service-role/"));
+    let scp_in_scope = identity_side && inputs.scp.is_some() && !service_linked;
     // R60 (v2): a key whose policy is given and is not the AWS managed template (R120, R121)
     // is customer managed. Only the RCP scope asks, so the shape is looked at only then.
     let key_manager = facts.as_ref().and_then(|f| {
@@ -487,20 +508,18 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec<'_
             customer.then_some(KeyManager::Customer)
         })
     });
-    // Q4: by default RCPs apply to every caller; switched, not to service-linked roles.
-    let service_linked = caller
-        .role_arn
-        .as_deref()
-        .is_some_and(|r| r.contains(":role/aws-service-role/"));
     let rcp_in_scope = inputs.rcp.is_some()
         && spec.key.is_some()
         && !retire
         && key_manager != Some(KeyManager::Aws)
-        && !(opts.open.rcp_skips_service_linked_roles && service_linked);
-    let source_vpce = req
-        .context
-        .iter()
-        .any(|(k, _)| k.eq_ignore_ascii_case("aws:SourceVpce"));
+        && (!service_linked || opts.open.rcp_applies_to_service_linked_roles);
+    // R51, R103: the endpoint policy acts on a request made through the endpoint, never on one
+    // an integrated service makes on the caller's behalf.
+    let source_vpce = super::context::via_service(req).is_none()
+        && req
+            .context
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("aws:SourceVpce"));
     let vpce: Option<&NamedPolicy> = if source_vpce {
         inputs.vpce.as_ref()
     } else {
@@ -608,6 +627,8 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec<'_
     if inputs.rcp.is_some() {
         let why = if rcp_in_scope {
             "passed: `RCPFullAWSAccess` allows at every level; RCPs act only through Deny"
+        } else if service_linked && spec.key.is_some() {
+            "skipped: RCPs do not apply to service-linked roles"
         } else if key_manager == Some(KeyManager::Aws) {
             "skipped: RCPs do not apply to AWS managed keys"
         } else {
@@ -661,6 +682,12 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec<'_
         run.step(
             "3 SCP gate",
             || "skipped: SCPs do not apply to service principals".into(),
+            Vec::new(),
+        );
+    } else if service_linked && inputs.scp.is_some() {
+        run.step(
+            "3 SCP gate",
+            || "skipped: SCPs do not apply to service-linked roles".into(),
             Vec::new(),
         );
     } else {

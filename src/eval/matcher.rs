@@ -338,7 +338,7 @@ fn eval_rest(
     }
     // Conditions (R27–R39).
     for c in &st.conditions {
-        let o = eval_condition(c, ctx, tracing);
+        let o = eval_condition(c, ctx, tracing, st.is_deny());
         el(
             &mut elements,
             &|| format!("Condition {} {}", c.operator.raw, c.key),
@@ -599,13 +599,16 @@ fn entry_kind(
                 0
             }
         }
-        PrincipalClass::User { arn, .. } => match c.kind {
+        PrincipalClass::User { arn, account } => match c.kind {
             CallerKind::User if *arn == c.arn => kind::DIRECT,
             CallerKind::FederatedUser => match &c.federating_user {
                 Some(u) if u == arn => kind::VIA_USER,
                 Some(_) => 0,
                 None => {
-                    if arn.ends_with(&format!("/{}", c.name))
+                    // R24 (v2): the federating user was not given: any user of the caller's
+                    // account could be it, so a Deny naming one may apply.
+                    if (in_deny && *account == c.account && arn_partition(arn) == c.partition)
+                        || arn.ends_with(&format!("/{}", c.name))
                         || arn.ends_with(&format!("user/{}", c.name))
                     {
                         unknown = true;
@@ -617,7 +620,12 @@ fn entry_kind(
         },
         PrincipalClass::Role { arn, .. } => match (&c.kind, &c.role_arn) {
             (CallerKind::AssumedRole, Some(r)) if r == arn => kind::VIA_ROLE,
-            _ => 0,
+            _ => {
+                // R1 (v2): the role's path was assumed; the same role under another path may
+                // be the caller's.
+                unknown = same_role_other_path(arn, c);
+                0
+            }
         },
         PrincipalClass::AssumedRole { arn, .. } => {
             if c.kind == CallerKind::AssumedRole {
@@ -674,6 +682,27 @@ fn entry_kind(
     (k, unknown)
 }
 
+/// The partition part of an ARN.
+fn arn_partition(arn: &str) -> &str {
+    arn.split(':').nth(1).unwrap_or("")
+}
+
+/// R1 (v2): `arn` names the caller's role (same partition, account and name) under a path
+/// other than the assumed `/`, while the caller's role path is not known.
+pub(crate) fn same_role_other_path(arn: &str, c: &super::Caller) -> bool {
+    c.kind == CallerKind::AssumedRole
+        && c.role_path_assumed
+        && c.role_arn.as_deref() != Some(arn)
+        && crate::arn::split_arn(arn).is_some_and(|p| {
+            p.partition == c.partition
+                && p.service == "iam"
+                && p.account == c.account
+                && p.resource
+                    .strip_prefix("role/")
+                    .is_some_and(|rest| rest.rsplit('/').next() == Some(c.name.as_str()))
+        })
+}
+
 /// The trace text for a principal match (built only when tracing).
 fn principal_detail(st: &Statement, ctx: &Ctx<'_>, kinds: u8, unknown: bool) -> String {
     let Some(pc) = &st.principal else {
@@ -704,7 +733,7 @@ fn principal_detail(st: &Statement, ctx: &Ctx<'_>, kinds: u8, unknown: bool) -> 
             .collect();
         format!("{} matches the caller", named.join(", "))
     } else if unknown {
-        "whether it names the caller cannot be judged (an invalid principal in a Deny, or a session name that was not given)".into()
+        "whether it names the caller cannot be judged (an invalid principal in a Deny, a session name, role path or federating user that was not given)".into()
     } else {
         let bad: Vec<&str> = pc
             .entries
@@ -754,11 +783,23 @@ fn not_principal_excludes(
         CallerKind::User => {
             listed(&|cl| matches!(cl, PrincipalClass::User { arn, .. } if *arn == c.arn))
         }
-        CallerKind::AssumedRole => listed(&|cl| match cl {
-            PrincipalClass::Role { arn, .. } => Some(arn) == c.role_arn.as_ref(),
-            PrincipalClass::AssumedRole { arn, .. } => *arn == c.arn,
-            _ => false,
-        }),
+        CallerKind::AssumedRole => {
+            let named = listed(&|cl| match cl {
+                PrincipalClass::Role { arn, .. } => Some(arn) == c.role_arn.as_ref(),
+                PrincipalClass::AssumedRole { arn, .. } => *arn == c.arn,
+                _ => false,
+            });
+            // R1 (v2): a role of the same name under another path may be the caller's.
+            if !named
+                && account
+                && listed(
+                    &|cl| matches!(cl, PrincipalClass::Role { arn, .. } if same_role_other_path(arn, c)),
+                )
+            {
+                return Tri::Unknown;
+            }
+            named
+        }
         CallerKind::FederatedUser => {
             listed(&|cl| matches!(cl, PrincipalClass::FederatedUser { arn, .. } if *arn == c.arn))
         }

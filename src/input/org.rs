@@ -15,6 +15,8 @@ pub struct OrgNode {
     pub parent: Option<String>,
     /// The organisation's management account, when the root's ARN names it.
     pub management_account: Option<String>,
+    /// The organisation's id (`o-…`), when the root's ARN names it.
+    pub org_id: Option<String>,
 }
 
 #[expect(
@@ -25,6 +27,7 @@ fn walk(
     j: &Json<'_>,
     parent: Option<&str>,
     management: Option<&str>,
+    org_id: Option<&str>,
     id: SourceId,
     opts: &InputOptions,
     sources: &mut SourceMap,
@@ -52,6 +55,7 @@ fn walk(
         id: node_id.to_owned(),
         parent: parent.map(str::to_owned),
         management_account: management.map(str::to_owned),
+        org_id: org_id.map(str::to_owned),
     });
     for p in j.get("Policies").and_then(Json::as_array).unwrap_or(&[]) {
         let ty = p
@@ -84,6 +88,7 @@ fn walk(
             c,
             Some(node_id),
             management,
+            org_id,
             id,
             opts,
             sources,
@@ -110,11 +115,21 @@ pub(super) fn read(
         .and_then(crate::arn::split_arn)
         .map(|p| p.account.to_owned())
         .filter(|a| crate::arn::is_account_id(a));
+    // … and the organisation's id, for `aws:PrincipalOrgID` / `aws:ResourceOrgID` (R9, R102).
+    let org_id = j
+        .get("Arn")
+        .and_then(Json::as_str)
+        .and_then(crate::arn::split_arn)
+        .and_then(|p| p.resource.strip_prefix("root/"))
+        .and_then(|r| r.split('/').next())
+        .filter(|o| o.starts_with("o-"))
+        .map(str::to_owned);
     let mut nodes = Vec::new();
     walk(
         j,
         None,
         management.as_deref(),
+        org_id.as_deref(),
         id,
         opts,
         sources,

@@ -68,10 +68,6 @@ fn caller_forms_r1() {
             .kind,
         CallerKind::FederatedUser
     );
-    assert_eq!(
-        Caller::parse("anonymous", None).unwrap().kind,
-        CallerKind::Anonymous
-    );
     assert!(Caller::parse("arn:aws:iam::account-id:root", None).is_err());
     assert!(Caller::parse("arn:aws:s3:::bucket", None).is_err());
 }

@@ -22,6 +22,7 @@ mod limits;
 mod lockout;
 mod parse_errors;
 mod properties;
+mod request_keys;
 mod robustness;
 mod rule_fixtures;
 mod security_rules;
