@@ -302,7 +302,32 @@ fn compare(
                 Some((_, bits)) => m(bits == 0),
                 None => Cmp::NoMatch,
             },
-            _ => Cmp::Unknown,
+            // Which address it is, as text or number, is not known.
+            B::StringEquals
+            | B::StringNotEquals
+            | B::StringEqualsIgnoreCase
+            | B::StringNotEqualsIgnoreCase
+            | B::StringLike
+            | B::StringNotLike
+            | B::NumericEquals
+            | B::NumericNotEquals
+            | B::NumericLessThan
+            | B::NumericLessThanEquals
+            | B::NumericGreaterThan
+            | B::NumericGreaterThanEquals
+            | B::DateEquals
+            | B::DateNotEquals
+            | B::DateLessThan
+            | B::DateLessThanEquals
+            | B::DateGreaterThan
+            | B::DateGreaterThanEquals
+            | B::Bool
+            | B::BinaryEquals
+            | B::ArnEquals
+            | B::ArnLike
+            | B::ArnNotEquals
+            | B::ArnNotLike
+            | B::Null => Cmp::Unknown,
         };
     }
     match base {
@@ -392,7 +417,26 @@ fn could_name_role_elsewhere(base: BaseOperator, p: &ConditionValue, ctx: &Ctx<'
         B::StringEquals | B::StringNotEquals | B::StringLike | B::StringNotLike => {
             globs_intersect(&pat, &format!("{prefix}role/"), &resource_tail)
         }
-        _ => false,
+        // Not a comparison an ARN could satisfy under another path.
+        B::StringEqualsIgnoreCase
+        | B::StringNotEqualsIgnoreCase
+        | B::NumericEquals
+        | B::NumericNotEquals
+        | B::NumericLessThan
+        | B::NumericLessThanEquals
+        | B::NumericGreaterThan
+        | B::NumericGreaterThanEquals
+        | B::DateEquals
+        | B::DateNotEquals
+        | B::DateLessThan
+        | B::DateLessThanEquals
+        | B::DateGreaterThan
+        | B::DateGreaterThanEquals
+        | B::Bool
+        | B::BinaryEquals
+        | B::IpAddress
+        | B::NotIpAddress
+        | B::Null => false,
     }
 }
 
