@@ -393,8 +393,15 @@ pub fn check(
         files: checked_files,
         fail_on: threshold,
     };
-    report::render(format, &findings, &sources, summary, &opts, stdout)?;
-    stdout.flush()?;
+    // A reader that has gone (`… | head`) cuts the report short, not the verdict: the exit
+    // status below is the one the findings call for.
+    match report::render(format, &findings, &sources, summary, &opts, stdout)
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+        Err(e) => return Err(e),
+    }
     if !args.quiet {
         report::render_summary(&summary, stderr)?;
     }

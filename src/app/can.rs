@@ -742,8 +742,11 @@ fn single(args: &CanArgs, sources: &mut SourceMap, stdout: &mut dyn Write) -> Re
     };
     match out {
         Ok(()) => Ok(u8::from(!expect_met(args.expect, ev.decision))),
-        // A reader that has gone (`… | head`) is not an error, as in `main`.
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(0),
+        // A reader that has gone (`… | head`) is not an error, as in `main`; the status is
+        // still the answer's.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+            Ok(u8::from(!expect_met(args.expect, ev.decision)))
+        }
         Err(e) => Err(fail(format!("cannot write the answer: {e}"))),
     }
 }
@@ -841,6 +844,7 @@ fn batch(
     opts.trace = false;
     let mut out = io::BufWriter::new(stdout);
     let mut errors = Vec::new();
+    let mut closed = false;
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZeroUsize::get)
         .min(8);
@@ -896,10 +900,14 @@ fn batch(
             let part = r.map_err(|e| fail(format!("cannot write: {e}")))?;
             failed += part.failed;
             errors.extend(part.errors);
+            if closed {
+                continue;
+            }
             match out.write_all(&part.bytes) {
                 Ok(()) => {}
-                // A reader that has gone (`… | head`): the rest is not wanted.
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(0),
+                // A reader that has gone (`… | head`): the rest of the answers is not wanted,
+                // but the status still covers every request.
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => closed = true,
                 Err(e) => return Err(fail(format!("cannot write: {e}"))),
             }
         }
@@ -907,7 +915,7 @@ fn batch(
     }
     match out.flush() {
         Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(0),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
         Err(e) => return Err(fail(format!("cannot write: {e}"))),
     }
     if !errors.is_empty() {
