@@ -398,6 +398,10 @@ pub struct CheckArgs {
     /// Skip paths matching this glob in directory walks (repeatable).
     #[arg(long)]
     pub exclude: Vec<String>,
+    /// In directory walks, read symbolic links to files inside the walked directory (by
+    /// default links are reported and not read).
+    #[arg(long)]
+    pub follow: bool,
     /// Print no summary line on stderr.
     #[arg(long, short)]
     pub quiet: bool,

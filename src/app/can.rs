@@ -1,6 +1,6 @@
 //! `kmsaudit can`: build the request and inputs from flags and files, evaluate, render.
 
-use std::io::{self, BufRead, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -836,7 +836,10 @@ fn batch(
         Some(p) => Some(load_grant_request(p, sources, &loaded.base)?),
         None => None,
     };
-    let file = std::fs::File::open(path)
+    // Streamed line by line (a batch may be millions of requests), through the capped
+    // reader's checks: a named pipe or a device is refused, and no line may grow past the
+    // input size cap.
+    let (file, _) = crate::input::capped::open_regular(path)
         .map_err(|e| fail(format!("cannot read `{}`: {e}", path.display())))?;
     let mut reader = io::BufReader::new(file);
     let mut failed = 0usize;
@@ -863,9 +866,18 @@ fn batch(
         chunk.clear();
         while chunk.len() < BATCH_CHUNK {
             let mut line = String::new();
-            let n = reader
-                .read_line(&mut line)
-                .map_err(|e| fail(format!("cannot read `{}`: {e}", path.display())))?;
+            let n = crate::input::capped::read_line(
+                &mut reader,
+                crate::input::DEFAULT_MAX_FILE_SIZE,
+                &mut line,
+            )
+            .map_err(|e| {
+                fail(format!(
+                    "cannot read `{}` after line {}: {e}",
+                    path.display(),
+                    first_line + chunk.len() - 1
+                ))
+            })?;
             if n == 0 {
                 break;
             }

@@ -125,8 +125,22 @@ fn write_check(
     Ok(())
 }
 
-/// The human tree.
+/// The human tree. It is drawn in memory, then every control character that is not one of its
+/// own line breaks (an escape sequence in a Sid, a carriage return in a principal) is escaped
+/// on the way out.
 pub fn render_human(
+    ev: &Evaluation,
+    req: &Request,
+    sources: &SourceMap,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    let mut buf = Vec::new();
+    render_tree(ev, req, sources, &mut buf)?;
+    let text = String::from_utf8_lossy(&buf);
+    w.write_all(super::escape::terminal_lines(&text).as_bytes())
+}
+
+fn render_tree(
     ev: &Evaluation,
     req: &Request,
     sources: &SourceMap,
@@ -408,13 +422,14 @@ pub fn render_batch_human(
         Some(e) => format!("  (expected {e}: FAILED)"),
         None => String::new(),
     };
-    let id = id.map(|i| format!("{i}: ")).unwrap_or_default();
+    let e = super::escape::terminal;
+    let id = id.map(|i| format!("{}: ", e(i))).unwrap_or_default();
     writeln!(
         w,
         "{id}{:<13} {} {} {}{status}",
         ev.decision.as_str(),
-        req.caller.arn,
-        req.action,
-        req.key
+        e(&req.caller.arn),
+        e(&req.action),
+        e(&req.key)
     )
 }
