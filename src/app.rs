@@ -317,6 +317,7 @@ pub fn check(
             one.shared = input::Loaded::default();
         } else {
             summary.policies += one.policies;
+            summary.unchecked += one.unchecked;
         }
         if one.found.iter().any(|f| f.rule.input_error) {
             summary.input_errors += 1;
@@ -442,7 +443,11 @@ pub fn check(
             .iter()
             .any(|f| !f.rule.input_error && f.severity >= t)
     });
-    Ok(u8::from(failing))
+    // A key policy known only after apply was not checked at all: with `--fail-on-unchecked`
+    // that fails the run whatever `--fail-on` says.
+    Ok(u8::from(
+        failing || (args.fail_on_unchecked && summary.unchecked > 0),
+    ))
 }
 
 /// One input read and judged on its own: everything `check` does with a file that does not need
@@ -466,6 +471,8 @@ struct ReadInput {
     shared: input::Loaded,
     /// Its other documents, done with.
     done_with: Vec<input::LoadedPolicy>,
+    /// Key policies it declares that could not be checked (known only after apply).
+    unchecked: usize,
 }
 
 /// Reads input `name` into source block `block` and runs the rules that need only this input.
@@ -527,6 +534,11 @@ fn read_input(
         .collect();
     let done_with = std::mem::replace(&mut loaded.policies, key_policies);
     let (this_input, shared) = input::split_for_keys(loaded);
+    let unchecked = this_input
+        .planned_keys()
+        .iter()
+        .filter(|k| k.policy == input::PlannedPolicy::Unknown)
+        .count();
     lint::check_declared(&this_input, config, &mut found);
     lint::check_grants(&this_input, config, &mut found);
     ReadInput {
@@ -539,6 +551,7 @@ fn read_input(
         pending: lint::keys_to_check(&this_input),
         shared,
         done_with,
+        unchecked,
     }
 }
 

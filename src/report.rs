@@ -64,6 +64,9 @@ pub struct Summary {
     /// Findings the configuration file's `select` or `ignore` lists took out.
     #[serde(skip)]
     pub config_ignored: usize,
+    /// Key policies that could not be checked (known only after apply).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub unchecked: usize,
     /// Entries of directory walks not read by choice (symbolic links without `--follow`).
     #[serde(skip_serializing_if = "is_zero")]
     pub not_read: usize,
@@ -271,6 +274,12 @@ pub fn render_summary(
         plural(summary.warnings, "warning", "warnings"),
         plural(summary.infos, "info", "infos"),
     );
+    if summary.unchecked > 0 {
+        line.push_str(&format!(
+            ", {} could not be checked (known only after apply)",
+            plural(summary.unchecked, "key policy", "key policies")
+        ));
+    }
     if summary.input_errors > 0 {
         line.push_str(&format!(
             ", {} could not be read",

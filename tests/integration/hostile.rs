@@ -574,3 +574,101 @@ fn the_baseline_is_replaced_whole_and_never_written_through_a_link_out_of_the_tr
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_public_key_policy_in_modules_nested_20_deep_is_reported() {
+    let (code, out, err) = run(
+        &[
+            "check",
+            "--no-config",
+            "--format",
+            "concise",
+            "fixtures/hostile/state-modules-20-deep.json",
+        ],
+        None,
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains(": KMS005 any principal of any AWS account can call kms:Decrypt"),
+        "{out}"
+    );
+    assert!(err.contains("1 policy"), "{err}");
+}
+
+#[test]
+fn r133_without_the_configuration_a_policy_unknown_until_apply_is_not_taken_for_the_default() {
+    // The committed plan, less its `configuration` block: whether the keys in the module set a
+    // policy can no longer be told, so their policies are unknown, not AWS's default.
+    let plan = "fixtures/hostile/plan-without-configuration.json";
+    let key = "module.keys[\"a\"].aws_kms_key.this";
+    let (_, out, err) = run(&["check", "--no-config", "--format", "concise", plan], None);
+    assert!(
+        out.contains(&format!(
+            "KMS051 the policy of `{key}` is known only after apply"
+        )),
+        "{out}"
+    );
+    assert!(
+        !out.contains(&format!("KMS059 `{key}` has no key policy")),
+        "{out}"
+    );
+    assert!(
+        err.contains("4 key policies could not be checked (known only after apply)"),
+        "{err}"
+    );
+    // With the configuration, the same key sets no policy: the default applies (R117, even
+    // for a module instance of `for_each`).
+    let (_, out, _) = run(
+        &[
+            "check",
+            "--no-config",
+            "--format",
+            "concise",
+            "fixtures/terraform/kms-basic/plan.json",
+        ],
+        None,
+    );
+    assert!(
+        out.contains(&format!("KMS059 `{key}` has no key policy")),
+        "{out}"
+    );
+}
+
+#[test]
+fn fail_on_unchecked_fails_a_run_with_a_key_policy_known_only_after_apply() {
+    let plan = "fixtures/terraform/kms-basic/plan.json";
+    let base = [
+        "check",
+        "--no-config",
+        "--format",
+        "concise",
+        "--fail-on",
+        "never",
+        plan,
+    ];
+    let (code, _, err) = run(&base, None);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("1 key policy could not be checked (known only after apply)"),
+        "{err}"
+    );
+    let mut strict = base.to_vec();
+    strict.push("--fail-on-unchecked");
+    let (code, _, err) = run(&strict, None);
+    assert_eq!(code, 1, "{err}");
+    // A plan whose key policies are all known passes the switch.
+    let (code, _, err) = run(
+        &[
+            "check",
+            "--no-config",
+            "--format",
+            "concise",
+            "--fail-on",
+            "never",
+            "--fail-on-unchecked",
+            "fixtures/hostile/state-modules-20-deep.json",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+}
