@@ -672,3 +672,30 @@ fn fail_on_unchecked_fails_a_run_with_a_key_policy_known_only_after_apply() {
     );
     assert_eq!(code, 0, "{err}");
 }
+
+#[test]
+fn r133_a_policy_set_in_a_module_17_deep_is_unknown_until_apply_not_the_default() {
+    // The configuration sets the policy from a data source, 17 modules down: unknown at plan
+    // time, so not checked, counted, and failing with `--fail-on-unchecked`.
+    let plan = "fixtures/hostile/plan-modules-17-deep.json";
+    let (code, out, err) = run(
+        &[
+            "check",
+            "--no-config",
+            "--format",
+            "concise",
+            "--fail-on",
+            "error",
+            "--fail-on-unchecked",
+            plan,
+        ],
+        None,
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains(": KMS051 the policy of `module.m0.module.m1."),
+        "{out}"
+    );
+    assert!(!out.contains("KMS059"), "not the default policy: {out}");
+    assert!(err.contains("1 key policy could not be checked"), "{err}");
+}
