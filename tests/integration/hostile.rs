@@ -316,6 +316,28 @@ fn injected_names_cannot_add_graph_statements_or_table_lines() {
             .count();
         assert_eq!(unescaped_quotes % 2, 0, "{line}");
     }
+    // can's tree: the Sid and the principal are escaped inside their lines.
+    let (code, tree, err) = run(
+        &[
+            "can",
+            "--principal",
+            "arn:aws:iam::111122223333:role/App",
+            "--action",
+            "kms:Decrypt",
+            "--key",
+            key,
+            "--key-policy",
+            "fixtures/hostile/injection.json",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_no_raw("can", &tree);
+    assert!(
+        tree.contains("decided by: injection.json#Title\\u{1b}]0;pwned\\u{7}\\u{1b}[2J\\u{202e}evil\\n::error::forged"),
+        "{tree}"
+    );
+    assert!(!tree.lines().any(|l| l.starts_with("::")), "{tree}");
     // who-can's table: the principal is one escaped cell.
     let (code, table, err) = run(
         &[
