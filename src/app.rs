@@ -8,6 +8,7 @@
 mod access;
 mod can;
 mod put_policy;
+mod write_file;
 
 use std::io::{self, IsTerminal, Write};
 
@@ -25,7 +26,11 @@ use crate::source::SourceMap;
 pub fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> io::Result<u8> {
     match cli.command {
         Command::Check(args) => {
-            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            let color = use_color(
+                std::io::stdout().is_terminal(),
+                std::env::var_os("NO_COLOR").as_deref(),
+                std::env::var_os("TERM").as_deref(),
+            );
             let format = match args.format {
                 Some(FormatArg::Human) => Format::Human,
                 Some(FormatArg::Concise) => Format::Concise,
@@ -98,6 +103,16 @@ fn rule_doc(
             Ok(2)
         }
     }
+}
+
+/// Colour only on a terminal that takes escape sequences: not with `NO_COLOR` set (any value,
+/// as no-color.org asks), not with `TERM=dumb`.
+fn use_color(
+    terminal: bool,
+    no_color: Option<&std::ffi::OsStr>,
+    term: Option<&std::ffi::OsStr>,
+) -> bool {
+    terminal && no_color.is_none() && term.is_none_or(|t| t != "dumb")
 }
 
 fn terminal_width() -> Option<usize> {
@@ -234,14 +249,17 @@ pub fn check(
         deployer: args.deployer.clone().or(cfg.rules.deployer.clone()),
         ..cfg.rules.clone()
     };
-    let (inputs, walk_errors) = input::expand_paths(&args.paths, &settings.exclude);
-    for (path, e) in walk_errors {
-        writeln!(
-            stderr,
-            "kmsaudit: error: cannot read `{}`: {e}",
-            path.display()
-        )?;
-        summary.input_errors += 1;
+    let (inputs, not_read) = input::expand_paths(&args.paths, &settings.exclude, args.follow);
+    for n in not_read {
+        let path = report::escape::terminal(&n.path.display().to_string()).into_owned();
+        let reason = report::escape::terminal(&n.reason).into_owned();
+        if n.error {
+            writeln!(stderr, "kmsaudit: error: cannot read `{path}`: {reason}")?;
+            summary.input_errors += 1;
+        } else {
+            writeln!(stderr, "kmsaudit: warning: not read `{path}`: {reason}")?;
+            summary.not_read += 1;
+        }
     }
     let progress = progress_bar(&inputs, args.quiet);
     // Each input is read and judged on its own on any core (sources in a block of their own,
@@ -299,6 +317,7 @@ pub fn check(
             one.shared = input::Loaded::default();
         } else {
             summary.policies += one.policies;
+            summary.unchecked += one.unchecked;
         }
         if one.found.iter().any(|f| f.rule.input_error) {
             summary.input_errors += 1;
@@ -338,17 +357,28 @@ pub fn check(
     std::mem::forget(previous_documents);
     lint::stamp_rest(&mut findings, &sources);
     // Input errors are always shown: they explain exit code 2.
+    let before = findings.len();
     findings.retain(|f| {
         f.rule.input_error
             || ((select.is_empty() || select.iter().any(|r| std::ptr::eq(*r, f.rule)))
                 && !ignore.iter().any(|r| std::ptr::eq(*r, f.rule)))
     });
+    // What the configuration's own lists took out (the command line's are the user's choice).
+    if settings.select.is_empty() && settings.ignore.is_empty() {
+        summary.config_ignored = before - findings.len();
+    }
     for f in &mut findings {
         if let Some((_, s)) = cfg.severity.iter().find(|(r, _)| std::ptr::eq(*r, f.rule)) {
             f.severity = *s;
         }
     }
-    if let Err(msg) = accept(&mut findings, &cfg, args.baseline.as_deref(), &mut summary) {
+    if let Err(msg) = accept(
+        &mut findings,
+        &cfg,
+        args.baseline.as_deref(),
+        args.limits.max_file_size,
+        &mut summary,
+    ) {
         writeln!(stderr, "kmsaudit: error: {msg}")?;
         return Ok(2);
     }
@@ -363,7 +393,7 @@ pub fn check(
         prints.dedup();
         let body = serde_json::json!({"version": 1, "tool": "kmsaudit", "fingerprints": prints});
         let text = serde_json::to_string_pretty(&body).map_err(io::Error::other)? + "\n";
-        if let Err(e) = std::fs::write(path, text) {
+        if let Err(e) = write_file::write_atomic(path, text.as_bytes()) {
             writeln!(
                 stderr,
                 "kmsaudit: error: cannot write `{}`: {e}",
@@ -393,10 +423,17 @@ pub fn check(
         files: checked_files,
         fail_on: threshold,
     };
-    report::render(format, &findings, &sources, summary, &opts, stdout)?;
-    stdout.flush()?;
+    // A reader that has gone (`… | head`) cuts the report short, not the verdict: the exit
+    // status below is the one the findings call for.
+    match report::render(format, &findings, &sources, summary, &opts, stdout)
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+        Err(e) => return Err(e),
+    }
     if !args.quiet {
-        report::render_summary(&summary, stderr)?;
+        report::render_summary(&summary, cfg.path.as_deref(), stderr)?;
     }
     if summary.input_errors > 0 {
         return Ok(2);
@@ -406,7 +443,11 @@ pub fn check(
             .iter()
             .any(|f| !f.rule.input_error && f.severity >= t)
     });
-    Ok(u8::from(failing))
+    // A key policy known only after apply was not checked at all: with `--fail-on-unchecked`
+    // that fails the run whatever `--fail-on` says.
+    Ok(u8::from(
+        failing || (args.fail_on_unchecked && summary.unchecked > 0),
+    ))
 }
 
 /// One input read and judged on its own: everything `check` does with a file that does not need
@@ -430,6 +471,8 @@ struct ReadInput {
     shared: input::Loaded,
     /// Its other documents, done with.
     done_with: Vec<input::LoadedPolicy>,
+    /// Key policies it declares that could not be checked (known only after apply).
+    unchecked: usize,
 }
 
 /// Reads input `name` into source block `block` and runs the rules that need only this input.
@@ -491,6 +534,11 @@ fn read_input(
         .collect();
     let done_with = std::mem::replace(&mut loaded.policies, key_policies);
     let (this_input, shared) = input::split_for_keys(loaded);
+    let unchecked = this_input
+        .planned_keys()
+        .iter()
+        .filter(|k| k.policy == input::PlannedPolicy::Unknown)
+        .count();
     lint::check_declared(&this_input, config, &mut found);
     lint::check_grants(&this_input, config, &mut found);
     ReadInput {
@@ -503,6 +551,7 @@ fn read_input(
         pending: lint::keys_to_check(&this_input),
         shared,
         done_with,
+        unchecked,
     }
 }
 
@@ -532,13 +581,14 @@ fn accept(
     findings: &mut Vec<Finding>,
     cfg: &crate::config::Loaded,
     baseline: Option<&std::path::Path>,
+    max: u64,
     summary: &mut Summary,
 ) -> Result<(), String> {
     let before = findings.len();
     findings.retain(|f| f.rule.input_error || !cfg.suppressions.iter().any(|s| s.matches(f)));
     summary.suppressed = before - findings.len();
     if let Some(path) = baseline {
-        let accepted = read_baseline(path)?;
+        let accepted = read_baseline(path, max)?;
         let before = findings.len();
         findings.retain(|f| {
             f.rule.input_error
@@ -565,8 +615,8 @@ fn config_path(args: &CheckArgs) -> Option<std::path::PathBuf> {
 }
 
 /// The fingerprints of a baseline file, sorted.
-fn read_baseline(path: &std::path::Path) -> Result<Vec<String>, String> {
-    let text = std::fs::read_to_string(path)
+fn read_baseline(path: &std::path::Path, max: u64) -> Result<Vec<String>, String> {
+    let text = input::capped::read_text(path, max)
         .map_err(|e| format!("cannot read the baseline `{}`: {e}", path.display()))?;
     let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
         format!(
@@ -611,4 +661,19 @@ fn sort_findings(findings: &mut [Finding], sources: &SourceMap) {
             f.message.clone(),
         )
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::use_color;
+
+    #[test]
+    fn no_colour_off_a_terminal_with_no_color_or_on_a_dumb_terminal() {
+        let os = |s: &'static str| Some(std::ffi::OsStr::new(s));
+        assert!(use_color(true, None, os("xterm-256color")));
+        assert!(use_color(true, None, None));
+        assert!(!use_color(false, None, os("xterm")));
+        assert!(!use_color(true, os(""), os("xterm")));
+        assert!(!use_color(true, None, os("dumb")));
+    }
 }

@@ -351,6 +351,10 @@ pub struct CheckArgs {
     /// Exit 1 when a finding at or above this severity is reported.
     #[arg(long, value_enum, default_value = "warning")]
     pub fail_on: FailOn,
+    /// Exit 1 when a key policy could not be checked (known only after apply), whatever
+    /// `--fail-on` says.
+    #[arg(long)]
+    pub fail_on_unchecked: bool,
     /// Report only these rules (codes or names, comma-separated).
     #[arg(long, value_delimiter = ',')]
     pub select: Vec<String>,
@@ -398,6 +402,10 @@ pub struct CheckArgs {
     /// Skip paths matching this glob in directory walks (repeatable).
     #[arg(long)]
     pub exclude: Vec<String>,
+    /// In directory walks, read symbolic links to files inside the walked directory (by
+    /// default links are reported and not read).
+    #[arg(long)]
+    pub follow: bool,
     /// Print no summary line on stderr.
     #[arg(long, short)]
     pub quiet: bool,

@@ -122,11 +122,21 @@ pub struct Loaded {
     pub path: Option<PathBuf>,
 }
 
-/// Walks up from `dir` to the first `kmsaudit.toml`.
+/// Walks up from `dir` to the first `kmsaudit.toml`, stopping at the repository root (the
+/// first directory holding `.git`, a directory or a worktree's file): a file above the
+/// checkout (a shared runner's `/tmp`, another project's home) is never read. Outside a
+/// repository the walk goes up to the file-system root.
 pub fn find(dir: &Path) -> Option<PathBuf> {
-    dir.ancestors()
-        .map(|d| d.join(FILE_NAME))
-        .find(|p| p.is_file())
+    for d in dir.ancestors() {
+        let p = d.join(FILE_NAME);
+        if p.is_file() {
+            return Some(p);
+        }
+        if d.join(".git").exists() {
+            return None;
+        }
+    }
+    None
 }
 
 /// Today's date in UTC, `YYYY-MM-DD` (civil-from-days, proleptic Gregorian).
@@ -169,7 +179,9 @@ fn severity_named(s: &str) -> Option<Severity> {
 /// Reads a configuration file. Problems come back as findings in the file (exit code 2).
 pub fn load(path: &Path, today: &str, sources: &mut SourceMap) -> Result<Loaded, Vec<Finding>> {
     let name = path.display().to_string();
-    let text = match std::fs::read_to_string(path) {
+    // Through the one capped reader: a `kmsaudit.toml` that is a device or a named pipe (or
+    // a symbolic link to one) is refused, not read forever.
+    let text = match crate::input::capped::read_text(path, crate::input::DEFAULT_MAX_FILE_SIZE) {
         Ok(t) => t,
         Err(e) => {
             let id = sources.add(SourceFile::new(name.clone(), "", None));

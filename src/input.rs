@@ -7,11 +7,11 @@
 //! own source (`file › Policy`) so findings underline readable text. Knows nothing of lint
 //! rules beyond the input codes, and nothing of decisions.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 mod authz;
 mod aws_cli;
+pub mod capped;
 mod cloudformation;
 mod detect;
 mod org;
@@ -283,7 +283,7 @@ pub(crate) fn read_source(
             );
             return None;
         }
-        Err(ReadError::Io(e)) => {
+        Err(e @ (ReadError::Io(_) | ReadError::NotAFile(_))) => {
             let id = sources.add(SourceFile::new(display, "", None));
             findings.push(
                 Finding::new(
@@ -436,47 +436,20 @@ fn yaml_named(name: &InputName) -> bool {
     }
 }
 
-enum ReadError {
-    TooLarge(u64),
-    Io(std::io::Error),
-}
+use capped::ReadError;
 
+/// The bytes of an input, through the one capped reader (files) or under the same cap.
 fn read_bytes(name: &InputName, max: u64) -> Result<Vec<u8>, ReadError> {
-    let mut buf = Vec::new();
     match name {
-        InputName::Path(p) => {
-            let f = std::fs::File::open(p).map_err(ReadError::Io)?;
-            let meta = f.metadata().map_err(ReadError::Io)?;
-            if meta.is_dir() {
-                return Err(ReadError::Io(std::io::Error::other("it is a directory")));
-            }
-            if meta.len() > max {
-                return Err(ReadError::TooLarge(meta.len()));
-            }
-            // One allocation of the right size (plus the byte that detects growth).
-            buf.reserve_exact(usize::try_from(meta.len()).unwrap_or(0).saturating_add(1));
-            f.take(max.saturating_add(1))
-                .read_to_end(&mut buf)
-                .map_err(ReadError::Io)?;
-        }
-        InputName::Stdin => {
-            std::io::stdin()
-                .lock()
-                .take(max.saturating_add(1))
-                .read_to_end(&mut buf)
-                .map_err(ReadError::Io)?;
-        }
+        InputName::Path(p) => capped::read_file(p, max),
+        InputName::Stdin => capped::read_all(std::io::stdin().lock(), max, Vec::new()),
         InputName::Memory(_, bytes) => {
             if bytes.len() as u64 > max {
                 return Err(ReadError::TooLarge(bytes.len() as u64));
             }
-            buf.extend_from_slice(bytes);
+            Ok(bytes.to_vec())
         }
     }
-    if buf.len() as u64 > max {
-        return Err(ReadError::TooLarge(buf.len() as u64));
-    }
-    Ok(buf)
 }
 
 /// Recognises what a JSON value holds (spec R122) and reads it.
@@ -814,79 +787,194 @@ fn url_decode(s: &str) -> String {
 
 /// Inputs found by [`expand_paths`]: each with whether the user named it.
 pub type FoundInputs = Vec<(InputName, bool)>;
-/// Directories that could not be read during a walk.
-pub type WalkErrors = Vec<(PathBuf, std::io::Error)>;
+
+/// Something a directory walk met and did not read, with why.
+#[derive(Debug)]
+pub struct NotRead {
+    /// The path met.
+    pub path: PathBuf,
+    /// Why it was not read, in words.
+    pub reason: String,
+    /// An error (the run cannot vouch for the tree: exit 2) rather than a choice the options
+    /// made (a symbolic link not followed).
+    pub error: bool,
+}
+
+/// What directory walks met and did not read, in walk order.
+pub type WalkErrors = Vec<NotRead>;
+
+/// How deep a directory walk goes: a file below this many directories is reported, not read.
+pub const MAX_WALK_DEPTH: usize = 64;
 
 /// Expands paths: files as given, directories recursively (files ending in `.json`, hidden
 /// directories skipped), `-` as standard input. The result is sorted and has no duplicates;
 /// each entry says whether the user named it (named files that are not policies are errors,
 /// files met in a directory walk are skipped).
-pub fn expand_paths(paths: &[PathBuf], exclude: &globset::GlobSet) -> (FoundInputs, WalkErrors) {
-    let mut found = Vec::new();
-    let mut errors = Vec::new();
+///
+/// A walk reads regular files only. Symbolic links are not followed unless `follow` is set,
+/// and then only links to files inside the walked directories; links to directories never
+/// are (no loops). Every `.json` entry it does not read — a link, a named pipe, a device —
+/// and every directory past [`MAX_WALK_DEPTH`] or unreadable is reported, never skipped.
+pub fn expand_paths(
+    paths: &[PathBuf],
+    exclude: &globset::GlobSet,
+    follow: bool,
+) -> (FoundInputs, WalkErrors) {
+    let mut walk = Walk {
+        exclude,
+        roots: Vec::new(),
+        follow,
+        found: Vec::new(),
+        not_read: Vec::new(),
+    };
     for p in paths {
         if p.as_os_str() == "-" {
-            found.push((InputName::Stdin, true));
+            walk.found.push((InputName::Stdin, true));
         } else if p.is_dir() {
-            walk(p, exclude, &mut found, &mut errors, 0);
+            walk.roots = std::fs::canonicalize(p).into_iter().collect();
+            walk.dir(p, 0);
         } else {
-            found.push((InputName::Path(p.clone()), true));
+            walk.found.push((InputName::Path(p.clone()), true));
         }
     }
+    let Walk {
+        mut found,
+        not_read,
+        ..
+    } = walk;
     found.sort();
     found.dedup_by(|a, b| a.0 == b.0);
-    (found, errors)
+    (found, not_read)
 }
 
-fn walk(
-    dir: &Path,
-    exclude: &globset::GlobSet,
-    out: &mut Vec<(InputName, bool)>,
-    errors: &mut Vec<(PathBuf, std::io::Error)>,
-    depth: usize,
-) {
-    if depth > 64 {
-        return;
+/// One directory walk's state.
+struct Walk<'a> {
+    exclude: &'a globset::GlobSet,
+    /// The walked root, resolved: `--follow` reads links that stay inside it.
+    roots: Vec<PathBuf>,
+    follow: bool,
+    found: FoundInputs,
+    not_read: WalkErrors,
+}
+
+impl Walk<'_> {
+    fn report(&mut self, path: PathBuf, reason: impl Into<String>, error: bool) {
+        self.not_read.push(NotRead {
+            path,
+            reason: reason.into(),
+            error,
+        });
     }
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) => {
-            errors.push((dir.to_path_buf(), e));
+
+    fn dir(&mut self, dir: &Path, depth: usize) {
+        if depth > MAX_WALK_DEPTH {
+            self.report(
+                dir.to_path_buf(),
+                format!("more than {MAX_WALK_DEPTH} directories deep: not searched"),
+                true,
+            );
             return;
         }
-    };
-    // The entry's type comes with the directory listing on most file systems: no call per file.
-    // It is that of the entry itself, so symbolic links to directories are not followed: no
-    // loops, no surprises.
-    let mut list: Vec<(PathBuf, std::io::Result<std::fs::FileType>)> = entries
-        .filter_map(|e| e.ok().map(|e| (e.path(), e.file_type())))
-        .collect();
-    list.sort_by(|a, b| a.0.cmp(&b.0));
-    for (path, file_type) in list {
-        if exclude.is_match(&path) {
-            continue;
-        }
-        let hidden = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with('.'));
-        let file_type =
-            match file_type.or_else(|_| std::fs::symlink_metadata(&path).map(|m| m.file_type())) {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(e) => e,
+            Err(e) => {
+                self.report(dir.to_path_buf(), e.to_string(), true);
+                return;
+            }
+        };
+        // The entry's type comes with the directory listing on most file systems: no call per
+        // file. It is that of the entry itself, so a symbolic link is seen as one.
+        let mut list: Vec<(PathBuf, std::io::Result<std::fs::FileType>)> = entries
+            .filter_map(|e| e.ok().map(|e| (e.path(), e.file_type())))
+            .collect();
+        list.sort_by(|a, b| a.0.cmp(&b.0));
+        for (path, file_type) in list {
+            if self.exclude.is_match(&path) {
+                continue;
+            }
+            let hidden = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with('.'));
+            let file_type = match file_type
+                .or_else(|_| std::fs::symlink_metadata(&path).map(|m| m.file_type()))
+            {
                 Ok(t) => t,
                 Err(e) => {
-                    errors.push((path, e));
+                    self.report(path, e.to_string(), true);
                     continue;
                 }
             };
-        if file_type.is_dir() {
-            if !hidden {
-                walk(&path, exclude, out, errors, depth + 1);
+            if file_type.is_dir() {
+                if !hidden {
+                    self.dir(&path, depth + 1);
+                }
+                continue;
             }
-        } else if path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
-        {
-            out.push((InputName::Path(path), false));
+            let json = path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+            if !json {
+                continue;
+            }
+            if file_type.is_file() {
+                self.found.push((InputName::Path(path), false));
+            } else if file_type.is_symlink() {
+                self.link(path);
+            } else {
+                self.report(
+                    path,
+                    "not a regular file (a named pipe, socket or device)",
+                    true,
+                );
+            }
+        }
+    }
+
+    /// A symbolic link named `*.json` met in the walk.
+    fn link(&mut self, path: PathBuf) {
+        if !self.follow {
+            self.report(
+                path,
+                "a symbolic link: not followed (`--follow` reads links to files inside the walked directories)",
+                false,
+            );
+            return;
+        }
+        let target = match std::fs::canonicalize(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                self.report(
+                    path,
+                    format!("a symbolic link that cannot be followed: {e}"),
+                    true,
+                );
+                return;
+            }
+        };
+        if !self.roots.iter().any(|r| target.starts_with(r)) {
+            self.report(
+                path,
+                format!(
+                    "a symbolic link to `{}`, outside the walked directory: not read",
+                    target.display()
+                ),
+                false,
+            );
+            return;
+        }
+        match std::fs::metadata(&target) {
+            Ok(m) if m.is_file() => self.found.push((InputName::Path(path), false)),
+            Ok(_) => self.report(
+                path,
+                "a symbolic link to something not a regular file",
+                true,
+            ),
+            Err(e) => self.report(
+                path,
+                format!("a symbolic link that cannot be followed: {e}"),
+                true,
+            ),
         }
     }
 }

@@ -25,10 +25,20 @@ fn main() -> ExitCode {
     let mut stderr = std::io::stderr();
     let outcome = kmsaudit::app::run(cli, &mut stdout, &mut stderr);
     let flushed = stdout.flush();
-    match outcome.and_then(|code| flushed.map(|()| code)) {
-        Ok(code) => ExitCode::from(code),
-        // A closed pipe (`kmsaudit check … | head`) is not an error.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+    match outcome {
+        // A closed pipe (`kmsaudit check … | head`) is not an error, but the status stays the
+        // one the findings call for: `set -o pipefail` scripts must not see a pass.
+        Ok(code) => match flushed {
+            Ok(()) => ExitCode::from(code),
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(code),
+            Err(e) => {
+                let _ = writeln!(stderr, "kmsaudit: error: {e}");
+                ExitCode::from(2)
+            }
+        },
+        // Commands end quietly on a closed pipe themselves, with their status; one that did
+        // not is a report cut short before its status was known: not a pass.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(2),
         Err(e) => {
             let _ = writeln!(stderr, "kmsaudit: error: {e}");
             ExitCode::from(2)

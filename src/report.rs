@@ -8,6 +8,7 @@
 pub mod access;
 pub mod can;
 pub mod ci;
+pub mod escape;
 mod human;
 
 use std::io::{self, Write};
@@ -60,6 +61,19 @@ pub struct Summary {
     pub suppressed: usize,
     /// Findings the `--baseline` file accepted.
     pub baselined: usize,
+    /// Findings the configuration file's `select` or `ignore` lists took out.
+    #[serde(skip)]
+    pub config_ignored: usize,
+    /// Key policies that could not be checked (known only after apply).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub unchecked: usize,
+    /// Entries of directory walks not read by choice (symbolic links without `--follow`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub not_read: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Summary {
@@ -175,7 +189,11 @@ pub fn render_concise(
         writeln!(
             w,
             "{}:{}:{}: {} {}",
-            l.file, l.line, l.column, l.code, l.message
+            escape::terminal(&l.file),
+            l.line,
+            l.column,
+            l.code,
+            escape::terminal(l.message)
         )?;
     }
     Ok(())
@@ -240,8 +258,12 @@ pub fn render(
     }
 }
 
-/// The one-line summary for humans, on stderr.
-pub fn render_summary(summary: &Summary, w: &mut dyn Write) -> io::Result<()> {
+/// The one-line summary for humans, on stderr; `config` is the `kmsaudit.toml` read, if any.
+pub fn render_summary(
+    summary: &Summary,
+    config: Option<&std::path::Path>,
+    w: &mut dyn Write,
+) -> io::Result<()> {
     let plural =
         |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let mut line = format!(
@@ -252,6 +274,12 @@ pub fn render_summary(summary: &Summary, w: &mut dyn Write) -> io::Result<()> {
         plural(summary.warnings, "warning", "warnings"),
         plural(summary.infos, "info", "infos"),
     );
+    if summary.unchecked > 0 {
+        line.push_str(&format!(
+            ", {} could not be checked (known only after apply)",
+            plural(summary.unchecked, "key policy", "key policies")
+        ));
+    }
     if summary.input_errors > 0 {
         line.push_str(&format!(
             ", {} could not be read",
@@ -264,7 +292,22 @@ pub fn render_summary(summary: &Summary, w: &mut dyn Write) -> io::Result<()> {
             plural(summary.skipped, "file", "files")
         ));
     }
-    if summary.suppressed > 0 {
+    if summary.not_read > 0 {
+        line.push_str(&format!(
+            ", {} not read (symbolic links not followed)",
+            plural(summary.not_read, "entry", "entries")
+        ));
+    }
+    // Which configuration shaped the result, and how much it took out: a planted
+    // `kmsaudit.toml` that silences findings shows here.
+    if let Some(path) = config {
+        line.push_str(&format!(
+            ", config `{}` ({} suppressed, {} ignored)",
+            escape::terminal(&path.display().to_string()),
+            summary.suppressed,
+            summary.config_ignored
+        ));
+    } else if summary.suppressed > 0 {
         line.push_str(&format!(", {} suppressed", summary.suppressed));
     }
     if summary.baselined > 0 {

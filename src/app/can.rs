@@ -1,6 +1,6 @@
 //! `kmsaudit can`: build the request and inputs from flags and files, evaluate, render.
 
-use std::io::{self, BufRead, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -828,8 +828,11 @@ fn single(args: &CanArgs, sources: &mut SourceMap, stdout: &mut dyn Write) -> Re
     };
     match out {
         Ok(()) => Ok(u8::from(!expect_met(args.expect, ev.decision))),
-        // A reader that has gone (`… | head`) is not an error, as in `main`.
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(0),
+        // A reader that has gone (`… | head`) is not an error, as in `main`; the status is
+        // still the answer's.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+            Ok(u8::from(!expect_met(args.expect, ev.decision)))
+        }
         Err(e) => Err(fail(format!("cannot write the answer: {e}"))),
     }
 }
@@ -922,7 +925,10 @@ fn batch(
         Some(p) => Some(load_grant_request(p, sources, &loaded.base)?),
         None => None,
     };
-    let file = std::fs::File::open(path)
+    // Streamed line by line (a batch may be millions of requests), through the capped
+    // reader's checks: a named pipe or a device is refused, and no line may grow past the
+    // input size cap.
+    let (file, _) = crate::input::capped::open_regular(path)
         .map_err(|e| fail(format!("cannot read `{}`: {e}", path.display())))?;
     let mut reader = io::BufReader::new(file);
     let mut failed = 0usize;
@@ -930,6 +936,7 @@ fn batch(
     opts.trace = false;
     let mut out = io::BufWriter::new(stdout);
     let mut errors = Vec::new();
+    let mut closed = false;
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZeroUsize::get)
         .min(8);
@@ -948,9 +955,18 @@ fn batch(
         chunk.clear();
         while chunk.len() < BATCH_CHUNK {
             let mut line = String::new();
-            let n = reader
-                .read_line(&mut line)
-                .map_err(|e| fail(format!("cannot read `{}`: {e}", path.display())))?;
+            let n = crate::input::capped::read_line(
+                &mut reader,
+                crate::input::DEFAULT_MAX_FILE_SIZE,
+                &mut line,
+            )
+            .map_err(|e| {
+                fail(format!(
+                    "cannot read `{}` after line {}: {e}",
+                    path.display(),
+                    first_line + chunk.len() - 1
+                ))
+            })?;
             if n == 0 {
                 break;
             }
@@ -985,10 +1001,14 @@ fn batch(
             let part = r.map_err(|e| fail(format!("cannot write: {e}")))?;
             failed += part.failed;
             errors.extend(part.errors);
+            if closed {
+                continue;
+            }
             match out.write_all(&part.bytes) {
                 Ok(()) => {}
-                // A reader that has gone (`… | head`): the rest is not wanted.
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(0),
+                // A reader that has gone (`… | head`): the rest of the answers is not wanted,
+                // but the status still covers every request.
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => closed = true,
                 Err(e) => return Err(fail(format!("cannot write: {e}"))),
             }
         }
@@ -996,7 +1016,7 @@ fn batch(
     }
     match out.flush() {
         Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(0),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
         Err(e) => return Err(fail(format!("cannot write: {e}"))),
     }
     if !errors.is_empty() {

@@ -147,7 +147,9 @@ fn run(args: &PutPolicyArgs, sources: &mut SourceMap, out: &mut dyn Write) -> Re
     match written {
         Ok(()) => Ok(u8::from(ev.decision != Decision::Allow)),
         // A reader that has gone (`… | head`) is not an error, as in `main`.
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(0),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+            Ok(u8::from(ev.decision != Decision::Allow))
+        }
         Err(e) => Err(failure(format!("cannot write the answer: {e}"))),
     }
 }

@@ -61,10 +61,10 @@ fn edge_style(kind: EdgeKind) -> &'static str {
     }
 }
 
+/// DOT strings and Mermaid labels go through the report's escaping layer: a line break or a
+/// quote in a name cannot end the label or start a statement.
 fn dot_escape(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+    crate::report::escape::dot(s)
 }
 
 fn clip(s: &str) -> String {
@@ -125,7 +125,7 @@ fn dot(nodes: &[Node], edges: &[(usize, usize, Edge)]) -> String {
 }
 
 fn mermaid_escape(s: &str) -> String {
-    s.replace('"', "#quot;")
+    crate::report::escape::mermaid(s)
 }
 
 fn mermaid(nodes: &[Node], edges: &[(usize, usize, Edge)]) -> String {

@@ -99,7 +99,7 @@ pub(super) fn read_yaml(
             Ok(ev) => events.push(ev),
             Err(err) => {
                 let m = err.marker();
-                let at = char_to_byte(text, m.index());
+                let at = CharOffsets::new(text).byte(m.index());
                 out.findings.push(
                     Finding::new(
                         &input_rules::MALFORMED_INPUT,
@@ -116,7 +116,13 @@ pub(super) fn read_yaml(
     }
     let mut locs = Locations::new();
     let mut pos = 0usize;
-    let mut anchors: BTreeMap<usize, Value> = BTreeMap::new();
+    let mut builder = YamlBuilder {
+        events: &events,
+        offsets: CharOffsets::new(text),
+        anchors: BTreeMap::new(),
+        budget: alias_budget(text.len()),
+        over_budget: false,
+    };
     let mut doc = None;
     while pos < events.len() {
         if let Some((
@@ -126,18 +132,29 @@ pub(super) fn read_yaml(
             _,
         )) = events.get(pos)
         {
-            doc = yaml_node(
-                &events,
-                &mut pos,
-                text,
-                &mut Vec::new(),
-                &mut locs,
-                &mut anchors,
-                0,
-            );
+            doc = builder.node(&mut pos, &mut Vec::new(), &mut locs, 0);
             break;
         }
         pos += 1;
+    }
+    if builder.over_budget {
+        // A "billion laughs": aliases of aliases that would expand to far more nodes than the
+        // file holds. Refused before the expansion is built.
+        out.findings.push(
+            Finding::new(
+                &input_rules::INPUT_LIMIT,
+                id,
+                Span::point(0),
+                format!(
+                    "YAML aliases expand to more than {} nodes ({} bytes of input): the template is not read",
+                    alias_budget(text.len()),
+                    text.len()
+                ),
+                "too many nodes",
+            )
+            .help("CloudFormation templates do not need aliases of aliases: write the values out"),
+        );
+        return;
     }
     match doc {
         Some(v) => read_template(&v, &locs, id, opts, sources, out),
@@ -154,10 +171,52 @@ pub(super) fn read_yaml(
     }
 }
 
-fn char_to_byte(text: &str, chars: usize) -> usize {
-    text.char_indices()
-        .nth(chars)
-        .map_or(text.len(), |(i, _)| i)
+/// How many nodes a YAML document of `len` bytes may expand to, aliases included: a node takes
+/// at least two bytes to write, so twice the length (plus room for tiny files) leaves every
+/// real template its aliases while an alias bomb (an 822-byte file naming a billion nodes) is
+/// refused after a few thousand.
+fn alias_budget(len: usize) -> usize {
+    len.saturating_mul(2).saturating_add(10_000)
+}
+
+/// Character offsets (what saphyr's markers count) to byte offsets, walking forward from the
+/// last answer: events come in document order, so a template costs one pass, not one pass
+/// per node.
+struct CharOffsets<'t> {
+    text: &'t str,
+    ascii: bool,
+    chars: usize,
+    bytes: usize,
+}
+
+impl<'t> CharOffsets<'t> {
+    fn new(text: &'t str) -> Self {
+        CharOffsets {
+            text,
+            ascii: text.is_ascii(),
+            chars: 0,
+            bytes: 0,
+        }
+    }
+
+    fn byte(&mut self, chars: usize) -> usize {
+        if self.ascii {
+            return chars.min(self.text.len());
+        }
+        if chars < self.chars {
+            self.chars = 0;
+            self.bytes = 0;
+        }
+        let rest = self.text.get(self.bytes..).unwrap_or("");
+        let skip = chars - self.chars;
+        let at = rest
+            .char_indices()
+            .nth(skip)
+            .map_or(self.text.len(), |(i, _)| self.bytes + i);
+        self.chars = chars;
+        self.bytes = at;
+        at
+    }
 }
 
 /// A plain YAML scalar as the core schema reads it (YAML 1.2).
@@ -213,87 +272,133 @@ fn tagged(tag: Option<&saphyr_parser::Tag>, v: Value) -> Value {
 
 type YamlEvent<'a> = (saphyr_parser::Event<'a>, saphyr_parser::Span);
 
-fn yaml_node(
-    events: &[YamlEvent<'_>],
-    pos: &mut usize,
-    text: &str,
-    path: &mut Vec<String>,
-    locs: &mut Locations,
-    anchors: &mut BTreeMap<usize, Value>,
-    depth: usize,
-) -> Option<Value> {
-    use saphyr_parser::Event;
-    if depth > 64 {
-        return None;
-    }
-    let (ev, span) = events.get(*pos)?;
-    *pos += 1;
-    if path.len() <= 5 {
-        let s = char_to_byte(text, span.start.index());
-        locs.insert(path.clone(), Span::new(s, s + 1));
-    }
-    let (v, anchor) = match ev {
-        Event::Scalar(s, style, anchor, tag) => {
-            (tagged(tag.as_deref(), scalar(s, *style)), *anchor)
-        }
-        Event::Alias(id) => return Some(anchors.get(id).cloned().unwrap_or(Value::Null)),
-        Event::SequenceStart(anchor, tag) => {
-            let mut items = Vec::new();
-            loop {
-                match events.get(*pos) {
-                    Some((Event::SequenceEnd, _)) => {
-                        *pos += 1;
-                        break;
-                    }
-                    Some(_) => {
-                        path.push(items.len().to_string());
-                        let item = yaml_node(events, pos, text, path, locs, anchors, depth + 1);
-                        path.pop();
-                        items.push(item?);
-                    }
-                    None => return None,
-                }
+/// Builds values from the event stream, expanding aliases within a node budget.
+struct YamlBuilder<'e, 't> {
+    events: &'e [YamlEvent<'e>],
+    offsets: CharOffsets<'t>,
+    /// Anchored values with the number of nodes each holds.
+    anchors: BTreeMap<usize, (Value, usize)>,
+    /// Nodes that may still be built.
+    budget: usize,
+    over_budget: bool,
+}
+
+impl YamlBuilder<'_, '_> {
+    /// Takes `n` nodes from the budget; false (and building stops) when there are not enough.
+    fn spend(&mut self, n: usize) -> bool {
+        match self.budget.checked_sub(n) {
+            Some(left) => {
+                self.budget = left;
+                true
             }
-            (tagged(tag.as_deref(), Value::Array(items)), *anchor)
-        }
-        Event::MappingStart(anchor, tag) => {
-            let mut m = Map::new();
-            loop {
-                match events.get(*pos) {
-                    Some((Event::MappingEnd, _)) => {
-                        *pos += 1;
-                        break;
-                    }
-                    Some(_) => {
-                        let k = yaml_node(
-                            events,
-                            pos,
-                            text,
-                            &mut Vec::new(),
-                            &mut Locations::new(),
-                            anchors,
-                            depth + 1,
-                        )?;
-                        let key = match k {
-                            Value::String(s) => s,
-                            other => other.to_string(),
-                        };
-                        path.push(key.clone());
-                        let v = yaml_node(events, pos, text, path, locs, anchors, depth + 1);
-                        path.pop();
-                        m.insert(key, v?);
-                    }
-                    None => return None,
-                }
+            None => {
+                self.over_budget = true;
+                false
             }
-            (tagged(tag.as_deref(), Value::Object(m)), *anchor)
         }
-        _ => return None,
-    };
-    if anchor > 0 {
-        anchors.insert(anchor, v.clone());
     }
-    Some(v)
+
+    /// The node at `pos` and the number of nodes it holds; `None` when the stream ends early,
+    /// nests deeper than 64 or spends the budget.
+    fn node(
+        &mut self,
+        pos: &mut usize,
+        path: &mut Vec<String>,
+        locs: &mut Locations,
+        depth: usize,
+    ) -> Option<Value> {
+        self.sized(pos, path, locs, depth).map(|(v, _)| v)
+    }
+
+    fn sized(
+        &mut self,
+        pos: &mut usize,
+        path: &mut Vec<String>,
+        locs: &mut Locations,
+        depth: usize,
+    ) -> Option<(Value, usize)> {
+        use saphyr_parser::Event;
+        if depth > 64 || !self.spend(1) {
+            return None;
+        }
+        let events = self.events;
+        let (ev, span) = events.get(*pos)?;
+        *pos += 1;
+        if path.len() <= 5 {
+            let s = self.offsets.byte(span.start.index());
+            locs.insert(path.clone(), Span::new(s, s + 1));
+        }
+        let mut size = 1usize;
+        let (v, anchor) = match ev {
+            Event::Scalar(s, style, anchor, tag) => {
+                (tagged(tag.as_deref(), scalar(s, *style)), *anchor)
+            }
+            Event::Alias(id) => {
+                // The copy is paid for before it is made; an unknown anchor reads as null.
+                let Some(n) = self.anchors.get(id).map(|(_, n)| *n) else {
+                    return Some((Value::Null, 1));
+                };
+                if !self.spend(n) {
+                    return None;
+                }
+                let v = self.anchors.get(id).map(|(v, _)| v.clone())?;
+                return Some((v, n.saturating_add(1)));
+            }
+            Event::SequenceStart(anchor, tag) => {
+                let mut items = Vec::new();
+                loop {
+                    match events.get(*pos) {
+                        Some((Event::SequenceEnd, _)) => {
+                            *pos += 1;
+                            break;
+                        }
+                        Some(_) => {
+                            path.push(items.len().to_string());
+                            let item = self.sized(pos, path, locs, depth + 1);
+                            path.pop();
+                            let (item, n) = item?;
+                            size = size.saturating_add(n);
+                            items.push(item);
+                        }
+                        None => return None,
+                    }
+                }
+                (tagged(tag.as_deref(), Value::Array(items)), *anchor)
+            }
+            Event::MappingStart(anchor, tag) => {
+                let mut m = Map::new();
+                loop {
+                    match events.get(*pos) {
+                        Some((Event::MappingEnd, _)) => {
+                            *pos += 1;
+                            break;
+                        }
+                        Some(_) => {
+                            let (k, kn) =
+                                self.sized(pos, &mut Vec::new(), &mut Locations::new(), depth + 1)?;
+                            let key = match k {
+                                Value::String(s) => s,
+                                other => other.to_string(),
+                            };
+                            path.push(key.clone());
+                            let v = self.sized(pos, path, locs, depth + 1);
+                            path.pop();
+                            let (v, vn) = v?;
+                            size = size.saturating_add(kn).saturating_add(vn);
+                            m.insert(key, v);
+                        }
+                        None => return None,
+                    }
+                }
+                (tagged(tag.as_deref(), Value::Object(m)), *anchor)
+            }
+            _ => return None,
+        };
+        if anchor > 0 {
+            self.anchors.insert(anchor, (v.clone(), size));
+        }
+        Some((v, size))
+    }
 }
 
 /// Resolves intrinsics; unresolvable values become `unknown://…` and are listed.

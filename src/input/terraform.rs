@@ -116,16 +116,48 @@ fn split_address(address: &str, module: &str) -> String {
     rest.split('[').next().unwrap_or(rest).to_owned()
 }
 
+/// A module instance's address as its call path in the configuration: `count` and `for_each`
+/// keys dropped (`module.keys["a"].module.x[0]` → `module.keys.module.x`).
+fn module_call_path(module: &str) -> String {
+    let mut out = String::with_capacity(module.len());
+    let mut depth = 0usize;
+    let mut quoted = false;
+    let mut escaped = false;
+    for c in module.chars() {
+        if depth > 0 {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' if quoted => escaped = true,
+                '"' => quoted = !quoted,
+                '[' if !quoted => depth += 1,
+                ']' if !quoted => depth -= 1,
+                _ => {}
+            }
+        } else if c == '[' {
+            depth = 1;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// The configuration's resources by (module path, `type.name`).
-fn config_resources<'j, 'a>(j: &'j Json<'a>) -> BTreeMap<(String, String), &'j Json<'a>> {
+/// `too_deep` is set when modules nest past [`MAX_MODULE_DEPTH`].
+fn config_resources<'j, 'a>(
+    j: &'j Json<'a>,
+    too_deep: &mut bool,
+) -> BTreeMap<(String, String), &'j Json<'a>> {
     let mut out = BTreeMap::new();
     fn walk<'j, 'a>(
         m: &'j Json<'a>,
         path: &str,
         out: &mut BTreeMap<(String, String), &'j Json<'a>>,
         depth: usize,
+        too_deep: &mut bool,
     ) {
-        if depth > 16 {
+        if depth > MAX_MODULE_DEPTH {
+            *too_deep = true;
             return;
         }
         for r in m.get("resources").and_then(Json::as_array).unwrap_or(&[]) {
@@ -144,18 +176,23 @@ fn config_resources<'j, 'a>(j: &'j Json<'a>) -> BTreeMap<(String, String), &'j J
                 format!("{path}.module.{}", mc.key)
             };
             if let Some(module) = mc.value.get("module") {
-                walk(module, &child, out, depth + 1);
+                walk(module, &child, out, depth + 1, too_deep);
             }
         }
     }
     if let Some(root) = j.get("configuration").and_then(|c| c.get("root_module")) {
-        walk(root, "", &mut out, 0);
+        walk(root, "", &mut out, 0, too_deep);
     }
     out
 }
 
+/// How deep modules may nest before a plan or state is refused as not fully read. Terraform
+/// sets no limit; the JSON depth cap (two levels a module) bounds the walk anyway, so this
+/// only has to be above anything real — and it is reported when crossed, never a silent cut.
+const MAX_MODULE_DEPTH: usize = 64;
+
 /// Instances from `resource_changes` (skipping deletions), else `planned_values` / `values`.
-fn instances<'j, 'a>(j: &'j Json<'a>) -> Vec<Instance<'j, 'a>> {
+fn instances<'j, 'a>(j: &'j Json<'a>, too_deep: &mut bool) -> Vec<Instance<'j, 'a>> {
     let mut out = Vec::new();
     if let Some(rcs) = j.get("resource_changes").and_then(Json::as_array) {
         for rc in rcs {
@@ -185,8 +222,14 @@ fn instances<'j, 'a>(j: &'j Json<'a>) -> Vec<Instance<'j, 'a>> {
         }
         return out;
     }
-    fn walk<'j, 'a>(m: &'j Json<'a>, out: &mut Vec<Instance<'j, 'a>>, depth: usize) {
-        if depth > 16 {
+    fn walk<'j, 'a>(
+        m: &'j Json<'a>,
+        out: &mut Vec<Instance<'j, 'a>>,
+        depth: usize,
+        too_deep: &mut bool,
+    ) {
+        if depth > MAX_MODULE_DEPTH {
+            *too_deep = true;
             return;
         }
         let module = s(m, "address").unwrap_or_default();
@@ -208,7 +251,7 @@ fn instances<'j, 'a>(j: &'j Json<'a>) -> Vec<Instance<'j, 'a>> {
             .and_then(Json::as_array)
             .unwrap_or(&[])
         {
-            walk(c, out, depth + 1);
+            walk(c, out, depth + 1, too_deep);
         }
     }
     let root = j
@@ -216,7 +259,7 @@ fn instances<'j, 'a>(j: &'j Json<'a>) -> Vec<Instance<'j, 'a>> {
         .or_else(|| j.get("values"))
         .and_then(|v| v.get("root_module"));
     if let Some(root) = root {
-        walk(root, &mut out, 0);
+        walk(root, &mut out, 0, too_deep);
     }
     out
 }
@@ -325,14 +368,31 @@ pub(super) fn read(
         );
         return;
     }
-    let config = config_resources(j);
-    let insts = instances(j);
+    let mut too_deep = false;
+    let config = config_resources(j, &mut too_deep);
+    let insts = instances(j, &mut too_deep);
+    if too_deep {
+        out.findings.push(
+            Finding::new(
+                &input_rules::INPUT_LIMIT,
+                id,
+                head,
+                format!("modules nest more than {MAX_MODULE_DEPTH} deep: the resources below that were not read"),
+                "too deep",
+            )
+            .help("check that this is the plan or state you meant"),
+        );
+    }
+    // R133, R117: a policy unknown until apply is the default only when the configuration
+    // shows the resource sets none. Without the configuration (or without this resource in
+    // it) that cannot be told, so the policy is unknown, never assumed to be the default.
+    let has_configuration = j.get("configuration").is_some();
     let mut keys: BTreeMap<String, PlannedKey> = BTreeMap::new();
     let mut replaced: BTreeMap<String, ()> = BTreeMap::new();
     for inst in &insts {
         let cfg = config
             .get(&(
-                inst.module.clone(),
+                module_call_path(&inst.module),
                 split_address(&inst.address, &inst.module),
             ))
             .copied();
@@ -388,7 +448,9 @@ pub(super) fn read(
                 ) == Some(true);
                 let policy = if given {
                     PlannedPolicy::Given
-                } else if unknown("policy") && configured(cfg, "policy") {
+                } else if unknown("policy")
+                    && (configured(cfg, "policy") || !has_configuration || cfg.is_none())
+                {
                     PlannedPolicy::Unknown
                 } else {
                     PlannedPolicy::Default
@@ -614,4 +676,19 @@ pub(super) fn read(
         region,
         caller,
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::module_call_path;
+
+    #[test]
+    fn module_instances_map_to_their_call_in_the_configuration() {
+        assert_eq!(module_call_path(""), "");
+        assert_eq!(module_call_path("module.keys[\"a\"]"), "module.keys");
+        assert_eq!(
+            module_call_path("module.keys[\"a]\\\"b\"].module.x[0]"),
+            "module.keys.module.x"
+        );
+    }
 }

@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use super::escape;
 use crate::graph::{Row, Step};
 
 /// Version of the JSON output of the graph commands.
@@ -115,13 +116,13 @@ fn path_text(path: &[Step]) -> String {
             let mut line = format!(
                 "{}. {} {} on {}: {}",
                 i + 1,
-                short(&s.actor),
-                s.action,
-                short(&s.target),
-                s.how
+                escape::terminal(short(&s.actor)),
+                escape::terminal(&s.action),
+                escape::terminal(short(&s.target)),
+                escape::terminal(&s.how)
             );
             if !s.via.is_empty() {
-                line.push_str(&format!(" [{}]", s.via.join(", ")));
+                line.push_str(&format!(" [{}]", escape::terminal(&s.via.join(", "))));
             }
             line
         })
@@ -145,18 +146,21 @@ pub fn render_human(
     notes: &[String],
     w: &mut dyn Write,
 ) -> io::Result<()> {
+    // Every value is one field of a table or a line: escaped so that none can break the
+    // table, start a line of its own or send a terminal a control sequence.
+    let e = |s: &str| escape::terminal(s).into_owned();
     match q.command {
         "who-can" => writeln!(
             w,
             "who can {} on {}: {} principal(s)",
-            q.action.unwrap_or_default(),
-            q.key.unwrap_or_default(),
+            e(q.action.unwrap_or_default()),
+            e(q.key.unwrap_or_default()),
             rows.len()
         )?,
         "what-can" => writeln!(
             w,
             "what {} can do: {} key × action pair(s)",
-            q.principal.unwrap_or_default(),
+            e(q.principal.unwrap_or_default()),
             rows.len()
         )?,
         _ => writeln!(w, "access matrix: {} cell(s) allowed", rows.len())?,
@@ -180,11 +184,11 @@ pub fn render_human(
         for r in rows {
             let mut cells = Vec::new();
             if q.command != "what-can" {
-                cells.push(r.principal.clone());
+                cells.push(e(&r.principal));
             }
             if !by_principal {
-                cells.push(short(&r.key).to_owned());
-                cells.push(r.action.clone());
+                cells.push(e(short(&r.key)));
+                cells.push(e(&r.action));
             }
             let decision = if r.escalated {
                 format!("{} (escalation)", r.decision.as_str())
@@ -192,10 +196,12 @@ pub fn render_human(
                 r.decision.as_str().to_owned()
             };
             cells.push(decision);
-            let mut conditions = r.conditions.join("\n");
-            if !r.reasons.is_empty() {
-                conditions = r.reasons.join("\n");
-            }
+            let list = if r.reasons.is_empty() {
+                &r.conditions
+            } else {
+                &r.reasons
+            };
+            let conditions = list.iter().map(|c| e(c)).collect::<Vec<_>>().join("\n");
             cells.push(conditions);
             cells.push(path_text(&r.path));
             table.add_row(cells);
@@ -203,7 +209,7 @@ pub fn render_human(
         writeln!(w, "{table}")?;
     }
     for n in notes {
-        writeln!(w, "note: {n}")?;
+        writeln!(w, "note: {}", e(n))?;
     }
     Ok(())
 }

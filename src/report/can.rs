@@ -15,6 +15,12 @@ fn mark(t: Tri) -> &'static str {
     }
 }
 
+/// Every value of the human tree is one field of a line: escaped, so that none can start a
+/// line of its own or send a terminal a control sequence.
+fn e(s: &str) -> std::borrow::Cow<'_, str> {
+    super::escape::terminal(s)
+}
+
 /// "allowed only if A and B, or C".
 pub fn residual_sentence(alts: &[Vec<Requirement>]) -> Option<String> {
     let alts: Vec<&Vec<Requirement>> = alts.iter().filter(|a| !a.is_empty()).collect();
@@ -48,23 +54,29 @@ fn location(sources: &SourceMap, id: crate::source::SourceId, span: crate::sourc
 
 fn write_steps(steps: &[Step], sources: &SourceMap, w: &mut dyn Write) -> io::Result<()> {
     for s in steps {
-        writeln!(w, "  {} — {}", s.name, s.outcome)?;
+        writeln!(w, "  {} — {}", e(&s.name), e(&s.outcome))?;
         for st in &s.statements {
             let at = location(sources, st.at.source, st.at.span);
             let at = if at.is_empty() {
                 String::new()
             } else {
-                format!(" at {at}")
+                format!(" at {}", e(&at))
             };
             writeln!(
                 w,
                 "    [{}] {} ({}){at}",
                 mark(st.applies).trim_end(),
-                st.at.id(),
+                e(&st.at.id()),
                 st.effect
             )?;
-            for e in &st.elements {
-                writeln!(w, "        {} {}: {}", mark(e.outcome), e.element, e.detail)?;
+            for el in &st.elements {
+                writeln!(
+                    w,
+                    "        {} {}: {}",
+                    mark(el.outcome),
+                    e(&el.element),
+                    e(&el.detail)
+                )?;
             }
         }
     }
@@ -81,16 +93,16 @@ fn write_check(
         writeln!(
             w,
             "\ncheck {} on {}: {}",
-            c.action,
-            c.resource,
+            e(&c.action),
+            e(&c.resource),
             c.decision.as_str()
         )?;
     }
     if let Some(p) = &c.path {
-        writeln!(w, "path: {p}")?;
+        writeln!(w, "path: {}", e(p))?;
     }
     if !c.deciding.is_empty() {
-        writeln!(w, "decided by: {}", c.deciding.join(", "))?;
+        writeln!(w, "decided by: {}", e(&c.deciding.join(", ")))?;
     }
     if !c.reasons.is_empty() {
         let head = if c.decision == crate::eval::Decision::Undetermined {
@@ -100,22 +112,22 @@ fn write_check(
         };
         writeln!(w, "{head}")?;
         for r in &c.reasons {
-            writeln!(w, "  - {r}")?;
+            writeln!(w, "  - {}", e(r))?;
         }
     }
     if !c.unknowns.is_empty() {
         writeln!(w, "undetermined because:")?;
         for u in &c.unknowns {
-            writeln!(w, "  - {u}")?;
+            writeln!(w, "  - {}", e(u))?;
         }
     }
     if let Some(s) = residual_sentence(&c.residual) {
-        writeln!(w, "residual: {s}")?;
+        writeln!(w, "residual: {}", e(&s))?;
     }
     if !c.notes.is_empty() {
         writeln!(w, "notes:")?;
         for n in &c.notes {
-            writeln!(w, "  - {n}")?;
+            writeln!(w, "  - {}", e(n))?;
         }
     }
     if !c.steps.is_empty() {
@@ -125,14 +137,34 @@ fn write_check(
     Ok(())
 }
 
-/// The human tree.
+/// The human tree. It is drawn in memory, then every control character that is not one of its
+/// own line breaks (an escape sequence in a Sid, a carriage return in a principal) is escaped
+/// on the way out.
 pub fn render_human(
     ev: &Evaluation,
     req: &Request,
     sources: &SourceMap,
     w: &mut dyn Write,
 ) -> io::Result<()> {
-    writeln!(w, "{} by {} on {}", req.action, req.caller.arn, req.key)?;
+    let mut buf = Vec::new();
+    render_tree(ev, req, sources, &mut buf)?;
+    let text = String::from_utf8_lossy(&buf);
+    w.write_all(super::escape::terminal_lines(&text).as_bytes())
+}
+
+fn render_tree(
+    ev: &Evaluation,
+    req: &Request,
+    sources: &SourceMap,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    writeln!(
+        w,
+        "{} by {} on {}",
+        e(&req.action),
+        e(&req.caller.arn),
+        e(&req.key)
+    )?;
     writeln!(w, "decision: {}", ev.decision.as_str())?;
     let multi = ev.checks.len() > 1;
     for c in &ev.checks {
@@ -408,13 +440,14 @@ pub fn render_batch_human(
         Some(e) => format!("  (expected {e}: FAILED)"),
         None => String::new(),
     };
-    let id = id.map(|i| format!("{i}: ")).unwrap_or_default();
+    let e = super::escape::terminal;
+    let id = id.map(|i| format!("{}: ", e(i))).unwrap_or_default();
     writeln!(
         w,
         "{id}{:<13} {} {} {}{status}",
         ev.decision.as_str(),
-        req.caller.arn,
-        req.action,
-        req.key
+        e(&req.caller.arn),
+        e(&req.action),
+        e(&req.key)
     )
 }

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use serde_json::{Value, json};
 
-use super::{SENSITIVE, Summary};
+use super::{SENSITIVE, Summary, escape};
 use crate::lint::{self, Finding, Rule, Severity};
 use crate::source::{SourceId, SourceMap};
 
@@ -44,23 +44,6 @@ fn message(f: &Finding, sources: &SourceMap) -> String {
     }
 }
 
-/// A file name as a SARIF artifact URI: relative paths stay relative (to the checkout),
-/// with `/` separators and spaces escaped.
-fn uri(file: &str) -> String {
-    let f = file.trim_start_matches("./").replace('\\', "/");
-    let mut out = String::with_capacity(f.len());
-    for c in f.chars() {
-        match c {
-            ' ' => out.push_str("%20"),
-            '%' => out.push_str("%25"),
-            '#' => out.push_str("%23"),
-            '?' => out.push_str("%3F"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 fn sarif_level(s: Severity) -> &'static str {
     match s {
         Severity::Error => "error",
@@ -95,7 +78,7 @@ fn sarif_rule(r: &Rule) -> Value {
 fn sarif_location(p: &Place, text: Option<&str>, id: Option<usize>) -> Value {
     let mut loc = json!({
         "physicalLocation": {
-            "artifactLocation": {"uri": uri(&p.file)},
+            "artifactLocation": {"uri": escape::uri(&p.file)},
             "region": {
                 "startLine": p.line,
                 "startColumn": p.column,
@@ -183,22 +166,6 @@ pub fn render_sarif(
     writeln!(w)
 }
 
-/// Escapes a workflow-command property (`file=…`, `title=…`).
-fn gh_property(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-        .replace(':', "%3A")
-        .replace(',', "%2C")
-}
-
-/// Escapes a workflow-command message.
-fn gh_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
-
 /// GitHub Actions workflow commands: `::error file=…,line=…,col=…,title=CODE::message`.
 pub fn render_github(
     findings: &[Finding],
@@ -215,32 +182,16 @@ pub fn render_github(
         writeln!(
             w,
             "::{kind} file={},line={},col={},endLine={},endColumn={},title={}::{}",
-            gh_property(&p.file),
+            escape::github_property(&p.file),
             p.line,
             p.column,
             p.end_line,
             p.end_column,
-            gh_property(&format!("{} {}", f.rule.code, f.rule.name)),
-            gh_data(&message(f, sources))
+            escape::github_property(&format!("{} {}", f.rule.code, f.rule.name)),
+            escape::github_data(&message(f, sources))
         )?;
     }
     Ok(())
-}
-
-fn xml(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 && c != '\n' && c != '\t' && c != '\r' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// JUnit XML: a test suite per file, a test case per rule × file; a case fails when the rule
@@ -281,33 +232,33 @@ pub fn render_junit(
                 .map(|(p, f)| {
                     format!(
                         "{}:{}:{}: {} {} {}",
-                        p.file,
+                        escape::terminal(&p.file),
                         p.line,
                         p.column,
                         f.severity.as_str(),
                         f.rule.code,
-                        message(f, sources)
+                        escape::terminal(&message(f, sources))
                     )
                 })
                 .collect();
             cases.push_str(&format!(
                 "    <testcase classname=\"{}\" name=\"{} {}\">\n",
-                xml(name),
-                xml(code),
-                xml(rname)
+                escape::xml(name),
+                escape::xml(code),
+                escape::xml(rname)
             ));
             if !failing.is_empty() {
                 failures += 1;
                 cases.push_str(&format!(
                     "      <failure message=\"{}\" type=\"{}\">{}</failure>\n",
-                    xml(&format!("{} finding(s)", failing.len())),
-                    xml(code),
-                    xml(&lines.join("\n"))
+                    escape::xml(&format!("{} finding(s)", failing.len())),
+                    escape::xml(code),
+                    escape::xml(&lines.join("\n"))
                 ));
             } else if !lines.is_empty() {
                 cases.push_str(&format!(
                     "      <system-out>{}</system-out>\n",
-                    xml(&lines.join("\n"))
+                    escape::xml(&lines.join("\n"))
                 ));
             }
             cases.push_str("    </testcase>\n");
@@ -337,7 +288,7 @@ pub fn render_junit(
         total_tests += tests;
         body.push_str(&format!(
             "  <testsuite name=\"{}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\">\n{cases}  </testsuite>\n",
-            xml(name)
+            escape::xml(name)
         ));
     }
     writeln!(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>")?;

@@ -8,6 +8,7 @@ use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
 };
 
+use super::escape;
 use crate::lint::{Finding, Severity};
 use crate::source::SourceMap;
 
@@ -87,7 +88,7 @@ fn view(f: &Finding, sources: &SourceMap) -> View {
             .unwrap_or((f.source, f.span.start));
         let place = sources.get(outer).map_or(String::new(), |o| {
             let (l, c) = o.line_col(at);
-            format!("{}:{l}:{c}", o.name)
+            format!("{}:{l}:{c}", escape::terminal(&o.name))
         });
         return View {
             code: f.rule.code.to_owned(),
@@ -119,34 +120,40 @@ fn view(f: &Finding, sources: &SourceMap) -> View {
             }
             help.push_str(&format!(
                 "at {}:{l}:{c} (a line too long to show)",
-                src.name
+                escape::terminal(&src.name)
             ));
             return View {
                 code: f.rule.code.to_owned(),
-                message: f.message.clone(),
+                message: escape::terminal(&f.message).into_owned(),
                 severity: match f.severity {
                     Severity::Error => miette::Severity::Error,
                     Severity::Warning => miette::Severity::Warning,
                     Severity::Info => miette::Severity::Advice,
                 },
-                help: Some(help),
+                help: Some(escape::terminal_lines(&help).into_owned()),
                 source: NamedSource::new(String::new(), Arc::from("")),
                 labels: Vec::new(),
             };
         }
     }
-    let name = file.map(|s| s.name.clone()).unwrap_or_default();
-    let text: Arc<str> = file
-        .map(|s| s.text.clone())
-        .unwrap_or_else(|| Arc::from(""));
+    let name = file.map_or_else(String::new, |s| escape::terminal(&s.name).into_owned());
+    let text: Arc<str> = file.map_or_else(
+        || Arc::from(""),
+        // The snippet, neutralised with every offset kept (the common clean file is shared,
+        // not copied).
+        |s| match escape::source_text(&s.text) {
+            std::borrow::Cow::Borrowed(_) => s.text.clone(),
+            std::borrow::Cow::Owned(t) => Arc::from(t),
+        },
+    );
     let mut labels = vec![LabeledSpan::new_primary_with_span(
-        Some(f.label.clone()),
+        Some(escape::terminal(&f.label).into_owned()),
         f.span,
     )];
     labels.extend(
-        f.labels
-            .iter()
-            .map(|l| LabeledSpan::new_with_span(Some(l.text.clone()), l.span)),
+        f.labels.iter().map(|l| {
+            LabeledSpan::new_with_span(Some(escape::terminal(&l.text).into_owned()), l.span)
+        }),
     );
     let mut help = f.help.clone();
     // For a policy embedded in a string, say where the string is in the file the user wrote.
@@ -154,7 +161,10 @@ fn view(f: &Finding, sources: &SourceMap) -> View {
         if let Some((outer_id, at)) = sources.outer_location(f.source, f.span.start) {
             if let Some(outer) = sources.get(outer_id) {
                 let (line, col) = outer.line_col(at);
-                let note = format!("embedded in `{}` at {line}:{col}", outer.name);
+                let note = format!(
+                    "embedded in `{}` at {line}:{col}",
+                    escape::terminal(&outer.name)
+                );
                 help = Some(match help {
                     Some(h) => format!("{h}\n{note}"),
                     None => note,
@@ -164,13 +174,13 @@ fn view(f: &Finding, sources: &SourceMap) -> View {
     }
     View {
         code: f.rule.code.to_owned(),
-        message: f.message.clone(),
+        message: escape::terminal(&f.message).into_owned(),
         severity: match f.severity {
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,
             Severity::Info => miette::Severity::Advice,
         },
-        help,
+        help: help.map(|h| escape::terminal_lines(&h).into_owned()),
         source: NamedSource::new(name, text),
         labels,
     }

@@ -225,8 +225,8 @@ fn version_completions_and_manual_page() {
 }
 
 /// `kmsaudit check … | head`: a reader that closes the pipe early, whether while the report is
-/// written or before the buffered end of it is flushed, ends the run quietly with success.
-/// So does `can`, one answer or a batch of thousands.
+/// written or before the buffered end of it is flushed, ends the run quietly, with the exit
+/// status the findings (or answers) call for. So does `can`, one answer or a batch of thousands.
 #[test]
 fn a_closed_output_pipe_is_not_an_error() {
     use std::io::Read as _;
@@ -236,6 +236,14 @@ fn a_closed_output_pipe_is_not_an_error() {
     std::fs::write(&batch, requests.repeat(2_000)).unwrap();
     let key = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
     let batch_path = batch.to_str().unwrap();
+    // Failing findings in a report larger than the output buffer.
+    let many = std::env::temp_dir().join(format!("kmsaudit-closed-pipe-{}", std::process::id()));
+    std::fs::create_dir_all(&many).unwrap();
+    let mistakes = std::fs::read("fixtures/mistakes/three-mistakes.json").unwrap();
+    for i in 0..400 {
+        std::fs::write(many.join(format!("p{i:03}.json")), &mistakes).unwrap();
+    }
+    let many_path = many.to_str().unwrap();
     let mut runs: Vec<Vec<&str>> = [
         ("json", "fixtures"),
         ("sarif", "fixtures"),
@@ -247,6 +255,8 @@ fn a_closed_output_pipe_is_not_an_error() {
             "fixtures/examples/console-default-key-policy.json",
         ),
         ("json", "fixtures/mistakes/three-mistakes.json"),
+        ("concise", many_path),
+        ("github", many_path),
     ]
     .into_iter()
     .map(|(format, input)| vec!["check", "--format", format, input])
@@ -300,6 +310,16 @@ fn a_closed_output_pipe_is_not_an_error() {
         assert!(!stderr.contains("error:"), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
         assert!(status.code().is_some(), "{args:?}: ended by a signal");
+        // The report was cut short, not the verdict: the status is the one the full run
+        // gives (`set -o pipefail` scripts must not see a pass for a failing check).
+        let (expected, _, _) = super::run(&args, None);
+        assert_eq!(status.code(), Some(expected), "{args:?}: {stderr}");
     }
+    // The runs above include failing ones: a closed pipe that always exited 0 would not pass.
+    assert_eq!(
+        super::run(&["check", "--format", "concise", many_path], None).0,
+        1
+    );
+    let _ = std::fs::remove_dir_all(&many);
     let _ = std::fs::remove_file(&batch);
 }

@@ -16,6 +16,7 @@ mod config;
 mod engine;
 mod formats;
 mod graph;
+mod hostile;
 mod inventory;
 mod keys_and_grants;
 mod limits;
