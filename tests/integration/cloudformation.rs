@@ -157,3 +157,58 @@ fn check_points_into_the_template_and_names_open_values() {
     );
     assert_eq!(code, 0, "{out}");
 }
+
+/// `cdk synth` output for an `aws_kms.Key` with its default policy, and for one granted to a
+/// role (`key.grantEncryptDecrypt(role)`): the root through `Fn::Join` of `AWS::Partition`
+/// and `AWS::AccountId`, the key through `Fn::GetAtt Key.Arn`.
+#[test]
+fn r134_cdk_root_join_and_own_key_getatt_are_the_stacks_own_with_or_without_account() {
+    for t in [
+        "fixtures/cloudformation/cdk-key-default.template.json",
+        "fixtures/cloudformation/cdk-key-grant.template.json",
+    ] {
+        for account in [None, Some("111122223333")] {
+            let mut args = vec!["check", "--format", "concise", "-q"];
+            if let Some(a) = account {
+                args.extend(["--account", a]);
+            }
+            args.push(t);
+            let (code, out, err) = run(&args, None);
+            assert_eq!(code, 0, "{t} {account:?}: {out}{err}");
+            assert!(
+                !out.contains("KMS003") && !out.contains("KMS051"),
+                "{t} {account:?}: {out}"
+            );
+        }
+    }
+    // The grant's identity policy names the stack's key, not every key (no KMS006).
+    let (_, out, _) = run(
+        &[
+            "check",
+            "--format",
+            "concise",
+            "fixtures/cloudformation/cdk-key-grant.template.json",
+        ],
+        None,
+    );
+    assert!(!out.contains("KMS006"), "{out}");
+    // `can` does not guess the account: without `--account` the root stays open.
+    let (_, out, _) = run(
+        &[
+            "can",
+            "--format",
+            "json",
+            "--principal",
+            "111122223333",
+            "--action",
+            "kms:ScheduleKeyDeletion",
+            "--key",
+            "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "--key-policy",
+            "fixtures/cloudformation/cdk-key-default.template.json",
+        ],
+        None,
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_ne!(v["decision"], "implicit-deny", "{v}");
+}
