@@ -309,6 +309,8 @@ struct Resolver<'a> {
     own_keys: Vec<String>,
     /// The key whose `KeyPolicy` is being resolved.
     this_key: Option<String>,
+    /// A `Resource` element is being resolved.
+    in_resource: bool,
 }
 
 impl Resolver<'_> {
@@ -346,16 +348,17 @@ impl Resolver<'_> {
         })
     }
 
-    /// `Fn::GetAtt Key.Arn` (or `${Key.Arn}`) of a KMS key the template itself defines: in
-    /// that key's own policy it is the key itself, which a key policy writes `"*"`; anywhere
-    /// else it is that key, placed in the stack's account and Region (any Region when none is
-    /// given) under a key id made from its logical id. Anything else is not known.
+    /// `Fn::GetAtt Key.Arn` (or `${Key.Arn}`) of a KMS key the template itself defines: in the
+    /// `Resource` of that key's own policy it is the key itself, which a key policy writes
+    /// `"*"`; anywhere else (a condition value is compared as written, where `"*"` could be a
+    /// wildcard) it is that key, placed in the stack's account and Region (any Region when none
+    /// is given) under a key id made from its logical id. Anything else is not known.
     fn own_key_arn(&self, what: &str) -> Option<String> {
         let logical = what.strip_suffix(".Arn")?;
         self.own_keys
             .binary_search_by(|k| k.as_str().cmp(logical))
             .ok()?;
-        if self.this_key.as_deref() == Some(logical) {
+        if self.in_resource && self.this_key.as_deref() == Some(logical) {
             return Some("*".to_owned());
         }
         let partition = self.ctx.partition.as_deref().unwrap_or("aws");
@@ -411,6 +414,15 @@ impl Resolver<'_> {
         }
         out.push_str(rest);
         Value::String(out)
+    }
+
+    /// One member of an object, resolved; a `Resource` member is marked as such.
+    fn member(&mut self, k: &str, v: &Value) -> (String, Value) {
+        let outer = self.in_resource;
+        self.in_resource = k == "Resource";
+        let v = self.resolve(v);
+        self.in_resource = outer;
+        (k.to_owned(), v)
     }
 
     fn resolve(&mut self, v: &Value) -> Value {
@@ -474,18 +486,10 @@ impl Resolver<'_> {
                     name if name.starts_with("Fn::") || name == "Condition" => {
                         self.unknown(name.to_owned())
                     }
-                    _ => Value::Object(
-                        m.iter()
-                            .map(|(k, v)| (k.clone(), self.resolve(v)))
-                            .collect(),
-                    ),
+                    _ => Value::Object(m.iter().map(|(k, v)| self.member(k, v)).collect()),
                 }
             }
-            Value::Object(m) => Value::Object(
-                m.iter()
-                    .map(|(k, v)| (k.clone(), self.resolve(v)))
-                    .collect(),
-            ),
+            Value::Object(m) => Value::Object(m.iter().map(|(k, v)| self.member(k, v)).collect()),
             other => other.clone(),
         }
     }
@@ -652,6 +656,7 @@ fn read_template(
         unresolved: Vec::new(),
         own_keys,
         this_key: None,
+        in_resource: false,
     };
     let mut keys = Vec::new();
     for (logical, r) in resources {

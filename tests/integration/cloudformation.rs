@@ -212,3 +212,31 @@ fn r134_cdk_root_join_and_own_key_getatt_are_the_stacks_own_with_or_without_acco
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_ne!(v["decision"], "implicit-deny", "{v}");
 }
+
+/// `Fn::GetAtt` of the key in its own policy: the key itself in `Resource` (`"*"`), a value
+/// naming the key elsewhere (never `"*"`, which a condition could read as a wildcard) (R134).
+#[test]
+fn r134_own_key_getatt_is_this_key_in_resource_and_a_key_arn_in_conditions() {
+    let t = "fixtures/cloudformation/own-key-getatt.json";
+    let (code, out, err) = run(&["check", "--format", "json", t], None);
+    assert_eq!(code, 0, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    // No open value (KMS051), no `Resource` other than `*` (KMS028), no lockout (KMS003).
+    assert_eq!(v["findings"].as_array().unwrap().len(), 0, "{out}");
+    // The condition names the key, not every ARN: a log group's ARN does not meet it.
+    let v = can(
+        t,
+        &[
+            "--principal",
+            "logs.amazonaws.com",
+            "--action",
+            "kms:Decrypt",
+            "--key",
+            "LogsKey",
+            "--context",
+            "aws:SourceArn=arn:aws:logs:us-east-1:111122223333:log-group:app",
+        ],
+        true,
+    );
+    assert_eq!(v["decision"], "implicit-deny", "{v}");
+}
