@@ -96,7 +96,8 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
     }
     // A statement that gives cryptography under conditions may hold for callers no probe
     // stands for (an account its `kms:CallerAccount` names, a role its `aws:PrincipalArn`
-    // names): the key may be usable, so the rule says nothing.
+    // names), and so may one with `NotPrincipal`: the key may be usable, so the rule says
+    // nothing.
     let crypto = key_actions()
         .filter(|a| USE.contains(&a.name))
         .filter_map(|a| crate::catalog::action_index(a.name))
@@ -107,7 +108,10 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
             Some(a) => a.kms_mask,
             None => 0,
         };
-        mask & crypto != 0 && (!st.conditions.is_empty() || st.broken.is_some())
+        mask & crypto != 0
+            && (!st.conditions.is_empty()
+                || st.broken.is_some()
+                || st.principal.as_ref().is_none_or(|p| p.negated))
     }) {
         return;
     }

@@ -335,3 +335,24 @@ fn r19_r44_r54_r59_the_new_rules_fire_on_the_corpus_files_they_apply_to_only() {
     ];
     assert_eq!(got, want, "{out}");
 }
+
+/// A key whose users are named only through `NotPrincipal`, or through `Principal "*"` with a
+/// `kms:CallerAccount` condition, can be used by callers no probe stands for: KMS069 stays
+/// quiet rather than claim no one can use it (R53, R59).
+#[test]
+fn r53_r59_users_the_probes_cannot_stand_for_keep_the_key_usable() {
+    for f in [
+        "key-use/not-principal-users.json",
+        "key-use/caller-account-users.json",
+    ] {
+        let checked = check_file(&fixture(f), None);
+        let codes: Vec<_> = checked.findings.iter().map(|f| f.code()).collect();
+        assert!(!codes.contains(&"KMS069"), "{f}: {codes:?}");
+    }
+    // The same admin statement alone leaves the key unusable.
+    let checked = check_file(
+        &fixture("examples/walkthrough/key-no-root-delegation.json"),
+        None,
+    );
+    assert!(checked.findings.iter().any(|f| f.code() == "KMS069"));
+}
