@@ -161,7 +161,10 @@ fn settings(args: &CheckArgs) -> Result<CheckSettings, String> {
                 PolicyKindArg::Vpce => PolicyKind::VpcEndpoint,
             }),
             parse: crate::policy::ParseOptions::default(),
-            template: template_context(&args.place)?,
+            template: crate::input::TemplateContext {
+                stand_in_account: true,
+                ..template_context(&args.place)?
+            },
             input_kind: match &args.input_kind {
                 Some(k) => Some(crate::input::InputKind::from_name(k).ok_or_else(|| {
                     let names: Vec<&str> = crate::input::InputKind::NAMES
@@ -189,6 +192,7 @@ pub(crate) fn template_context(
         region: place.region.clone(),
         partition: place.partition.clone(),
         params: std::collections::BTreeMap::new(),
+        stand_in_account: false,
     };
     for p in &place.param {
         let (k, v) = p

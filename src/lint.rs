@@ -12,6 +12,8 @@ mod confused_deputy;
 mod create_grant_unscoped;
 mod cross_account_unconditioned;
 mod cross_account_unusable_action;
+mod dead_actions;
+mod deny_defeats_service_allows;
 mod deny_trap;
 mod duplicate_key;
 mod enum_value_invalid;
@@ -22,12 +24,16 @@ mod grant_too_broad;
 mod grant_without_context;
 mod iam_only_action_in_key_policy;
 mod iam_only_condition_key;
+mod identity_create_grant_all_keys;
 mod identity_decrypt_all_keys;
+mod identity_key_admin_all_keys;
 mod inert_key_policy_statement;
 pub mod invalid_config;
 mod key_control_holders;
 mod key_policy_limits;
 mod key_policy_resource_not_star;
+mod key_policy_resource_other_service;
+mod key_unusable_for_crypto;
 mod key_without_policy;
 pub mod keys;
 mod lockout;
@@ -764,6 +770,27 @@ static REGISTRY: &[(&Rule, Check)] = &[
     (
         &org_denies_put_key_policy::RULE,
         Check::Key(org_denies_put_key_policy::check),
+    ),
+    (
+        &identity_create_grant_all_keys::RULE,
+        Check::Doc(identity_create_grant_all_keys::check),
+    ),
+    (
+        &identity_key_admin_all_keys::RULE,
+        Check::Doc(identity_key_admin_all_keys::check),
+    ),
+    (
+        &key_unusable_for_crypto::RULE,
+        Check::Key(key_unusable_for_crypto::check),
+    ),
+    (&dead_actions::RULE, Check::Doc(dead_actions::check)),
+    (
+        &deny_defeats_service_allows::RULE,
+        Check::Key(deny_defeats_service_allows::check),
+    ),
+    (
+        &key_policy_resource_other_service::RULE,
+        Check::Doc(key_policy_resource_other_service::check),
     ),
 ];
 

@@ -33,6 +33,10 @@ pub struct TemplateContext {
     pub partition: Option<String>,
     /// Template parameters.
     pub params: BTreeMap<String, String>,
+    /// Without `account`, `AWS::AccountId` stands for one account all the same (the lint's
+    /// view: the stack's keys and principals share it); otherwise it stays open (a decision's
+    /// view, where the caller's account must not be guessed).
+    pub stand_in_account: bool,
 }
 
 /// Where each node of interest sits in the template text: path → byte span.
@@ -406,6 +410,12 @@ struct Resolver<'a> {
     ctx: &'a TemplateContext,
     params: BTreeMap<String, String>,
     unresolved: Vec<String>,
+    /// The logical ids of the template's own KMS keys, sorted.
+    own_keys: Vec<String>,
+    /// The key whose `KeyPolicy` is being resolved.
+    this_key: Option<String>,
+    /// A `Resource` element is being resolved.
+    in_resource: bool,
 }
 
 impl Resolver<'_> {
@@ -419,7 +429,7 @@ impl Resolver<'_> {
 
     fn reference(&mut self, name: &str) -> Value {
         let known = match name {
-            "AWS::AccountId" => self.ctx.account.clone(),
+            "AWS::AccountId" => self.stack_account(),
             "AWS::Region" => self.ctx.region.clone(),
             "AWS::Partition" => Some(self.ctx.partition.clone().unwrap_or_else(|| "aws".into())),
             "AWS::URLSuffix" => Some("amazonaws.com".into()),
@@ -429,6 +439,48 @@ impl Resolver<'_> {
             Some(v) => Value::String(v),
             None => self.unknown(format!("Ref {name}")),
         }
+    }
+
+    /// `AWS::AccountId`: `--account`, else a stand-in. The stack's account is one account
+    /// whatever its number, and the template's keys live in it: its root, its
+    /// `aws:SourceAccount` and its key ARNs all name the key's own account (R134). The
+    /// stand-in is the account the key rules give a key whose account nothing names.
+    fn stack_account(&self) -> Option<String> {
+        self.ctx.account.clone().or_else(|| {
+            self.ctx
+                .stand_in_account
+                .then(|| crate::lint::keys::UNKNOWN_ACCOUNT.to_owned())
+        })
+    }
+
+    /// `Fn::GetAtt Key.Arn` (or `${Key.Arn}`) of a KMS key the template itself defines: in the
+    /// `Resource` of that key's own policy it is the key itself, which a key policy writes
+    /// `"*"`; anywhere else (a condition value is compared as written, where `"*"` could be a
+    /// wildcard) it is that key, placed in the stack's account and Region (any Region when none
+    /// is given) under a key id made from its logical id. Anything else is not known.
+    fn own_key_arn(&self, what: &str) -> Option<String> {
+        let logical = what.strip_suffix(".Arn")?;
+        self.own_keys
+            .binary_search_by(|k| k.as_str().cmp(logical))
+            .ok()?;
+        if self.in_resource && self.this_key.as_deref() == Some(logical) {
+            return Some("*".to_owned());
+        }
+        let partition = self.ctx.partition.as_deref().unwrap_or("aws");
+        let region = self.ctx.region.as_deref().unwrap_or("*");
+        // A key id of UUID shape, stable for the logical id.
+        let h = logical.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        Some(format!(
+            "arn:{partition}:kms:{region}:{}:key/{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+            self.stack_account()?,
+            h >> 32,
+            (h >> 16) & 0xffff,
+            h & 0xffff,
+            (h >> 48) & 0xffff,
+            h & 0xffff_ffff_ffff
+        ))
     }
 
     fn sub(&mut self, template: &str, vars: &Map<String, Value>) -> Value {
@@ -453,7 +505,10 @@ impl Resolver<'_> {
             }
             let v = match vars.get(name) {
                 Some(v) => self.resolve(v),
-                None if name.contains('.') => self.unknown(format!("GetAtt {name}")),
+                None if name.contains('.') => match self.own_key_arn(name) {
+                    Some(arn) => Value::String(arn),
+                    None => self.unknown(format!("GetAtt {name}")),
+                },
                 None => self.reference(name),
             };
             match v {
@@ -464,6 +519,15 @@ impl Resolver<'_> {
         }
         out.push_str(rest);
         Value::String(out)
+    }
+
+    /// One member of an object, resolved; a `Resource` member is marked as such.
+    fn member(&mut self, k: &str, v: &Value) -> (String, Value) {
+        let outer = self.in_resource;
+        self.in_resource = k == "Resource";
+        let v = self.resolve(v);
+        self.in_resource = outer;
+        (k.to_owned(), v)
     }
 
     fn resolve(&mut self, v: &Value) -> Value {
@@ -519,23 +583,18 @@ impl Resolver<'_> {
                             Value::String(s) => s.clone(),
                             _ => String::new(),
                         };
-                        self.unknown(format!("GetAtt {what}"))
+                        match self.own_key_arn(&what) {
+                            Some(arn) => Value::String(arn),
+                            None => self.unknown(format!("GetAtt {what}")),
+                        }
                     }
                     name if name.starts_with("Fn::") || name == "Condition" => {
                         self.unknown(name.to_owned())
                     }
-                    _ => Value::Object(
-                        m.iter()
-                            .map(|(k, v)| (k.clone(), self.resolve(v)))
-                            .collect(),
-                    ),
+                    _ => Value::Object(m.iter().map(|(k, v)| self.member(k, v)).collect()),
                 }
             }
-            Value::Object(m) => Value::Object(
-                m.iter()
-                    .map(|(k, v)| (k.clone(), self.resolve(v)))
-                    .collect(),
-            ),
+            Value::Object(m) => Value::Object(m.iter().map(|(k, v)| self.member(k, v)).collect()),
             other => other.clone(),
         }
     }
@@ -687,15 +746,24 @@ fn read_template(
             .iter()
             .map(|(k, v)| (k.clone(), v.clone())),
     );
+    let Some(resources) = v.get("Resources").and_then(Value::as_object) else {
+        return;
+    };
+    let mut own_keys: Vec<String> = resources
+        .iter()
+        .filter(|(_, r)| matches!(s(r, "Type"), Some("AWS::KMS::Key" | "AWS::KMS::ReplicaKey")))
+        .map(|(logical, _)| logical.clone())
+        .collect();
+    own_keys.sort();
     let mut resolver = Resolver {
         ctx: &opts.template,
         params,
         unresolved: Vec::new(),
+        own_keys,
+        this_key: None,
+        in_resource: false,
     };
     let mut keys = Vec::new();
-    let Some(resources) = v.get("Resources").and_then(Value::as_object) else {
-        return;
-    };
     for (logical, r) in resources {
         let ty = s(r, "Type").unwrap_or("");
         let props = r.get("Properties").cloned().unwrap_or(Value::Null);
@@ -705,6 +773,7 @@ fn read_template(
                 let planned = match props.get("KeyPolicy") {
                     Some(doc) => {
                         let path = [base[0], base[1], base[2], "KeyPolicy"];
+                        resolver.this_key = Some(logical.clone());
                         policy(
                             doc,
                             &path,
@@ -720,6 +789,7 @@ fn read_template(
                             sources,
                             out,
                         );
+                        resolver.this_key = None;
                         PlannedPolicy::Given
                     }
                     // A key without `KeyPolicy` gets the default key policy (R134, Q19).

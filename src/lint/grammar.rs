@@ -5,6 +5,7 @@
 
 use super::{Finding, LintContext, Rule, Severity};
 use crate::policy::ProblemKind;
+use crate::source::Span;
 
 /// ## What it does
 /// Reports elements of a policy, statement or condition block that IAM does not define (`Statment`, `Conditions`, `Princpal`).
@@ -84,10 +85,10 @@ pub(crate) static WRONG_TYPE: Rule = Rule {
     input_error: false,
 };
 /// ## What it does
-/// Reports values IAM does not accept: a `Version` other than `2012-10-17`/`2008-10-17`, an `Effect` other than `Allow`/`Deny`, a `Sid` with characters IAM rejects, an action without a service prefix, a `Principal` string other than `*`.
+/// Reports values IAM does not accept: a `Version` other than `2012-10-17`/`2008-10-17`, an `Effect` other than `Allow`/`Deny`, a `Sid` with characters IAM rejects, a `Sid` that two statements of one policy share, an action without a service prefix, a `Principal` string other than `*`.
 ///
 /// ## Why is this bad?
-/// AWS rejects the policy, or reads it differently from what you meant (an old `Version` turns policy variables into literal text).
+/// AWS rejects the policy, or reads it differently from what you meant (an old `Version` turns policy variables into literal text). A `Sid` must be unique within a policy: a key policy or IAM policy that repeats one is refused when it is set. kmsaudit still checks every statement under a repeated `Sid`, each on its own.
 ///
 /// ## Example
 /// ```json
@@ -106,7 +107,7 @@ pub(crate) static INVALID_VALUE: Rule = Rule {
     name: "invalid-value",
     severity: Severity::Error,
     spec: "R10, R11",
-    summary: "an invalid `Version`, `Effect`, `Sid`, action name or `Principal` string",
+    summary: "an invalid `Version`, `Effect`, `Sid` (or one two statements share), action name or `Principal` string",
     input_error: false,
 };
 /// ## What it does
@@ -261,5 +262,44 @@ pub(crate) fn report(cx: &LintContext<'_>, out: &mut Vec<Finding>) {
             }
         }
         out.push(f);
+    }
+    duplicate_sids(cx, out);
+}
+
+/// A `Sid` two statements of one policy share: every statement holding it is reported, with
+/// the other places it is used (R10: IAM requires a policy's `Sid`s to be unique).
+fn duplicate_sids(cx: &LintContext<'_>, out: &mut Vec<Finding>) {
+    let mut sids: Vec<(&str, usize, Span)> = cx
+        .doc
+        .statements
+        .iter()
+        .filter_map(|st| {
+            let sid = st.sid.as_ref().filter(|s| !s.value.is_empty())?;
+            Some((sid.value.as_str(), st.index, sid.span))
+        })
+        .collect();
+    // Sorted by `Sid`, then position: a repeated `Sid` is a run (no quadratic scan).
+    sids.sort_unstable();
+    for run in sids.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
+        for &(value, index, span) in run {
+            let mut f = Finding::new(
+                &INVALID_VALUE,
+                cx.doc.source,
+                span,
+                format!(
+                    "`Sid` `{value}` is used by {} statements: AWS refuses a policy whose statements share a `Sid`",
+                    run.len()
+                ),
+                "repeated `Sid`",
+            )
+            .help("give each statement its own `Sid`");
+            for &(_, other, other_span) in run.iter().filter(|o| o.1 != index) {
+                f = f.label(
+                    other_span,
+                    format!("also the `Sid` of statement #{}", other + 1),
+                );
+            }
+            out.push(f);
+        }
     }
 }

@@ -34,7 +34,11 @@ pub(crate) fn check(cx: &LintContext<'_>, out: &mut Vec<Finding>) {
     }
     for st in &cx.doc.statements {
         let Some(r) = &st.resource else { continue };
-        for item in r.items.iter().filter(|i| !i.is_star()) {
+        // Another service's ARN is KMS072's warning, not this note.
+        for item in r.items.iter().filter(|i| {
+            !i.is_star()
+                && super::key_policy_resource_other_service::other_service(&i.raw).is_none()
+        }) {
             out.push(
                 Finding::new(&RULE, cx.doc.source, item.span, format!("key-policy resource `{}` is not `*`: it applies only if it matches this key's ARN", item.raw), "not `*`")
                     .in_statement(st)

@@ -132,7 +132,7 @@ pub enum Reach {
 }
 
 impl Reach {
-    fn from_evaluation(ev: &Evaluation) -> Reach {
+    pub(crate) fn from_evaluation(ev: &Evaluation) -> Reach {
         let deciding = || {
             let mut v: Vec<String> = ev.checks.iter().flat_map(|c| c.deciding.clone()).collect();
             v.dedup();
@@ -273,7 +273,7 @@ impl<'a> KeyLintContext<'a> {
         KeyLintContext {
             policy: NamedPolicy {
                 name: KEY_POLICY.to_owned(),
-                doc: policy.doc.clone(),
+                doc: unique_sids(&policy.doc),
             },
             source,
             facts,
@@ -541,6 +541,22 @@ impl<'a> KeyLintContext<'a> {
         ev
     }
 
+    /// Runs one request against this key policy alone with request keys nobody gave taken as
+    /// absent (not open), and no identity policies: what a caller that carries only what its
+    /// kind always carries meets (a service principal calling on its own behalf).
+    pub fn probe_closed(&self, caller: Caller, action: &str) -> Evaluation {
+        let inputs = Inputs {
+            keys: vec![self.key_inputs(&self.policy)],
+            identity: Some(Vec::new().into()),
+            ..Inputs::default()
+        };
+        eval::evaluate(
+            &inputs,
+            &Request::new(caller, action, &self.facts.arn),
+            &Options::default(),
+        )
+    }
+
     /// The probe's answer as a [`Reach`].
     pub fn reach(&self, caller: Caller, action: &str, identity: Option<Vec<NamedPolicy>>) -> Reach {
         Reach::from_evaluation(&self.probe(caller, action, identity))
@@ -732,6 +748,41 @@ impl<'a> KeyLintContext<'a> {
         }
         out
     }
+}
+
+/// The key policy as the rules ask the engine about it: a statement whose `Sid` repeats an
+/// earlier one's loses it, so the engine names it by position (`key policy#3`) and every answer
+/// leads back to the one statement that gave it ([`KeyLintContext::statement_named`]). AWS
+/// refuses such a policy (KMS038 reports it), but a statement under a repeated `Sid` must
+/// still be judged on its own, never taken for the first one (R10). The document is shared
+/// unchanged when its `Sid`s are unique, as they almost always are.
+fn unique_sids(doc: &Arc<PolicyDocument>) -> Arc<PolicyDocument> {
+    let repeats = |i: usize, st: &Statement| {
+        st.sid.as_ref().is_some_and(|sid| {
+            !sid.value.is_empty()
+                && doc
+                    .statements
+                    .get(..i)
+                    .unwrap_or(&[])
+                    .iter()
+                    .any(|e| e.sid.as_ref().is_some_and(|s| s.value == sid.value))
+        })
+    };
+    if !doc
+        .statements
+        .iter()
+        .enumerate()
+        .any(|(i, st)| repeats(i, st))
+    {
+        return Arc::clone(doc);
+    }
+    let mut copy = (**doc).clone();
+    for (i, st) in copy.statements.iter_mut().enumerate() {
+        if doc.statements.get(i).is_some_and(|orig| repeats(i, orig)) {
+            st.sid = None;
+        }
+    }
+    Arc::new(copy)
 }
 
 /// Condition keys that tie a request to the key owner's principals, organisation, network or

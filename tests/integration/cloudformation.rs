@@ -157,3 +157,86 @@ fn check_points_into_the_template_and_names_open_values() {
     );
     assert_eq!(code, 0, "{out}");
 }
+
+/// `cdk synth` output for an `aws_kms.Key` with its default policy, and for one granted to a
+/// role (`key.grantEncryptDecrypt(role)`): the root through `Fn::Join` of `AWS::Partition`
+/// and `AWS::AccountId`, the key through `Fn::GetAtt Key.Arn`.
+#[test]
+fn r134_cdk_root_join_and_own_key_getatt_are_the_stacks_own_with_or_without_account() {
+    for t in [
+        "fixtures/cloudformation/cdk-key-default.template.json",
+        "fixtures/cloudformation/cdk-key-grant.template.json",
+    ] {
+        for account in [None, Some("111122223333")] {
+            let mut args = vec!["check", "--format", "concise", "-q"];
+            if let Some(a) = account {
+                args.extend(["--account", a]);
+            }
+            args.push(t);
+            let (code, out, err) = run(&args, None);
+            assert_eq!(code, 0, "{t} {account:?}: {out}{err}");
+            assert!(
+                !out.contains("KMS003") && !out.contains("KMS051"),
+                "{t} {account:?}: {out}"
+            );
+        }
+    }
+    // The grant's identity policy names the stack's key, not every key (no KMS006).
+    let (_, out, _) = run(
+        &[
+            "check",
+            "--format",
+            "concise",
+            "fixtures/cloudformation/cdk-key-grant.template.json",
+        ],
+        None,
+    );
+    assert!(!out.contains("KMS006"), "{out}");
+    // `can` does not guess the account: without `--account` the root stays open.
+    let (_, out, _) = run(
+        &[
+            "can",
+            "--format",
+            "json",
+            "--principal",
+            "111122223333",
+            "--action",
+            "kms:ScheduleKeyDeletion",
+            "--key",
+            "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "--key-policy",
+            "fixtures/cloudformation/cdk-key-default.template.json",
+        ],
+        None,
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_ne!(v["decision"], "implicit-deny", "{v}");
+}
+
+/// `Fn::GetAtt` of the key in its own policy: the key itself in `Resource` (`"*"`), a value
+/// naming the key elsewhere (never `"*"`, which a condition could read as a wildcard) (R134).
+#[test]
+fn r134_own_key_getatt_is_this_key_in_resource_and_a_key_arn_in_conditions() {
+    let t = "fixtures/cloudformation/own-key-getatt.json";
+    let (code, out, err) = run(&["check", "--format", "json", t], None);
+    assert_eq!(code, 0, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    // No open value (KMS051), no `Resource` other than `*` (KMS028), no lockout (KMS003).
+    assert_eq!(v["findings"].as_array().unwrap().len(), 0, "{out}");
+    // The condition names the key, not every ARN: a log group's ARN does not meet it.
+    let v = can(
+        t,
+        &[
+            "--principal",
+            "logs.amazonaws.com",
+            "--action",
+            "kms:Decrypt",
+            "--key",
+            "LogsKey",
+            "--context",
+            "aws:SourceArn=arn:aws:logs:us-east-1:111122223333:log-group:app",
+        ],
+        true,
+    );
+    assert_eq!(v["decision"], "implicit-deny", "{v}");
+}

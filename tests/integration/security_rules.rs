@@ -253,3 +253,106 @@ fn many_key_policies_at_once_match_one_at_a_time() {
     assert_eq!(together, alone);
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// The statement of `doc` a finding points into (its position, from 0).
+fn statement_of(checked: &super::Checked, f: &kmsaudit::lint::Finding) -> Option<usize> {
+    checked.policies.iter().find_map(|p| {
+        p.doc
+            .statements
+            .iter()
+            .find(|st| st.span.start <= f.span.start && f.span.end <= st.span.end)
+            .map(|st| st.index)
+    })
+}
+
+#[test]
+fn r10_a_repeated_sid_is_an_error_and_hides_no_statement_from_the_key_rules() {
+    let checked = check_file(&fixture("duplicate-sid/hidden-statements.json"), None);
+    let at = |code: &str| -> Vec<Option<usize>> {
+        checked
+            .findings
+            .iter()
+            .filter(|f| f.code() == code)
+            .map(|f| statement_of(&checked, f))
+            .collect()
+    };
+    // Every statement under a repeated `Sid` is reported as an error of its own.
+    let dup: Vec<_> = checked
+        .findings
+        .iter()
+        .filter(|f| f.code() == "KMS038" && f.message.contains("share a `Sid`"))
+        .collect();
+    assert_eq!(dup.len(), 4, "{dup:?}");
+    assert!(dup.iter().all(|f| f.severity == Severity::Error));
+    // The unconditioned service Allow under the second `Allow CloudWatch Logs` draws KMS030;
+    // the guarded one under the first does not.
+    assert_eq!(at("KMS030"), vec![Some(2)], "{:?}", checked.findings);
+    // The public Allow under a second `Enable IAM User Permissions` draws KMS005 where it is,
+    // not on the root delegation that first holds the `Sid`.
+    assert_eq!(at("KMS005"), vec![Some(3)], "{:?}", checked.findings);
+}
+
+/// Where the rules for the mistakes real policies make fire over the corpus of real files, and
+/// nowhere else: `Allow *` on `*` identity policies (an administrator's reach over every key,
+/// KMS067/KMS068, as KMS055 reports its decrypt half); AWS's printed CloudTrail key policy whose
+/// root statement names an S3 bucket as `Resource` (KMS072); Deny-only key policies nobody can
+/// use (KMS069). None fires on AWS's documented defaults (see `rule_fixtures`).
+#[test]
+fn r19_r44_r54_r59_the_new_rules_fire_on_the_corpus_files_they_apply_to_only() {
+    let (_, out, _) = super::run(
+        &[
+            "check",
+            "--format",
+            "concise",
+            "-q",
+            "fixtures/corpus",
+            "fixtures/defaults",
+        ],
+        None,
+    );
+    let mut got: Vec<String> = out
+        .lines()
+        .filter_map(|l| {
+            let (file, rest) = l.split_once(':')?;
+            let code = rest.split_whitespace().nth(1)?;
+            ["KMS067", "KMS068", "KMS069", "KMS070", "KMS071", "KMS072"]
+                .contains(&code)
+                .then(|| format!("{code} {file}"))
+        })
+        .collect();
+    got.sort();
+    got.dedup();
+    let want = [
+        "KMS067 fixtures/corpus/authz-details/cloudsplaining-example-account.json",
+        "KMS067 fixtures/corpus/authz-details/iamspy-role-boundary-allow.json",
+        "KMS067 fixtures/corpus/terraform-plan/regula-iam-admin-policies-tf013.json",
+        "KMS068 fixtures/corpus/authz-details/cloudsplaining-example-account.json",
+        "KMS068 fixtures/corpus/authz-details/iamspy-role-boundary-allow.json",
+        "KMS068 fixtures/corpus/terraform-plan/regula-iam-admin-policies-tf013.json",
+        "KMS069 fixtures/corpus/terraform-plan/kics-kms-full-permissions.json",
+        "KMS069 fixtures/corpus/terraform-plan/kics-kms-vulnerable-policy.json",
+        "KMS072 fixtures/corpus/key-policy/awsdocs-cloudtrail-default-trail-key-policy.json",
+    ];
+    assert_eq!(got, want, "{out}");
+}
+
+/// A key whose users are named only through `NotPrincipal`, or through `Principal "*"` with a
+/// `kms:CallerAccount` condition, can be used by callers no probe stands for: KMS069 stays
+/// quiet rather than claim no one can use it (R53, R59).
+#[test]
+fn r53_r59_users_the_probes_cannot_stand_for_keep_the_key_usable() {
+    for f in [
+        "key-use/not-principal-users.json",
+        "key-use/caller-account-users.json",
+    ] {
+        let checked = check_file(&fixture(f), None);
+        let codes: Vec<_> = checked.findings.iter().map(|f| f.code()).collect();
+        assert!(!codes.contains(&"KMS069"), "{f}: {codes:?}");
+    }
+    // The same admin statement alone leaves the key unusable.
+    let checked = check_file(
+        &fixture("examples/walkthrough/key-no-root-delegation.json"),
+        None,
+    );
+    assert!(checked.findings.iter().any(|f| f.code() == "KMS069"));
+}
