@@ -236,6 +236,11 @@ impl<'a> Ctx<'a> {
                     Val::Absent
                 }
             }
+            // R9, R102: a service principal belongs to no organisation and carries no
+            // principal tags, so these keys are absent from its requests — also in residual
+            // evaluation, where leaving them open would hide a Deny keyed on them.
+            "aws:principalorgid" | "aws:principalorgpaths" if service => Val::Absent,
+            k if service && k.starts_with("aws:principaltag/") => Val::Absent,
             "aws:principalisawsservice" => flag(service),
             "aws:principalservicename" => {
                 if service {

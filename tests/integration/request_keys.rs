@@ -698,3 +698,50 @@ fn r107_requested_region_of_a_call_without_a_key_is_never_absent() {
     // A call on a key goes to the key's Region.
     assert_eq!(ask(&inp, ALICE, &[]).decision, Decision::Allow);
 }
+
+#[test]
+fn r9_r102_a_service_principal_carries_no_org_keys_even_in_residual_mode() {
+    // A Deny on callers outside the organisation also refuses service principals, which belong
+    // to no organisation: residual evaluation must not leave that Deny open and answer with
+    // the service Allow's own condition alone.
+    let deny_outside_org = inputs(
+        json!([
+            {"Sid": "Trail", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+             "Action": "kms:Decrypt", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:SourceAccount": "111122223333"}}},
+            {"Sid": "OrgOnly", "Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*",
+             "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}}
+        ]),
+        json!([]),
+    );
+    let caller = Caller::parse("cloudtrail.amazonaws.com", None).unwrap();
+    let req = Request::new(caller, "kms:Decrypt", K1);
+    for residual in [false, true] {
+        let opts = Options {
+            trace: true,
+            residual,
+            ..Options::default()
+        };
+        let ev = eval::evaluate(&deny_outside_org, &req, &opts);
+        assert_eq!(
+            ev.decision,
+            Decision::ExplicitDeny,
+            "residual {residual}: {}\n{}",
+            reasons(&ev),
+            unknowns(&ev)
+        );
+    }
+    // The carve-out the data-perimeter pattern uses keeps the service's Allow usable.
+    let carve_out = inputs(
+        json!([
+            {"Sid": "Trail", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+             "Action": "kms:Decrypt", "Resource": "*"},
+            {"Sid": "OrgOnly", "Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*",
+             "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"},
+                           "Bool": {"aws:PrincipalIsAWSService": "false"}}}
+        ]),
+        json!([]),
+    );
+    let ev = ask(&carve_out, "cloudtrail.amazonaws.com", &[]);
+    assert_eq!(ev.decision, Decision::Allow, "{}", reasons(&ev));
+}
