@@ -833,6 +833,10 @@ pub fn expand_paths(
         } else if p.is_dir() {
             walk.roots = std::fs::canonicalize(p).into_iter().collect();
             walk.dir(p, 0);
+        } else if let Some(reason) = link_out_of_tree(p) {
+            // A committed link named on the command line (as a pre-commit hook names every
+            // changed file) must not make the run read, and quote, a file outside the tree.
+            walk.report(p.clone(), reason, true);
         } else {
             walk.found.push((InputName::Path(p.clone()), true));
         }
@@ -845,6 +849,25 @@ pub fn expand_paths(
     found.sort();
     found.dedup_by(|a, b| a.0 == b.0);
     (found, not_read)
+}
+
+/// Why a path named on the command line is not read: it is a symbolic link whose target lies
+/// outside the working directory. `None` for everything else (a plain file anywhere, a link
+/// that stays inside the working directory, a path that does not exist: the reader says so).
+fn link_out_of_tree(p: &Path) -> Option<String> {
+    let meta = std::fs::symlink_metadata(p).ok()?;
+    if !meta.file_type().is_symlink() {
+        return None;
+    }
+    let here = std::env::current_dir().and_then(std::fs::canonicalize).ok();
+    match (std::fs::canonicalize(p), here) {
+        (Ok(target), Some(here)) if target.starts_with(&here) => None,
+        (Ok(target), _) => Some(format!(
+            "a symbolic link to `{}`, outside the working directory: not read (name the file itself to check it)",
+            target.display()
+        )),
+        (Err(e), _) => Some(format!("a symbolic link that cannot be followed: {e}")),
+    }
 }
 
 /// One directory walk's state.

@@ -425,6 +425,46 @@ fn walks_finish_on_fifos_and_links_and_report_what_they_do_not_read() {
 
 #[cfg(unix)]
 #[test]
+fn a_link_named_on_the_command_line_is_not_read_outside_the_working_directory() {
+    // A pre-commit hook names every committed file, links included: a committed link to a
+    // file outside the repository must not be read and quoted in the report.
+    use std::os::unix::fs::symlink;
+    let dir = scratch("named-link");
+    let policy = root().join("fixtures/mistakes/three-mistakes.json");
+    let outside_dir = std::env::temp_dir().join(format!("kmsaudit-outside-{}", std::process::id()));
+    std::fs::create_dir_all(&outside_dir).unwrap();
+    let outside = outside_dir.join("secret.json");
+    std::fs::copy(&policy, &outside).unwrap();
+    let to_outside = dir.join("committed-outside.json");
+    let to_inside = dir.join("committed-inside.json");
+    symlink(&outside, &to_outside).unwrap();
+    symlink(&policy, &to_inside).unwrap();
+    let (code, out, err, _) = run_bounded(
+        &[
+            "check",
+            "--no-config",
+            "--format",
+            "concise",
+            to_outside.to_str().unwrap(),
+            to_inside.to_str().unwrap(),
+        ],
+        1024,
+        Duration::from_secs(60),
+    );
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("committed-outside.json`: a symbolic link to"),
+        "{err}"
+    );
+    assert!(!out.contains("committed-outside.json"), "{out}");
+    // A link that stays inside the working directory is read as the file it names.
+    assert!(out.contains("committed-inside.json:15:33: KMS010"), "{out}");
+    let _ = std::fs::remove_dir_all(&outside_dir);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[cfg(unix)]
+#[test]
 fn devices_and_pipes_are_refused_wherever_a_file_is_read() {
     let dir = scratch("devices");
     let fifo = dir.join("pipe");
