@@ -9,9 +9,12 @@
 //!
 //! Targets: `json`, `policy`, `raw`, `aws-cli`, `authz`, `terraform`, `cfn-json`, `cfn-yaml`,
 //! `check` (every lint rule, the key-level rules included) and `eval` (arbitrary policies ×
-//! arbitrary requests; the traced and untraced decisions must agree). A panic is a defect: its
-//! input is written to `fixtures/regressions/` (a test replays every file there) and the run
-//! exits 1.
+//! arbitrary requests; the traced and untraced decisions must agree; and the soundness
+//! property of `tests/support/soundness.rs`: an answer given with request keys or facts left
+//! unset holds for every value they can take, with the fuzzed policy's statements added to
+//! the generated key policy). A panic is a defect: its input is written to
+//! `fixtures/regressions/` (a test replays every file there) and the run exits 1. A soundness
+//! counterexample is printed (the first few) and the run exits 1.
 #![allow(
     clippy::print_stdout,
     clippy::print_stderr,
@@ -20,6 +23,9 @@
     clippy::expect_used,
     reason = "a development tool: it reports on the terminal and indexes its own buffers"
 )]
+
+#[path = "../tests/support/soundness.rs"]
+mod soundness;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -89,6 +95,9 @@ const TOKENS: &[&str] = &[
 
 thread_local! {
     static LAST_PANIC: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    /// What the soundness property did, and its counterexamples.
+    static SOUNDNESS: std::cell::RefCell<(soundness::Tally, u64, Vec<String>)> =
+        std::cell::RefCell::new((soundness::Tally::default(), 0, Vec::new()));
 }
 
 struct Rng(u64);
@@ -107,6 +116,50 @@ impl Rng {
             (self.next() % n as u64) as usize
         }
     }
+}
+
+impl soundness::Tape for Rng {
+    fn pick(&mut self, n: usize) -> usize {
+        self.below(n)
+    }
+}
+
+/// The soundness property on a scenario drawn from `rng`, the fuzzed policy's statements
+/// added to its key policy.
+fn soundness_check(bytes: &[u8], rng: &mut Rng) {
+    let facts = rng.below(2) == 0;
+    let mut s = soundness::Scenario::draw(rng, facts);
+    let extra = std::str::from_utf8(bytes)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
+        .and_then(|v| match v.get("Statement")? {
+            serde_json::Value::Array(a) => Some(a.clone()),
+            o @ serde_json::Value::Object(_) => Some(vec![o.clone()]),
+            _ => None,
+        });
+    if let Some(extra) = extra {
+        s.key_policy.extend(extra.into_iter().take(8));
+    }
+    let mut tally = soundness::Tally::default();
+    let found = soundness::check(&s, &mut tally)
+        .map(|v| v.to_string())
+        .or_else(|| {
+            soundness::check_grant(&s).map(|(part, without, with)| {
+                format!("a grant on the key with another {part} gives {with:?} (without it: {without:?}): {s:?}")
+            })
+        });
+    SOUNDNESS.with(|c| {
+        let mut c = c.borrow_mut();
+        c.0.questions += tally.questions;
+        c.0.assignments += tally.assignments;
+        c.0.decided += tally.decided;
+        if let Some(f) = found {
+            c.1 += 1;
+            if c.2.len() < 3 {
+                c.2.push(f);
+            }
+        }
+    });
 }
 
 fn seeds_for(target: &str, all: &[(PathBuf, Vec<u8>)]) -> Vec<Vec<u8>> {
@@ -368,6 +421,7 @@ fn evaluate(bytes: &[u8], rng: &mut Rng) {
             );
         }
     }
+    soundness_check(bytes, rng);
 }
 
 fn run_one(target: &str, bytes: &[u8], rng: &mut Rng) {
@@ -513,6 +567,17 @@ fn main() -> std::process::ExitCode {
             n as f64 / secs.max(1e-9)
         );
         total += n;
+        if target == "eval" {
+            let (t, violations, examples) = SOUNDNESS.with(|c| c.borrow().clone());
+            println!(
+                "soundness  {:>11} questions, {} decided, {} assignments, {violations} counterexample(s)",
+                t.questions, t.decided, t.assignments
+            );
+            for e in &examples {
+                eprintln!("eval: soundness counterexample: {e}");
+            }
+            failed |= violations > 0;
+        }
     }
     println!("total      {total:>11} executions");
     if failed {

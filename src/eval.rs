@@ -20,6 +20,10 @@ use std::sync::Arc;
 pub use context::iso8601;
 pub use decide::evaluate;
 pub use matcher::key_policy_may_allow;
+pub(crate) use matcher::{
+    ActionRef, Target, action_covers, entry_kind, kind as principal_kind,
+    resource_covers_unsubstituted,
+};
 
 /// A three-valued truth.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

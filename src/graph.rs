@@ -443,9 +443,19 @@ fn split_action(action: &str) -> (String, String) {
     (s.to_ascii_lowercase(), n.to_ascii_lowercase())
 }
 
-/// The engine's path name (`6a key policy names the caller`, `6d grant`…).
-fn describe_path(path: Option<&str>) -> String {
-    path.unwrap_or("allowed").to_owned()
+/// The engine's path name (`6a key policy names the caller`, `6d grant`…). Without one, the
+/// words follow the decision: only an `allow` is "allowed"; an answer the inputs leave open
+/// says so, with or without conditions (R46 step 7: never fail open, not even in words).
+fn describe_path(path: Option<&str>, decision: Decision, conditional: bool) -> String {
+    match (path, decision) {
+        (Some(p), _) => p.to_owned(),
+        (None, Decision::Allow) => "allowed".to_owned(),
+        (None, Decision::Undetermined) if conditional => {
+            "allowed only if the conditions hold".to_owned()
+        }
+        (None, Decision::Undetermined) => "not settled by the inputs".to_owned(),
+        (None, Decision::ExplicitDeny | Decision::ImplicitDeny) => "denied".to_owned(),
+    }
 }
 
 /// Summarises which KMS actions a principal's identity policies could allow on which keys.
@@ -1074,7 +1084,7 @@ impl<'a> AccessGraph<'a> {
         let ev = eval::evaluate(&inputs, &req, &self.opts);
         let mut via: Vec<String> = ev.checks.iter().flat_map(|c| c.deciding.clone()).collect();
         via.dedup();
-        let how = describe_path(ev.checks.iter().find_map(|c| c.path.as_deref()));
+        let path = ev.checks.iter().find_map(|c| c.path.as_deref());
         let outcome = match ev.decision {
             Decision::Allow => Outcome::Allow,
             Decision::ExplicitDeny | Decision::ImplicitDeny => Outcome::Denied,
@@ -1101,6 +1111,11 @@ impl<'a> AccessGraph<'a> {
                 }
             }
         };
+        let how = describe_path(
+            path,
+            ev.decision,
+            matches!(outcome, Outcome::Conditional(_)),
+        );
         Direct { outcome, how, via }
     }
 

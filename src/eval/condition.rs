@@ -183,6 +183,16 @@ fn base_match(
                 ));
             }
             cmp = Cmp::Unknown;
+        } else if cmp == Cmp::Match && role_path && !matches_under_other_path(base, r, p, ctx) {
+            // R1 (v2): the match holds only because the path was assumed to be `/`; the role
+            // may sit under another path, where it would not hold.
+            if var_unknown.is_none() {
+                *var_unknown = Some(format!(
+                    "`{}` names the caller's role only if its path is `/`, and the role's path is not known (give `--context aws:PrincipalArn=<role ARN>`)",
+                    p.text
+                ));
+            }
+            cmp = Cmp::Unknown;
         }
         let t = match (cmp, negated) {
             (Cmp::Match, false) => Tri::Yes,
@@ -392,6 +402,23 @@ fn compare(
 
 /// R1 (v2): whether the policy value `p` (no match for the role ARN with the assumed `/`
 /// path) matches the caller's role under some other path `role/<path>/<name>`.
+/// R1 (v2): whether value `p`, which matches the role ARN `r` derived with the assumed path
+/// `/`, also matches the same role under another path — so the match is certain whatever the
+/// real path is (a pattern such as `role/*` or `role/*App`). `r` is `…:role/<name>`.
+fn matches_under_other_path(
+    base: BaseOperator,
+    r: &str,
+    p: &ConditionValue,
+    ctx: &Ctx<'_>,
+) -> bool {
+    let Some((head, name)) = r.rsplit_once('/') else {
+        return true;
+    };
+    let other = format!("{head}/kmsaudit-other-path/{name}");
+    let mut unused = None;
+    compare(base, &other, p, ctx, &mut unused) == Cmp::Match
+}
+
 fn could_name_role_elsewhere(base: BaseOperator, p: &ConditionValue, ctx: &Ctx<'_>) -> bool {
     use BaseOperator as B;
     let c = ctx.caller;

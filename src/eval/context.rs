@@ -168,6 +168,18 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// Residual evaluation with `kms:ViaService` given neither by `--via-service` nor by
+    /// `--context`: whether the call comes through a service is open.
+    fn via_service_open(&self) -> bool {
+        self.opts.residual
+            && self.req.via_service.is_none()
+            && !self
+                .req
+                .context
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("kms:ViaService"))
+    }
+
     fn supported(&self, info: &ConditionKeyInfo) -> bool {
         info.actions & (1u128 << self.action_index) != 0
     }
@@ -249,7 +261,14 @@ impl<'a> Ctx<'a> {
                     Val::Absent
                 }
             }
-            "aws:viaawsservice" => flag(via.is_some()),
+            // R103: these keys follow `kms:ViaService`, however it was given; while it is
+            // left open (residual evaluation), so are they — a Deny on `aws:ViaAWSService`
+            // must not be read as "not through a service" before the request says so.
+            "aws:viaawsservice" => match via {
+                Some(_) => flag(true),
+                None if self.via_service_open() => Val::Unknown(Unknown::Residual),
+                None => flag(false),
+            },
             // R103, R106: only the services that support it set `aws:CalledVia`.
             "aws:calledvia" | "aws:calledviafirst" | "aws:calledvialast" => match via {
                 Some(v) => {
@@ -263,6 +282,7 @@ impl<'a> Ctx<'a> {
                         Val::Absent
                     }
                 }
+                None if self.via_service_open() => Val::Unknown(Unknown::Residual),
                 None => Val::Absent,
             },
             "kms:viaservice" => match via {

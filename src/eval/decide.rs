@@ -197,12 +197,43 @@ struct SetAllow {
     residual: Vec<Vec<Requirement>>,
     unknowns: Vec<String>,
     only_residual: bool,
+    /// Statements whose action and resource cover the request but whose condition fails,
+    /// with that condition (`policy#sid`, `StringEquals kms:ViaService`); recorded only when
+    /// tracing, for the explanation.
+    condition_fails: Vec<(String, String)>,
 }
 
 impl SetAllow {
     fn tri(&self) -> Tri {
         self.tri.unwrap_or(Tri::No)
     }
+
+    /// "statement `p#s` allows it, but its condition `X` fails" for each such statement.
+    fn condition_fail_text(&self, action: &str) -> Option<String> {
+        if self.condition_fails.is_empty() {
+            return None;
+        }
+        let parts: Vec<String> = self
+            .condition_fails
+            .iter()
+            .map(|(st, c)| format!("`{st}` allows `{action}`, but its condition `{c}` fails"))
+            .collect();
+        Some(parts.join("; "))
+    }
+}
+
+/// From a statement's trace: the first condition that fails when every other element
+/// (action, resource, principal) matched — the statement would apply but for it.
+fn failing_condition(trace: &StatementTrace) -> Option<String> {
+    let mut failed = None;
+    for e in &trace.elements {
+        match (e.element.strip_prefix("Condition "), e.outcome) {
+            (Some(c), Tri::No) if failed.is_none() => failed = Some(c.to_owned()),
+            (None, Tri::No | Tri::Unknown) => return None,
+            _ => {}
+        }
+    }
+    failed
 }
 
 struct Run<'a> {
@@ -259,6 +290,11 @@ impl<'a> Run<'a> {
                     e.applies
                 };
                 if let Some(t) = e.trace {
+                    if applies == Tri::No {
+                        if let Some(c) = failing_condition(&t) {
+                            out.condition_fails.push((statement_id(p, st), c));
+                        }
+                    }
                     traces.push(*t);
                 }
                 match applies {
@@ -857,10 +893,16 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec<'_
                 combine(&[], &[&id_allow], &mut residual);
             }
             if id_allow.tri() == Tri::No {
-                result.reasons.push(format!(
-                    "`{action_name}` on `{}` is authorized only by IAM policies, and no identity policy of the caller allows it",
-                    spec.resource
-                ));
+                result.reasons.push(match id_allow.condition_fail_text(&action_name) {
+                    Some(fails) => format!(
+                        "`{action_name}` on `{}` is authorized only by IAM policies: {fails}",
+                        spec.resource
+                    ),
+                    None => format!(
+                        "`{action_name}` on `{}` is authorized only by IAM policies, and no identity policy of the caller allows it",
+                        spec.resource
+                    ),
+                });
             }
             boundary_reasons(&mut result, &pb_allow, &sp_allow, &action_name, inputs);
             run.step(
@@ -1156,6 +1198,7 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec<'_
             explain_deny(
                 &mut result,
                 ExplainIn {
+                    open: allow == Tri::Unknown,
                     action_name: &action_name,
                     caller_arn: &caller.arn,
                     key_account: facts.as_ref().map_or("", |f| f.account.as_str()),
@@ -1286,6 +1329,9 @@ fn boundary_reasons(
 }
 
 struct ExplainIn<'a> {
+    /// No allow path holds for certain, but one may: the answer is undetermined, so the
+    /// explanation says what is open and suggests no fix.
+    open: bool,
     action_name: &'a str,
     caller_arn: &'a str,
     key_account: &'a str,
@@ -1314,16 +1360,52 @@ fn explain_deny(result: &mut CheckResult, x: ExplainIn<'_>) {
         ));
     } else {
         let root = format!("arn:aws:iam::{}:root", x.key_account);
-        let id_allows = x.id_allow.tri() == Tri::Yes;
+        let id = x.id_allow.tri();
+        let id_allows = id == Tri::Yes;
+        // What the caller's identity policies say, in words that agree with `id`: a statement
+        // that would allow but for its condition is named with that condition; an open one is
+        // open, never "no identity policy allows it".
+        let id_open_or_failing = |on: &str| match id {
+            Tri::Unknown => Some(format!(
+                "whether an identity policy of the caller allows `{a}` on `{on}` is open: it depends on what the answer lists as unknown or required"
+            )),
+            _ => x
+                .id_allow
+                .condition_fail_text(a)
+                .map(|fails| format!("identity policy {fails}")),
+        };
         if x.same_account && !x.is_root {
             match (x.delegation, id_allows) {
+                (Tri::No, true) if x.open => result.reasons.push(format!(
+                    "IAM policy {} allows `{a}`, but no key-policy statement allows `{root}` (the account) `{a}` for certain, so whether IAM policies apply to this key cannot be judged",
+                    x.id_allow.by.join(", ")
+                )),
                 (Tri::No, true) => result.reasons.push(format!(
                     "IAM policy {} allows `{a}`, but the key policy has no statement that allows `{root}` (the account) `{a}` for this request, so IAM policies do not apply to this key — add the root delegation statement `{{\"Effect\": \"Allow\", \"Principal\": {{\"AWS\": \"{root}\"}}, \"Action\": \"kms:*\", \"Resource\": \"*\"}}` or name the caller in the key policy",
                     x.id_allow.by.join(", ")
                 )),
-                (Tri::No, false) => result.reasons.push(format!(
-                    "the key policy does not delegate `{a}` to the account (`{root}`), and no identity policy of the caller allows it either"
+                (Tri::No, false) if id == Tri::Unknown => result.reasons.push(format!(
+                    "the key policy does not delegate `{a}` to the account (`{root}`), so no identity policy of the caller can allow it, whatever they say"
                 )),
+                (Tri::No, false) => result.reasons.push(match id_open_or_failing(x.key_arn) {
+                    Some(t) => format!(
+                        "the key policy does not delegate `{a}` to the account (`{root}`), and {t}"
+                    ),
+                    None => format!(
+                        "the key policy does not delegate `{a}` to the account (`{root}`), and no identity policy of the caller allows it either"
+                    ),
+                }),
+                (_, false) if x.open || id_open_or_failing(x.key_arn).is_some() => {
+                    result.reasons.push(match id_open_or_failing(x.key_arn) {
+                        Some(t) => format!(
+                            "the key policy delegates `{a}` to the account (`{root}`); {t}"
+                        ),
+                        None => format!(
+                            "the key policy delegates `{a}` to the account (`{root}`), but no identity policy of the caller allows `{a}` on `{}`",
+                            x.key_arn
+                        ),
+                    });
+                }
                 (_, false) => result.reasons.push(format!(
                     "the key policy delegates `{a}` to the account (`{root}`), but no identity policy of the caller allows `{a}` on `{}` — attach an IAM policy that allows it on the key ARN",
                     x.key_arn
@@ -1357,10 +1439,15 @@ fn explain_deny(result: &mut CheckResult, x: ExplainIn<'_>) {
                     x.key_account
                 ));
             } else if !id_allows && !x.is_root {
-                result.reasons.push(format!(
-                    "the key policy allows the caller's account, but no identity policy of the caller allows `{a}` on `{}`: cross-account use needs both (R55)",
-                    x.key_arn
-                ));
+                result.reasons.push(match id_open_or_failing(x.key_arn) {
+                    Some(t) => format!(
+                        "the key policy allows the caller's account, and cross-account use needs an identity policy too; {t}"
+                    ),
+                    None => format!(
+                        "the key policy allows the caller's account, but no identity policy of the caller allows `{a}` on `{}`: cross-account use needs both",
+                        x.key_arn
+                    ),
+                });
             }
         }
     }

@@ -7,7 +7,9 @@ use super::{
     CallerKind, ElementTrace, NamedPolicy, Requirement, StatementRef, StatementTrace, Tri,
 };
 use crate::arn::PrincipalClass;
-use crate::policy::{BaseOperator, Effect, PolicyDocument, Statement};
+use crate::policy::{
+    ActionClause, BaseOperator, Effect, PolicyDocument, PolicyKind, ResourceClause, Statement,
+};
 use crate::source::Span;
 
 /// How a resource-policy `Principal` matched the caller (R24, R40). A bit set: one statement
@@ -54,6 +56,87 @@ pub(crate) struct Target<'r> {
     pub(crate) arn: &'r str,
     /// The action has no resource type.
     pub(crate) none: bool,
+}
+
+/// The action a statement is matched against: a KMS action by its catalogue index, or an
+/// action of another service (lower case), for the access graph's IAM and STS moves.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ActionRef<'a> {
+    /// A KMS action (its index in the catalogue).
+    Kms(usize),
+    /// `service:name`, both lower case.
+    Other {
+        /// `iam`, `sts`…
+        service: &'a str,
+        /// `putrolepolicy`, `assumerole`…
+        name: &'a str,
+    },
+}
+
+/// R17, R18: whether `Action`/`NotAction` covers the action. The one action matcher: the
+/// engine, the key rules' pre-check and the graph's IAM moves all call it. Service prefixes
+/// match exactly (no wildcard there but the bare `*`); names are globs, case-insensitive.
+#[inline]
+pub(crate) fn action_covers(a: &ActionClause, act: ActionRef<'_>) -> bool {
+    let hit = match act {
+        ActionRef::Kms(index) => u32::try_from(index)
+            .ok()
+            .and_then(|i| 1u128.checked_shl(i))
+            .is_some_and(|bit| a.kms_mask & bit != 0),
+        ActionRef::Other { service, name } => a.items.iter().any(|i| {
+            (i.service == "*" && i.name.is_star())
+                || (i.service.eq_ignore_ascii_case(service) && i.name.matches(name))
+        }),
+    };
+    hit != a.negated
+}
+
+/// R19–R22: whether `Resource`/`NotResource` of a statement in a policy of `kind` covers
+/// `target`. `parts` judges one ARN pattern against `target.arn` (R21, with the policy
+/// variables substituted as the caller can). The one resource matcher: the engine, the key
+/// rules' pre-check and the graph's IAM moves all call it.
+pub(crate) fn resource_covers(
+    r: &ResourceClause,
+    kind: PolicyKind,
+    target: Target<'_>,
+    mut parts: impl FnMut(&[crate::pattern::Pattern]) -> Tri,
+) -> Tri {
+    let key_policy = kind == PolicyKind::Key;
+    let mut any = Tri::No;
+    for item in &r.items {
+        let m = if target.none {
+            // R20: no resource type: only a literal `*` matches.
+            Tri::from_bool(item.is_star())
+        } else if key_policy && item.is_star() {
+            // R19: `*` in a key policy is this key.
+            Tri::Yes
+        } else {
+            parts(&item.parts)
+        };
+        any = any.or(m);
+        if any == Tri::Yes {
+            break;
+        }
+    }
+    if r.negated { any.negate() } else { any }
+}
+
+/// [`resource_covers`] where a policy variable is not substituted: a part holding one may
+/// match (unknown).
+pub(crate) fn resource_covers_unsubstituted(
+    r: &ResourceClause,
+    kind: PolicyKind,
+    target: Target<'_>,
+    short_resource_patterns_match_nothing: bool,
+) -> Tri {
+    resource_covers(r, kind, target, |parts| {
+        super::condition::resource_match_with(
+            parts,
+            target.arn,
+            short_resource_patterns_match_nothing,
+            |_, _| Tri::Unknown,
+        )
+    })
 }
 
 /// `policy#Sid` (or `policy#n`), built with one allocation.
@@ -225,8 +308,7 @@ fn eval_rest(
     let action_name = ctx.action.name;
     // Action (R17, R18).
     let mut applies = Tri::Yes;
-    let hit = action.kms_mask & (1u128 << ctx.action_index) != 0;
-    let ok = hit != action.negated;
+    let ok = action_covers(action, ActionRef::Kms(ctx.action_index));
     let word = if action.negated {
         "NotAction"
     } else {
@@ -250,24 +332,10 @@ fn eval_rest(
     }
     // Resource (R19–R22).
     if let Some(r) = &st.resource {
-        let key_policy = p.doc.kind == crate::policy::PolicyKind::Key;
-        let mut any = Tri::No;
         let mut var_unknown = None;
-        for item in &r.items {
-            let m = if target.none {
-                // R20: no resource type: only a literal `*` matches.
-                Tri::from_bool(item.is_star())
-            } else if key_policy && item.is_star() {
-                Tri::Yes
-            } else {
-                resource_match(&item.parts, target.arn, ctx, &mut var_unknown)
-            };
-            any = any.or(m);
-            if any == Tri::Yes {
-                break;
-            }
-        }
-        let ok = if r.negated { any.negate() } else { any };
+        let ok = resource_covers(r, p.doc.kind, target, |parts| {
+            resource_match(parts, target.arn, ctx, &mut var_unknown)
+        });
         let word = if r.negated { "NotResource" } else { "Resource" };
         el(
             &mut elements,
@@ -509,29 +577,30 @@ pub fn key_policy_may_allow(
     let Some(index) = crate::catalog::action_index(bare) else {
         return true;
     };
-    let Some(bit) = u32::try_from(index).ok().and_then(|i| 1u128.checked_shl(i)) else {
+    if index >= 128 {
         return true;
-    };
+    }
     let on_key = crate::catalog::action(index).is_some_and(|a| a.on_key);
     let covers = |st: &Statement| {
         st.action
             .as_ref()
-            .is_some_and(|a| (a.kms_mask & bit != 0) != a.negated)
+            .is_some_and(|a| action_covers(a, ActionRef::Kms(index)))
     };
-    // An identity statement's `Resource` could cover the key (R19, R21): a part with a
-    // variable could; without `Resource` or with `NotResource` it is not judged here.
+    // An identity statement's `Resource` could cover the key (R19, R21), judged by the
+    // engine's resource matcher with a part holding a variable counted as possibly matching;
+    // a statement without `Resource` is not judged here.
     let covers_key = |st: &Statement| {
         !on_key
             || st.resource.as_ref().is_none_or(|r| {
-                r.negated
-                    || r.items.iter().any(|item| {
-                        super::condition::resource_match_with(
-                            &item.parts,
-                            key_arn,
-                            opts.open.short_resource_patterns_match_nothing,
-                            |_, _| Tri::Unknown,
-                        ) != Tri::No
-                    })
+                resource_covers_unsubstituted(
+                    r,
+                    PolicyKind::Identity,
+                    Target {
+                        arn: key_arn,
+                        none: false,
+                    },
+                    opts.open.short_resource_patterns_match_nothing,
+                ) != Tri::No
             })
     };
     // Whether the caller's identity policies could allow the action: unknown ones could.
@@ -573,8 +642,9 @@ pub fn key_policy_may_allow(
 }
 
 /// How one non-negated principal entry matches the caller: the kind bits, and whether the
-/// match cannot be judged. Shared by statement matching and [`key_policy_may_allow`].
-fn entry_kind(
+/// match cannot be judged (R24). The one principal matcher: statement matching,
+/// [`key_policy_may_allow`] and the graph's trust-policy moves all call it.
+pub(crate) fn entry_kind(
     class: &PrincipalClass,
     in_deny: bool,
     c: &super::Caller,

@@ -1,8 +1,10 @@
 //! The IAM and STS moves of escalation paths: may a principal call `sts:AssumeRole` on a role,
 //! or an IAM write (`iam:PutRolePolicy`, `iam:CreatePolicyVersion`…) on another principal?
 //!
-//! The KMS engine (`eval`) judges KMS actions only: its action model is the KMS catalogue. These
-//! moves are judged here with the same policy model and the IAM rules that apply to them: an
+//! The KMS engine (`eval`) decides KMS requests only. These moves are decided here, but every
+//! element is matched by the engine's own matchers (`Action` by `eval::action_covers`,
+//! `Resource` by `eval::resource_covers_unsubstituted`, each `Principal` entry by
+//! `eval::entry_kind`), so that a matching fix lands once. The IAM rules that apply: an
 //! explicit Deny anywhere wins (R8, R46 step 1); every SCP level must allow (R48); a permissions
 //! boundary must allow; an identity policy must allow, except that a same-account trust policy
 //! naming the caller's own ARN is enough for `sts:AssumeRole` (the resource-policy rule of R54,
@@ -11,7 +13,7 @@
 //! statement that cannot be judged makes it unknown, never allowed or denied.
 
 use crate::arn::PrincipalClass;
-use crate::eval::{Caller, CallerKind, NamedPolicy};
+use crate::eval::{self, ActionRef, Caller, NamedPolicy, Target, Tri, principal_kind};
 use crate::policy::{ActionClause, Effect, PolicyKind, ResourceClause, Statement};
 
 /// The answer for one move.
@@ -52,52 +54,32 @@ fn statement_id(p: &NamedPolicy, st: &Statement) -> String {
     format!("{}#{}", p.name, st.label().trim_start_matches('#'))
 }
 
-/// `Action`/`NotAction` covers `service:name` (both lower case). Service prefixes are matched
-/// exactly (AWS allows no wildcard there except the bare `*`).
+/// `Action`/`NotAction` covers `service:name` (both lower case): the engine's action matcher
+/// (R17, R18).
 fn action_covers(a: &ActionClause, service: &str, name: &str) -> bool {
-    let hit = a.items.iter().any(|i| {
-        (i.service == "*" && i.name.is_star())
-            || (i.service.eq_ignore_ascii_case(service) && i.name.matches(name))
-    });
-    hit != a.negated
+    eval::action_covers(a, ActionRef::Other { service, name })
 }
 
-/// `Resource`/`NotResource` covers an ARN (R19, R21). A pattern with a policy variable is not
-/// substituted here: it makes the statement unknown.
-fn resource_covers(r: &ResourceClause, arn: &str) -> Result<bool, String> {
-    let mut texts: Vec<&str> = arn.splitn(6, ':').collect();
-    texts.resize(6, "");
-    let mut any = false;
-    for item in &r.items {
-        if item.raw.contains("${") {
-            return Err(format!(
-                "`{}` has a policy variable, which is not substituted for IAM moves",
-                item.raw
-            ));
-        }
-        let m = match item.parts.as_slice() {
-            [one] => one.matches(arn),
-            parts if parts.len() == 6 => parts.iter().zip(&texts).all(|(p, t)| p.matches(t)),
-            // A short pattern (R21, Q11) matches when its last part is `*`.
-            parts => {
-                parts.last().is_some_and(|l| l.is_star())
-                    && parts
-                        .iter()
-                        .zip(&texts)
-                        .take(parts.len() - 1)
-                        .all(|(p, t)| p.matches(t))
-            }
-        };
-        if m {
-            any = true;
-            break;
-        }
+/// `Resource`/`NotResource` covers an ARN: the engine's resource matcher (R19–R21). A pattern
+/// with a policy variable is not substituted here: when it decides, the statement is unknown.
+fn resource_covers(r: &ResourceClause, kind: PolicyKind, arn: &str) -> Result<bool, String> {
+    let target = Target { arn, none: false };
+    match eval::resource_covers_unsubstituted(r, kind, target, false) {
+        Tri::Yes => Ok(true),
+        Tri::No => Ok(false),
+        Tri::Unknown => Err(format!(
+            "`{}` has a policy variable, which is not substituted for IAM moves",
+            r.items
+                .iter()
+                .find(|i| i.raw.contains("${"))
+                .map_or("Resource", |i| i.raw.as_str())
+        )),
     }
-    Ok(any != r.negated)
 }
 
 /// How a trust policy's `Principal` names the caller: `Some(true)` by its own ARN or id,
-/// `Some(false)` through its account or `*`, `None` not at all.
+/// `Some(false)` through its account or `*`, `None` not at all. Each entry is matched by the
+/// engine's principal matcher (R24); an entry it cannot judge makes the statement unknown.
 fn principal_names(st: &Statement, m: &Mover<'_>) -> Result<Option<bool>, String> {
     let Some(pc) = &st.principal else {
         return Ok(None);
@@ -105,22 +87,26 @@ fn principal_names(st: &Statement, m: &Mover<'_>) -> Result<Option<bool>, String
     if pc.negated {
         return Err("`NotPrincipal` in a trust policy is not judged for role assumption".into());
     }
-    let c = m.caller;
+    let open = crate::eval::OpenDefaults::default();
     let mut best = None;
     for e in &pc.entries {
-        let hit = match &e.class {
-            PrincipalClass::Any => Some(false),
-            PrincipalClass::Account { account, .. } if *account == c.account => Some(false),
-            PrincipalClass::User { arn, .. } if c.kind == CallerKind::User && *arn == c.arn => {
-                Some(true)
-            }
-            PrincipalClass::Role { arn, .. }
-                if c.kind == CallerKind::AssumedRole && c.role_arn.as_deref() == Some(arn) =>
-            {
-                Some(true)
-            }
-            PrincipalClass::UniqueId if m.unique_id == Some(e.value.as_str()) => Some(true),
-            _ => None,
+        let (kinds, unknown) = eval::entry_kind(&e.class, st.is_deny(), m.caller, &open);
+        if unknown {
+            return Err(format!(
+                "whether `{}` names `{}` cannot be judged",
+                e.value, m.caller.arn
+            ));
+        }
+        let direct = kinds & !(principal_kind::WILDCARD | principal_kind::ACCOUNT) != 0
+            // The graph knows unique ids (`AROA…`), which the engine does not.
+            || (matches!(e.class, PrincipalClass::UniqueId)
+                && m.unique_id == Some(e.value.as_str()));
+        let hit = if direct {
+            Some(true)
+        } else if kinds != 0 {
+            Some(false)
+        } else {
+            None
         };
         best = match (best, hit) {
             (Some(true), _) | (_, Some(true)) => Some(true),
@@ -167,23 +153,28 @@ fn applies(
     if !action_covers(action, service, name) {
         return Applies::No;
     }
-    match p.doc.kind {
+    // Resource, then Principal, as the engine matches them: an element that does not match
+    // makes the statement inapplicable even when another cannot be judged (R17–R24).
+    let resource_open = match &st.resource {
+        Some(r) => match resource_covers(r, p.doc.kind, resource) {
+            Ok(true) => None,
+            Ok(false) => return Applies::No,
+            Err(e) => Some(e),
+        },
+        None if matches!(p.doc.kind, PolicyKind::Trust | PolicyKind::Scp) => None,
+        None => return Applies::No,
+    };
+    let principal_open = match p.doc.kind {
         PolicyKind::Trust => match principal_names(st, mover) {
-            Ok(Some(_)) => {}
+            Ok(Some(_)) => None,
             Ok(None) => return Applies::No,
-            Err(e) => return Applies::Unknown(format!("{}: {e}", statement_id(p, st))),
+            Err(e) => Some(e),
         },
         _ if st.principal.is_some() => return Applies::No,
-        _ => {}
-    }
-    match &st.resource {
-        Some(r) => match resource_covers(r, resource) {
-            Ok(true) => {}
-            Ok(false) => return Applies::No,
-            Err(e) => return Applies::Unknown(format!("{}: {e}", statement_id(p, st))),
-        },
-        None if matches!(p.doc.kind, PolicyKind::Trust | PolicyKind::Scp) => {}
-        None => return Applies::No,
+        _ => None,
+    };
+    if let Some(e) = resource_open.or(principal_open) {
+        return Applies::Unknown(format!("{}: {e}", statement_id(p, st)));
     }
     if st.conditions.is_empty() {
         Applies::Yes
@@ -199,7 +190,10 @@ struct Tally {
     allow_cond: Vec<(String, Vec<String>)>,
     deny: Vec<String>,
     deny_cond: Vec<String>,
-    unknown: Vec<String>,
+    /// Deny statements that cannot be judged.
+    unknown_deny: Vec<String>,
+    /// Allow statements that cannot be judged.
+    unknown_allow: Vec<String>,
 }
 
 fn tally<'p>(
@@ -226,20 +220,30 @@ fn tally<'p>(
                     c.into_iter()
                         .map(|c| format!("the Deny's condition {c} does not hold")),
                 ),
-                (Applies::Unknown(u), _) => t.unknown.push(u),
+                (Applies::Unknown(u), true) => t.unknown_deny.push(u),
+                (Applies::Unknown(u), false) => t.unknown_allow.push(u),
             }
         }
     }
     t
 }
 
-/// The allow side of a tally: `Some((via, conditions))` when something allows.
-fn allowed(t: &Tally) -> Option<(Vec<String>, Vec<String>)> {
+/// The allow side of a tally: `Ok(Some((via, conditions)))` when something allows,
+/// `Ok(None)` when nothing does, `Err(why)` when only an Allow that cannot be judged might
+/// (an unknown Allow beside a certain one changes nothing, as in the engine).
+type Allowed = Result<Option<(Vec<String>, Vec<String>)>, String>;
+
+fn allowed(t: &Tally) -> Allowed {
     if !t.allow.is_empty() {
-        return Some((t.allow.clone(), Vec::new()));
+        return Ok(Some((t.allow.clone(), Vec::new())));
     }
     // Alternatives: the first conditional statement stands for them all (each is enough).
-    let (id, conds) = t.allow_cond.first()?;
+    let Some((id, conds)) = t.allow_cond.first() else {
+        return match t.unknown_allow.first() {
+            Some(u) => Err(u.clone()),
+            None => Ok(None),
+        };
+    };
     let mut c = conds.clone();
     if t.allow_cond.len() > 1 {
         c.push(format!(
@@ -247,7 +251,7 @@ fn allowed(t: &Tally) -> Option<(Vec<String>, Vec<String>)> {
             t.allow_cond.len() - 1
         ));
     }
-    Some((vec![id.clone()], c))
+    Ok(Some((vec![id.clone()], c)))
 }
 
 /// Decides one IAM or STS move by `mover` on `resource` (`service` and `name` lower case).
@@ -275,7 +279,7 @@ pub(crate) fn decide(
     if !all.deny.is_empty() {
         return Move::No;
     }
-    if let Some(u) = all.unknown.first() {
+    if let Some(u) = all.unknown_deny.first() {
         return Move::Unknown(u.clone());
     }
     conditions.extend(all.deny_cond);
@@ -283,8 +287,9 @@ pub(crate) fn decide(
     for level in scp {
         let t = tally(level, service, name, resource, mover);
         match allowed(&t) {
-            Some((_, c)) => conditions.extend(c),
-            None => return Move::No,
+            Ok(Some((_, c))) => conditions.extend(c),
+            Ok(None) => return Move::No,
+            Err(u) => return Move::Unknown(u),
         }
     }
     let identity = mover
@@ -294,15 +299,22 @@ pub(crate) fn decide(
     let mut needs_identity = true;
     if let Some(rp) = resource_policy {
         let t = tally(rp, service, name, resource, mover);
-        let Some((v, c)) = allowed(&t) else {
-            return Move::No;
+        let (v, c) = match allowed(&t) {
+            Ok(Some(a)) => a,
+            Ok(None) => return Move::No,
+            Err(u) => return Move::Unknown(u),
         };
-        // Named by its own ARN in the same account: the trust policy alone is enough.
+        // Named by its own ARN in the same account, in a statement that applies: the trust
+        // policy alone is enough.
         let direct = own_account
             && rp.iter().any(|p| {
                 p.doc.statements.iter().any(|st| {
                     st.effect.as_ref().map(|e| e.value) == Some(Effect::Allow)
                         && principal_names(st, mover) == Ok(Some(true))
+                        && matches!(
+                            applies(p, st, service, name, resource, mover),
+                            Applies::Yes | Applies::Cond(_)
+                        )
                 })
             });
         needs_identity = !direct;
@@ -316,18 +328,30 @@ pub(crate) fn decide(
                 mover.caller.arn
             ));
         };
-        let Some((v, c)) = allowed(&t) else {
-            return Move::No;
+        let (v, c) = match allowed(&t) {
+            Ok(Some(a)) => a,
+            Ok(None) => return Move::No,
+            Err(u) => return Move::Unknown(u),
         };
         via.extend(v);
         conditions.extend(c);
         if let Some(b) = mover.boundary {
             let t = tally(std::iter::once(b), service, name, resource, mover);
-            let Some((_, c)) = allowed(&t) else {
-                return Move::No;
+            let c = match allowed(&t) {
+                Ok(Some((_, c))) => c,
+                Ok(None) => return Move::No,
+                Err(u) => return Move::Unknown(u),
             };
             conditions.extend(c);
         }
+    }
+    // Identity policies missing from the inputs could hold a Deny (R46 step 1): a move that
+    // would be allowed is then unknown, never allowed (as the engine answers).
+    if mover.identity.is_none() {
+        return Move::Unknown(format!(
+            "the identity policies of `{}` are not all in the inputs: a Deny in them could refuse the move",
+            mover.caller.arn
+        ));
     }
     if conditions.is_empty() {
         Move::Yes(via)
@@ -406,6 +430,208 @@ mod tests {
             Move::Conditional(_, c) => assert!(c.iter().any(|c| c.contains("sts:ExternalId"))),
             other => panic!("{other:?}"),
         }
+    }
+
+    mod agreement {
+        //! The graph's moves and the engine agree: a resource policy matched as a trust
+        //! policy is a key policy matched by the engine, when the action is a KMS action
+        //! and no statement has a condition (R17–R24, R46, R53–R55).
+        use super::*;
+        use crate::eval::{Decision, Inputs, KeyFacts, KeyInputs, Options, Request};
+        use proptest::prelude::*;
+        use serde_json::{Value, json};
+
+        const KEY: &str =
+            "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+        fn pick<T: Clone + std::fmt::Debug + 'static>(v: Vec<T>) -> impl Strategy<Value = T> {
+            prop::sample::select(v)
+        }
+
+        fn action() -> impl Strategy<Value = (&'static str, Value)> {
+            pick(vec![
+                ("Action", json!("kms:*")),
+                ("Action", json!("kms:Decrypt")),
+                ("Action", json!("kms:Describe*")),
+                ("Action", json!(["kms:Encrypt", "kms:Re*"])),
+                ("Action", json!("*")),
+                ("Action", json!("s3:*")),
+                ("NotAction", json!("kms:Decrypt")),
+                ("NotAction", json!("s3:*")),
+            ])
+        }
+
+        fn resource() -> impl Strategy<Value = (&'static str, Value)> {
+            pick(vec![
+                ("Resource", json!("*")),
+                ("Resource", json!(KEY)),
+                ("Resource", json!("arn:aws:kms:*:111122223333:key/*")),
+                (
+                    "Resource",
+                    json!("arn:aws:kms:us-east-1:111122223333:key/other"),
+                ),
+                ("Resource", json!("arn:aws:*:us-east-1:111122223333:key/*")),
+                ("Resource", json!("arn:aws:kms:*")),
+                ("Resource", json!("arn*")),
+                ("NotResource", json!("arn:aws:kms:*:*:alias/*")),
+                ("NotResource", json!(KEY)),
+            ])
+        }
+
+        /// `"*"` is left out of `Allow`: a key policy's `"*"` names every caller itself,
+        /// while a trust policy's only opens the door to the account's principals. Entries
+        /// that cannot be judged are left out too: both answer "unknown" for them, but the
+        /// engine weighs an unknown statement against every path and the graph against the
+        /// first that fails.
+        fn principal(allow: bool) -> impl Strategy<Value = Value> {
+            let mut v = vec![
+                json!({"AWS": "arn:aws:iam::111122223333:root"}),
+                json!({"AWS": "111122223333"}),
+                json!({"AWS": "arn:aws:iam::111122223333:role/App"}),
+                json!({"AWS": "arn:aws:iam::111122223333:user/Alice"}),
+                json!({"AWS": "arn:aws:iam::444455556666:role/Ext"}),
+                json!({"AWS": "444455556666"}),
+            ];
+            if !allow {
+                v.push(json!("*"));
+            }
+            pick(v)
+        }
+
+        fn statement(with_principal: bool) -> impl Strategy<Value = Value> {
+            (prop::bool::weighted(0.7), action(), resource()).prop_flat_map(move |(allow, a, r)| {
+                principal(allow).prop_map(move |p| {
+                    let mut s = json!({"Effect": if allow { "Allow" } else { "Deny" }});
+                    s[a.0] = a.1.clone();
+                    s[r.0] = r.1.clone();
+                    if with_principal {
+                        s["Principal"] = p;
+                    }
+                    s
+                })
+            })
+        }
+
+        fn doc(name: &str, kind: PolicyKind, sts: &[Value]) -> NamedPolicy {
+            let text = json!({"Version": "2012-10-17", "Statement": sts}).to_string();
+            policy(name, kind, &text)
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+            #[test]
+            fn graph_moves_and_engine_agree_on_kms_actions(
+                kp in prop::collection::vec(statement(true), 1..4),
+                id in prop::option::weighted(0.85, prop::collection::vec(statement(false), 0..3)),
+                caller in 0..3usize,
+                action in pick(vec!["Decrypt", "DescribeKey", "Encrypt", "ReEncryptFrom"]),
+            ) {
+                let arn = ["arn:aws:iam::111122223333:role/App",
+                    "arn:aws:iam::111122223333:user/Alice",
+                    "arn:aws:iam::444455556666:role/Ext"][caller];
+                let c = Caller::parse(arn, None).unwrap();
+                let identity = id.as_ref().map(|sts| {
+                    if sts.is_empty() { Vec::new() } else { vec![doc("id", PolicyKind::Identity, sts)] }
+                });
+                let trust = [doc("kp", PolicyKind::Trust, &kp)];
+                let m = Mover {
+                    caller: &c,
+                    unique_id: None,
+                    identity: identity.as_deref(),
+                    boundary: None,
+                    scp: None,
+                };
+                let lower = action.to_ascii_lowercase();
+                let graph = decide(&m, "kms", &lower, KEY, "111122223333", Some(&trust));
+                let inputs = Inputs {
+                    keys: vec![std::sync::Arc::new(KeyInputs {
+                        facts: KeyFacts::from_arn(KEY).unwrap(),
+                        policies: Some(vec![doc("kp", PolicyKind::Key, &kp)]),
+                        grants: Some(Vec::new()),
+                        policy_unknown: None,
+                    })],
+                    identity: identity.clone().map(Into::into),
+                    ..Inputs::default()
+                };
+                let req = Request::new(c.clone(), &format!("kms:{action}"), KEY);
+                let engine = crate::eval::evaluate(&inputs, &req, &Options::default()).decision;
+                let agree = match &graph {
+                    Move::Yes(_) => engine == Decision::Allow,
+                    Move::No => matches!(engine, Decision::ImplicitDeny | Decision::ExplicitDeny),
+                    // A statement the graph cannot judge makes the move unknown even where
+                    // the engine finds no allow at all: cautious, never open.
+                    Move::Unknown(_) => engine != Decision::Allow,
+                    Move::Conditional(..) => false,
+                };
+                prop_assert!(agree, "graph {:?}, engine {:?}", graph, engine);
+            }
+        }
+    }
+
+    #[test]
+    fn r21_graph_move_short_resource_pattern_matches_only_with_a_last_star() {
+        // `arn*` has one segment that is not `*`: it matches nothing (Q11 default).
+        let c = caller("arn:aws:iam::111122223333:role/A");
+        let ids = [policy(
+            "id",
+            PolicyKind::Identity,
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:PutRolePolicy","Resource":"arn*"}]}"#,
+        )];
+        let m = Mover {
+            caller: &c,
+            unique_id: None,
+            identity: Some(&ids),
+            boundary: None,
+            scp: None,
+        };
+        let b = "arn:aws:iam::111122223333:role/B";
+        assert_eq!(
+            decide(&m, "iam", "putrolepolicy", b, "111122223333", None),
+            Move::No
+        );
+    }
+
+    #[test]
+    fn r54_graph_direct_trust_statement_must_apply_to_the_move() {
+        // The trust policy names role A only for tagging; AssumeRole is open to the account,
+        // which needs an identity allow that A does not have.
+        let c = caller("arn:aws:iam::111122223333:role/A");
+        let trust = [policy(
+            "trust",
+            PolicyKind::Trust,
+            r#"{"Version":"2012-10-17","Statement":[
+                {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/A"},"Action":"sts:TagSession"},
+                {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"sts:AssumeRole"}]}"#,
+        )];
+        let m = Mover {
+            caller: &c,
+            unique_id: None,
+            identity: Some(&[]),
+            boundary: None,
+            scp: None,
+        };
+        let b = "arn:aws:iam::111122223333:role/B";
+        assert_eq!(
+            decide(&m, "sts", "assumerole", b, "111122223333", Some(&trust)),
+            Move::No
+        );
+    }
+
+    #[test]
+    fn r46_graph_move_with_identity_policies_missing_is_unknown() {
+        let c = caller("arn:aws:iam::111122223333:role/A");
+        let trust = [policy("trust", PolicyKind::Trust, TRUST_ROLE_A)];
+        let m = Mover {
+            caller: &c,
+            unique_id: None,
+            identity: None,
+            boundary: None,
+            scp: None,
+        };
+        let b = "arn:aws:iam::111122223333:role/B";
+        let got = decide(&m, "sts", "assumerole", b, "111122223333", Some(&trust));
+        assert!(matches!(got, Move::Unknown(_)), "{got:?}");
     }
 
     #[test]

@@ -499,3 +499,85 @@ fn a_session_of_a_missing_role_names_the_role_r1() {
     );
     assert!(!out.contains("session-7` is not"), "{out}");
 }
+
+/// R46, R54: an identity statement that would allow but for its condition is named with the
+/// condition that fails — not "no identity policy allows it — attach one".
+#[test]
+fn r54_identity_statement_whose_condition_fails_is_named_with_its_condition() {
+    let (code, out, err) = can(&[
+        "--no-trace",
+        "--principal",
+        "arn:aws:iam::111122223333:role/App",
+        "--action",
+        "kms:Decrypt",
+        "--key",
+        K1,
+        "--key-policy",
+        "fixtures/examples/console-default-key-policy.json",
+        "--identity-policy",
+        "fixtures/can/app-decrypt-through-s3.json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("decision: implicit-deny"), "{out}");
+    assert!(
+        out.contains(
+            "identity policy `app-decrypt-through-s3.json#DecryptThroughS3` allows `kms:Decrypt`, but its condition `StringEquals kms:ViaService` fails"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("no identity policy"), "{out}");
+    assert!(!out.contains("attach"), "{out}");
+    // Through S3 the same statement allows.
+    let (_, out, _) = can(&[
+        "--principal",
+        "arn:aws:iam::111122223333:role/App",
+        "--action",
+        "kms:Decrypt",
+        "--key",
+        K1,
+        "--key-policy",
+        "fixtures/examples/console-default-key-policy.json",
+        "--identity-policy",
+        "fixtures/can/app-decrypt-through-s3.json",
+        "--via-service",
+        "s3.us-east-1.amazonaws.com",
+    ]);
+    assert!(out.contains("decision: allow"), "{out}");
+}
+
+/// R46 step 7: an `undetermined` answer says what is open and suggests no fix — neither when
+/// the identity side is open nor when another path is.
+#[test]
+fn r46_undetermined_answer_never_suggests_attaching_a_policy() {
+    for extra in [
+        // The identity statement's condition is left open.
+        vec![
+            "--key-policy",
+            "fixtures/examples/console-default-key-policy.json",
+            "--identity-policy",
+            "fixtures/can/app-decrypt-through-s3.json",
+        ],
+        // The key-policy statement naming the role is left open; no identity policy allows.
+        vec![
+            "--key-policy",
+            "fixtures/examples/walkthrough/key-tenant-context.json",
+        ],
+    ] {
+        let mut args = vec![
+            "--residual",
+            "--no-trace",
+            "--principal",
+            "arn:aws:iam::111122223333:role/Uploader",
+            "--action",
+            "kms:Decrypt",
+            "--key",
+            K1,
+        ];
+        args.extend(extra);
+        let (code, out, err) = can(&args);
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains("decision: undetermined"), "{out}");
+        assert!(!out.contains("attach"), "{out}");
+        assert!(!out.contains("add the root delegation"), "{out}");
+    }
+}

@@ -531,3 +531,36 @@ fn a_key_without_its_policy_gives_undetermined_rows_and_a_note() {
         "{v}"
     );
 }
+
+/// R46 step 7: who-can's path column never says "allowed" on a row the inputs leave open.
+#[test]
+fn r46_who_can_path_never_says_allowed_on_an_undetermined_row() {
+    let args = [
+        "who-can",
+        "--action",
+        "kms:Decrypt",
+        "--key",
+        KEY,
+        &fixture("graph/org/authorization-details.json")
+            .display()
+            .to_string(),
+        &fixture("graph/org/describe-key.json").display().to_string(),
+    ]
+    .map(|s| s.to_owned());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, out, err) = run(&args, None);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("undetermined"), "{out}");
+    assert!(!out.contains("allowed"), "{out}");
+    let mut json = args.clone();
+    json.extend(["--format", "json"]);
+    let v = json_of(&json);
+    let rows = v["rows"].as_array().unwrap();
+    assert!(!rows.is_empty());
+    for r in rows {
+        assert_eq!(r["decision"], "undetermined", "{r}");
+        for step in r["path"].as_array().unwrap() {
+            assert_ne!(step["how"], "allowed", "{r}");
+        }
+    }
+}

@@ -28,6 +28,7 @@ mod robustness;
 mod rule_fixtures;
 mod security_rules;
 mod snapshots;
+mod soundness;
 mod terraform;
 mod walkthrough;
 

@@ -496,7 +496,13 @@ fn r1_unknown_role_path_matches_same_name_under_other_path_as_unknown() {
             "arn:aws:iam::111122223333:role/*/App",
             Decision::Undetermined,
         ),
-        ("arn:aws:iam::111122223333:role/App", Decision::ExplicitDeny),
+        // Names the role only if its path is `/`: the assumption may not make it certain.
+        ("arn:aws:iam::111122223333:role/App", Decision::Undetermined),
+        // Names the role whatever its path.
+        (
+            "arn:aws:iam::111122223333:role/*App",
+            Decision::ExplicitDeny,
+        ),
         ("arn:aws:iam::111122223333:role/Other", Decision::Allow),
         ("arn:aws:iam::111122223333:role/team/Other", Decision::Allow),
         ("arn:aws:iam::444455556666:role/team/App", Decision::Allow),
