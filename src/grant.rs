@@ -62,6 +62,18 @@ pub struct Grant {
 }
 
 impl Grant {
+    /// Binds a grant read for one key (`--grants` beside `--key`) to that key's ARN when its
+    /// `KeyId` is missing or the bare key id (spec R79: a bare id names the key of that id in the
+    /// account and Region the list was read for). A `KeyId` that is an ARN or an alias is kept,
+    /// so the engine can tell a grant of another key.
+    pub fn bind_to_key(&mut self, key_arn: &str, key_id: &str) {
+        match self.key_id.as_deref() {
+            None => self.key_id = Some(key_arn.to_owned()),
+            Some(id) if id == key_id => self.key_id = Some(key_arn.to_owned()),
+            Some(_) => {}
+        }
+    }
+
     /// A short label for traces: the grant id, else the name, else the position.
     pub fn label(&self) -> String {
         match (&self.grant_id, &self.name) {

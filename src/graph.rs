@@ -813,8 +813,9 @@ impl<'a> AccessGraph<'a> {
                 }
                 if !self.extras.grants.is_empty() {
                     let mut gs = self.extras.grants.clone();
+                    // R79: a grant whose `KeyId` names another key stays that key's.
                     for g in &mut gs {
-                        g.key_id = Some(arn.clone());
+                        g.bind_to_key(&arn, &inputs.facts.key_id);
                     }
                     inputs.grants.get_or_insert_with(Vec::new).extend(gs);
                 }

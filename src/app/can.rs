@@ -263,19 +263,6 @@ fn apply_key_flags(f: &mut KeyFacts, args: &CanArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// A grant of `--grants` read for `--key`: a grant that names no key, or names it by bare key
-/// id, belongs to the key of that id in `--key`'s account and Region (R79); one named by ARN
-/// keeps its ARN, so the engine can tell it belongs to another key.
-fn bind_grant(g: &Grant, facts: &KeyFacts) -> Grant {
-    let mut g = g.clone();
-    match g.key_id.as_deref() {
-        None => g.key_id = Some(facts.arn.clone()),
-        Some(id) if id == facts.key_id => g.key_id = Some(facts.arn.clone()),
-        Some(_) => {}
-    }
-    g
-}
-
 /// Everything the flags and files describe, loaded once.
 struct Loaded {
     inputs: Inputs,
@@ -467,7 +454,11 @@ fn load_inputs(args: &CanArgs, sources: &mut SourceMap) -> Result<Loaded, Failur
             if let Some(g) = &grants {
                 ki.grants
                     .get_or_insert_with(Vec::new)
-                    .extend(g.iter().map(|g| bind_grant(g, &ki.facts)));
+                    .extend(g.iter().map(|g| {
+                        let mut g = g.clone();
+                        g.bind_to_key(&ki.facts.arn, &ki.facts.key_id);
+                        g
+                    }));
             }
             keys.push(Arc::new(ki));
         }

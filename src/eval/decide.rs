@@ -342,6 +342,10 @@ fn grant_on_key(g: &Grant, facts: &KeyFacts) -> Tri {
     let Some(id) = g.key_id.as_deref() else {
         return Tri::Yes;
     };
+    // The common case, without taking the ARN apart: list-grants names the key by its ARN.
+    if id == facts.arn {
+        return Tri::Yes;
+    }
     let Some(p) = crate::arn::split_arn(id) else {
         if let Some(alias) = id.strip_prefix("alias/").map(|_| id) {
             return match &facts.aliases {

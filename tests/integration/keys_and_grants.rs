@@ -71,6 +71,45 @@ fn r79_grant_listed_as_input_file_binds_only_to_its_own_region() {
 }
 
 #[test]
+fn r79_who_can_does_not_credit_the_replica_with_the_primarys_grant() {
+    let app_row = |key: &str| {
+        let (code, out, err) = run(
+            &[
+                "who-can",
+                "--action",
+                "kms:Decrypt",
+                "--key",
+                key,
+                "--key-policy",
+                F1,
+                "--grants",
+                "fixtures/can/grants-multi-region.json",
+                "fixtures/inventory/authorization-details.json",
+                "--format",
+                "json",
+            ],
+            None,
+        );
+        assert_eq!(code, 0, "{out}{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let row = v["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["principal"] == "arn:aws:iam::111122223333:role/App")
+            .cloned();
+        row.unwrap_or(serde_json::Value::Null)
+    };
+    let primary = app_row(KR1);
+    assert_eq!(primary["decision"], "allow", "{primary}");
+    assert_eq!(primary["path"][0]["how"], "6d grant", "{primary}");
+    // On the replica, App is at most what the key policy's delegation gives, never the grant.
+    let replica = app_row(KR2);
+    assert_ne!(replica["decision"], "allow", "{replica}");
+    assert!(!replica.to_string().contains("6d grant"), "{replica}");
+}
+
+#[test]
 fn r79_grant_on_another_accounts_key_with_same_id_gives_nothing() {
     let (d, v) = decide(&[
         "--principal",
