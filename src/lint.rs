@@ -6,6 +6,7 @@
 //! spec's lint catalogue (`L001` → `KMS001`); `KMS031` upward are kmsaudit's own. Reading files
 //! is `input`'s job, rendering is `report`'s; a rule that needs a decision will call `eval`.
 
+pub mod adversary;
 mod alias_in_identity_resource;
 mod broad_key_admin;
 mod confused_deputy;
@@ -51,6 +52,7 @@ pub mod shapes;
 mod short_deletion_window;
 mod unique_id_principal;
 mod unknown_action_or_key;
+mod unknown_global_key;
 mod variables_without_version;
 mod via_service_value;
 mod wildcard_admin_actions;
@@ -764,6 +766,10 @@ static REGISTRY: &[(&Rule, Check)] = &[
     (
         &org_denies_put_key_policy::RULE,
         Check::Key(org_denies_put_key_policy::check),
+    ),
+    (
+        &unknown_global_key::RULE,
+        Check::Doc(unknown_global_key::check),
     ),
 ];
 
