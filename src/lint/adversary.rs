@@ -320,9 +320,135 @@ impl<'c, 'a> Model<'c, 'a> {
     }
 
     /// The candidate values of one key.
+    /// The candidate values of one key for one of the key owner's principals calling
+    /// `kms:PutKeyPolicy` directly (R109, R116): never through a service (no `kms:ViaService`,
+    /// `aws:ViaAWSService` false), over TLS, at any time from now on, with no `aws:Source*`
+    /// keys (a direct call by a principal, not a service), from the owner's own addresses,
+    /// VPC endpoints and organisation, or any value of its own choosing elsewhere.
+    fn owner_axis(&self, key: &str) -> Option<Axis> {
+        let only = |v: Option<&str>| {
+            Some(Axis {
+                key: if via_key(key) {
+                    "kms:viaservice".to_owned()
+                } else {
+                    key.to_owned()
+                },
+                shown: key.to_owned(),
+                values: vec![v.map(str::to_owned)],
+            })
+        };
+        if via_key(key) {
+            return only(None);
+        }
+        match key {
+            "aws:securetransport" => return only(Some("true")),
+            "aws:sourcearn" | "aws:sourceaccount" | "aws:sourceorgid" | "aws:sourceorgpaths" => {
+                return only(None);
+            }
+            _ => {}
+        }
+        let mut axis = self.axis(key, false)?;
+        let mentioned = self
+            .conditions
+            .iter()
+            .filter(|(k, ..)| k == key)
+            .flat_map(|(_, _, _, vs)| vs.iter());
+        if key == "aws:sourceip" {
+            // The owner's own public ranges; a private range is reached only through a VPC
+            // endpoint, where `aws:SourceIp` is absent.
+            axis.values = vec![None];
+            axis.values
+                .extend(PUBLIC_ADDRESSES.first().map(|a| Some((*a).to_owned())));
+            for v in mentioned {
+                if let Some((ip, _)) = cidr(v) {
+                    if !private(ip) {
+                        axis.values.push(Some(ip.to_string()));
+                    }
+                }
+            }
+        } else if owner_held(key, false) {
+            for v in mentioned {
+                let v = Some(fill(v));
+                if !axis.values.contains(&v) {
+                    axis.values.push(v);
+                }
+            }
+        }
+        Some(axis)
+    }
+
+    /// Whether `caller` can make `action` (`kms:PutKeyPolicy`) under some request one of the
+    /// owner's principals can make, with `identity` as its IAM policies (R109, R110, R116):
+    /// `Yes` with a request the engine allows, `No` when none is, `Unknown` when the engine
+    /// cannot settle one.
+    pub fn owner_can(
+        &self,
+        caller: &Caller,
+        action: &str,
+        identity: Option<Vec<NamedPolicy>>,
+    ) -> eval::Tri {
+        let reach = self.cx.reach(caller.clone(), action, identity.clone());
+        let mut keys: Vec<String> = match &reach {
+            Reach::Yes(_) => return eval::Tri::Yes,
+            Reach::No | Reach::Denied(_) => return eval::Tri::No,
+            Reach::Conditional(alts) => alts
+                .iter()
+                .flat_map(|a| a.iter().map(|r| r.key.clone()))
+                .collect(),
+            Reach::Unknown(_) => self.conditions.iter().map(|(k, ..)| k.clone()).collect(),
+        };
+        keys.extend(self.deny_keys());
+        let mut axes: Vec<Axis> = Vec::new();
+        for k in &keys {
+            if let Some(a) = self.owner_axis(k) {
+                if !axes.iter().any(|x| x.key == a.key) {
+                    axes.push(a);
+                }
+            }
+        }
+        axes.sort_by(|a, b| a.key.cmp(&b.key));
+        let inputs = Inputs {
+            keys: self.inputs.keys.clone(),
+            identity: identity.map(Into::into),
+            ..Inputs::default()
+        };
+        let mut answer = eval::Tri::No;
+        let mut pick = vec![0usize; axes.len()];
+        for _ in 0..MAX_COMBINATIONS {
+            let chosen: Vec<(&Axis, Option<&String>)> = axes
+                .iter()
+                .zip(&pick)
+                .map(|(a, &i)| (a, a.values.get(i).and_then(Option::as_ref)))
+                .collect();
+            if consistent(&chosen) {
+                match self.decide_with(&inputs, caller, action, &chosen).decision {
+                    Decision::Allow => return eval::Tri::Yes,
+                    Decision::Undetermined => answer = eval::Tri::Unknown,
+                    Decision::ExplicitDeny | Decision::ImplicitDeny => {}
+                }
+            }
+            if !next(&mut pick, &axes) {
+                return answer;
+            }
+        }
+        // Too many combinations: not settled.
+        eval::Tri::Unknown
+    }
+
     fn axis(&self, key: &str, service_caller: bool) -> Option<Axis> {
         if CALLER_KEYS.contains(&key) || owner_fact(key) {
             return None;
+        }
+        // R108: a name that is no condition key (`aws:PrincipleOrgID`, another service's key)
+        // is never in a KMS request.
+        let known = crate::catalog::condition_key(key).is_some()
+            || (key.starts_with("aws:") && super::unknown_global_key::is_global(key));
+        if !known {
+            return Some(Axis {
+                key: key.to_owned(),
+                shown: key.to_owned(),
+                values: vec![None],
+            });
         }
         let shown = self
             .conditions
@@ -538,6 +664,15 @@ impl<'c, 'a> Model<'c, 'a> {
             Reach::Unknown(_) => self.conditions.iter().map(|(k, ..)| k.clone()).collect(),
         };
         keys.extend(self.deny_keys());
+        // The residual probe is a direct call: `aws:ViaAWSService` and `aws:CalledVia*` were
+        // settled (false, absent) there, so no answer names them. Vary them whenever the
+        // policy tests them.
+        keys.extend(
+            self.conditions
+                .iter()
+                .filter(|(k, ..)| via_key(k))
+                .map(|(k, ..)| k.clone()),
+        );
         let mut axes: Vec<Axis> = Vec::new();
         for k in &keys {
             if let Some(a) = self.axis(k, service) {
@@ -638,6 +773,21 @@ impl<'c, 'a> Model<'c, 'a> {
         chosen: &[(&Axis, Option<&String>)],
         service: bool,
     ) -> eval::Evaluation {
+        let inputs = if service {
+            &self.service_inputs
+        } else {
+            &self.inputs
+        };
+        self.decide_with(inputs, caller, action, chosen)
+    }
+
+    fn decide_with(
+        &self,
+        inputs: &Inputs,
+        caller: &Caller,
+        action: &str,
+        chosen: &[(&Axis, Option<&String>)],
+    ) -> eval::Evaluation {
         let mut req = eval::Request::new(caller.clone(), action, &self.cx.facts.arn);
         let mut ec: Vec<(String, String)> = Vec::new();
         for (axis, v) in chosen {
@@ -659,12 +809,29 @@ impl<'c, 'a> Model<'c, 'a> {
             now: Some(self.now.clone()),
             ..Options::default()
         };
-        let inputs = if service {
-            &self.service_inputs
-        } else {
-            &self.inputs
-        };
         eval::evaluate(inputs, &req, &opts)
+    }
+}
+
+/// Steps `pick` to the next combination of `axes`; false after the last.
+fn next(pick: &mut [usize], axes: &[Axis]) -> bool {
+    for (slot, axis) in pick.iter_mut().zip(axes) {
+        *slot += 1;
+        if *slot < axis.values.len().max(1) {
+            return true;
+        }
+        *slot = 0;
+    }
+    false
+}
+
+/// A private (RFC 1918, unique-local, link-local or loopback) address.
+fn private(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(a) => a.is_private() || a.is_loopback() || a.is_link_local(),
+        std::net::IpAddr::V6(a) => {
+            a.is_loopback() || (a.segments().first().copied().unwrap_or(0) & 0xfe00) == 0xfc00
+        }
     }
 }
 

@@ -37,7 +37,8 @@ pub(crate) static RULE: Rule = Rule {
 };
 
 /// AWS's global condition keys (IAM User Guide, "AWS global condition context keys"), as
-/// AWS spells them; tag keys end with `/`.
+/// AWS spells them; tag keys end with `/`. `aws:PrincipalOrgMasterAccountId` is not in that
+/// list but AWS's own managed policies use it (`AWSSSOMasterAccountAdministrator`).
 const GLOBAL_KEYS: &[&str] = &[
     "aws:AssumedRoot",
     "aws:CalledVia",
@@ -55,6 +56,7 @@ const GLOBAL_KEYS: &[&str] = &[
     "aws:PrincipalArn",
     "aws:PrincipalIsAWSService",
     "aws:PrincipalOrgID",
+    "aws:PrincipalOrgMasterAccountId",
     "aws:PrincipalOrgPaths",
     "aws:PrincipalServiceName",
     "aws:PrincipalServiceNamesList",
