@@ -142,15 +142,20 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
         } else {
             String::new()
         };
+        // A CloudFormation key policy read per `Fn::If` branch names what selects the branch.
+        let branch = cx
+            .identity
+            .split_once(" when ")
+            .map_or_else(String::new, |(_, b)| format!(" in the template branch {b}"));
         let message = if settled {
             format!(
-                "any principal of any AWS account can call {}{more} on this key: e.g. {}",
+                "any principal of any AWS account can call {}{more} on this key{branch}: e.g. {}",
                 shown.join(", "),
                 ce.describe()
             )
         } else {
             format!(
-                "principals of other AWS accounts may be able to call {}{more} on this key: e.g. {}, which cannot be settled ({})",
+                "principals of other AWS accounts may be able to call {}{more} on this key{branch}: e.g. {}, which cannot be settled ({})",
                 shown.join(", "),
                 ce.describe(),
                 ce.unsettled.as_deref().unwrap_or("")
