@@ -630,6 +630,86 @@ impl<'c, 'a> Model<'c, 'a> {
     pub fn search(&self, caller: &Caller, action: &str) -> Option<Counterexample> {
         let service = caller.kind == CallerKind::Service;
         let identity = (!service).then(|| self.cx.allow_all_identity());
+        self.search_in(caller, action, identity, false)
+    }
+
+    /// Whether `caller`, with `identity` as its IAM policies, can create a grant for a stranger
+    /// directly (R89, R119): `kms:CreateGrant` not through a service
+    /// (`kms:GrantIsForAWSResource` false or absent), for a grantee or retiring principal in an
+    /// account the policy does not name, with the operations the policy names or `Decrypt`.
+    pub fn direct_grant(
+        &self,
+        caller: &Caller,
+        identity: Vec<NamedPolicy>,
+    ) -> Option<Counterexample> {
+        self.search_in(caller, "kms:CreateGrant", Some(identity), true)
+            .filter(|ce| ce.unsettled.is_none())
+    }
+
+    /// The candidate values of one key for a direct grant request (see [`Self::direct_grant`]).
+    fn grant_axis(&self, key: &str) -> Option<Axis> {
+        let values: Vec<Option<String>> = match key {
+            k if via_key(k) => vec![None],
+            // A direct call: present and false (spec Q10).
+            "kms:grantisforawsresource" => vec![Some("false".into())],
+            "kms:granteeprincipal" | "kms:retiringprincipal" => {
+                let partition = &self.cx.facts.partition;
+                let mut v: Vec<Option<String>> = self
+                    .accounts
+                    .iter()
+                    .map(|a| Some(format!("arn:{partition}:iam::{a}:role/{FILL}")))
+                    .collect();
+                for (_, _, _, vs) in self.conditions.iter().filter(|(k, ..)| k == key) {
+                    for p in vs {
+                        for a in &self.accounts {
+                            if let Some(x) = fill_arn(p, a) {
+                                if !v.contains(&Some(x.clone())) {
+                                    v.push(Some(x));
+                                }
+                            }
+                        }
+                    }
+                }
+                v
+            }
+            "kms:grantoperations" => {
+                let mut v: Vec<Option<String>> = vec![Some("Decrypt".into())];
+                for (_, _, _, vs) in self.conditions.iter().filter(|(k, ..)| k == key) {
+                    for o in vs {
+                        if !o.contains(['*', '?']) && !v.contains(&Some(o.clone())) {
+                            v.push(Some(o.clone()));
+                        }
+                    }
+                }
+                v
+            }
+            _ => return self.axis(key, false),
+        };
+        let shown = self
+            .conditions
+            .iter()
+            .find(|(k, ..)| k == key)
+            .map_or_else(|| key.to_owned(), |(_, s, ..)| s.clone());
+        Some(Axis {
+            key: key.to_owned(),
+            shown,
+            values,
+        })
+    }
+
+    fn search_in(
+        &self,
+        caller: &Caller,
+        action: &str,
+        identity: Option<Vec<NamedPolicy>>,
+        grant: bool,
+    ) -> Option<Counterexample> {
+        let service = caller.kind == CallerKind::Service;
+        let inputs = grant.then(|| Inputs {
+            keys: self.inputs.keys.clone(),
+            identity: identity.clone().map(Into::into),
+            ..Inputs::default()
+        });
         if !self.cx.may_allow_to(caller, action, identity.as_deref()) {
             return None;
         }
@@ -675,7 +755,12 @@ impl<'c, 'a> Model<'c, 'a> {
         );
         let mut axes: Vec<Axis> = Vec::new();
         for k in &keys {
-            if let Some(a) = self.axis(k, service) {
+            let axis = if grant {
+                self.grant_axis(k)
+            } else {
+                self.axis(k, service)
+            };
+            if let Some(a) = axis {
                 if !axes.iter().any(|x| x.key == a.key) {
                     axes.push(a);
                 }
@@ -699,7 +784,10 @@ impl<'c, 'a> Model<'c, 'a> {
                 .map(|(a, &i)| (a, a.values.get(i).and_then(Option::as_ref)))
                 .collect();
             if consistent(&chosen) {
-                let ev = self.decide(caller, action, &chosen, service);
+                let ev = match &inputs {
+                    Some(i) => self.decide_with(i, caller, action, &chosen),
+                    None => self.decide(caller, action, &chosen, service),
+                };
                 let example = || Counterexample {
                     principal: shown_caller(caller),
                     action: action.to_owned(),

@@ -1,4 +1,4 @@
-//! The adversary model (R24, R55, R105): public and confused-deputy findings decided by a
+//! The adversary model (R24, R55, R89, R105): public, grant and confused-deputy findings decided by a
 //! request an adversary can make, with the request shown; and the property that a silent
 //! KMS005 means no adversary request is allowed.
 
@@ -41,10 +41,10 @@ fn r24_r105_each_dangerous_construct_is_found_with_a_counterexample_and_its_twin
             bad += 1;
             assert!(!hits.is_empty(), "{name}: no {code}");
             for f in &hits {
-                let shown = if code == "KMS005" {
-                    "e.g. `arn:aws:iam::000011112222:"
-                } else {
-                    "e.g. `cloudtrail.amazonaws.com` calling"
+                let shown = match code.as_str() {
+                    "KMS005" => "e.g. `arn:aws:iam::000011112222:",
+                    "KMS022" => "e.g. `arn:aws:iam::111122223333:role/App` calling kms:CreateGrant",
+                    _ => "e.g. `cloudtrail.amazonaws.com` calling",
                 };
                 assert!(
                     f.message.contains(shown)
