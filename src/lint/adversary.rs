@@ -273,10 +273,21 @@ impl<'c, 'a> Model<'c, 'a> {
     /// wildcard principal, one role of one account stands for all of them.
     pub fn principals(&self) -> Vec<Caller> {
         let partition = &self.cx.facts.partition;
-        let caller_sensitive = !self.names.is_empty()
-            || self.accounts.len() > 1
+        // The kind of caller matters when a condition reads it, when the policy expects
+        // names, or when a principal other than `"*"` may match a stranger (a partial
+        // wildcard such as `arn:aws:iam::*:root`); the account alone is read by every kind.
+        let kinds_matter = !self.names.is_empty()
             || self.conditions.iter().any(|(k, ..)| {
-                CALLER_KEYS.contains(&k.as_str()) || k == "aws:userid" || k == "aws:username"
+                matches!(
+                    k.as_str(),
+                    "aws:principalarn" | "aws:principaltype" | "aws:username" | "aws:userid"
+                )
+            })
+            || self.cx.doc().statements.iter().any(|st| {
+                !st.is_deny()
+                    && st.principal.as_ref().is_none_or(|p| {
+                        p.negated || p.entries.iter().any(|e| e.class != PrincipalClass::Any)
+                    })
             });
         let mut out = Vec::new();
         let mut push = |arn: String| {
@@ -291,8 +302,8 @@ impl<'c, 'a> Model<'c, 'a> {
         };
         for a in &self.accounts {
             push(format!("arn:{partition}:iam::{a}:role/{FILL}"));
-            if !caller_sensitive {
-                break;
+            if !kinds_matter {
+                continue;
             }
             push(format!("arn:{partition}:iam::{a}:root"));
             push(format!("arn:{partition}:iam::{a}:user/{FILL}"));

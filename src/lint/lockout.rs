@@ -36,7 +36,8 @@
 //! - AWS KMS Developer Guide: "Default key policy" (Reduces the risk of the KMS key becoming unmanageable)
 //! - AWS KMS API Reference: "PutKeyPolicy" (BypassPolicyLockoutSafetyCheck)
 
-use super::adversary::Model;
+use std::cell::OnceCell;
+
 use super::keys::{Candidate, KeyLintContext, Reach, residual_text};
 use super::owner;
 use super::root_delegation_missing::policy_span;
@@ -92,7 +93,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
     }
     let analysis = cx.admin_analysis();
     // R116: each admin path settled with the values an administrator's own call has.
-    let model = Model::new(cx);
+    let model = OnceCell::new();
     let admins: Vec<&Candidate> = owner::admins(cx, &model);
     if admins.iter().any(|c| c.exists == Some(true)) {
         return;

@@ -15,8 +15,10 @@
 //! engine lets it in with IAM permission: manageability then depends on X existing with that
 //! permission, which authorization details can confirm.
 
+use std::cell::OnceCell;
+
 use super::adversary::Model;
-use super::keys::{Candidate, KeyLintContext};
+use super::keys::{Candidate, KeyLintContext, Reach};
 use crate::eval::{Caller, Tri};
 use crate::source::Span;
 
@@ -39,16 +41,31 @@ pub(crate) struct Named {
 
 /// The key administrators of [`KeyLintContext::admin_analysis`] that keep a path under a
 /// request they can make (an answer the engine cannot settle keeps them).
-pub(crate) fn admins<'c>(cx: &'c KeyLintContext<'_>, model: &Model<'_, '_>) -> Vec<&'c Candidate> {
+/// The model is built only when an answer needs settling: an admin the engine allows outright
+/// (the usual root delegation) needs none.
+pub(crate) fn admins<'c, 'a>(
+    cx: &'c KeyLintContext<'a>,
+    model: &OnceCell<Model<'c, 'a>>,
+) -> Vec<&'c Candidate> {
     cx.admin_analysis()
         .admins()
-        .filter(|c| model.owner_can(&c.caller, PUT_KEY_POLICY, Some(Vec::new())) != Tri::No)
+        .filter(|c| {
+            matches!(c.reach, Reach::Yes(_))
+                || model.get_or_init(|| Model::new(cx)).owner_can(
+                    &c.caller,
+                    PUT_KEY_POLICY,
+                    Some(Vec::new()),
+                ) != Tri::No
+        })
         .collect()
 }
 
 /// The users and roles named (exactly) in `aws:PrincipalArn` conditions that can call
 /// `kms:PutKeyPolicy` when their IAM policies allow it, once each.
-pub(crate) fn named_in_conditions(cx: &KeyLintContext<'_>, model: &Model<'_, '_>) -> Vec<Named> {
+pub(crate) fn named_in_conditions<'c, 'a>(
+    cx: &'c KeyLintContext<'a>,
+    model: &OnceCell<Model<'c, 'a>>,
+) -> Vec<Named> {
     let mut out: Vec<Named> = Vec::new();
     for st in &cx.doc().statements {
         for c in st
@@ -72,6 +89,7 @@ pub(crate) fn named_in_conditions(cx: &KeyLintContext<'_>, model: &Model<'_, '_>
                 let Ok(caller) = Caller::parse(arn, None) else {
                     continue;
                 };
+                let model = model.get_or_init(|| Model::new(cx));
                 if model.owner_can(&caller, PUT_KEY_POLICY, Some(cx.allow_all_identity()))
                     == Tri::No
                 {
