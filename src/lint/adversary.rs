@@ -286,7 +286,13 @@ impl<'c, 'a> Model<'c, 'a> {
             || self.cx.doc().statements.iter().any(|st| {
                 !st.is_deny()
                     && st.principal.as_ref().is_none_or(|p| {
-                        p.negated || p.entries.iter().any(|e| e.class != PrincipalClass::Any)
+                        p.negated
+                            || p.entries.iter().any(|e| {
+                                matches!(
+                                    e.class,
+                                    PrincipalClass::PartialWildcard | PrincipalClass::Malformed(_)
+                                )
+                            })
                     })
             });
         let mut out = Vec::new();
@@ -1122,4 +1128,61 @@ fn now_iso() -> String {
         rem % 3600 / 60,
         rem % 60
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// R24: an account pattern is filled in with an account that is none of the named ones.
+    #[test]
+    fn r24_account_patterns_are_filled_with_an_unnamed_account() {
+        let named = vec!["444499999999".to_owned()];
+        assert_eq!(
+            fill_account("4444*", &named).as_deref(),
+            Some("444488888888")
+        );
+        assert_eq!(fill_account("*", &[]).as_deref(), Some("999999999999"));
+        assert_eq!(fill_account("1234567890123", &[]), None);
+    }
+
+    /// R24: a wildcard value of an owner-held key is the adversary's only when it pins no
+    /// organisation, endpoint or unique id.
+    #[test]
+    fn r24_wildcards_that_pin_the_owner_are_not_the_adversarys() {
+        assert!(!pins_owner("aws:principalorgid", "o-*"));
+        assert!(pins_owner("aws:principalorgid", "o-a1b2c3d4e5*"));
+        assert!(pins_owner("aws:principalorgpaths", "o-a1b2c3d4e5/*"));
+        assert!(!pins_owner("aws:principalorgpaths", "o-*/r-ab12/*"));
+        assert!(!pins_owner("aws:sourcevpce", "vpce-*"));
+        assert!(pins_owner("aws:sourcevpce", "vpce-0a1b2c3d*"));
+        assert!(!pins_owner("aws:userid", "AROA*"));
+    }
+
+    /// R24: an ARN pattern is the adversary's only when its account field is a wildcard.
+    #[test]
+    fn r105_arn_patterns_take_the_adversarys_account_only_where_open() {
+        assert_eq!(
+            fill_arn("arn:aws:cloudtrail:*:*:trail/*", "000011112222").as_deref(),
+            Some("arn:aws:cloudtrail:kmsaudit-adversary:000011112222:trail/kmsaudit-adversary")
+        );
+        assert_eq!(
+            fill_arn("arn:aws:cloudtrail:*:111122223333:trail/*", "000011112222"),
+            None
+        );
+    }
+
+    /// The public addresses the adversary calls from: a range is the owner's from /8 (IPv4).
+    #[test]
+    fn r24_public_addresses_and_ranges() {
+        let (net, len) = cidr("0.0.0.0/0").unwrap_or((std::net::IpAddr::from([1, 1, 1, 1]), 99));
+        assert_eq!(len, 0);
+        assert!(in_range("52.94.0.99".parse().unwrap_or(net), net, len));
+        let (n10, l10) = cidr("10.0.0.0/8").unwrap_or((net, 99));
+        assert!(!in_range("52.94.0.99".parse().unwrap_or(net), n10, l10));
+        assert!(private(n10));
+        assert!(cidr("10.0.0.0/33").is_none());
+        assert!(not_past("2099-01-01T00:00:00Z", &now_iso()));
+        assert!(!not_past("2020-01-01T00:00:00Z", &now_iso()));
+    }
 }
