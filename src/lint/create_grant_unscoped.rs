@@ -104,6 +104,14 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
                     // can give (`kms:GranteePrincipal` `*`, `kms:GrantIsForAWSResource`
                     // only as a non-restricting test…).
                     .or_else(|| {
+                        // Every path needs `kms:GrantIsForAWSResource` true, which a direct
+                        // call never has (R89): nothing to search.
+                        if alts
+                            .iter()
+                            .all(|a| a.iter().any(|r| needs_aws_resource(cx, r)))
+                        {
+                            return None;
+                        }
                         model
                             .get_or_insert_with(|| Model::new(cx))
                             .direct_grant(&caller, identity)
@@ -124,4 +132,25 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
             );
         }
     }
+}
+
+/// Whether the requirement is a `kms:GrantIsForAWSResource` test that holds only when the key
+/// is `true` (`Bool` or `StringEquals`, without `IfExists` or a set operator, every value
+/// `true`): a direct `CreateGrant` call, where the key is false, never meets it (R89).
+fn needs_aws_resource(cx: &KeyLintContext<'_>, r: &crate::eval::Requirement) -> bool {
+    use crate::policy::BaseOperator as B;
+    r.key == "kms:grantisforawsresource"
+        && cx.statement_named(&r.statement).is_some_and(|st| {
+            st.conditions.iter().any(|c| {
+                c.key_lower == "kms:grantisforawsresource"
+                    && !c.operator.if_exists
+                    && c.operator.set.is_none()
+                    && matches!(
+                        c.operator.base,
+                        Some(B::Bool | B::StringEquals | B::StringEqualsIgnoreCase)
+                    )
+                    && !c.values.is_empty()
+                    && c.values.iter().all(|v| v.text.eq_ignore_ascii_case("true"))
+            })
+        })
 }

@@ -63,6 +63,9 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
     let mut open: Vec<(usize, Vec<&'static str>, Counterexample)> = Vec::new();
     let mut maybe: Vec<(usize, Vec<&'static str>, Counterexample)> = Vec::new();
     for a in key_actions() {
+        if !principals.iter().any(|p| model.may_admit(p, a.name)) {
+            continue;
+        }
         let action = format!("kms:{}", a.name);
         let mut unsettled: Option<Counterexample> = None;
         let mut found: Option<Counterexample> = None;
