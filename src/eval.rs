@@ -17,6 +17,7 @@ use crate::policy::{PolicyDocument, PolicyKind};
 use crate::source::{SourceId, Span};
 use std::sync::Arc;
 
+pub(crate) use context::has_vpc_keys;
 pub use context::iso8601;
 pub use decide::evaluate;
 pub use matcher::key_policy_may_allow;

@@ -6,6 +6,7 @@
 //! spec's lint catalogue (`L001` → `KMS001`); `KMS031` upward are kmsaudit's own. Reading files
 //! is `input`'s job, rendering is `report`'s; a rule that needs a decision will call `eval`.
 
+pub mod adversary;
 mod alias_in_identity_resource;
 mod broad_key_admin;
 mod confused_deputy;
@@ -38,6 +39,7 @@ mod key_without_policy;
 pub mod keys;
 mod lockout;
 mod lockout_check_bypassed;
+pub(crate) use lockout_check_bypassed::in_request as bypass_in_request;
 mod malformed_principal;
 mod multivalued_without_set_operator;
 mod network_deny_without_carve_out;
@@ -46,6 +48,7 @@ mod non_canonical_case;
 mod not_principal_allow;
 mod not_principal_without_account;
 mod org_denies_put_key_policy;
+mod owner;
 mod partial_wildcard_principal;
 mod permissive_allow_construct;
 mod public_key;
@@ -57,6 +60,7 @@ pub use crate::policy::shapes;
 mod short_deletion_window;
 mod unique_id_principal;
 mod unknown_action_or_key;
+mod unknown_global_key;
 mod variables_without_version;
 mod via_service_value;
 mod wildcard_admin_actions;
@@ -770,6 +774,10 @@ static REGISTRY: &[(&Rule, Check)] = &[
     (
         &org_denies_put_key_policy::RULE,
         Check::Key(org_denies_put_key_policy::check),
+    ),
+    (
+        &unknown_global_key::RULE,
+        Check::Doc(unknown_global_key::check),
     ),
     (
         &identity_create_grant_all_keys::RULE,

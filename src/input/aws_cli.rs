@@ -62,6 +62,14 @@ pub(super) fn key_policy(
         .unwrap_or("default")
         .to_owned();
     let key = j.get("KeyId").and_then(Json::as_str).map(str::to_owned);
+    // R113: the bypass flag of a put-key-policy request (KMS017).
+    if let Some(b) = j
+        .get("BypassPolicyLockoutSafetyCheck")
+        .filter(|b| matches!(b.kind, JsonKind::Bool(true)))
+    {
+        out.findings
+            .push(crate::lint::bypass_in_request(id, b.span, key.as_deref()));
+    }
     let mut o = opts.clone();
     o.policy_kind = Some(PolicyKind::Key);
     o.input_kind = None;

@@ -600,6 +600,150 @@ impl Resolver<'_> {
     }
 }
 
+/// A key policy holding `Fn::If`, read once per branch (see [`if_branches`]): each branch is
+/// its own key policy, named with what selects it, so a finding says which deployment it is
+/// about.
+#[allow(clippy::too_many_arguments)]
+fn key_policy_branches(
+    logical: &str,
+    doc: &Value,
+    conditions: Option<&Value>,
+    locs: &Locations,
+    resolver: &mut Resolver<'_>,
+    id: SourceId,
+    opts: &InputOptions,
+    sources: &mut SourceMap,
+    out: &mut Loaded,
+) {
+    let at: Vec<String> = ["Resources", logical, "Properties", "KeyPolicy"]
+        .iter()
+        .map(|p| (*p).to_owned())
+        .collect();
+    let span = locs.get(&at).copied().unwrap_or(Span::point(0));
+    for (branch, doc) in if_branches(doc, conditions).unwrap_or_default() {
+        let leaf = format!("KeyPolicy when {branch}");
+        let path = ["Resources", logical, "Properties", leaf.as_str()];
+        let mut here = Locations::new();
+        here.insert(path.iter().map(|p| (*p).to_owned()).collect(), span);
+        policy(
+            &doc,
+            &path,
+            PolicyKind::Key,
+            PolicyRole::KeyPolicy {
+                key: Some(format!("{logical} when {branch}")),
+                name: "default".into(),
+            },
+            &here,
+            resolver,
+            id,
+            opts,
+            sources,
+            out,
+        );
+    }
+}
+
+/// The most template conditions one policy's `Fn::If`s may name: each combination is checked.
+const MAX_IF_CONDITIONS: usize = 4;
+
+/// `Fn::If` and `AWS::NoValue` resolved per branch (R133): for a policy whose value holds
+/// `Fn::If`, one policy per combination of the template conditions it names, each with what
+/// selects it (`IsProd` true, or `Stage = prod` when the condition is an `Fn::Equals` on a
+/// parameter). `{"Ref": "AWS::NoValue"}` removes the property or list item it stands for.
+/// `None` when the value has no `Fn::If`, or names more conditions than are tried (it is then
+/// left open and reported as such, like any value the template leaves open).
+fn if_branches(doc: &Value, conditions: Option<&Value>) -> Option<Vec<(String, Value)>> {
+    fn names(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let (1, Some(Value::Array(a))) = (m.len(), m.get("Fn::If")) {
+                    if let Some(n) = a.first().and_then(Value::as_str) {
+                        if !out.iter().any(|o| o == n) {
+                            out.push(n.to_owned());
+                        }
+                    }
+                }
+                m.values().for_each(|x| names(x, out));
+            }
+            Value::Array(a) => a.iter().for_each(|x| names(x, out)),
+            _ => {}
+        }
+    }
+    fn no_value(v: &Value) -> bool {
+        v.get("Ref").and_then(Value::as_str) == Some("AWS::NoValue")
+            && v.as_object().is_some_and(|m| m.len() == 1)
+    }
+    /// The value with each `Fn::If` replaced by its chosen branch; `None` for `AWS::NoValue`.
+    fn choose(v: &Value, pick: &[(String, bool)]) -> Option<Value> {
+        match v {
+            _ if no_value(v) => None,
+            Value::Object(m) => {
+                if let (1, Some(Value::Array(a))) = (m.len(), m.get("Fn::If")) {
+                    let name = a.first().and_then(Value::as_str)?;
+                    let yes = pick
+                        .iter()
+                        .find(|(n, _)| n == name)
+                        .is_some_and(|(_, b)| *b);
+                    return choose(a.get(if yes { 1 } else { 2 })?, pick);
+                }
+                Some(Value::Object(
+                    m.iter()
+                        .filter_map(|(k, x)| choose(x, pick).map(|x| (k.clone(), x)))
+                        .collect(),
+                ))
+            }
+            Value::Array(a) => Some(Value::Array(
+                a.iter().filter_map(|x| choose(x, pick)).collect(),
+            )),
+            other => Some(other.clone()),
+        }
+    }
+    let mut found = Vec::new();
+    names(doc, &mut found);
+    if found.is_empty() || found.len() > MAX_IF_CONDITIONS {
+        return None;
+    }
+    // What selects a branch: `P = v` / `P ≠ v` for `Fn::Equals` on a parameter.
+    let describe = |name: &str, yes: bool| -> String {
+        let eq = conditions
+            .and_then(|c| c.get(name))
+            .and_then(|c| c.get("Fn::Equals"))
+            .and_then(Value::as_array);
+        let param = eq.and_then(|a| {
+            let (x, y) = (a.first()?, a.get(1)?);
+            match (
+                x.get("Ref").and_then(Value::as_str),
+                y.get("Ref").and_then(Value::as_str),
+            ) {
+                (Some(p), None) => Some((p, y)),
+                (None, Some(p)) => Some((p, x)),
+                _ => None,
+            }
+        });
+        match param {
+            Some((p, Value::String(v))) => {
+                format!("{name} ({p} {} `{v}`)", if yes { "=" } else { "≠" })
+            }
+            _ => format!("{name} is {yes}"),
+        }
+    };
+    let mut out = Vec::new();
+    for bits in 0..(1usize << found.len()) {
+        let pick: Vec<(String, bool)> = found
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), bits & (1 << i) == 0))
+            .collect();
+        let label = pick
+            .iter()
+            .map(|(n, b)| describe(n, *b))
+            .collect::<Vec<_>>()
+            .join(", ");
+        out.push((label, choose(doc, &pick).unwrap_or(Value::Null)));
+    }
+    Some(out)
+}
+
 fn s<'v>(v: &'v Value, k: &str) -> Option<&'v str> {
     v.get(k).and_then(Value::as_str)
 }
@@ -771,6 +915,20 @@ fn read_template(
         match ty {
             "AWS::KMS::Key" | "AWS::KMS::ReplicaKey" => {
                 let planned = match props.get("KeyPolicy") {
+                    Some(doc) if if_branches(doc, v.get("Conditions")).is_some() => {
+                        key_policy_branches(
+                            logical,
+                            doc,
+                            v.get("Conditions"),
+                            locs,
+                            &mut resolver,
+                            id,
+                            opts,
+                            sources,
+                            out,
+                        );
+                        PlannedPolicy::Given
+                    }
                     Some(doc) => {
                         let path = [base[0], base[1], base[2], "KeyPolicy"];
                         resolver.this_key = Some(logical.clone());

@@ -389,6 +389,8 @@ pub(super) fn read(
     let has_configuration = j.get("configuration").is_some();
     let mut keys: BTreeMap<String, PlannedKey> = BTreeMap::new();
     let mut replaced: BTreeMap<String, ()> = BTreeMap::new();
+    // R113: `bypass_policy_lockout_safety_check` on an `aws_kms_key_policy`, by target key.
+    let mut bypassed: Vec<(String, Setting<bool>)> = Vec::new();
     for inst in &insts {
         let cfg = config
             .get(&(
@@ -471,6 +473,9 @@ pub(super) fn read(
                     reference(cfg, "key_id", &inst.module).or_else(|| s(inst.after, "key_id"));
                 if let Some(t) = &target {
                     replaced.insert(t.clone(), ());
+                    if let Some(b) = tf_settings(inst, id).bypass {
+                        bypassed.push((t.clone(), b));
+                    }
                 }
                 let given = policy_string(
                     "policy",
@@ -624,6 +629,18 @@ pub(super) fn read(
             _ => {}
         }
         let _ = &inst.name;
+    }
+    for (target, b) in bypassed {
+        match keys.get_mut(&target) {
+            Some(k) => {
+                k.settings.bypass.get_or_insert(b);
+            }
+            None => out.findings.push(crate::lint::bypass_in_request(
+                b.source,
+                b.span,
+                Some(&target),
+            )),
+        }
     }
     for (address, k) in &mut keys {
         // An aws_kms_key_policy replaces the key's policy (R132).

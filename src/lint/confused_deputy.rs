@@ -27,6 +27,7 @@
 //! - AWS CloudTrail User Guide: "Configure AWS KMS key policies for CloudTrail"
 //! - Amazon CloudWatch Logs User Guide: "Encrypt log data in CloudWatch Logs using AWS KMS"
 
+use super::adversary::{Counterexample, Model};
 use super::keys::{KeyLintContext, Reach, deputy_guard, key_actions};
 use super::{Finding, Rule, Severity};
 use crate::arn::PrincipalClass;
@@ -56,6 +57,7 @@ const HARMLESS: &[&str] = &[
 
 pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
     let mut seen: Vec<&str> = Vec::new();
+    let mut model: Option<Model<'_, '_>> = None;
     for st in cx.doc().statements.iter().filter(|s| s.is_allow()) {
         let Some(pc) = st.principal.as_ref().filter(|p| !p.negated) else {
             continue;
@@ -71,12 +73,29 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
                 continue;
             };
             let mut unguarded: Vec<&str> = Vec::new();
+            let mut example: Option<Counterexample> = None;
             for a in key_actions().filter(|a| !HARMLESS.contains(&a.name)) {
                 let by_this = |ids: &mut dyn Iterator<Item = &str>| {
                     ids.filter_map(|id| cx.statement_named(id))
                         .any(|s| s.index == st.index)
                 };
-                match cx.reach(caller.clone(), &format!("kms:{}", a.name), None) {
+                let action = format!("kms:{}", a.name);
+                // The adversary's question (R105): a customer of the service in another account,
+                // with the source values it can give (its own account, its own resources, a
+                // wildcard of the policy filled in).
+                if let Some(ce) = model
+                    .get_or_insert_with(|| Model::new(cx))
+                    .search(&caller, &action)
+                    .filter(|ce| {
+                        ce.unsettled.is_none()
+                            && by_this(&mut ce.statements.iter().map(String::as_str))
+                    })
+                {
+                    unguarded.push(a.name);
+                    example.get_or_insert(ce);
+                    continue;
+                }
+                match cx.reach(caller.clone(), &action, None) {
                     Reach::Yes(by) if by_this(&mut by.iter().map(String::as_str)) => {
                         unguarded.push(a.name);
                     }
@@ -106,9 +125,10 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
                     cx.doc().source,
                     e.span,
                     format!(
-                        "`{name}` may call {}{} for any customer of the service: no `aws:SourceArn` or `aws:SourceAccount` condition",
+                        "`{name}` may call {}{} for any customer of the service: no `aws:SourceArn` or `aws:SourceAccount` condition ties it to your resources{}",
                         shown.join(", "),
-                        if unguarded.len() > 6 { format!(" and {} more", unguarded.len() - 6) } else { String::new() }
+                        if unguarded.len() > 6 { format!(" and {} more", unguarded.len() - 6) } else { String::new() },
+                        example.map_or_else(String::new, |ce| format!(" (e.g. {})", ce.describe()))
                     ),
                     "service principal without a source condition",
                 )

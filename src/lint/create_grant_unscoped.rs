@@ -5,7 +5,11 @@
 //! administrators, who can change the policy anyway), asks the engine whether it can call
 //! `kms:CreateGrant` directly — not only through an AWS service
 //! (`kms:GrantIsForAWSResource`) and not only for grants limited by `kms:GrantOperations` or
-//! `kms:GranteePrincipal`.
+//! `kms:GranteePrincipal`. Those conditions count by what they let through: the engine is
+//! also asked for a direct grant to a principal of another account, with the values the key
+//! user can give (`kms:GrantIsForAWSResource` false, a stranger as `kms:GranteePrincipal`, the
+//! operations the policy names), so `StringLike kms:GranteePrincipal "*"` or `Bool
+//! kms:GrantIsForAWSResource "false"` do not restrict; the finding shows that request.
 //!
 //! ## Why is this bad?
 //! A key user who can create grants can give any principal, in any account, any operation the
@@ -26,6 +30,7 @@
 //! - AWS KMS Developer Guide: "kms:GrantIsForAWSResource"
 //! - AWS KMS Developer Guide: "Grants in AWS KMS"
 
+use super::adversary::Model;
 use super::keys::{KeyLintContext, Reach};
 use super::{Finding, Rule, Severity};
 use crate::arn::PrincipalClass;
@@ -49,6 +54,7 @@ const GRANT_SCOPES: &[&str] = &[
 
 pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
     let mut seen: Vec<&str> = Vec::new();
+    let mut model: Option<Model<'_, '_>> = None;
     for st in cx.doc().statements.iter().filter(|s| s.is_allow()) {
         let Some(pc) = st.principal.as_ref().filter(|p| !p.negated) else {
             continue;
@@ -84,7 +90,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
             } else {
                 cx.allow_all_identity()
             };
-            let open = match cx.reach(caller, "kms:CreateGrant", Some(identity)) {
+            let open = match cx.reach(caller.clone(), "kms:CreateGrant", Some(identity.clone())) {
                 Reach::Yes(_) => Some(String::new()),
                 Reach::Conditional(alts) => alts
                     .iter()
@@ -92,8 +98,31 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
                     .map(|a| {
                         let t: Vec<&str> = a.iter().map(|r| r.text.as_str()).collect();
                         format!(" (when {})", t.join(" and "))
+                    })
+                    // A grant condition restricts by what it lets through (R89): the engine
+                    // is asked for a direct grant to a stranger with the values the principal
+                    // can give (`kms:GranteePrincipal` `*`, `kms:GrantIsForAWSResource`
+                    // only as a non-restricting test…).
+                    .or_else(|| {
+                        // Every path needs `kms:GrantIsForAWSResource` true, which a direct
+                        // call never has (R89): nothing to search.
+                        if alts
+                            .iter()
+                            .all(|a| a.iter().any(|r| needs_aws_resource(cx, r)))
+                        {
+                            return None;
+                        }
+                        model
+                            .get_or_insert_with(|| Model::new(cx))
+                            .direct_grant(&caller, identity)
+                            .map(|ce| format!(" (e.g. {})", ce.describe()))
                     }),
-                _ => None,
+                // The requested grant was left open: ask with a direct grant to a stranger.
+                Reach::Unknown(_) => model
+                    .get_or_insert_with(|| Model::new(cx))
+                    .direct_grant(&caller, identity)
+                    .map(|ce| format!(" (e.g. {})", ce.describe())),
+                Reach::No | Reach::Denied(_) => None,
             };
             let Some(when) = open else { continue };
             out.push(
@@ -103,4 +132,25 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
             );
         }
     }
+}
+
+/// Whether the requirement is a `kms:GrantIsForAWSResource` test that holds only when the key
+/// is `true` (`Bool` or `StringEquals`, without `IfExists` or a set operator, every value
+/// `true`): a direct `CreateGrant` call, where the key is false, never meets it (R89).
+fn needs_aws_resource(cx: &KeyLintContext<'_>, r: &crate::eval::Requirement) -> bool {
+    use crate::policy::BaseOperator as B;
+    r.key == "kms:grantisforawsresource"
+        && cx.statement_named(&r.statement).is_some_and(|st| {
+            st.conditions.iter().any(|c| {
+                c.key_lower == "kms:grantisforawsresource"
+                    && !c.operator.if_exists
+                    && c.operator.set.is_none()
+                    && matches!(
+                        c.operator.base,
+                        Some(B::Bool | B::StringEquals | B::StringEqualsIgnoreCase)
+                    )
+                    && !c.values.is_empty()
+                    && c.values.iter().all(|v| v.text.eq_ignore_ascii_case("true"))
+            })
+        })
 }

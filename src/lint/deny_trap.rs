@@ -4,7 +4,8 @@
 //! For every principal that an `Allow` of the key policy lets call `kms:PutKeyPolicy`, asks the
 //! engine whether the key policy as written still lets it. When a `Deny` takes that away from
 //! every one of them, for every request (no open condition saves any), the key cannot be
-//! managed.
+//! managed. A Deny that exempts a user or role by `aws:PrincipalArn` ("unless the caller is
+//! role X") leaves X in control: that is at most a KMS003 warning naming X, not this error.
 //!
 //! ## Why is this bad?
 //! A `Deny` wins over every `Allow`, including the root delegation. A Deny of
@@ -39,7 +40,15 @@ pub(crate) static RULE: Rule = Rule {
 /// The Deny statements that trap every administrator, when they do.
 pub(crate) fn trapped(cx: &KeyLintContext<'_>) -> Option<Vec<String>> {
     let analysis = cx.admin_analysis();
-    if analysis.admins().next().is_some() {
+    // R116: an admin path that holds under some request an administrator makes (settled by
+    // the owner-side model only when the engine did not allow it outright).
+    let model = std::cell::OnceCell::new();
+    if !super::owner::admins(cx, &model).is_empty() {
+        return None;
+    }
+    // R110: a principal the Deny exempts by `aws:PrincipalArn` keeps control (KMS003 says
+    // whether that depends on it existing).
+    if !super::owner::named_in_conditions(cx, &model).is_empty() {
         return None;
     }
     let denied: Vec<_> = analysis

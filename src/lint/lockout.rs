@@ -6,7 +6,15 @@
 //! Conditions on request keys nobody gave are left open; keys that `PutKeyPolicy` never carries
 //! (`kms:EncryptionContext:*`, `kms:GrantIsForAWSResource`…) are absent, so a statement that
 //! needs them is dead (R116), and a path that holds only through `kms:ViaService` is not a
-//! human administrator. With authorization details, principals that do not exist are dropped.
+//! human administrator. Each path is then settled with the values an administrator's own
+//! call has (never through a service, direct, over TLS, now or later, from the owner's
+//! addresses and endpoints): a statement that needs a private `aws:SourceIp` without an
+//! endpoint, a past `aws:CurrentTime`, `aws:SecureTransport` false or `aws:SourceArn` is no
+//! admin path, and a Deny unless through a service takes every path. A user or role that an
+//! `aws:PrincipalArn` condition names ("Deny `PutKeyPolicy` unless the caller is role X")
+//! keeps control when it has IAM permission: a warning names it, and authorization details
+//! showing it exists silence it. With authorization details, principals that do not exist
+//! are dropped.
 //! When nobody remains, the key cannot be managed: an error. When the only administrators are
 //! named principals whose existence is not known, a warning names them (R110).
 //!
@@ -28,7 +36,10 @@
 //! - AWS KMS Developer Guide: "Default key policy" (Reduces the risk of the KMS key becoming unmanageable)
 //! - AWS KMS API Reference: "PutKeyPolicy" (BypassPolicyLockoutSafetyCheck)
 
+use std::cell::OnceCell;
+
 use super::keys::{Candidate, KeyLintContext, Reach, residual_text};
+use super::owner;
 use super::root_delegation_missing::policy_span;
 use super::{Finding, Rule, Severity};
 
@@ -53,17 +64,26 @@ fn why_not(cx: &KeyLintContext<'_>, c: &Candidate) -> String {
             }
         }
         Reach::Denied(by) => format!("`{}` is denied by {}", c.principal, by.join(", ")),
-        Reach::Conditional(alts) => format!(
+        Reach::Conditional(alts) if c.service_only() => format!(
             "`{}` only through an AWS service ({})",
             c.principal,
             residual_text(alts)
         ),
-        Reach::Yes(_) | Reach::Unknown(_) => {
+        Reach::Conditional(alts) => format!(
+            "`{}` only when {}, which an administrator's own kms:PutKeyPolicy call never meets",
+            c.principal,
+            residual_text(alts)
+        ),
+        Reach::Yes(_) | Reach::Unknown(_) if c.exists == Some(false) => {
             format!(
                 "`{}` does not exist in the authorization details",
                 c.principal
             )
         }
+        Reach::Yes(_) | Reach::Unknown(_) => format!(
+            "`{}`: no request an administrator makes is allowed (a kms:PutKeyPolicy call is direct — never through an AWS service — over TLS, now or later)",
+            c.principal
+        ),
     }
 }
 
@@ -72,7 +92,9 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
         return; // R114
     }
     let analysis = cx.admin_analysis();
-    let admins: Vec<&Candidate> = analysis.admins().collect();
+    // R116: each admin path settled with the values an administrator's own call has.
+    let model = OnceCell::new();
+    let admins: Vec<&Candidate> = owner::admins(cx, &model);
     if admins.iter().any(|c| c.exists == Some(true)) {
         return;
     }
@@ -95,6 +117,44 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
             "the only key administrator",
         )
         .help("add the root delegation statement for the key's account, or load `aws iam get-account-authorization-details` output to show the administrators exist");
+        f.severity = Severity::Warning;
+        if let Some(st) = cx.doc().statements.get(first.statement) {
+            f = f.in_statement(st);
+        }
+        out.push(f);
+        return;
+    }
+    // R110: a principal an `aws:PrincipalArn` condition names ("Deny unless the caller is
+    // role X", `"*"` scoped to X) keeps control when its IAM policies allow PutKeyPolicy.
+    let named = owner::named_in_conditions(cx, &model);
+    if named.iter().any(|n| n.exists == Some(true)) {
+        return;
+    }
+    if let Some(first) = named.first() {
+        let names: Vec<String> = named.iter().map(|n| format!("`{}`", n.arn)).collect();
+        let one = names.len() == 1;
+        let message = if named.iter().all(|n| n.exists == Some(false)) {
+            format!(
+                "only {} can call kms:PutKeyPolicy, and {} not exist in the authorization details: the key can be managed only after {} created with IAM permission for kms:PutKeyPolicy",
+                names.join(", "),
+                if one { "it does" } else { "they do" },
+                if one { "it is" } else { "one of them is" }
+            )
+        } else {
+            format!(
+                "only {} can call kms:PutKeyPolicy, with IAM permission for it: manageability depends on {} existing with that permission",
+                names.join(", "),
+                if one { "it" } else { "them" }
+            )
+        };
+        let mut f = Finding::new(
+            &RULE,
+            cx.doc().source,
+            first.span,
+            message,
+            "the only key administrator",
+        )
+        .help("keep the principal and its kms:PutKeyPolicy permission, or load `aws iam get-account-authorization-details` output to show it exists");
         f.severity = Severity::Warning;
         if let Some(st) = cx.doc().statements.get(first.statement) {
             f = f.in_statement(st);

@@ -45,3 +45,24 @@ pub(crate) fn check(cx: &DeclaredKey<'_>, out: &mut Vec<Finding>) {
             .help("remove the bypass; if a policy is rejected without it, fix the policy so the deploying principal keeps kms:PutKeyPolicy"),
     );
 }
+
+/// R113: a key policy update with the bypass flag true that declares no key of its own — a
+/// `put-key-policy` request (AWS CLI input), or an `aws_kms_key_policy` whose key is not in
+/// the plan — reported by the input layer where the flag is written.
+pub(crate) fn in_request(
+    source: crate::source::SourceId,
+    span: crate::source::Span,
+    key: Option<&str>,
+) -> Finding {
+    Finding::new(
+        &RULE,
+        source,
+        span,
+        format!(
+            "this key policy update{} bypasses the lockout safety check: a policy that locks everyone out of the key will be accepted",
+            key.map_or_else(String::new, |k| format!(" for `{k}`"))
+        ),
+        "safety check off",
+    )
+    .help("remove the bypass; if the policy is rejected without it, fix the policy so the calling principal keeps kms:PutKeyPolicy")
+}

@@ -1,13 +1,21 @@
 //! `KMS005` public-key (spec L005, R24, R55).
 //!
 //! ## What it does
-//! Asks the engine whether a stranger — a role in an account no policy names, whose own IAM
-//! policies allow everything — can use the key. Every key action is probed with request keys
-//! left open; an answer that holds, or holds under conditions none of which tie the caller to
-//! the key owner (`kms:CallerAccount`, `aws:PrincipalAccount`, `aws:PrincipalOrgID`,
-//! `aws:PrincipalArn`, `aws:SourceArn`/`aws:SourceAccount`, the owner's VPC endpoint or
-//! network), makes the key public. Conditions a stranger can meet — `kms:ViaService` alone, an
-//! encryption context, its own principal tags — do not count.
+//! Asks the engine whether an adversary — a principal of an account no policy names, whose
+//! own IAM policies allow everything — can use the key, and shows the request that gets in.
+//! The adversary may be the root user, a user, a role (any session) or a federated user, with
+//! any name and path (those the policy expects included), in any account a pattern of the
+//! policy lets through (`kms:CallerAccount "4444*"`, `arn:aws:iam::*:role/Deploy`). For each
+//! condition key an answer depends on, it tries the values such a caller can give: absent, its
+//! own organisation, public address, VPC endpoint, user agent, time, encryption context or
+//! integrated service, and a stranger's variant of every value the policy mentions (wildcards
+//! filled in). Values only the key owner holds — its organisation id, its VPC endpoints, its
+//! address ranges, its accounts — are never the adversary's. So a condition restricts by what
+//! it lets through, not by the key it names: `StringEqualsIfExists aws:PrincipalOrgID`,
+//! `StringLike aws:PrincipalOrgID "o-*"`, `IpAddress aws:SourceIp "0.0.0.0/0"` or
+//! `Bool aws:SecureTransport` restrict nothing. When the engine cannot settle a request (a
+//! fact about the key that was not given), the finding is a warning that the key may be open.
+//! The adversary model is written out in `docs/semantics.md`.
 //!
 //! With `organisation` set in `kmsaudit.toml`, an `aws:PrincipalOrgID` condition naming another
 //! organisation does not restrict either.
@@ -31,7 +39,8 @@
 //! - AWS KMS Developer Guide: "kms:ViaService" condition key
 //! - IAM User Guide: "AWS global condition context keys" (aws:PrincipalOrgID)
 
-use super::keys::{KeyLintContext, OWNER_SCOPING_KEYS, Reach, key_actions};
+use super::adversary::{Counterexample, Model};
+use super::keys::{KeyLintContext, key_actions};
 use super::{Finding, Rule, Severity};
 use crate::arn::PrincipalClass;
 
@@ -45,66 +54,79 @@ pub(crate) static RULE: Rule = Rule {
 };
 
 pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
-    let Some(stranger) = cx.stranger() else {
-        return;
-    };
-    if !may_admit_stranger(cx) {
+    if cx.stranger().is_none() || !may_admit_stranger(cx) {
         return;
     }
-    let iam = cx.allow_all_identity();
-    // Statement id → (actions, the conditions they need, if any).
-    let mut open: Vec<(String, Vec<&'static str>, Option<String>)> = Vec::new();
-    let mut note = |id: &str, action: &'static str, cond: Option<String>| match open
-        .iter_mut()
-        .find(|(s, _, _)| s == id)
-    {
-        Some((_, acts, _)) => acts.push(action),
-        None => open.push((id.to_owned(), vec![action], cond)),
-    };
+    let model = Model::new(cx);
+    let principals = model.principals();
+    // Statement index → (actions, the first counterexample); settled and unsettled apart.
+    let mut open: Vec<(usize, Vec<&'static str>, Counterexample)> = Vec::new();
+    let mut maybe: Vec<(usize, Vec<&'static str>, Counterexample)> = Vec::new();
     for a in key_actions() {
-        if !cx.may_allow_to(&stranger, a.name, Some(&iam)) {
+        if !principals.iter().any(|p| model.may_admit(p, a.name)) {
             continue;
         }
-        match cx.reach(
-            stranger.clone(),
-            &format!("kms:{}", a.name),
-            Some(iam.clone()),
-        ) {
-            Reach::Yes(by) => {
-                for id in by.iter().filter(|s| s.starts_with(super::keys::KEY_POLICY)) {
-                    note(id, a.name, None);
+        let action = format!("kms:{}", a.name);
+        let mut unsettled: Option<Counterexample> = None;
+        let mut found: Option<Counterexample> = None;
+        for p in &principals {
+            match model.search(p, &action) {
+                Some(ce) if ce.unsettled.is_none() => {
+                    found = Some(ce);
+                    break;
                 }
+                Some(ce) if unsettled.is_none() => unsettled = Some(ce),
+                Some(_) => {}
+                None => {}
             }
-            Reach::Conditional(alts) => {
-                // An organisation condition naming another organisation than the configured one
-                // restricts nothing for this owner.
-                let scopes = |r: &crate::eval::Requirement| {
-                    OWNER_SCOPING_KEYS.contains(&r.key.as_str())
-                        && !(r.key == "aws:principalorgid"
-                            && cx
-                                .config
-                                .organisation
-                                .as_deref()
-                                .is_some_and(|o| !r.text.contains(o)))
-                };
-                for alt in alts.iter().filter(|alt| !alt.iter().any(scopes)) {
-                    let cond = alt
-                        .iter()
-                        .map(|r| r.text.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" and ");
-                    let mut ids: Vec<&str> = alt.iter().map(|r| r.statement.as_str()).collect();
-                    ids.dedup();
-                    for id in ids {
-                        note(id, a.name, Some(cond.clone()));
-                    }
-                }
+        }
+        let (list, ce) = match (found, unsettled) {
+            (Some(ce), _) => (&mut open, ce),
+            (None, Some(ce)) => (&mut maybe, ce),
+            (None, None) => continue,
+        };
+        let mut at: Vec<usize> = ce
+            .statements
+            .iter()
+            .filter_map(|id| cx.statement_named(id))
+            .filter(|s| !s.is_deny())
+            .map(|s| s.index)
+            .collect();
+        at.dedup();
+        if at.is_empty() {
+            // The engine named no statement (the search ran out): the first one that may let
+            // a stranger in answers for it.
+            at.extend(
+                cx.doc()
+                    .statements
+                    .iter()
+                    .find(|s| admits_stranger(s))
+                    .map(|s| s.index),
+            );
+        }
+        for i in at {
+            match list.iter_mut().find(|(s, ..)| *s == i) {
+                Some((_, acts, _)) => acts.push(a.name),
+                None => list.push((i, vec![a.name], ce.clone())),
             }
-            Reach::No | Reach::Denied(_) | Reach::Unknown(_) => {}
         }
     }
-    for (id, actions, cond) in open {
-        let Some(st) = cx.statement_named(&id) else {
+    // A statement the engine cannot judge (a value the template leaves open…) is already
+    // reported as such where it is written; it is not reported again as "may be public".
+    maybe.retain(|(i, ..)| {
+        !open.iter().any(|(j, ..)| j == i)
+            && cx
+                .doc()
+                .statements
+                .get(*i)
+                .is_some_and(|s| s.broken.is_none())
+    });
+    for (settled, (index, actions, ce)) in open
+        .into_iter()
+        .map(|x| (true, x))
+        .chain(maybe.into_iter().map(|x| (false, x)))
+    {
+        let Some(st) = cx.doc().statements.get(index) else {
             continue;
         };
         let span = st
@@ -123,26 +145,45 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
         } else {
             String::new()
         };
-        let when = cond.map_or(String::new(), |c| {
-            format!(" (it needs only that {c}, which any caller can arrange)")
-        });
-        out.push(
-            Finding::new(
-                &RULE,
-                cx.doc().source,
-                span,
-                format!(
-                    "any principal of any AWS account can call {}{more} on this key{when}",
-                    shown.join(", ")
-                ),
-                "open to every AWS account",
+        // A CloudFormation key policy read per `Fn::If` branch names what selects the branch.
+        let branch = cx
+            .identity
+            .split_once(" when ")
+            .map_or_else(String::new, |(_, b)| format!(" in the template branch {b}"));
+        let message = if settled {
+            format!(
+                "any principal of any AWS account can call {}{more} on this key{branch}: e.g. {}",
+                shown.join(", "),
+                ce.describe()
             )
-            .in_statement(st)
-            .help(format!(
-                "scope it to your accounts or organisation, e.g. `\"Condition\": {{\"StringEquals\": {{\"kms:CallerAccount\": \"{}\"}}}}` or `aws:PrincipalOrgID`",
-                cx.facts.account
-            )),
-        );
+        } else {
+            format!(
+                "principals of other AWS accounts may be able to call {}{more} on this key{branch}: e.g. {}, which cannot be settled ({})",
+                shown.join(", "),
+                ce.describe(),
+                ce.unsettled.as_deref().unwrap_or("")
+            )
+        };
+        let mut f = Finding::new(
+            &RULE,
+            cx.doc().source,
+            span,
+            message,
+            if settled {
+                "open to every AWS account"
+            } else {
+                "may be open to other AWS accounts"
+            },
+        )
+        .in_statement(st)
+        .help(format!(
+            "scope it to your accounts or organisation with a condition the caller cannot choose, e.g. `\"Condition\": {{\"StringEquals\": {{\"kms:CallerAccount\": \"{}\"}}}}` or `aws:PrincipalOrgID` with your organisation id (exact, not `IfExists`, no wildcard)",
+            cx.facts.account
+        ));
+        if !settled {
+            f.severity = Severity::Warning;
+        }
+        out.push(f);
     }
 }
 
@@ -152,7 +193,12 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
 /// public whatever the action, so its probes are skipped. The test is conservative: anything
 /// it is unsure of sends the policy to the engine.
 fn may_admit_stranger(cx: &KeyLintContext<'_>) -> bool {
-    cx.doc().statements.iter().any(|st| {
+    cx.doc().statements.iter().any(admits_stranger)
+}
+
+/// Whether one statement could let a caller of an unnamed account in (see above).
+fn admits_stranger(st: &crate::policy::Statement) -> bool {
+    {
         if st.is_deny() {
             return false;
         }
@@ -180,7 +226,7 @@ fn may_admit_stranger(cx: &KeyLintContext<'_>) -> bool {
                 | PrincipalClass::Federated
                 | PrincipalClass::CanonicalUser => false,
             })
-    })
+    }
 }
 
 #[cfg(test)]
@@ -189,6 +235,7 @@ mod tests {
 
     use super::*;
     use crate::eval::{KeyFacts, NamedPolicy};
+    use crate::lint::keys::Reach;
     use crate::policy::PolicyKind;
     use crate::source::{SourceFile, SourceId};
 

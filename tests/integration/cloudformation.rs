@@ -240,3 +240,53 @@ fn r134_own_key_getatt_is_this_key_in_resource_and_a_key_arn_in_conditions() {
     );
     assert_eq!(v["decision"], "implicit-deny", "{v}");
 }
+
+/// R133: a key policy holding `Fn::If` is read once per branch, `AWS::NoValue` removing what it
+/// stands for; a public branch is reported with the parameter value that selects it, and a
+/// template scoped in every branch draws no finding.
+#[test]
+fn r133_fn_if_and_no_value_are_resolved_per_branch() {
+    let check = |t: &str| -> Vec<(String, String, String)> {
+        let (_, out, err) = run(
+            &[
+                "check",
+                "-q",
+                "--format",
+                "json",
+                "--account",
+                "111122223333",
+                t,
+            ],
+            None,
+        );
+        let v: serde_json::Value =
+            serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["code"].as_str().unwrap().to_owned(),
+                    f["severity"].as_str().unwrap().to_owned(),
+                    f["message"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let f = check("fixtures/cloudformation/if-branches/shared-key.yaml");
+    let public: Vec<_> = f.iter().filter(|(c, _, _)| c == "KMS005").collect();
+    assert_eq!(public.len(), 1, "{f:?}");
+    assert_eq!(public[0].1, "error");
+    assert!(
+        public[0].2.contains("ScopeToOrg ≠ `yes`") && public[0].2.contains("e.g. `arn:aws:iam::"),
+        "{f:?}"
+    );
+    // Every branch is a policy that can be judged: no open value, no malformed Condition.
+    assert!(
+        !f.iter().any(|(c, _, _)| c == "KMS051" || c == "KMS037"),
+        "{f:?}"
+    );
+    let f = check("fixtures/cloudformation/if-branches/scoped-in-both-branches.yaml");
+    assert!(f.is_empty(), "{f:?}");
+}

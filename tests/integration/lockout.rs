@@ -279,3 +279,128 @@ fn r110_who_can_put_key_policy_names_the_admin_that_keeps_control() {
         .collect();
     assert_eq!(who, ["arn:aws:iam::111122223333:role/Admin"], "{out}");
 }
+
+const PIPELINE: &str = "fixtures/lockout/pipeline";
+
+/// R110: "Deny kms:PutKeyPolicy unless aws:PrincipalArn is role X" leaves X in control: in
+/// every input form it is at most a KMS003 warning naming X, never an error.
+#[test]
+fn r110_deny_put_key_policy_unless_role_x_is_a_warning_naming_x_in_every_form() {
+    let forms: [&[&str]; 4] = [
+        &[
+            "fixtures/lockout/pipeline/key-policy.json",
+            "--account",
+            "111122223333",
+        ],
+        &["fixtures/lockout/pipeline/put-key-policy.json"],
+        &[
+            "fixtures/lockout/pipeline/plan.json",
+            "--account",
+            "111122223333",
+        ],
+        &[
+            "fixtures/lockout/pipeline/template.json",
+            "--account",
+            "111122223333",
+        ],
+    ];
+    for form in forms {
+        let f = findings(form);
+        assert!(!f.iter().any(|(_, s, _)| s == "error"), "{form:?}: {f:?}");
+        assert!(!f.iter().any(|(c, _, _)| c == "KMS004"), "{form:?}: {f:?}");
+        let mut args = vec!["check", "-q", "--format", "concise"];
+        args.extend(form);
+        let (_, out, _) = run(&args, None);
+        let lines: Vec<&str> = out.lines().filter(|l| l.contains("KMS003")).collect();
+        assert!(!lines.is_empty(), "{form:?}: {out}");
+        assert!(
+            lines
+                .iter()
+                .all(|l| l.contains("`arn:aws:iam::111122223333:role/Pipeline`")),
+            "{form:?}: {out}"
+        );
+        assert!(has(&f, "KMS003", "warning"), "{form:?}: {f:?}");
+    }
+}
+
+/// R110: with authorization details showing role X, the pattern draws no lockout finding; with
+/// details lacking X, a warning says the key needs X created again.
+#[test]
+fn r110_deny_unless_role_x_with_iam_data_showing_x_draws_no_lockout_finding() {
+    let kp = format!("{PIPELINE}/key-policy.json");
+    let with = format!("{PIPELINE}/authorization-details-pipeline.json");
+    let f = findings(&[&kp, "--account", "111122223333", &with]);
+    assert!(
+        !f.iter().any(|(c, _, _)| c == "KMS003" || c == "KMS004"),
+        "{f:?}"
+    );
+    let without = format!("{PIPELINE}/authorization-details-without-pipeline.json");
+    let f = findings(&[&kp, "--account", "111122223333", &without]);
+    assert!(has(&f, "KMS003", "warning"), "{f:?}");
+    assert!(!f.iter().any(|(_, s, _)| s == "error"), "{f:?}");
+}
+
+/// R110, R113: the bypass flag of a put-key-policy request and of an aws_kms_key_policy is
+/// KMS017.
+#[test]
+fn r113_the_bypass_flag_of_put_key_policy_input_and_aws_kms_key_policy_is_kms017() {
+    let f = findings(&["fixtures/lockout/pipeline/put-key-policy.json"]);
+    assert!(has(&f, "KMS017", "warning"), "{f:?}");
+    let f = findings(&[
+        "fixtures/lockout/pipeline/plan.json",
+        "--account",
+        "111122223333",
+    ]);
+    // `aws_kms_key.other` takes the flag of the aws_kms_key_policy that replaces its policy
+    // (line 75); `aws_kms_key.data` has none.
+    let hits: Vec<_> = f.iter().filter(|(c, _, _)| c == "KMS017").collect();
+    assert_eq!(hits.len(), 1, "{f:?}");
+    assert_eq!(hits[0].2, 75, "{f:?}");
+}
+
+/// Issue 25 (R110): `Principal: "*"` scoped by `aws:PrincipalArn` to a role of the account
+/// leaves that role in control: a warning, not an error.
+#[test]
+fn r110_principal_star_scoped_to_a_named_admin_by_principal_arn_is_a_warning() {
+    let f = findings(&[
+        "fixtures/lockout/pipeline/principal-star-scoped-to-admin.json",
+        "--account",
+        "111122223333",
+    ]);
+    assert!(has(&f, "KMS003", "warning"), "{f:?}");
+    assert!(!f.iter().any(|(_, s, _)| s == "error"), "{f:?}");
+}
+
+/// R116: conditions an administrator's own kms:PutKeyPolicy call never meets (through a
+/// service, a private aws:SourceIp without an endpoint, a past time, plain HTTP, aws:SourceArn
+/// on a direct call) leave no admin path: each `.bad` policy is a lockout error, its `.good`
+/// twin is manageable.
+#[test]
+fn r116_conditions_an_administrator_never_meets_leave_no_admin_path() {
+    let mut paths: Vec<_> = std::fs::read_dir(super::fixture("lockout/owner"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    paths.sort();
+    let mut n = 0;
+    for p in paths {
+        let rel = format!(
+            "fixtures/lockout/owner/{}",
+            p.file_name().unwrap().to_string_lossy()
+        );
+        let f = findings(&[&rel, "--account", "111122223333"]);
+        let lockout = f
+            .iter()
+            .any(|(c, s, _)| (c == "KMS003" || c == "KMS004") && s == "error");
+        if rel.contains(".bad.") {
+            assert!(lockout, "{rel}: {f:?}");
+        } else {
+            assert!(
+                !f.iter().any(|(c, _, _)| c == "KMS003" || c == "KMS004"),
+                "{rel}: {f:?}"
+            );
+        }
+        n += 1;
+    }
+    assert!(n >= 10, "{n}");
+}

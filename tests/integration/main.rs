@@ -8,6 +8,7 @@
     clippy::print_stderr
 )]
 
+mod adversary;
 mod can;
 mod cases;
 mod cli;
