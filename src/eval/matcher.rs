@@ -581,6 +581,11 @@ pub fn key_policy_may_allow(
         return true;
     }
     let on_key = crate::catalog::action(index).is_some_and(|a| a.on_key);
+    // An action on no key (CreateKey, ListKeys, custom key stores) is decided by IAM alone,
+    // for the root user with no identity policy at all (R47, R58): no key policy rules it out.
+    if !on_key {
+        return true;
+    }
     let covers = |st: &Statement| {
         st.action
             .as_ref()

@@ -602,6 +602,36 @@ proptest! {
 /// policy variable the request leaves open could cover the key, a pattern for other keys or
 /// for aliases cannot (R19–R21, R42, R54).
 #[test]
+fn key_policy_pre_check_never_rules_out_an_action_on_no_key_r58() {
+    // The root user calls ListKeys or CreateKey without any identity policy (R47, R58); a key
+    // policy that names no such action must not make the pre-check say "never".
+    let kp = [
+        json!({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/App"}, "Action": "kms:Decrypt", "Resource": "*"}),
+    ];
+    let policy = named("key policy", &kp, PolicyKind::Key);
+    let root = Caller::parse("arn:aws:iam::111122223333:root", None).unwrap();
+    let opts = Options::default();
+    for action in ["kms:ListKeys", "kms:CreateKey", "kms:UpdateCustomKeyStore"] {
+        let inputs = Inputs {
+            keys: vec![std::sync::Arc::new(KeyInputs {
+                facts: KeyFacts::from_arn(K1).unwrap(),
+                policies: Some(vec![policy.clone()]),
+                grants: Some(Vec::new()),
+                policy_unknown: None,
+            })],
+            identity: Some(Vec::new().into()),
+            ..Inputs::default()
+        };
+        let ev = eval::evaluate(&inputs, &Request::new(root.clone(), action, K1), &opts);
+        assert_eq!(ev.decision, Decision::Allow, "{action}");
+        assert!(
+            eval::key_policy_may_allow(&policy.doc, K1, &root, action, Some(&[]), &opts),
+            "{action}"
+        );
+    }
+}
+
+#[test]
 fn key_policy_pre_check_reads_identity_resources_r54() {
     let kp = [
         json!({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"}),
