@@ -525,6 +525,19 @@ fn allowed_unset(d: Dim, caller: usize, residual: bool, full: &[usize]) -> bool 
     }
 }
 
+/// Whether a statement's `Principal` element names `role/App` under the path `/` exactly.
+fn names_role_at_root_path(statements: &[Value]) -> bool {
+    const APP: &str = "arn:aws:iam::111122223333:role/App";
+    statements.iter().any(|st| {
+        let aws = st.get("Principal").and_then(|p| p.get("AWS"));
+        match aws {
+            Some(Value::String(a)) => a == APP,
+            Some(Value::Array(list)) => list.iter().any(|a| a.as_str() == Some(APP)),
+            _ => false,
+        }
+    })
+}
+
 fn named(name: &str, statements: &[Value], kind: PolicyKind) -> Option<NamedPolicy> {
     let text = json!({"Version": "2012-10-17", "Statement": statements}).to_string();
     let j = kmsaudit::json::parse(&text).ok()?;
@@ -567,6 +580,12 @@ fn build(
         _ => vec!["alias/other".to_owned()],
     });
     let key_policy = named("key-policy", &s.key_policy, PolicyKind::Key)?;
+    // A key policy's `Principal` naming `role/App` names a role that exists (KMS checks at
+    // PutKeyPolicy), and role names are unique in an account whatever their path: beside it,
+    // a session of `App` under `/team/` is no world AWS can be in (docs/semantics.md, R1).
+    if v(Dim::RolePath).is_some_and(|p| p != 0) && names_role_at_root_path(&s.key_policy) {
+        return None;
+    }
     // R60 (v2): a key whose given policy is not the AWS managed template is customer managed;
     // "AWS managed" beside such a policy is no world AWS can be in.
     if facts.key_manager == Some(KeyManager::Aws)
@@ -613,7 +632,15 @@ fn build(
     // R103: through an integrated service the original request's VPC keys are absent (a
     // call through a VPC endpoint to the service leaves no network key at all), and through
     // EC2 `aws:SourceIp` is an EC2 address outside every range a policy names.
-    match (v(Dim::Network), via) {
+    // In residual evaluation with `kms:ViaService` open, the network keys depend on the path
+    // the call takes (through EC2 `aws:SourceIp` is not the caller's), so a value given for
+    // them would not be the same fact in every refinement: they are left out with it.
+    let network = if s.residual && v(Dim::Via).is_none() {
+        None
+    } else {
+        v(Dim::Network)
+    };
+    match (network, via) {
         (Some(n @ 0..=2), None) => ctx(
             "aws:SourceIp",
             ["10.1.2.3", "203.0.113.5", "198.51.100.7"][n],
