@@ -55,7 +55,8 @@ const HARMLESS: &[&str] = &[
 ];
 
 pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
-    let mut seen: Vec<&str> = Vec::new();
+    // A set: a policy may name thousands of services.
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for st in cx.doc().statements.iter().filter(|s| s.is_allow()) {
         let Some(pc) = st.principal.as_ref().filter(|p| !p.negated) else {
             continue;
@@ -76,7 +77,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
                     ids.filter_map(|id| cx.statement_named(id))
                         .any(|s| s.index == st.index)
                 };
-                match cx.reach(caller.clone(), &format!("kms:{}", a.name), None) {
+                match cx.reach_once(caller.clone(), &format!("kms:{}", a.name), None) {
                     Reach::Yes(by) if by_this(&mut by.iter().map(String::as_str)) => {
                         unguarded.push(a.name);
                     }
@@ -94,7 +95,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
             if unguarded.is_empty() {
                 continue;
             }
-            seen.push(name);
+            seen.insert(name);
             let shown: Vec<String> = unguarded
                 .iter()
                 .take(6)
