@@ -148,3 +148,27 @@ fn r110_lockout_of_5000_named_roles_with_their_authorization_details_stays_bound
     assert_eq!(found.get("KMS022"), Some(&5_000), "{found:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn r16_a_condition_block_of_100000_keys_is_read_in_linear_time() {
+    let dir = temp_dir("keys");
+    let p = dir.join("many-keys.json");
+    // 100,000 encryption-context keys, then the eighth written again: one duplicate.
+    let mut pairs: Vec<String> = (0..100_000)
+        .map(|i| format!(r#""kms:EncryptionContext:k{i}":"v""#))
+        .collect();
+    pairs.push(r#""kms:EncryptionContext:k7":"w""#.to_owned());
+    std::fs::write(
+        &p,
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":"kms:*","Resource":"*","Condition":{{"StringEquals":{{{}}}}}}}]}}"#,
+            pairs.join(",")
+        ),
+    )
+    .unwrap();
+    let path = p.display().to_string();
+    let (_, out) = run_bounded(&["check", "--format", "json", &path]);
+    let found = codes(&out);
+    assert_eq!(found.get("KMS025"), Some(&1), "{found:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
