@@ -172,3 +172,110 @@ fn r16_a_condition_block_of_100000_keys_is_read_in_linear_time() {
     assert_eq!(found.get("KMS025"), Some(&1), "{found:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+/// Authorization details of `n` roles that may all assume one another (each trusts the
+/// account and may call sts:AssumeRole on anything); the last may also decrypt when
+/// `last_decrypts`. Returns the directory, the dump and the key policy (root delegation).
+fn mutual_roles(name: &str, n: usize, last_decrypts: bool) -> (PathBuf, String, String) {
+    let dir = temp_dir(name);
+    let roles: Vec<String> = (0..n)
+        .map(|i| {
+            let kms = if last_decrypts && i + 1 == n {
+                r#",{"PolicyName":"kms","PolicyDocument":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}]}}"#
+            } else {
+                ""
+            };
+            format!(
+                r#"{{"Path":"/","RoleName":"R{i:04}","RoleId":"AROA{i:017}","Arn":"arn:aws:iam::{ACCOUNT}:role/R{i:04}","CreateDate":"2024-01-01T00:00:00Z","AssumeRolePolicyDocument":{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":"sts:AssumeRole"}}]}},"InstanceProfileList":[],"RolePolicyList":[{{"PolicyName":"assume","PolicyDocument":{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}}]}}}}{kms}],"AttachedManagedPolicies":[],"Tags":[],"RoleLastUsed":{{}}}}"#
+            )
+        })
+        .collect();
+    let dump = dir.join("authorization-details.json");
+    std::fs::write(
+        &dump,
+        format!(
+            r#"{{"UserDetailList":[],"GroupDetailList":[],"RoleDetailList":[{}],"Policies":[]}}"#,
+            roles.join(",")
+        ),
+    )
+    .unwrap();
+    let key = dir.join("key-policy.json");
+    std::fs::write(&key, role_policy(0, true)).unwrap();
+    let (dump, key) = (dump.display().to_string(), key.display().to_string());
+    (dir, dump, key)
+}
+
+#[test]
+fn r54_who_can_on_1000_mutually_assumable_roles_finds_every_chain_within_bounds() {
+    let (dir, dump, key) = mutual_roles("mutual-1000", 1_000, true);
+    let (code, out) = run_bounded(&[
+        "who-can",
+        "--action",
+        "kms:Decrypt",
+        "--key",
+        KEY,
+        "--key-policy",
+        &key,
+        "--format",
+        "json",
+        &dump,
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let rows = v["rows"].as_array().unwrap();
+    // The root user and R0999 directly; every other role by assuming R0999, one hop.
+    assert_eq!(rows.len(), 1_001);
+    let last = format!("arn:aws:iam::{ACCOUNT}:role/R0999");
+    let mut escalated = 0;
+    for r in rows {
+        if r["escalated"] == true {
+            escalated += 1;
+            let path = r["path"].as_array().unwrap();
+            assert_eq!(path.len(), 2, "{r}");
+            assert_eq!(path[0]["action"], "sts:AssumeRole");
+            assert_eq!(path[0]["target"], last.as_str());
+            assert_eq!(path[1]["action"], "kms:Decrypt");
+        }
+    }
+    assert_eq!(escalated, 999);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn r54_no_chain_among_400_mutually_assumable_roles_is_settled_without_a_search_per_role() {
+    let (dir, dump, key) = mutual_roles("mutual-400", 400, false);
+    let (code, out) = run_bounded(&[
+        "matrix",
+        "--actions",
+        "kms:Decrypt,kms:Encrypt",
+        "--key",
+        KEY,
+        "--key-policy",
+        &key,
+        "--format",
+        "json",
+        &dump,
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let rows = v["rows"].as_array().unwrap();
+    // Only the root user, through the root delegation: no role may use the key, however
+    // many roles it can become.
+    let who: std::collections::BTreeSet<&str> = rows
+        .iter()
+        .map(|r| r["principal"].as_str().unwrap())
+        .collect();
+    assert_eq!(who.len(), 1, "{who:?}");
+    assert!(who.iter().all(|p| p.ends_with(":root")), "{who:?}");
+    // The drawing of 160,000 acts-as edges is cut, and still one JSON document.
+    let (code, out) = run_bounded(&["graph", "--format", "json", &dump]);
+    assert_eq!(code, 0);
+    let g: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        g["edges"].as_array().unwrap().len(),
+        kmsaudit::graph::MAX_DRAWN_EDGES
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
