@@ -346,8 +346,8 @@ struct ActsIndex {
 }
 
 /// For each acts-as component, whether a move out of it (or a component it reaches) may open
-/// an action on a key.
-type Reaches = std::rc::Rc<Vec<bool>>;
+/// an action on a key: `None` until asked.
+type Reaches = std::rc::Rc<RefCell<Vec<Option<bool>>>>;
 
 /// A breadth-first search over acts-as edges, advanced only as far as asked: nodes in the
 /// order the search meets them, each with the position of the node it was reached from and
@@ -1663,8 +1663,8 @@ impl<'a> AccessGraph<'a> {
 
     /// Whether `si` may reach, by acting as others, a principal from which a move could open
     /// `action` on `ki`: its own CreateGrant or PutKeyPolicy, another's direct access, or an
-    /// IAM write. A sound pre-filter for [`Self::escalate`]: decided per strongly connected
-    /// component, in one pass over the components, once per key and action.
+    /// IAM write. A sound pre-filter for [`Self::escalate`]: decided once per strongly
+    /// connected component, key and action.
     fn may_escalate(&self, si: usize, ki: usize, action: &Act) -> bool {
         let index = self.acts_index();
         let Some(node) = self.subjects.get(si).map(|s| s.node) else {
@@ -1676,52 +1676,70 @@ impl<'a> AccessGraph<'a> {
         } else {
             self.escalation_memo.borrow().get(&memo_key).cloned()
         };
-        let reaches =
-            match known {
-                Some(r) => r,
-                None => {
-                    let opens = |n: NodeIndex| -> bool {
-                        let Some(&qi) = self.subject_by_node.get(&n) else {
-                            return false;
-                        };
-                        self.direct(qi, ki, action).usable()
-                            || self.via_create_grant(qi, ki, action).is_some()
-                            || self.via_put_key_policy(qi, ki, action).is_some()
-                            || index.empowers.get(n.index()).is_some_and(|w| !w.is_empty())
-                    };
-                    // Tarjan's order lists a component after every component it reaches.
-                    let mut reaches = vec![false; index.components.len()];
-                    for (c, members) in index.components.iter().enumerate() {
-                        let on =
-                            members.iter().any(|&n| {
-                                opens(n)
-                                    || index.next.get(n.index()).into_iter().flatten().any(
-                                        |(t, _)| {
-                                            index.component.get(t.index()).is_some_and(|&tc| {
-                                                tc != c && reaches.get(tc) == Some(&true)
-                                            })
-                                        },
-                                    )
-                            });
-                        if let Some(slot) = reaches.get_mut(c) {
-                            *slot = on;
-                        }
-                    }
-                    let r = std::rc::Rc::new(reaches);
-                    if action.slot != u16::MAX {
-                        self.escalation_memo
-                            .borrow_mut()
-                            .insert(memo_key, std::rc::Rc::clone(&r));
-                    }
-                    r
+        let reaches = match known {
+            Some(r) => r,
+            None => {
+                let r: Reaches = std::rc::Rc::new(RefCell::new(vec![None; index.components.len()]));
+                if action.slot != u16::MAX {
+                    self.escalation_memo
+                        .borrow_mut()
+                        .insert(memo_key, std::rc::Rc::clone(&r));
                 }
+                r
+            }
+        };
+        let Some(&start) = index.component.get(node.index()) else {
+            return false;
+        };
+        let opens = |n: NodeIndex| -> bool {
+            let Some(&qi) = self.subject_by_node.get(&n) else {
+                return false;
             };
-        index
-            .component
-            .get(node.index())
-            .and_then(|&c| reaches.get(c))
-            .copied()
-            .unwrap_or(false)
+            self.direct(qi, ki, action).usable()
+                || self.via_create_grant(qi, ki, action).is_some()
+                || self.via_put_key_policy(qi, ki, action).is_some()
+                || index.empowers.get(n.index()).is_some_and(|w| !w.is_empty())
+        };
+        let known = |c: usize| reaches.borrow().get(c).copied().flatten();
+        // Depth first over the components `start` reaches, each decided once: only the
+        // principals a search from `si` could meet are asked about.
+        let mut stack: Vec<(usize, bool)> = vec![(start, false)];
+        while let Some((c, children_done)) = stack.pop() {
+            if known(c).is_some() {
+                continue;
+            }
+            let Some(members) = index.components.get(c) else {
+                continue;
+            };
+            let successors = || {
+                members.iter().flat_map(|&n| {
+                    index
+                        .next
+                        .get(n.index())
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|(t, _)| index.component.get(t.index()).copied())
+                        .filter(move |&tc| tc != c)
+                })
+            };
+            let decided = if children_done {
+                Some(successors().any(|tc| known(tc) == Some(true)))
+            } else if members.iter().any(|&n| opens(n)) {
+                Some(true)
+            } else {
+                stack.push((c, true));
+                stack.extend(
+                    successors()
+                        .filter(|&tc| known(tc).is_none())
+                        .map(|tc| (tc, false)),
+                );
+                None
+            };
+            if let (Some(on), Some(slot)) = (decided, reaches.borrow_mut().get_mut(c)) {
+                *slot = Some(on);
+            }
+        }
+        known(start).unwrap_or(true)
     }
 
     /// The principals `qi` can change the IAM of, with the step (from the acts-as index,

@@ -105,6 +105,8 @@ struct StatementIndex {
 /// The prefix of the keys under which assumed-role session entries are also indexed: the
 /// engine cannot judge a named session against a probe of "any session of the role".
 const SESSION_OF: &str = "session:";
+/// Policies of at most this many statements are not narrowed.
+const NARROW_FROM: usize = 16;
 /// The prefix of the keys of service principal entries.
 const SERVICE: &str = "service:";
 /// The prefix of the keys of account entries (`arn:aws:iam::A:root`, `A`).
@@ -164,7 +166,8 @@ impl StatementIndex {
         if caller.kind == eval::CallerKind::FederatedUser && caller.federating_user.is_none() {
             return None;
         }
-        if self.general.len() == all {
+        // A short policy costs less to run whole than to copy in part.
+        if self.general.len() == all || all <= NARROW_FROM {
             return None;
         }
         let mut out = self.general.clone();
