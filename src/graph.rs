@@ -310,6 +310,9 @@ struct Subject {
     iam_principal: bool,
 }
 
+/// For each key policy of a key, the positions of the statements kept (`None`: all).
+type Kept = Vec<Option<Vec<usize>>>;
+
 /// A key with what the engine needs.
 #[derive(Debug)]
 struct KeySubject {
@@ -327,6 +330,10 @@ struct KeySubject {
     /// Some statement may name anyone (`*`, `NotPrincipal`, a unique id), or the policy is
     /// not known: every principal is asked.
     open: bool,
+    /// Each key policy's statements by the callers they can concern (R24), built when asked.
+    statement_index: std::cell::OnceCell<Vec<crate::lint::keys::StatementIndex>>,
+    /// The key's inputs narrowed for callers, by the statement positions kept per policy.
+    narrowed: RefCell<HashMap<Kept, Arc<KeyInputs>>>,
 }
 
 /// The acts-as edges out of every node, in the order searches take them (by target id), and
@@ -1045,6 +1052,8 @@ impl<'a> AccessGraph<'a> {
             named_subjects,
             subjects_known: self.subjects.len(),
             open,
+            statement_index: std::cell::OnceCell::new(),
+            narrowed: RefCell::new(HashMap::new()),
         });
     }
 
@@ -1132,7 +1141,7 @@ impl<'a> AccessGraph<'a> {
         grant_request: Option<Grant>,
     ) -> Direct {
         let inputs = Inputs {
-            keys: vec![key.unwrap_or_else(|| Arc::clone(&k.inputs))],
+            keys: vec![key.unwrap_or_else(|| Self::key_for(k, &s.caller))],
             identity,
             boundary: s.boundary.clone(),
             session: Vec::new(),
@@ -1186,6 +1195,47 @@ impl<'a> AccessGraph<'a> {
             }
         };
         Direct { outcome, how, via }
+    }
+
+    /// The key's inputs with each key policy narrowed to the statements that can concern
+    /// `caller` (R24): the engine's answer is the whole policy's, at the cost of the part.
+    fn key_for(k: &KeySubject, caller: &Caller) -> Arc<KeyInputs> {
+        let Some(policies) = k.inputs.policies.as_ref() else {
+            return Arc::clone(&k.inputs);
+        };
+        let index = k.statement_index.get_or_init(|| {
+            policies
+                .iter()
+                .map(|p| crate::lint::keys::StatementIndex::new(&p.doc))
+                .collect()
+        });
+        let keep: Kept = policies
+            .iter()
+            .zip(index)
+            .map(|(p, i)| i.positions(caller, p.doc.statements.len()))
+            .collect();
+        if keep.iter().all(Option::is_none) {
+            return Arc::clone(&k.inputs);
+        }
+        if let Some(done) = k.narrowed.borrow().get(&keep) {
+            return Arc::clone(done);
+        }
+        let narrowed: Vec<NamedPolicy> = policies
+            .iter()
+            .zip(&keep)
+            .map(|(p, kept)| match kept {
+                None => p.clone(),
+                Some(at) => crate::lint::keys::narrowed_policy(p, at),
+            })
+            .collect();
+        let built = Arc::new(KeyInputs {
+            facts: k.inputs.facts.clone(),
+            policies: Some(narrowed),
+            grants: k.inputs.grants.clone(),
+            policy_unknown: k.inputs.policy_unknown.clone(),
+        });
+        k.narrowed.borrow_mut().insert(keep, Arc::clone(&built));
+        built
     }
 
     /// The engine's answer for subject `si` doing `action` on key `ki`, memoised.

@@ -94,7 +94,7 @@ struct Asked {
 /// statements that can concern its caller, which gives the engine's answer for the whole
 /// policy: every other statement fails on `Principal` for it and adds nothing.
 #[derive(Debug, Default)]
-struct StatementIndex {
+pub(crate) struct StatementIndex {
     /// Positions of the statements that may concern any caller.
     general: Vec<usize>,
     /// Positions of the statements naming an ARN (or, under `session:`, a session of a role),
@@ -113,7 +113,7 @@ const SERVICE: &str = "service:";
 const ACCOUNT: &str = "account:";
 
 impl StatementIndex {
-    fn new(doc: &PolicyDocument) -> StatementIndex {
+    pub(crate) fn new(doc: &PolicyDocument) -> StatementIndex {
         let mut out = StatementIndex::default();
         for (pos, st) in doc.statements.iter().enumerate() {
             let mut keys: Vec<String> = Vec::new();
@@ -162,7 +162,7 @@ impl StatementIndex {
     /// The positions of the statements that can concern `caller`, in order; `None` when that
     /// is every statement, or when the caller is one whose match the index cannot tell (a
     /// federated user whose federating user is not known is matched by name).
-    fn positions(&self, caller: &Caller, all: usize) -> Option<Vec<usize>> {
+    pub(crate) fn positions(&self, caller: &Caller, all: usize) -> Option<Vec<usize>> {
         if caller.kind == eval::CallerKind::FederatedUser && caller.federating_user.is_none() {
             return None;
         }
@@ -219,6 +219,31 @@ struct Narrowed {
     alias_inputs: OnceCell<Rc<Inputs>>,
 }
 
+/// `policy` with only the statements at `keep` (in order; each keeps its position for the
+/// names answers give it).
+pub(crate) fn narrowed_policy(policy: &NamedPolicy, keep: &[usize]) -> NamedPolicy {
+    let doc = &policy.doc;
+    let statements = keep
+        .iter()
+        .filter_map(|&i| doc.statements.get(i).cloned())
+        .collect();
+    NamedPolicy {
+        name: policy.name.clone(),
+        doc: Arc::new(PolicyDocument {
+            source: doc.source,
+            span: doc.span,
+            kind: doc.kind,
+            version: doc.version,
+            version_span: doc.version_span,
+            id: doc.id.clone(),
+            statement_span: doc.statement_span,
+            statements,
+            duplicate_keys: Vec::new(),
+            casing: Vec::new(),
+        }),
+    }
+}
+
 impl Narrowing {
     fn new(policy: NamedPolicy) -> Narrowing {
         Narrowing {
@@ -240,28 +265,7 @@ impl Narrowing {
         }
         let policy = match &positions {
             None => self.policy.clone(),
-            Some(keep) => {
-                let doc = &self.policy.doc;
-                let statements = keep
-                    .iter()
-                    .filter_map(|&i| doc.statements.get(i).cloned())
-                    .collect();
-                NamedPolicy {
-                    name: self.policy.name.clone(),
-                    doc: Arc::new(PolicyDocument {
-                        source: doc.source,
-                        span: doc.span,
-                        kind: doc.kind,
-                        version: doc.version,
-                        version_span: doc.version_span,
-                        id: doc.id.clone(),
-                        statement_span: doc.statement_span,
-                        statements,
-                        duplicate_keys: Vec::new(),
-                        casing: Vec::new(),
-                    }),
-                }
-            }
+            Some(keep) => narrowed_policy(&self.policy, keep),
         };
         let n = Rc::new(Narrowed {
             policy,
