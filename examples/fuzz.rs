@@ -27,6 +27,7 @@
 #[path = "../tests/support/soundness.rs"]
 mod soundness;
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -209,11 +210,45 @@ fn walk(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
     }
 }
 
+/// Inserts, after a `"Statement":[`, up to a few thousand statements or members that each
+/// name a different principal, service or condition key: the shape that made cost grow
+/// faster than the input (every key rule asking about every principal against every
+/// statement; duplicate-key lookups over a large object).
+fn grow(rng: &mut Rng, data: &mut Vec<u8>) {
+    let Some(at) = data
+        .windows(13)
+        .position(|w| w == b"\"Statement\":[")
+        .map(|i| i + 13)
+    else {
+        return;
+    };
+    let n = 1 + rng.below(3_000);
+    let shape = rng.below(3);
+    let mut text = String::new();
+    for i in 0..n {
+        let _ = match shape {
+            0 => write!(
+                text,
+                r#"{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::111122223333:role/r{i}"}},"Action":["kms:Decrypt","kms:CreateGrant"],"Resource":"*"}},"#
+            ),
+            1 => write!(
+                text,
+                r#"{{"Effect":"Allow","Principal":{{"Service":"s{i}.amazonaws.com"}},"Action":"kms:*","Resource":"*"}},"#
+            ),
+            _ => write!(
+                text,
+                r#"{{"Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*","Condition":{{"StringEquals":{{"kms:EncryptionContext:k{i}":"v","kms:EncryptionContext:k{i}":"w"}}}}}},"#
+            ),
+        };
+    }
+    data.splice(at..at, text.into_bytes());
+}
+
 fn mutate(rng: &mut Rng, data: &mut Vec<u8>, seeds: &[Vec<u8>]) {
     let rounds = 1 + rng.below(4);
     for _ in 0..rounds {
         let len = data.len();
-        match rng.below(7) {
+        match rng.below(8) {
             0 if len > 0 => {
                 let i = rng.below(len);
                 data[i] ^= 1 << rng.below(8);
@@ -244,6 +279,7 @@ fn mutate(rng: &mut Rng, data: &mut Vec<u8>, seeds: &[Vec<u8>]) {
                     data.splice(at..at, other[a..b].iter().copied());
                 }
             }
+            6 => grow(rng, data),
             5 if len > 0 => {
                 // Replace a JSON string's contents with a token.
                 let start = rng.below(len);
@@ -499,13 +535,16 @@ fn main() -> std::process::ExitCode {
     let seconds = flag("--seconds");
     let execs = flag("--execs");
     let seed = flag("--seed").unwrap_or(0x9E37_79B9_7F4A_7C15);
+    // An input that takes longer than this is a failure, as a panic is: cost must grow with
+    // the input, and a 512 KiB input has no business taking seconds.
+    let budget = Duration::from_millis(flag("--budget-ms").unwrap_or(2_000));
     let targets: Vec<&str> = if which == "all" {
         TARGETS.to_vec()
     } else if TARGETS.contains(&which) {
         vec![which]
     } else {
         eprintln!(
-            "usage: fuzz [all|{}] [--seconds N | --execs N] [--seed N]",
+            "usage: fuzz [all|{}] [--seconds N | --execs N] [--seed N] [--budget-ms N]",
             TARGETS.join("|")
         );
         return std::process::ExitCode::from(2);
@@ -538,22 +577,29 @@ fn main() -> std::process::ExitCode {
             let mut data = seeds[rng.below(seeds.len())].clone();
             mutate(&mut rng, &mut data, &seeds);
             let mut inner = Rng(rng.next() | 1);
+            let one = Instant::now();
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 run_one(target, &data, &mut inner)
             }));
+            let took = one.elapsed();
             n += 1;
-            if let Err(e) = result {
-                let _ = e;
-                let msg = LAST_PANIC.with(|p| p.borrow().clone());
+            let failure = match result {
+                Err(_) => Some(LAST_PANIC.with(|p| format!("panic: {}", p.borrow()))),
+                Ok(()) if took > budget => Some(format!(
+                    "{:.1} s on a {}-byte input, over the budget of {:.1} s",
+                    took.as_secs_f64(),
+                    data.len(),
+                    budget.as_secs_f64()
+                )),
+                Ok(()) => None,
+            };
+            if let Some(msg) = failure {
                 let dir = root.join("fixtures/regressions");
                 let _ = std::fs::create_dir_all(&dir);
                 let ext = if target == "cfn-yaml" { "yaml" } else { "json" };
                 let path = dir.join(format!("{target}-{:016x}.{ext}", fnv(&data)));
                 let _ = std::fs::write(&path, &data);
-                eprintln!(
-                    "{target}: panic: {msg}\n  input written to {}",
-                    path.display()
-                );
+                eprintln!("{target}: {msg}\n  input written to {}", path.display());
                 failed = true;
                 crashes += 1;
                 if crashes >= 5 {
@@ -563,7 +609,7 @@ fn main() -> std::process::ExitCode {
         }
         let secs = started.elapsed().as_secs_f64();
         println!(
-            "{target:<10} {n:>11} executions in {secs:>7.1} s ({:>9.0}/s), {crashes} crash(es)",
+            "{target:<10} {n:>11} executions in {secs:>7.1} s ({:>9.0}/s), {crashes} failure(s) (panics or over budget)",
             n as f64 / secs.max(1e-9)
         );
         total += n;

@@ -31,7 +31,7 @@ mod iam;
 pub use export::ExportFormat;
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -310,6 +310,9 @@ struct Subject {
     iam_principal: bool,
 }
 
+/// For each key policy of a key, the positions of the statements kept (`None`: all).
+type Kept = Vec<Option<Vec<usize>>>;
+
 /// A key with what the engine needs.
 #[derive(Debug)]
 struct KeySubject {
@@ -327,16 +330,97 @@ struct KeySubject {
     /// Some statement may name anyone (`*`, `NotPrincipal`, a unique id), or the policy is
     /// not known: every principal is asked.
     open: bool,
+    /// Each key policy's statements by the callers they can concern (R24), built when asked.
+    statement_index: std::cell::OnceCell<Vec<crate::lint::keys::StatementIndex>>,
+    /// The key's inputs narrowed for callers, by the statement positions kept per policy.
+    narrowed: RefCell<HashMap<Kept, Arc<KeyInputs>>>,
 }
 
-/// Who a subject can act as, each with the steps there, nearest first.
-type Chains = Vec<(usize, Vec<Step>)>;
+/// The acts-as edges out of every node, in the order searches take them (by target id), and
+/// the graph's strongly connected components under acts-as: principals that can all act as
+/// one another form one component, so whether a principal can reach one that opens an action
+/// is decided once per component rather than by a search from every principal.
+#[derive(Debug)]
+struct ActsIndex {
+    /// By node index: (target, edge) for each acts-as edge with a step, sorted by target id.
+    next: Vec<Vec<(NodeIndex, petgraph::graph::EdgeIndex)>>,
+    /// By node index: the subjects whose IAM it can change, by subject id, with the edge.
+    empowers: Vec<Vec<(usize, petgraph::graph::EdgeIndex)>>,
+    /// By node index: its component.
+    component: Vec<usize>,
+    /// Components, each a list of nodes, successors before predecessors (Tarjan's order).
+    components: Vec<Vec<NodeIndex>>,
+}
+
+/// For each acts-as component, whether a move out of it (or a component it reaches) may open
+/// an action on a key: `None` until asked.
+type Reaches = std::rc::Rc<RefCell<Vec<Option<bool>>>>;
+
+/// A breadth-first search over acts-as edges, advanced only as far as asked: nodes in the
+/// order the search meets them, each with the position of the node it was reached from and
+/// the edge taken.
+struct ActsSearch {
+    order: Vec<(NodeIndex, Option<(usize, petgraph::graph::EdgeIndex)>)>,
+    at: HashMap<NodeIndex, usize>,
+    expanded: usize,
+}
+
+impl ActsSearch {
+    fn new(start: NodeIndex) -> ActsSearch {
+        ActsSearch {
+            order: vec![(start, None)],
+            at: HashMap::from([(start, 0)]),
+            expanded: 0,
+        }
+    }
+
+    /// Expands the next node met; `false` when every node met is expanded.
+    fn advance(&mut self, index: &ActsIndex) -> bool {
+        let Some(&(n, _)) = self.order.get(self.expanded) else {
+            return false;
+        };
+        let from = self.expanded;
+        self.expanded += 1;
+        for &(t, e) in index.next.get(n.index()).into_iter().flatten() {
+            if let std::collections::hash_map::Entry::Vacant(v) = self.at.entry(t) {
+                v.insert(self.order.len());
+                self.order.push((t, Some((from, e))));
+            }
+        }
+        true
+    }
+
+    /// The node at position `i`, searching on as far as needed; `None` past the last.
+    fn get(&mut self, i: usize, index: &ActsIndex) -> Option<NodeIndex> {
+        while self.order.len() <= i {
+            if !self.advance(index) {
+                return None;
+            }
+        }
+        self.order.get(i).map(|(n, _)| *n)
+    }
+
+    /// The position of `n`, searching on until it is met; `None` when it cannot be.
+    fn find(&mut self, n: NodeIndex, index: &ActsIndex) -> Option<usize> {
+        loop {
+            if let Some(&i) = self.at.get(&n) {
+                return Some(i);
+            }
+            if !self.advance(index) {
+                return None;
+            }
+        }
+    }
+}
 
 /// Nodes, and edges as (from, to, edge) positions in the node list.
 pub type View = (Vec<Node>, Vec<(usize, usize, Edge)>);
 
 /// A memo key: subject, key, action slot.
 type Cell = (u32, u32, u16);
+
+/// The most edges `graph` draws.
+pub const MAX_DRAWN_EDGES: usize = 20_000;
 
 /// The account no policy names, for the "any principal" class.
 const STRANGER_ACCOUNT: &str = "000011112222";
@@ -350,8 +434,12 @@ pub struct AccessGraph<'a> {
     subjects: Vec<Subject>,
     subject_by_id: BTreeMap<String, usize>,
     subject_by_node: HashMap<NodeIndex, usize>,
-    /// Who each subject can act as, with the steps: built on first use.
-    acts_memo: RefCell<HashMap<usize, std::rc::Rc<Chains>>>,
+    /// The acts-as edges in search order and their strongly connected components: built on
+    /// first use, dropped when an edge is added.
+    acts_index: RefCell<Option<std::rc::Rc<ActsIndex>>>,
+    /// Per key and action slot: for each component, whether a principal in it or in a
+    /// component it can reach might open the action through a move (see `may_escalate`).
+    escalation_memo: RefCell<HashMap<(u32, u16), Reaches>>,
     keys: Vec<KeySubject>,
     key_by_arn: BTreeMap<String, usize>,
     scp_by_account: RefCell<BTreeMap<String, Option<crate::eval::Levels>>>,
@@ -538,7 +626,8 @@ impl<'a> AccessGraph<'a> {
             subjects: Vec::new(),
             subject_by_id: BTreeMap::new(),
             subject_by_node: HashMap::new(),
-            acts_memo: RefCell::new(HashMap::new()),
+            acts_index: RefCell::new(None),
+            escalation_memo: RefCell::new(HashMap::new()),
             keys: Vec::new(),
             key_by_arn: BTreeMap::new(),
             scp_by_account: RefCell::new(BTreeMap::new()),
@@ -579,6 +668,8 @@ impl<'a> AccessGraph<'a> {
             .edges_connecting(from, to)
             .any(|e| e.weight().kind == kind && e.weight().label == label);
         if !exists {
+            self.acts_index.replace(None);
+            self.escalation_memo.borrow_mut().clear();
             self.graph.add_edge(
                 from,
                 to,
@@ -972,6 +1063,8 @@ impl<'a> AccessGraph<'a> {
             named_subjects,
             subjects_known: self.subjects.len(),
             open,
+            statement_index: std::cell::OnceCell::new(),
+            narrowed: RefCell::new(HashMap::new()),
         });
     }
 
@@ -1059,7 +1152,7 @@ impl<'a> AccessGraph<'a> {
         grant_request: Option<Grant>,
     ) -> Direct {
         let inputs = Inputs {
-            keys: vec![key.unwrap_or_else(|| Arc::clone(&k.inputs))],
+            keys: vec![key.unwrap_or_else(|| Self::key_for(k, &s.caller))],
             identity,
             boundary: s.boundary.clone(),
             session: Vec::new(),
@@ -1118,6 +1211,47 @@ impl<'a> AccessGraph<'a> {
             matches!(outcome, Outcome::Conditional(_)),
         );
         Direct { outcome, how, via }
+    }
+
+    /// The key's inputs with each key policy narrowed to the statements that can concern
+    /// `caller` (R24): the engine's answer is the whole policy's, at the cost of the part.
+    fn key_for(k: &KeySubject, caller: &Caller) -> Arc<KeyInputs> {
+        let Some(policies) = k.inputs.policies.as_ref() else {
+            return Arc::clone(&k.inputs);
+        };
+        let index = k.statement_index.get_or_init(|| {
+            policies
+                .iter()
+                .map(|p| crate::lint::keys::StatementIndex::new(&p.doc))
+                .collect()
+        });
+        let keep: Kept = policies
+            .iter()
+            .zip(index)
+            .map(|(p, i)| i.positions(caller, p.doc.statements.len()))
+            .collect();
+        if keep.iter().all(Option::is_none) {
+            return Arc::clone(&k.inputs);
+        }
+        if let Some(done) = k.narrowed.borrow().get(&keep) {
+            return Arc::clone(done);
+        }
+        let narrowed: Vec<NamedPolicy> = policies
+            .iter()
+            .zip(&keep)
+            .map(|(p, kept)| match kept {
+                None => p.clone(),
+                Some(at) => crate::lint::keys::narrowed_policy(p, at),
+            })
+            .collect();
+        let built = Arc::new(KeyInputs {
+            facts: k.inputs.facts.clone(),
+            policies: Some(narrowed),
+            grants: k.inputs.grants.clone(),
+            policy_unknown: k.inputs.policy_unknown.clone(),
+        });
+        k.narrowed.borrow_mut().insert(keep, Arc::clone(&built));
+        built
     }
 
     /// The engine's answer for subject `si` doing `action` on key `ki`, memoised.
@@ -1523,68 +1657,170 @@ impl<'a> AccessGraph<'a> {
         })
     }
 
-    /// Every principal `si` can act as, with the steps to get there, nearest first
-    /// (breadth-first over acts-as edges: chains of any length, cycles visited once).
-    fn acts_as(&self, si: usize) -> std::rc::Rc<Chains> {
-        if let Some(done) = self.acts_memo.borrow().get(&si) {
-            return done.clone();
+    /// The acts-as edges in search order and their components, built once per graph.
+    fn acts_index(&self) -> std::rc::Rc<ActsIndex> {
+        if let Some(done) = self.acts_index.borrow().as_ref() {
+            return std::rc::Rc::clone(done);
         }
-        let order = std::rc::Rc::new(self.walk_acts_as(si));
-        self.acts_memo.borrow_mut().insert(si, order.clone());
-        order
-    }
-
-    fn walk_acts_as(&self, si: usize) -> Vec<(usize, Vec<Step>)> {
-        let Some(start) = self.subjects.get(si).map(|s| s.node) else {
-            return Vec::new();
-        };
-        let mut seen: HashMap<NodeIndex, Vec<Step>> = HashMap::new();
-        seen.insert(start, Vec::new());
-        let mut order = vec![(si, Vec::new())];
-        let mut queue = VecDeque::from([start]);
-        while let Some(n) = queue.pop_front() {
-            let here = seen.get(&n).cloned().unwrap_or_default();
-            let mut next: Vec<_> = self
+        let count = self.graph.node_count();
+        let mut next: Vec<Vec<(NodeIndex, petgraph::graph::EdgeIndex)>> = vec![Vec::new(); count];
+        let mut acts: DiGraph<(), ()> = DiGraph::with_capacity(count, 0);
+        for _ in 0..count {
+            acts.add_node(());
+        }
+        let mut empowers: Vec<Vec<(usize, petgraph::graph::EdgeIndex)>> = vec![Vec::new(); count];
+        for n in self.graph.node_indices() {
+            let mut writes: Vec<(usize, petgraph::graph::EdgeIndex)> = self
                 .graph
                 .edges(n)
-                .filter(|e| e.weight().kind == EdgeKind::ActsAs)
-                .filter_map(|e| Some((e.target(), e.weight().step.clone()?)))
+                .filter(|e| e.weight().kind == EdgeKind::Empowers && e.weight().step.is_some())
+                .filter_map(|e| Some((*self.subject_by_node.get(&e.target())?, e.id())))
                 .collect();
-            next.sort_by(|a, b| self.graph[a.0].id.cmp(&self.graph[b.0].id));
-            for (t, step) in next {
-                if seen.contains_key(&t) {
-                    continue;
-                }
-                let mut path = here.clone();
-                path.push(step);
-                seen.insert(t, path.clone());
-                if let Some(&ti) = self.subject_by_node.get(&t) {
-                    order.push((ti, path));
-                }
-                queue.push_back(t);
+            writes.sort_by_key(|(i, _)| self.subjects.get(*i).map(|s| s.id.clone()));
+            if let Some(slot) = empowers.get_mut(n.index()) {
+                *slot = writes;
+            }
+            let mut out: Vec<(NodeIndex, petgraph::graph::EdgeIndex)> = self
+                .graph
+                .edges(n)
+                .filter(|e| e.weight().kind == EdgeKind::ActsAs && e.weight().step.is_some())
+                .map(|e| (e.target(), e.id()))
+                .collect();
+            // Stable: edges to one target keep the graph's order.
+            out.sort_by(|a, b| self.graph[a.0].id.cmp(&self.graph[b.0].id));
+            for &(t, _) in &out {
+                acts.add_edge(n, t, ());
+            }
+            if let Some(slot) = next.get_mut(n.index()) {
+                *slot = out;
             }
         }
-        order
+        let components = petgraph::algo::tarjan_scc(&acts);
+        let mut component = vec![0; count];
+        for (c, members) in components.iter().enumerate() {
+            for n in members {
+                if let Some(slot) = component.get_mut(n.index()) {
+                    *slot = c;
+                }
+            }
+        }
+        let built = std::rc::Rc::new(ActsIndex {
+            next,
+            empowers,
+            component,
+            components,
+        });
+        self.acts_index.replace(Some(std::rc::Rc::clone(&built)));
+        built
     }
 
-    /// The principals `qi` can change the IAM of, with the step.
-    fn empowers(&self, qi: usize) -> Vec<(usize, Step)> {
+    /// The steps along the search from its start to position `i`.
+    fn chain(&self, search: &ActsSearch, mut i: usize) -> Vec<Step> {
+        let mut steps = Vec::new();
+        while let Some(&(_, Some((from, e)))) = search.order.get(i) {
+            if let Some(step) = self.graph.edge_weight(e).and_then(|w| w.step.clone()) {
+                steps.push(step);
+            }
+            i = from;
+        }
+        steps.reverse();
+        steps
+    }
+
+    /// Whether `si` may reach, by acting as others, a principal from which a move could open
+    /// `action` on `ki`: its own CreateGrant or PutKeyPolicy, another's direct access, or an
+    /// IAM write. A sound pre-filter for [`Self::escalate`]: decided once per strongly
+    /// connected component, key and action.
+    fn may_escalate(&self, si: usize, ki: usize, action: &Act) -> bool {
+        let index = self.acts_index();
+        let Some(node) = self.subjects.get(si).map(|s| s.node) else {
+            return false;
+        };
+        let memo_key = (u32::try_from(ki).unwrap_or(u32::MAX), action.slot);
+        let known = if action.slot == u16::MAX {
+            None
+        } else {
+            self.escalation_memo.borrow().get(&memo_key).cloned()
+        };
+        let reaches = match known {
+            Some(r) => r,
+            None => {
+                let r: Reaches = std::rc::Rc::new(RefCell::new(vec![None; index.components.len()]));
+                if action.slot != u16::MAX {
+                    self.escalation_memo
+                        .borrow_mut()
+                        .insert(memo_key, std::rc::Rc::clone(&r));
+                }
+                r
+            }
+        };
+        let Some(&start) = index.component.get(node.index()) else {
+            return false;
+        };
+        let opens = |n: NodeIndex| -> bool {
+            let Some(&qi) = self.subject_by_node.get(&n) else {
+                return false;
+            };
+            self.direct(qi, ki, action).usable()
+                || self.via_create_grant(qi, ki, action).is_some()
+                || self.via_put_key_policy(qi, ki, action).is_some()
+                || index.empowers.get(n.index()).is_some_and(|w| !w.is_empty())
+        };
+        let known = |c: usize| reaches.borrow().get(c).copied().flatten();
+        // Depth first over the components `start` reaches, each decided once: only the
+        // principals a search from `si` could meet are asked about.
+        let mut stack: Vec<(usize, bool)> = vec![(start, false)];
+        while let Some((c, children_done)) = stack.pop() {
+            if known(c).is_some() {
+                continue;
+            }
+            let Some(members) = index.components.get(c) else {
+                continue;
+            };
+            let successors = || {
+                members.iter().flat_map(|&n| {
+                    index
+                        .next
+                        .get(n.index())
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|(t, _)| index.component.get(t.index()).copied())
+                        .filter(move |&tc| tc != c)
+                })
+            };
+            let decided = if children_done {
+                Some(successors().any(|tc| known(tc) == Some(true)))
+            } else if members.iter().any(|&n| opens(n)) {
+                Some(true)
+            } else {
+                stack.push((c, true));
+                stack.extend(
+                    successors()
+                        .filter(|&tc| known(tc).is_none())
+                        .map(|tc| (tc, false)),
+                );
+                None
+            };
+            if let (Some(on), Some(slot)) = (decided, reaches.borrow_mut().get_mut(c)) {
+                *slot = Some(on);
+            }
+        }
+        known(start).unwrap_or(true)
+    }
+
+    /// The principals `qi` can change the IAM of, with the step (from the acts-as index,
+    /// where they are listed once per graph).
+    fn empowers(&self, qi: usize, index: &ActsIndex) -> Vec<(usize, Step)> {
         let Some(q) = self.subjects.get(qi) else {
             return Vec::new();
         };
-        let mut out: Vec<(usize, Step)> = self
-            .graph
-            .edges(q.node)
-            .filter(|e| e.weight().kind == EdgeKind::Empowers)
-            .filter_map(|e| {
-                Some((
-                    *self.subject_by_node.get(&e.target())?,
-                    e.weight().step.clone()?,
-                ))
-            })
-            .collect();
-        out.sort_by_key(|(i, _)| self.subjects.get(*i).map(|s| s.id.clone()));
-        out
+        index
+            .empowers
+            .get(q.node.index())
+            .into_iter()
+            .flatten()
+            .filter_map(|&(xi, e)| Some((xi, self.graph.edge_weight(e)?.step.clone()?)))
+            .collect()
     }
 
     /// `q` grants itself `action` on `k` with CreateGrant, then uses it: both steps judged by
@@ -1715,41 +1951,57 @@ impl<'a> AccessGraph<'a> {
         Some(step)
     }
 
-    /// The shortest escalated path for `si` to `action` on `ki`, if any.
+    /// The shortest escalated path for `si` to `action` on `ki`, if any: the principals `si`
+    /// can act as are tried nearest first (breadth-first over acts-as edges, by target id;
+    /// chains of any length, cycles visited once), and the search goes only as far as the
+    /// first that opens the action.
     fn escalate(&self, si: usize, ki: usize, action: &Act) -> Option<Vec<Step>> {
-        let reach = self.acts_as(si);
-        let reachable: BTreeMap<usize, &Vec<Step>> = reach.iter().map(|(i, p)| (*i, p)).collect();
-        for (qi, chain) in reach.iter() {
-            let (Some(q), Some(k)) = (self.subjects.get(*qi), self.keys.get(ki)) else {
+        if !self.may_escalate(si, ki, action) {
+            return None;
+        }
+        let index = self.acts_index();
+        let k = self.keys.get(ki)?;
+        let mut search = ActsSearch::new(self.subjects.get(si)?.node);
+        let mut i = 0;
+        while let Some(n) = search.get(i, &index) {
+            let at = i;
+            i += 1;
+            let Some(&qi) = self.subject_by_node.get(&n) else {
                 continue;
             };
-            if *qi != si {
-                let d = self.direct(*qi, ki, action);
+            let Some(q) = self.subjects.get(qi) else {
+                continue;
+            };
+            if qi != si {
+                let d = self.direct(qi, ki, action);
                 if d.usable() {
-                    let mut path = chain.clone();
+                    let mut path = self.chain(&search, at);
                     path.push(self.step_of(q, action, k, &d));
                     return Some(path);
                 }
             }
-            if let Some(steps) = self.via_create_grant(*qi, ki, action) {
-                let mut path = chain.clone();
+            if let Some(steps) = self.via_create_grant(qi, ki, action) {
+                let mut path = self.chain(&search, at);
                 path.extend(steps);
                 return Some(path);
             }
-            if let Some(steps) = self.via_put_key_policy(*qi, ki, action) {
-                let mut path = chain.clone();
+            if let Some(steps) = self.via_put_key_policy(qi, ki, action) {
+                let mut path = self.chain(&search, at);
                 path.extend(steps);
                 return Some(path);
             }
-            for (xi, write) in self.empowers(*qi) {
-                let Some(to_x) = reachable.get(&xi) else {
+            for (xi, write) in self.empowers(qi, &index) {
+                let Some(x_node) = self.subjects.get(xi).map(|x| x.node) else {
+                    continue;
+                };
+                let Some(x_at) = search.find(x_node, &index) else {
                     continue;
                 };
                 if let Some(last) = self.via_empowered(xi, ki, action) {
-                    let mut path = chain.clone();
+                    let mut path = self.chain(&search, at);
                     path.push(write);
-                    if xi != *qi {
-                        path.extend(to_x.iter().cloned());
+                    if xi != qi {
+                        path.extend(self.chain(&search, x_at));
                     }
                     path.push(last);
                     return Some(path);
@@ -1962,6 +2214,15 @@ impl<'a> AccessGraph<'a> {
         edges.sort_by(|a, b| {
             (a.0, a.1, a.2.kind, &a.2.label).cmp(&(b.0, b.1, b.2.kind, &b.2.label))
         });
+        // A thousand principals that may all act as one another are a million edges: tens of
+        // megabytes no reader can use. The drawing is cut, and a note says so.
+        if edges.len() > MAX_DRAWN_EDGES {
+            self.notes.borrow_mut().insert(format!(
+                "the graph has {} edges: only the first {MAX_DRAWN_EDGES} (by source, then target) are drawn; give `--key` to draw one key's neighbourhood, or use `who-can`, `what-can` and `matrix`",
+                edges.len()
+            ));
+            edges.truncate(MAX_DRAWN_EDGES);
+        }
         Ok((nodes, edges))
     }
 

@@ -232,22 +232,46 @@ pub fn fingerprint(code: &str, identity: &str, statement: &str, subject: &str) -
 /// Gives every finding in `doc`'s source that has none its fingerprint, `identity` naming the
 /// key or policy.
 pub fn stamp(findings: &mut [Finding], doc: &PolicyDocument, source: &SourceFile, identity: &str) {
+    let ordered = spans_ordered(doc);
     for f in findings.iter_mut() {
-        stamp_one(f, doc, source, identity);
+        stamp_one(f, doc, source, identity, ordered);
     }
 }
 
+/// Whether `doc`'s statements are written one after another (as JSON and YAML arrays are):
+/// then the statement holding a finding is found by binary search, for a policy of thousands
+/// of statements can have thousands of findings.
+fn spans_ordered(doc: &PolicyDocument) -> bool {
+    doc.statements
+        .windows(2)
+        .all(|w| matches!(w, [a, b] if a.span.start <= a.span.end && a.span.end < b.span.start))
+}
+
 /// [`stamp`] for one finding: nothing when it has a fingerprint or is in another source.
-fn stamp_one(f: &mut Finding, doc: &PolicyDocument, source: &SourceFile, identity: &str) {
+fn stamp_one(
+    f: &mut Finding,
+    doc: &PolicyDocument,
+    source: &SourceFile,
+    identity: &str,
+    ordered: bool,
+) {
     if f.fingerprint.is_some() || f.source != doc.source {
         return;
     }
-    let statement = doc
-        .statements
-        .iter()
-        .find(|st| st.span.start <= f.span.start && f.span.end <= st.span.end)
-        .map(Statement::label)
-        .unwrap_or_default();
+    let within = |st: &&Statement| st.span.start <= f.span.start && f.span.end <= st.span.end;
+    let found = if ordered {
+        // The only statement that can hold the span is the last one starting at or before it.
+        let after = doc
+            .statements
+            .partition_point(|st| st.span.start <= f.span.start);
+        after
+            .checked_sub(1)
+            .and_then(|i| doc.statements.get(i))
+            .filter(within)
+    } else {
+        doc.statements.iter().find(within)
+    };
+    let statement = found.map(Statement::label).unwrap_or_default();
     let subject = source
         .text
         .get(f.span.start as usize..f.span.end as usize)
@@ -1053,9 +1077,10 @@ pub fn check_keys(
         if let Some((doc, identity)) = stamped {
             if let (Some(source), Some(at)) = (sources.get(doc.source), unstamped.get(&doc.source))
             {
+                let ordered = spans_ordered(&doc);
                 for &i in at {
                     if let Some(f) = findings.get_mut(i) {
-                        stamp_one(f, &doc, source, &identity);
+                        stamp_one(f, &doc, source, &identity, ordered);
                     }
                 }
             }

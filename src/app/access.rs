@@ -275,6 +275,13 @@ pub(crate) fn graph(
             GraphFormatArg::Json => ExportFormat::Json,
         };
         let text = g.export(extras.key.as_deref(), format).map_err(fail)?;
+        // What the drawing leaves out (a cut, keys without a policy) goes to standard error:
+        // the output stays one document of its format.
+        for note in g.notes() {
+            if note.starts_with("the graph has ") {
+                let _ = writeln!(stderr, "kmsaudit: {note}");
+            }
+        }
         match stdout.write_all(text.as_bytes()) {
             Ok(()) => Ok(0),
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(0),

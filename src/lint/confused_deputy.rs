@@ -56,7 +56,8 @@ const HARMLESS: &[&str] = &[
 ];
 
 pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
-    let mut seen: Vec<&str> = Vec::new();
+    // A set: a policy may name thousands of principals.
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
     let mut model: Option<Model<'_, '_>> = None;
     for st in cx.doc().statements.iter().filter(|s| s.is_allow()) {
         let Some(pc) = st.principal.as_ref().filter(|p| !p.negated) else {
@@ -95,7 +96,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
                     example.get_or_insert(ce);
                     continue;
                 }
-                match cx.reach(caller.clone(), &action, None) {
+                match cx.reach_once(caller.clone(), &action, None) {
                     Reach::Yes(by) if by_this(&mut by.iter().map(String::as_str)) => {
                         unguarded.push(a.name);
                     }
@@ -113,7 +114,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
             if unguarded.is_empty() {
                 continue;
             }
-            seen.push(name);
+            seen.insert(name);
             let shown: Vec<String> = unguarded
                 .iter()
                 .take(6)

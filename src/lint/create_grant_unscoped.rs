@@ -53,7 +53,8 @@ const GRANT_SCOPES: &[&str] = &[
 ];
 
 pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
-    let mut seen: Vec<&str> = Vec::new();
+    // A set: a policy may name thousands of principals.
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
     let mut model: Option<Model<'_, '_>> = None;
     for st in cx.doc().statements.iter().filter(|s| s.is_allow()) {
         let Some(pc) = st.principal.as_ref().filter(|p| !p.negated) else {
@@ -70,10 +71,9 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
                 _ => None,
             };
             let Some(caller) = caller else { continue };
-            if seen.contains(&e.value.as_str()) {
+            if !seen.insert(e.value.as_str()) {
                 continue;
             }
-            seen.push(&e.value);
             // Administrators can rewrite the policy: their grants are not the finding.
             let admin = matches!(
                 cx.reach(caller.clone(), "kms:PutKeyPolicy", Some(Vec::new())),

@@ -105,7 +105,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
                         .any(|s| s.index == st.index)
                 };
                 let allowed = match Reach::from_evaluation(&cx.probe_with(
-                    &relaxed,
+                    relaxed,
                     caller.clone(),
                     &action,
                     None,

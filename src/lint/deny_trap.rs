@@ -65,7 +65,7 @@ pub(crate) fn trapped(cx: &KeyLintContext<'_>) -> Option<Vec<String>> {
     let mut any = false;
     for c in &denied {
         let ev = cx.probe_with(
-            &allows,
+            allows,
             c.caller.clone(),
             "kms:PutKeyPolicy",
             Some(Vec::new()),

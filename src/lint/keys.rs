@@ -9,6 +9,7 @@
 //! statements by itself (spec R109–R116, L001–L005, L030).
 
 use std::cell::{OnceCell, RefCell};
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 use std::sync::{Arc, OnceLock};
 
@@ -53,15 +54,18 @@ pub struct KeyLintContext<'a> {
     /// For a policy a plan creates or replaces: who will call PutKeyPolicy (R112).
     pub deployer: Option<String>,
     admins: OnceCell<AdminAnalysis>,
-    /// The engine's inputs for this key policy, by identity: built once.
-    inputs: RefCell<Vec<(IdentityNames, Rc<Inputs>)>>,
-    /// The probes of this key policy asked so far, with the engine's answers. A key asks a few
-    /// dozen: a list compared field by field costs less than building a key for each lookup.
-    answers: RefCell<Vec<Asked>>,
-    /// The engine's inputs for alias probes, built once.
-    alias_inputs: OnceCell<Inputs>,
+    /// The key policy's statements by the callers they can concern, and the narrowed
+    /// policies built from them.
+    own: Narrowing,
+    /// The key policy without its `Deny` statements, likewise (built when asked for).
+    allows: OnceCell<Narrowing>,
+    /// The probes of this key policy asked so far, with the engine's answers. A policy naming
+    /// thousands of principals asks tens of thousands: they are looked up by hash.
+    answers: RefCell<HashMap<Asked, Rc<Evaluation>>>,
     /// See `aws_managed`.
     aws_managed: OnceCell<bool>,
+    /// See `statement_named`.
+    by_sid: OnceCell<HashMap<String, usize>>,
 }
 
 /// An identity-policy set as the caches tell sets apart: by policy names; `None` when the
@@ -69,7 +73,8 @@ pub struct KeyLintContext<'a> {
 type IdentityNames = Option<Vec<String>>;
 
 /// One probe of a key policy: the identity policies (by name), the caller (as far as probes
-/// tell callers apart), the action and whether a trace was asked for; and the answer.
+/// tell callers apart), the action and whether a trace was asked for.
+#[derive(PartialEq, Eq, Hash)]
 struct Asked {
     identity: IdentityNames,
     kind: eval::CallerKind,
@@ -78,24 +83,197 @@ struct Asked {
     tags: Vec<(String, String)>,
     action: String,
     trace: bool,
-    answer: Rc<Evaluation>,
 }
 
-impl Asked {
-    fn is(
-        &self,
-        identity: Option<&[NamedPolicy]>,
-        caller: &Caller,
-        action: &str,
-        trace: bool,
-    ) -> bool {
-        self.action == action
-            && self.trace == trace
-            && self.kind == caller.kind
-            && self.arn == caller.arn
-            && self.role_arn == caller.role_arn
-            && self.tags == caller.tags
-            && KeyLintContext::same_identity(self.identity.as_deref(), identity)
+/// A policy's statements by the callers they can concern (R24: a principal entry naming a
+/// user, role, session or federated user by its ARN matches only the caller with that ARN,
+/// the sessions of that role, or the federated users of that user; an account entry only the
+/// principals of that account; a service entry only that service). Statements any caller may
+/// match — `*`, a partial wildcard or malformed principal, `NotPrincipal`, no principal, an
+/// unreadable statement — concern every caller. A probe then runs against the
+/// statements that can concern its caller, which gives the engine's answer for the whole
+/// policy: every other statement fails on `Principal` for it and adds nothing.
+#[derive(Debug, Default)]
+pub(crate) struct StatementIndex {
+    /// Positions of the statements that may concern any caller.
+    general: Vec<usize>,
+    /// Positions of the statements naming an ARN (or, under `session:`, a session of a role),
+    /// by that ARN.
+    by_arn: HashMap<String, Vec<usize>>,
+}
+
+/// The prefix of the keys under which assumed-role session entries are also indexed: the
+/// engine cannot judge a named session against a probe of "any session of the role".
+const SESSION_OF: &str = "session:";
+/// Policies of at most this many statements are not narrowed.
+const NARROW_FROM: usize = 16;
+/// The prefix of the keys of service principal entries.
+const SERVICE: &str = "service:";
+/// The prefix of the keys of account entries (`arn:aws:iam::A:root`, `A`).
+const ACCOUNT: &str = "account:";
+
+impl StatementIndex {
+    pub(crate) fn new(doc: &PolicyDocument) -> StatementIndex {
+        let mut out = StatementIndex::default();
+        for (pos, st) in doc.statements.iter().enumerate() {
+            let mut keys: Vec<String> = Vec::new();
+            let mut general = st.broken.is_some();
+            match st.principal.as_ref() {
+                Some(pc) if !pc.negated => {
+                    for e in &pc.entries {
+                        match &e.class {
+                            PrincipalClass::User { arn, .. }
+                            | PrincipalClass::Role { arn, .. }
+                            | PrincipalClass::FederatedUser { arn, .. } => keys.push(arn.clone()),
+                            PrincipalClass::AssumedRole { arn, .. } => {
+                                keys.push(arn.clone());
+                                if let Some((head, _)) = arn.rsplit_once('/') {
+                                    keys.push(format!("{SESSION_OF}{head}"));
+                                }
+                            }
+                            PrincipalClass::Service(name) => keys.push(format!("{SERVICE}{name}")),
+                            PrincipalClass::Account { account, .. } => {
+                                keys.push(format!("{ACCOUNT}{account}"));
+                            }
+                            // Never any caller's principal (see `entry_kind`).
+                            PrincipalClass::OtherIam { .. }
+                            | PrincipalClass::UniqueId
+                            | PrincipalClass::Federated
+                            | PrincipalClass::CanonicalUser => {}
+                            _ => general = true,
+                        }
+                    }
+                }
+                _ => general = true,
+            }
+            if general {
+                out.general.push(pos);
+                continue;
+            }
+            keys.sort_unstable();
+            keys.dedup();
+            for k in keys {
+                out.by_arn.entry(k).or_default().push(pos);
+            }
+        }
+        out
+    }
+
+    /// The positions of the statements that can concern `caller`, in order; `None` when that
+    /// is every statement, or when the caller is one whose match the index cannot tell (a
+    /// federated user whose federating user is not known is matched by name).
+    pub(crate) fn positions(&self, caller: &Caller, all: usize) -> Option<Vec<usize>> {
+        if caller.kind == eval::CallerKind::FederatedUser && caller.federating_user.is_none() {
+            return None;
+        }
+        // A short policy costs less to run whole than to copy in part.
+        if self.general.len() == all || all <= NARROW_FROM {
+            return None;
+        }
+        let mut out = self.general.clone();
+        let mut add = |k: &str| {
+            if let Some(v) = self.by_arn.get(k) {
+                out.extend_from_slice(v);
+            }
+        };
+        match caller.kind {
+            eval::CallerKind::Service => add(&format!("{SERVICE}{}", caller.arn)),
+            eval::CallerKind::Anonymous => {}
+            _ => add(&format!("{ACCOUNT}{}", caller.account)),
+        }
+        add(&caller.arn);
+        if let Some(r) = &caller.role_arn {
+            add(r);
+        }
+        if let Some(u) = &caller.federating_user {
+            add(u);
+        }
+        if caller.session_open {
+            if let Some((head, _)) = caller.arn.rsplit_once('/') {
+                add(&format!("{SESSION_OF}{head}"));
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        (out.len() < all).then_some(out)
+    }
+}
+
+/// A policy and what probes against it are built from: its statement index, and for each
+/// caller the policy narrowed to the statements that can concern it.
+#[derive(Debug)]
+struct Narrowing {
+    policy: NamedPolicy,
+    index: OnceCell<StatementIndex>,
+    /// Narrowed policies by the statement positions they keep (`None`: the whole policy).
+    narrowed: RefCell<HashMap<Option<Vec<usize>>, Rc<Narrowed>>>,
+}
+
+/// A policy narrowed for some callers, with the engine's inputs built from it.
+#[derive(Debug)]
+struct Narrowed {
+    policy: NamedPolicy,
+    /// The engine's inputs, by identity: built once each.
+    inputs: RefCell<Vec<(IdentityNames, Rc<Inputs>)>>,
+    /// The engine's inputs for alias probes, built once.
+    alias_inputs: OnceCell<Rc<Inputs>>,
+}
+
+/// `policy` with only the statements at `keep` (in order; each keeps its position for the
+/// names answers give it).
+pub(crate) fn narrowed_policy(policy: &NamedPolicy, keep: &[usize]) -> NamedPolicy {
+    let doc = &policy.doc;
+    let statements = keep
+        .iter()
+        .filter_map(|&i| doc.statements.get(i).cloned())
+        .collect();
+    NamedPolicy {
+        name: policy.name.clone(),
+        doc: Arc::new(PolicyDocument {
+            source: doc.source,
+            span: doc.span,
+            kind: doc.kind,
+            version: doc.version,
+            version_span: doc.version_span,
+            id: doc.id.clone(),
+            statement_span: doc.statement_span,
+            statements,
+            duplicate_keys: Vec::new(),
+            casing: Vec::new(),
+        }),
+    }
+}
+
+impl Narrowing {
+    fn new(policy: NamedPolicy) -> Narrowing {
+        Narrowing {
+            policy,
+            index: OnceCell::new(),
+            narrowed: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// The policy narrowed to the statements that can concern `caller`.
+    fn for_caller(&self, caller: &Caller) -> Rc<Narrowed> {
+        let all = self.policy.doc.statements.len();
+        let positions = self
+            .index
+            .get_or_init(|| StatementIndex::new(&self.policy.doc))
+            .positions(caller, all);
+        if let Some(n) = self.narrowed.borrow().get(&positions) {
+            return Rc::clone(n);
+        }
+        let policy = match &positions {
+            None => self.policy.clone(),
+            Some(keep) => narrowed_policy(&self.policy, keep),
+        };
+        let n = Rc::new(Narrowed {
+            policy,
+            inputs: RefCell::new(Vec::new()),
+            alias_inputs: OnceCell::new(),
+        });
+        self.narrowed.borrow_mut().insert(positions, Rc::clone(&n));
+        n
     }
 }
 
@@ -270,11 +448,15 @@ impl<'a> KeyLintContext<'a> {
         identity: String,
         directory: Option<&'a dyn Directory>,
     ) -> Self {
+        // R10: statements under a repeated `Sid` are named by position, so that no probe (whole
+        // or narrowed to a caller) takes one for another.
+        let policy = NamedPolicy {
+            name: KEY_POLICY.to_owned(),
+            doc: unique_sids(&policy.doc),
+        };
         KeyLintContext {
-            policy: NamedPolicy {
-                name: KEY_POLICY.to_owned(),
-                doc: unique_sids(&policy.doc),
-            },
+            own: Narrowing::new(policy.clone()),
+            policy,
             source,
             facts,
             account_known: true,
@@ -285,10 +467,10 @@ impl<'a> KeyLintContext<'a> {
             organisation: None,
             deployer: None,
             admins: OnceCell::new(),
-            inputs: RefCell::new(Vec::new()),
-            answers: RefCell::new(Vec::new()),
-            alias_inputs: OnceCell::new(),
+            allows: OnceCell::new(),
+            answers: RefCell::new(HashMap::new()),
             aws_managed: OnceCell::new(),
+            by_sid: OnceCell::new(),
         }
     }
 
@@ -326,13 +508,13 @@ impl<'a> KeyLintContext<'a> {
         action: &str,
         identity: Option<Vec<NamedPolicy>>,
     ) -> Rc<Evaluation> {
-        self.run(policy, caller, action, identity, false)
+        self.run(policy, caller, action, identity, false, true)
     }
 
     /// Why the key policy does not let `caller` do `action`: each statement that names the
     /// caller and the action, with the element that failed (from the engine's trace).
     pub fn why_not(&self, caller: Caller, action: &str) -> Vec<String> {
-        let ev = self.run(&self.policy, caller, action, Some(Vec::new()), true);
+        let ev = self.run(&self.policy, caller, action, Some(Vec::new()), true, true);
         let mut out = Vec::new();
         for step in ev.checks.iter().flat_map(|c| c.steps.iter()) {
             for st in &step.statements {
@@ -416,14 +598,21 @@ impl<'a> KeyLintContext<'a> {
     /// Whether [`Self::probe_alias`] allows, run only when [`Self::may_allow_to`] allows
     /// with the alias probe's identity policy.
     pub fn alias_allowed(&self, caller: &Caller, action: &str) -> bool {
-        self.may_allow_to(caller, action, self.alias_inputs().identity.as_deref())
-            && self.probe_alias(caller.clone(), action).decision == Decision::Allow
+        let narrowed = self.own.for_caller(caller);
+        let inputs = self.alias_inputs(&narrowed);
+        self.may_allow_to(caller, action, inputs.identity.as_deref())
+            && self.alias_probe(&inputs, caller.clone(), action).decision == Decision::Allow
     }
 
     /// An alias operation (`kms:CreateAlias`, `kms:UpdateAlias`): its key half is what the key
     /// policy decides; the alias half is an IAM question, answered here by an identity that
     /// allows alias operations on aliases only.
     pub fn probe_alias(&self, caller: Caller, action: &str) -> Evaluation {
+        let inputs = self.alias_inputs(&self.own.for_caller(&caller));
+        self.alias_probe(&inputs, caller, action)
+    }
+
+    fn alias_probe(&self, inputs: &Inputs, caller: Caller, action: &str) -> Evaluation {
         let alias = format!(
             "arn:{}:kms:{}:{}:alias/kmsaudit-probe",
             self.facts.partition, self.facts.region, self.facts.account
@@ -431,13 +620,13 @@ impl<'a> KeyLintContext<'a> {
         let mut req = Request::new(caller, action, &self.facts.arn);
         req.alias = Some(alias);
         req.destination_key = Some(self.facts.arn.clone());
-        eval::evaluate(self.alias_inputs(), &req, &Self::options(false))
+        eval::evaluate(inputs, &req, &Self::options(false))
     }
 
-    /// The engine's inputs for alias probes: this key policy, and an identity policy that
-    /// allows alias operations on aliases only. Built once.
-    fn alias_inputs(&self) -> &Inputs {
-        self.alias_inputs.get_or_init(|| {
+    /// The engine's inputs for alias probes: the (narrowed) key policy, and an identity policy
+    /// that allows alias operations on aliases only. Built once each.
+    fn alias_inputs(&self, narrowed: &Narrowed) -> Rc<Inputs> {
+        Rc::clone(narrowed.alias_inputs.get_or_init(|| {
             let identity: Vec<NamedPolicy> = alias_only()
                 .map(|doc| NamedPolicy {
                     name: "identity policy allowing alias operations on aliases".into(),
@@ -445,12 +634,12 @@ impl<'a> KeyLintContext<'a> {
                 })
                 .into_iter()
                 .collect();
-            Inputs {
-                keys: vec![self.key_inputs(&self.policy)],
+            Rc::new(Inputs {
+                keys: vec![self.key_inputs(&narrowed.policy)],
                 identity: Some(identity.into()),
                 ..Inputs::default()
-            }
-        })
+            })
+        }))
     }
 
     /// The key with `policy` as its key policy and no grants, as the engine takes it: a key
@@ -477,6 +666,17 @@ impl<'a> KeyLintContext<'a> {
         }
     }
 
+    /// The probes' bookkeeping for `policy` when it is this key policy or the key policy
+    /// without its Denies.
+    fn narrowing(&self, policy: &NamedPolicy) -> Option<&Narrowing> {
+        if std::ptr::eq(policy, &self.policy) {
+            return Some(&self.own);
+        }
+        self.allows
+            .get()
+            .filter(|n| std::ptr::eq(policy, &n.policy))
+    }
+
     fn run(
         &self,
         policy: &NamedPolicy,
@@ -484,59 +684,63 @@ impl<'a> KeyLintContext<'a> {
         action: &str,
         identity: Option<Vec<NamedPolicy>>,
         trace: bool,
+        remember: bool,
     ) -> Rc<Evaluation> {
-        let own_policy = std::ptr::eq(policy, &self.policy);
-        // Several rules ask the same question of the same policy (who can PutKeyPolicy, can
-        // the account's roles CreateGrant…): each is evaluated once.
-        if own_policy {
-            let answers = self.answers.borrow();
-            if let Some(a) = answers
-                .iter()
-                .find(|a| a.is(identity.as_deref(), &caller, action, trace))
-            {
-                return Rc::clone(&a.answer);
-            }
-        }
-        let cached = own_policy
-            .then(|| {
-                self.inputs
-                    .borrow()
-                    .iter()
-                    .find(|(names, _)| Self::same_identity(names.as_deref(), identity.as_deref()))
-                    .map(|(_, i)| Rc::clone(i))
-            })
-            .flatten();
         let names = |identity: Option<&[NamedPolicy]>| {
             identity.map(|l| l.iter().map(|p| p.name.clone()).collect::<Vec<_>>())
         };
+        let Some(narrowing) = self.narrowing(policy) else {
+            let inputs = Inputs {
+                keys: vec![self.key_inputs(policy)],
+                identity: identity.map(Into::into),
+                ..Inputs::default()
+            };
+            let req = Request::new(caller, action, &self.facts.arn);
+            return Rc::new(eval::evaluate(&inputs, &req, &Self::options(trace)));
+        };
+        let own_policy = std::ptr::eq(narrowing, &self.own);
+        // Several rules ask the same question of the same policy (who can PutKeyPolicy, can
+        // the account's roles CreateGrant…): each is evaluated once.
+        let asked = (own_policy && remember).then(|| Asked {
+            identity: names(identity.as_deref()),
+            kind: caller.kind,
+            arn: caller.arn.clone(),
+            role_arn: caller.role_arn.clone(),
+            tags: caller.tags.clone(),
+            action: action.to_owned(),
+            trace,
+        });
+        if let Some(a) = asked
+            .as_ref()
+            .and_then(|k| self.answers.borrow().get(k).cloned())
+        {
+            return a;
+        }
+        // The engine sees only the statements that can concern the caller (R24).
+        let narrowed = narrowing.for_caller(&caller);
+        let cached = narrowed
+            .inputs
+            .borrow()
+            .iter()
+            .find(|(n, _)| Self::same_identity(n.as_deref(), identity.as_deref()))
+            .map(|(_, i)| Rc::clone(i));
         let inputs = match cached {
             Some(i) => i,
             None => {
                 let tag = names(identity.as_deref());
                 let built = Rc::new(Inputs {
-                    keys: vec![self.key_inputs(policy)],
+                    keys: vec![self.key_inputs(&narrowed.policy)],
                     identity: identity.map(Into::into),
                     ..Inputs::default()
                 });
-                if own_policy {
-                    self.inputs.borrow_mut().push((tag, Rc::clone(&built)));
-                }
+                narrowed.inputs.borrow_mut().push((tag, Rc::clone(&built)));
                 built
             }
         };
         let req = Request::new(caller, action, &self.facts.arn);
         let ev = Rc::new(eval::evaluate(&inputs, &req, &Self::options(trace)));
-        if own_policy {
-            self.answers.borrow_mut().push(Asked {
-                identity: names(inputs.identity.as_deref()),
-                kind: req.caller.kind,
-                arn: req.caller.arn,
-                role_arn: req.caller.role_arn,
-                tags: req.caller.tags,
-                action: action.to_owned(),
-                trace,
-                answer: Rc::clone(&ev),
-            });
+        if let Some(k) = asked {
+            self.answers.borrow_mut().insert(k, Rc::clone(&ev));
         }
         ev
     }
@@ -562,6 +766,18 @@ impl<'a> KeyLintContext<'a> {
         Reach::from_evaluation(&self.probe(caller, action, identity))
     }
 
+    /// [`Self::reach`] for a probe no other rule asks: its answer is not remembered (a policy
+    /// naming thousands of services asks each about every action, and the answers would hold
+    /// hundreds of megabytes).
+    pub fn reach_once(
+        &self,
+        caller: Caller,
+        action: &str,
+        identity: Option<Vec<NamedPolicy>>,
+    ) -> Reach {
+        Reach::from_evaluation(&self.run(&self.policy, caller, action, identity, false, false))
+    }
+
     /// Whether the probe of `action` by `caller` with `identity` could be allowed, even under
     /// conditions: [`eval::key_policy_may_allow`] over this key policy. Most callers are named
     /// by a statement or two, so this rules out most of a key's probes before the engine runs.
@@ -572,7 +788,7 @@ impl<'a> KeyLintContext<'a> {
         identity: Option<&[NamedPolicy]>,
     ) -> bool {
         eval::key_policy_may_allow(
-            &self.policy.doc,
+            &self.own.for_caller(caller).policy.doc,
             &self.facts.arn,
             caller,
             action,
@@ -598,13 +814,19 @@ impl<'a> KeyLintContext<'a> {
     }
 
     /// The key policy without its `Deny` statements (to ask what a Deny takes away, R110).
-    pub fn without_denies(&self) -> NamedPolicy {
-        let mut doc = (*self.policy.doc).clone();
-        doc.statements.retain(|s| !s.is_deny());
-        NamedPolicy {
-            name: self.policy.name.clone(),
-            doc: Arc::new(doc),
-        }
+    /// Built once; probes against it are narrowed as probes against the key policy are.
+    pub fn without_denies(&self) -> &NamedPolicy {
+        &self
+            .allows
+            .get_or_init(|| {
+                let mut doc = (*self.policy.doc).clone();
+                doc.statements.retain(|s| !s.is_deny());
+                Narrowing::new(NamedPolicy {
+                    name: self.policy.name.clone(),
+                    doc: Arc::new(doc),
+                })
+            })
+            .policy
     }
 
     /// A policy that allows everything, as an identity policy (a caller who controls its own
@@ -643,16 +865,22 @@ impl<'a> KeyLintContext<'a> {
         .ok()
     }
 
-    /// The statement an engine answer names (`key policy#Sid`, `key policy##2`).
+    /// The statement an engine answer names (`key policy#Sid`, `key policy##2`): the first
+    /// with that Sid, looked up by hash (rules ask once per answer, and answers are many).
     pub fn statement_named(&self, id: &str) -> Option<&Statement> {
         let rest = id.strip_prefix(KEY_POLICY)?.strip_prefix('#')?;
         let doc = self.doc();
-        if let Some(st) = doc
-            .statements
-            .iter()
-            .find(|s| s.sid.as_ref().is_some_and(|sid| sid.value == rest))
-        {
-            return Some(st);
+        let by_sid = self.by_sid.get_or_init(|| {
+            let mut m: HashMap<String, usize> = HashMap::new();
+            for (pos, st) in doc.statements.iter().enumerate() {
+                if let Some(sid) = &st.sid {
+                    m.entry(sid.value.clone()).or_insert(pos);
+                }
+            }
+            m
+        });
+        if let Some(&pos) = by_sid.get(rest) {
+            return doc.statements.get(pos);
         }
         let n: usize = rest.trim_start_matches('#').parse().ok()?;
         doc.statements.get(n.checked_sub(1)?)
@@ -662,6 +890,7 @@ impl<'a> KeyLintContext<'a> {
     /// as a caller the engine can be asked about.
     pub fn named_callers(&self) -> Vec<NamedCaller<'_>> {
         let mut out: Vec<NamedCaller<'_>> = Vec::new();
+        let mut seen: HashSet<&str> = HashSet::new();
         for st in self.doc().statements.iter().filter(|s| s.is_allow()) {
             let Some(pc) = st.principal.as_ref().filter(|p| !p.negated) else {
                 continue;
@@ -673,7 +902,7 @@ impl<'a> KeyLintContext<'a> {
                     | PrincipalClass::AssumedRole { arn, .. } => arn.as_str(),
                     _ => continue,
                 };
-                if out.iter().any(|n| n.arn == arn) {
+                if !seen.insert(arn) {
                     continue;
                 }
                 if let Ok(caller) = Caller::parse(arn, None) {
@@ -696,7 +925,7 @@ impl<'a> KeyLintContext<'a> {
 
     fn compute_admins(&self) -> AdminAnalysis {
         let mut out = AdminAnalysis::default();
-        let mut seen: Vec<String> = Vec::new();
+        let mut seen: HashSet<String> = HashSet::new();
         for st in &self.doc().statements {
             let Some(pc) = st.principal.as_ref().filter(|_| st.is_allow()) else {
                 continue;
@@ -726,10 +955,9 @@ impl<'a> KeyLintContext<'a> {
                     caller.arn,
                     caller.role_arn.as_deref().unwrap_or("")
                 );
-                if seen.contains(&key) {
+                if !seen.insert(key) {
                     continue;
                 }
-                seen.push(key);
                 let reach = self.reach(caller.clone(), "kms:PutKeyPolicy", Some(Vec::new()));
                 let exists = match &e.class {
                     PrincipalClass::Any | PrincipalClass::Account { .. } => Some(true),
@@ -757,28 +985,25 @@ impl<'a> KeyLintContext<'a> {
 /// still be judged on its own, never taken for the first one (R10). The document is shared
 /// unchanged when its `Sid`s are unique, as they almost always are.
 fn unique_sids(doc: &Arc<PolicyDocument>) -> Arc<PolicyDocument> {
-    let repeats = |i: usize, st: &Statement| {
-        st.sid.as_ref().is_some_and(|sid| {
-            !sid.value.is_empty()
-                && doc
-                    .statements
-                    .get(..i)
-                    .unwrap_or(&[])
-                    .iter()
-                    .any(|e| e.sid.as_ref().is_some_and(|s| s.value == sid.value))
-        })
-    };
-    if !doc
+    // One pass with a set: a policy may hold thousands of statements.
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let repeated: Vec<usize> = doc
         .statements
         .iter()
         .enumerate()
-        .any(|(i, st)| repeats(i, st))
-    {
+        .filter(|(_, st)| {
+            st.sid
+                .as_ref()
+                .is_some_and(|sid| !sid.value.is_empty() && !seen.insert(sid.value.as_str()))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    if repeated.is_empty() {
         return Arc::clone(doc);
     }
     let mut copy = (**doc).clone();
-    for (i, st) in copy.statements.iter_mut().enumerate() {
-        if doc.statements.get(i).is_some_and(|orig| repeats(i, orig)) {
+    for i in repeated {
+        if let Some(st) = copy.statements.get_mut(i) {
             st.sid = None;
         }
     }
@@ -841,4 +1066,144 @@ pub fn residual_text(alts: &[Vec<Requirement>]) -> String {
         })
         .collect();
     parts.join(", or ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceId;
+
+    const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+    fn context(text: &str) -> (NamedPolicy, SourceFile) {
+        let json = crate::json::parse(text).unwrap();
+        let (doc, _) = crate::policy::parse_policy(&json, SourceId::new(0, 0), PolicyKind::Key);
+        let policy = NamedPolicy {
+            name: KEY_POLICY.into(),
+            doc: Arc::new(doc),
+        };
+        (policy, SourceFile::new("kp.json", text, None))
+    }
+
+    /// A policy naming many principals one statement each, with statements any caller may
+    /// match between them.
+    fn many(roles: usize) -> String {
+        let mut st = vec![
+            r#"{"Sid":"Root","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}"#.to_owned(),
+            r#"{"Sid":"Logs","Effect":"Allow","Principal":{"Service":"logs.amazonaws.com"},"Action":"kms:Decrypt","Resource":"*"}"#.to_owned(),
+            r#"{"Sid":"Anyone","Effect":"Allow","Principal":"*","Action":"kms:DescribeKey","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abc"}}}"#.to_owned(),
+            r#"{"Sid":"NoDelete","Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:role/App1"},"Action":"kms:ScheduleKeyDeletion","Resource":"*"}"#.to_owned(),
+            r#"{"Sid":"Session","Effect":"Allow","Principal":{"AWS":"arn:aws:sts::111122223333:assumed-role/App2/alice"},"Action":"kms:PutKeyPolicy","Resource":"*"}"#.to_owned(),
+            r#"{"Sid":"Other","Effect":"Allow","Principal":{"AWS":"444455556666"},"Action":["kms:Decrypt","kms:CreateGrant"],"Resource":"*"}"#.to_owned(),
+            r#"{"Sid":"DenyApp3","Effect":"Deny","Principal":{"AWS":"arn:aws:iam::111122223333:role/App3"},"Action":"kms:Decrypt","Resource":"*"}"#.to_owned(),
+        ];
+        for i in 0..roles {
+            st.push(format!(
+                r#"{{"Sid":"S{i}","Effect":"Allow","Principal":{{"AWS":["arn:aws:iam::111122223333:role/App{i}","arn:aws:iam::111122223333:user/u{i}"]}},"Action":["kms:Decrypt","kms:CreateGrant","kms:PutKeyPolicy"],"Resource":"*","Condition":{{"Bool":{{"kms:GrantIsForAWSResource":"true"}}}}}}"#
+            ));
+        }
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
+            st.join(",")
+        )
+    }
+
+    fn callers() -> Vec<Caller> {
+        [
+            "arn:aws:iam::111122223333:role/App1",
+            "arn:aws:iam::111122223333:role/App2",
+            "arn:aws:sts::111122223333:assumed-role/App2/alice",
+            "arn:aws:sts::111122223333:assumed-role/App2/bob",
+            "arn:aws:iam::111122223333:role/App3",
+            "arn:aws:iam::111122223333:user/u7",
+            "arn:aws:iam::111122223333:role/kmsaudit-probe",
+            "arn:aws:iam::111122223333:root",
+            "arn:aws:iam::444455556666:role/Elsewhere",
+            "arn:aws:iam::000011112222:role/kmsaudit-probe",
+            "arn:aws:sts::111122223333:federated-user/u7",
+            "logs.amazonaws.com",
+            "cloudtrail.amazonaws.com",
+        ]
+        .iter()
+        .map(|s| Caller::parse(s, None).unwrap())
+        .collect()
+    }
+
+    #[test]
+    fn r24_a_probe_sees_only_the_statements_that_can_concern_its_caller() {
+        let (policy, source) = context(&many(1_000));
+        let facts = KeyFacts::from_arn(KEY).unwrap();
+        let cx = KeyLintContext::new(&policy, &source, facts, "k".into(), None);
+        let kept = |arn: &str| -> Vec<String> {
+            let c = Caller::parse(arn, None).unwrap();
+            let n = cx.own.for_caller(&c);
+            n.policy
+                .doc
+                .statements
+                .iter()
+                .map(Statement::label)
+                .collect()
+        };
+        // Its own statement, the account's root delegation, and the statements any caller
+        // may match: not the other 999 roles' statements.
+        assert_eq!(
+            kept("arn:aws:iam::111122223333:role/App5"),
+            ["Root", "Anyone", "NoDelete", "S5"]
+        );
+        // Any session of App2 may be the one a statement names.
+        assert_eq!(
+            kept("arn:aws:iam::111122223333:role/App2"),
+            ["Root", "Anyone", "NoDelete", "Session", "S2"]
+        );
+        assert_eq!(
+            kept("arn:aws:iam::444455556666:role/Elsewhere"),
+            ["Anyone", "NoDelete", "Other"]
+        );
+        assert_eq!(kept("logs.amazonaws.com"), ["Logs", "Anyone", "NoDelete"]);
+        // A federated user whose federating user is not known is matched by name: every
+        // statement is kept.
+        assert_eq!(
+            kept("arn:aws:sts::111122223333:federated-user/u7").len(),
+            policy.doc.statements.len()
+        );
+    }
+
+    #[test]
+    fn r24_narrowed_probes_answer_as_the_whole_policy_does() {
+        let (policy, source) = context(&many(40));
+        let facts = KeyFacts::from_arn(KEY).unwrap();
+        let cx = KeyLintContext::new(&policy, &source, facts.clone(), "k".into(), None);
+        let mut compared = 0;
+        for caller in callers() {
+            for action in [
+                "kms:Decrypt",
+                "kms:PutKeyPolicy",
+                "kms:CreateGrant",
+                "kms:ScheduleKeyDeletion",
+                "kms:DescribeKey",
+            ] {
+                for identity in [None, Some(Vec::new()), Some(cx.allow_all_identity())] {
+                    let whole = eval::evaluate(
+                        &Inputs {
+                            keys: vec![cx.key_inputs(&cx.policy)],
+                            identity: identity.clone().map(Into::into),
+                            ..Inputs::default()
+                        },
+                        &Request::new(caller.clone(), action, &facts.arn),
+                        &KeyLintContext::options(false),
+                    );
+                    let narrowed = cx.probe(caller.clone(), action, identity.clone());
+                    assert_eq!(
+                        Reach::from_evaluation(&narrowed),
+                        Reach::from_evaluation(&whole),
+                        "{} {action} {identity:?}",
+                        caller.arn
+                    );
+                    assert_eq!(narrowed.decision, whole.decision);
+                    compared += 1;
+                }
+            }
+        }
+        assert_eq!(compared, 13 * 5 * 3);
+    }
 }

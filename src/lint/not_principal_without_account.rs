@@ -38,7 +38,7 @@ pub(crate) fn check(cx: &LintContext<'_>, out: &mut Vec<Finding>) {
         let Some(pc) = st.principal.as_ref().filter(|p| p.negated) else {
             continue;
         };
-        let accounts: Vec<&str> = pc
+        let accounts: std::collections::HashSet<&str> = pc
             .entries
             .iter()
             .filter_map(|e| match &e.class {
@@ -57,7 +57,7 @@ pub(crate) fn check(cx: &LintContext<'_>, out: &mut Vec<Finding>) {
             let Some(account) = e.class.account().filter(|_| needs) else {
                 continue;
             };
-            if accounts.contains(&account) {
+            if accounts.contains(account) {
                 continue;
             }
             out.push(

@@ -14,6 +14,7 @@ mod cases;
 mod cli;
 mod cloudformation;
 mod config;
+mod cost;
 mod engine;
 mod formats;
 mod graph;
