@@ -955,10 +955,12 @@ fn infer_account(doc: &PolicyDocument) -> Option<(String, bool)> {
 }
 
 /// The Region (and account) a key policy's own `Resource` ARNs name, when one names a key.
+/// A `NotResource` ARN names a key the statement is *not* about, so it says nothing of this
+/// key's account or Region.
 fn resource_key_region(doc: &PolicyDocument) -> Option<(String, String)> {
     doc.statements
         .iter()
-        .filter_map(|s| s.resource.as_ref())
+        .filter_map(|s| s.resource.as_ref().filter(|r| !r.negated))
         .flat_map(|r| r.items.iter())
         .find_map(|i| {
             let p = crate::arn::split_arn(&i.raw)?;

@@ -404,3 +404,15 @@ fn r116_conditions_an_administrator_never_meets_leave_no_admin_path() {
     }
     assert!(n >= 10, "{n}");
 }
+
+/// R19, R21: a key ARN in `NotResource` names a key the statement is not about; it says nothing
+/// of this key's account. The root delegation of the policy's own account stays the key's own
+/// (no lockout, no cross-account findings); only the ARN itself draws KMS028.
+#[test]
+fn r21_a_key_arn_in_not_resource_is_not_taken_for_the_keys_own_arn() {
+    let f = findings(&["fixtures/lockout/not-resource/other-key-in-not-resource.json"]);
+    for code in ["KMS001", "KMS003", "KMS004", "KMS015", "KMS022", "KMS056"] {
+        assert!(!f.iter().any(|(c, _, _)| c == code), "{code}: {f:?}");
+    }
+    assert!(has(&f, "KMS028", "info"), "{f:?}");
+}
