@@ -908,6 +908,31 @@ impl<'c, 'a> Model<'c, 'a> {
         action: &str,
         chosen: &[(&Axis, Option<&String>)],
     ) -> eval::Evaluation {
+        // The engine sees only the statements that can concern this caller (R24), as the key
+        // rules' own probes do, whenever `inputs` holds the context's own key policy: a
+        // policy naming thousands of principals is not read whole for each of them.
+        let narrowed;
+        let inputs = match inputs.keys.first() {
+            Some(key)
+                if key.policies.as_deref().is_some_and(|ps| {
+                    ps.len() == 1
+                        && ps
+                            .first()
+                            .is_some_and(|p| Arc::ptr_eq(&p.doc, &self.cx.policy.doc))
+                }) =>
+            {
+                narrowed = Inputs {
+                    keys: vec![Arc::new(KeyInputs {
+                        policies: Some(vec![self.cx.policy_for(caller)]),
+                        ..(**key).clone()
+                    })],
+                    identity: inputs.identity.clone(),
+                    ..Inputs::default()
+                };
+                &narrowed
+            }
+            _ => inputs,
+        };
         let mut req = eval::Request::new(caller.clone(), action, &self.cx.facts.arn);
         let mut ec: Vec<(String, String)> = Vec::new();
         for (axis, v) in chosen {

@@ -474,6 +474,12 @@ impl<'a> KeyLintContext<'a> {
         }
     }
 
+    /// The key policy narrowed to the statements that can concern `caller` (R24): the engine
+    /// answers every request `caller` can make against it as against the whole policy.
+    pub(crate) fn policy_for(&self, caller: &Caller) -> NamedPolicy {
+        self.own.for_caller(caller).policy.clone()
+    }
+
     /// The key policy document.
     pub fn doc(&self) -> &PolicyDocument {
         &self.policy.doc
