@@ -35,6 +35,12 @@ const PUBLIC_ADDRESSES: &[&str] = &["52.94.0.99", "151.101.1.1", "2600:1f18::1"]
 /// The most combinations tried for one answer; past it, the search is inconclusive.
 const MAX_COMBINATIONS: usize = 512;
 
+/// The work one key policy's searches may do, in statements put to the engine: past it every
+/// search still open is reported as not settled (a warning, never a silent pass). Ordinary
+/// policies stay far below it; a policy of thousands of statements that any stranger may match,
+/// each under its own condition, would otherwise cost statements × searches × combinations.
+const WORK_BUDGET: u64 = 1_000_000;
+
 /// Request keys the caller determines: the search varies the caller, not these.
 const CALLER_KEYS: &[&str] = &[
     "aws:principalarn",
@@ -160,6 +166,8 @@ pub struct Model<'c, 'a> {
     /// The same without identity policies (service principals have none).
     service_inputs: Inputs,
     now: String,
+    /// Statements put to the engine so far (see [`WORK_BUDGET`]).
+    spent: std::cell::Cell<u64>,
 }
 
 impl std::fmt::Debug for Model<'_, '_> {
@@ -264,6 +272,7 @@ impl<'c, 'a> Model<'c, 'a> {
                 ..Inputs::default()
             },
             now: now_iso(),
+            spent: std::cell::Cell::new(0),
         }
     }
 
@@ -415,6 +424,10 @@ impl<'c, 'a> Model<'c, 'a> {
             Reach::Unknown(_) => self.conditions.iter().map(|(k, ..)| k.clone()).collect(),
         };
         keys.extend(self.deny_keys());
+        self.spend((keys.len() as u64).saturating_mul(self.conditions.len() as u64));
+        if self.exhausted() {
+            return eval::Tri::Unknown;
+        }
         let mut axes: Vec<Axis> = Vec::new();
         for k in &keys {
             if let Some(a) = self.owner_axis(k) {
@@ -432,6 +445,9 @@ impl<'c, 'a> Model<'c, 'a> {
         let mut answer = eval::Tri::No;
         let mut pick = vec![0usize; axes.len()];
         for _ in 0..MAX_COMBINATIONS {
+            if self.exhausted() {
+                return eval::Tri::Unknown;
+            }
             let chosen: Vec<(&Axis, Option<&String>)> = axes
                 .iter()
                 .zip(&pick)
@@ -785,6 +801,11 @@ impl<'c, 'a> Model<'c, 'a> {
                 .filter(|(k, ..)| via_key(k))
                 .map(|(k, ..)| k.clone()),
         );
+        // Building each key's candidate values reads the policy's conditions: that is work too.
+        self.spend((keys.len() as u64).saturating_mul(self.conditions.len() as u64));
+        if self.exhausted() {
+            return Some(self.not_settled(caller, action, None));
+        }
         let mut axes: Vec<Axis> = Vec::new();
         for k in &keys {
             let axis = if grant {
@@ -807,7 +828,7 @@ impl<'c, 'a> Model<'c, 'a> {
         let mut tried = 0usize;
         loop {
             tried += 1;
-            if tried > MAX_COMBINATIONS {
+            if tried > MAX_COMBINATIONS || self.exhausted() {
                 break;
             }
             let chosen: Vec<(&Axis, Option<&String>)> = axes
@@ -870,19 +891,34 @@ impl<'c, 'a> Model<'c, 'a> {
             }
         }
         // Too many combinations to try them all: never a silent pass.
-        maybe.or_else(|| {
-            Some(Counterexample {
-                principal: shown_caller(caller),
-                action: action.to_owned(),
-                via: None,
-                values: Vec::new(),
-                statements: Vec::new(),
-                unsettled: Some(format!(
+        maybe.or_else(|| Some(self.not_settled(caller, action, total)))
+    }
+
+    /// The answer of a search that could not try every request: "may get in", with why.
+    fn not_settled(&self, caller: &Caller, action: &str, total: Option<usize>) -> Counterexample {
+        Counterexample {
+            principal: shown_caller(caller),
+            action: action.to_owned(),
+            via: None,
+            values: Vec::new(),
+            statements: Vec::new(),
+            unsettled: Some(if self.exhausted() {
+                format!(
+                    "the policy's {} statements are too many to try every request value of",
+                    self.cx.doc().statements.len()
+                )
+            } else {
+                format!(
                     "{} combinations of request values, more than the {MAX_COMBINATIONS} tried",
                     total.map_or_else(|| "too many".to_owned(), |n| n.to_string())
-                )),
-            })
-        })
+                )
+            }),
+        }
+    }
+
+    /// Counts `work` against [`WORK_BUDGET`].
+    fn spend(&self, work: u64) {
+        self.spent.set(self.spent.get().saturating_add(work));
     }
 
     /// One concrete request, decided by the engine.
@@ -899,6 +935,11 @@ impl<'c, 'a> Model<'c, 'a> {
             &self.inputs
         };
         self.decide_with(inputs, caller, action, chosen)
+    }
+
+    /// Whether the searches of this policy have used up [`WORK_BUDGET`].
+    fn exhausted(&self) -> bool {
+        self.spent.get() > WORK_BUDGET
     }
 
     fn decide_with(
@@ -933,6 +974,13 @@ impl<'c, 'a> Model<'c, 'a> {
             }
             _ => inputs,
         };
+        let statements: usize = inputs
+            .keys
+            .iter()
+            .flat_map(|k| k.policies.iter().flatten())
+            .map(|p| p.doc.statements.len())
+            .sum();
+        self.spend(statements as u64 + 1);
         let mut req = eval::Request::new(caller.clone(), action, &self.cx.facts.arn);
         let mut ec: Vec<(String, String)> = Vec::new();
         for (axis, v) in chosen {
