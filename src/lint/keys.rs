@@ -259,7 +259,11 @@ impl Narrowing {
         let positions = self
             .index
             .get_or_init(|| StatementIndex::new(&self.policy.doc))
-            .positions(caller, all);
+            .positions(caller, all)
+            // A narrowing that keeps most of the policy saves little and copies much: when
+            // many statements can concern every caller, each caller would hold its own copy of
+            // them. Such callers share the whole policy instead.
+            .filter(|keep| keep.len().saturating_mul(2) <= all);
         if let Some(n) = self.narrowed.borrow().get(&positions) {
             return Rc::clone(n);
         }
