@@ -222,6 +222,10 @@ pub fn classify_service_principal(value: &str) -> PrincipalClass {
     }
 }
 
+/// The account a bare key policy's key is assumed to be in when nothing names one (a stand-in
+/// that inputs and the key rules share, so that input never reaches up into lint for it).
+pub const UNKNOWN_ACCOUNT: &str = "000000000000";
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -449,7 +449,7 @@ impl Resolver<'_> {
         self.ctx.account.clone().or_else(|| {
             self.ctx
                 .stand_in_account
-                .then(|| crate::lint::keys::UNKNOWN_ACCOUNT.to_owned())
+                .then(|| crate::arn::UNKNOWN_ACCOUNT.to_owned())
         })
     }
 

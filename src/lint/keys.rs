@@ -293,7 +293,7 @@ impl std::fmt::Debug for KeyLintContext<'_> {
 static DEFAULT_CONFIG: super::Config = super::Config::DEFAULT;
 
 /// The account a bare key policy's key is assumed to be in when nothing names one.
-pub const UNKNOWN_ACCOUNT: &str = "000000000000";
+pub use crate::arn::UNKNOWN_ACCOUNT;
 
 /// The name probes give the key policy.
 pub const KEY_POLICY: &str = "key policy";
