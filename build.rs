@@ -49,11 +49,13 @@ fn main() {
 fn rule_docs() -> String {
     println!("cargo:rerun-if-changed=src/lint");
     println!("cargo:rerun-if-changed=src/lint.rs");
+    println!("cargo:rerun-if-changed=src/diag/input_rules.rs");
     let mut files: Vec<std::path::PathBuf> = match std::fs::read_dir("src/lint") {
         Ok(d) => d.filter_map(|e| e.ok().map(|e| e.path())).collect(),
         Err(e) => fail(&format!("cannot read src/lint: {e}")),
     };
     files.push("src/lint.rs".into());
+    files.push("src/diag/input_rules.rs".into());
     files.sort();
     let mut docs: Vec<(String, String)> = Vec::new();
     for f in files

@@ -15,9 +15,10 @@ use std::io::{self, IsTerminal, Write};
 use globset::{Glob, GlobSetBuilder};
 
 use crate::cli::{CheckArgs, Cli, Command, FailOn, FormatArg, PolicyKindArg};
+use crate::diag::{Finding, Rule, Severity};
 use crate::input::{self, InputOptions};
 use crate::inventory::Inventory;
-use crate::lint::{self, Finding, LintContext, Rule, Severity};
+use crate::lint::{self, LintContext};
 use crate::policy::PolicyKind;
 use crate::report::{self, Format, HumanOptions, RenderOptions, Summary};
 use crate::source::SourceMap;
@@ -305,7 +306,7 @@ pub fn check(
             if let Some(id) = one.first_source {
                 one.found.push(
                     Finding::new(
-                        &lint::input_rules::INPUT_LIMIT,
+                        &crate::diag::input_rules::INPUT_LIMIT,
                         id,
                         crate::source::Span::point(0),
                         format!(

@@ -32,9 +32,10 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::diag::{Finding, Rule, Severity};
+use crate::lint::Config as RuleConfig;
 use crate::lint::expired_suppression::EXPIRED_SUPPRESSION;
 use crate::lint::invalid_config::INVALID_CONFIG;
-use crate::lint::{Config as RuleConfig, Finding, Rule, Severity};
 use crate::source::{SourceFile, SourceMap, Span};
 
 /// The file name looked for.

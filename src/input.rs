@@ -23,8 +23,8 @@ pub use detect::{InputKind, detect};
 pub use org::OrgNode;
 pub use terraform::{KeySettings, PlannedKey, PlannedPolicy, Setting};
 
+use crate::diag::{Finding, input_rules};
 use crate::json::{self, EncodingNote, Json, JsonErrorKind, JsonKind};
-use crate::lint::{Finding, input_rules};
 use crate::policy::{ParseOptions, PolicyDocument, PolicyKind, Problem, parse_policy_with};
 use crate::source::{Origin, SourceFile, SourceId, SourceMap, Span};
 

@@ -11,6 +11,7 @@ pub mod arn;
 pub mod catalog;
 pub mod cli;
 pub mod config;
+pub mod diag;
 pub mod eval;
 pub mod grant;
 pub mod graph;

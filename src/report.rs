@@ -17,7 +17,7 @@ use serde::Serialize;
 
 pub use human::HumanOptions;
 
-use crate::lint::{Finding, Rule, Severity};
+use crate::diag::{Finding, Rule, Severity};
 use crate::source::SourceMap;
 
 /// The schema version of `--format json` output.

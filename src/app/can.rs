@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use serde::Deserialize;
 
 use crate::cli::{CanArgs, CanFormat, ExpectArg, KeyManagerArg, PlainOpArg};
+use crate::diag::{Finding, input_rules};
 use crate::eval::{
     self, Caller, Decision, Inputs, KeyFacts, KeyInputs, KeyManager, NamedPolicy, OpenDefaults,
     Options, Request,
@@ -14,7 +15,6 @@ use crate::eval::{
 use crate::grant::{self, Grant};
 use crate::input::{self, InputName, InputOptions};
 use crate::inventory::Inventory;
-use crate::lint::{Finding, input_rules};
 use crate::policy::{ParseOptions, PolicyKind};
 use crate::report::{self, can as render};
 use crate::source::SourceMap;

@@ -1,8 +1,8 @@
 //! `aws iam get-account-authorization-details` output (spec R130, R15).
 
 use super::{Fact, InputOptions, Loaded, PolicyRole, read_document};
+use crate::diag::{Finding, input_rules};
 use crate::json::{Json, JsonKind};
-use crate::lint::{Finding, input_rules};
 use crate::policy::PolicyKind;
 use crate::source::{SourceId, SourceMap, Span};
 

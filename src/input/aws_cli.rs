@@ -1,9 +1,9 @@
 //! `aws kms` outputs and inputs (spec R124–R129, R135).
 
 use super::{Fact, InputKind, InputOptions, Loaded, PolicyRole, embedded};
+use crate::diag::{Finding, input_rules};
 use crate::eval::{KeyFacts, KeyManager};
 use crate::json::{Json, JsonKind};
-use crate::lint::{Finding, input_rules};
 use crate::policy::PolicyKind;
 use crate::source::{SourceId, SourceMap, Span};
 
@@ -68,7 +68,11 @@ pub(super) fn key_policy(
         .filter(|b| matches!(b.kind, JsonKind::Bool(true)))
     {
         out.findings
-            .push(crate::lint::bypass_in_request(id, b.span, key.as_deref()));
+            .push(crate::diag::input_rules::bypass_in_request(
+                id,
+                b.span,
+                key.as_deref(),
+            ));
     }
     let mut o = opts.clone();
     o.policy_kind = Some(PolicyKind::Key);

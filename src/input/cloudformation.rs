@@ -17,8 +17,8 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use super::{Fact, InputOptions, Loaded, PlannedKey, PlannedPolicy, PolicyRole, embedded_text};
+use crate::diag::{Finding, input_rules};
 use crate::json::{Json, JsonKind};
-use crate::lint::{Finding, input_rules};
 use crate::policy::PolicyKind;
 use crate::source::{SourceId, SourceMap, Span};
 

@@ -1,8 +1,8 @@
 //! An AWS Organizations tree with its policies (spec R135): SCP and RCP levels per account.
 
 use super::{Fact, InputOptions, Loaded, PolicyRole, read_document};
+use crate::diag::{Finding, input_rules};
 use crate::json::Json;
-use crate::lint::{Finding, input_rules};
 use crate::policy::PolicyKind;
 use crate::source::{SourceId, SourceMap, Span};
 

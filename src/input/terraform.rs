@@ -11,9 +11,9 @@
 use std::collections::BTreeMap;
 
 use super::{Fact, InputOptions, Loaded, PolicyRole, embedded};
+use crate::diag::{Finding, input_rules};
 use crate::grant::{Grant, GrantConstraints};
 use crate::json::{Json, JsonKind};
-use crate::lint::{Finding, input_rules};
 use crate::policy::PolicyKind;
 use crate::source::{SourceId, SourceMap, Span};
 
@@ -635,11 +635,13 @@ pub(super) fn read(
             Some(k) => {
                 k.settings.bypass.get_or_insert(b);
             }
-            None => out.findings.push(crate::lint::bypass_in_request(
-                b.source,
-                b.span,
-                Some(&target),
-            )),
+            None => out
+                .findings
+                .push(crate::diag::input_rules::bypass_in_request(
+                    b.source,
+                    b.span,
+                    Some(&target),
+                )),
         }
     }
     for (address, k) in &mut keys {

@@ -7,7 +7,8 @@ use std::io::{self, Write};
 use serde_json::{Value, json};
 
 use super::{SENSITIVE, Summary, escape};
-use crate::lint::{self, Finding, Rule, Severity};
+use crate::diag::{Finding, Rule, Severity};
+use crate::lint;
 use crate::source::{SourceId, SourceMap};
 
 /// A place in the outer file: name, start line/column, end line/column (1-based).

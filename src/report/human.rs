@@ -9,7 +9,7 @@ use miette::{
 };
 
 use super::escape;
-use crate::lint::{Finding, Severity};
+use crate::diag::{Finding, Severity};
 use crate::source::SourceMap;
 
 /// How the human report looks.
