@@ -331,7 +331,7 @@ fn check(bytes: &[u8]) {
             lint::check_document(&cx, &mut findings);
         }
     }
-    let (this_input, shared) = input::split_for_keys(loaded);
+    let (this_input, shared) = kmsaudit::inventory::split_for_keys(loaded);
     let config = lint::Config::default();
     lint::check_declared(&this_input, &config, &mut findings);
     lint::check_grants(&this_input, &config, &mut findings);

@@ -538,7 +538,7 @@ fn read_input(
         })
         .collect();
     let done_with = std::mem::replace(&mut loaded.policies, key_policies);
-    let (this_input, shared) = input::split_for_keys(loaded);
+    let (this_input, shared) = crate::inventory::split_for_keys(loaded);
     let unchecked = this_input
         .planned_keys()
         .iter()

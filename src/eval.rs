@@ -17,6 +17,7 @@ use crate::policy::{PolicyDocument, PolicyKind};
 use crate::source::{SourceId, Span};
 use std::sync::Arc;
 
+pub use crate::model::{KeyFacts, KeyManager};
 pub(crate) use context::has_vpc_keys;
 pub use context::iso8601;
 pub use decide::evaluate;
@@ -270,89 +271,6 @@ impl Caller {
             CallerKind::Root | CallerKind::User | CallerKind::FederatedUser => Some(&self.arn),
             CallerKind::Service | CallerKind::Anonymous => None,
         }
-    }
-}
-
-/// Who manages a key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyManager {
-    /// An AWS managed key (`alias/aws/…`).
-    Aws,
-    /// A customer managed key.
-    Customer,
-}
-
-/// What is known about a key (spec R4). Facts that are `None` are unknown.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyFacts {
-    /// Key ARN.
-    pub arn: String,
-    /// Partition.
-    pub partition: String,
-    /// Region.
-    pub region: String,
-    /// Account id.
-    pub account: String,
-    /// Key id (UUID or `mrk-…`).
-    pub key_id: String,
-    /// `KeyManager`.
-    pub key_manager: Option<KeyManager>,
-    /// `KeySpec`.
-    pub key_spec: Option<String>,
-    /// `KeyUsage`.
-    pub key_usage: Option<String>,
-    /// `Origin`.
-    pub origin: Option<String>,
-    /// `MultiRegionKeyType`.
-    pub multi_region_type: Option<String>,
-    /// `KeyState`.
-    pub key_state: Option<String>,
-    /// Tags, when known.
-    pub tags: Option<Vec<(String, String)>>,
-    /// Alias names (`alias/x`), when known.
-    pub aliases: Option<Vec<String>>,
-}
-
-impl KeyFacts {
-    /// Parses a key ARN; multi-Region is inferred from the `mrk-` prefix (R4).
-    pub fn from_arn(arn: &str) -> Result<KeyFacts, String> {
-        let p = crate::arn::split_arn(arn).ok_or_else(|| {
-            format!("`{arn}` is not a key ARN (`arn:aws:kms:<region>:<account>:key/<key-id>`)")
-        })?;
-        let key_id = p
-            .resource
-            .strip_prefix("key/")
-            .filter(|k| !k.is_empty() && !k.contains('/'));
-        let Some(key_id) = key_id.filter(|_| p.service == "kms") else {
-            return Err(format!(
-                "`{arn}` is not a key ARN (`arn:aws:kms:<region>:<account>:key/<key-id>`)"
-            ));
-        };
-        if !crate::arn::is_account_id(p.account) || p.region.is_empty() {
-            return Err(format!(
-                "`{arn}`: a key ARN has a Region and a 12-digit account id"
-            ));
-        }
-        Ok(KeyFacts {
-            arn: arn.to_owned(),
-            partition: p.partition.to_owned(),
-            region: p.region.to_owned(),
-            account: p.account.to_owned(),
-            key_id: key_id.to_owned(),
-            key_manager: None,
-            key_spec: None,
-            key_usage: None,
-            origin: None,
-            multi_region_type: None,
-            key_state: None,
-            tags: None,
-            aliases: None,
-        })
-    }
-
-    /// True for a multi-Region key.
-    pub fn is_multi_region(&self) -> bool {
-        self.key_id.starts_with("mrk-")
     }
 }
 

@@ -331,7 +331,7 @@ struct KeySubject {
     /// not known: every principal is asked.
     open: bool,
     /// Each key policy's statements by the callers they can concern (R24), built when asked.
-    statement_index: std::cell::OnceCell<Vec<crate::lint::keys::StatementIndex>>,
+    statement_index: std::cell::OnceCell<Vec<crate::inventory::StatementIndex>>,
     /// The key's inputs narrowed for callers, by the statement positions kept per policy.
     narrowed: RefCell<HashMap<Kept, Arc<KeyInputs>>>,
 }
@@ -458,7 +458,7 @@ pub struct AccessGraph<'a> {
 fn allow_all() -> Option<NamedPolicy> {
     Some(NamedPolicy {
         name: "its own IAM policies (assumed to allow)".into(),
-        doc: crate::lint::keys::allow_all()?,
+        doc: crate::inventory::allow_all()?,
     })
 }
 
@@ -1222,7 +1222,7 @@ impl<'a> AccessGraph<'a> {
         let index = k.statement_index.get_or_init(|| {
             policies
                 .iter()
-                .map(|p| crate::lint::keys::StatementIndex::new(&p.doc))
+                .map(|p| crate::inventory::StatementIndex::new(&p.doc))
                 .collect()
         });
         let keep: Kept = policies
@@ -1241,7 +1241,7 @@ impl<'a> AccessGraph<'a> {
             .zip(&keep)
             .map(|(p, kept)| match kept {
                 None => p.clone(),
-                Some(at) => crate::lint::keys::narrowed_policy(p, at),
+                Some(at) => crate::inventory::narrowed_policy(p, at),
             })
             .collect();
         let built = Arc::new(KeyInputs {

@@ -17,15 +17,16 @@ mod detect;
 mod org;
 mod terraform;
 
-pub use authz::{Group, Role, User};
+pub use crate::model::{
+    Fact, Group, InputKind, KeySettings, Loaded, LoadedPolicy, OrgNode, PlannedKey, PlannedPolicy,
+    PolicyRole, Role, Setting, User,
+};
 pub use cloudformation::TemplateContext;
-pub use detect::{InputKind, detect};
-pub use org::OrgNode;
-pub use terraform::{KeySettings, PlannedKey, PlannedPolicy, Setting};
+pub use detect::detect;
 
 use crate::diag::{Finding, input_rules};
 use crate::json::{self, EncodingNote, Json, JsonErrorKind, JsonKind};
-use crate::policy::{ParseOptions, PolicyDocument, PolicyKind, Problem, parse_policy_with};
+use crate::policy::{ParseOptions, PolicyKind, parse_policy_with};
 use crate::source::{Origin, SourceFile, SourceId, SourceMap, Span};
 
 /// Default cap on input size: 16 MiB (issue 2). Organisation-wide authorization
@@ -89,170 +90,6 @@ impl InputName {
             InputName::Memory(name, _) => name.clone(),
         }
     }
-}
-
-/// What a policy is for, as the input says (spec R14).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PolicyRole {
-    /// A policy document on its own: its role is not known beyond its kind.
-    Standalone,
-    /// A key policy; `key` is the key identifier the input names, if any; `name` is `default`
-    /// or `AWS_RAM`.
-    KeyPolicy {
-        /// The key (ARN or id), when the input names it.
-        key: Option<String>,
-        /// The policy name.
-        name: String,
-    },
-    /// An inline policy of an IAM user (ARN).
-    UserInline(String),
-    /// An inline policy of an IAM group (name).
-    GroupInline(String),
-    /// An inline policy of an IAM role (ARN).
-    RoleInline(String),
-    /// A role's trust policy (role ARN).
-    Trust(String),
-    /// A version of a managed policy (ARN); only the default version is effective (R15).
-    Managed {
-        /// The policy ARN.
-        arn: String,
-        /// The default version.
-        default: bool,
-    },
-    /// An SCP attached to an organisation target (id).
-    Scp(String),
-    /// An RCP attached to an organisation target (id).
-    Rcp(String),
-}
-
-/// One parsed policy document with the grammar problems found in it.
-#[derive(Debug, Clone)]
-pub struct LoadedPolicy {
-    /// The document.
-    pub doc: PolicyDocument,
-    /// Its grammar problems.
-    pub problems: Vec<Problem>,
-    /// What it is for.
-    pub role: PolicyRole,
-    /// A readable name for traces (`role/App › kms`); empty for standalone documents.
-    pub label: String,
-}
-
-/// Facts an input states besides policies.
-#[derive(Debug, Clone)]
-pub enum Fact {
-    /// `describe-key` metadata.
-    Key(crate::eval::KeyFacts),
-    /// An alias (`list-aliases`): name, ARN, target key id.
-    Alias {
-        /// `alias/name`.
-        name: String,
-        /// The alias ARN, if given.
-        arn: Option<String>,
-        /// The target key id, if associated.
-        target: Option<String>,
-    },
-    /// `list-resource-tags`: the key's tags.
-    Tags(Vec<(String, String)>),
-    /// `list-key-policies`: the names of the key's policies.
-    KeyPolicyNames(Vec<String>),
-    /// A grant (`list-grants`, `create-grant` input).
-    Grant(crate::grant::Grant),
-    /// An IAM user from authorization details.
-    User(authz::User),
-    /// An IAM group.
-    Group(authz::Group),
-    /// An IAM role.
-    Role(authz::Role),
-    /// An AWS Organizations tree: each target with its parent and policies.
-    Org(Vec<org::OrgNode>),
-    /// Keys a Terraform plan or state defines, by address, with the account and Region the
-    /// plan reveals.
-    TerraformKeys {
-        /// The keys.
-        keys: Vec<terraform::PlannedKey>,
-        /// The account (from `data.aws_caller_identity`).
-        account: Option<String>,
-        /// The provider's Region.
-        region: Option<String>,
-        /// The ARN of the principal that ran the plan (`data.aws_caller_identity`).
-        caller: Option<String>,
-    },
-}
-
-/// What loading one input produced.
-#[derive(Debug, Default)]
-pub struct Loaded {
-    /// The policies found.
-    pub policies: Vec<LoadedPolicy>,
-    /// Other facts found.
-    pub facts: Vec<Fact>,
-    /// Input findings (unreadable, invalid JSON, encoding notes…).
-    pub findings: Vec<Finding>,
-    /// The input was JSON but not something kmsaudit reads (skipped in directory walks).
-    pub unrecognised: bool,
-    /// What kind of input it was.
-    pub kind: Option<InputKind>,
-}
-
-/// Splits what one input defined for `check`'s key-level rules: an inventory of the input alone
-/// (its key policies, keys, aliases, tags, grants, plan keys — what places each key policy) and
-/// what every key is judged against (principals, organisation trees, described keys).
-pub fn split_for_keys(mut loaded: Loaded) -> (crate::inventory::Inventory, Loaded) {
-    // The input's own facts are few; the shared ones (an account's principals) are many and
-    // stay in place: moving them into a new list right after the input's documents were freed
-    // costs the allocator more than the rest of the step.
-    let described: Vec<Fact> = loaded
-        .facts
-        .iter()
-        .filter(|f| matches!(f, Fact::Key(_)))
-        .cloned()
-        .collect();
-    let mut own_facts: Vec<Fact> = loaded
-        .facts
-        .extract_if(.., |f| {
-            matches!(
-                f,
-                Fact::Alias { .. }
-                    | Fact::Tags(_)
-                    | Fact::KeyPolicyNames(_)
-                    | Fact::Grant(_)
-                    | Fact::TerraformKeys { .. }
-            )
-        })
-        .collect();
-    own_facts.extend(described);
-    // Only whether principals exist is asked of the shared part: their policy lists and tags
-    // are not kept.
-    for f in &mut loaded.facts {
-        match f {
-            Fact::User(u) => {
-                u.attached = Vec::new();
-                u.groups = Vec::new();
-                u.tags = Vec::new();
-            }
-            Fact::Role(r) => {
-                r.attached = Vec::new();
-                r.tags = Vec::new();
-            }
-            _ => {}
-        }
-    }
-    // SCPs and RCPs of an organisation tree gate every key of its accounts: shared.
-    let org_policies: Vec<LoadedPolicy> = loaded
-        .policies
-        .extract_if(.., |p| {
-            matches!(p.role, PolicyRole::Scp(_) | PolicyRole::Rcp(_))
-        })
-        .collect();
-    let own = Loaded {
-        policies: std::mem::replace(&mut loaded.policies, org_policies),
-        facts: own_facts,
-        ..Loaded::default()
-    };
-    let mut inv = crate::inventory::Inventory::new();
-    inv.add("", own);
-    (inv, loaded)
 }
 
 /// Reads a file's text into `sources` within the size cap, decoding UTF-16 and skipping a

@@ -9,9 +9,21 @@
 
 use std::collections::BTreeMap;
 
+mod narrow;
+pub(crate) use narrow::{StatementIndex, allow_all, narrowed_policy};
+
 use crate::eval::{Caller, CallerKind, KeyFacts, KeyInputs, NamedPolicy};
 use crate::grant::Grant;
-use crate::input::{Fact, Group, Loaded, OrgNode, PolicyRole, Role, User};
+use crate::model::{Fact, Group, Loaded, LoadedPolicy, OrgNode, PolicyRole, Role, User};
+
+/// Whether IAM principals exist, from authorization details.
+pub trait Directory {
+    /// `Some(true)` when the principal exists, `Some(false)` when the IAM data of its account
+    /// was loaded and does not hold it, `None` when nothing is known about its account.
+    fn exists(&self, class: &crate::arn::PrincipalClass) -> Option<bool>;
+    /// The caller's identity policies when the inputs hold all of them.
+    fn identity_of(&self, caller: &Caller) -> Option<Vec<NamedPolicy>>;
+}
 
 /// Default cap on policies across all inputs of one run (`--max-policies`): an organisation's
 /// dump of every account holds a few hundred thousand.
@@ -72,7 +84,7 @@ pub struct Inventory {
     /// Whether any authorization details were loaded (then unknown principals are unknown).
     has_iam: bool,
     /// Keys of Terraform plans and state, by address.
-    planned: Vec<crate::input::PlannedKey>,
+    planned: Vec<crate::model::PlannedKey>,
     tf_account: Option<String>,
     tf_region: Option<String>,
     tf_caller: Option<String>,
@@ -227,7 +239,7 @@ impl Inventory {
     }
 
     /// The ARN of a planned key: known, or made from the account, Region and address.
-    fn planned_arn(&self, k: &crate::input::PlannedKey) -> Option<String> {
+    fn planned_arn(&self, k: &crate::model::PlannedKey) -> Option<String> {
         if let Some(a) = &k.arn {
             return Some(a.clone());
         }
@@ -247,14 +259,14 @@ impl Inventory {
         Some(format!("arn:aws:kms:{region}:{account}:key/planned-{id}"))
     }
 
-    fn planned_for_arn(&self, arn: &str) -> Option<&crate::input::PlannedKey> {
+    fn planned_for_arn(&self, arn: &str) -> Option<&crate::model::PlannedKey> {
         self.planned
             .iter()
             .find(|k| self.planned_arn(k).as_deref() == Some(arn))
     }
 
     /// Keys of Terraform plans and state.
-    pub fn planned_keys(&self) -> &[crate::input::PlannedKey] {
+    pub fn planned_keys(&self) -> &[crate::model::PlannedKey] {
         &self.planned
     }
 
@@ -347,7 +359,7 @@ impl Inventory {
         }
         let mut policy_unknown = None;
         if let Some(p) = planned {
-            use crate::input::PlannedPolicy;
+            use crate::model::PlannedPolicy;
             match p.policy {
                 PlannedPolicy::Unknown => {
                     policies.clear();
@@ -633,7 +645,7 @@ impl Inventory {
         // it is the only such policy: among many files, pairing them would be a guess.
         let keyless = self.key_policies.iter().filter(|k| k.key.is_none()).count();
         // A plan names its keys by address: one lookup each, not a scan per policy.
-        let by_address: BTreeMap<&str, &crate::input::PlannedKey> = self
+        let by_address: BTreeMap<&str, &crate::model::PlannedKey> = self
             .planned
             .iter()
             .map(|k| (k.address.as_str(), k))
@@ -705,7 +717,7 @@ impl Inventory {
     }
 }
 
-impl crate::lint::keys::Directory for Inventory {
+impl Directory for Inventory {
     fn exists(&self, class: &crate::arn::PrincipalClass) -> Option<bool> {
         use crate::arn::PrincipalClass as P;
         let account = class.account()?;
@@ -811,4 +823,64 @@ impl Inventory {
         out.retain(|a| KeyFacts::from_arn(a).is_ok());
         out.into_iter().collect()
     }
+}
+
+/// Splits what one input defined for `check`'s key-level rules: an inventory of the input alone
+/// (its key policies, keys, aliases, tags, grants, plan keys — what places each key policy) and
+/// what every key is judged against (principals, organisation trees, described keys).
+pub fn split_for_keys(mut loaded: Loaded) -> (Inventory, Loaded) {
+    // The input's own facts are few; the shared ones (an account's principals) are many and
+    // stay in place: moving them into a new list right after the input's documents were freed
+    // costs the allocator more than the rest of the step.
+    let described: Vec<Fact> = loaded
+        .facts
+        .iter()
+        .filter(|f| matches!(f, Fact::Key(_)))
+        .cloned()
+        .collect();
+    let mut own_facts: Vec<Fact> = loaded
+        .facts
+        .extract_if(.., |f| {
+            matches!(
+                f,
+                Fact::Alias { .. }
+                    | Fact::Tags(_)
+                    | Fact::KeyPolicyNames(_)
+                    | Fact::Grant(_)
+                    | Fact::TerraformKeys { .. }
+            )
+        })
+        .collect();
+    own_facts.extend(described);
+    // Only whether principals exist is asked of the shared part: their policy lists and tags
+    // are not kept.
+    for f in &mut loaded.facts {
+        match f {
+            Fact::User(u) => {
+                u.attached = Vec::new();
+                u.groups = Vec::new();
+                u.tags = Vec::new();
+            }
+            Fact::Role(r) => {
+                r.attached = Vec::new();
+                r.tags = Vec::new();
+            }
+            _ => {}
+        }
+    }
+    // SCPs and RCPs of an organisation tree gate every key of its accounts: shared.
+    let org_policies: Vec<LoadedPolicy> = loaded
+        .policies
+        .extract_if(.., |p| {
+            matches!(p.role, PolicyRole::Scp(_) | PolicyRole::Rcp(_))
+        })
+        .collect();
+    let own = Loaded {
+        policies: std::mem::replace(&mut loaded.policies, org_policies),
+        facts: own_facts,
+        ..Loaded::default()
+    };
+    let mut inv = Inventory::new();
+    inv.add("", own);
+    (inv, loaded)
 }

@@ -1,10 +1,12 @@
 //! kmsaudit: who can use an AWS KMS key, for what, under which conditions — and why.
 //!
-//! Data flow: `input` reads files into sources (`source`) and strict JSON (`json`); `policy`
-//! models IAM policy documents; `lint` holds the rules and findings; `report` renders them;
-//! `app` wires the commands that `cli` describes. The KMS service reference is compiled in
-//! (`catalog`); IAM wildcards and variables live in `pattern`, ARNs in `arn`. `parallel` spreads
-//! work over the cores and hands the results back in input order.
+//! Data flow: `input` reads files into sources (`source`) and strict JSON (`json`) and produces
+//! the world's things (`model`); `policy` models IAM policy documents; `diag` holds findings
+//! and rule metadata; `inventory` ties every input together; `eval` decides requests; `lint`
+//! holds the rules; `report` renders; `app` wires the commands that `cli` describes. The KMS
+//! service reference is compiled in (`catalog`); IAM wildcards and variables live in `pattern`,
+//! ARNs in `arn`. `parallel` spreads work over the cores and hands the results back in input
+//! order. The layers and their order are drawn in `docs/ARCHITECTURE.md`.
 
 pub mod app;
 pub mod arn;
@@ -19,6 +21,7 @@ pub mod input;
 pub mod inventory;
 pub mod json;
 pub mod lint;
+pub mod model;
 pub mod parallel;
 pub mod pattern;
 pub mod policy;

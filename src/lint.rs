@@ -155,7 +155,7 @@ impl Default for Config {
 #[derive(Debug)]
 pub struct DeclaredKey<'a> {
     /// The key.
-    pub key: &'a crate::input::PlannedKey,
+    pub key: &'a crate::model::PlannedKey,
     /// The settings the rules read.
     pub config: &'a Config,
 }

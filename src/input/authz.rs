@@ -3,55 +3,9 @@
 use super::{Fact, InputOptions, Loaded, PolicyRole, read_document};
 use crate::diag::{Finding, input_rules};
 use crate::json::{Json, JsonKind};
+use crate::model::{Group, Role, User};
 use crate::policy::PolicyKind;
 use crate::source::{SourceId, SourceMap, Span};
-
-/// An IAM user.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct User {
-    /// ARN.
-    pub arn: String,
-    /// Name.
-    pub name: String,
-    /// Unique id (`AIDA…`).
-    pub id: Option<String>,
-    /// Group names.
-    pub groups: Vec<String>,
-    /// Attached managed policy ARNs.
-    pub attached: Vec<String>,
-    /// Permissions boundary ARN.
-    pub boundary: Option<String>,
-    /// Tags.
-    pub tags: Vec<(String, String)>,
-}
-
-/// An IAM group.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Group {
-    /// ARN.
-    pub arn: String,
-    /// Name.
-    pub name: String,
-    /// Attached managed policy ARNs.
-    pub attached: Vec<String>,
-}
-
-/// An IAM role.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Role {
-    /// ARN, with its path.
-    pub arn: String,
-    /// Name.
-    pub name: String,
-    /// Unique id (`AROA…`).
-    pub id: Option<String>,
-    /// Attached managed policy ARNs.
-    pub attached: Vec<String>,
-    /// Permissions boundary ARN.
-    pub boundary: Option<String>,
-    /// Tags.
-    pub tags: Vec<(String, String)>,
-}
 
 fn s(v: &Json<'_>, k: &str) -> Option<String> {
     v.get(k).and_then(Json::as_str).map(str::to_owned)

@@ -2,8 +2,8 @@
 
 use super::{Fact, InputKind, InputOptions, Loaded, PolicyRole, embedded};
 use crate::diag::{Finding, input_rules};
-use crate::eval::{KeyFacts, KeyManager};
 use crate::json::{Json, JsonKind};
+use crate::model::{KeyFacts, KeyManager};
 use crate::policy::PolicyKind;
 use crate::source::{SourceId, SourceMap, Span};
 

@@ -3,21 +3,9 @@
 use super::{Fact, InputOptions, Loaded, PolicyRole, read_document};
 use crate::diag::{Finding, input_rules};
 use crate::json::Json;
+use crate::model::OrgNode;
 use crate::policy::PolicyKind;
 use crate::source::{SourceId, SourceMap, Span};
-
-/// One target of the tree (root, OU or account) with its parent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrgNode {
-    /// `r-…`, `ou-…` or a 12-digit account id.
-    pub id: String,
-    /// The parent's id (none for the root).
-    pub parent: Option<String>,
-    /// The organisation's management account, when the root's ARN names it.
-    pub management_account: Option<String>,
-    /// The organisation's id (`o-…`), when the root's ARN names it.
-    pub org_id: Option<String>,
-}
 
 #[expect(
     clippy::too_many_arguments,

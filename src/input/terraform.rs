@@ -14,78 +14,9 @@ use super::{Fact, InputOptions, Loaded, PolicyRole, embedded};
 use crate::diag::{Finding, input_rules};
 use crate::grant::{Grant, GrantConstraints};
 use crate::json::{Json, JsonKind};
+use crate::model::{KeySettings, PlannedKey, PlannedPolicy, Setting};
 use crate::policy::PolicyKind;
 use crate::source::{SourceId, SourceMap, Span};
-
-/// What a plan says about a key's policy.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PlannedPolicy {
-    /// A policy string (read as a key policy with role `KeyPolicy { key: address }`).
-    Given,
-    /// No `policy` in the configuration: the default key policy (R117).
-    Default,
-    /// Configured, but known only after apply.
-    Unknown,
-}
-
-/// A key planned (or in state), by Terraform address.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlannedKey {
-    /// `aws_kms_key.main`, `module.kms.aws_kms_key.this[0]`.
-    pub address: String,
-    /// The ARN when known (state, or an existing key).
-    pub arn: Option<String>,
-    /// The key id when known.
-    pub key_id: Option<String>,
-    /// Its policy.
-    pub policy: PlannedPolicy,
-    /// The settings the key is declared with, where they are written.
-    pub settings: KeySettings,
-}
-
-/// A value of a key's declaration, with where it is written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Setting<T> {
-    /// The value.
-    pub value: T,
-    /// The file.
-    pub source: SourceId,
-    /// Where.
-    pub span: Span,
-}
-
-/// How a Terraform or CloudFormation key is declared (spec R113, and the hygiene rules).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeySettings {
-    /// The resource type (`aws_kms_key`, `AWS::KMS::Key`).
-    pub resource_type: String,
-    /// Where the resource is declared.
-    pub source: SourceId,
-    /// See `source`.
-    pub span: Span,
-    /// `bypass_policy_lockout_safety_check` / `BypassPolicyLockoutSafetyCheck`, when true.
-    pub bypass: Option<Setting<bool>>,
-    /// `enable_key_rotation` / `EnableKeyRotation`.
-    pub rotation: Option<Setting<bool>>,
-    /// `deletion_window_in_days` / `PendingWindowInDays`.
-    pub deletion_window: Option<Setting<u64>>,
-    /// `customer_master_key_spec` / `key_spec` / `KeySpec` (default `SYMMETRIC_DEFAULT`).
-    pub key_spec: Option<String>,
-    /// `key_usage` / `KeyUsage` (default `ENCRYPT_DECRYPT`).
-    pub key_usage: Option<String>,
-    /// `EXTERNAL` for imported key material (`aws_kms_external_key`, `Origin: EXTERNAL`),
-    /// `AWS_CLOUDHSM`/`EXTERNAL_KEY_STORE` for custom key stores.
-    pub origin: Option<String>,
-    /// A replica key (rotation is managed on the primary).
-    pub replica: bool,
-}
-
-impl PlannedKey {
-    /// `bypass_policy_lockout_safety_check` is true.
-    pub fn bypass_lockout_check(&self) -> bool {
-        self.settings.bypass.as_ref().is_some_and(|b| b.value)
-    }
-}
 
 /// One resource instance's after-values.
 struct Instance<'j, 'a> {

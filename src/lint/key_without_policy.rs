@@ -21,7 +21,7 @@
 //! - Terraform AWS provider: "aws_kms_key" (policy)
 
 use super::{DeclaredKey, Finding, Rule, Severity};
-use crate::input::PlannedPolicy;
+use crate::model::PlannedPolicy;
 
 pub(crate) static RULE: Rule = Rule {
     code: "KMS059",

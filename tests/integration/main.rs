@@ -79,7 +79,7 @@ pub(crate) fn check_file(path: &Path, kind: Option<PolicyKind>) -> Checked {
     }
     // The key-level rules, as `check` runs them.
     let policies = loaded.policies.clone();
-    let (this_input, shared) = input::split_for_keys(loaded);
+    let (this_input, shared) = kmsaudit::inventory::split_for_keys(loaded);
     let config = lint::Config::default();
     lint::check_declared(&this_input, &config, &mut findings);
     lint::check_grants(&this_input, &config, &mut findings);
