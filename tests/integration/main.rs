@@ -21,6 +21,7 @@ mod graph;
 mod hostile;
 mod inventory;
 mod keys_and_grants;
+mod layering;
 mod limits;
 mod lockout;
 mod parse_errors;
