@@ -16,6 +16,7 @@ mod cloudformation;
 mod config;
 mod cost;
 mod engine;
+mod first_hour;
 mod formats;
 mod graph;
 mod hostile;
