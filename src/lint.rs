@@ -616,7 +616,7 @@ pub mod input_rules {
     /// Use instead: (`kmsaudit check policy.json`)
     ///
     /// ## References
-    /// - kmsaudit README: "Exit codes"
+    /// - kmsaudit documentation: `docs/cli.md` (exit codes)
     pub static UNREADABLE: Rule = Rule {
         code: "KMS047",
         name: "unreadable-file",

@@ -15,6 +15,7 @@ mod cli;
 mod cloudformation;
 mod config;
 mod cost;
+mod docs;
 mod engine;
 mod first_hour;
 mod formats;
