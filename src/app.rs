@@ -25,6 +25,9 @@ use crate::source::SourceMap;
 
 /// Runs a command; returns the exit code. Errors are I/O errors writing output.
 pub fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> io::Result<u8> {
+    for line in crate::arn::check_flags(&named_flags(&cli.command)) {
+        writeln!(stderr, "kmsaudit: {}", report::escape::terminal(&line))?;
+    }
     match cli.command {
         Command::Check(args) => {
             let color = use_color(
@@ -77,6 +80,58 @@ pub fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> io::Resu
             Ok(0)
         }
     }
+}
+
+/// The flags of a command that name a Region, a partition or an ARN, for `arn::check_flags`.
+fn named_flags(command: &Command) -> Vec<(&'static str, &str)> {
+    fn place(p: &crate::cli::PlaceArgs) -> [(&'static str, Option<&str>); 2] {
+        [
+            ("--region", p.region.as_deref()),
+            ("--partition", p.partition.as_deref()),
+        ]
+    }
+    let mut flags: Vec<(&'static str, Option<&str>)> = Vec::new();
+    match command {
+        Command::Check(a) => flags.extend(place(&a.place)),
+        Command::Can(a) => {
+            flags.extend(place(&a.place));
+            flags.extend([
+                ("--principal", a.principal.as_deref()),
+                ("--key", a.key.as_deref()),
+            ]);
+        }
+        Command::CheckPutPolicy(a) => {
+            flags.extend([
+                ("--region", Some(a.region.as_str())),
+                ("--caller", Some(a.caller.as_str())),
+            ]);
+            flags.push(("--key", a.key.as_deref()));
+        }
+        Command::WhoCan(a) => {
+            flags.extend(place(&a.input.place));
+            flags.push(("--key", Some(a.key.as_str())));
+        }
+        Command::WhatCan(a) => {
+            flags.extend(place(&a.input.place));
+            flags.extend([
+                ("--principal", Some(a.principal.as_str())),
+                ("--key", a.key.as_deref()),
+            ]);
+        }
+        Command::Matrix(a) => {
+            flags.extend(place(&a.input.place));
+            flags.push(("--key", a.key.as_deref()));
+        }
+        Command::Graph(a) => {
+            flags.extend(place(&a.input.place));
+            flags.push(("--key", a.key.as_deref()));
+        }
+        Command::Rules(_) | Command::Rule(_) | Command::Completions(_) | Command::Manpage => {}
+    }
+    flags
+        .into_iter()
+        .filter_map(|(f, v)| Some((f, v?)))
+        .collect()
 }
 
 /// `kmsaudit rule CODE` / `rule --all`.

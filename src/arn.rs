@@ -226,6 +226,276 @@ pub fn classify_service_principal(value: &str) -> PrincipalClass {
 /// that inputs and the key rules share, so that input never reaches up into lint for it).
 pub const UNKNOWN_ACCOUNT: &str = "000000000000";
 
+/// The partitions AWS has announced, with their Regions (the public `partitions.json` of the
+/// AWS SDKs). A Region missing here may be newer than this build: see [`check_region`].
+pub const PARTITIONS: &[(&str, &[&str])] = &[
+    (
+        "aws",
+        &[
+            "af-south-1",
+            "ap-east-1",
+            "ap-east-2",
+            "ap-northeast-1",
+            "ap-northeast-2",
+            "ap-northeast-3",
+            "ap-south-1",
+            "ap-south-2",
+            "ap-southeast-1",
+            "ap-southeast-2",
+            "ap-southeast-3",
+            "ap-southeast-4",
+            "ap-southeast-5",
+            "ap-southeast-6",
+            "ap-southeast-7",
+            "ca-central-1",
+            "ca-west-1",
+            "eu-central-1",
+            "eu-central-2",
+            "eu-north-1",
+            "eu-south-1",
+            "eu-south-2",
+            "eu-west-1",
+            "eu-west-2",
+            "eu-west-3",
+            "il-central-1",
+            "me-central-1",
+            "me-south-1",
+            "mx-central-1",
+            "sa-east-1",
+            "us-east-1",
+            "us-east-2",
+            "us-west-1",
+            "us-west-2",
+        ],
+    ),
+    ("aws-cn", &["cn-north-1", "cn-northwest-1"]),
+    ("aws-eusc", &["eusc-de-east-1"]),
+    ("aws-iso", &["us-iso-east-1", "us-iso-west-1"]),
+    ("aws-iso-b", &["us-isob-east-1", "us-isob-west-1"]),
+    ("aws-iso-e", &["eu-isoe-west-1"]),
+    ("aws-iso-f", &["us-isof-east-1", "us-isof-south-1"]),
+    ("aws-us-gov", &["us-gov-east-1", "us-gov-west-1"]),
+];
+
+/// What a check of a Region or partition name found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameCheck {
+    /// A known name (or one left to a wildcard or variable: nothing to judge).
+    Known,
+    /// Not a known Region, but shaped like one (`eu-south-9`): taken as a Region newer than
+    /// this build, with a note.
+    Newer,
+    /// Not a name AWS uses, with the nearest known one when one is close.
+    Unknown {
+        /// The known name it is probably a typo of.
+        suggestion: Option<&'static str>,
+    },
+    /// A known Region in another partition than the ARN's.
+    OtherPartition {
+        /// The Region's partition.
+        partition: &'static str,
+    },
+}
+
+/// A value a policy leaves to matching or substitution: not a name to judge.
+fn is_pattern(s: &str) -> bool {
+    s.contains(['*', '?', '$'])
+}
+
+fn nearest(
+    name: &str,
+    known: impl Iterator<Item = &'static str>,
+    max: usize,
+) -> Option<&'static str> {
+    let lower = name.to_ascii_lowercase();
+    known
+        .map(|k| (crate::catalog::edit_distance(&lower, k), k))
+        .filter(|(d, _)| *d <= max)
+        .min_by_key(|(d, k)| (*d, *k))
+        .map(|(_, k)| k)
+}
+
+/// Checks a partition (`aws`, `aws-cn`…). Partitions are few and announced long before use,
+/// so an unknown one is a mistake, never taken as newer.
+pub fn check_partition(partition: &str) -> NameCheck {
+    if partition.is_empty()
+        || is_pattern(partition)
+        || PARTITIONS.iter().any(|(p, _)| *p == partition)
+    {
+        return NameCheck::Known;
+    }
+    NameCheck::Unknown {
+        suggestion: nearest(partition, PARTITIONS.iter().map(|(p, _)| *p), 1),
+    }
+}
+
+/// The compass words of Region names (`eu-west-1`, `ap-southeast-2`).
+const DIRECTIONS: &[&str] = &[
+    "central",
+    "east",
+    "north",
+    "northeast",
+    "northwest",
+    "south",
+    "southeast",
+    "southwest",
+    "west",
+];
+
+/// Shaped like a Region: an area of 2 to 4 letters, an optional qualifier (`gov`, `isob`,
+/// `de`), a compass word and a number (`us-gov-west-1`, `eusc-de-east-1`).
+fn is_region_shaped(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    let letters = |s: &str, min: usize, max: usize| {
+        (min..=max).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_lowercase())
+    };
+    let tail = |area: &str, dir: &str, n: &str| {
+        letters(area, 2, 4)
+            && DIRECTIONS.contains(&dir)
+            && (1..=2).contains(&n.len())
+            && n.bytes().all(|b| b.is_ascii_digit())
+    };
+    match parts.as_slice() {
+        [area, dir, n] => tail(area, dir, n),
+        [area, qualifier, dir, n] => letters(qualifier, 2, 5) && tail(area, dir, n),
+        _ => false,
+    }
+}
+
+/// Checks a Region, and that it belongs to `partition` when one is given: a known Region is
+/// `Known` (or `OtherPartition`), an unknown one shaped like a Region is `Newer`, anything else
+/// `Unknown` with the nearest known Region. An empty Region (global services) is `Known`.
+pub fn check_region(region: &str, partition: Option<&str>) -> NameCheck {
+    if region.is_empty() || is_pattern(region) {
+        return NameCheck::Known;
+    }
+    let home = PARTITIONS
+        .iter()
+        .find(|(_, regions)| regions.contains(&region))
+        .map(|(p, _)| *p);
+    match (home, partition) {
+        (Some(home), Some(p))
+            if home != p && check_partition(p) == NameCheck::Known && !is_pattern(p) =>
+        {
+            NameCheck::OtherPartition { partition: home }
+        }
+        (Some(_), _) => NameCheck::Known,
+        (None, _) => {
+            let all = || PARTITIONS.iter().flat_map(|(_, r)| r.iter().copied());
+            if !is_region_shaped(region) {
+                return NameCheck::Unknown {
+                    suggestion: nearest(region, all(), 2),
+                };
+            }
+            // Shaped like a Region: new Regions come in known areas (`eu-south-3`) or new
+            // ones (`nz-north-1`); only one letter off a known Region in an unknown area
+            // (`ue-west-1`) is taken for a typo.
+            let area = region.split('-').next().unwrap_or_default();
+            let known_area = all().any(|r| r.split('-').next() == Some(area));
+            match nearest(region, all(), 1) {
+                Some(s) if !known_area => NameCheck::Unknown {
+                    suggestion: Some(s),
+                },
+                _ => NameCheck::Newer,
+            }
+        }
+    }
+}
+
+/// One line about a Region or partition name in a flag or an ARN, for a warning or note:
+/// `` `eu-wset-1` is not an AWS Region: did you mean `eu-west-1`?``. `None` when nothing is
+/// wrong. The second value is true for a warning, false for a note.
+pub fn describe_region_check(region: &str, check: &NameCheck) -> Option<(String, bool)> {
+    match check {
+        NameCheck::Known => None,
+        NameCheck::Newer => Some((
+            format!(
+                "`{region}` is not a Region this build of kmsaudit knows: taken as a newer Region"
+            ),
+            false,
+        )),
+        NameCheck::Unknown {
+            suggestion: Some(s),
+        } => Some((
+            format!("`{region}` is not an AWS Region: did you mean `{s}`?"),
+            true,
+        )),
+        NameCheck::Unknown { suggestion: None } => Some((
+            format!("`{region}` is not an AWS Region (Regions look like `eu-west-1`)"),
+            true,
+        )),
+        NameCheck::OtherPartition { partition } => Some((
+            format!("Region `{region}` is in partition `{partition}`, not this ARN's"),
+            true,
+        )),
+    }
+}
+
+/// Like [`describe_region_check`], for a partition.
+pub fn describe_partition_check(partition: &str, check: &NameCheck) -> Option<(String, bool)> {
+    match check {
+        NameCheck::Unknown {
+            suggestion: Some(s),
+        } => Some((
+            format!("`{partition}` is not an AWS partition: did you mean `{s}`?"),
+            true,
+        )),
+        NameCheck::Unknown { suggestion: None } => Some((
+            format!(
+                "`{partition}` is not an AWS partition (known: {})",
+                PARTITIONS
+                    .iter()
+                    .map(|(p, _)| format!("`{p}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            true,
+        )),
+        NameCheck::Known | NameCheck::Newer | NameCheck::OtherPartition { .. } => None,
+    }
+}
+
+/// Every warning or note about the partition and Region of an ARN, in that order (nothing for
+/// a value that is not an ARN). The second value is true for a warning, false for a note.
+pub fn check_arn_names(value: &str) -> Vec<(String, bool)> {
+    let Some(p) = split_arn(value) else {
+        return Vec::new();
+    };
+    let partition = check_partition(p.partition);
+    let mut out: Vec<(String, bool)> = describe_partition_check(p.partition, &partition)
+        .into_iter()
+        .collect();
+    let known_partition = (partition == NameCheck::Known).then_some(p.partition);
+    out.extend(describe_region_check(
+        p.region,
+        &check_region(p.region, known_partition),
+    ));
+    out
+}
+
+/// The warnings and notes about the Region, partition and ARN flags of a command line
+/// (`--region eu-wset-1`), as lines for standard error. They change no answer: an unknown name
+/// is judged as written, as AWS would.
+pub fn check_flags(flags: &[(&str, &str)]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (flag, value) in flags {
+        let found = match *flag {
+            "--region" => describe_region_check(value, &check_region(value, None))
+                .into_iter()
+                .collect(),
+            "--partition" => describe_partition_check(value, &check_partition(value))
+                .into_iter()
+                .collect(),
+            _ => check_arn_names(value),
+        };
+        for (text, warning) in found {
+            let level = if warning { "warning" } else { "note" };
+            out.push(format!("{level}: `{flag} {value}`: {text}"));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,6 +535,45 @@ mod tests {
             classify_service_principal("cloudtrail.amazonaws.com"),
             PrincipalClass::Service(_)
         ));
+    }
+
+    #[test]
+    fn regions_and_partitions_are_checked_against_the_known_lists() {
+        assert_eq!(check_region("eu-west-1", None), NameCheck::Known);
+        assert_eq!(
+            check_region("eu-wset-1", None),
+            NameCheck::Unknown {
+                suggestion: Some("eu-west-1")
+            }
+        );
+        // A Region shaped like the others but newer than this build is taken, with a note.
+        assert_eq!(check_region("eu-south-3", None), NameCheck::Newer);
+        assert_eq!(check_region("nz-north-1", None), NameCheck::Newer);
+        assert_eq!(
+            check_region("cn-north-1", Some("aws")),
+            NameCheck::OtherPartition {
+                partition: "aws-cn"
+            }
+        );
+        assert_eq!(check_region("*", None), NameCheck::Known);
+        assert_eq!(check_partition("aws-us-gov"), NameCheck::Known);
+        assert_eq!(
+            check_partition("aws-foo"),
+            NameCheck::Unknown { suggestion: None }
+        );
+        assert_eq!(
+            check_partition("aws-cm"),
+            NameCheck::Unknown {
+                suggestion: Some("aws-cn")
+            }
+        );
+        assert_eq!(
+            check_flags(&[("--region", "eu-wset-1")]),
+            [
+                "warning: `--region eu-wset-1`: `eu-wset-1` is not an AWS Region: did you mean `eu-west-1`?"
+            ]
+        );
+        assert!(check_arn_names("arn:aws:kms:us-east-1:111122223333:key/k").is_empty());
     }
 
     #[test]

@@ -273,7 +273,7 @@ pub struct CanArgs {
     #[arg(long, value_enum, default_value = "false")]
     pub plain_op_on_multivalued: PlainOpArg,
     /// Switch another open default of the spec: Q2, Q3, Q5, Q6, Q7, Q8, Q9, Q10, Q14, Q16, Q23
-    /// (repeatable; see the README).
+    /// (repeatable; see `docs/cli.md`).
     #[arg(long, value_name = "QN")]
     pub open: Vec<String>,
     /// Exit 1 unless the decision is this.

@@ -237,6 +237,9 @@ pub fn load(name: &InputName, opts: &InputOptions, sources: &mut SourceMap) -> L
             let rule = if matches!(e.kind, JsonErrorKind::TooDeep { .. }) {
                 &input_rules::INPUT_LIMIT
             } else {
+                // Broken JSON with nothing of a policy input in it (a JSONC settings file) is
+                // not ours: skipped where unrecognised input is, reported when named.
+                out.unrecognised = !detect::could_be_input(&text);
                 &input_rules::INVALID_JSON
             };
             out.findings
@@ -564,6 +567,9 @@ pub(crate) fn embedded_text(
             let rule = if matches!(e.kind, JsonErrorKind::TooDeep { .. }) {
                 &input_rules::INPUT_LIMIT
             } else {
+                // Broken JSON with nothing of a policy input in it (a JSONC settings file) is
+                // not ours: skipped where unrecognised input is, reported when named.
+                out.unrecognised = !detect::could_be_input(&text);
                 &input_rules::INVALID_JSON
             };
             out.findings.push(

@@ -60,6 +60,7 @@ mod short_deletion_window;
 mod unique_id_principal;
 mod unknown_action_or_key;
 mod unknown_global_key;
+mod unknown_region_or_partition;
 mod variables_without_version;
 mod via_service_value;
 mod wildcard_admin_actions;
@@ -374,6 +375,10 @@ static REGISTRY: &[(&Rule, Check)] = &[
     (
         &key_policy_resource_other_service::RULE,
         Check::Doc(key_policy_resource_other_service::check),
+    ),
+    (
+        &unknown_region_or_partition::RULE,
+        Check::Doc(unknown_region_or_partition::check),
     ),
 ];
 

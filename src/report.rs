@@ -178,7 +178,7 @@ fn locate<'a>(f: &'a Finding, sources: &SourceMap) -> Located<'a> {
 /// What a finding in a sensitive value says instead of its message.
 pub(crate) const SENSITIVE: &str = "finding in a sensitive value: details are not shown";
 
-/// `path:line:col: CODE message`, one line per finding.
+/// `path:line:col: CODE message (help)`, one line per finding.
 pub fn render_concise(
     findings: &[Finding],
     sources: &SourceMap,
@@ -188,12 +188,13 @@ pub fn render_concise(
         let l = locate(f, sources);
         writeln!(
             w,
-            "{}:{}:{}: {} {}",
+            "{}:{}:{}: {} {}{}",
             escape::terminal(&l.file),
             l.line,
             l.column,
             l.code,
-            escape::terminal(l.message)
+            escape::terminal(l.message),
+            escape::terminal(&ci::help_suffix(f, sources))
         )?;
     }
     Ok(())

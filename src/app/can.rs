@@ -224,7 +224,7 @@ fn open_defaults(args: &CanArgs) -> Result<OpenDefaults, Failure> {
         let parse_option = q.eq_ignore_ascii_case("Q12") || q.eq_ignore_ascii_case("Q13");
         if !parse_option && !o.switch(q) {
             return Err(fail(format!(
-                "`--open {q}`: switchable open questions are Q1-Q14, Q16, Q18, Q20, Q23-Q25 (see the README)"
+                "`--open {q}`: switchable open questions are Q1-Q14, Q16, Q18, Q20, Q23-Q25 (see `docs/cli.md`)"
             )));
         }
     }

@@ -206,7 +206,7 @@ pub static UNKNOWN_VALUE: Rule = Rule {
 /// Use instead: (`kmsaudit check policy.json`)
 ///
 /// ## References
-/// - kmsaudit README: "Exit codes"
+/// - kmsaudit documentation: `docs/cli.md` (exit codes)
 pub static UNREADABLE: Rule = Rule {
     code: "KMS047",
     name: "unreadable-file",

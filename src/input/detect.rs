@@ -3,6 +3,37 @@
 use crate::json::{Json, JsonKind};
 use crate::model::InputKind;
 
+/// Words every input kmsaudit reads holds at least one of, as a key or inside an encoded policy
+/// (`Statement`, `Policy`, `Policies`, `PolicyNames`, `KeyMetadata`, `RoleDetailList`,
+/// `resource_changes`, `Resources`…). Case-sensitive, as AWS's element names are.
+const INPUT_MARKERS: &[&str] = &[
+    "Statement",
+    "Policy",
+    "Policies",
+    "Grants",
+    "Grantee",
+    "KeyMetadata",
+    "KeyId",
+    "Aliases",
+    "TagKey",
+    "Children",
+    "DetailList",
+    "format_version",
+    "planned_values",
+    "resource_changes",
+    "Resources",
+    "AWSTemplateFormatVersion",
+    "Effect",
+];
+
+/// Whether text could be policy input at all, judged before (or without) parsing it: false
+/// when it holds none of [`INPUT_MARKERS`], as a JSON-with-comments settings file does. Such a
+/// file is not ours even when it does not parse, so `--skip-unrecognised` (and a directory walk)
+/// may skip it; a file that holds a marker and does not parse is still an error.
+pub(crate) fn could_be_input(text: &str) -> bool {
+    INPUT_MARKERS.iter().any(|m| text.contains(m))
+}
+
 fn has(j: &Json<'_>, key: &str) -> bool {
     j.get(key).is_some()
 }

@@ -19,7 +19,7 @@
 //! Use instead: fix the finding and remove the suppression, or review it and set a new date.
 //!
 //! ## References
-//! - kmsaudit README: "Configuration" (suppressions)
+//! - kmsaudit documentation: `docs/configuration.md` (suppressions)
 
 use super::{Rule, Severity};
 

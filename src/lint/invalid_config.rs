@@ -19,7 +19,7 @@
 //! ```
 //!
 //! ## References
-//! - kmsaudit README: "Configuration"
+//! - kmsaudit documentation: `docs/configuration.md`
 //! - TOML v1.0.0 specification
 
 use super::{Rule, Severity};

@@ -167,7 +167,7 @@ pub fn render_sarif(
     writeln!(w)
 }
 
-/// GitHub Actions workflow commands: `::error file=…,line=…,col=…,title=CODE::message`.
+/// GitHub Actions workflow commands: `::error file=…,line=…,col=…,title=CODE::message (help)`.
 pub fn render_github(
     findings: &[Finding],
     sources: &SourceMap,
@@ -189,14 +189,31 @@ pub fn render_github(
             p.end_line,
             p.end_column,
             escape::github_property(&format!("{} {}", f.rule.code, f.rule.name)),
-            escape::github_data(&message(f, sources))
+            escape::github_data(&format!(
+                "{}{}",
+                message(f, sources),
+                help_suffix(f, sources)
+            ))
         )?;
     }
     Ok(())
 }
 
-/// JUnit XML: a test suite per file, a test case per rule × file; a case fails when the rule
-/// found something in the file at or above `fail_on` (findings below it are listed as output).
+/// The finding's help as a short suffix for the one-line formats (concise, GitHub):
+/// `` (did you mean `kms:Decrypt`?)``, on one line; empty when there is no help or the finding
+/// is in a sensitive value (whose help may quote it).
+pub(crate) fn help_suffix(f: &Finding, sources: &SourceMap) -> String {
+    match &f.help {
+        Some(h) if !sources.is_sensitive(f.source) && !h.trim().is_empty() => {
+            format!(" ({})", h.split_whitespace().collect::<Vec<_>>().join(" "))
+        }
+        _ => String::new(),
+    }
+}
+
+/// JUnit XML: a test suite per file, a test case per rule that found something in the file (a
+/// file without findings has one passing case, `kmsaudit`). A case fails when one of its findings
+/// is at or above `fail_on` or is an input error; findings below it are listed as output.
 pub fn render_junit(
     findings: &[Finding],
     sources: &SourceMap,
@@ -205,7 +222,6 @@ pub fn render_junit(
     fail_on: Option<Severity>,
     w: &mut dyn Write,
 ) -> io::Result<()> {
-    let rules: Vec<&Rule> = lint::rules().filter(|r| !r.input_error).collect();
     let placed: Vec<(Place, &Finding)> = findings
         .iter()
         .map(|f| (place(sources, f.source, f.span.start, f.span.end), f))
@@ -222,68 +238,66 @@ pub fn render_junit(
         let mut cases = String::new();
         let mut failures = 0;
         let mut tests = 0;
-        let mut case = |code: &str, rname: &str, hits: &[&(Place, &Finding)]| {
+        let in_file: Vec<&(Place, &Finding)> =
+            placed.iter().filter(|(p, _)| &p.file == name).collect();
+        // The rules that found something here, in code order.
+        let mut found: Vec<&Rule> = in_file.iter().map(|(_, f)| f.rule).collect();
+        found.sort_by_key(|r| r.code);
+        found.dedup_by_key(|r| r.code);
+        if found.is_empty() {
             tests += 1;
-            let failing: Vec<_> = hits
+            cases.push_str(&format!(
+                "    <testcase classname=\"{}\" name=\"kmsaudit\">\n    </testcase>\n",
+                escape::xml(name)
+            ));
+        }
+        for r in found {
+            tests += 1;
+            let hits: Vec<&(Place, &Finding)> = in_file
+                .iter()
+                .copied()
+                .filter(|(_, f)| std::ptr::eq(f.rule, r))
+                .collect();
+            let failing = hits
                 .iter()
                 .filter(|(_, f)| f.rule.input_error || fail_on.is_some_and(|t| f.severity >= t))
-                .collect();
+                .count();
             let lines: Vec<String> = hits
                 .iter()
                 .map(|(p, f)| {
                     format!(
-                        "{}:{}:{}: {} {} {}",
+                        "{}:{}:{}: {} {} {}{}",
                         escape::terminal(&p.file),
                         p.line,
                         p.column,
                         f.severity.as_str(),
                         f.rule.code,
-                        escape::terminal(&message(f, sources))
+                        escape::terminal(&message(f, sources)),
+                        escape::terminal(&help_suffix(f, sources))
                     )
                 })
                 .collect();
             cases.push_str(&format!(
                 "    <testcase classname=\"{}\" name=\"{} {}\">\n",
                 escape::xml(name),
-                escape::xml(code),
-                escape::xml(rname)
+                escape::xml(r.code),
+                escape::xml(r.name)
             ));
-            if !failing.is_empty() {
+            if failing > 0 {
                 failures += 1;
                 cases.push_str(&format!(
                     "      <failure message=\"{}\" type=\"{}\">{}</failure>\n",
-                    escape::xml(&format!("{} finding(s)", failing.len())),
-                    escape::xml(code),
+                    escape::xml(&format!("{failing} finding(s)")),
+                    escape::xml(r.code),
                     escape::xml(&lines.join("\n"))
                 ));
-            } else if !lines.is_empty() {
+            } else {
                 cases.push_str(&format!(
                     "      <system-out>{}</system-out>\n",
                     escape::xml(&lines.join("\n"))
                 ));
             }
             cases.push_str("    </testcase>\n");
-        };
-        let in_file: Vec<&(Place, &Finding)> =
-            placed.iter().filter(|(p, _)| &p.file == name).collect();
-        for r in &rules {
-            let hits: Vec<&(Place, &Finding)> = in_file
-                .iter()
-                .copied()
-                .filter(|(_, f)| std::ptr::eq(f.rule, *r))
-                .collect();
-            case(r.code, r.name, &hits);
-        }
-        // Input errors: a case of their own, always failing.
-        for r in lint::rules().filter(|r| r.input_error) {
-            let hits: Vec<&(Place, &Finding)> = in_file
-                .iter()
-                .copied()
-                .filter(|(_, f)| std::ptr::eq(f.rule, r))
-                .collect();
-            if !hits.is_empty() {
-                case(r.code, r.name, &hits);
-            }
         }
         total_failures += failures;
         total_tests += tests;

@@ -18,9 +18,9 @@ fn three_independent_mistakes_are_all_reported_at_their_tokens() {
     assert_eq!(
         lines,
         [
-            "fixtures/mistakes/three-mistakes.json:14:28: KMS014 principal `arn:aws:iam::111122223333:role/*` has a wildcard inside it: it matches no principal",
-            "fixtures/mistakes/three-mistakes.json:15:33: KMS010 `kms:Decrpyt` matches no KMS action",
-            "fixtures/mistakes/three-mistakes.json:18:9: KMS025 duplicate key `StringEquals`: this occurrence is ignored",
+            "fixtures/mistakes/three-mistakes.json:14:28: KMS014 principal `arn:aws:iam::111122223333:role/*` has a wildcard inside it: it matches no principal (use `\"Principal\": \"*\"` with an `ArnLike` condition on `aws:PrincipalArn`, or name the principals)",
+            "fixtures/mistakes/three-mistakes.json:15:33: KMS010 `kms:Decrpyt` matches no KMS action (did you mean `kms:Decrypt`?)",
+            "fixtures/mistakes/three-mistakes.json:18:9: KMS025 duplicate key `StringEquals`: this occurrence is ignored (merge the two into one entry; only the last occurrence of a key counts)",
         ]
     );
     assert!(stderr.contains("1 error, 2 warnings"), "{stderr}");

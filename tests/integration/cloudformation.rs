@@ -134,7 +134,7 @@ fn check_points_into_the_template_and_names_open_values() {
     );
     assert_eq!(code, 1);
     let lines: Vec<&str> = out.lines().collect();
-    assert!(lines.contains(&"fixtures/cloudformation/key-with-sub.json:7:22: KMS051 `AppKey › Properties › KeyPolicy` holds values the template leaves open (GetAtt ConsumerRole.Arn): statements using them cannot be judged"), "{out}");
+    assert!(lines.contains(&"fixtures/cloudformation/key-with-sub.json:7:22: KMS051 `AppKey › Properties › KeyPolicy` holds values the template leaves open (GetAtt ConsumerRole.Arn): statements using them cannot be judged (give `--account`, `--region`, `--partition` or `--param NAME=VALUE` for the values kmsaudit can resolve)"), "{out}");
     assert!(
         lines
             .iter()

@@ -75,7 +75,7 @@ fn syntax_error_points_at_line_and_column() {
     assert_eq!(code, 2);
     assert_eq!(
         stdout,
-        "fixtures/mistakes/not-json.json:4:24: KMS031 unexpected `\"`: expected `,` or `}`\n"
+        "fixtures/mistakes/not-json.json:4:24: KMS031 unexpected `\"`: expected `,` or `}` (write `,` or `}` here; a missing comma or colon is the usual cause)\n"
     );
 }
 
