@@ -11,7 +11,7 @@ use crate::cli::{
 use crate::graph::{AccessGraph, ExportFormat, Extras, Paths, Row};
 use crate::inventory::Inventory;
 use crate::policy::PolicyKind;
-use crate::report::{self, access};
+use crate::report::access;
 use crate::source::SourceMap;
 
 /// The six actions `matrix` shows by default.
@@ -90,16 +90,8 @@ fn finish(
     sources: &SourceMap,
     stderr: &mut dyn Write,
 ) -> io::Result<u8> {
-    match result {
-        Ok(code) => Ok(code),
-        Err(f) => {
-            if !f.findings.is_empty() {
-                report::render_concise(&f.findings, sources, stderr)?;
-            }
-            writeln!(stderr, "kmsaudit: error: {}", f.message)?;
-            Ok(2)
-        }
-    }
+    super::outcome::finish(result.map(super::Exit::from_code), sources, stderr)
+        .map(super::Exit::code)
 }
 
 fn render(
