@@ -93,3 +93,38 @@ fn rule_doc(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Exit, run};
+    use crate::cli::Cli;
+
+    fn status(args: &[&str]) -> (Exit, String) {
+        let cli = <Cli as clap::Parser>::try_parse_from(args);
+        let Ok(cli) = cli else {
+            return (Exit::Error, "the arguments did not parse".into());
+        };
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let exit = run(cli, &mut out, &mut err);
+        (exit, String::from_utf8_lossy(&err).into_owned())
+    }
+
+    /// A wrong flag of `check` is found in the settings step: exit 2 with one error line and
+    /// nothing read; an unknown rule name likewise; a listing is clean.
+    #[test]
+    fn usage_errors_end_in_status_2_with_one_error_line() {
+        let (exit, err) = status(&["kmsaudit", "check", "--select", "KMS999", "fixtures/x"]);
+        assert_eq!(exit, Exit::Error);
+        assert_eq!(
+            err,
+            "kmsaudit: error: unknown rule `KMS999`: run `kmsaudit rules` to list them\n"
+        );
+        let (exit, err) = status(&["kmsaudit", "rule", "NOPE"]);
+        assert_eq!(exit, Exit::Error);
+        assert!(
+            err.starts_with("kmsaudit: error: unknown rule `NOPE`"),
+            "{err}"
+        );
+        assert_eq!(status(&["kmsaudit", "rules"]), (Exit::Clean, String::new()));
+    }
+}

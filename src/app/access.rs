@@ -105,11 +105,9 @@ fn render(
         CanFormat::Human => access::render_human(q, rows, notes, stdout),
         CanFormat::Json => access::render_json(q, rows, notes, stdout),
     };
-    match out {
-        Ok(()) => Ok(0),
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(0),
-        Err(e) => Err(fail(format!("cannot write the answer: {e}"))),
-    }
+    super::outcome::unless_reader_gone(out)
+        .map(|()| 0)
+        .map_err(|e| fail(format!("cannot write the answer: {e}")))
 }
 
 fn check_action(action: &str) -> Result<String, Failure> {
@@ -274,11 +272,9 @@ pub(crate) fn graph(
                 let _ = writeln!(stderr, "kmsaudit: {note}");
             }
         }
-        match stdout.write_all(text.as_bytes()) {
-            Ok(()) => Ok(0),
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(0),
-            Err(e) => Err(fail(format!("cannot write the graph: {e}"))),
-        }
+        super::outcome::unless_reader_gone(stdout.write_all(text.as_bytes()))
+            .map(|()| 0)
+            .map_err(|e| fail(format!("cannot write the graph: {e}")))
     })();
     finish(result, &sources, stderr)
 }

@@ -797,15 +797,10 @@ fn single(args: &CanArgs, sources: &mut SourceMap, stdout: &mut dyn Write) -> Re
         CanFormat::Human => render::render_human(&ev, &req, sources, stdout),
         CanFormat::Json => render::render_json(&ev, &req, sources, stdout),
     };
-    match out {
-        Ok(()) => Ok(u8::from(!expect_met(args.expect, ev.decision))),
-        // A reader that has gone (`… | head`) is not an error, as in `main`; the status is
-        // still the answer's.
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
-            Ok(u8::from(!expect_met(args.expect, ev.decision)))
-        }
-        Err(e) => Err(fail(format!("cannot write the answer: {e}"))),
-    }
+    // A reader that has gone (`… | head`) is not an error; the status is still the answer's.
+    super::outcome::unless_reader_gone(out)
+        .map_err(|e| fail(format!("cannot write the answer: {e}")))?;
+    Ok(u8::from(!expect_met(args.expect, ev.decision)))
 }
 
 /// Answers one request as `can` would: the evaluation and the request it was about.
@@ -985,11 +980,8 @@ fn batch(
         }
         first_line += chunk.len();
     }
-    match out.flush() {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
-        Err(e) => return Err(fail(format!("cannot write: {e}"))),
-    }
+    super::outcome::unless_reader_gone(out.flush())
+        .map_err(|e| fail(format!("cannot write: {e}")))?;
     if !errors.is_empty() {
         let findings = Vec::new();
         return Err(Failure {

@@ -1,5 +1,5 @@
 //! The statement elements that name things: `Principal`, `Action` and `Resource` (and their
-//! negations), with the action catalogue's masks (spec R17–R27, R119).
+//! negations), with the action catalogue's masks (spec R17, R119).
 
 use super::super::{
     ActionClause, ActionItem, PrincipalClause, PrincipalEntry, PrincipalType, ProblemKind,

@@ -1,4 +1,4 @@
-//! The `Condition` element: operators, keys and values (spec R28–R45).
+//! The `Condition` element: its operators, keys and values.
 
 use super::super::{
     BaseOperator, Casing, Condition, ConditionValue, Operator, ProblemKind, SetOperator,
