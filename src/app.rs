@@ -1,10 +1,10 @@
 //! Wires the modules into commands. The only module that knows them all.
 //!
 //! Every command runs in two steps: its settings (flags read and validated once), then the
-//! orchestration. Every command ends in one place ([`outcome`]): an [`Exit`] status, or a
+//! orchestration. Every command ends in one place (`app/outcome.rs`): an [`Exit`] status, or a
 //! failure told on standard error by one renderer; a closed standard output is one rule.
 //!
-//! `check` ([`check`]): validate the flags ([`settings`]) → expand paths → on every core,
+//! `check` (`app/check.rs`): validate the flags (`app/settings.rs`) → expand paths → on every core,
 //! `read_input` each file (`input::load`, the document, declared-key and grant rules) → merge
 //! in input order → `lint::check_keys` → filter by `--select`/`--ignore` → sort →
 //! `report::render` → exit status (0 clean, 1 findings at or above `--fail-on`, 2 when an
@@ -28,7 +28,7 @@ pub use outcome::Exit;
 pub(crate) use settings::template_context;
 
 /// Runs a command, flushes standard output and returns the process's exit status; an error
-/// writing the output is reported on `stderr` (see [`outcome`]).
+/// writing the output is reported on `stderr` (see `app/outcome.rs`).
 pub fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Exit {
     let outcome = dispatch(cli, stdout, stderr);
     let flushed = stdout.flush();

@@ -10,7 +10,7 @@ use std::io::{self, Write};
 
 use super::can;
 use super::outcome::{Exit, Failure, fail, finish, unless_reader_gone};
-use crate::cli::{CanFormat, Cli, Command, PutPolicyArgs};
+use crate::cli::{CanArgs, CanFormat, Cli, Command, PutPolicyArgs};
 use crate::eval::{Caller, Decision};
 use crate::report;
 use crate::source::SourceMap;
@@ -36,11 +36,10 @@ pub(crate) fn check_put_policy(
     finish(result, &sources, stderr)
 }
 
-fn run(
-    args: &PutPolicyArgs,
-    sources: &mut SourceMap,
-    out: &mut dyn Write,
-) -> Result<Exit, Failure> {
+/// The settings step: the `can` request this check runs — the caller, `kms:PutKeyPolicy`,
+/// the key with the new policy, no bypass flag — with the caller's IAM policies, boundary and
+/// SCPs when they are given.
+fn request(args: &PutPolicyArgs) -> Result<Box<CanArgs>, Failure> {
     let caller = Caller::parse(&args.caller, None).map_err(fail)?;
     if caller.account.is_empty() {
         return Err(fail(format!(
@@ -96,6 +95,15 @@ fn run(
     let Command::Can(can_args) = cli.command else {
         return Err(fail("cannot build the request"));
     };
+    Ok(can_args)
+}
+
+fn run(
+    args: &PutPolicyArgs,
+    sources: &mut SourceMap,
+    out: &mut dyn Write,
+) -> Result<Exit, Failure> {
+    let can_args = request(args)?;
     let (mut ev, req) = can::answer(&can_args, sources)?;
     if args.no_trace {
         for c in &mut ev.checks {
