@@ -1,4 +1,4 @@
-//! The `kmsaudit` binary: parse arguments, run, map the outcome to an exit code.
+//! The `kmsaudit` binary: parse arguments, run, exit with the command's status.
 
 use std::process::ExitCode;
 
@@ -13,7 +13,6 @@ use clap::Parser;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    use std::io::Write as _;
     let cli = kmsaudit::cli::Cli::parse();
     // Renderers write a report in many small pieces; the standard output's own line buffering
     // made one system call per line (ten thousand for a 1,000-file JSON report). Commands
@@ -23,25 +22,5 @@ fn main() -> ExitCode {
     // message there before the panic reaches the main thread, and would wait for the lock
     // forever while the main thread waits for it.
     let mut stderr = std::io::stderr();
-    let outcome = kmsaudit::app::run(cli, &mut stdout, &mut stderr);
-    let flushed = stdout.flush();
-    match outcome {
-        // A closed pipe (`kmsaudit check … | head`) is not an error, but the status stays the
-        // one the findings call for: `set -o pipefail` scripts must not see a pass.
-        Ok(code) => match flushed {
-            Ok(()) => ExitCode::from(code),
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(code),
-            Err(e) => {
-                let _ = writeln!(stderr, "kmsaudit: error: {e}");
-                ExitCode::from(2)
-            }
-        },
-        // Commands end quietly on a closed pipe themselves, with their status; one that did
-        // not is a report cut short before its status was known: not a pass.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(2),
-        Err(e) => {
-            let _ = writeln!(stderr, "kmsaudit: error: {e}");
-            ExitCode::from(2)
-        }
-    }
+    kmsaudit::app::run(cli, &mut stdout, &mut stderr).into()
 }

@@ -11,7 +11,7 @@ use crate::cli::{
 use crate::graph::{AccessGraph, ExportFormat, Extras, Paths, Row};
 use crate::inventory::Inventory;
 use crate::policy::PolicyKind;
-use crate::report::{self, access};
+use crate::report::access;
 use crate::source::SourceMap;
 
 /// The six actions `matrix` shows by default.
@@ -90,16 +90,8 @@ fn finish(
     sources: &SourceMap,
     stderr: &mut dyn Write,
 ) -> io::Result<u8> {
-    match result {
-        Ok(code) => Ok(code),
-        Err(f) => {
-            if !f.findings.is_empty() {
-                report::render_concise(&f.findings, sources, stderr)?;
-            }
-            writeln!(stderr, "kmsaudit: error: {}", f.message)?;
-            Ok(2)
-        }
-    }
+    super::outcome::finish(result.map(super::Exit::from_code), sources, stderr)
+        .map(super::Exit::code)
 }
 
 fn render(
@@ -113,11 +105,9 @@ fn render(
         CanFormat::Human => access::render_human(q, rows, notes, stdout),
         CanFormat::Json => access::render_json(q, rows, notes, stdout),
     };
-    match out {
-        Ok(()) => Ok(0),
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(0),
-        Err(e) => Err(fail(format!("cannot write the answer: {e}"))),
-    }
+    super::outcome::unless_reader_gone(out)
+        .map(|()| 0)
+        .map_err(|e| fail(format!("cannot write the answer: {e}")))
 }
 
 fn check_action(action: &str) -> Result<String, Failure> {
@@ -282,11 +272,9 @@ pub(crate) fn graph(
                 let _ = writeln!(stderr, "kmsaudit: {note}");
             }
         }
-        match stdout.write_all(text.as_bytes()) {
-            Ok(()) => Ok(0),
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(0),
-            Err(e) => Err(fail(format!("cannot write the graph: {e}"))),
-        }
+        super::outcome::unless_reader_gone(stdout.write_all(text.as_bytes()))
+            .map(|()| 0)
+            .map_err(|e| fail(format!("cannot write the graph: {e}")))
     })();
     finish(result, &sources, stderr)
 }

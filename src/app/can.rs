@@ -16,21 +16,10 @@ use crate::grant::{self, Grant};
 use crate::input::{self, InputName, InputOptions};
 use crate::inventory::Inventory;
 use crate::policy::{ParseOptions, PolicyKind};
-use crate::report::{self, can as render};
+use crate::report::can as render;
 use crate::source::SourceMap;
 
-/// A usage or input error: the message, and findings to show.
-pub(crate) struct Failure {
-    pub(crate) message: String,
-    pub(crate) findings: Vec<Finding>,
-}
-
-pub(super) fn fail(message: impl Into<String>) -> Failure {
-    Failure {
-        message: message.into(),
-        findings: Vec::new(),
-    }
-}
+pub(crate) use super::outcome::{Failure, fail};
 
 pub(super) fn file_name(path: &Path) -> String {
     path.file_name().map_or_else(
@@ -788,22 +777,13 @@ pub(crate) fn can(
     args: &CanArgs,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
-) -> io::Result<u8> {
+) -> io::Result<super::Exit> {
     let mut sources = SourceMap::new();
     let result = match &args.requests {
         Some(path) => batch(args, path, &mut sources, stdout),
         None => single(args, &mut sources, stdout),
     };
-    match result {
-        Ok(code) => Ok(code),
-        Err(f) => {
-            if !f.findings.is_empty() {
-                report::render_concise(&f.findings, &sources, stderr)?;
-            }
-            writeln!(stderr, "kmsaudit: error: {}", f.message)?;
-            Ok(2)
-        }
-    }
+    super::outcome::finish(result.map(super::Exit::from_code), &sources, stderr)
 }
 
 fn single(args: &CanArgs, sources: &mut SourceMap, stdout: &mut dyn Write) -> Result<u8, Failure> {
@@ -817,15 +797,10 @@ fn single(args: &CanArgs, sources: &mut SourceMap, stdout: &mut dyn Write) -> Re
         CanFormat::Human => render::render_human(&ev, &req, sources, stdout),
         CanFormat::Json => render::render_json(&ev, &req, sources, stdout),
     };
-    match out {
-        Ok(()) => Ok(u8::from(!expect_met(args.expect, ev.decision))),
-        // A reader that has gone (`… | head`) is not an error, as in `main`; the status is
-        // still the answer's.
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
-            Ok(u8::from(!expect_met(args.expect, ev.decision)))
-        }
-        Err(e) => Err(fail(format!("cannot write the answer: {e}"))),
-    }
+    // A reader that has gone (`… | head`) is not an error; the status is still the answer's.
+    super::outcome::unless_reader_gone(out)
+        .map_err(|e| fail(format!("cannot write the answer: {e}")))?;
+    Ok(u8::from(!expect_met(args.expect, ev.decision)))
 }
 
 /// Answers one request as `can` would: the evaluation and the request it was about.
@@ -1005,11 +980,8 @@ fn batch(
         }
         first_line += chunk.len();
     }
-    match out.flush() {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
-        Err(e) => return Err(fail(format!("cannot write: {e}"))),
-    }
+    super::outcome::unless_reader_gone(out.flush())
+        .map_err(|e| fail(format!("cannot write: {e}")))?;
     if !errors.is_empty() {
         let findings = Vec::new();
         return Err(Failure {

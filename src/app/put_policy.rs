@@ -8,8 +8,9 @@
 
 use std::io::{self, Write};
 
-use super::can::{self, Failure};
-use crate::cli::{CanFormat, Cli, Command, PutPolicyArgs};
+use super::can;
+use super::outcome::{Exit, Failure, fail, finish, unless_reader_gone};
+use crate::cli::{CanArgs, CanFormat, Cli, Command, PutPolicyArgs};
 use crate::eval::{Caller, Decision};
 use crate::report;
 use crate::source::SourceMap;
@@ -29,31 +30,19 @@ pub(crate) fn check_put_policy(
     args: &PutPolicyArgs,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
-) -> io::Result<u8> {
+) -> io::Result<Exit> {
     let mut sources = SourceMap::new();
-    match run(args, &mut sources, stdout) {
-        Ok(code) => Ok(code),
-        Err(f) => {
-            if !f.findings.is_empty() {
-                report::render_concise(&f.findings, &sources, stderr)?;
-            }
-            writeln!(stderr, "kmsaudit: error: {}", f.message)?;
-            Ok(2)
-        }
-    }
+    let result = run(args, &mut sources, stdout);
+    finish(result, &sources, stderr)
 }
 
-fn failure(message: String) -> Failure {
-    Failure {
-        message,
-        findings: Vec::new(),
-    }
-}
-
-fn run(args: &PutPolicyArgs, sources: &mut SourceMap, out: &mut dyn Write) -> Result<u8, Failure> {
-    let caller = Caller::parse(&args.caller, None).map_err(failure)?;
+/// The settings step: the `can` request this check runs — the caller, `kms:PutKeyPolicy`,
+/// the key with the new policy, no bypass flag — with the caller's IAM policies, boundary and
+/// SCPs when they are given.
+fn request(args: &PutPolicyArgs) -> Result<Box<CanArgs>, Failure> {
+    let caller = Caller::parse(&args.caller, None).map_err(fail)?;
     if caller.account.is_empty() {
-        return Err(failure(format!(
+        return Err(fail(format!(
             "`{}`: the caller must be an IAM principal of an account",
             args.caller
         )));
@@ -102,10 +91,19 @@ fn run(args: &PutPolicyArgs, sources: &mut SourceMap, out: &mut dyn Write) -> Re
     argv.push("--".into());
     argv.extend(args.files.iter().map(|f| f.clone().into()));
     let cli = <Cli as clap::Parser>::try_parse_from(argv)
-        .map_err(|e| failure(format!("cannot build the request: {e}")))?;
+        .map_err(|e| fail(format!("cannot build the request: {e}")))?;
     let Command::Can(can_args) = cli.command else {
-        return Err(failure("cannot build the request".into()));
+        return Err(fail("cannot build the request"));
     };
+    Ok(can_args)
+}
+
+fn run(
+    args: &PutPolicyArgs,
+    sources: &mut SourceMap,
+    out: &mut dyn Write,
+) -> Result<Exit, Failure> {
+    let can_args = request(args)?;
     let (mut ev, req) = can::answer(&can_args, sources)?;
     if args.no_trace {
         for c in &mut ev.checks {
@@ -134,7 +132,7 @@ fn run(args: &PutPolicyArgs, sources: &mut SourceMap, out: &mut dyn Write) -> Re
             let mut buf = Vec::new();
             report::can::render_json(&ev, &req, sources, &mut buf)?;
             let mut value: serde_json::Value = serde_json::from_slice(&buf)
-                .map_err(|e| failure(format!("cannot write the answer: {e}")))?;
+                .map_err(|e| fail(format!("cannot write the answer: {e}")))?;
             if let Some(obj) = value.as_object_mut() {
                 obj.insert("verdict".into(), v.into());
                 obj.insert("summary".into(), sentence.clone().into());
@@ -144,18 +142,7 @@ fn run(args: &PutPolicyArgs, sources: &mut SourceMap, out: &mut dyn Write) -> Re
                 .and_then(|()| writeln!(out))
         }
     };
-    match written {
-        Ok(()) => Ok(u8::from(ev.decision != Decision::Allow)),
-        // A reader that has gone (`… | head`) is not an error, as in `main`.
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
-            Ok(u8::from(ev.decision != Decision::Allow))
-        }
-        Err(e) => Err(failure(format!("cannot write the answer: {e}"))),
-    }
-}
-
-impl From<io::Error> for Failure {
-    fn from(e: io::Error) -> Self {
-        failure(format!("cannot write the answer: {e}"))
-    }
+    // A reader that has gone (`… | head`) is not an error; the status is still the answer's.
+    unless_reader_gone(written)?;
+    Ok(Exit::failing_if(ev.decision != Decision::Allow))
 }

@@ -1,14 +1,14 @@
 //! Builds a [`PolicyDocument`] from a JSON tree, collecting every problem (spec R10–R45).
 
+mod clauses;
+mod conditions;
+
 use super::{
-    ActionClause, ActionItem, BaseOperator, Casing, Condition, ConditionValue, DuplicateKey,
-    Effect, Operator, PolicyDocument, PolicyKind, PrincipalClause, PrincipalEntry, PrincipalType,
-    Problem, ProblemKind, ResourceClause, ResourceItem, SetOperator, Spanned, Statement, Version,
+    Casing, DuplicateKey, Effect, PolicyDocument, PolicyKind, Problem, ProblemKind, Spanned,
+    Statement, Version,
 };
-use crate::arn::{PrincipalClass, classify_aws_principal, classify_service_principal};
-use crate::catalog::{self, ActionMask};
+use crate::catalog;
 use crate::json::{Json, JsonKind, Member};
-use crate::pattern::Pattern;
 use crate::source::{SourceId, Span};
 
 const POLICY_ELEMENTS: [&str; 3] = ["Version", "Id", "Statement"];
@@ -335,27 +335,7 @@ impl Parser {
             let key = m.key.as_ref();
             match key {
                 "Sid" => match m.value.as_str() {
-                    Some(s) => {
-                        if !doc.kind.has_principals()
-                            && !s.chars().all(|c| c.is_ascii_alphanumeric())
-                        {
-                            self.problem(
-                                ProblemKind::InvalidValue {
-                                    element: "Sid",
-                                    detail: format!(
-                                        "`{s}` has characters other than letters and digits"
-                                    ),
-                                    help: "in IAM policies a `Sid` may hold only A-Z, a-z and 0-9"
-                                        .into(),
-                                },
-                                m.value.span,
-                            );
-                        }
-                        st.sid = Some(Spanned {
-                            value: s.to_owned(),
-                            span: m.value.span,
-                        });
-                    }
+                    Some(s) => st.sid = Some(self.sid(s, m.value.span, doc.kind)),
                     None => self.wrong_type("Sid", "a string", &m.value),
                 },
                 "Effect" => {
@@ -363,24 +343,12 @@ impl Parser {
                     st.effect = self.effect(&m.value);
                 }
                 "Principal" | "NotPrincipal" => {
-                    let negated = key == "NotPrincipal";
                     if let Some(prev) = &st.principal {
-                        let (first, second) = if prev.negated {
-                            ("NotPrincipal", "Principal")
-                        } else {
-                            ("Principal", "NotPrincipal")
-                        };
-                        self.problem(
-                            ProblemKind::Conflicting {
-                                first,
-                                second,
-                                other: m.key_span,
-                            },
-                            prev.key_span,
-                        );
+                        let names = ("Principal", "NotPrincipal");
+                        self.conflicting(names, prev.negated, prev.key_span, m.key_span);
                         continue;
                     }
-                    st.principal = Some(self.principal(m, negated));
+                    st.principal = Some(self.principal(m, key == "NotPrincipal"));
                     if !doc.kind.has_principals() {
                         self.problem(
                             ProblemKind::PrincipalNotAllowed {
@@ -391,110 +359,31 @@ impl Parser {
                     }
                 }
                 "Action" | "NotAction" => {
-                    let negated = key == "NotAction";
                     if let Some(prev) = &st.action {
-                        let (first, second) = if prev.negated {
-                            ("NotAction", "Action")
-                        } else {
-                            ("Action", "NotAction")
-                        };
-                        self.problem(
-                            ProblemKind::Conflicting {
-                                first,
-                                second,
-                                other: m.key_span,
-                            },
-                            prev.key_span,
-                        );
+                        let names = ("Action", "NotAction");
+                        self.conflicting(names, prev.negated, prev.key_span, m.key_span);
                         continue;
                     }
-                    st.action = Some(self.action(m, negated));
+                    st.action = Some(self.action(m, key == "NotAction"));
                 }
                 "Resource" | "NotResource" => {
-                    let negated = key == "NotResource";
                     if let Some(prev) = &st.resource {
-                        let (first, second) = if prev.negated {
-                            ("NotResource", "Resource")
-                        } else {
-                            ("Resource", "NotResource")
-                        };
-                        self.problem(
-                            ProblemKind::Conflicting {
-                                first,
-                                second,
-                                other: m.key_span,
-                            },
-                            prev.key_span,
-                        );
+                        let names = ("Resource", "NotResource");
+                        self.conflicting(names, prev.negated, prev.key_span, m.key_span);
                         continue;
                     }
-                    st.resource = Some(self.resource(m, negated, doc.version.has_variables()));
+                    let variables = doc.version.has_variables();
+                    st.resource = Some(self.resource(m, key == "NotResource", variables));
                 }
                 "Condition" => {
                     st.condition_span = Some(m.value.span);
                     st.conditions = self.conditions(&m.value, doc.version.has_variables());
                 }
-                other => {
-                    let suggestion = if let Some(c) = STATEMENT_ELEMENTS
-                        .iter()
-                        .find(|c| c.eq_ignore_ascii_case(other))
-                    {
-                        Some(*c)
-                    } else {
-                        suggest(other, &STATEMENT_ELEMENTS)
-                    };
-                    self.problem(
-                        ProblemKind::UnknownElement {
-                            name: other.to_owned(),
-                            context: "statement",
-                            suggestion,
-                        },
-                        m.key_span,
-                    );
-                }
+                other => self.unknown_statement_element(other, m.key_span),
             }
         }
         let head = Span::new(json.span.start as usize, json.span.start as usize + 1);
-        if effect_missing {
-            self.problem(
-                ProblemKind::MissingElement {
-                    name: "Effect",
-                    why: "every statement must say `Allow` or `Deny`",
-                },
-                head,
-            );
-        }
-        // A key policy statement without Action or Resource is accepted by KMS but inert (R12,
-        // lint L011); elsewhere AWS rejects it.
-        if doc.kind != PolicyKind::Key {
-            if st.action.is_none() {
-                self.problem(
-                    ProblemKind::MissingElement {
-                        name: "Action",
-                        why: "every statement must have `Action` or `NotAction`",
-                    },
-                    head,
-                );
-            }
-            if st.resource.is_none() && !matches!(doc.kind, PolicyKind::Scp | PolicyKind::Trust) {
-                self.problem(
-                    ProblemKind::MissingElement {
-                        name: "Resource",
-                        why: "every statement must have `Resource` or `NotResource`",
-                    },
-                    head,
-                );
-            }
-        }
-        if doc.kind.has_principals() && st.principal.is_none() {
-            self.problem(
-                ProblemKind::MissingElement {
-                    name: "Principal",
-                    why: "every statement of a key policy must name its principals",
-                },
-                head,
-            );
-        }
+        self.missing_elements(&st, doc.kind, effect_missing, head);
         let after = self
             .problems
             .iter()
@@ -510,6 +399,118 @@ impl Parser {
         }
         self.statement = None;
         st
+    }
+
+    /// A statement's `Sid`: outside key policies, letters and digits only.
+    fn sid(&mut self, s: &str, span: Span, kind: PolicyKind) -> Spanned<String> {
+        if !kind.has_principals() && !s.chars().all(|c| c.is_ascii_alphanumeric()) {
+            self.problem(
+                ProblemKind::InvalidValue {
+                    element: "Sid",
+                    detail: format!("`{s}` has characters other than letters and digits"),
+                    help: "in IAM policies a `Sid` may hold only A-Z, a-z and 0-9".into(),
+                },
+                span,
+            );
+        }
+        Spanned {
+            value: s.to_owned(),
+            span,
+        }
+    }
+
+    /// An element met after its opposite (`NotAction` after `Action`): `names` is the plain
+    /// and the negated name, `prev_negated` which one came first.
+    fn conflicting(
+        &mut self,
+        (plain, negated): (&'static str, &'static str),
+        prev_negated: bool,
+        prev: Span,
+        other: Span,
+    ) {
+        let (first, second) = if prev_negated {
+            (negated, plain)
+        } else {
+            (plain, negated)
+        };
+        self.problem(
+            ProblemKind::Conflicting {
+                first,
+                second,
+                other,
+            },
+            prev,
+        );
+    }
+
+    /// A statement member that is no statement element, with the one it may have meant.
+    fn unknown_statement_element(&mut self, other: &str, span: Span) {
+        let suggestion = if let Some(c) = STATEMENT_ELEMENTS
+            .iter()
+            .find(|c| c.eq_ignore_ascii_case(other))
+        {
+            Some(*c)
+        } else {
+            suggest(other, &STATEMENT_ELEMENTS)
+        };
+        self.problem(
+            ProblemKind::UnknownElement {
+                name: other.to_owned(),
+                context: "statement",
+                suggestion,
+            },
+            span,
+        );
+    }
+
+    /// The elements a statement of `kind` must have and does not, reported at its `head`.
+    fn missing_elements(
+        &mut self,
+        st: &Statement,
+        kind: PolicyKind,
+        effect_missing: bool,
+        head: Span,
+    ) {
+        if effect_missing {
+            self.problem(
+                ProblemKind::MissingElement {
+                    name: "Effect",
+                    why: "every statement must say `Allow` or `Deny`",
+                },
+                head,
+            );
+        }
+        // A key policy statement without Action or Resource is accepted by KMS but inert (R12,
+        // lint L011); elsewhere AWS rejects it.
+        if kind != PolicyKind::Key {
+            if st.action.is_none() {
+                self.problem(
+                    ProblemKind::MissingElement {
+                        name: "Action",
+                        why: "every statement must have `Action` or `NotAction`",
+                    },
+                    head,
+                );
+            }
+            if st.resource.is_none() && !matches!(kind, PolicyKind::Scp | PolicyKind::Trust) {
+                self.problem(
+                    ProblemKind::MissingElement {
+                        name: "Resource",
+                        why: "every statement must have `Resource` or `NotResource`",
+                    },
+                    head,
+                );
+            }
+        }
+        if kind.has_principals() && st.principal.is_none() {
+            self.problem(
+                ProblemKind::MissingElement {
+                    name: "Principal",
+                    why: "every statement of a key policy must name its principals",
+                },
+                head,
+            );
+        }
     }
 
     fn effect(&mut self, v: &Json<'_>) -> Option<Spanned<Effect>> {
@@ -586,425 +587,15 @@ impl Parser {
             );
         }
     }
-
-    fn principal(&mut self, m: &Member<'_>, negated: bool) -> PrincipalClause {
-        let name = if negated { "NotPrincipal" } else { "Principal" };
-        let mut clause = PrincipalClause {
-            negated,
-            key_span: m.key_span,
-            span: m.value.span,
-            entries: Vec::new(),
-        };
-        match &m.value.kind {
-            JsonKind::String(s) => {
-                if s == "*" {
-                    clause.entries.push(PrincipalEntry {
-                        ty: PrincipalType::Star,
-                        value: "*".into(),
-                        span: m.value.span,
-                        class: PrincipalClass::Any,
-                    });
-                } else {
-                    self.problem(
-                        ProblemKind::InvalidValue {
-                            element: if negated { "NotPrincipal" } else { "Principal" },
-                            detail: "as a string it must be `*`".into(),
-                            help: format!("write `{{\"AWS\": \"{s}\"}}` (or `Service` for a service principal)"),
-                        },
-                        m.value.span,
-                    );
-                }
-            }
-            JsonKind::Object(members) => {
-                self.empty_check(name, &m.value, "it matches no principal");
-                let members = dedup(
-                    members,
-                    &mut self.duplicates,
-                    self.options.first_duplicate_wins,
-                );
-                for pm in members {
-                    let ty = match pm.key.as_ref() {
-                        "AWS" => PrincipalType::Aws,
-                        "Service" => PrincipalType::Service,
-                        "Federated" => PrincipalType::Federated,
-                        "CanonicalUser" => PrincipalType::CanonicalUser,
-                        other => {
-                            const KEYS: [&str; 4] =
-                                ["AWS", "Service", "Federated", "CanonicalUser"];
-                            let suggestion =
-                                KEYS.iter().find(|k| k.eq_ignore_ascii_case(other)).copied();
-                            self.problem(
-                                ProblemKind::UnknownElement {
-                                    name: other.to_owned(),
-                                    context: "Principal",
-                                    suggestion,
-                                },
-                                pm.key_span,
-                            );
-                            continue;
-                        }
-                    };
-                    let element = format!("{name}.{}", pm.key);
-                    self.empty_check(&element, &pm.value, "it matches no principal");
-                    for (value, span) in self.string_list(&element, &pm.value) {
-                        let class = match ty {
-                            PrincipalType::Aws | PrincipalType::Star => {
-                                classify_aws_principal(value)
-                            }
-                            PrincipalType::Service => classify_service_principal(value),
-                            PrincipalType::Federated => PrincipalClass::Federated,
-                            PrincipalType::CanonicalUser => PrincipalClass::CanonicalUser,
-                        };
-                        clause.entries.push(PrincipalEntry {
-                            ty,
-                            value: value.to_owned(),
-                            span,
-                            class,
-                        });
-                    }
-                }
-            }
-            _ => self.wrong_type(
-                name,
-                "`\"*\"` or an object such as `{\"AWS\": …}`",
-                &m.value,
-            ),
-        }
-        clause
-    }
-
-    fn action(&mut self, m: &Member<'_>, negated: bool) -> ActionClause {
-        let name = if negated { "NotAction" } else { "Action" };
-        self.empty_check(name, &m.value, "it matches no action");
-        let mut clause = ActionClause {
-            negated,
-            key_span: m.key_span,
-            span: m.value.span,
-            items: Vec::new(),
-            kms_mask: 0,
-        };
-        for (raw, span) in self.string_list(name, &m.value) {
-            let Some(item) = self.action_item(name, raw, span) else {
-                continue;
-            };
-            clause.kms_mask |= item.kms_mask;
-            clause.items.push(item);
-        }
-        clause
-    }
-
-    fn action_item(&mut self, element: &'static str, raw: &str, span: Span) -> Option<ActionItem> {
-        if raw == "*" {
-            return Some(ActionItem {
-                raw: raw.to_owned(),
-                span,
-                service: std::borrow::Cow::Borrowed("*"),
-                name: Pattern::parse("*", true, false).0,
-                kms_mask: catalog::all_actions_mask(),
-            });
-        }
-        let valid = raw.split_once(':').filter(|(svc, name)| {
-            !svc.is_empty()
-                && !name.is_empty()
-                && svc.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'*' | b'?' | b'-' | b'_'))
-        });
-        let Some((svc, name)) = valid else {
-            self.problem(
-                ProblemKind::InvalidValue {
-                    element,
-                    detail: format!("`{raw}` is not of the form `service:Action`"),
-                    help: if raw.contains(':') {
-                        "action names hold letters, digits, `*` and `?` only".into()
-                    } else {
-                        format!("prefix the service, e.g. `kms:{raw}`")
-                    },
-                },
-                span,
-            );
-            return None;
-        };
-        // Common services share one static name: dumps hold millions of action items.
-        let service: std::borrow::Cow<'static, str> =
-            match COMMON_SERVICES.iter().find(|c| c.eq_ignore_ascii_case(svc)) {
-                Some(c) => std::borrow::Cow::Borrowed(c),
-                None => std::borrow::Cow::Owned(svc.to_ascii_lowercase()),
-            };
-        let pattern = Pattern::parse(&name.to_ascii_lowercase(), true, false).0;
-        let kms_mask = if service == "kms" {
-            action_mask(&pattern)
-        } else {
-            0
-        };
-        Some(ActionItem {
-            raw: raw.to_owned(),
-            span,
-            service,
-            name: pattern,
-            kms_mask,
-        })
-    }
-
-    fn resource(&mut self, m: &Member<'_>, negated: bool, variables: bool) -> ResourceClause {
-        let name = if negated { "NotResource" } else { "Resource" };
-        self.empty_check(name, &m.value, "it matches no resource");
-        let mut clause = ResourceClause {
-            negated,
-            key_span: m.key_span,
-            span: m.value.span,
-            items: Vec::new(),
-        };
-        for (raw, span) in self.string_list(name, &m.value) {
-            let mut parts = Vec::new();
-            let mut offset = 0usize;
-            for (i, part) in raw.splitn(6, ':').enumerate() {
-                // The service part is matched literally (R21).
-                let (p, problem) = Pattern::parse(part, i != 2, variables && i != 2);
-                if let Some(problem) = problem {
-                    let at = span.start as usize + 1 + offset + problem.offset;
-                    self.problem(
-                        ProblemKind::InvalidVariable {
-                            text: part
-                                .get(problem.offset..problem.offset + problem.len)
-                                .unwrap_or(part)
-                                .to_owned(),
-                        },
-                        Span::new(at, at + problem.len),
-                    );
-                }
-                parts.push(p);
-                offset += part.len() + 1;
-            }
-            clause.items.push(ResourceItem {
-                raw: raw.to_owned(),
-                span,
-                parts,
-            });
-        }
-        clause
-    }
-
-    fn conditions(&mut self, v: &Json<'_>, variables: bool) -> Vec<Condition> {
-        let Some(blocks) = v.as_object() else {
-            self.wrong_type("Condition", "an object of operators", v);
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        for block in dedup(
-            blocks,
-            &mut self.duplicates,
-            self.options.first_duplicate_wins,
-        ) {
-            let mut operator = parse_operator(&block.key);
-            // Q13 switched: an operator not written as AWS writes it is unknown.
-            if self.options.case_sensitive_operators
-                && operator.canonical().is_some_and(|c| c != block.key)
-            {
-                operator.base = None;
-            }
-            match operator.canonical() {
-                Some(c) if c != block.key => self.casing.push(Casing {
-                    found: block.key.to_string(),
-                    canonical: c,
-                    span: block.key_span,
-                }),
-                Some(_) => {}
-                None => {
-                    let suggestion = suggest_operator(&block.key);
-                    self.problem(
-                        ProblemKind::UnknownOperator {
-                            name: block.key.to_string(),
-                            suggestion,
-                        },
-                        block.key_span,
-                    );
-                }
-            }
-            let Some(pairs) = block.value.as_object() else {
-                self.wrong_type(&block.key, "an object of condition keys", &block.value);
-                continue;
-            };
-            self.empty_check(&block.key, &block.value, "the operator tests nothing");
-            for pair in dedup(
-                pairs,
-                &mut self.duplicates,
-                self.options.first_duplicate_wins,
-            ) {
-                if let Some(c) = self.condition_pair(&operator, block.key_span, pair, variables) {
-                    out.push(c);
-                }
-            }
-        }
-        out
-    }
-
-    fn condition_pair(
-        &mut self,
-        operator: &Operator,
-        operator_span: Span,
-        pair: &Member<'_>,
-        variables: bool,
-    ) -> Option<Condition> {
-        let key = pair.key.to_string();
-        if key.contains("${") {
-            self.problem(
-                ProblemKind::MisplacedVariable {
-                    place: "condition keys".into(),
-                },
-                pair.key_span,
-            );
-        }
-        let raw_values: Vec<&Json<'_>> = match &pair.value.kind {
-            JsonKind::Array(items) => items.iter().collect(),
-            _ => vec![&pair.value],
-        };
-        self.empty_check(&key, &pair.value, "no value can match");
-        let base = operator.base;
-        let wildcards = base.is_some_and(BaseOperator::has_wildcards);
-        let vars_here = variables && base.is_some_and(BaseOperator::allows_variables);
-        let mut values = Vec::with_capacity(raw_values.len());
-        for rv in raw_values {
-            let text = match &rv.kind {
-                JsonKind::String(s) => s.to_string(),
-                JsonKind::Bool(b) => b.to_string(),
-                JsonKind::Number(n) => (*n).to_owned(),
-                JsonKind::Null | JsonKind::Array(_) | JsonKind::Object(_) => {
-                    self.wrong_type(&key, "a string, number, boolean or an array of them", rv);
-                    continue;
-                }
-            };
-            let (pattern, problem) = Pattern::parse(&text, wildcards, vars_here);
-            if let Some(problem) = problem {
-                let at = rv.span.start as usize + 1 + problem.offset;
-                self.problem(
-                    ProblemKind::InvalidVariable {
-                        text: text
-                            .get(problem.offset..problem.offset + problem.len)
-                            .unwrap_or(&text)
-                            .to_owned(),
-                    },
-                    Span::new(at, at + problem.len),
-                );
-            }
-            if variables
-                && !vars_here
-                && base.is_some()
-                && Pattern::parse(&text, false, true).0.has_variables()
-            {
-                self.problem(
-                    ProblemKind::MisplacedVariable {
-                        place: format!("values of `{}`", operator.raw),
-                    },
-                    rv.span,
-                );
-            }
-            values.push(ConditionValue {
-                text,
-                span: rv.span,
-                pattern,
-            });
-        }
-        Some(Condition {
-            operator: operator.clone(),
-            operator_span,
-            key_info: catalog::condition_key(&key),
-            key_lower: key.to_lowercase(),
-            key,
-            key_span: pair.key_span,
-            values,
-            values_span: pair.value.span,
-        })
-    }
-}
-
-/// The KMS actions a lower-case name pattern matches (R17, R119: never expanded by hand).
-pub(crate) fn action_mask(pattern: &Pattern) -> ActionMask {
-    let mut mask: ActionMask = 0;
-    if let Some(lit) = pattern.as_literal() {
-        if let Some(i) = catalog::action_index(lit) {
-            mask |= 1u128 << i;
-        }
-        return mask;
-    }
-    if let [
-        crate::pattern::Token::Lit(prefix),
-        crate::pattern::Token::Star,
-    ] = pattern.tokens.as_slice()
-    {
-        return catalog::prefix_mask(prefix);
-    }
-    for (i, a) in catalog::actions().iter().enumerate() {
-        if pattern.matches(a.lower) {
-            mask |= 1u128 << i;
-        }
-    }
-    mask
-}
-
-/// Parses an operator name case-insensitively (R28, Q13).
-pub(crate) fn parse_operator(raw: &str) -> Operator {
-    let mut rest = raw;
-    let mut set = None;
-    let lower = raw.to_ascii_lowercase();
-    if lower.starts_with("foranyvalue:") {
-        set = Some(SetOperator::ForAnyValue);
-        rest = rest.get("foranyvalue:".len()..).unwrap_or("");
-    } else if lower.starts_with("forallvalues:") {
-        set = Some(SetOperator::ForAllValues);
-        rest = rest.get("forallvalues:".len()..).unwrap_or("");
-    }
-    let mut if_exists = false;
-    let rest_lower = rest.to_ascii_lowercase();
-    let mut base_name = rest_lower.as_str();
-    if let Some(stripped) = base_name.strip_suffix("ifexists") {
-        if_exists = true;
-        base_name = stripped;
-    }
-    let mut base = BaseOperator::ALL
-        .iter()
-        .find(|(_, n)| n.eq_ignore_ascii_case(base_name))
-        .map(|(o, _)| *o);
-    // `IfExists` cannot be added to `Null` (R28).
-    if if_exists && base == Some(BaseOperator::Null) {
-        base = None;
-    }
-    Operator {
-        raw: raw.to_owned(),
-        base,
-        set,
-        if_exists,
-    }
-}
-
-fn suggest_operator(raw: &str) -> Option<String> {
-    let op = parse_operator(raw);
-    let lower = raw.to_ascii_lowercase();
-    let tail = lower
-        .trim_start_matches("foranyvalue:")
-        .trim_start_matches("forallvalues:");
-    let tail = tail.strip_suffix("ifexists").unwrap_or(tail);
-    let (best, d) = BaseOperator::ALL
-        .iter()
-        .map(|(o, n)| (*o, catalog::edit_distance(tail, &n.to_ascii_lowercase())))
-        .min_by_key(|(_, d)| *d)?;
-    if d > 3 {
-        return None;
-    }
-    let fixed = Operator {
-        raw: String::new(),
-        base: Some(best),
-        set: op.set,
-        if_exists: op.if_exists && best != BaseOperator::Null,
-    };
-    fixed.canonical()
 }
 
 #[cfg(test)]
 mod tests {
+    use super::conditions::{parse_operator, suggest_operator};
     use super::*;
+    use crate::arn::PrincipalClass;
     use crate::json::parse;
+    use crate::policy::{BaseOperator, SetOperator};
 
     fn doc(text: &str, kind: PolicyKind) -> (PolicyDocument, Vec<Problem>) {
         let j = parse(text).unwrap();
@@ -1159,23 +750,3 @@ mod order_tests {
         );
     }
 }
-
-/// Service prefixes common enough in account dumps to share one static string.
-const COMMON_SERVICES: [&str; 16] = [
-    "kms",
-    "s3",
-    "iam",
-    "sts",
-    "ec2",
-    "logs",
-    "dynamodb",
-    "sqs",
-    "sns",
-    "lambda",
-    "cloudwatch",
-    "secretsmanager",
-    "ssm",
-    "rds",
-    "ecr",
-    "autoscaling",
-];
