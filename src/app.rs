@@ -7,6 +7,7 @@
 
 mod access;
 mod can;
+mod policy;
 mod put_policy;
 mod write_file;
 
@@ -57,6 +58,7 @@ pub fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> io::Resu
         Command::Graph(args) => access::graph(&args, stdout, stderr),
         Command::CheckPutPolicy(args) => put_policy::check_put_policy(&args, stdout, stderr),
         Command::Rule(args) => rule_doc(&args, stdout, stderr),
+        Command::Policy(args) => policy::policy(&args, stdout, stderr),
         Command::Completions(args) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             // Into memory first: the generator panics on a write error, a closed pipe included.

@@ -18,6 +18,7 @@ pub mod input;
 pub mod inventory;
 pub mod json;
 pub mod lint;
+pub mod managed;
 pub mod parallel;
 pub mod pattern;
 pub mod policy;

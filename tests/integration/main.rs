@@ -23,6 +23,7 @@ mod inventory;
 mod keys_and_grants;
 mod limits;
 mod lockout;
+mod managed;
 mod parse_errors;
 mod properties;
 mod request_keys;
