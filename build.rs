@@ -9,6 +9,9 @@ use std::path::Path;
 
 use serde_json::Value;
 
+#[path = "build/managed.rs"]
+mod managed;
+
 fn main() {
     let src = "data/kms-service-reference.json";
     println!("cargo:rerun-if-changed={src}");
@@ -35,6 +38,9 @@ fn main() {
     let dest = Path::new(&out_dir).join("catalog_data.rs");
     if let Err(e) = std::fs::write(&dest, out) {
         fail(&format!("cannot write {}: {e}", dest.display()));
+    }
+    if let Err(e) = managed::generate(Path::new(&out_dir)) {
+        fail(&e);
     }
     let docs = rule_docs();
     let dest = Path::new(&out_dir).join("rule_docs.rs");

@@ -14,6 +14,7 @@ mod access;
 mod can;
 mod check;
 mod outcome;
+mod policy;
 mod put_policy;
 mod settings;
 mod write_file;
@@ -50,6 +51,7 @@ fn dispatch(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> io::Res
         Command::Graph(args) => access::graph(&args, stdout, stderr).map(Exit::from_code),
         Command::CheckPutPolicy(args) => put_policy::check_put_policy(&args, stdout, stderr),
         Command::Rule(args) => rule_doc(&args, stdout, stderr),
+        Command::Policy(args) => policy::policy(&args, stdout, stderr),
         Command::Completions(args) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             // Into memory first: the generator panics on a write error, a closed pipe included.
@@ -115,7 +117,11 @@ fn named_flags(command: &Command) -> Vec<(&'static str, &str)> {
             flags.extend(place(&a.input.place));
             flags.push(("--key", a.key.as_deref()));
         }
-        Command::Rules(_) | Command::Rule(_) | Command::Completions(_) | Command::Manpage => {}
+        Command::Rules(_)
+        | Command::Rule(_)
+        | Command::Policy(_)
+        | Command::Completions(_)
+        | Command::Manpage => {}
     }
     flags
         .into_iter()

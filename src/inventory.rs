@@ -427,6 +427,17 @@ impl Inventory {
     fn managed_policy(&self, arn: &str, notes: &mut Vec<String>) -> Option<NamedPolicy> {
         match self.managed.get(arn) {
             Some(p) => Some(p.clone()),
+            // An AWS managed policy the inputs lack: the embedded snapshot's document.
+            None if crate::managed::parse_arn(arn).is_some() => {
+                let r = crate::managed::resolve(arn);
+                notes.extend(r.iter().flat_map(|r| r.notes.iter().cloned()));
+                notes.extend(
+                    r.is_none()
+                        .then(|| crate::managed::missing_note(arn))
+                        .flatten(),
+                );
+                r.map(|r| r.policy)
+            }
             None => {
                 notes.push(format!(
                     "the body of managed policy `{arn}` is not in the inputs (AWS managed policies appear in authorization details only when requested)"

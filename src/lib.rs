@@ -21,6 +21,7 @@ pub mod input;
 pub mod inventory;
 pub mod json;
 pub mod lint;
+pub mod managed;
 pub mod model;
 pub mod parallel;
 pub mod pattern;

@@ -36,6 +36,9 @@ pub(super) fn load_policies(
     sources: &mut SourceMap,
     base: &InputOptions,
 ) -> Result<Vec<NamedPolicy>, Failure> {
+    if let Some(arn) = path.to_str().filter(|p| p.starts_with("arn:")) {
+        return super::policy::named_by_arn(arn, kind).map_err(fail);
+    }
     let opts = InputOptions {
         policy_kind: Some(kind),
         ..base.clone()

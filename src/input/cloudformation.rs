@@ -405,6 +405,62 @@ impl YamlBuilder<'_, '_> {
     }
 }
 
+/// A role whose ARN the template fixes (`RoleName`, `Path`, and the account `--account`
+/// gives), with its `ManagedPolicyArns`. An entry that stays open is kept as written
+/// (`unknown://…`), which no policy has: the role's IAM side is then unknown, not empty. A `Ref`
+/// to the template's own `AWS::IAM::ManagedPolicy` names it by logical id, as its policy is kept.
+fn template_role(
+    props: &Value,
+    resources: &Map<String, Value>,
+    resolver: &mut Resolver<'_>,
+) -> Option<crate::model::Role> {
+    let account = resolver.ctx.account.clone()?;
+    let known = |v: Value| match v {
+        Value::String(s) if !s.starts_with("unknown://") => Some(s),
+        _ => None,
+    };
+    let name = known(resolver.resolve_quiet(props.get("RoleName")?))?;
+    let path = match props.get("Path") {
+        Some(p) => known(resolver.resolve_quiet(p))?,
+        None => "/".to_owned(),
+    };
+    let partition = resolver
+        .ctx
+        .partition
+        .clone()
+        .unwrap_or_else(|| "aws".into());
+    let attached = props
+        .get("ManagedPolicyArns")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .map(|m| match m.get("Ref").and_then(Value::as_str) {
+                    Some(r) if resources.contains_key(r) => r.to_owned(),
+                    _ => match resolver.resolve_quiet(m) {
+                        Value::String(s) => s,
+                        other => format!("unknown://{other}"),
+                    },
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    // A boundary narrows the role: kept (open as written when unresolved), never dropped.
+    let boundary = props
+        .get("PermissionsBoundary")
+        .map(|b| match resolver.resolve_quiet(b) {
+            Value::String(s) => s,
+            other => format!("unknown://{other}"),
+        });
+    Some(crate::model::Role {
+        arn: format!("arn:{partition}:iam::{account}:role{path}{name}"),
+        name,
+        id: None,
+        attached,
+        boundary,
+        tags: Vec::new(),
+    })
+}
+
 /// Resolves intrinsics; unresolvable values become `unknown://…` and are listed.
 struct Resolver<'a> {
     ctx: &'a TemplateContext,
@@ -425,6 +481,14 @@ impl Resolver<'_> {
             self.unresolved.push(what);
         }
         v
+    }
+
+    /// Resolves a value without listing what stays open (for facts, not policy text).
+    fn resolve_quiet(&mut self, v: &Value) -> Value {
+        let listed = self.unresolved.len();
+        let out = self.resolve(v);
+        self.unresolved.truncate(listed);
+        out
     }
 
     fn reference(&mut self, name: &str) -> Value {
@@ -981,6 +1045,16 @@ fn read_template(
                 }
             }
             "AWS::IAM::Role" | "AWS::IAM::User" | "AWS::IAM::Group" => {
+                // A role the template names in a given account is a principal of the stack, its
+                // `ManagedPolicyArns` resolved by the inventory (inputs, then the AWS managed
+                // snapshot): without it the role's IAM side was silently empty.
+                let role = (ty == "AWS::IAM::Role")
+                    .then(|| template_role(&props, resources, &mut resolver))
+                    .flatten();
+                let inline_owner = role
+                    .as_ref()
+                    .map_or_else(|| logical.clone(), |r| r.arn.clone());
+                out.facts.extend(role.map(Fact::Role));
                 if let Some(doc) = props.get("AssumeRolePolicyDocument") {
                     let path = [base[0], base[1], base[2], "AssumeRolePolicyDocument"];
                     policy(
@@ -1007,7 +1081,7 @@ fn read_template(
                         let idx = i.to_string();
                         let path = [base[0], base[1], base[2], "Policies", idx.as_str()];
                         let role = match ty {
-                            "AWS::IAM::Role" => PolicyRole::RoleInline(logical.clone()),
+                            "AWS::IAM::Role" => PolicyRole::RoleInline(inline_owner.clone()),
                             "AWS::IAM::User" => PolicyRole::UserInline(logical.clone()),
                             _ => PolicyRole::GroupInline(logical.clone()),
                         };

@@ -14,6 +14,7 @@ const LAYERS: &[&[&str]] = &[
     &["model"],
     &["eval"],
     &["input"],
+    &["managed"],
     &["inventory"],
     &["graph"],
     &["lint"],

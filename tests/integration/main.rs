@@ -26,6 +26,7 @@ mod keys_and_grants;
 mod layering;
 mod limits;
 mod lockout;
+mod managed;
 mod parse_errors;
 mod properties;
 mod request_keys;
