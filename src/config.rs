@@ -260,12 +260,54 @@ pub fn load(path: &Path, today: &str, sources: &mut SourceMap) -> Result<Loaded,
         }
     }
     out.severity = severities;
+    let suppressions = read_suppressions(raw.suppress, &problem, &rule_at, &mut errors);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    for s in suppressions {
+        match &s.expires {
+            Some(e) if e.as_str() < today => out.expired.push(
+                Finding::new(
+                    &EXPIRED_SUPPRESSION,
+                    id,
+                    s.span,
+                    format!(
+                        "the suppression of {} expired on {e} (\"{}\"): its findings are reported again",
+                        s.rule.code, s.reason
+                    ),
+                    "expired",
+                )
+                .help("fix the findings and remove the suppression, or review it and set a new `expires`"),
+            ),
+            _ => out.suppressions.push(s),
+        }
+    }
+    out.rules = RuleConfig {
+        min_deletion_window: raw
+            .min_deletion_window
+            .unwrap_or(RuleConfig::DEFAULT.min_deletion_window),
+        deployer: raw.deployer,
+        trusted_accounts: raw.trusted_accounts.unwrap_or_default(),
+        organisation: raw.organisation,
+        admins: raw.admins.unwrap_or_default(),
+    };
+    Ok(out)
+}
+
+/// The `[[suppress]]` entries, each checked: a known rule, a target, a reason and a valid
+/// `expires` date. Problems go to `errors`.
+fn read_suppressions(
+    suppress: Option<Vec<Spanned<RawSuppression>>>,
+    problem: &impl Fn(Span, String, &str) -> Finding,
+    rule_at: &impl Fn(&Spanned<String>, &mut Vec<Finding>) -> Option<&'static Rule>,
+    errors: &mut Vec<Finding>,
+) -> Vec<Suppression> {
     let mut suppressions = Vec::new();
-    for s in raw.suppress.into_iter().flatten() {
+    for s in suppress.into_iter().flatten() {
         let span = s.span();
         let span = Span::new(span.start, span.end);
         let s = s.into_inner();
-        let Some(rule) = rule_at(&s.rule, &mut errors) else {
+        let Some(rule) = rule_at(&s.rule, errors) else {
             continue;
         };
         if s.fingerprint.is_none() && s.key.is_none() {
@@ -305,35 +347,5 @@ pub fn load(path: &Path, today: &str, sources: &mut SourceMap) -> Result<Loaded,
             span,
         });
     }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    for s in suppressions {
-        match &s.expires {
-            Some(e) if e.as_str() < today => out.expired.push(
-                Finding::new(
-                    &EXPIRED_SUPPRESSION,
-                    id,
-                    s.span,
-                    format!(
-                        "the suppression of {} expired on {e} (\"{}\"): its findings are reported again",
-                        s.rule.code, s.reason
-                    ),
-                    "expired",
-                )
-                .help("fix the findings and remove the suppression, or review it and set a new `expires`"),
-            ),
-            _ => out.suppressions.push(s),
-        }
-    }
-    out.rules = RuleConfig {
-        min_deletion_window: raw
-            .min_deletion_window
-            .unwrap_or(RuleConfig::DEFAULT.min_deletion_window),
-        deployer: raw.deployer,
-        trusted_accounts: raw.trusted_accounts.unwrap_or_default(),
-        organisation: raw.organisation,
-        admins: raw.admins.unwrap_or_default(),
-    };
-    Ok(out)
+    suppressions
 }

@@ -138,6 +138,20 @@ pub(super) fn read(
         + list(j, "Policies").len();
     out.policies.reserve_exact(policies);
     out.facts.reserve_exact(entities);
+    read_users(j, id, opts, sources, out);
+    read_groups(j, id, opts, sources, out);
+    read_roles(j, id, opts, sources, out);
+    read_managed_policies(j, id, opts, sources, out);
+}
+
+/// The users, with their inline policies.
+fn read_users(
+    j: &mut Json<'_>,
+    id: SourceId,
+    opts: &InputOptions,
+    sources: &mut SourceMap,
+    out: &mut Loaded,
+) {
     for u in take_list(j, "UserDetailList") {
         let u = &u;
         let (Some(arn), Some(name)) = (s(u, "Arn"), s(u, "UserName")) else {
@@ -175,6 +189,16 @@ pub(super) fn read(
             name,
         }));
     }
+}
+
+/// The groups, with their inline policies.
+fn read_groups(
+    j: &mut Json<'_>,
+    id: SourceId,
+    opts: &InputOptions,
+    sources: &mut SourceMap,
+    out: &mut Loaded,
+) {
     for g in take_list(j, "GroupDetailList") {
         let g = &g;
         let (Some(arn), Some(name)) = (s(g, "Arn"), s(g, "GroupName")) else {
@@ -199,6 +223,16 @@ pub(super) fn read(
             name,
         }));
     }
+}
+
+/// The roles, with their inline and trust policies.
+fn read_roles(
+    j: &mut Json<'_>,
+    id: SourceId,
+    opts: &InputOptions,
+    sources: &mut SourceMap,
+    out: &mut Loaded,
+) {
     for r in take_list(j, "RoleDetailList") {
         let r = &r;
         let (Some(arn), Some(name)) = (s(r, "Arn"), s(r, "RoleName")) else {
@@ -239,6 +273,16 @@ pub(super) fn read(
             name,
         }));
     }
+}
+
+/// The managed policies: the default version of each.
+fn read_managed_policies(
+    j: &mut Json<'_>,
+    id: SourceId,
+    opts: &InputOptions,
+    sources: &mut SourceMap,
+    out: &mut Loaded,
+) {
     for p in take_list(j, "Policies") {
         let p = &p;
         let Some(arn) = s(p, "Arn") else {

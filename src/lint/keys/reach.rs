@@ -1,0 +1,120 @@
+//! What the probes conclude: the answer for one request ([`Reach`]) and who can manage the
+//! key ([`AdminAnalysis`]).
+
+use crate::eval::{Caller, Decision, Evaluation, Requirement};
+use crate::policy::Statement;
+use crate::source::Span;
+
+/// What a probe concluded for one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    /// Allowed; the statements that allowed.
+    Yes(Vec<String>),
+    /// Allowed only under these alternatives (OR) of requirements (AND).
+    Conditional(Vec<Vec<Requirement>>),
+    /// Explicitly denied; the statements that denied.
+    Denied(Vec<String>),
+    /// Not allowed.
+    No,
+    /// Cannot be judged; why.
+    Unknown(Vec<String>),
+}
+
+impl Reach {
+    pub(crate) fn from_evaluation(ev: &Evaluation) -> Reach {
+        let deciding = || {
+            let mut v: Vec<String> = ev.checks.iter().flat_map(|c| c.deciding.clone()).collect();
+            v.dedup();
+            v
+        };
+        match ev.decision {
+            Decision::Allow => Reach::Yes(deciding()),
+            Decision::ExplicitDeny => Reach::Denied(deciding()),
+            Decision::ImplicitDeny => Reach::No,
+            Decision::Undetermined => {
+                let unknowns: Vec<String> =
+                    ev.checks.iter().flat_map(|c| c.unknowns.clone()).collect();
+                let residual: Vec<Vec<Requirement>> = ev
+                    .checks
+                    .iter()
+                    .flat_map(|c| c.residual.clone())
+                    .filter(|a| !a.is_empty())
+                    .collect();
+                if unknowns.is_empty() && !residual.is_empty() {
+                    Reach::Conditional(residual)
+                } else {
+                    Reach::Unknown(unknowns)
+                }
+            }
+        }
+    }
+}
+
+/// A principal the key policy names in an `Allow`, probed for `kms:PutKeyPolicy` (R110).
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// The principal as written.
+    pub principal: String,
+    /// The caller probed for it.
+    pub caller: Caller,
+    /// Where it is written.
+    pub span: Span,
+    /// The statement it is in.
+    pub statement: usize,
+    /// The probe's answer for `kms:PutKeyPolicy`.
+    pub reach: Reach,
+    /// Whether it exists (IAM data), `None` when unknown.
+    pub exists: Option<bool>,
+    /// It is the key's own account (root delegation, R110 step 1).
+    pub delegated: bool,
+}
+
+impl Candidate {
+    /// The answer holds only when an AWS service calls on the principal's behalf (R116).
+    pub fn service_only(&self) -> bool {
+        match &self.reach {
+            Reach::Conditional(alts) => alts
+                .iter()
+                .all(|a| a.iter().any(|r| r.key == "kms:viaservice")),
+            _ => false,
+        }
+    }
+
+    /// A human administrator path: allowed (or conditionally, not only via a service).
+    pub fn usable(&self) -> bool {
+        match &self.reach {
+            Reach::Yes(_) | Reach::Unknown(_) => true,
+            Reach::Conditional(_) => !self.service_only(),
+            Reach::Denied(_) | Reach::No => false,
+        }
+    }
+}
+
+/// A user, role or session a key policy names, with where.
+#[derive(Debug)]
+pub struct NamedCaller<'a> {
+    /// The first statement naming it.
+    pub statement: &'a Statement,
+    /// The principal entry.
+    pub entry: &'a crate::policy::PrincipalEntry,
+    /// Its ARN as written.
+    pub arn: &'a str,
+    /// The caller to probe.
+    pub caller: Caller,
+}
+
+/// Who can manage the key (R110).
+#[derive(Debug, Clone, Default)]
+pub struct AdminAnalysis {
+    /// Every principal an `Allow` names, with its probe.
+    pub candidates: Vec<Candidate>,
+}
+
+impl AdminAnalysis {
+    /// Candidates that can call `kms:PutKeyPolicy` and exist (or may exist).
+    pub fn admins(&self) -> impl Iterator<Item = &Candidate> {
+        self.candidates
+            .iter()
+            .filter(|c| c.usable() && c.exists != Some(false))
+    }
+}

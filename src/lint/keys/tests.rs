@@ -1,0 +1,138 @@
+//! The probes narrowed to one caller answer as the whole key policy does.
+
+use super::*;
+use crate::source::SourceId;
+
+const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+fn context(text: &str) -> (NamedPolicy, SourceFile) {
+    let json = crate::json::parse(text).unwrap();
+    let (doc, _) = crate::policy::parse_policy(&json, SourceId::new(0, 0), PolicyKind::Key);
+    let policy = NamedPolicy {
+        name: KEY_POLICY.into(),
+        doc: Arc::new(doc),
+    };
+    (policy, SourceFile::new("kp.json", text, None))
+}
+
+/// A policy naming many principals one statement each, with statements any caller may
+/// match between them.
+fn many(roles: usize) -> String {
+    let mut st = vec![
+        r#"{"Sid":"Root","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}"#.to_owned(),
+        r#"{"Sid":"Logs","Effect":"Allow","Principal":{"Service":"logs.amazonaws.com"},"Action":"kms:Decrypt","Resource":"*"}"#.to_owned(),
+        r#"{"Sid":"Anyone","Effect":"Allow","Principal":"*","Action":"kms:DescribeKey","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abc"}}}"#.to_owned(),
+        r#"{"Sid":"NoDelete","Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:role/App1"},"Action":"kms:ScheduleKeyDeletion","Resource":"*"}"#.to_owned(),
+        r#"{"Sid":"Session","Effect":"Allow","Principal":{"AWS":"arn:aws:sts::111122223333:assumed-role/App2/alice"},"Action":"kms:PutKeyPolicy","Resource":"*"}"#.to_owned(),
+        r#"{"Sid":"Other","Effect":"Allow","Principal":{"AWS":"444455556666"},"Action":["kms:Decrypt","kms:CreateGrant"],"Resource":"*"}"#.to_owned(),
+        r#"{"Sid":"DenyApp3","Effect":"Deny","Principal":{"AWS":"arn:aws:iam::111122223333:role/App3"},"Action":"kms:Decrypt","Resource":"*"}"#.to_owned(),
+    ];
+    for i in 0..roles {
+        st.push(format!(
+            r#"{{"Sid":"S{i}","Effect":"Allow","Principal":{{"AWS":["arn:aws:iam::111122223333:role/App{i}","arn:aws:iam::111122223333:user/u{i}"]}},"Action":["kms:Decrypt","kms:CreateGrant","kms:PutKeyPolicy"],"Resource":"*","Condition":{{"Bool":{{"kms:GrantIsForAWSResource":"true"}}}}}}"#
+        ));
+    }
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
+        st.join(",")
+    )
+}
+
+fn callers() -> Vec<Caller> {
+    [
+        "arn:aws:iam::111122223333:role/App1",
+        "arn:aws:iam::111122223333:role/App2",
+        "arn:aws:sts::111122223333:assumed-role/App2/alice",
+        "arn:aws:sts::111122223333:assumed-role/App2/bob",
+        "arn:aws:iam::111122223333:role/App3",
+        "arn:aws:iam::111122223333:user/u7",
+        "arn:aws:iam::111122223333:role/kmsaudit-probe",
+        "arn:aws:iam::111122223333:root",
+        "arn:aws:iam::444455556666:role/Elsewhere",
+        "arn:aws:iam::000011112222:role/kmsaudit-probe",
+        "arn:aws:sts::111122223333:federated-user/u7",
+        "logs.amazonaws.com",
+        "cloudtrail.amazonaws.com",
+    ]
+    .iter()
+    .map(|s| Caller::parse(s, None).unwrap())
+    .collect()
+}
+
+#[test]
+fn r24_a_probe_sees_only_the_statements_that_can_concern_its_caller() {
+    let (policy, source) = context(&many(1_000));
+    let facts = KeyFacts::from_arn(KEY).unwrap();
+    let cx = KeyLintContext::new(&policy, &source, facts, "k".into(), None);
+    let kept = |arn: &str| -> Vec<String> {
+        let c = Caller::parse(arn, None).unwrap();
+        let n = cx.own.for_caller(&c);
+        n.policy
+            .doc
+            .statements
+            .iter()
+            .map(Statement::label)
+            .collect()
+    };
+    // Its own statement, the account's root delegation, and the statements any caller
+    // may match: not the other 999 roles' statements.
+    assert_eq!(
+        kept("arn:aws:iam::111122223333:role/App5"),
+        ["Root", "Anyone", "NoDelete", "S5"]
+    );
+    // Any session of App2 may be the one a statement names.
+    assert_eq!(
+        kept("arn:aws:iam::111122223333:role/App2"),
+        ["Root", "Anyone", "NoDelete", "Session", "S2"]
+    );
+    assert_eq!(
+        kept("arn:aws:iam::444455556666:role/Elsewhere"),
+        ["Anyone", "NoDelete", "Other"]
+    );
+    assert_eq!(kept("logs.amazonaws.com"), ["Logs", "Anyone", "NoDelete"]);
+    // A federated user whose federating user is not known is matched by name: every
+    // statement is kept.
+    assert_eq!(
+        kept("arn:aws:sts::111122223333:federated-user/u7").len(),
+        policy.doc.statements.len()
+    );
+}
+
+#[test]
+fn r24_narrowed_probes_answer_as_the_whole_policy_does() {
+    let (policy, source) = context(&many(40));
+    let facts = KeyFacts::from_arn(KEY).unwrap();
+    let cx = KeyLintContext::new(&policy, &source, facts.clone(), "k".into(), None);
+    let mut compared = 0;
+    for caller in callers() {
+        for action in [
+            "kms:Decrypt",
+            "kms:PutKeyPolicy",
+            "kms:CreateGrant",
+            "kms:ScheduleKeyDeletion",
+            "kms:DescribeKey",
+        ] {
+            for identity in [None, Some(Vec::new()), Some(cx.allow_all_identity())] {
+                let whole = eval::evaluate(
+                    &Inputs {
+                        keys: vec![cx.key_inputs(&cx.policy)],
+                        identity: identity.clone().map(Into::into),
+                        ..Inputs::default()
+                    },
+                    &Request::new(caller.clone(), action, &facts.arn),
+                    &KeyLintContext::options(false),
+                );
+                let narrowed = cx.probe(caller.clone(), action, identity.clone());
+                assert_eq!(
+                    Reach::from_evaluation(&narrowed),
+                    Reach::from_evaluation(&whole),
+                    "{} {action} {identity:?}",
+                    caller.arn
+                );
+                assert_eq!(narrowed.decision, whole.decision);
+                compared += 1;
+            }
+        }
+    }
+    assert_eq!(compared, 13 * 5 * 3);
+}
