@@ -548,6 +548,8 @@ fn describe_path(path: Option<&str>, decision: Decision, conditional: bool) -> S
 
 /// Summarises which KMS actions a principal's identity policies could allow on which keys.
 /// Sound for the pre-filter: whatever cannot be read precisely counts as covering everything.
+/// The actions are the engine's answer for each statement's `Action` ([`eval::kms_actions_covered`]);
+/// resource patterns are judged per key by the engine's matcher (see `reach_mask`).
 fn summarise(identity: &[NamedPolicy]) -> Cover {
     let mut all = 0u128;
     let mut some = Vec::new();
@@ -562,17 +564,7 @@ fn summarise(identity: &[NamedPolicy]) -> Cover {
                 continue;
             }
             let Some(a) = &st.action else { continue };
-            let mask = if a.negated {
-                u128::MAX
-            } else {
-                a.items.iter().fold(0u128, |m, i| {
-                    m | if i.service == "*" || i.service.eq_ignore_ascii_case("kms") {
-                        i.kms_mask
-                    } else {
-                        0
-                    }
-                })
-            };
+            let mask = eval::kms_actions_covered(a);
             if mask == 0 {
                 continue;
             }
@@ -601,20 +593,6 @@ type Cover = (
     Vec<(u128, Vec<crate::pattern::Pattern>)>,
     Vec<(u128, Box<str>)>,
 );
-
-/// Whether a resource pattern (split into ARN parts) may match a key ARN.
-fn pattern_may_match(parts: &[crate::pattern::Pattern], arn: &str) -> bool {
-    let mut texts = [""; 6];
-    for (slot, t) in texts.iter_mut().zip(arn.splitn(6, ':')) {
-        *slot = t;
-    }
-    match parts {
-        [one] => one.matches(arn),
-        p if p.len() == 6 => p.iter().zip(&texts).all(|(p, t)| p.matches(t)),
-        // Short patterns (Q11): count them as matching, the engine decides.
-        _ => true,
-    }
-}
 
 impl<'a> AccessGraph<'a> {
     /// Builds the graph over the inventory and the extra inputs.
@@ -1110,13 +1088,15 @@ impl<'a> AccessGraph<'a> {
             return u128::MAX;
         }
         let mut mask = s.cover_all;
+        // A pattern without wildcard or variable matches only the ARN it spells (R21): the
+        // engine's matcher answers the same, at more cost.
         for (m, arn) in &s.cover_exact {
             if m & !mask != 0 && **arn == *k.arn {
                 mask |= m;
             }
         }
         for (m, parts) in &s.cover_some {
-            if m & !mask != 0 && pattern_may_match(parts, &k.arn) {
+            if m & !mask != 0 && eval::resource_pattern_may_match(parts, &k.arn, &self.opts) {
                 mask |= m;
             }
         }
@@ -1384,27 +1364,6 @@ impl<'a> AccessGraph<'a> {
                 continue;
             };
             let role_account = role_arn.split(':').nth(4).unwrap_or("").to_owned();
-            // Candidates: principals the trust policy names, their accounts' principals, or
-            // everyone for `*`.
-            let mut named = BTreeSet::new();
-            let mut accounts = BTreeSet::new();
-            let mut anyone = false;
-            for p in trust {
-                for st in &p.doc.statements {
-                    for e in st.principal.iter().flat_map(|pc| pc.entries.iter()) {
-                        match &e.class {
-                            PrincipalClass::Any | PrincipalClass::UniqueId => anyone = true,
-                            PrincipalClass::Account { account, .. } => {
-                                accounts.insert(account.clone());
-                            }
-                            PrincipalClass::User { arn, .. } | PrincipalClass::Role { arn, .. } => {
-                                named.insert(arn.clone());
-                            }
-                            _ => {}
-                        }
-                    }
-                }
-            }
             for &mi in &movers {
                 if mi == ri {
                     continue;
@@ -1412,11 +1371,21 @@ impl<'a> AccessGraph<'a> {
                 let Some(m) = self.subjects.get(mi) else {
                     continue;
                 };
-                if !(anyone
-                    || named.contains(&m.grant_arn)
-                    || named.contains(&m.caller.arn)
-                    || accounts.contains(&m.caller.account))
-                {
+                // Candidates: principals some trust statement may name, as the engine's
+                // principal matcher judges it (an entry it cannot judge counts).
+                let req = eval::OtherRequest {
+                    caller: &m.caller,
+                    unique_id: m.unique_id.as_deref(),
+                    service: "sts",
+                    name: "assumerole",
+                    resource: role_arn,
+                };
+                let named = trust.iter().any(|p| {
+                    p.doc.statements.iter().any(|st| {
+                        eval::trust_principal_names(st, &req, &self.opts.open) != Ok(None)
+                    })
+                });
+                if !named {
                     continue;
                 }
                 let scp = self.scp_for(&m.caller.account);
@@ -1426,6 +1395,7 @@ impl<'a> AccessGraph<'a> {
                     identity: m.identity.as_deref(),
                     boundary: m.boundary.as_ref(),
                     scp: scp.as_deref(),
+                    opts: &self.opts,
                 };
                 let mv = iam::decide(
                     &mover,
@@ -1496,12 +1466,10 @@ impl<'a> AccessGraph<'a> {
                 ids.iter().any(|p| {
                     p.doc.statements.iter().any(|st| {
                         st.effect.as_ref().map(|e| e.value) == Some(Effect::Allow)
-                            && st.action.as_ref().is_some_and(|a| {
-                                a.negated
-                                    || a.items.iter().any(|i| {
-                                        i.service == "*" || i.service.eq_ignore_ascii_case("iam")
-                                    })
-                            })
+                            && st
+                                .action
+                                .as_ref()
+                                .is_some_and(|a| eval::action_may_cover_service(a, "iam"))
                     })
                 })
             });
@@ -1515,6 +1483,7 @@ impl<'a> AccessGraph<'a> {
                 identity: m.identity.as_deref(),
                 boundary: m.boundary.as_ref(),
                 scp: scp.as_deref(),
+                opts: &self.opts,
             };
             for &ti in &movers {
                 let Some(t) = self.subjects.get(ti) else {

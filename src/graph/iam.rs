@@ -1,20 +1,20 @@
 //! The IAM and STS moves of escalation paths: may a principal call `sts:AssumeRole` on a role,
 //! or an IAM write (`iam:PutRolePolicy`, `iam:CreatePolicyVersion`…) on another principal?
 //!
-//! The KMS engine (`eval`) decides KMS requests only. These moves are decided here, but every
-//! element is matched by the engine's own matchers (`Action` by `eval::action_covers`,
-//! `Resource` by `eval::resource_covers_unsubstituted`, each `Principal` entry by
-//! `eval::entry_kind`), so that a matching fix lands once. The IAM rules that apply: an
-//! explicit Deny anywhere wins (R8, R46 step 1); every SCP level must allow (R48); a permissions
-//! boundary must allow; an identity policy must allow, except that a same-account trust policy
-//! naming the caller's own ARN is enough for `sts:AssumeRole` (the resource-policy rule of R54,
-//! applied to roles); a cross-account move needs both sides. A condition is never guessed: a
-//! statement whose `Condition` block decides the move makes the move conditional on it, and a
-//! statement that cannot be judged makes it unknown, never allowed or denied.
+//! The KMS engine (`eval`) decides KMS requests only, but it also answers, statement by
+//! statement, whether a statement applies to such a request ([`eval::other_statement_applies`]:
+//! the same `Action`, `Resource` and `Principal` matchers and the same switches as for KMS
+//! requests), so that a matching fix lands once. This module only combines those answers by the
+//! IAM rules that apply: an explicit Deny anywhere wins (R8, R46 step 1); every SCP level must
+//! allow (R48); a permissions boundary must allow; an identity policy must allow, except that a
+//! same-account trust policy naming the caller's own ARN is enough for `sts:AssumeRole` (the
+//! resource-policy rule of R54, applied to roles); a cross-account move needs both sides. A
+//! condition is never guessed: a statement whose `Condition` block decides the move makes the
+//! move conditional on it, and a statement that cannot be judged makes it unknown, never
+//! allowed or denied.
 
-use crate::arn::PrincipalClass;
-use crate::eval::{self, ActionRef, Caller, NamedPolicy, Target, Tri, principal_kind};
-use crate::policy::{ActionClause, Effect, PolicyKind, ResourceClause, Statement};
+use crate::eval::{self, Caller, NamedPolicy, OtherApplies, OtherRequest};
+use crate::policy::{Effect, Statement};
 
 /// The answer for one move.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,14 +29,6 @@ pub(crate) enum Move {
     Unknown(String),
 }
 
-/// Whether one statement applies.
-enum Applies {
-    Yes,
-    No,
-    Cond(Vec<String>),
-    Unknown(String),
-}
-
 /// The principal side of a move.
 #[derive(Debug)]
 pub(crate) struct Mover<'a> {
@@ -48,73 +40,30 @@ pub(crate) struct Mover<'a> {
     pub(crate) boundary: Option<&'a NamedPolicy>,
     /// SCP levels above the caller's account, root first.
     pub(crate) scp: Option<&'a [Vec<NamedPolicy>]>,
+    /// The engine's options: its switches decide matching here as in KMS requests.
+    pub(crate) opts: &'a eval::Options,
+}
+
+impl Mover<'_> {
+    /// The request of this mover for `service:name` on `resource`.
+    fn request<'r>(
+        &'r self,
+        service: &'r str,
+        name: &'r str,
+        resource: &'r str,
+    ) -> OtherRequest<'r> {
+        OtherRequest {
+            caller: self.caller,
+            unique_id: self.unique_id,
+            service,
+            name,
+            resource,
+        }
+    }
 }
 
 fn statement_id(p: &NamedPolicy, st: &Statement) -> String {
     format!("{}#{}", p.name, st.label().trim_start_matches('#'))
-}
-
-/// `Action`/`NotAction` covers `service:name` (both lower case): the engine's action matcher
-/// (R17, R18).
-fn action_covers(a: &ActionClause, service: &str, name: &str) -> bool {
-    eval::action_covers(a, ActionRef::Other { service, name })
-}
-
-/// `Resource`/`NotResource` covers an ARN: the engine's resource matcher (R19–R21). A pattern
-/// with a policy variable is not substituted here: when it decides, the statement is unknown.
-fn resource_covers(r: &ResourceClause, kind: PolicyKind, arn: &str) -> Result<bool, String> {
-    let target = Target { arn, none: false };
-    match eval::resource_covers_unsubstituted(r, kind, target, false) {
-        Tri::Yes => Ok(true),
-        Tri::No => Ok(false),
-        Tri::Unknown => Err(format!(
-            "`{}` has a policy variable, which is not substituted for IAM moves",
-            r.items
-                .iter()
-                .find(|i| i.raw.contains("${"))
-                .map_or("Resource", |i| i.raw.as_str())
-        )),
-    }
-}
-
-/// How a trust policy's `Principal` names the caller: `Some(true)` by its own ARN or id,
-/// `Some(false)` through its account or `*`, `None` not at all. Each entry is matched by the
-/// engine's principal matcher (R24); an entry it cannot judge makes the statement unknown.
-fn principal_names(st: &Statement, m: &Mover<'_>) -> Result<Option<bool>, String> {
-    let Some(pc) = &st.principal else {
-        return Ok(None);
-    };
-    if pc.negated {
-        return Err("`NotPrincipal` in a trust policy is not judged for role assumption".into());
-    }
-    let open = crate::eval::OpenDefaults::default();
-    let mut best = None;
-    for e in &pc.entries {
-        let (kinds, unknown) = eval::entry_kind(&e.class, st.is_deny(), m.caller, &open);
-        if unknown {
-            return Err(format!(
-                "whether `{}` names `{}` cannot be judged",
-                e.value, m.caller.arn
-            ));
-        }
-        let direct = kinds & !(principal_kind::WILDCARD | principal_kind::ACCOUNT) != 0
-            // The graph knows unique ids (`AROA…`), which the engine does not.
-            || (matches!(e.class, PrincipalClass::UniqueId)
-                && m.unique_id == Some(e.value.as_str()));
-        let hit = if direct {
-            Some(true)
-        } else if kinds != 0 {
-            Some(false)
-        } else {
-            None
-        };
-        best = match (best, hit) {
-            (Some(true), _) | (_, Some(true)) => Some(true),
-            (Some(false), _) | (_, Some(false)) => Some(false),
-            _ => None,
-        };
-    }
-    Ok(best)
 }
 
 fn condition_texts(st: &Statement, p: &NamedPolicy) -> Vec<String> {
@@ -133,56 +82,6 @@ fn condition_texts(st: &Statement, p: &NamedPolicy) -> Vec<String> {
         .collect()
 }
 
-fn applies(
-    p: &NamedPolicy,
-    st: &Statement,
-    service: &str,
-    name: &str,
-    resource: &str,
-    mover: &Mover<'_>,
-) -> Applies {
-    if let Some(reason) = &st.broken {
-        return Applies::Unknown(format!(
-            "{} cannot be judged: {reason}",
-            statement_id(p, st)
-        ));
-    }
-    let Some(action) = &st.action else {
-        return Applies::No;
-    };
-    if !action_covers(action, service, name) {
-        return Applies::No;
-    }
-    // Resource, then Principal, as the engine matches them: an element that does not match
-    // makes the statement inapplicable even when another cannot be judged (R17–R24).
-    let resource_open = match &st.resource {
-        Some(r) => match resource_covers(r, p.doc.kind, resource) {
-            Ok(true) => None,
-            Ok(false) => return Applies::No,
-            Err(e) => Some(e),
-        },
-        None if matches!(p.doc.kind, PolicyKind::Trust | PolicyKind::Scp) => None,
-        None => return Applies::No,
-    };
-    let principal_open = match p.doc.kind {
-        PolicyKind::Trust => match principal_names(st, mover) {
-            Ok(Some(_)) => None,
-            Ok(None) => return Applies::No,
-            Err(e) => Some(e),
-        },
-        _ if st.principal.is_some() => return Applies::No,
-        _ => None,
-    };
-    if let Some(e) = resource_open.or(principal_open) {
-        return Applies::Unknown(format!("{}: {e}", statement_id(p, st)));
-    }
-    if st.conditions.is_empty() {
-        Applies::Yes
-    } else {
-        Applies::Cond(condition_texts(st, p))
-    }
-}
-
 /// What a set of policies says: allowing statements, conditions, denials.
 #[derive(Default)]
 struct Tally {
@@ -198,10 +97,8 @@ struct Tally {
 
 fn tally<'p>(
     policies: impl IntoIterator<Item = &'p NamedPolicy>,
-    service: &str,
-    name: &str,
-    resource: &str,
-    mover: &Mover<'_>,
+    req: &OtherRequest<'_>,
+    opts: &eval::Options,
 ) -> Tally {
     let mut t = Tally::default();
     for p in policies {
@@ -211,17 +108,21 @@ fn tally<'p>(
                 Some(Effect::Allow) => false,
                 None => continue,
             };
-            match (applies(p, st, service, name, resource, mover), deny) {
-                (Applies::No, _) => {}
-                (Applies::Yes, false) => t.allow.push(statement_id(p, st)),
-                (Applies::Yes, true) => t.deny.push(statement_id(p, st)),
-                (Applies::Cond(c), false) => t.allow_cond.push((statement_id(p, st), c)),
-                (Applies::Cond(c), true) => t.deny_cond.extend(
-                    c.into_iter()
+            match (eval::other_statement_applies(p, st, req, opts), deny) {
+                (OtherApplies::No, _) => {}
+                (OtherApplies::Yes, false) => t.allow.push(statement_id(p, st)),
+                (OtherApplies::Yes, true) => t.deny.push(statement_id(p, st)),
+                (OtherApplies::Conditional, false) => {
+                    t.allow_cond
+                        .push((statement_id(p, st), condition_texts(st, p)));
+                }
+                (OtherApplies::Conditional, true) => t.deny_cond.extend(
+                    condition_texts(st, p)
+                        .into_iter()
                         .map(|c| format!("the Deny's condition {c} does not hold")),
                 ),
-                (Applies::Unknown(u), true) => t.unknown_deny.push(u),
-                (Applies::Unknown(u), false) => t.unknown_allow.push(u),
+                (OtherApplies::Unknown(u), true) => t.unknown_deny.push(u),
+                (OtherApplies::Unknown(u), false) => t.unknown_allow.push(u),
             }
         }
     }
@@ -266,6 +167,8 @@ pub(crate) fn decide(
 ) -> Move {
     let mut conditions = Vec::new();
     let mut via = Vec::new();
+    let req = mover.request(service, name, resource);
+    let opts = mover.opts;
     // Explicit denies first (R8).
     let scp = mover.scp.unwrap_or(&[]);
     let every = mover
@@ -275,7 +178,7 @@ pub(crate) fn decide(
         .chain(mover.boundary)
         .chain(scp.iter().flatten())
         .chain(resource_policy.unwrap_or(&[]));
-    let all = tally(every, service, name, resource, mover);
+    let all = tally(every, &req, opts);
     if !all.deny.is_empty() {
         return Move::No;
     }
@@ -285,20 +188,18 @@ pub(crate) fn decide(
     conditions.extend(all.deny_cond);
     // Every SCP level must allow (R48).
     for level in scp {
-        let t = tally(level, service, name, resource, mover);
+        let t = tally(level, &req, opts);
         match allowed(&t) {
             Ok(Some((_, c))) => conditions.extend(c),
             Ok(None) => return Move::No,
             Err(u) => return Move::Unknown(u),
         }
     }
-    let identity = mover
-        .identity
-        .map(|ids| tally(ids, service, name, resource, mover));
+    let identity = mover.identity.map(|ids| tally(ids, &req, opts));
     let own_account = mover.caller.account == resource_account;
     let mut needs_identity = true;
     if let Some(rp) = resource_policy {
-        let t = tally(rp, service, name, resource, mover);
+        let t = tally(rp, &req, opts);
         let (v, c) = match allowed(&t) {
             Ok(Some(a)) => a,
             Ok(None) => return Move::No,
@@ -310,10 +211,10 @@ pub(crate) fn decide(
             && rp.iter().any(|p| {
                 p.doc.statements.iter().any(|st| {
                     st.effect.as_ref().map(|e| e.value) == Some(Effect::Allow)
-                        && principal_names(st, mover) == Ok(Some(true))
+                        && eval::trust_principal_names(st, &req, &opts.open) == Ok(Some(true))
                         && matches!(
-                            applies(p, st, service, name, resource, mover),
-                            Applies::Yes | Applies::Cond(_)
+                            eval::other_statement_applies(p, st, &req, opts),
+                            OtherApplies::Yes | OtherApplies::Conditional
                         )
                 })
             });
@@ -336,7 +237,7 @@ pub(crate) fn decide(
         via.extend(v);
         conditions.extend(c);
         if let Some(b) = mover.boundary {
-            let t = tally(std::iter::once(b), service, name, resource, mover);
+            let t = tally(std::iter::once(b), &req, opts);
             let c = match allowed(&t) {
                 Ok(Some((_, c))) => c,
                 Ok(None) => return Move::No,
@@ -363,6 +264,7 @@ pub(crate) fn decide(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::PolicyKind;
     use crate::source::SourceId;
 
     fn policy(name: &str, kind: PolicyKind, text: &str) -> NamedPolicy {
@@ -392,6 +294,7 @@ mod tests {
             identity: Some(&[]),
             boundary: None,
             scp: None,
+            opts: &eval::Options::default(),
         };
         let got = decide(
             &m,
@@ -414,6 +317,7 @@ mod tests {
             identity: Some(&[]),
             boundary: None,
             scp: None,
+            opts: &eval::Options::default(),
         };
         let b = "arn:aws:iam::111122223333:role/B";
         assert_eq!(
@@ -541,6 +445,7 @@ mod tests {
                     identity: identity.as_deref(),
                     boundary: None,
                     scp: None,
+                    opts: &Options::default(),
                 };
                 let lower = action.to_ascii_lowercase();
                 let graph = decide(&m, "kms", &lower, KEY, "111122223333", Some(&trust));
@@ -584,6 +489,7 @@ mod tests {
             identity: Some(&ids),
             boundary: None,
             scp: None,
+            opts: &eval::Options::default(),
         };
         let b = "arn:aws:iam::111122223333:role/B";
         assert_eq!(
@@ -610,6 +516,7 @@ mod tests {
             identity: Some(&[]),
             boundary: None,
             scp: None,
+            opts: &eval::Options::default(),
         };
         let b = "arn:aws:iam::111122223333:role/B";
         assert_eq!(
@@ -628,6 +535,7 @@ mod tests {
             identity: None,
             boundary: None,
             scp: None,
+            opts: &eval::Options::default(),
         };
         let b = "arn:aws:iam::111122223333:role/B";
         let got = decide(&m, "sts", "assumerole", b, "111122223333", Some(&trust));
@@ -649,6 +557,7 @@ mod tests {
             identity: Some(&deny),
             boundary: None,
             scp: None,
+            opts: &eval::Options::default(),
         };
         let b = "arn:aws:iam::111122223333:role/B";
         assert_eq!(
