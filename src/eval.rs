@@ -22,9 +22,10 @@ pub(crate) use context::has_vpc_keys;
 pub use context::iso8601;
 pub use decide::evaluate;
 pub use matcher::key_policy_may_allow;
+// The access graph's questions (IAM and STS moves, pre-filters).
 pub(crate) use matcher::{
-    ActionRef, Target, action_covers, entry_kind, kind as principal_kind,
-    resource_covers_unsubstituted,
+    OtherApplies, OtherRequest, action_may_cover_service, kms_actions_covered,
+    other_statement_applies, resource_pattern_may_match, trust_principal_names,
 };
 
 /// A three-valued truth.

@@ -3,7 +3,12 @@
 
 use std::fmt::Write as _;
 
-use super::{Edge, EdgeKind, Node, NodeKind};
+use std::collections::{BTreeSet, HashMap};
+
+use petgraph::graph::NodeIndex;
+use petgraph::visit::EdgeRef;
+
+use super::{AccessGraph, Edge, EdgeKind, MAX_DRAWN_EDGES, Node, NodeKind, Outcome, View};
 
 /// An export format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,4 +205,98 @@ fn json(nodes: &[Node], edges: &[(usize, usize, Edge)]) -> String {
     let mut out = serde_json::to_string_pretty(&v).unwrap_or_default();
     out.push('\n');
     out
+}
+
+impl AccessGraph<'_> {
+    /// The nodes and edges (of one key's neighbourhood when `key` is given), sorted.
+    pub fn export_view(&mut self, key: Option<&str>) -> Result<View, String> {
+        self.build_moves();
+        // Escalation edges to keys: who can create grants on or rewrite each key.
+        let mut add = Vec::new();
+        for ki in 0..self.keys.len() {
+            for si in 0..self.subjects.len() {
+                for (action, label) in [
+                    (&self.create_grant, "kms:CreateGrant"),
+                    (&self.put_key_policy, "kms:PutKeyPolicy"),
+                ] {
+                    let d = self.direct(si, ki, action);
+                    let label = match d.outcome {
+                        Outcome::Denied => continue,
+                        Outcome::Allow => label.to_owned(),
+                        Outcome::Conditional(_) => format!("{label} (conditional)"),
+                        Outcome::Undetermined(_) => format!("{label} (undetermined)"),
+                    };
+                    if let (Some(s), Some(k)) = (self.subjects.get(si), self.keys.get(ki)) {
+                        add.push((s.node, k.node, label));
+                    }
+                }
+            }
+        }
+        for (from, to, label) in add {
+            self.edge(from, to, EdgeKind::Escalates, &label);
+        }
+        let keep: Option<BTreeSet<NodeIndex>> = match key {
+            None => None,
+            Some(k) => {
+                let ki = self.key_index(k)?;
+                let start = self.keys.get(ki).map(|k| k.node).ok_or("no such key")?;
+                // The key's neighbourhood: everything within two hops either way.
+                let mut seen = BTreeSet::from([start]);
+                let mut frontier = vec![start];
+                for _ in 0..2 {
+                    let mut next = Vec::new();
+                    for n in frontier {
+                        for m in self.graph.neighbors_undirected(n) {
+                            if seen.insert(m) {
+                                next.push(m);
+                            }
+                        }
+                    }
+                    frontier = next;
+                }
+                Some(seen)
+            }
+        };
+        let mut idx: Vec<NodeIndex> = self
+            .graph
+            .node_indices()
+            .filter(|n| keep.as_ref().is_none_or(|k| k.contains(n)))
+            .collect();
+        idx.sort_by(|a, b| {
+            (self.graph[*a].kind, &self.graph[*a].id)
+                .cmp(&(self.graph[*b].kind, &self.graph[*b].id))
+        });
+        let pos: HashMap<NodeIndex, usize> = idx.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+        let nodes: Vec<Node> = idx.iter().map(|n| self.graph[*n].clone()).collect();
+        let mut edges: Vec<(usize, usize, Edge)> = self
+            .graph
+            .edge_references()
+            .filter_map(|e| {
+                Some((
+                    *pos.get(&e.source())?,
+                    *pos.get(&e.target())?,
+                    e.weight().clone(),
+                ))
+            })
+            .collect();
+        edges.sort_by(|a, b| {
+            (a.0, a.1, a.2.kind, &a.2.label).cmp(&(b.0, b.1, b.2.kind, &b.2.label))
+        });
+        // A thousand principals that may all act as one another are a million edges: tens of
+        // megabytes no reader can use. The drawing is cut, and a note says so.
+        if edges.len() > MAX_DRAWN_EDGES {
+            self.notes.borrow_mut().insert(format!(
+                "the graph has {} edges: only the first {MAX_DRAWN_EDGES} (by source, then target) are drawn; give `--key` to draw one key's neighbourhood, or use `who-can`, `what-can` and `matrix`",
+                edges.len()
+            ));
+            edges.truncate(MAX_DRAWN_EDGES);
+        }
+        Ok((nodes, edges))
+    }
+
+    /// Renders the graph (or one key's neighbourhood).
+    pub fn export(&mut self, key: Option<&str>, format: ExportFormat) -> Result<String, String> {
+        let (nodes, edges) = self.export_view(key)?;
+        Ok(render(&nodes, &edges, format))
+    }
 }

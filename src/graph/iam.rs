@@ -1,20 +1,20 @@
 //! The IAM and STS moves of escalation paths: may a principal call `sts:AssumeRole` on a role,
 //! or an IAM write (`iam:PutRolePolicy`, `iam:CreatePolicyVersion`…) on another principal?
 //!
-//! The KMS engine (`eval`) decides KMS requests only. These moves are decided here, but every
-//! element is matched by the engine's own matchers (`Action` by `eval::action_covers`,
-//! `Resource` by `eval::resource_covers_unsubstituted`, each `Principal` entry by
-//! `eval::entry_kind`), so that a matching fix lands once. The IAM rules that apply: an
-//! explicit Deny anywhere wins (R8, R46 step 1); every SCP level must allow (R48); a permissions
-//! boundary must allow; an identity policy must allow, except that a same-account trust policy
-//! naming the caller's own ARN is enough for `sts:AssumeRole` (the resource-policy rule of R54,
-//! applied to roles); a cross-account move needs both sides. A condition is never guessed: a
-//! statement whose `Condition` block decides the move makes the move conditional on it, and a
-//! statement that cannot be judged makes it unknown, never allowed or denied.
+//! The KMS engine (`eval`) decides KMS requests only, but it also answers, statement by
+//! statement, whether a statement applies to such a request ([`eval::other_statement_applies`]:
+//! the same `Action`, `Resource` and `Principal` matchers and the same switches as for KMS
+//! requests), so that a matching fix lands once. This module only combines those answers by the
+//! IAM rules that apply: an explicit Deny anywhere wins (R8, R46 step 1); every SCP level must
+//! allow (R48); a permissions boundary must allow; an identity policy must allow, except that a
+//! same-account trust policy naming the caller's own ARN is enough for `sts:AssumeRole` (the
+//! resource-policy rule of R54, applied to roles); a cross-account move needs both sides. A
+//! condition is never guessed: a statement whose `Condition` block decides the move makes the
+//! move conditional on it, and a statement that cannot be judged makes it unknown, never
+//! allowed or denied.
 
-use crate::arn::PrincipalClass;
-use crate::eval::{self, ActionRef, Caller, NamedPolicy, Target, Tri, principal_kind};
-use crate::policy::{ActionClause, Effect, PolicyKind, ResourceClause, Statement};
+use crate::eval::{self, Caller, NamedPolicy, OtherApplies, OtherRequest};
+use crate::policy::{Effect, Statement};
 
 /// The answer for one move.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,14 +29,6 @@ pub(crate) enum Move {
     Unknown(String),
 }
 
-/// Whether one statement applies.
-enum Applies {
-    Yes,
-    No,
-    Cond(Vec<String>),
-    Unknown(String),
-}
-
 /// The principal side of a move.
 #[derive(Debug)]
 pub(crate) struct Mover<'a> {
@@ -48,73 +40,30 @@ pub(crate) struct Mover<'a> {
     pub(crate) boundary: Option<&'a NamedPolicy>,
     /// SCP levels above the caller's account, root first.
     pub(crate) scp: Option<&'a [Vec<NamedPolicy>]>,
+    /// The engine's options: its switches decide matching here as in KMS requests.
+    pub(crate) opts: &'a eval::Options,
+}
+
+impl Mover<'_> {
+    /// The request of this mover for `service:name` on `resource`.
+    fn request<'r>(
+        &'r self,
+        service: &'r str,
+        name: &'r str,
+        resource: &'r str,
+    ) -> OtherRequest<'r> {
+        OtherRequest {
+            caller: self.caller,
+            unique_id: self.unique_id,
+            service,
+            name,
+            resource,
+        }
+    }
 }
 
 fn statement_id(p: &NamedPolicy, st: &Statement) -> String {
     format!("{}#{}", p.name, st.label().trim_start_matches('#'))
-}
-
-/// `Action`/`NotAction` covers `service:name` (both lower case): the engine's action matcher
-/// (R17, R18).
-fn action_covers(a: &ActionClause, service: &str, name: &str) -> bool {
-    eval::action_covers(a, ActionRef::Other { service, name })
-}
-
-/// `Resource`/`NotResource` covers an ARN: the engine's resource matcher (R19–R21). A pattern
-/// with a policy variable is not substituted here: when it decides, the statement is unknown.
-fn resource_covers(r: &ResourceClause, kind: PolicyKind, arn: &str) -> Result<bool, String> {
-    let target = Target { arn, none: false };
-    match eval::resource_covers_unsubstituted(r, kind, target, false) {
-        Tri::Yes => Ok(true),
-        Tri::No => Ok(false),
-        Tri::Unknown => Err(format!(
-            "`{}` has a policy variable, which is not substituted for IAM moves",
-            r.items
-                .iter()
-                .find(|i| i.raw.contains("${"))
-                .map_or("Resource", |i| i.raw.as_str())
-        )),
-    }
-}
-
-/// How a trust policy's `Principal` names the caller: `Some(true)` by its own ARN or id,
-/// `Some(false)` through its account or `*`, `None` not at all. Each entry is matched by the
-/// engine's principal matcher (R24); an entry it cannot judge makes the statement unknown.
-fn principal_names(st: &Statement, m: &Mover<'_>) -> Result<Option<bool>, String> {
-    let Some(pc) = &st.principal else {
-        return Ok(None);
-    };
-    if pc.negated {
-        return Err("`NotPrincipal` in a trust policy is not judged for role assumption".into());
-    }
-    let open = crate::eval::OpenDefaults::default();
-    let mut best = None;
-    for e in &pc.entries {
-        let (kinds, unknown) = eval::entry_kind(&e.class, st.is_deny(), m.caller, &open);
-        if unknown {
-            return Err(format!(
-                "whether `{}` names `{}` cannot be judged",
-                e.value, m.caller.arn
-            ));
-        }
-        let direct = kinds & !(principal_kind::WILDCARD | principal_kind::ACCOUNT) != 0
-            // The graph knows unique ids (`AROA…`), which the engine does not.
-            || (matches!(e.class, PrincipalClass::UniqueId)
-                && m.unique_id == Some(e.value.as_str()));
-        let hit = if direct {
-            Some(true)
-        } else if kinds != 0 {
-            Some(false)
-        } else {
-            None
-        };
-        best = match (best, hit) {
-            (Some(true), _) | (_, Some(true)) => Some(true),
-            (Some(false), _) | (_, Some(false)) => Some(false),
-            _ => None,
-        };
-    }
-    Ok(best)
 }
 
 fn condition_texts(st: &Statement, p: &NamedPolicy) -> Vec<String> {
@@ -133,56 +82,6 @@ fn condition_texts(st: &Statement, p: &NamedPolicy) -> Vec<String> {
         .collect()
 }
 
-fn applies(
-    p: &NamedPolicy,
-    st: &Statement,
-    service: &str,
-    name: &str,
-    resource: &str,
-    mover: &Mover<'_>,
-) -> Applies {
-    if let Some(reason) = &st.broken {
-        return Applies::Unknown(format!(
-            "{} cannot be judged: {reason}",
-            statement_id(p, st)
-        ));
-    }
-    let Some(action) = &st.action else {
-        return Applies::No;
-    };
-    if !action_covers(action, service, name) {
-        return Applies::No;
-    }
-    // Resource, then Principal, as the engine matches them: an element that does not match
-    // makes the statement inapplicable even when another cannot be judged (R17–R24).
-    let resource_open = match &st.resource {
-        Some(r) => match resource_covers(r, p.doc.kind, resource) {
-            Ok(true) => None,
-            Ok(false) => return Applies::No,
-            Err(e) => Some(e),
-        },
-        None if matches!(p.doc.kind, PolicyKind::Trust | PolicyKind::Scp) => None,
-        None => return Applies::No,
-    };
-    let principal_open = match p.doc.kind {
-        PolicyKind::Trust => match principal_names(st, mover) {
-            Ok(Some(_)) => None,
-            Ok(None) => return Applies::No,
-            Err(e) => Some(e),
-        },
-        _ if st.principal.is_some() => return Applies::No,
-        _ => None,
-    };
-    if let Some(e) = resource_open.or(principal_open) {
-        return Applies::Unknown(format!("{}: {e}", statement_id(p, st)));
-    }
-    if st.conditions.is_empty() {
-        Applies::Yes
-    } else {
-        Applies::Cond(condition_texts(st, p))
-    }
-}
-
 /// What a set of policies says: allowing statements, conditions, denials.
 #[derive(Default)]
 struct Tally {
@@ -198,30 +97,42 @@ struct Tally {
 
 fn tally<'p>(
     policies: impl IntoIterator<Item = &'p NamedPolicy>,
-    service: &str,
-    name: &str,
-    resource: &str,
-    mover: &Mover<'_>,
+    req: &OtherRequest<'_>,
+    opts: &eval::Options,
+) -> Tally {
+    tally_where(policies, req, opts, |_| true)
+}
+
+/// [`tally`] over the statements `keep` selects.
+fn tally_where<'p>(
+    policies: impl IntoIterator<Item = &'p NamedPolicy>,
+    req: &OtherRequest<'_>,
+    opts: &eval::Options,
+    keep: impl Fn(&Statement) -> bool,
 ) -> Tally {
     let mut t = Tally::default();
     for p in policies {
-        for st in &p.doc.statements {
+        for st in p.doc.statements.iter().filter(|st| keep(st)) {
             let deny = match st.effect.as_ref().map(|e| e.value) {
                 Some(Effect::Deny) => true,
                 Some(Effect::Allow) => false,
                 None => continue,
             };
-            match (applies(p, st, service, name, resource, mover), deny) {
-                (Applies::No, _) => {}
-                (Applies::Yes, false) => t.allow.push(statement_id(p, st)),
-                (Applies::Yes, true) => t.deny.push(statement_id(p, st)),
-                (Applies::Cond(c), false) => t.allow_cond.push((statement_id(p, st), c)),
-                (Applies::Cond(c), true) => t.deny_cond.extend(
-                    c.into_iter()
+            match (eval::other_statement_applies(p, st, req, opts), deny) {
+                (OtherApplies::No, _) => {}
+                (OtherApplies::Yes, false) => t.allow.push(statement_id(p, st)),
+                (OtherApplies::Yes, true) => t.deny.push(statement_id(p, st)),
+                (OtherApplies::Conditional, false) => {
+                    t.allow_cond
+                        .push((statement_id(p, st), condition_texts(st, p)));
+                }
+                (OtherApplies::Conditional, true) => t.deny_cond.extend(
+                    condition_texts(st, p)
+                        .into_iter()
                         .map(|c| format!("the Deny's condition {c} does not hold")),
                 ),
-                (Applies::Unknown(u), true) => t.unknown_deny.push(u),
-                (Applies::Unknown(u), false) => t.unknown_allow.push(u),
+                (OtherApplies::Unknown(u), true) => t.unknown_deny.push(u),
+                (OtherApplies::Unknown(u), false) => t.unknown_allow.push(u),
             }
         }
     }
@@ -264,8 +175,9 @@ pub(crate) fn decide(
     resource_account: &str,
     resource_policy: Option<&[NamedPolicy]>,
 ) -> Move {
+    let req = mover.request(service, name, resource);
+    let opts = mover.opts;
     let mut conditions = Vec::new();
-    let mut via = Vec::new();
     // Explicit denies first (R8).
     let scp = mover.scp.unwrap_or(&[]);
     let every = mover
@@ -275,7 +187,7 @@ pub(crate) fn decide(
         .chain(mover.boundary)
         .chain(scp.iter().flatten())
         .chain(resource_policy.unwrap_or(&[]));
-    let all = tally(every, service, name, resource, mover);
+    let all = tally(every, &req, opts);
     if !all.deny.is_empty() {
         return Move::No;
     }
@@ -285,66 +197,25 @@ pub(crate) fn decide(
     conditions.extend(all.deny_cond);
     // Every SCP level must allow (R48).
     for level in scp {
-        let t = tally(level, service, name, resource, mover);
-        match allowed(&t) {
+        match allowed(&tally(level, &req, opts)) {
             Ok(Some((_, c))) => conditions.extend(c),
             Ok(None) => return Move::No,
             Err(u) => return Move::Unknown(u),
         }
     }
-    let identity = mover
-        .identity
-        .map(|ids| tally(ids, service, name, resource, mover));
-    let own_account = mover.caller.account == resource_account;
-    let mut needs_identity = true;
-    if let Some(rp) = resource_policy {
-        let t = tally(rp, service, name, resource, mover);
-        let (v, c) = match allowed(&t) {
-            Ok(Some(a)) => a,
-            Ok(None) => return Move::No,
-            Err(u) => return Move::Unknown(u),
-        };
-        // Named by its own ARN in the same account, in a statement that applies: the trust
-        // policy alone is enough.
-        let direct = own_account
-            && rp.iter().any(|p| {
-                p.doc.statements.iter().any(|st| {
-                    st.effect.as_ref().map(|e| e.value) == Some(Effect::Allow)
-                        && principal_names(st, mover) == Ok(Some(true))
-                        && matches!(
-                            applies(p, st, service, name, resource, mover),
-                            Applies::Yes | Applies::Cond(_)
-                        )
-                })
-            });
-        needs_identity = !direct;
-        via.extend(v);
-        conditions.extend(c);
-    }
-    if needs_identity {
-        let Some(t) = identity else {
-            return Move::Unknown(format!(
-                "the identity policies of `{}` are not all in the inputs",
-                mover.caller.arn
-            ));
-        };
-        let (v, c) = match allowed(&t) {
-            Ok(Some(a)) => a,
-            Ok(None) => return Move::No,
-            Err(u) => return Move::Unknown(u),
-        };
-        via.extend(v);
-        conditions.extend(c);
-        if let Some(b) = mover.boundary {
-            let t = tally(std::iter::once(b), service, name, resource, mover);
-            let c = match allowed(&t) {
-                Ok(Some((_, c))) => c,
-                Ok(None) => return Move::No,
-                Err(u) => return Move::Unknown(u),
-            };
-            conditions.extend(c);
+    let (via, more) = match resource_policy {
+        None => match identity_side(mover, &req) {
+            Ok(a) => a,
+            Err(m) => return m,
+        },
+        Some(rp) => {
+            match resource_side(mover, &req, rp, mover.caller.account == resource_account) {
+                Ok(a) => a,
+                Err(m) => return m,
+            }
         }
-    }
+    };
+    conditions.extend(more);
     // Identity policies missing from the inputs could hold a Deny (R46 step 1): a move that
     // would be allowed is then unknown, never allowed (as the engine answers).
     if mover.identity.is_none() {
@@ -360,9 +231,77 @@ pub(crate) fn decide(
     }
 }
 
+/// The allowing statements and conditions of a move, or the move when it is not allowed.
+type Side = Result<(Vec<String>, Vec<String>), Move>;
+
+/// A move with a resource policy (a role's trust policy): the resource policy must allow;
+/// then either statements naming the caller by its own ARN, in the caller's own account,
+/// are enough on their own (R54), or the identity side must allow too. The two are
+/// alternatives: a conditional direct allow stands when the identity side does not allow,
+/// and a direct statement that cannot be judged makes a refused identity side unknown.
+fn resource_side(
+    mover: &Mover<'_>,
+    req: &OtherRequest<'_>,
+    rp: &[NamedPolicy],
+    own_account: bool,
+) -> Side {
+    let (via, conditions) = match allowed(&tally(rp, req, mover.opts)) {
+        Ok(Some(a)) => a,
+        Ok(None) => return Err(Move::No),
+        Err(u) => return Err(Move::Unknown(u)),
+    };
+    let direct = if own_account {
+        let names = |st: &Statement| {
+            eval::trust_principal_names(st, req, &mover.opts.open) == Ok(Some(true))
+        };
+        allowed(&tally_where(rp, req, mover.opts, names))
+    } else {
+        Ok(None)
+    };
+    if matches!(&direct, Ok(Some((_, c))) if c.is_empty()) {
+        return Ok((via, conditions));
+    }
+    match identity_side(mover, req) {
+        Ok((v, c)) => Ok((
+            via.into_iter().chain(v).collect(),
+            conditions.into_iter().chain(c).collect(),
+        )),
+        Err(refused) => match direct {
+            Ok(Some(alternative)) => Ok(alternative),
+            Err(u) => Err(Move::Unknown(u)),
+            Ok(None) => Err(refused),
+        },
+    }
+}
+
+/// The identity side of a move: an identity policy must allow, and the permissions boundary
+/// too.
+fn identity_side(mover: &Mover<'_>, req: &OtherRequest<'_>) -> Side {
+    let Some(ids) = mover.identity else {
+        return Err(Move::Unknown(format!(
+            "the identity policies of `{}` are not all in the inputs",
+            mover.caller.arn
+        )));
+    };
+    let (via, mut conditions) = match allowed(&tally(ids, req, mover.opts)) {
+        Ok(Some(a)) => a,
+        Ok(None) => return Err(Move::No),
+        Err(u) => return Err(Move::Unknown(u)),
+    };
+    if let Some(b) = mover.boundary {
+        match allowed(&tally(std::iter::once(b), req, mover.opts)) {
+            Ok(Some((_, c))) => conditions.extend(c),
+            Ok(None) => return Err(Move::No),
+            Err(u) => return Err(Move::Unknown(u)),
+        }
+    }
+    Ok((via, conditions))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::PolicyKind;
     use crate::source::SourceId;
 
     fn policy(name: &str, kind: PolicyKind, text: &str) -> NamedPolicy {
@@ -392,6 +331,7 @@ mod tests {
             identity: Some(&[]),
             boundary: None,
             scp: None,
+            opts: &eval::Options::default(),
         };
         let got = decide(
             &m,
@@ -414,6 +354,7 @@ mod tests {
             identity: Some(&[]),
             boundary: None,
             scp: None,
+            opts: &eval::Options::default(),
         };
         let b = "arn:aws:iam::111122223333:role/B";
         assert_eq!(
@@ -541,6 +482,7 @@ mod tests {
                     identity: identity.as_deref(),
                     boundary: None,
                     scp: None,
+                    opts: &Options::default(),
                 };
                 let lower = action.to_ascii_lowercase();
                 let graph = decide(&m, "kms", &lower, KEY, "111122223333", Some(&trust));
@@ -569,6 +511,206 @@ mod tests {
         }
     }
 
+    mod agreement_with_conditions {
+        //! The graph's moves and the engine agree on random identity policies, key policies
+        //! (matched by the graph as a trust policy), SCPs and targets: `Action`/`NotAction`,
+        //! `Resource`/`NotResource` with wildcards, short patterns (under both settings of the
+        //! Q11 switch, given to both sides) and policy variables, and `Condition` blocks on a
+        //! request key the engine leaves open (R11–R24, R46, R48, R53–R55). Whatever the graph
+        //! claims, the engine asked directly agrees: a move is an Allow, no move a Deny, a
+        //! conditional move an answer that depends on the conditions; an unknown move is never
+        //! an Allow, except where a policy variable the engine substitutes decides it.
+        use super::*;
+        use crate::eval::{Decision, Inputs, KeyFacts, KeyInputs, Options, Request};
+        use proptest::prelude::*;
+        use serde_json::{Value, json};
+
+        const KEY: &str =
+            "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+        const OTHER_KEY: &str =
+            "arn:aws:kms:eu-west-1:444455556666:key/0987dcba-09fe-87dc-65ba-ab0987654321";
+
+        fn pick<T: Clone + std::fmt::Debug + 'static>(v: Vec<T>) -> impl Strategy<Value = T> {
+            prop::sample::select(v)
+        }
+
+        fn action() -> impl Strategy<Value = (&'static str, Value)> {
+            pick(vec![
+                ("Action", json!("kms:*")),
+                ("Action", json!("kms:Decrypt")),
+                ("Action", json!("kms:*crypt*")),
+                ("Action", json!("KMS:describe*")),
+                ("Action", json!(["kms:Encrypt", "kms:Re*"])),
+                ("Action", json!("*")),
+                ("Action", json!(["s3:*", "iam:PassRole"])),
+                ("NotAction", json!("kms:Decrypt")),
+                ("NotAction", json!(["kms:Describe*", "kms:Encrypt"])),
+                ("NotAction", json!("s3:*")),
+            ])
+        }
+
+        fn resource() -> impl Strategy<Value = (&'static str, Value)> {
+            pick(vec![
+                ("Resource", json!("*")),
+                ("Resource", json!(KEY)),
+                ("Resource", json!(OTHER_KEY)),
+                ("Resource", json!("arn:aws:kms:*:111122223333:key/*")),
+                ("Resource", json!("arn:aws:kms:*:*:key/1234*")),
+                (
+                    "Resource",
+                    json!("arn:aws:kms:us-east-1:111122223333:alias/*"),
+                ),
+                ("Resource", json!("arn:aws:*:*:444455556666:key/*")),
+                ("Resource", json!("arn:aws:kms:*")),
+                ("Resource", json!("arn:aws:kms:us-east-1:*")),
+                ("Resource", json!("arn*")),
+                (
+                    "Resource",
+                    json!("arn:aws:kms:us-east-1:111122223333:key/${aws:username}"),
+                ),
+                ("NotResource", json!("arn:aws:kms:*:*:alias/*")),
+                ("NotResource", json!(KEY)),
+                (
+                    "NotResource",
+                    json!(["arn:aws:kms:eu-*", "arn:aws:iam::*:role/*"]),
+                ),
+            ])
+        }
+
+        /// `Condition` blocks on `kms:ViaService`, which the engine leaves open (residual).
+        fn condition() -> impl Strategy<Value = Option<Value>> {
+            pick(vec![
+                None,
+                None,
+                Some(json!({"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}})),
+                Some(json!({"StringLike": {"kms:ViaService": ["ec2.*.amazonaws.com", "rds.*"]}})),
+                Some(json!({"StringNotEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}})),
+            ])
+        }
+
+        /// Principals of key-policy statements; `"*"` is left out of `Allow` (see
+        /// `agreement::principal`).
+        fn principal(allow: bool) -> impl Strategy<Value = Value> {
+            let mut v = vec![
+                json!({"AWS": "arn:aws:iam::111122223333:root"}),
+                json!({"AWS": "444455556666"}),
+                json!({"AWS": "arn:aws:iam::111122223333:role/App"}),
+                json!({"AWS": ["arn:aws:iam::111122223333:user/Alice", "arn:aws:iam::444455556666:root"]}),
+                json!({"AWS": "arn:aws:iam::444455556666:role/Ext"}),
+            ];
+            if !allow {
+                v.push(json!("*"));
+            }
+            pick(v)
+        }
+
+        fn statement(with_principal: bool, scp: bool) -> impl Strategy<Value = Value> {
+            (
+                prop::bool::weighted(0.7),
+                action(),
+                resource(),
+                condition(),
+                prop::bool::weighted(if scp { 0.5 } else { 0.0 }),
+            )
+                .prop_flat_map(move |(allow, a, r, c, no_resource)| {
+                    principal(allow).prop_map(move |p| {
+                        let mut s = json!({"Effect": if allow { "Allow" } else { "Deny" }});
+                        s[a.0] = a.1.clone();
+                        if !no_resource {
+                            s[r.0] = r.1.clone();
+                        }
+                        // No conditions in SCPs: the engine's SCP gate drops a condition it
+                        // leaves open (residual) and answers Allow; the graph keeps it.
+                        if let Some(c) = c.as_ref().filter(|_| !scp) {
+                            s["Condition"] = c.clone();
+                        }
+                        if with_principal {
+                            s["Principal"] = p;
+                        }
+                        s
+                    })
+                })
+        }
+
+        fn doc(name: &str, kind: PolicyKind, sts: &[Value]) -> NamedPolicy {
+            let text = json!({"Version": "2012-10-17", "Statement": sts}).to_string();
+            policy(name, kind, &text)
+        }
+
+        fn has_variable(sts: &[Value]) -> bool {
+            sts.iter().any(|s| s.to_string().contains("${"))
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+            #[test]
+            fn graph_moves_and_engine_agree_with_conditions_switches_and_scps(
+                kp in prop::collection::vec(statement(true, false), 1..4),
+                id in prop::option::weighted(0.85, prop::collection::vec(statement(false, false), 0..4)),
+                scp in prop::option::weighted(0.3, prop::collection::vec(statement(false, true), 1..3)),
+                caller in 0..3usize,
+                on_other_key in prop::bool::weighted(0.2),
+                short_match_nothing in prop::bool::ANY,
+                action in pick(vec!["Decrypt", "DescribeKey", "Encrypt", "ReEncryptFrom"]),
+            ) {
+                let arn = ["arn:aws:iam::111122223333:role/App",
+                    "arn:aws:iam::111122223333:user/Alice",
+                    "arn:aws:iam::444455556666:role/Ext"][caller];
+                let (key, key_account) = if on_other_key {
+                    (OTHER_KEY, "444455556666")
+                } else {
+                    (KEY, "111122223333")
+                };
+                let c = Caller::parse(arn, None).unwrap();
+                let identity = id.as_ref().map(|sts| {
+                    if sts.is_empty() { Vec::new() } else { vec![doc("id", PolicyKind::Identity, sts)] }
+                });
+                let levels: Option<crate::eval::Levels> =
+                    scp.as_ref().map(|sts| vec![vec![doc("scp", PolicyKind::Scp, sts)]].into());
+                let mut opts = Options { residual: true, ..Options::default() };
+                opts.open.short_resource_patterns_match_nothing = short_match_nothing;
+                let trust = [doc("kp", PolicyKind::Trust, &kp)];
+                let m = Mover {
+                    caller: &c,
+                    unique_id: None,
+                    identity: identity.as_deref(),
+                    boundary: None,
+                    scp: levels.as_deref(),
+                    opts: &opts,
+                };
+                let lower = action.to_ascii_lowercase();
+                let graph = decide(&m, "kms", &lower, key, key_account, Some(&trust));
+                let inputs = Inputs {
+                    keys: vec![std::sync::Arc::new(KeyInputs {
+                        facts: KeyFacts::from_arn(key).unwrap(),
+                        policies: Some(vec![doc("kp", PolicyKind::Key, &kp)]),
+                        grants: Some(Vec::new()),
+                        policy_unknown: None,
+                    })],
+                    identity: identity.clone().map(Into::into),
+                    scp: levels.clone(),
+                    ..Inputs::default()
+                };
+                let req = Request::new(c.clone(), &format!("kms:{action}"), key);
+                let engine = crate::eval::evaluate(&inputs, &req, &opts).decision;
+                let variables = has_variable(&kp)
+                    || id.as_deref().is_some_and(has_variable)
+                    || scp.as_deref().is_some_and(has_variable);
+                let agree = match &graph {
+                    Move::Yes(_) => engine == Decision::Allow,
+                    Move::No => matches!(engine, Decision::ImplicitDeny | Decision::ExplicitDeny),
+                    // Allowed if the `kms:ViaService` conditions hold: the engine, which
+                    // leaves that key open, cannot settle it either.
+                    Move::Conditional(..) => engine == Decision::Undetermined,
+                    // The graph does not substitute policy variables; the engine does.
+                    Move::Unknown(_) => variables || engine != Decision::Allow,
+                };
+                prop_assert!(agree, "graph {:?}, engine {:?}", graph, engine);
+            }
+        }
+    }
+
     #[test]
     fn r21_graph_move_short_resource_pattern_matches_only_with_a_last_star() {
         // `arn*` has one segment that is not `*`: it matches nothing (Q11 default).
@@ -584,6 +726,7 @@ mod tests {
             identity: Some(&ids),
             boundary: None,
             scp: None,
+            opts: &eval::Options::default(),
         };
         let b = "arn:aws:iam::111122223333:role/B";
         assert_eq!(
@@ -610,12 +753,43 @@ mod tests {
             identity: Some(&[]),
             boundary: None,
             scp: None,
+            opts: &eval::Options::default(),
         };
         let b = "arn:aws:iam::111122223333:role/B";
         assert_eq!(
             decide(&m, "sts", "assumerole", b, "111122223333", Some(&trust)),
             Move::No
         );
+    }
+
+    #[test]
+    fn r54_graph_conditional_direct_trust_does_not_lend_its_principal_to_another_statement() {
+        // A is named by its own ARN only under a condition; the account statement needs an
+        // identity allow that A does not have. The move is conditional, never plain.
+        let c = caller("arn:aws:iam::111122223333:role/A");
+        let trust = [policy(
+            "trust",
+            PolicyKind::Trust,
+            r#"{"Version":"2012-10-17","Statement":[
+                {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/A"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"x"}}},
+                {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"sts:AssumeRole"}]}"#,
+        )];
+        let m = Mover {
+            caller: &c,
+            unique_id: None,
+            identity: Some(&[]),
+            boundary: None,
+            scp: None,
+            opts: &eval::Options::default(),
+        };
+        let b = "arn:aws:iam::111122223333:role/B";
+        match decide(&m, "sts", "assumerole", b, "111122223333", Some(&trust)) {
+            Move::Conditional(via, c) => {
+                assert_eq!(via, ["trust#1"]);
+                assert!(c.iter().any(|c| c.contains("sts:ExternalId")), "{c:?}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
@@ -628,6 +802,7 @@ mod tests {
             identity: None,
             boundary: None,
             scp: None,
+            opts: &eval::Options::default(),
         };
         let b = "arn:aws:iam::111122223333:role/B";
         let got = decide(&m, "sts", "assumerole", b, "111122223333", Some(&trust));
@@ -649,6 +824,7 @@ mod tests {
             identity: Some(&deny),
             boundary: None,
             scp: None,
+            opts: &eval::Options::default(),
         };
         let b = "arn:aws:iam::111122223333:role/B";
         assert_eq!(

@@ -564,3 +564,62 @@ fn r46_who_can_path_never_says_allowed_on_an_undetermined_row() {
         }
     }
 }
+
+/// R24: a trust policy that names one session of a role (`assumed-role/A/alice`) may or may
+/// not name the session the role is used with: whether the role can assume it is unknown,
+/// and a note says so, instead of the move being silently left out.
+#[test]
+fn r24_trust_naming_one_session_of_a_role_leaves_the_move_unknown_with_a_note() {
+    let details = serde_json::json!({
+        "UserDetailList": [],
+        "GroupDetailList": [],
+        "Policies": [],
+        "RoleDetailList": [
+            {
+                "Path": "/", "RoleName": "A", "RoleId": "AROAAXXXXXXXXXXXXXXXX",
+                "Arn": "arn:aws:iam::111122223333:role/A",
+                "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
+                "RolePolicyList": [{"PolicyName": "assume", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::111122223333:role/B"}]}}],
+                "AttachedManagedPolicies": []
+            },
+            {
+                "Path": "/", "RoleName": "B", "RoleId": "AROABXXXXXXXXXXXXXXXX",
+                "Arn": "arn:aws:iam::111122223333:role/B",
+                "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Principal": {"AWS": "arn:aws:sts::111122223333:assumed-role/A/alice"}, "Action": "sts:AssumeRole"}]},
+                "RolePolicyList": [{"PolicyName": "decrypt", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": KEY}]}}],
+                "AttachedManagedPolicies": []
+            }
+        ]
+    });
+    let key_policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}]}"#;
+    let details = write_temp("session-trust-details.json", &details.to_string());
+    let key_policy = write_temp("session-trust-key-policy.json", key_policy);
+    let v = json_of(&[
+        "who-can",
+        "--action",
+        "kms:Decrypt",
+        "--key",
+        KEY,
+        "--format",
+        "json",
+        "--key-policy",
+        &key_policy.display().to_string(),
+        &details.display().to_string(),
+    ]);
+    let rows = rows_by_principal(&v);
+    assert!(
+        !rows.contains_key("arn:aws:iam::111122223333:role/A"),
+        "{v}"
+    );
+    let notes = v["notes"].to_string();
+    assert!(
+        notes.contains(
+            "can call sts:AssumeRole on `arn:aws:iam::111122223333:role/B` is not judged"
+        ),
+        "{v}"
+    );
+}
