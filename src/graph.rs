@@ -531,7 +531,7 @@ fn split_action(action: &str) -> (String, String) {
     (s.to_ascii_lowercase(), n.to_ascii_lowercase())
 }
 
-/// The engine's path name (`6a key policy names the caller`, `6d grant`…). Without one, the
+/// The engine's path name (`key policy names the caller`, `grant`…). Without one, the
 /// words follow the decision: only an `allow` is "allowed"; an answer the inputs leave open
 /// says so, with or without conditions (R46 step 7: never fail open, not even in words).
 fn describe_path(path: Option<&str>, decision: Decision, conditional: bool) -> String {
@@ -1178,13 +1178,20 @@ impl<'a> AccessGraph<'a> {
         let ev = eval::evaluate(&inputs, &req, &self.opts);
         let mut via: Vec<String> = ev.checks.iter().flat_map(|c| c.deciding.clone()).collect();
         via.dedup();
-        let path = ev.checks.iter().find_map(|c| c.path.as_deref());
+        let path = ev
+            .checks
+            .iter()
+            .find_map(|c| c.path.as_ref())
+            .map(eval::Path::name);
         let outcome = match ev.decision {
             Decision::Allow => Outcome::Allow,
             Decision::ExplicitDeny | Decision::ImplicitDeny => Outcome::Denied,
             Decision::Undetermined => {
-                let unknowns: Vec<String> =
-                    ev.checks.iter().flat_map(|c| c.unknowns.clone()).collect();
+                let unknowns: Vec<String> = ev
+                    .checks
+                    .iter()
+                    .flat_map(|c| c.unknowns.iter().map(ToString::to_string))
+                    .collect();
                 let residual: Vec<String> = ev
                     .checks
                     .iter()
@@ -1206,7 +1213,7 @@ impl<'a> AccessGraph<'a> {
             }
         };
         let how = describe_path(
-            path,
+            path.as_deref(),
             ev.decision,
             matches!(outcome, Outcome::Conditional(_)),
         );
