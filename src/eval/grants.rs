@@ -395,6 +395,7 @@ pub(super) fn retire_path(
             grant: label.clone(),
             retiring: g.retiring.clone(),
             operations: g.operations.clone(),
+            open: t == Tri::Unknown,
         });
     }
     (t, vec![format!("grant {label}")], why)

@@ -197,6 +197,10 @@ fn retire_step(
     } else {
         result.reasons.extend(why);
     }
+    if t == Tri::Unknown && iam.id.tri() == Tri::Unknown {
+        // The grant's IAM items are open because the identity policies are: say so.
+        run.note_unknown(&iam.id);
+    }
     run.step(
         StepName::RetireGrant,
         || StepOutcome::Tri(t),

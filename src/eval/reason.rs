@@ -328,6 +328,8 @@ pub enum Reason {
         retiring: Option<String>,
         /// The grant's operations.
         operations: Vec<String>,
+        /// Whether the caller is one of them cannot be judged (its IAM policies are open).
+        open: bool,
     },
     /// No allow path holds; the trace shows which element failed.
     NoPathHolds {

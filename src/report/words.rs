@@ -309,11 +309,17 @@ impl Display for Reason {
                 grant,
                 retiring,
                 operations,
+                open,
             } => write!(
                 f,
-                "grant {grant} may be retired by its retiring principal ({}), by its grantee only if its operations include `RetireGrant` ({}), or by the issuing account's principals allowed by IAM — the caller is none of these; `kms:RetireGrant` in a key policy has no effect",
+                "grant {grant} may be retired by its retiring principal ({}), by its grantee only if its operations include `RetireGrant` ({}), or by the issuing account's principals allowed by IAM — {}; `kms:RetireGrant` in a key policy has no effect",
                 retiring.as_deref().unwrap_or("none"),
-                operations.join(", ")
+                operations.join(", "),
+                if *open {
+                    "whether the caller is one of these depends on its IAM policies, which cannot be judged"
+                } else {
+                    "the caller is none of these"
+                }
             ),
             Reason::NoPathHolds { caller, action } => write!(
                 f,

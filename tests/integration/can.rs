@@ -582,6 +582,40 @@ fn r46_undetermined_answer_never_suggests_attaching_a_policy() {
     }
 }
 
+/// R75: a grant whose retiring principal is the caller's account lets the account's principals
+/// whose IAM allows retire it. With the caller's identity policies unknown the answer is
+/// undetermined, so the explanation may not say "the caller is none of these"; it says the
+/// answer turns on the caller's IAM policies, and lists them as unknown.
+#[test]
+fn r75_retire_grant_open_on_iam_is_not_explained_as_a_refusal() {
+    let (code, out, err) = can(&[
+        "--principal",
+        ALICE,
+        "--action",
+        "kms:RetireGrant",
+        "--key",
+        K1,
+        "--grants",
+        "fixtures/can/grant-to-account.json",
+        "--grant-id",
+        "6666ffff7f76e4ba7987489ac329fbfba6ad343d6f7075dbd1ef191f0120514a",
+        "--identity-unknown",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["decision"], "undetermined", "{v}");
+    let reasons = v["reasons"].to_string();
+    assert!(!reasons.contains("none of these"), "{reasons}");
+    assert!(reasons.contains("depends on its IAM policies"), "{reasons}");
+    let unknowns = v["unknowns"].to_string();
+    assert!(
+        unknowns.contains("the caller's identity policies are not known\""),
+        "{unknowns}"
+    );
+}
+
 /// A spec rule id, a step number or an open-question id in user output: `R55`, `L005`, `Q25`,
 /// "path 6", `6a`…`6e`, or a step numbered like "3 SCP gate".
 fn cites_rule_id(out: &str) -> Option<String> {
@@ -631,9 +665,9 @@ fn cites_rule_id(out: &str) -> Option<String> {
     None
 }
 
-/// Words users know: `can`, `who-can`, `what-can` and `matrix` over realistic fixtures, in
-/// every output format, with traces, explanations, unknowns and notes, never cite a spec rule
-/// id or a step number (issue 19, item 6).
+/// Words users know: `can`, `who-can`, `what-can`, `matrix` and `check-put-policy` over
+/// realistic fixtures, in every output format, with traces, explanations, unknowns and notes,
+/// never cite a spec rule id or a step number (issue 19, item 6).
 #[test]
 fn r46_user_output_never_cites_a_rule_id_or_step_number() {
     let w = "fixtures/examples/walkthrough";
@@ -817,6 +851,19 @@ fn r46_user_output_never_cites_a_rule_id_or_step_number() {
             assert!(code == 0 || code == 1, "{args:?}: {err}");
             outputs.push((args.join(" "), format!("{out}{err}")));
         }
+    }
+    // The lockout safety check's answer, rejected and accepted.
+    for policy in [kp("key-no-root-delegation.json"), key_policy.to_owned()] {
+        let args = [
+            "check-put-policy",
+            "--caller",
+            "arn:aws:sts::111122223333:assumed-role/Deployer/ci",
+            "--policy",
+            &policy,
+        ];
+        let (code, out, err) = run(&args, None);
+        assert!(code == 0 || code == 1, "{args:?}: {err}");
+        outputs.push((args.join(" "), format!("{out}{err}")));
     }
     for (cmd, out) in &outputs {
         assert!(
