@@ -10,7 +10,11 @@
 mod condition;
 mod context;
 mod decide;
+mod explain;
+mod grants;
 mod matcher;
+mod paths;
+mod reason;
 
 use crate::grant::Grant;
 use crate::policy::{PolicyDocument, PolicyKind};
@@ -26,6 +30,9 @@ pub use matcher::key_policy_may_allow;
 pub(crate) use matcher::{
     OtherApplies, OtherRequest, action_may_cover_service, kms_actions_covered,
     other_statement_applies, resource_pattern_may_match, trust_principal_names,
+};
+pub use reason::{
+    GrantMiss, IdentitySays, Input, Note, Path, Reason, Skip, StepName, StepOutcome, Unknown,
 };
 
 /// A three-valued truth.
@@ -533,10 +540,10 @@ pub struct StatementTrace {
 /// One step of the algorithm (R46), in a trace.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {
-    /// `1 explicit deny`, `3 SCP gate`, `6b key-policy delegation + IAM`…
-    pub name: String,
+    /// Which step.
+    pub name: StepName,
     /// What it concluded.
-    pub outcome: String,
+    pub outcome: StepOutcome,
     /// Statements considered.
     pub statements: Vec<StatementTrace>,
 }
@@ -561,18 +568,18 @@ pub struct CheckResult {
     pub resource: String,
     /// The decision.
     pub decision: Decision,
-    /// The path that allowed (`6b key-policy delegation + IAM`), or the gate that denied.
-    pub path: Option<String>,
+    /// The path that allowed, or the gate that denied.
+    pub path: Option<Path>,
     /// The statements (or grants) that decided.
     pub deciding: Vec<String>,
-    /// Why the answer is what it is, in sentences (for a deny: why each path failed).
-    pub reasons: Vec<String>,
+    /// Why the answer is what it is (for a deny: why each path failed).
+    pub reasons: Vec<Reason>,
     /// What is unknown and why (for undetermined answers).
-    pub unknowns: Vec<String>,
+    pub unknowns: Vec<Unknown>,
     /// Residual: alternatives (OR) of requirements (AND) under which it would be allowed.
     pub residual: Vec<Vec<Requirement>>,
     /// Notes that never change the decision (R61) and assumptions made (R1, R107).
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
     /// The steps, when tracing.
     pub steps: Vec<Step>,
 }

@@ -487,7 +487,7 @@ fn split_action(action: &str) -> (String, String) {
     (s.to_ascii_lowercase(), n.to_ascii_lowercase())
 }
 
-/// The engine's path name (`6a key policy names the caller`, `6d grant`…). Without one, the
+/// The engine's path name (`key policy names the caller`, `grant`…). Without one, the
 /// words follow the decision: only an `allow` is "allowed"; an answer the inputs leave open
 /// says so, with or without conditions (R46 step 7: never fail open, not even in words).
 fn describe_path(path: Option<&str>, decision: Decision, conditional: bool) -> String {

@@ -10,6 +10,7 @@ pub mod can;
 pub mod ci;
 pub mod escape;
 mod human;
+mod words;
 
 use std::io::{self, Write};
 

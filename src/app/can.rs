@@ -19,6 +19,9 @@ use crate::policy::{ParseOptions, PolicyKind};
 use crate::report::can as render;
 use crate::source::SourceMap;
 
+mod batch;
+use batch::batch;
+
 pub(crate) use super::outcome::{Failure, fail};
 
 pub(super) fn file_name(path: &Path) -> String {
@@ -192,6 +195,39 @@ fn pairs(list: &[String], flag: &str) -> Result<Vec<(String, String)>, Failure> 
     list.iter().map(|s| pair(s, flag)).collect()
 }
 
+/// The flags of `can` that need checking, validated once, before any file is read: a batch
+/// does not re-read them for each of its lines.
+struct Settings {
+    /// How input files are read (parse options from `--open`, size limits).
+    base: InputOptions,
+    /// The engine's open defaults (`--open`, `--plain-op-on-multivalued`).
+    open: OpenDefaults,
+    /// `--context`.
+    context: Vec<(String, String)>,
+    /// `--principal-tag`.
+    principal_tags: Vec<(String, String)>,
+    /// `--encryption-context`.
+    encryption_context: Vec<(String, String)>,
+    /// `--destination-encryption-context`.
+    destination_encryption_context: Vec<(String, String)>,
+}
+
+impl Settings {
+    fn from_args(args: &CanArgs) -> Result<Settings, Failure> {
+        Ok(Settings {
+            base: base_options(args)?,
+            open: open_defaults(args)?,
+            context: pairs(&args.context, "--context")?,
+            principal_tags: pairs(&args.principal_tag, "--principal-tag")?,
+            encryption_context: pairs(&args.encryption_context, "--encryption-context")?,
+            destination_encryption_context: pairs(
+                &args.destination_encryption_context,
+                "--destination-encryption-context",
+            )?,
+        })
+    }
+}
+
 /// The open parsing choices among `--open` (Q12, Q13).
 fn parse_options(args: &CanArgs) -> Result<ParseOptions, Failure> {
     let mut p = ParseOptions::default();
@@ -262,8 +298,9 @@ struct Loaded {
     opts: Options,
     inventory: Option<Inventory>,
     explicit_identity: bool,
-    /// How the input files were read, for files read later (grant requests).
-    base: InputOptions,
+    /// The validated flags; `base` says how the input files were read, for files read later
+    /// (grant requests).
+    settings: Settings,
     /// Position of each key in `inputs.keys`, by ARN.
     key_at: std::collections::HashMap<String, usize>,
     /// Keys a batch met in its requests, by ARN, as the inventory or the template describes
@@ -391,37 +428,38 @@ fn base_options(args: &CanArgs) -> Result<InputOptions, Failure> {
 }
 
 fn load_inputs(args: &CanArgs, sources: &mut SourceMap) -> Result<Loaded, Failure> {
-    let base = base_options(args)?;
-    let inventory = load_inventory(args, sources, &base)?;
+    let settings = Settings::from_args(args)?;
+    let base = &settings.base;
+    let inventory = load_inventory(args, sources, base)?;
     let identity = if args.identity_unknown {
         None
     } else {
         let mut v = Vec::new();
         for p in &args.identity_policy {
-            v.extend(load_policies(p, PolicyKind::Identity, sources, &base)?);
+            v.extend(load_policies(p, PolicyKind::Identity, sources, base)?);
         }
         Some(v)
     };
     let key_policies = match &args.key_policy {
-        Some(p) => Some(load_policies(p, PolicyKind::Key, sources, &base)?),
+        Some(p) => Some(load_policies(p, PolicyKind::Key, sources, base)?),
         None => None,
     };
     let grants = match &args.grants {
-        Some(p) => Some(load_grants(p, sources, &base)?),
+        Some(p) => Some(load_grants(p, sources, base)?),
         None => None,
     };
-    let scp = load_levels(&args.scp, PolicyKind::Scp, sources, &base)?;
-    let rcp = load_levels(&args.rcp, PolicyKind::Rcp, sources, &base)?;
+    let scp = load_levels(&args.scp, PolicyKind::Scp, sources, base)?;
+    let rcp = load_levels(&args.rcp, PolicyKind::Rcp, sources, base)?;
     let boundary = match &args.boundary {
-        Some(p) => Some(load_one(p, PolicyKind::Boundary, sources, &base)?),
+        Some(p) => Some(load_one(p, PolicyKind::Boundary, sources, base)?),
         None => None,
     };
     let mut session = Vec::new();
     for p in &args.session_policy {
-        session.extend(load_policies(p, PolicyKind::Session, sources, &base)?);
+        session.extend(load_policies(p, PolicyKind::Session, sources, base)?);
     }
     let vpce = match &args.vpce_policy {
-        Some(p) => Some(load_one(p, PolicyKind::VpcEndpoint, sources, &base)?),
+        Some(p) => Some(load_one(p, PolicyKind::VpcEndpoint, sources, base)?),
         None => None,
     };
     let mut keys = Vec::new();
@@ -466,7 +504,7 @@ fn load_inputs(args: &CanArgs, sources: &mut SourceMap) -> Result<Loaded, Failur
     }
     if let Some(d) = &args.destination_key {
         let policies = match &args.destination_key_policy {
-            Some(p) => Some(load_policies(p, PolicyKind::Key, sources, &base)?),
+            Some(p) => Some(load_policies(p, PolicyKind::Key, sources, base)?),
             None => None,
         };
         let arn = resolve_key(d, inventory.as_ref())?;
@@ -498,7 +536,7 @@ fn load_inputs(args: &CanArgs, sources: &mut SourceMap) -> Result<Loaded, Failur
         }
     }
     let opts = Options {
-        open: open_defaults(args)?,
+        open: settings.open,
         residual: args.residual,
         assume_absent: args.assume_absent,
         trace: true,
@@ -517,7 +555,7 @@ fn load_inputs(args: &CanArgs, sources: &mut SourceMap) -> Result<Loaded, Failur
         .collect();
     Ok(Loaded {
         key_at,
-        base,
+        settings,
         inventory,
         explicit_identity,
         callers: Mutex::new(CallerMemo::new()),
@@ -542,6 +580,7 @@ fn build_request(
     key: &str,
     context: Vec<(String, String)>,
     args: &CanArgs,
+    settings: &Settings,
     grant_request: Option<&Grant>,
 ) -> Result<Request, Failure> {
     let role_arn = context
@@ -562,7 +601,7 @@ fn build_request(
             )));
         }
     }
-    caller.tags = pairs(&args.principal_tag, "--principal-tag")?;
+    caller.tags = settings.principal_tags.clone();
     let action_bare = action.split_once(':').map_or(action, |(_, n)| n);
     let multi = ["reencrypt", "createalias", "updatealias", "deletealias"];
     if crate::catalog::action_index(action_bare).is_none()
@@ -579,16 +618,11 @@ fn build_request(
     req.alias = args.alias.clone();
     req.grant_id = args.grant_id.clone();
     req.destination_key = args.destination_key.clone();
-    let ec = pairs(&args.encryption_context, "--encryption-context")?;
-    if !ec.is_empty() {
-        req.encryption_context = Some(ec);
+    if !settings.encryption_context.is_empty() {
+        req.encryption_context = Some(settings.encryption_context.clone());
     }
-    let dec = pairs(
-        &args.destination_encryption_context,
-        "--destination-encryption-context",
-    )?;
-    if !dec.is_empty() {
-        req.destination_encryption_context = Some(dec);
+    if !settings.destination_encryption_context.is_empty() {
+        req.destination_encryption_context = Some(settings.destination_encryption_context.clone());
     }
     req.grant_request = grant_request.cloned();
     req.context = context;
@@ -816,9 +850,9 @@ pub(crate) fn answer(
         return Err(fail("`--principal`, `--action` and `--key` are required"));
     };
     let loaded = load_inputs(args, sources)?;
-    let context = pairs(&args.context, "--context")?;
+    let context = loaded.settings.context.clone();
     let grant_request = match &args.grant_request {
-        Some(p) => Some(load_grant_request(p, sources, &loaded.base)?),
+        Some(p) => Some(load_grant_request(p, sources, &loaded.settings.base)?),
         None => None,
     };
     let key = resolve_key(key, loaded.inventory.as_ref())?;
@@ -828,6 +862,7 @@ pub(crate) fn answer(
         &key,
         context,
         args,
+        &loaded.settings,
         grant_request.as_ref(),
     )?;
     if let Some(d) = &req.destination_key {
@@ -836,302 +871,7 @@ pub(crate) fn answer(
     let (inputs, notes) = inputs_for(&loaded, &mut req);
     let mut ev = eval::evaluate(&inputs, &req, &loaded.opts);
     for c in &mut ev.checks {
-        c.notes.extend(notes.iter().cloned());
+        c.notes.extend(notes.iter().cloned().map(eval::Note::Input));
     }
     Ok((ev, req))
-}
-
-/// One line of `--requests`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BatchRequest {
-    principal: String,
-    action: String,
-    key: Option<String>,
-    #[serde(default)]
-    context: std::collections::BTreeMap<String, OneOrMany>,
-    #[serde(default)]
-    encryption_context: std::collections::BTreeMap<String, String>,
-    via_service: Option<String>,
-    expect: Option<String>,
-    id: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum OneOrMany {
-    One(String),
-    Many(Vec<String>),
-}
-
-/// One request of a batch, read and resolved, waiting for its answer.
-struct Prepared {
-    req: Request,
-    id: Option<String>,
-    expect: Option<String>,
-    expect_arg: Option<ExpectArg>,
-}
-
-/// How many lines a batch reads before answering them.
-const BATCH_CHUNK: usize = 8192;
-
-/// What a run of batch lines produced: the rendered answers, how many missed their
-/// expectation, and the lines that could not be read.
-struct PartOut {
-    bytes: Vec<u8>,
-    failed: usize,
-    errors: Vec<String>,
-}
-
-fn batch(
-    args: &CanArgs,
-    path: &Path,
-    sources: &mut SourceMap,
-    stdout: &mut dyn Write,
-) -> Result<u8, Failure> {
-    let loaded = load_inputs(args, sources)?;
-    let grant_request = match &args.grant_request {
-        Some(p) => Some(load_grant_request(p, sources, &loaded.base)?),
-        None => None,
-    };
-    // Streamed line by line (a batch may be millions of requests), through the capped
-    // reader's checks: a named pipe or a device is refused, and no line may grow past the
-    // input size cap.
-    let (file, _) = crate::input::capped::open_regular(path)
-        .map_err(|e| fail(format!("cannot read `{}`: {e}", path.display())))?;
-    let mut reader = io::BufReader::new(file);
-    let mut failed = 0usize;
-    let mut opts = loaded.opts.clone();
-    opts.trace = false;
-    let mut out = io::BufWriter::new(stdout);
-    let mut errors = Vec::new();
-    let mut closed = false;
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZeroUsize::get)
-        .min(8);
-    let job = Job {
-        args,
-        loaded: &loaded,
-        grant_request: grant_request.as_ref(),
-        opts: &opts,
-        path,
-    };
-    let mut chunk: Vec<String> = Vec::with_capacity(BATCH_CHUNK);
-    let mut first_line = 1usize;
-    loop {
-        // Lines are read in order, answered in parallel runs (each request is independent of
-        // the others), and the runs' answers written in input order.
-        chunk.clear();
-        while chunk.len() < BATCH_CHUNK {
-            let mut line = String::new();
-            let n = crate::input::capped::read_line(
-                &mut reader,
-                crate::input::DEFAULT_MAX_FILE_SIZE,
-                &mut line,
-            )
-            .map_err(|e| {
-                fail(format!(
-                    "cannot read `{}` after line {}: {e}",
-                    path.display(),
-                    first_line + chunk.len() - 1
-                ))
-            })?;
-            if n == 0 {
-                break;
-            }
-            chunk.push(line);
-        }
-        if chunk.is_empty() {
-            break;
-        }
-        let parts = if chunk.len() >= 512 { threads } else { 1 };
-        let per = chunk.len().div_ceil(parts).max(1);
-        let results: Vec<io::Result<PartOut>> = if parts > 1 {
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = chunk
-                    .chunks(per)
-                    .enumerate()
-                    .map(|(i, lines)| {
-                        let job = &job;
-                        scope.spawn(move || job.run(lines, first_line + i * per))
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    // A worker that panicked is a bug: it fails the run as it would have
-                    // without threads.
-                    .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                    .collect()
-            })
-        } else {
-            vec![job.run(&chunk, first_line)]
-        };
-        for r in results {
-            let part = r.map_err(|e| fail(format!("cannot write: {e}")))?;
-            failed += part.failed;
-            errors.extend(part.errors);
-            if closed {
-                continue;
-            }
-            match out.write_all(&part.bytes) {
-                Ok(()) => {}
-                // A reader that has gone (`… | head`): the rest of the answers is not wanted,
-                // but the status still covers every request.
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => closed = true,
-                Err(e) => return Err(fail(format!("cannot write: {e}"))),
-            }
-        }
-        first_line += chunk.len();
-    }
-    super::outcome::unless_reader_gone(out.flush())
-        .map_err(|e| fail(format!("cannot write: {e}")))?;
-    if !errors.is_empty() {
-        let findings = Vec::new();
-        return Err(Failure {
-            message: format!(
-                "{} request line(s) could not be read:\n{}",
-                errors.len(),
-                errors.join("\n")
-            ),
-            findings,
-        });
-    }
-    // The process ends after the batch: freeing an organisation's inventory block by block
-    // took a tenth of the run, for memory the exit gives back at once.
-    std::mem::forget(loaded);
-    Ok(u8::from(failed > 0))
-}
-
-/// What every line of a batch is answered against.
-struct Job<'a> {
-    args: &'a CanArgs,
-    loaded: &'a Loaded,
-    grant_request: Option<&'a Grant>,
-    opts: &'a Options,
-    path: &'a Path,
-}
-
-impl Job<'_> {
-    /// Reads, answers and renders a run of lines in order; `first` is the first one's number.
-    fn run(&self, lines: &[String], first: usize) -> io::Result<PartOut> {
-        let mut out = PartOut {
-            bytes: Vec::with_capacity(lines.len() * 160),
-            failed: 0,
-            errors: Vec::new(),
-        };
-        for (i, line) in lines.iter().enumerate() {
-            let at = || format!("{}:{}", self.path.display(), first + i);
-            let mut p = match prepare(line, self.args, self.loaded, self.grant_request, &at) {
-                Ok(Some(p)) => p,
-                Ok(None) => continue,
-                Err(e) => {
-                    out.errors.push(e);
-                    continue;
-                }
-            };
-            let (inputs, _) = inputs_for(self.loaded, &mut p.req);
-            let ev = eval::evaluate(&inputs, &p.req, self.opts);
-            let met = expect_met(p.expect_arg, ev.decision);
-            if !met {
-                out.failed += 1;
-            }
-            let (id, expect) = (p.id.as_deref(), p.expect.as_deref());
-            let w = &mut out.bytes;
-            match self.args.format {
-                CanFormat::Json => render::render_batch_line(&ev, &p.req, id, expect, met, w)?,
-                CanFormat::Human => render::render_batch_human(&ev, &p.req, id, expect, met, w)?,
-            }
-        }
-        Ok(out)
-    }
-}
-
-/// Reads one line of `--requests` into a request, adding its key to the inputs when it is
-/// new. `Ok(None)` for a blank line; `Err` names the line (`at`) and what is wrong with it.
-fn prepare(
-    line: &str,
-    args: &CanArgs,
-    loaded: &Loaded,
-    grant_request: Option<&Grant>,
-    at: &dyn Fn() -> String,
-) -> Result<Option<Prepared>, String> {
-    if line.trim().is_empty() {
-        return Ok(None);
-    }
-    let r: BatchRequest =
-        serde_json::from_str(line).map_err(|e| format!("{}:{}: {e}", at(), e.column()))?;
-    let key = r.key.as_deref().or(args.key.as_deref()).ok_or_else(|| {
-        format!(
-            "{}: the request names no `key` (and `--key` is not given)",
-            at()
-        )
-    })?;
-    let key = resolve_key(key, loaded.inventory.as_ref())
-        .map_err(|f| format!("{}: {}", at(), f.message))?;
-    if loaded.key(&key).is_none() {
-        let inventory_key = match &loaded.inventory {
-            Some(inv)
-                if loaded
-                    .template
-                    .as_ref()
-                    .is_none_or(|t| t.policies.is_none()) =>
-            {
-                Some(inv.key_inputs(&key).map_err(|e| format!("{}: {e}", at()))?)
-            }
-            _ => None,
-        };
-        // With no `--key`, the given key policy and grants stand for every key requested.
-        let found = match (inventory_key, &loaded.template) {
-            (Some(ki), _) => Some(ki),
-            (None, Some(t)) => Some(KeyInputs {
-                facts: KeyFacts::from_arn(&key).map_err(|e| format!("{}: {e}", at()))?,
-                policies: t.policies.clone(),
-                grants: t.grants.clone(),
-                policy_unknown: None,
-            }),
-            (None, None) => None,
-        };
-        if let Some(ki) = found {
-            loaded
-                .met()
-                .entry(key.clone())
-                .or_insert_with(|| Arc::new(ki));
-        }
-    }
-    let mut context: Vec<(String, String)> = Vec::new();
-    for (k, v) in r.context {
-        match v {
-            OneOrMany::One(s) => context.push((k, s)),
-            OneOrMany::Many(list) => context.extend(list.into_iter().map(|s| (k.clone(), s))),
-        }
-    }
-    let mut req = build_request(&r.principal, &r.action, &key, context, args, grant_request)
-        .map_err(|f| format!("{}: {}", at(), f.message))?;
-    if let Some(d) = &req.destination_key {
-        req.destination_key = Some(
-            resolve_key(d, loaded.inventory.as_ref())
-                .map_err(|f| format!("{}: {}", at(), f.message))?,
-        );
-    }
-    if !r.encryption_context.is_empty() {
-        req.encryption_context = Some(r.encryption_context.into_iter().collect());
-    }
-    if r.via_service.is_some() {
-        req.via_service = r.via_service;
-    }
-    let expect_arg = match r.expect.as_deref() {
-        Some(e) => Some(parse_expect(e).ok_or_else(|| {
-            format!(
-                "{}: `expect` must be allow, deny, explicit-deny, implicit-deny or undetermined",
-                at()
-            )
-        })?),
-        None => None,
-    };
-    Ok(Some(Prepared {
-        req,
-        id: r.id,
-        expect: r.expect,
-        expect_arg,
-    }))
 }

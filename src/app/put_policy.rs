@@ -113,15 +113,15 @@ fn run(
     let v = verdict(ev.decision);
     let sentence = match ev.decision {
         Decision::Allow => format!(
-            "passes: `{}` can still call kms:PutKeyPolicy under the new policy, so AWS accepts it without the bypass flag (R111)",
+            "passes: `{}` can still call kms:PutKeyPolicy under the new policy, so AWS accepts it without the bypass flag",
             args.caller
         ),
         Decision::Undetermined => format!(
-            "undetermined: the new policy passes only if `{}`'s IAM policies allow kms:PutKeyPolicy on the key — give them with `--identity-policy` or authorization details (R112)",
+            "undetermined: the new policy passes only if `{}`'s IAM policies allow kms:PutKeyPolicy on the key — give them with `--identity-policy` or authorization details",
             args.caller
         ),
         Decision::ExplicitDeny | Decision::ImplicitDeny => format!(
-            "would be rejected: the new policy would not let `{}` call kms:PutKeyPolicy afterwards, so CreateKey/PutKeyPolicy fail with MalformedPolicyDocumentException unless BypassPolicyLockoutSafetyCheck is set — and setting it risks an unmanageable key (R111)",
+            "would be rejected: the new policy would not let `{}` call kms:PutKeyPolicy afterwards, so CreateKey/PutKeyPolicy fail with MalformedPolicyDocumentException unless BypassPolicyLockoutSafetyCheck is set — and setting it risks an unmanageable key",
             args.caller
         ),
     };

@@ -103,13 +103,21 @@ impl AccessGraph<'_> {
         let ev = eval::evaluate(&inputs, &req, &self.opts);
         let mut via: Vec<String> = ev.checks.iter().flat_map(|c| c.deciding.clone()).collect();
         via.dedup();
-        let path = ev.checks.iter().find_map(|c| c.path.as_deref());
+        let path = ev
+            .checks
+            .iter()
+            .find_map(|c| c.path.as_ref())
+            .map(eval::Path::name);
         let outcome = match ev.decision {
             Decision::Allow => Outcome::Allow,
             Decision::ExplicitDeny | Decision::ImplicitDeny => Outcome::Denied,
             Decision::Undetermined => {
                 let unknowns: Vec<String> =
-                    ev.checks.iter().flat_map(|c| c.unknowns.clone()).collect();
+                    ev
+                    .checks
+                    .iter()
+                    .flat_map(|c| c.unknowns.iter().map(ToString::to_string))
+                    .collect();
                 let residual: Vec<String> = ev
                     .checks
                     .iter()
@@ -131,7 +139,7 @@ impl AccessGraph<'_> {
             }
         };
         let how = describe_path(
-            path,
+            path.as_deref(),
             ev.decision,
             matches!(outcome, Outcome::Conditional(_)),
         );

@@ -564,8 +564,11 @@ impl<'c, 'a> Model<'c, 'a> {
                     Decision::Allow => return Some(example()),
                     Decision::Undetermined if maybe.is_none() => {
                         let mut m = example();
-                        let why: Vec<String> =
-                            ev.checks.iter().flat_map(|c| c.unknowns.clone()).collect();
+                        let why: Vec<String> = ev
+                            .checks
+                            .iter()
+                            .flat_map(|c| c.unknowns.iter().map(ToString::to_string))
+                            .collect();
                         m.unsettled =
                             Some(why.into_iter().next().unwrap_or_else(|| {
                                 "the engine cannot settle the answer".to_owned()

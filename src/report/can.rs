@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::eval::{CheckResult, Evaluation, Request, Requirement, Step, Tri};
+use crate::eval::{CheckResult, Evaluation, Path, Request, Requirement, Step, Tri};
 use crate::source::SourceMap;
 
 fn mark(t: Tri) -> &'static str {
@@ -27,16 +27,18 @@ pub fn residual_sentence(alts: &[Vec<Requirement>]) -> Option<String> {
     if alts.is_empty() {
         return None;
     }
-    let parts: Vec<String> = alts
-        .iter()
-        .map(|a| {
-            a.iter()
-                .map(|r| format!("{} ({})", r.text, r.statement))
-                .collect::<Vec<_>>()
-                .join(" and ")
-        })
-        .collect();
+    let parts: Vec<String> = alts.iter().map(|a| super::words::requirements(a)).collect();
     Some(format!("allowed only if {}", parts.join(", or ")))
+}
+
+/// The words of each value; unknowns sorted by their words (the engine sorts its values).
+fn texts<T: std::fmt::Display>(values: &[T], sort: bool) -> Vec<String> {
+    let mut v: Vec<String> = values.iter().map(ToString::to_string).collect();
+    if sort {
+        v.sort();
+        v.dedup();
+    }
+    v
 }
 
 fn location(sources: &SourceMap, id: crate::source::SourceId, span: crate::source::Span) -> String {
@@ -54,7 +56,7 @@ fn location(sources: &SourceMap, id: crate::source::SourceId, span: crate::sourc
 
 fn write_steps(steps: &[Step], sources: &SourceMap, w: &mut dyn Write) -> io::Result<()> {
     for s in steps {
-        writeln!(w, "  {} — {}", e(&s.name), e(&s.outcome))?;
+        writeln!(w, "  {} — {}", s.name, e(&s.outcome.to_string()))?;
         for st in &s.statements {
             let at = location(sources, st.at.source, st.at.span);
             let at = if at.is_empty() {
@@ -99,7 +101,7 @@ fn write_check(
         )?;
     }
     if let Some(p) = &c.path {
-        writeln!(w, "path: {}", e(p))?;
+        writeln!(w, "path: {}", e(&p.name()))?;
     }
     if !c.deciding.is_empty() {
         writeln!(w, "decided by: {}", e(&c.deciding.join(", ")))?;
@@ -112,13 +114,13 @@ fn write_check(
         };
         writeln!(w, "{head}")?;
         for r in &c.reasons {
-            writeln!(w, "  - {}", e(r))?;
+            writeln!(w, "  - {}", e(&r.to_string()))?;
         }
     }
     if !c.unknowns.is_empty() {
         writeln!(w, "undetermined because:")?;
-        for u in &c.unknowns {
-            writeln!(w, "  - {}", e(u))?;
+        for u in texts(&c.unknowns, true) {
+            writeln!(w, "  - {}", e(&u))?;
         }
     }
     if let Some(s) = residual_sentence(&c.residual) {
@@ -127,7 +129,7 @@ fn write_check(
     if !c.notes.is_empty() {
         writeln!(w, "notes:")?;
         for n in &c.notes {
-            writeln!(w, "  - {}", e(n))?;
+            writeln!(w, "  - {}", e(&n.to_string()))?;
         }
     }
     if !c.steps.is_empty() {
@@ -193,8 +195,8 @@ struct JStatement<'a> {
 
 #[derive(Serialize)]
 struct JStep<'a> {
-    step: &'a str,
-    outcome: &'a str,
+    step: String,
+    outcome: String,
     statements: Vec<JStatement<'a>>,
 }
 
@@ -209,13 +211,13 @@ struct JCheck<'a> {
     action: &'a str,
     resource: &'a str,
     decision: &'a str,
-    path: Option<&'a str>,
+    path: Option<String>,
     deciding: &'a [String],
-    reasons: &'a [String],
-    unknowns: &'a [String],
+    reasons: Vec<String>,
+    unknowns: Vec<String>,
     residual: Vec<Vec<JRequirement<'a>>>,
     residual_text: Option<String>,
-    notes: &'a [String],
+    notes: Vec<String>,
     trace: Vec<JStep<'a>>,
 }
 
@@ -224,10 +226,10 @@ fn jcheck<'a>(c: &'a CheckResult, sources: &SourceMap) -> JCheck<'a> {
         action: &c.action,
         resource: &c.resource,
         decision: c.decision.as_str(),
-        path: c.path.as_deref(),
+        path: c.path.as_ref().map(Path::name),
         deciding: &c.deciding,
-        reasons: &c.reasons,
-        unknowns: &c.unknowns,
+        reasons: texts(&c.reasons, false),
+        unknowns: texts(&c.unknowns, true),
         residual: c
             .residual
             .iter()
@@ -241,13 +243,13 @@ fn jcheck<'a>(c: &'a CheckResult, sources: &SourceMap) -> JCheck<'a> {
             })
             .collect(),
         residual_text: residual_sentence(&c.residual),
-        notes: &c.notes,
+        notes: texts(&c.notes, false),
         trace: c
             .steps
             .iter()
             .map(|s| JStep {
-                step: &s.name,
-                outcome: &s.outcome,
+                step: s.name.to_string(),
+                outcome: s.outcome.to_string(),
                 statements: s
                     .statements
                     .iter()
@@ -281,13 +283,13 @@ struct JAnswer<'a> {
     principal: &'a str,
     action: &'a str,
     key: &'a str,
-    path: Option<&'a str>,
+    path: Option<String>,
     deciding: Vec<&'a str>,
-    reasons: Vec<&'a str>,
-    unknowns: Vec<&'a str>,
+    reasons: Vec<String>,
+    unknowns: Vec<String>,
     residual: Vec<Vec<JRequirement<'a>>>,
     residual_text: Option<String>,
-    notes: Vec<&'a str>,
+    notes: Vec<String>,
     trace: Vec<JStep<'a>>,
     checks: Vec<JCheck<'a>>,
 }
@@ -313,21 +315,19 @@ pub fn render_json(
         principal: &req.caller.arn,
         action: &req.action,
         key: &req.key,
-        path: main.and_then(|c| c.path.as_deref()),
+        path: main.and_then(|c| c.path.as_ref()).map(Path::name),
         deciding: ev
             .checks
             .iter()
             .flat_map(|c| c.deciding.iter().map(String::as_str))
             .collect(),
-        reasons: ev
-            .checks
+        reasons: checks
             .iter()
-            .flat_map(|c| c.reasons.iter().map(String::as_str))
+            .flat_map(|c| c.reasons.iter().cloned())
             .collect(),
-        unknowns: ev
-            .checks
+        unknowns: checks
             .iter()
-            .flat_map(|c| c.unknowns.iter().map(String::as_str))
+            .flat_map(|c| c.unknowns.iter().cloned())
             .collect(),
         residual: ev
             .checks
@@ -343,17 +343,16 @@ pub fn render_json(
             })
             .collect(),
         residual_text: residual_sentence(&all_residual),
-        notes: ev
-            .checks
+        notes: checks
             .iter()
-            .flat_map(|c| c.notes.iter().map(String::as_str))
+            .flat_map(|c| c.notes.iter().cloned())
             .collect(),
         trace: checks
             .iter()
             .flat_map(|c| c.trace.iter())
             .map(|s| JStep {
-                step: s.step,
-                outcome: s.outcome,
+                step: s.step.clone(),
+                outcome: s.outcome.clone(),
                 statements: s
                     .statements
                     .iter()

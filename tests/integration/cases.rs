@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use kmsaudit::eval::{
     self, Caller, Decision, Inputs, KeyFacts, KeyInputs, KeyManager, NamedPolicy, OpenDefaults,
-    Options, Request,
+    Options, Path, Request,
 };
 use kmsaudit::policy::PolicyKind;
 use kmsaudit::source::SourceId;
@@ -387,7 +387,11 @@ fn worked_examples_e1_to_e71_and_rule_cases() {
         );
         let check = &ev.checks[ev.checks.len() - 1];
         if let Some(p) = &c.path {
-            let paths: Vec<_> = ev.checks.iter().filter_map(|x| x.path.clone()).collect();
+            let paths: Vec<_> = ev
+                .checks
+                .iter()
+                .filter_map(|x| x.path.as_ref().map(Path::name))
+                .collect();
             if !paths.iter().any(|x| x == p) {
                 failures.push(format!("{}: expected path {p}, got {paths:?}", c.id));
             }
@@ -400,13 +404,21 @@ fn worked_examples_e1_to_e71_and_rule_cases() {
                 ));
             }
         }
-        let all_notes: Vec<&String> = ev.checks.iter().flat_map(|x| x.notes.iter()).collect();
+        let all_notes: Vec<String> = ev
+            .checks
+            .iter()
+            .flat_map(|x| x.notes.iter().map(ToString::to_string))
+            .collect();
         if let Some(n) = &c.notes_contain {
             if !all_notes.iter().any(|x| x.contains(n.as_str())) {
                 failures.push(format!("{}: no note containing {n}: {all_notes:?}", c.id));
             }
         }
-        let all_unknowns: Vec<&String> = ev.checks.iter().flat_map(|x| x.unknowns.iter()).collect();
+        let all_unknowns: Vec<String> = ev
+            .checks
+            .iter()
+            .flat_map(|x| x.unknowns.iter().map(ToString::to_string))
+            .collect();
         if let Some(n) = &c.unknowns_contain {
             if !all_unknowns.iter().any(|x| x.contains(n.as_str())) {
                 failures.push(format!(

@@ -112,7 +112,12 @@ fn unresolvable_variable_is_a_stated_undetermined() {
     req.encryption_context = Some(vec![("owner".into(), "AIDAEXAMPLE".into())]);
     let ev = eval::evaluate(&i, &req, &Options::default());
     assert_eq!(ev.decision, Decision::Undetermined);
-    let why = ev.checks[0].unknowns.join(" ");
+    let why = ev.checks[0]
+        .unknowns
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" ");
     assert!(why.contains("aws:userid"), "{why}");
     // Given explicitly, it decides.
     req.context
@@ -147,7 +152,7 @@ fn assumed_role_path_is_noted() {
         ev.checks[0]
             .notes
             .iter()
-            .any(|n| n.contains("path is not known")),
+            .any(|n| n.to_string().contains("path is not known")),
         "{:?}",
         ev.checks[0].notes
     );
@@ -194,9 +199,9 @@ fn residual_lists_alternatives() {
         "{alts:?}"
     );
     assert!(
-        c.notes
-            .iter()
-            .any(|n| n.contains("denied if `aws:SecureTransport` is `false`")),
+        c.notes.iter().any(|n| n
+            .to_string()
+            .contains("denied if `aws:SecureTransport` is `false`")),
         "{:?}",
         c.notes
     );

@@ -170,7 +170,7 @@ fn e1_from_authorization_details_and_get_key_policy() {
         "alias/finance-key",
     ]);
     assert_eq!(v["decision"], "allow");
-    assert_eq!(v["path"], "6b key-policy delegation + IAM");
+    assert_eq!(v["path"], "root delegation + IAM");
     assert_eq!(
         v["deciding"],
         serde_json::json!([
@@ -183,7 +183,7 @@ fn e1_from_authorization_details_and_get_key_policy() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|s| s["step"] == "6 key policy (Allow)")
+        .find(|s| s["step"] == "key policy (Allow)")
         .unwrap();
     assert_eq!(
         step["statements"][0]["location"],

@@ -88,7 +88,7 @@ fn ask_with(
 fn unknowns(ev: &Evaluation) -> String {
     ev.checks
         .iter()
-        .flat_map(|c| c.unknowns.iter().cloned())
+        .flat_map(|c| c.unknowns.iter().map(ToString::to_string))
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -96,7 +96,7 @@ fn unknowns(ev: &Evaluation) -> String {
 fn reasons(ev: &Evaluation) -> String {
     ev.checks
         .iter()
-        .flat_map(|c| c.reasons.iter().cloned())
+        .flat_map(|c| c.reasons.iter().map(ToString::to_string))
         .collect::<Vec<_>>()
         .join("\n")
 }

@@ -33,7 +33,11 @@ impl Reach {
             Decision::ImplicitDeny => Reach::No,
             Decision::Undetermined => {
                 let unknowns: Vec<String> =
-                    ev.checks.iter().flat_map(|c| c.unknowns.clone()).collect();
+                    ev
+                    .checks
+                    .iter()
+                    .flat_map(|c| c.unknowns.iter().map(ToString::to_string))
+                    .collect();
                 let residual: Vec<Vec<Requirement>> = ev
                     .checks
                     .iter()
