@@ -1,36 +1,19 @@
-//! A mutation fuzzer for every parser, loader, the lint pipeline and the evaluator, on the
-//! stable toolchain (no coverage instrumentation: seeds from `fixtures/` carry the structure,
-//! and the mutations are JSON-aware).
+//! The library-level targets: every parser, loader, the lint pipeline and the evaluator,
+//! called through the library's functions on mutated bytes (seeds from `fixtures/`, with
+//! JSON-aware mutations and a growth mutation that makes the large shapes).
 //!
-//! ```sh
-//! cargo run --release --example fuzz -- all --seconds 60       # every target, a minute in all
-//! cargo run --release --example fuzz -- eval --execs 2000000   # one target, a number of runs
-//! ```
-//!
-//! Targets: `json`, `policy`, `raw`, `aws-cli`, `authz`, `terraform`, `cfn-json`, `cfn-yaml`,
-//! `check` (every lint rule, the key-level rules included) and `eval` (arbitrary policies ×
+//! `json`, `policy`, `raw`, `aws-cli`, `authz`, `terraform`, `cfn-json`, `cfn-yaml`, `check`
+//! (every lint rule, the key-level rules included) and `eval` (arbitrary policies ×
 //! arbitrary requests; the traced and untraced decisions must agree; and the soundness
 //! property of `tests/support/soundness.rs`: an answer given with request keys or facts left
 //! unset holds for every value they can take, with the fuzzed policy's statements added to
-//! the generated key policy). A panic is a defect: its input is written to
-//! `fixtures/regressions/` (a test replays every file there) and the run exits 1. A soundness
-//! counterexample is printed (the first few) and the run exits 1.
-#![allow(
-    clippy::print_stdout,
-    clippy::print_stderr,
-    clippy::indexing_slicing,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "a development tool: it reports on the terminal and indexes its own buffers"
-)]
+//! the generated key policy).
 
-#[path = "../tests/support/soundness.rs"]
-mod soundness;
-
+use crate::driver::Rng;
+use crate::soundness;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use kmsaudit::eval::{
     self, Caller, Decision, Inputs, KeyFacts, KeyInputs, NamedPolicy, Options, Request,
@@ -41,7 +24,7 @@ use kmsaudit::lint::{self, LintContext};
 use kmsaudit::policy::PolicyKind;
 use kmsaudit::source::{SourceId, SourceMap};
 
-const TARGETS: [&str; 10] = [
+pub const TARGETS: [&str; 10] = [
     "json",
     "policy",
     "raw",
@@ -95,34 +78,9 @@ const TOKENS: &[&str] = &[
 ];
 
 thread_local! {
-    static LAST_PANIC: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
     /// What the soundness property did, and its counterexamples.
-    static SOUNDNESS: std::cell::RefCell<(soundness::Tally, u64, Vec<String>)> =
+    pub static SOUNDNESS: std::cell::RefCell<(soundness::Tally, u64, Vec<String>)> =
         std::cell::RefCell::new((soundness::Tally::default(), 0, Vec::new()));
-}
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-}
-
-impl soundness::Tape for Rng {
-    fn pick(&mut self, n: usize) -> usize {
-        self.below(n)
-    }
 }
 
 /// The soundness property on a scenario drawn from `rng`, the fuzzed policy's statements
@@ -163,7 +121,7 @@ fn soundness_check(bytes: &[u8], rng: &mut Rng) {
     });
 }
 
-fn seeds_for(target: &str, all: &[(PathBuf, Vec<u8>)]) -> Vec<Vec<u8>> {
+pub fn seeds_for(target: &str, all: &[(PathBuf, Vec<u8>)]) -> Vec<Vec<u8>> {
     let yaml = |p: &Path| {
         p.extension()
             .and_then(|e| e.to_str())
@@ -172,10 +130,11 @@ fn seeds_for(target: &str, all: &[(PathBuf, Vec<u8>)]) -> Vec<Vec<u8>> {
     let v: Vec<Vec<u8>> = all
         .iter()
         .filter(|(p, _)| {
-            if target == "cfn-yaml" {
-                yaml(p)
-            } else {
-                !yaml(p)
+            let toml = p.extension().is_some_and(|e| e == "toml");
+            match target {
+                "cfn-yaml" => yaml(p),
+                "config" => toml,
+                _ => !yaml(p) && !toml,
             }
         })
         .map(|(_, b)| b.clone())
@@ -187,7 +146,7 @@ fn seeds_for(target: &str, all: &[(PathBuf, Vec<u8>)]) -> Vec<Vec<u8>> {
     }
 }
 
-fn walk(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
+pub fn walk(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return;
     };
@@ -199,7 +158,7 @@ fn walk(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
         } else if p
             .extension()
             .and_then(|e| e.to_str())
-            .is_some_and(|e| ["json", "yaml", "yml", "template", "jsonl"].contains(&e))
+            .is_some_and(|e| ["json", "yaml", "yml", "template", "jsonl", "toml"].contains(&e))
         {
             if let Ok(b) = std::fs::read(&p) {
                 if b.len() < 256 * 1024 {
@@ -214,7 +173,7 @@ fn walk(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
 /// name a different principal, service or condition key: the shape that made cost grow
 /// faster than the input (every key rule asking about every principal against every
 /// statement; duplicate-key lookups over a large object).
-fn grow(rng: &mut Rng, data: &mut Vec<u8>) {
+pub fn grow(rng: &mut Rng, data: &mut Vec<u8>) {
     let Some(at) = data
         .windows(13)
         .position(|w| w == b"\"Statement\":[")
@@ -244,7 +203,7 @@ fn grow(rng: &mut Rng, data: &mut Vec<u8>) {
     data.splice(at..at, text.into_bytes());
 }
 
-fn mutate(rng: &mut Rng, data: &mut Vec<u8>, seeds: &[Vec<u8>]) {
+pub fn mutate(rng: &mut Rng, data: &mut Vec<u8>, seeds: &[Vec<u8>]) {
     let rounds = 1 + rng.below(4);
     for _ in 0..rounds {
         let len = data.len();
@@ -460,7 +419,7 @@ fn evaluate(bytes: &[u8], rng: &mut Rng) {
     soundness_check(bytes, rng);
 }
 
-fn run_one(target: &str, bytes: &[u8], rng: &mut Rng) {
+pub fn run_one(target: &str, bytes: &[u8], rng: &mut Rng) {
     match target {
         "json" => {
             if let Ok(t) = std::str::from_utf8(bytes) {
@@ -511,124 +470,5 @@ fn run_one(target: &str, bytes: &[u8], rng: &mut Rng) {
         "check" => check(bytes),
         "eval" => evaluate(bytes, rng),
         _ => {}
-    }
-}
-
-fn fnv(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
-
-fn main() -> std::process::ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let which = args.first().map_or("all", String::as_str);
-    let flag = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .and_then(|v| v.parse::<u64>().ok())
-    };
-    let seconds = flag("--seconds");
-    let execs = flag("--execs");
-    let seed = flag("--seed").unwrap_or(0x9E37_79B9_7F4A_7C15);
-    // An input that takes longer than this is a failure, as a panic is: cost must grow with
-    // the input, and a 512 KiB input has no business taking seconds.
-    let budget = Duration::from_millis(flag("--budget-ms").unwrap_or(2_000));
-    let targets: Vec<&str> = if which == "all" {
-        TARGETS.to_vec()
-    } else if TARGETS.contains(&which) {
-        vec![which]
-    } else {
-        eprintln!(
-            "usage: fuzz [all|{}] [--seconds N | --execs N] [--seed N] [--budget-ms N]",
-            TARGETS.join("|")
-        );
-        return std::process::ExitCode::from(2);
-    };
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let mut corpus = Vec::new();
-    walk(&root.join("fixtures"), &mut corpus);
-    // Panics are caught and reported with their input; keep the default hook quiet.
-    std::panic::set_hook(Box::new(|info| {
-        LAST_PANIC.with(|p| *p.borrow_mut() = info.to_string());
-    }));
-    let per_target = seconds.map(|s| Duration::from_secs_f64(s as f64 / targets.len() as f64));
-    let mut failed = false;
-    let mut total = 0u64;
-    for target in targets {
-        let seeds = seeds_for(target, &corpus);
-        let mut rng = Rng(seed ^ fnv(target.as_bytes()));
-        let started = Instant::now();
-        let mut n = 0u64;
-        let mut crashes = 0u32;
-        loop {
-            let done = match (execs, per_target) {
-                (Some(e), _) => n >= e,
-                (None, Some(d)) => started.elapsed() >= d,
-                (None, None) => n >= 100_000,
-            };
-            if done {
-                break;
-            }
-            let mut data = seeds[rng.below(seeds.len())].clone();
-            mutate(&mut rng, &mut data, &seeds);
-            let mut inner = Rng(rng.next() | 1);
-            let one = Instant::now();
-            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                run_one(target, &data, &mut inner)
-            }));
-            let took = one.elapsed();
-            n += 1;
-            let failure = match result {
-                Err(_) => Some(LAST_PANIC.with(|p| format!("panic: {}", p.borrow()))),
-                Ok(()) if took > budget => Some(format!(
-                    "{:.1} s on a {}-byte input, over the budget of {:.1} s",
-                    took.as_secs_f64(),
-                    data.len(),
-                    budget.as_secs_f64()
-                )),
-                Ok(()) => None,
-            };
-            if let Some(msg) = failure {
-                let dir = root.join("fixtures/regressions");
-                let _ = std::fs::create_dir_all(&dir);
-                let ext = if target == "cfn-yaml" { "yaml" } else { "json" };
-                let path = dir.join(format!("{target}-{:016x}.{ext}", fnv(&data)));
-                let _ = std::fs::write(&path, &data);
-                eprintln!("{target}: {msg}\n  input written to {}", path.display());
-                failed = true;
-                crashes += 1;
-                if crashes >= 5 {
-                    break;
-                }
-            }
-        }
-        let secs = started.elapsed().as_secs_f64();
-        println!(
-            "{target:<10} {n:>11} executions in {secs:>7.1} s ({:>9.0}/s), {crashes} failure(s) (panics or over budget)",
-            n as f64 / secs.max(1e-9)
-        );
-        total += n;
-        if target == "eval" {
-            let (t, violations, examples) = SOUNDNESS.with(|c| c.borrow().clone());
-            println!(
-                "soundness  {:>11} questions, {} decided, {} assignments, {violations} counterexample(s)",
-                t.questions, t.decided, t.assignments
-            );
-            for e in &examples {
-                eprintln!("eval: soundness counterexample: {e}");
-            }
-            failed |= violations > 0;
-        }
-    }
-    println!("total      {total:>11} executions");
-    if failed {
-        std::process::ExitCode::from(1)
-    } else {
-        std::process::ExitCode::SUCCESS
     }
 }
