@@ -114,7 +114,11 @@ fn view(f: &Finding, sources: &SourceMap) -> View {
         let text = src.text.lines().nth(line.saturating_sub(1)).unwrap_or("");
         if text.len() > MAX_SNIPPET_LINE {
             let (l, c) = src.line_col(f.span.start);
-            let mut help = f.help.clone().unwrap_or_default();
+            // The rule's help may quote policy text: one line of it, a line break escaped.
+            let mut help = f
+                .help
+                .as_deref()
+                .map_or_else(String::new, |h| escape::terminal(h).into_owned());
             if !help.is_empty() {
                 help.push('\n');
             }
@@ -155,7 +159,9 @@ fn view(f: &Finding, sources: &SourceMap) -> View {
             LabeledSpan::new_with_span(Some(escape::terminal(&l.text).into_owned()), l.span)
         }),
     );
-    let mut help = f.help.clone();
+    // The rule's help may quote policy text: one line of it, a line break escaped; the lines
+    // added below are the renderer's own.
+    let mut help = f.help.as_deref().map(|h| escape::terminal(h).into_owned());
     // For a policy embedded in a string, say where the string is in the file the user wrote.
     if file.is_some_and(|s| s.origin.is_some()) {
         if let Some((outer_id, at)) = sources.outer_location(f.source, f.span.start) {

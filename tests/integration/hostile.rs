@@ -761,3 +761,19 @@ fn r133_a_policy_set_in_a_module_17_deep_is_unknown_until_apply_not_the_default(
     assert!(!out.contains("KMS059"), "not the default policy: {out}");
     assert!(err.contains("1 key policy could not be checked"), "{err}");
 }
+
+/// Found by the fuzzer: a rule's help quoting a condition key with a line break in it must
+/// not start a line of its own in the human format (a forged `::error` workflow command).
+#[test]
+fn a_line_break_in_help_text_is_escaped_in_the_human_format() {
+    let file = "fixtures/regressions/human-help-line-break-in-condition-key.json";
+    let (code, out, err) = super::run(&["check", "--no-config", "--format", "human", file], None);
+    assert_eq!(code, 1, "{err}");
+    assert!(out.contains("help:"), "{out}");
+    for line in out.lines() {
+        assert!(
+            !line.trim_start().starts_with("::error"),
+            "a forged line: {line:?}\n{out}"
+        );
+    }
+}
