@@ -104,7 +104,7 @@ fn default_key_policy(account: &str) -> Result<NamedPolicy, String> {
         crate::policy::PolicyKind::Key,
     );
     Ok(NamedPolicy {
-        name: "default key policy (R117)".into(),
+        name: "default key policy".into(),
         doc: doc.into(),
     })
 }

@@ -517,6 +517,48 @@ pub(super) struct Pending {
     deny_residual: Vec<Vec<Requirement>>,
     /// Gates that cannot be judged.
     gate_unknown: Vec<Unknown>,
+    /// Gates open only on request keys nobody gave (residual mode): for each gate, its
+    /// alternatives (OR of ANDs). Each gate must pass, so every one of them becomes a
+    /// requirement of the answer (R50, R51).
+    gate_residual: Vec<Vec<Vec<Requirement>>>,
+}
+
+impl Pending {
+    /// A gate (an SCP level, the VPC endpoint policy) that cannot be judged: open only on
+    /// request keys, its alternatives become requirements of the answer; otherwise it is
+    /// unknown. Never dropped: a gate left open must never let an allow through (R50, R51).
+    fn open_gate(&mut self, s: SetAllow) {
+        if s.only_residual && !s.residual.is_empty() {
+            self.gate_residual.push(s.residual);
+        } else if s.unknowns.is_empty() {
+            self.gate_unknown.push(Unknown::DenyOrGateOpen);
+        } else {
+            self.gate_unknown.extend(s.unknowns);
+        }
+    }
+
+    /// `base` (OR of ANDs) AND every open gate's alternatives, each alternative sorted, at
+    /// most 16 of them. An empty `base` stays empty: nothing allows.
+    fn with_gates(&self, base: Vec<Vec<Requirement>>) -> Vec<Vec<Requirement>> {
+        let mut alts = base;
+        for gate in &self.gate_residual {
+            let mut next = Vec::new();
+            for a in &alts {
+                for g in gate {
+                    let mut x = a.clone();
+                    x.extend(g.iter().cloned());
+                    x.sort();
+                    x.dedup();
+                    if !next.contains(&x) {
+                        next.push(x);
+                    }
+                }
+            }
+            next.truncate(16);
+            alts = next;
+        }
+        alts
+    }
 }
 
 /// One authorization check (R46): the steps in order; the first that settles ends the check.
@@ -767,7 +809,7 @@ fn scp_gate(
             Tri::Yes => run.step(name, || StepOutcome::AllowedBy(s.by.clone()), tr),
             Tri::Unknown => {
                 run.step(name, || StepOutcome::Tri(Tri::Unknown), tr);
-                pending.gate_unknown.extend(s.unknowns);
+                pending.open_gate(s);
             }
             Tri::No => {
                 run.step(name, || StepOutcome::NoScpAllows, tr);
@@ -807,7 +849,7 @@ fn vpce_gate(
         ),
         Tri::Unknown => {
             run.step(StepName::VpcEndpoint, || StepOutcome::Tri(Tri::Unknown), tr);
-            pending.gate_unknown.extend(s.unknowns);
+            pending.open_gate(s);
         }
         Tri::No => {
             run.step(StepName::VpcEndpoint, || StepOutcome::EndpointDenies, tr);
@@ -869,6 +911,7 @@ fn decide(
     result.steps = run.steps;
     let settled = pending.deny_unknown.is_empty()
         && pending.gate_unknown.is_empty()
+        && pending.gate_residual.is_empty()
         && pending.deny_residual.is_empty();
     match allow.t {
         Tri::Yes if settled => {
@@ -895,18 +938,23 @@ fn decide(
         }
         _ => {
             result.decision = Decision::Undetermined;
+            // Gates open only on request keys are requirements of the answer, not unknowns.
+            let only_gate_residual = pending.deny_unknown.is_empty()
+                && pending.gate_unknown.is_empty()
+                && pending.deny_residual.is_empty();
             if allow.t == Tri::Yes {
                 result.path = allow.path;
                 result.deciding = allow.by;
-                result.unknowns.push(Unknown::DenyOrGateOpen);
-                result.residual = vec![Vec::new()];
+                if !only_gate_residual {
+                    result.unknowns.push(Unknown::DenyOrGateOpen);
+                }
+                result.residual = pending.with_gates(vec![Vec::new()]);
+            } else {
+                result.unknowns.extend(run.unknowns);
+                result.residual = pending.with_gates(allow.residual);
             }
             result.unknowns.extend(pending.deny_unknown);
             result.unknowns.extend(pending.gate_unknown);
-            if allow.t != Tri::Yes {
-                result.unknowns.extend(run.unknowns);
-                result.residual = allow.residual;
-            }
             for alt in pending.deny_residual {
                 result.notes.push(Note::DeniedIf(alt));
             }

@@ -619,9 +619,9 @@ mod tests {
                         if !no_resource {
                             s[r.0] = r.1.clone();
                         }
-                        // No conditions in SCPs: the engine's SCP gate drops a condition it
-                        // leaves open (residual) and answers Allow; the graph keeps it.
-                        if let Some(c) = c.as_ref().filter(|_| !scp) {
+                        // SCPs too: an SCP gate left open on `kms:ViaService` is a
+                        // requirement of the engine's answer, as it is of the graph's move.
+                        if let Some(c) = c.as_ref() {
                             s["Condition"] = c.clone();
                         }
                         if with_principal {

@@ -155,7 +155,5 @@ fn unsupported(cx: &LintContext<'_>, st: &Statement, c: &Condition) -> Finding {
         "not supported by these actions",
     )
     .in_statement(st)
-    .help(
-        "move the condition to a statement whose actions support the key (spec R44), or remove it",
-    )
+    .help("move the condition to a statement whose actions support the key, or remove it")
 }

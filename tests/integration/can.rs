@@ -865,6 +865,51 @@ fn r46_user_output_never_cites_a_rule_id_or_step_number() {
         assert!(code == 0 || code == 1, "{args:?}: {err}");
         outputs.push((args.join(" "), format!("{out}{err}")));
     }
+    // A key with no policy in a Terraform plan stands on the default key policy, named in the
+    // answer and its trace.
+    for format in ["json", "human"] {
+        let args = [
+            "can",
+            "--principal",
+            "111122223333",
+            "--action",
+            "kms:ScheduleKeyDeletion",
+            "--key",
+            "module.keys[\"a\"].aws_kms_key.this",
+            "--account",
+            "111122223333",
+            "--format",
+            format,
+            "fixtures/terraform/kms-basic/plan.json",
+        ];
+        let (code, out, err) = run(&args, None);
+        assert!(out.contains("default key policy"), "{out}");
+        assert!(code == 0 || code == 1, "{args:?}: {err}");
+        outputs.push((args.join(" "), format!("{out}{err}")));
+    }
+    // `check` on every fixture directory, with every finding's help and notes.
+    for dir in [
+        "rules",
+        "mistakes",
+        "terraform",
+        "cloudformation",
+        "examples",
+        "cases",
+    ] {
+        for format in ["json", "human"] {
+            let path = format!("fixtures/{dir}");
+            let args = ["check", "--format", format, &path];
+            let (code, out, err) = run(&args, None);
+            assert!(code <= 2, "{args:?}: {err}");
+            // File names are the fixtures' own (`R88-K2.json`), not the tool's words.
+            let text = format!("{out}{err}");
+            let words: Vec<&str> = text
+                .split(' ')
+                .filter(|w| !w.contains("fixtures/"))
+                .collect();
+            outputs.push((args.join(" "), words.join(" ")));
+        }
+    }
     for (cmd, out) in &outputs {
         assert!(
             !out.trim().is_empty() || cmd.contains("--no-trace"),

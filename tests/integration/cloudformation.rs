@@ -114,7 +114,7 @@ fn yaml_short_forms_aliases_parameters_and_default_policy() {
     );
     assert_eq!(
         v["deciding"][0],
-        "default key policy (R117)#Enable IAM User Permissions"
+        "default key policy#Enable IAM User Permissions"
     );
 }
 

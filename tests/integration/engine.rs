@@ -256,3 +256,133 @@ fn an_scp_without_resource_still_checks_its_action_r12() {
         Decision::Undetermined
     );
 }
+
+/// Residual evaluation of `kms:Decrypt` by role App on K1 whose key policy names the role,
+/// with `extra` added to the inputs; returns the answer and its residual texts.
+fn residual_with(
+    kp: Value,
+    extra: impl FnOnce(&mut Inputs),
+    context: &[(&str, &str)],
+) -> (Decision, Vec<Vec<String>>) {
+    let mut i = inputs(kp, None);
+    extra(&mut i);
+    let role = Caller::parse("arn:aws:iam::111122223333:role/App", None).unwrap();
+    let mut req = Request::new(role, "kms:Decrypt", K1);
+    req.context = context
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let opts = Options {
+        residual: true,
+        ..Options::default()
+    };
+    let ev = eval::evaluate(&i, &req, &opts);
+    let alts = ev.checks[0]
+        .residual
+        .iter()
+        .map(|a| {
+            a.iter()
+                .map(|r| format!("{} @ {}", r.text, r.statement))
+                .collect()
+        })
+        .collect();
+    (ev.decision, alts)
+}
+
+fn names_app() -> Value {
+    json!([{"Sid": "App", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/App"}, "Action": "kms:Decrypt", "Resource": "*"}])
+}
+
+fn via_s3_only(kind: PolicyKind) -> NamedPolicy {
+    let mut st = json!({"Sid": "ViaOnly", "Effect": "Allow", "Action": "kms:*", "Resource": "*",
+        "Condition": {"StringLike": {"kms:ViaService": "s3.*.amazonaws.com"}}});
+    if kind == PolicyKind::VpcEndpoint {
+        st["Principal"] = json!("*");
+    }
+    named(json!([st]), kind)
+}
+
+#[test]
+fn r50_scp_gate_open_on_a_request_key_is_a_requirement_never_an_allow() {
+    // Residual mode leaves `kms:ViaService` open; the only SCP allows only through a
+    // service, so the SCP gate is open and the key policy alone must not make it an Allow.
+    let (d, alts) = residual_with(
+        names_app(),
+        |i| i.scp = Some(vec![vec![via_s3_only(PolicyKind::Scp)]].into()),
+        &[],
+    );
+    assert_eq!(d, Decision::Undetermined);
+    assert_eq!(
+        alts,
+        vec![vec![
+            "`kms:ViaService` matches `s3.*.amazonaws.com` @ p#ViaOnly".to_owned()
+        ]]
+    );
+    // Both levels open: both requirements, in one alternative; an open allow path too.
+    let tenant = json!([{"Sid": "Tenant", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/App"}, "Action": "kms:Decrypt", "Resource": "*",
+        "Condition": {"StringEquals": {"kms:EncryptionContext:tenant": "c1"}}}]);
+    let ou = named(
+        json!([{"Sid": "Org", "Effect": "Allow", "Action": "kms:*", "Resource": "*",
+            "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-1"}}}]),
+        PolicyKind::Scp,
+    );
+    let (d, alts) = residual_with(
+        tenant,
+        |i| i.scp = Some(vec![vec![via_s3_only(PolicyKind::Scp)], vec![ou]].into()),
+        &[],
+    );
+    assert_eq!(d, Decision::Undetermined);
+    assert_eq!(alts.len(), 1, "{alts:?}");
+    for want in [
+        "kms:EncryptionContext:tenant",
+        "kms:ViaService",
+        "aws:PrincipalOrgID",
+    ] {
+        assert!(alts[0].iter().any(|r| r.contains(want)), "{want}: {alts:?}");
+    }
+    // Given the key, the gate decides.
+    let (d, _) = residual_with(
+        names_app(),
+        |i| i.scp = Some(vec![vec![via_s3_only(PolicyKind::Scp)]].into()),
+        &[("kms:ViaService", "s3.us-east-1.amazonaws.com")],
+    );
+    assert_eq!(d, Decision::Allow);
+}
+
+#[test]
+fn r51_vpc_endpoint_gate_open_on_a_request_key_is_a_requirement_never_an_allow() {
+    let (d, alts) = residual_with(
+        names_app(),
+        |i| i.vpce = Some(via_s3_only(PolicyKind::VpcEndpoint)),
+        &[("aws:SourceVpce", "vpce-1")],
+    );
+    assert_eq!(d, Decision::Undetermined);
+    assert_eq!(
+        alts,
+        vec![vec![
+            "`kms:ViaService` matches `s3.*.amazonaws.com` @ p#ViaOnly".to_owned()
+        ]]
+    );
+}
+
+#[test]
+fn r57_boundary_session_and_r49_rcp_deny_open_on_a_request_key_never_allow() {
+    // The other limits already keep their open conditions; pinned beside the gates.
+    for extra in [
+        (|i: &mut Inputs| i.boundary = Some(via_s3_only(PolicyKind::Boundary))) as fn(&mut Inputs),
+        |i: &mut Inputs| i.session = vec![via_s3_only(PolicyKind::Session)],
+        |i: &mut Inputs| {
+            i.rcp = Some(
+                vec![vec![named(
+                    json!([{"Sid": "NoDirect", "Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*",
+                        "Condition": {"Null": {"kms:ViaService": "true"}}}]),
+                    PolicyKind::Rcp,
+                )]]
+                .into(),
+            );
+        },
+    ] {
+        let (d, _) = residual_with(names_app(), extra, &[]);
+        assert_eq!(d, Decision::Undetermined);
+    }
+}

@@ -92,7 +92,7 @@ fn assert_kms_basic(plan: &Path) {
     assert_eq!(v["decision"], "allow", "{v}");
     assert_eq!(
         v["deciding"][0],
-        "default key policy (R117)#Enable IAM User Permissions"
+        "default key policy#Enable IAM User Permissions"
     );
     // A grant whose key_id refers to a key being created, with its constraint.
     let app = [
