@@ -7,6 +7,7 @@
 
 mod access;
 mod can;
+mod plan_place;
 mod put_policy;
 mod write_file;
 

@@ -59,6 +59,9 @@ fn load(
     if let Some(k) = key {
         let arn = match inv.resolve_key(k) {
             Some(a) => a,
+            None if inv.unknown_address(k).is_some() => {
+                return Err(fail(inv.unknown_address(k).unwrap_or_default()));
+            }
             None => crate::eval::KeyFacts::from_arn(k)
                 .map(|f| f.arn)
                 .map_err(|e| {
