@@ -145,6 +145,13 @@ fn tf_role_inline_policy_under_a_delegating_key_policy_allows() {
         !lists(&rows, "arn:aws:iam::111122223333:role/jobs/batch"),
         "{rows:?}"
     );
+    // The plan is not the whole account: its other principals may decrypt through their own
+    // IAM policies, which the plan does not show.
+    assert!(
+        rows.iter()
+            .any(|(p, d)| p == "account:111122223333" && d == "conditional"),
+        "{rows:?}"
+    );
     // Nothing in this plan is left open, and the key is not locked out.
     let (_, codes, out) = check(&p, &[]);
     for c in ["KMS051", "KMS001", "KMS003", "KMS004"] {
