@@ -281,6 +281,16 @@ fn tf_settings(inst: &Instance<'_, '_>, id: SourceId) -> KeySettings {
     }
 }
 
+/// A plan-level finding is about a resource: its address names it in every format and is its
+/// identity, as for the declared-key rules.
+fn about(f: &mut Finding, address: &str) {
+    f.fingerprint = Some(crate::diag::fingerprint(f.rule.code, address, "", ""));
+    f.about = Some(crate::diag::About {
+        identity: address.to_owned(),
+        statement: String::new(),
+    });
+}
+
 /// Reads a plan or state.
 pub(super) fn read(
     j: &Json<'_>,
@@ -603,16 +613,16 @@ pub(super) fn read(
                 let given = policy_string("policy", PolicyKind::Identity, role, out);
                 if given != Some(true) && unknown("policy") {
                     let why = format!("the policy of `{}` is known only after apply", inst.address);
-                    out.findings.push(
-                        Finding::new(
+                    let mut f = Finding::new(
                             &input_rules::UNKNOWN_VALUE,
                             id,
                             inst.after.get("policy").map_or(inst.after.span, |v| v.span),
                             format!("{why}: it was not checked, and answers about `{}` that depend on it are undetermined", p.arn),
                             "unknown until apply",
                         )
-                        .help("render the policy in the configuration from values known at plan time (a key's ARN is not), or check the applied policy"),
-                    );
+                        .help("render the policy in the configuration from values known at plan time (a key's ARN is not), or check the applied policy");
+                    about(&mut f, &inst.address);
+                    out.findings.push(f);
                     if let Some(p) = principals.list.get_mut(owner) {
                         p.unknown.push(why);
                     }
@@ -713,16 +723,16 @@ pub(super) fn read(
     }
     for k in keys.values() {
         if k.policy == PlannedPolicy::Unknown {
-            out.findings.push(
-                Finding::new(
+            let mut f = Finding::new(
                     &input_rules::UNKNOWN_VALUE,
                     id,
-                    head,
+                    k.settings.span,
                     format!("the policy of `{}` is known only after apply: it was not checked, and answers that depend on it are undetermined", k.address),
                     "unknown until apply",
                 )
-                .help("render the policy in the configuration (a literal or `jsonencode`), or check the applied key with `aws kms get-key-policy`"),
-            );
+                .help("render the policy in the configuration (a literal or `jsonencode`), or check the applied key with `aws kms get-key-policy`");
+            about(&mut f, &k.address);
+            out.findings.push(f);
         }
     }
     // R135: the account from `data.aws_caller_identity` in prior state, the Region from the

@@ -682,6 +682,35 @@ fn tf_existing_role_managed_arns_and_trust() {
     );
 }
 
+// ---- findings name the resource in every format ----
+
+#[test]
+fn tf_findings_name_the_resource_address_in_every_format() {
+    let p = plan("key-policy-replace");
+    for format in ["concise", "github", "junit"] {
+        let (_, out, err) = run(&["check", "--format", format, "-q", &p], None);
+        assert!(
+            out.contains("plan.json › aws_iam_role_policy.late"),
+            "{format}: {out}{err}"
+        );
+    }
+    let (_, out, _) = run(&["check", "--format", "sarif", "-q", &p], None);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let results = v["runs"][0]["results"].as_array().unwrap();
+    assert!(
+        results.iter().any(|r| {
+            r["locations"][0]["logicalLocations"]
+                .to_string()
+                .contains("aws_iam_role_policy.late")
+                && r["message"]["text"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("aws_iam_role_policy.late")
+        }),
+        "{out}"
+    );
+}
+
 // ---- CloudFormation: the stack's own account and principals ----
 
 const CFN: &str = "fixtures/cloudformation/key-and-roles.yaml";
