@@ -169,7 +169,15 @@ fn answer_rows(
             key,
             principal: ask.principal,
         };
-        render(format, q, &rows, &g.notes(), stdout)
+        let mut notes = g.notes();
+        // A planned key whose Region nothing gives: an answer that depends on it is not
+        // settled here, so say so rather than drop those principals silently (spec R133).
+        if let Some(k) = key.filter(|k| k.split(':').nth(3) == Some(crate::arn::UNKNOWN_REGION)) {
+            notes.push(format!(
+                "the Region of `{k}` is not in the inputs: principals whose policies name a Region may be missing or undetermined here; give `--region`"
+            ));
+        }
+        render(format, q, &rows, &notes, stdout)
     })();
     finish(result, &sources, stderr)
 }

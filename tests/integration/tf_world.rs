@@ -427,6 +427,21 @@ fn tf_plan_without_a_region_answers_what_does_not_depend_on_it() {
             .any(|(p, d)| p == "arn:aws:iam::111122223333:role/anywhere" && d == "allow"),
         "{rows:?}"
     );
+    // who-can does not settle the Region: it says so, naming the flag.
+    let (_, out, _) = run(
+        &[
+            "who-can",
+            "--format",
+            "json",
+            "--action",
+            "kms:Decrypt",
+            "--key",
+            "aws_kms_key.x",
+            &p,
+        ],
+        None,
+    );
+    assert!(out.contains("give `--region`"), "{out}");
     // The missing Region is no input error.
     let (_, codes, out) = check(&p, &[]);
     assert!(!codes.iter().any(|c| c == "KMS000"), "{out}");
