@@ -14,6 +14,7 @@ mod access;
 mod can;
 mod check;
 mod outcome;
+mod plan_place;
 mod policy;
 mod put_policy;
 mod settings;

@@ -226,6 +226,10 @@ pub fn classify_service_principal(value: &str) -> PrincipalClass {
 /// that inputs and the key rules share, so that input never reaches up into lint for it).
 pub const UNKNOWN_ACCOUNT: &str = "000000000000";
 
+/// The Region of a planned key when nothing gives one: a stand-in that no real Region
+/// equals, so an answer that depends on the Region can be told from one that does not.
+pub const UNKNOWN_REGION: &str = "region-unknown";
+
 /// The partitions AWS has announced, with their Regions (the public `partitions.json` of the
 /// AWS SDKs). A Region missing here may be newer than this build: see [`check_region`].
 pub const PARTITIONS: &[(&str, &[&str])] = &[

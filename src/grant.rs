@@ -77,6 +77,8 @@ impl Grant {
     /// A short label for traces: the grant id, else the name, else the position.
     pub fn label(&self) -> String {
         match (&self.grant_id, &self.name) {
+            // A planned grant is named by its address until apply gives it an id.
+            (Some(id), _) if id.contains('.') => id.clone(),
             (Some(id), _) if !id.is_empty() => {
                 let short: String = id.chars().take(12).collect();
                 if id.chars().count() > 12 {

@@ -85,6 +85,11 @@ pub struct Inventory {
     has_iam: bool,
     /// Keys of Terraform plans and state, by address.
     planned: Vec<crate::model::PlannedKey>,
+    /// Principals of plans and templates: address (or logical id) → ARN.
+    principal_address: BTreeMap<String, String>,
+    /// Principal ARN → why its IAM side is not fully known (a policy known only after
+    /// apply, a principal the plan names but does not create).
+    principal_unknown: BTreeMap<String, Vec<String>>,
     tf_account: Option<String>,
     tf_region: Option<String>,
     tf_caller: Option<String>,
@@ -179,30 +184,34 @@ impl Inventory {
                 Fact::Grant(g) => self.grants.push(g),
                 Fact::User(u) => {
                     self.has_iam = true;
-                    self.user_by_arn
-                        .entry(u.arn.clone())
-                        .or_insert(self.users.len());
-                    self.users.push(u);
+                    self.push_user(u);
                 }
                 Fact::Group(g) => {
                     self.has_iam = true;
-                    self.group_by_name
-                        .entry(g.name.clone())
-                        .or_insert(self.groups.len());
-                    self.groups.push(g);
+                    self.push_group(g);
                 }
                 Fact::Role(r) => {
                     self.has_iam = true;
-                    let at = self.roles.len();
-                    self.role_by_arn.entry(r.arn.clone()).or_insert(at);
-                    if let Some(account) = r.arn.split(':').nth(4) {
-                        self.role_by_account_name
-                            .entry(account.to_owned())
-                            .or_default()
-                            .entry(r.name.clone())
-                            .or_insert(at);
+                    self.push_role(r);
+                }
+                // A plan's principals are principals, but not the whole account: one it does
+                // not hold is not known not to exist (`has_iam` stays as it is).
+                Fact::PlanPrincipals(w) => {
+                    for r in w.roles {
+                        self.push_role(r);
                     }
-                    self.roles.push(r);
+                    for u in w.users {
+                        self.push_user(u);
+                    }
+                    for g in w.groups {
+                        self.push_group(g);
+                    }
+                    for (address, arn) in w.addresses {
+                        self.principal_address.entry(address).or_insert(arn);
+                    }
+                    for (arn, why) in w.unknown {
+                        self.principal_unknown.entry(arn).or_default().extend(why);
+                    }
                 }
                 Fact::Org(nodes) => self.org.extend(nodes),
                 Fact::TerraformKeys {
@@ -226,6 +235,84 @@ impl Inventory {
         }
     }
 
+    fn push_user(&mut self, u: User) {
+        self.user_by_arn
+            .entry(u.arn.clone())
+            .or_insert(self.users.len());
+        self.users.push(u);
+    }
+
+    fn push_group(&mut self, g: Group) {
+        self.group_by_name
+            .entry(g.name.clone())
+            .or_insert(self.groups.len());
+        self.groups.push(g);
+    }
+
+    fn push_role(&mut self, r: Role) {
+        let at = self.roles.len();
+        self.role_by_arn.entry(r.arn.clone()).or_insert(at);
+        if let Some(account) = r.arn.split(':').nth(4) {
+            self.role_by_account_name
+                .entry(account.to_owned())
+                .or_default()
+                .entry(r.name.clone())
+                .or_insert(at);
+        }
+        self.roles.push(r);
+    }
+
+    /// The ARN of a principal a plan or template names by address or logical id.
+    pub fn resolve_principal(&self, name: &str) -> Option<&str> {
+        self.principal_address.get(name).map(String::as_str)
+    }
+
+    /// A name that looks like a Terraform address (`aws_iam_role.app`,
+    /// `module.m.aws_kms_key.this[0]`) but is not in the inputs: the error, with the close
+    /// matches.
+    pub fn unknown_address(&self, name: &str) -> Option<String> {
+        let looks = (name.starts_with("aws_") || name.starts_with("module."))
+            && name.contains('.')
+            && !name.contains(':');
+        if !looks {
+            return None;
+        }
+        let mut close: Vec<(usize, &str)> = self
+            .addresses()
+            .into_iter()
+            .map(|a| (crate::catalog::edit_distance(name, a), a))
+            .filter(|(d, a)| *d <= 3.max(name.len() / 4) || a.contains(name) || name.contains(a))
+            .collect();
+        close.sort();
+        let list: Vec<String> = close
+            .iter()
+            .take(5)
+            .map(|(_, a)| format!("`{a}`"))
+            .collect();
+        Some(if list.is_empty() {
+            format!("`{name}` is not an address in the input files")
+        } else {
+            format!(
+                "`{name}` is not an address in the input files; did you mean {}?",
+                list.join(", ")
+            )
+        })
+    }
+
+    /// The addresses and logical ids of the inputs' principals and keys, for "did you mean".
+    pub fn addresses(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = self
+            .principal_address
+            .keys()
+            .map(String::as_str)
+            .chain(self.planned.iter().map(|k| k.address.as_str()))
+            .chain(self.grants.iter().filter_map(|g| g.grant_id.as_deref()))
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     /// Sets the account and Region for keys whose ARN a plan leaves unknown (`--account`,
     /// `--region` win over what the plan reveals).
     pub fn set_account_region(&mut self, account: Option<String>, region: Option<String>) {
@@ -238,15 +325,26 @@ impl Inventory {
         }
     }
 
-    /// The ARN of a planned key: known, or made from the account, Region and address.
+    /// The ARN of a planned key: known, or made from the account, Region and address. What
+    /// the plan does not say is a stand-in (spec R133): the plan's things share one account,
+    /// and a Region nothing gives is open, which `can` settles or names (`--region`).
     fn planned_arn(&self, k: &crate::model::PlannedKey) -> Option<String> {
         if let Some(a) = &k.arn {
             return Some(a.clone());
         }
-        let (account, region) = (self.tf_account.as_ref()?, self.tf_region.as_ref()?);
-        // A placeholder id that only this key has (R133): the address, made ARN-safe.
-        let id: String = k
-            .address
+        let account = self
+            .tf_account
+            .as_deref()
+            .unwrap_or(crate::arn::UNKNOWN_ACCOUNT);
+        let region = k
+            .region
+            .as_deref()
+            .or(self.tf_region.as_deref())
+            .unwrap_or(crate::arn::UNKNOWN_REGION);
+        // A placeholder id that only this key has (R133): the address, made ARN-safe; a
+        // replica shares its primary's (a multi-Region key's id is the same in every Region).
+        let base = k.primary.as_deref().unwrap_or(&k.address);
+        let id: String = base
             .chars()
             .map(|c| {
                 if c.is_ascii_alphanumeric() || c == '-' {
@@ -256,7 +354,15 @@ impl Inventory {
                 }
             })
             .collect();
-        Some(format!("arn:aws:kms:{region}:{account}:key/planned-{id}"))
+        let mrk = if k.multi_region { "mrk-" } else { "" };
+        let id = match &k.key_id {
+            Some(known) => known.clone(),
+            None => format!("{mrk}planned-{id}"),
+        };
+        Some(format!(
+            "arn:{}:kms:{region}:{account}:key/{id}",
+            k.partition
+        ))
     }
 
     fn planned_for_arn(&self, arn: &str) -> Option<&crate::model::PlannedKey> {
@@ -468,6 +574,10 @@ impl Inventory {
                     return out;
                 };
                 out.found = true;
+                if let Some(why) = self.principal_unknown.get(&u.arn) {
+                    out.notes.extend(why.iter().cloned());
+                    missing = true;
+                }
                 ids.extend(self.user_inline.get(&u.arn).cloned().unwrap_or_default());
                 for a in &u.attached {
                     match self.managed_policy(a, &mut out.notes) {
@@ -542,6 +652,10 @@ impl Inventory {
                 };
                 out.found = true;
                 out.role_arn = Some(r.arn.clone());
+                if let Some(why) = self.principal_unknown.get(&r.arn) {
+                    out.notes.extend(why.iter().cloned());
+                    missing = true;
+                }
                 ids.extend(self.role_inline.get(&r.arn).cloned().unwrap_or_default());
                 for a in &r.attached {
                     match self.managed_policy(a, &mut out.notes) {
@@ -665,8 +779,16 @@ impl Inventory {
             .iter()
             .map(|kp| {
                 let arn = match kp.key.as_deref() {
+                    // The rules place a planned key only where the inputs give its account
+                    // and Region; otherwise they infer the account from the policy itself.
                     Some(k) => match by_address.get(k) {
-                        Some(planned) => self.planned_arn(planned),
+                        Some(planned) => self.planned_arn(planned).filter(|a| {
+                            let mut parts = a.split(':');
+                            let (region, account) = (parts.nth(3), parts.next());
+                            region != Some(crate::arn::UNKNOWN_REGION)
+                                && (planned.arn.is_some() || self.tf_account.is_some())
+                                && account.is_some()
+                        }),
                         None => self.resolve_key(k),
                     },
                     None => (keyless == 1 && self.keys.len() == 1 && self.planned.is_empty())

@@ -261,6 +261,8 @@ pub enum Fact {
     Role(Role),
     /// An AWS Organizations tree: each target with its parent and policies.
     Org(Vec<OrgNode>),
+    /// The principals a plan or template creates or names, with their addresses.
+    PlanPrincipals(PlanPrincipals),
     /// Keys a Terraform plan or state defines, by address, with the account and Region the
     /// plan reveals.
     TerraformKeys {
@@ -273,6 +275,22 @@ pub enum Fact {
         /// The ARN of the principal that ran the plan (`data.aws_caller_identity`).
         caller: Option<String>,
     },
+}
+
+/// The principals of a plan or template (spec R135 v2): like authorization details, but
+/// never the whole account — a principal it does not hold is not known not to exist.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlanPrincipals {
+    /// Roles.
+    pub roles: Vec<Role>,
+    /// Users.
+    pub users: Vec<User>,
+    /// Groups.
+    pub groups: Vec<Group>,
+    /// Address (or logical id) → the ARN the principal will have.
+    pub addresses: Vec<(String, String)>,
+    /// ARN → why its IAM side is not fully known.
+    pub unknown: Vec<(String, Vec<String>)>,
 }
 
 /// What loading one input produced.
@@ -374,6 +392,14 @@ pub struct PlannedKey {
     pub policy: PlannedPolicy,
     /// The settings the key is declared with, where they are written.
     pub settings: KeySettings,
+    /// The Region of its provider configuration, when the plan says.
+    pub region: Option<String>,
+    /// A multi-Region key (`multi_region`, or a replica).
+    pub multi_region: bool,
+    /// A replica's primary key, by address.
+    pub primary: Option<String>,
+    /// Its partition.
+    pub partition: String,
 }
 
 /// A value of a key's declaration, with where it is written.

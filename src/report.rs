@@ -126,6 +126,24 @@ struct JsonLabel<'a> {
     text: &'a str,
 }
 
+/// The resource a finding in a plan or template is in, as `plan.json › aws_kms_key.x`: the
+/// outer file's name and the address (or logical id) of the embedded policy's resource, else
+/// the address the finding is about. A plan is one generated line, so a line and column alone
+/// do not tell a reader where to look (spec R135).
+pub(crate) fn resource(f: &Finding, sources: &SourceMap) -> Option<String> {
+    let (outer_id, _) = sources
+        .outer_location(f.source, f.span.start)
+        .unwrap_or((f.source, f.span.start));
+    let outer = sources.get(outer_id)?;
+    let address = match sources.get(f.source).and_then(|s| s.origin.as_ref()) {
+        Some(o) => o.path.split(" › ").next().map(str::to_owned),
+        None => f.about.as_ref().map(|a| a.identity.clone()),
+    }
+    .filter(|a| !a.is_empty() && !a.starts_with("arn:") && !a.contains('/') && a != &outer.name)?;
+    let file = outer.name.rsplit(['/', '\\']).next().unwrap_or(&outer.name);
+    Some(format!("{file} › {address}"))
+}
+
 fn locate<'a>(f: &'a Finding, sources: &SourceMap) -> Located<'a> {
     let (outer_id, outer_start) = sources
         .outer_location(f.source, f.span.start)
@@ -187,14 +205,19 @@ pub fn render_concise(
 ) -> io::Result<()> {
     for f in findings {
         let l = locate(f, sources);
+        // The resource after the message, so that `CODE message` stays as it was.
+        let at = resource(f, sources)
+            .map(|r| format!(" [{r}]"))
+            .unwrap_or_default();
         writeln!(
             w,
-            "{}:{}:{}: {} {}{}",
+            "{}:{}:{}: {} {}{}{}",
             escape::terminal(&l.file),
             l.line,
             l.column,
             l.code,
             escape::terminal(l.message),
+            escape::terminal(&at),
             escape::terminal(&ci::help_suffix(f, sources))
         )?;
     }

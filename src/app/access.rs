@@ -59,6 +59,9 @@ fn load(
     if let Some(k) = key {
         let arn = match inv.resolve_key(k) {
             Some(a) => a,
+            None if inv.unknown_address(k).is_some() => {
+                return Err(fail(inv.unknown_address(k).unwrap_or_default()));
+            }
             None => crate::eval::KeyFacts::from_arn(k)
                 .map(|f| f.arn)
                 .map_err(|e| {
@@ -156,7 +159,15 @@ fn answer_rows(
             key,
             principal: ask.principal,
         };
-        render(format, q, &rows, &g.notes(), stdout)
+        let mut notes = g.notes();
+        // A planned key whose Region nothing gives: an answer that depends on it is not
+        // settled here, so say so rather than drop those principals silently (spec R133).
+        if let Some(k) = key.filter(|k| k.split(':').nth(3) == Some(crate::arn::UNKNOWN_REGION)) {
+            notes.push(format!(
+                "the Region of `{k}` is not in the inputs: principals whose policies name a Region may be missing or undetermined here; give `--region`"
+            ));
+        }
+        render(format, q, &rows, &notes, stdout)
     })();
     finish(result, &sources, stderr)
 }

@@ -359,8 +359,12 @@ pub(super) fn inventory_of(
     sources: &mut SourceMap,
 ) -> Result<Inventory, Failure> {
     let mut inv = Inventory::new();
+    let mut template = super::template_context(place).map_err(fail)?;
+    // The inputs' own keys and principals share the stack's one account whatever its number
+    // (spec R134); `can` names `--account` where an answer depends on it.
+    template.stand_in_account = true;
     let opts = InputOptions {
-        template: super::template_context(place).map_err(fail)?,
+        template,
         ..base.clone()
     };
     add_files(&mut inv, files, &opts, max_policies, sources)?;
@@ -403,10 +407,25 @@ fn add_files(
     Ok(())
 }
 
+/// The principal a `--principal` value names: a plan's or template's principal by address
+/// or logical id, else the value itself.
+pub(crate) fn resolve_principal(name: &str, inv: Option<&Inventory>) -> Result<String, Failure> {
+    if let Some(arn) = inv.and_then(|i| i.resolve_principal(name)) {
+        return Ok(arn.to_owned());
+    }
+    match inv.and_then(|i| i.unknown_address(name)) {
+        Some(e) => Err(fail(e)),
+        None => Ok(name.to_owned()),
+    }
+}
+
 /// The key ARN a `--key` value names, through the inventory when there is one.
 fn resolve_key(name: &str, inv: Option<&Inventory>) -> Result<String, Failure> {
     if let Some(arn) = inv.and_then(|i| i.resolve_key(name)) {
         return Ok(arn);
+    }
+    if let Some(e) = inv.and_then(|i| i.unknown_address(name)) {
+        return Err(fail(e));
     }
     KeyFacts::from_arn(name).map(|f| f.arn).map_err(|e| {
         if inv.is_some() {
@@ -644,7 +663,9 @@ struct CallerSide {
 
 fn caller_side(loaded: &Loaded, inv: &Inventory, caller: &eval::Caller) -> CallerSide {
     let cp = inv.caller_policies(caller);
-    let identity = (inv.has_iam()
+    // A plan's or template's principal is decided by the inventory too (its policies are
+    // all in the plan, or named as unknown), even where no authorization details are loaded.
+    let identity = ((inv.has_iam() || cp.found)
         && matches!(
             caller.kind,
             eval::CallerKind::User | eval::CallerKind::AssumedRole
@@ -855,9 +876,11 @@ pub(crate) fn answer(
         Some(p) => Some(load_grant_request(p, sources, &loaded.settings.base)?),
         None => None,
     };
+    let key_name = key.as_str();
     let key = resolve_key(key, loaded.inventory.as_ref())?;
+    let principal = resolve_principal(principal, loaded.inventory.as_ref())?;
     let mut req = build_request(
-        principal,
+        &principal,
         action,
         &key,
         context,
@@ -870,6 +893,8 @@ pub(crate) fn answer(
     }
     let (inputs, notes) = inputs_for(&loaded, &mut req);
     let mut ev = eval::evaluate(&inputs, &req, &loaded.opts);
+    // A planned key's Region or account that nothing gives (spec R133).
+    super::plan_place::settle(&mut ev, &inputs, &req, &loaded.opts, key_name);
     for c in &mut ev.checks {
         c.notes.extend(notes.iter().cloned().map(eval::Note::Input));
     }

@@ -124,6 +124,19 @@ pub enum Unknown {
     /// What a statement's matcher reported about an element it could not judge (a condition
     /// key, a variable, a principal).
     Statement(String),
+    /// A planned key's Region is not in the inputs, and the answer depends on it.
+    PlannedRegion {
+        /// The key as the user named it.
+        key: String,
+    },
+    /// A planned key's account is not in the inputs, and the answer depends on whether it is
+    /// the caller's.
+    PlannedAccount {
+        /// The key as the user named it.
+        key: String,
+        /// The caller's account.
+        caller_account: String,
+    },
 }
 
 /// How a set of identity policies stands on a request, for the explanations.

@@ -133,8 +133,10 @@ impl<'a> AccessGraph<'a> {
 
     pub(super) fn account_has_iam(&self, account: &str) -> bool {
         let in_account = |arn: &str| arn.split(':').nth(4) == Some(account);
-        self.inv.roles().iter().any(|r| in_account(&r.arn))
-            || self.inv.users().iter().any(|u| in_account(&u.arn))
+        // A plan's or template's principals are not the whole account (R135 v2).
+        self.inv.has_iam()
+            && (self.inv.roles().iter().any(|r| in_account(&r.arn))
+                || self.inv.users().iter().any(|u| in_account(&u.arn)))
     }
 
     /// Adds a subject (once per id); returns its index.

@@ -340,6 +340,15 @@ impl AccessGraph<'_> {
 
     /// Every key and KMS action `principal` can use.
     pub fn what_can(&mut self, principal: &str, paths: Paths) -> Result<Vec<Row>, String> {
+        // A plan's or template's principal by address or logical id.
+        let inv = self.inv;
+        let principal = match inv.resolve_principal(principal) {
+            Some(arn) => arn,
+            None => match inv.unknown_address(principal) {
+                Some(e) => return Err(e),
+                None => principal,
+            },
+        };
         let si = match self.subject_by_id.get(principal) {
             Some(&i) => i,
             None => {

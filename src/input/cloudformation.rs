@@ -14,6 +14,8 @@
 
 use std::collections::BTreeMap;
 
+mod principals;
+
 use serde_json::{Map, Value};
 
 use super::{Fact, InputOptions, Loaded, PlannedKey, PlannedPolicy, PolicyRole, embedded_text};
@@ -405,63 +407,22 @@ impl YamlBuilder<'_, '_> {
     }
 }
 
-/// A role whose ARN the template fixes (`RoleName`, `Path`, and the account `--account`
-/// gives), with its `ManagedPolicyArns`. An entry that stays open is kept as written
-/// (`unknown://…`), which no policy has: the role's IAM side is then unknown, not empty. A `Ref`
-/// to the template's own `AWS::IAM::ManagedPolicy` names it by logical id, as its policy is kept.
-fn template_role(
-    props: &Value,
-    resources: &Map<String, Value>,
-    resolver: &mut Resolver<'_>,
-) -> Option<crate::model::Role> {
-    let account = resolver.ctx.account.clone()?;
-    let known = |v: Value| match v {
-        Value::String(s) if !s.starts_with("unknown://") => Some(s),
-        _ => None,
-    };
-    let name = known(resolver.resolve_quiet(props.get("RoleName")?))?;
-    let path = match props.get("Path") {
-        Some(p) => known(resolver.resolve_quiet(p))?,
-        None => "/".to_owned(),
-    };
-    let partition = resolver
-        .ctx
-        .partition
-        .clone()
-        .unwrap_or_else(|| "aws".into());
-    let attached = props
-        .get("ManagedPolicyArns")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .map(|m| match m.get("Ref").and_then(Value::as_str) {
-                    Some(r) if resources.contains_key(r) => r.to_owned(),
-                    _ => match resolver.resolve_quiet(m) {
-                        Value::String(s) => s,
-                        other => format!("unknown://{other}"),
-                    },
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    // A boundary narrows the role: kept (open as written when unresolved), never dropped.
-    let boundary = props
-        .get("PermissionsBoundary")
-        .map(|b| match resolver.resolve_quiet(b) {
-            Value::String(s) => s,
-            other => format!("unknown://{other}"),
-        });
-    Some(crate::model::Role {
-        arn: format!("arn:{partition}:iam::{account}:role{path}{name}"),
-        name,
-        id: None,
-        attached,
-        boundary,
-        tags: Vec::new(),
-    })
+/// Resolves intrinsics; unresolvable values become `unknown://…` and are listed.
+/// A key id of UUID shape, stable for the logical id: the id of a template's own key.
+fn own_key_id(logical: &str) -> String {
+    let h = logical.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!(
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        h >> 32,
+        (h >> 16) & 0xffff,
+        h & 0xffff,
+        (h >> 48) & 0xffff,
+        h & 0xffff_ffff_ffff
+    )
 }
 
-/// Resolves intrinsics; unresolvable values become `unknown://…` and are listed.
 struct Resolver<'a> {
     ctx: &'a TemplateContext,
     params: BTreeMap<String, String>,
@@ -472,6 +433,8 @@ struct Resolver<'a> {
     this_key: Option<String>,
     /// A `Resource` element is being resolved.
     in_resource: bool,
+    /// The template's own IAM principals: logical id → (name, ARN), when known.
+    own_principals: BTreeMap<String, (Option<String>, Option<String>)>,
 }
 
 impl Resolver<'_> {
@@ -483,21 +446,19 @@ impl Resolver<'_> {
         v
     }
 
-    /// Resolves a value without listing what stays open (for facts, not policy text).
-    fn resolve_quiet(&mut self, v: &Value) -> Value {
-        let listed = self.unresolved.len();
-        let out = self.resolve(v);
-        self.unresolved.truncate(listed);
-        out
-    }
-
     fn reference(&mut self, name: &str) -> Value {
         let known = match name {
             "AWS::AccountId" => self.stack_account(),
             "AWS::Region" => self.ctx.region.clone(),
             "AWS::Partition" => Some(self.ctx.partition.clone().unwrap_or_else(|| "aws".into())),
             "AWS::URLSuffix" => Some("amazonaws.com".into()),
-            other => self.params.get(other).cloned(),
+            // `Ref` of a role, user or group is its name; of a managed policy, its ARN, which
+            // the template's principals hold by logical id.
+            other => self.params.get(other).cloned().or_else(|| {
+                self.own_principals
+                    .get(other)
+                    .map(|(name, _)| name.clone().unwrap_or_else(|| other.to_owned()))
+            }),
         };
         match known {
             Some(v) => Value::String(v),
@@ -517,6 +478,12 @@ impl Resolver<'_> {
         })
     }
 
+    /// `Fn::GetAtt Principal.Arn` of a role, user or group the template defines.
+    fn own_principal_arn(&self, what: &str) -> Option<String> {
+        let logical = what.strip_suffix(".Arn")?;
+        self.own_principals.get(logical)?.1.clone()
+    }
+
     /// `Fn::GetAtt Key.Arn` (or `${Key.Arn}`) of a KMS key the template itself defines: in the
     /// `Resource` of that key's own policy it is the key itself, which a key policy writes
     /// `"*"`; anywhere else (a condition value is compared as written, where `"*"` could be a
@@ -532,18 +499,10 @@ impl Resolver<'_> {
         }
         let partition = self.ctx.partition.as_deref().unwrap_or("aws");
         let region = self.ctx.region.as_deref().unwrap_or("*");
-        // A key id of UUID shape, stable for the logical id.
-        let h = logical.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
         Some(format!(
-            "arn:{partition}:kms:{region}:{}:key/{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+            "arn:{partition}:kms:{region}:{}:key/{}",
             self.stack_account()?,
-            h >> 32,
-            (h >> 16) & 0xffff,
-            h & 0xffff,
-            (h >> 48) & 0xffff,
-            h & 0xffff_ffff_ffff
+            own_key_id(logical)
         ))
     }
 
@@ -569,7 +528,10 @@ impl Resolver<'_> {
             }
             let v = match vars.get(name) {
                 Some(v) => self.resolve(v),
-                None if name.contains('.') => match self.own_key_arn(name) {
+                None if name.contains('.') => match self
+                    .own_key_arn(name)
+                    .or_else(|| self.own_principal_arn(name))
+                {
                     Some(arn) => Value::String(arn),
                     None => self.unknown(format!("GetAtt {name}")),
                 },
@@ -647,7 +609,10 @@ impl Resolver<'_> {
                             Value::String(s) => s.clone(),
                             _ => String::new(),
                         };
-                        match self.own_key_arn(&what) {
+                        match self
+                            .own_key_arn(&what)
+                            .or_else(|| self.own_principal_arn(&what))
+                        {
                             Some(arn) => Value::String(arn),
                             None => self.unknown(format!("GetAtt {what}")),
                         }
@@ -970,7 +935,9 @@ fn read_template(
         own_keys,
         this_key: None,
         in_resource: false,
+        own_principals: BTreeMap::new(),
     };
+    let mut world = principals::World::new(resources, &mut resolver, &opts.template);
     let mut keys = Vec::new();
     for (logical, r) in resources {
         let ty = s(r, "Type").unwrap_or("");
@@ -1020,9 +987,19 @@ fn read_template(
                 keys.push(PlannedKey {
                     address: logical.clone(),
                     arn: None,
-                    key_id: None,
+                    // The id `Fn::GetAtt Key.Arn` gives it elsewhere in the template.
+                    key_id: Some(own_key_id(logical)),
                     policy: planned,
                     settings: cfn_settings(ty, &props, &base, locs, id),
+                    region: opts.template.region.clone(),
+                    multi_region: ty == "AWS::KMS::ReplicaKey"
+                        || props.get("MultiRegion").and_then(Value::as_bool) == Some(true),
+                    primary: None,
+                    partition: opts
+                        .template
+                        .partition
+                        .clone()
+                        .unwrap_or_else(|| "aws".to_owned()),
                 });
             }
             "AWS::KMS::Alias" => {
@@ -1045,23 +1022,13 @@ fn read_template(
                 }
             }
             "AWS::IAM::Role" | "AWS::IAM::User" | "AWS::IAM::Group" => {
-                // A role the template names in a given account is a principal of the stack, its
-                // `ManagedPolicyArns` resolved by the inventory (inputs, then the AWS managed
-                // snapshot): without it the role's IAM side was silently empty.
-                let role = (ty == "AWS::IAM::Role")
-                    .then(|| template_role(&props, resources, &mut resolver))
-                    .flatten();
-                let inline_owner = role
-                    .as_ref()
-                    .map_or_else(|| logical.clone(), |r| r.arn.clone());
-                out.facts.extend(role.map(Fact::Role));
                 if let Some(doc) = props.get("AssumeRolePolicyDocument") {
                     let path = [base[0], base[1], base[2], "AssumeRolePolicyDocument"];
                     policy(
                         doc,
                         &path,
                         PolicyKind::Trust,
-                        PolicyRole::Trust(logical.clone()),
+                        PolicyRole::Trust(world.arn_of(logical)),
                         locs,
                         &mut resolver,
                         id,
@@ -1080,11 +1047,7 @@ fn read_template(
                     if let Some(doc) = p.get("PolicyDocument") {
                         let idx = i.to_string();
                         let path = [base[0], base[1], base[2], "Policies", idx.as_str()];
-                        let role = match ty {
-                            "AWS::IAM::Role" => PolicyRole::RoleInline(inline_owner.clone()),
-                            "AWS::IAM::User" => PolicyRole::UserInline(logical.clone()),
-                            _ => PolicyRole::GroupInline(logical.clone()),
-                        };
+                        let role = world.inline(logical, ty);
                         policy(
                             doc,
                             &path,
@@ -1100,7 +1063,9 @@ fn read_template(
                     }
                 }
             }
+            "AWS::IAM::UserToGroupAddition" => world.add_to_group(&props, &mut resolver),
             "AWS::IAM::ManagedPolicy" | "AWS::IAM::Policy" => {
+                world.attach_policy(logical, &props, &mut resolver);
                 if let Some(doc) = props.get("PolicyDocument") {
                     let path = [base[0], base[1], base[2], "PolicyDocument"];
                     policy(
@@ -1123,6 +1088,7 @@ fn read_template(
             _ => {}
         }
     }
+    world.emit(out);
     out.facts.push(Fact::TerraformKeys {
         keys,
         account: opts.template.account.clone(),

@@ -10,6 +10,8 @@
 
 use std::collections::BTreeMap;
 
+mod world;
+
 use super::{Fact, InputOptions, Loaded, PolicyRole, embedded};
 use crate::diag::{Finding, input_rules};
 use crate::grant::{Grant, GrantConstraints};
@@ -27,6 +29,8 @@ struct Instance<'j, 'a> {
     after: &'j Json<'a>,
     unknown: Option<&'j Json<'a>>,
     sensitive: Option<&'j Json<'a>>,
+    /// The plan creates it (`create`, or a replacement); otherwise it exists already.
+    created: bool,
 }
 
 fn s(v: &Json<'_>, k: &str) -> Option<String> {
@@ -149,6 +153,7 @@ fn instances<'j, 'a>(j: &'j Json<'a>, too_deep: &mut bool) -> Vec<Instance<'j, '
                 after,
                 unknown: change.get("after_unknown"),
                 sensitive: change.get("after_sensitive"),
+                created: actions.contains(&"create"),
             });
         }
         return out;
@@ -174,6 +179,7 @@ fn instances<'j, 'a>(j: &'j Json<'a>, too_deep: &mut bool) -> Vec<Instance<'j, '
                     after: values,
                     unknown: None,
                     sensitive: r.get("sensitive_values"),
+                    created: false,
                 });
             }
         }
@@ -275,6 +281,16 @@ fn tf_settings(inst: &Instance<'_, '_>, id: SourceId) -> KeySettings {
     }
 }
 
+/// A plan-level finding is about a resource: its address names it in every format and is its
+/// identity, as for the declared-key rules.
+fn about(f: &mut Finding, address: &str) {
+    f.fingerprint = Some(crate::diag::fingerprint(f.rule.code, address, "", ""));
+    f.about = Some(crate::diag::About {
+        identity: address.to_owned(),
+        statement: String::new(),
+    });
+}
+
 /// Reads a plan or state.
 pub(super) fn read(
     j: &Json<'_>,
@@ -318,6 +334,11 @@ pub(super) fn read(
     // shows the resource sets none. Without the configuration (or without this resource in
     // it) that cannot be told, so the policy is unknown, never assumed to be the default.
     let has_configuration = j.get("configuration").is_some();
+    let text = sources.get(id).map(|f| f.text.clone());
+    let place = world::place(j, text.as_deref(), &config, &opts.template);
+    let mut principals = world::created(&insts, &config, &place);
+    // Managed policies of the plan whose document is known only after apply.
+    let mut late_policies: BTreeMap<String, ()> = BTreeMap::new();
     let mut keys: BTreeMap<String, PlannedKey> = BTreeMap::new();
     let mut replaced: BTreeMap<String, ()> = BTreeMap::new();
     // R113: `bypass_policy_lockout_safety_check` on an `aws_kms_key_policy`, by target key.
@@ -388,6 +409,8 @@ pub(super) fn read(
                 } else {
                     PlannedPolicy::Default
                 };
+                let provider = cfg.and_then(|c| s(c, "provider_config_key"));
+                let replica = inst.ty.contains("replica");
                 keys.insert(
                     inst.address.clone(),
                     PlannedKey {
@@ -396,6 +419,14 @@ pub(super) fn read(
                         key_id: s(inst.after, "key_id").filter(|_| !unknown("key_id")),
                         policy,
                         settings: tf_settings(inst, id),
+                        region: place.region_of(provider.as_deref()),
+                        multi_region: replica || is_true(inst.after.get("multi_region")),
+                        primary: if replica {
+                            reference(cfg, "primary_key_arn", &inst.module)
+                        } else {
+                            None
+                        },
+                        partition: place.partition.clone(),
                     },
                 );
             }
@@ -451,16 +482,28 @@ pub(super) fn read(
                         .subset
                         .or_else(|| map("encryption_context_subset"));
                 }
-                let grantee = s(inst.after, "grantee_principal").unwrap_or_default();
+                // A grantee or retiring principal known only after apply is the plan's
+                // principal the configuration refers to.
+                let principal_of = |attr: &str| {
+                    s(inst.after, attr).filter(|_| !unknown(attr)).or_else(|| {
+                        let r = reference(cfg, attr, &inst.module)?;
+                        principals.by_address(&r).map(|p| p.arn.clone())
+                    })
+                };
+                let grantee = principal_of("grantee_principal").unwrap_or_default();
+                let retiring = principal_of("retiring_principal");
                 out.facts.push(Fact::Grant(Grant {
                     key_id: key,
-                    grant_id: s(inst.after, "grant_id"),
+                    // A planned grant's id is known only after apply: its address names it.
+                    grant_id: s(inst.after, "grant_id")
+                        .filter(|_| !unknown("grant_id"))
+                        .or_else(|| Some(inst.address.clone())),
                     name: s(inst.after, "name").or_else(|| Some(inst.address.clone())),
                     grantee_class: crate::arn::classify_aws_principal(&grantee),
                     grantee_is_service: !grantee.starts_with("arn:")
                         && grantee.contains(".amazonaws.com"),
                     grantee,
-                    retiring: s(inst.after, "retiring_principal"),
+                    retiring,
                     issuing_account: None,
                     operations: inst
                         .after
@@ -497,16 +540,24 @@ pub(super) fn read(
                 }
             }
             "aws_iam_policy" => {
-                let arn = s(inst.after, "arn").unwrap_or_else(|| inst.address.clone());
-                policy_string(
+                // Attachments name it by address (its ARN is known only after apply).
+                let given = policy_string(
                     "policy",
                     PolicyKind::Identity,
-                    PolicyRole::Managed { arn, default: true },
+                    PolicyRole::Managed {
+                        arn: inst.address.clone(),
+                        default: true,
+                    },
                     out,
                 );
+                if given != Some(true) && unknown("policy") {
+                    late_policies.insert(inst.address.clone(), ());
+                }
             }
             "aws_iam_role" => {
-                let arn = s(inst.after, "arn").unwrap_or_else(|| inst.address.clone());
+                let arn = principals
+                    .by_address(&inst.address)
+                    .map_or_else(|| inst.address.clone(), |p| p.arn.clone());
                 policy_string(
                     "assume_role_policy",
                     PolicyKind::Trust,
@@ -543,24 +594,113 @@ pub(super) fn read(
                 }
             }
             "aws_iam_role_policy" | "aws_iam_user_policy" | "aws_iam_group_policy" => {
-                let owner = reference(cfg, "role", &inst.module)
-                    .or_else(|| reference(cfg, "user", &inst.module))
-                    .or_else(|| reference(cfg, "group", &inst.module))
-                    .or_else(|| s(inst.after, "role"))
-                    .or_else(|| s(inst.after, "user"))
-                    .or_else(|| s(inst.after, "group"))
-                    .unwrap_or_default();
-                let role = match inst.ty.as_str() {
-                    "aws_iam_role_policy" => PolicyRole::RoleInline(owner),
-                    "aws_iam_user_policy" => PolicyRole::UserInline(owner),
-                    _ => PolicyRole::GroupInline(owner),
+                let (attr, kind) = match inst.ty.as_str() {
+                    "aws_iam_role_policy" => ("role", world::Kind::Role),
+                    "aws_iam_user_policy" => ("user", world::Kind::User),
+                    _ => ("group", world::Kind::Group),
                 };
-                policy_string("policy", PolicyKind::Identity, role, out);
+                let Some(owner) = principals.owner(inst, cfg, attr, kind, &place) else {
+                    continue;
+                };
+                let Some(p) = principals.list.get(owner) else {
+                    continue;
+                };
+                let role = match kind {
+                    world::Kind::Role => PolicyRole::RoleInline(p.arn.clone()),
+                    world::Kind::User => PolicyRole::UserInline(p.arn.clone()),
+                    world::Kind::Group => PolicyRole::GroupInline(p.group_key()),
+                };
+                let given = policy_string("policy", PolicyKind::Identity, role, out);
+                if given != Some(true) && unknown("policy") {
+                    let why = format!("the policy of `{}` is known only after apply", inst.address);
+                    let mut f = Finding::new(
+                            &input_rules::UNKNOWN_VALUE,
+                            id,
+                            inst.after.get("policy").map_or(inst.after.span, |v| v.span),
+                            format!("{why}: it was not checked, and answers about `{}` that depend on it are undetermined", p.arn),
+                            "unknown until apply",
+                        )
+                        .help("render the policy in the configuration from values known at plan time (a key's ARN is not), or check the applied policy");
+                    about(&mut f, &inst.address);
+                    out.findings.push(f);
+                    if let Some(p) = principals.list.get_mut(owner) {
+                        p.unknown.push(why);
+                    }
+                }
+            }
+            "aws_iam_role_policy_attachment"
+            | "aws_iam_user_policy_attachment"
+            | "aws_iam_group_policy_attachment" => {
+                let (attr, kind) = match inst.ty.as_str() {
+                    "aws_iam_role_policy_attachment" => ("role", world::Kind::Role),
+                    "aws_iam_user_policy_attachment" => ("user", world::Kind::User),
+                    _ => ("group", world::Kind::Group),
+                };
+                let Some(owner) = principals.owner(inst, cfg, attr, kind, &place) else {
+                    continue;
+                };
+                let policy = world::policy_ref(inst, cfg, "policy_arn");
+                if let Some(p) = principals.list.get_mut(owner) {
+                    match policy {
+                        Some(a) => p.attached.push(a),
+                        None => p.unknown.push(format!(
+                            "the policy `{}` attaches is known only after apply",
+                            inst.address
+                        )),
+                    }
+                }
+            }
+            "aws_iam_policy_attachment" => {
+                let policy = world::policy_ref(inst, cfg, "policy_arn");
+                for (attr, kind) in [
+                    ("roles", world::Kind::Role),
+                    ("users", world::Kind::User),
+                    ("groups", world::Kind::Group),
+                ] {
+                    for at in principals.members(inst, cfg, attr, kind, &place) {
+                        if let Some(p) = principals.list.get_mut(at) {
+                            match &policy {
+                                Some(a) => p.attached.push(a.clone()),
+                                None => p.unknown.push(format!(
+                                    "the policy `{}` attaches is known only after apply",
+                                    inst.address
+                                )),
+                            }
+                        }
+                    }
+                }
+            }
+            "aws_iam_group_membership" => {
+                let Some(group) = principals.owner(inst, cfg, "group", world::Kind::Group, &place)
+                else {
+                    continue;
+                };
+                let key = principals.list.get(group).map(world::Principal::group_key);
+                for at in principals.members(inst, cfg, "users", world::Kind::User, &place) {
+                    if let (Some(p), Some(k)) = (principals.list.get_mut(at), &key) {
+                        p.groups.push(k.clone());
+                    }
+                }
+            }
+            "aws_iam_user_group_membership" => {
+                let Some(user) = principals.owner(inst, cfg, "user", world::Kind::User, &place)
+                else {
+                    continue;
+                };
+                let groups: Vec<String> = principals
+                    .members(inst, cfg, "groups", world::Kind::Group, &place)
+                    .into_iter()
+                    .filter_map(|g| principals.list.get(g).map(world::Principal::group_key))
+                    .collect();
+                if let Some(p) = principals.list.get_mut(user) {
+                    p.groups.extend(groups);
+                }
             }
             _ => {}
         }
         let _ = &inst.name;
     }
+    principals.emit(&late_policies, out);
     for (target, b) in bypassed {
         match keys.get_mut(&target) {
             Some(k) => {
@@ -583,16 +723,16 @@ pub(super) fn read(
     }
     for k in keys.values() {
         if k.policy == PlannedPolicy::Unknown {
-            out.findings.push(
-                Finding::new(
+            let mut f = Finding::new(
                     &input_rules::UNKNOWN_VALUE,
                     id,
-                    head,
+                    k.settings.span,
                     format!("the policy of `{}` is known only after apply: it was not checked, and answers that depend on it are undetermined", k.address),
                     "unknown until apply",
                 )
-                .help("render the policy in the configuration (a literal or `jsonencode`), or check the applied key with `aws kms get-key-policy`"),
-            );
+                .help("render the policy in the configuration (a literal or `jsonencode`), or check the applied key with `aws kms get-key-policy`");
+            about(&mut f, &k.address);
+            out.findings.push(f);
         }
     }
     // R135: the account from `data.aws_caller_identity` in prior state, the Region from the
@@ -608,18 +748,10 @@ pub(super) fn read(
                 .find(|r| s(r, "type").as_deref() == Some("aws_caller_identity"))
         })
         .and_then(|r| r.get("values"));
-    let account = identity.and_then(|v| s(v, "account_id"));
+    let account = place.account.clone();
     // The principal running the plan: who will call CreateKey and PutKeyPolicy (R112).
     let caller = identity.and_then(|v| s(v, "arn"));
-    let region = j
-        .get("configuration")
-        .and_then(|c| c.get("provider_config"))
-        .and_then(|p| p.get("aws"))
-        .and_then(|a| a.get("expressions"))
-        .and_then(|e| e.get("region"))
-        .and_then(|r| r.get("constant_value"))
-        .and_then(Json::as_str)
-        .map(str::to_owned);
+    let region = place.region_of(None);
     out.facts.push(Fact::TerraformKeys {
         keys: keys.into_values().collect(),
         account,

@@ -37,11 +37,17 @@ fn place(sources: &SourceMap, source: SourceId, start: u32, end: u32) -> Place {
     }
 }
 
+/// The message, with the resource it is in when a plan or template holds it
+/// (`… [plan.json › aws_kms_key.x]`).
 fn message(f: &Finding, sources: &SourceMap) -> String {
-    if sources.is_sensitive(f.source) {
+    let text = if sources.is_sensitive(f.source) {
         SENSITIVE.to_owned()
     } else {
         f.message.clone()
+    };
+    match super::resource(f, sources) {
+        Some(r) => format!("{text} [{r}]"),
+        None => text,
     }
 }
 
@@ -131,6 +137,21 @@ pub fn render_sarif(
                 "message": {"text": message(f, sources)},
                 "locations": [sarif_location(&p, None, None)],
             });
+            // The resource address, where code scanning shows a logical location.
+            if let Some(address) = super::resource(f, sources)
+                .and_then(|r| r.split_once(" › ").map(|(_, a)| a.to_owned()))
+            {
+                if let Some(loc) = r
+                    .get_mut("locations")
+                    .and_then(|l| l.get_mut(0))
+                    .and_then(Value::as_object_mut)
+                {
+                    loc.insert(
+                        "logicalLocations".into(),
+                        json!([{"fullyQualifiedName": address, "kind": "resource"}]),
+                    );
+                }
+            }
             if let Some(obj) = r.as_object_mut() {
                 if let Some(fp) = &f.fingerprint {
                     obj.insert(

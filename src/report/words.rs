@@ -156,6 +156,17 @@ impl Display for Unknown {
                 f.write_str("an allow path holds, but a Deny or a gate cannot be judged")
             }
             Unknown::Statement(s) => f.write_str(s),
+            Unknown::PlannedRegion { key } => write!(
+                f,
+                "the Region of `{key}` is not in the inputs, and the answer depends on it: give `--region`"
+            ),
+            Unknown::PlannedAccount {
+                key,
+                caller_account,
+            } => write!(
+                f,
+                "the account of `{key}` is not in the inputs, and the answer depends on whether it is `{caller_account}`: give `--account`"
+            ),
         }
     }
 }

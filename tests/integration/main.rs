@@ -36,6 +36,7 @@ mod security_rules;
 mod snapshots;
 mod soundness;
 mod terraform;
+mod tf_world;
 mod walkthrough;
 
 use std::path::{Path, PathBuf};

@@ -178,6 +178,9 @@ fn plans_regenerated_with_real_terraform() {
                 .env("TF_CLI_CONFIG_FILE", &rc)
                 .env("TF_IN_AUTOMATION", "1")
                 .env("CHECKPOINT_DISABLE", "1")
+                // The Region a configuration without one takes from the environment (the
+                // `no-region` case): the plan does not record it.
+                .env("AWS_REGION", "eu-west-1")
                 .output()
                 .unwrap();
             assert!(
