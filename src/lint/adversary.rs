@@ -334,6 +334,23 @@ impl<'c, 'a> Model<'c, 'a> {
         out
     }
 
+    /// Every condition key the policy tests.
+    fn tested_keys(&self) -> Vec<String> {
+        self.conditions.iter().map(|(k, ..)| k.clone()).collect()
+    }
+
+    /// The condition keys to vary for a reach the engine left open: those its alternatives
+    /// name when it is conditional, every key the policy tests when it is unknown.
+    fn open_keys(&self, reach: &Reach) -> Vec<String> {
+        match reach {
+            Reach::Conditional(alts) => alts
+                .iter()
+                .flat_map(|a| a.iter().map(|r| r.key.clone()))
+                .collect(),
+            _ => self.tested_keys(),
+        }
+    }
+
     /// Whether the policy has a condition on `key` in a Deny statement or an Allow: the keys
     /// a search must vary beyond the ones an answer names.
     fn deny_keys(&self) -> Vec<String> {
@@ -362,11 +379,7 @@ impl<'c, 'a> Model<'c, 'a> {
         let mut keys: Vec<String> = match &reach {
             Reach::Yes(_) => return eval::Tri::Yes,
             Reach::No | Reach::Denied(_) => return eval::Tri::No,
-            Reach::Conditional(alts) => alts
-                .iter()
-                .flat_map(|a| a.iter().map(|r| r.key.clone()))
-                .collect(),
-            Reach::Unknown(_) => self.conditions.iter().map(|(k, ..)| k.clone()).collect(),
+            Reach::Conditional(_) | Reach::Unknown(_) => self.open_keys(&reach),
         };
         keys.extend(self.deny_keys());
         self.spend((keys.len() as u64).saturating_mul(self.conditions.len() as u64));
@@ -487,14 +500,10 @@ impl<'c, 'a> Model<'c, 'a> {
                     .iter()
                     .any(|(k, ..)| via_key(k) && k != "kms:viaservice") =>
             {
-                self.conditions.iter().map(|(k, ..)| k.clone()).collect()
+                self.tested_keys()
             }
             Reach::No => return None,
-            Reach::Conditional(alts) => alts
-                .iter()
-                .flat_map(|a| a.iter().map(|r| r.key.clone()))
-                .collect(),
-            Reach::Unknown(_) => self.conditions.iter().map(|(k, ..)| k.clone()).collect(),
+            Reach::Conditional(_) | Reach::Unknown(_) => self.open_keys(&reach),
         };
         keys.extend(self.deny_keys());
         // The residual probe is a direct call: `aws:ViaAWSService` and `aws:CalledVia*` were

@@ -194,7 +194,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
     } else {
         "no principal can ever use this key for cryptography"
     };
-    let mut f = Finding::new(
+    let f = Finding::new(
         &RULE,
         cx.doc().source,
         span,
@@ -204,9 +204,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
     .help(format!(
         "allow the key's users in the key policy (`kms:Encrypt`, `kms:Decrypt`, `kms:ReEncrypt*`, `kms:GenerateDataKey*`, `kms:DescribeKey`), or delegate them to the account with `\"Principal\": {{\"AWS\": \"arn:{}:iam::{}:root\"}}, \"Action\": \"kms:*\"`",
         cx.facts.partition, cx.facts.account
-    ));
-    if let Some(st) = st {
-        f = f.in_statement(st);
-    }
+    ))
+    .in_statement_if_any(st);
     out.push(f);
 }

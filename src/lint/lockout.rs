@@ -196,7 +196,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
         Some(c) => (c.span, cx.doc().statements.get(c.statement)),
         None => (policy_span(cx), None),
     };
-    let mut f = Finding::new(
+    let f = Finding::new(
         &RULE,
         cx.doc().source,
         span,
@@ -206,10 +206,8 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
     .help(format!(
         "add `{{\"Effect\": \"Allow\", \"Principal\": {{\"AWS\": \"arn:{}:iam::{}:root\"}}, \"Action\": \"kms:*\", \"Resource\": \"*\"}}` so the account can always manage the key",
         cx.facts.partition, cx.facts.account
-    ));
-    if let Some(st) = st {
-        f = f.in_statement(st);
-    }
+    ))
+    .in_statement_if_any(st);
     out.push(f);
 }
 
