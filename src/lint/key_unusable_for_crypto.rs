@@ -121,10 +121,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
         cx.account_probe().into_iter().map(|c| (c, true)).collect();
     let mut root: Option<(Span, &crate::policy::Statement)> = None;
     for st in cx.doc().statements.iter().filter(|s| s.is_allow()) {
-        let Some(pc) = st.principal.as_ref().filter(|p| !p.negated) else {
-            continue;
-        };
-        for e in &pc.entries {
+        for e in st.named_principals() {
             let caller = match &e.class {
                 PrincipalClass::Any => cx.stranger().map(|c| (c, true)),
                 PrincipalClass::Service(name) => Caller::parse(name, None).ok().map(|c| (c, false)),
