@@ -406,11 +406,7 @@ impl<'c, 'a> Model<'c, 'a> {
             if self.exhausted() {
                 return eval::Tri::Unknown;
             }
-            let chosen: Vec<(&Axis, Option<&String>)> = axes
-                .iter()
-                .zip(&pick)
-                .map(|(a, &i)| (a, a.values.get(i).and_then(Option::as_ref)))
-                .collect();
+            let chosen = choose(&axes, &pick);
             if consistent(&chosen) {
                 match self.decide_with(&inputs, caller, action, &chosen).decision {
                     Decision::Allow => return eval::Tri::Yes,
@@ -545,11 +541,7 @@ impl<'c, 'a> Model<'c, 'a> {
             if tried > MAX_COMBINATIONS || self.exhausted() {
                 break;
             }
-            let chosen: Vec<(&Axis, Option<&String>)> = axes
-                .iter()
-                .zip(&pick)
-                .map(|(a, &i)| (a, a.values.get(i).and_then(Option::as_ref)))
-                .collect();
+            let chosen = choose(&axes, &pick);
             if consistent(&chosen) {
                 let ev = match &inputs {
                     Some(i) => self.decide_with(i, caller, action, &chosen),
@@ -753,6 +745,14 @@ fn next(pick: &mut [usize], axes: &[Axis]) -> bool {
         *slot = 0;
     }
     false
+}
+
+/// Each axis with its value at `pick` (`None`: the key absent).
+fn choose<'x>(axes: &'x [Axis], pick: &[usize]) -> Vec<(&'x Axis, Option<&'x String>)> {
+    axes.iter()
+        .zip(pick)
+        .map(|(a, &i)| (a, a.values.get(i).and_then(Option::as_ref)))
+        .collect()
 }
 
 /// A request cannot come both from the internet (`aws:SourceIp`) and through a VPC endpoint.
