@@ -118,10 +118,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
         )
         .help("add the root delegation statement for the key's account, or load `aws iam get-account-authorization-details` output to show the administrators exist");
         f.severity = Severity::Warning;
-        if let Some(st) = cx.doc().statements.get(first.statement) {
-            f = f.in_statement(st);
-        }
-        out.push(f);
+        out.push(f.in_statement_if_any(cx.doc().statements.get(first.statement)));
         return;
     }
     // R110: a principal an `aws:PrincipalArn` condition names ("Deny unless the caller is
@@ -156,10 +153,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
         )
         .help("keep the principal and its kms:PutKeyPolicy permission, or load `aws iam get-account-authorization-details` output to show it exists");
         f.severity = Severity::Warning;
-        if let Some(st) = cx.doc().statements.get(first.statement) {
-            f = f.in_statement(st);
-        }
-        out.push(f);
+        out.push(f.in_statement_if_any(cx.doc().statements.get(first.statement)));
         return;
     }
     // Nobody can manage the key. A Deny that took every path away is KMS004's finding.
