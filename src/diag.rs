@@ -143,10 +143,33 @@ impl Finding {
         }
     }
 
+    /// [`Finding::in_statement`] when the finding has a statement; unchanged otherwise.
+    pub fn in_statement_if_any(self, st: Option<&Statement>) -> Self {
+        match st {
+            Some(st) => self.in_statement(st),
+            None => self,
+        }
+    }
+
     /// The finding's code.
     pub fn code(&self) -> &'static str {
         self.rule.code
     }
+}
+
+/// KMS action names for a message: the first `at_most` as `kms:Name`, comma-separated, then
+/// ` and N more` for the rest.
+pub(crate) fn kms_action_list(names: &[&str], at_most: usize) -> String {
+    let mut list = names
+        .iter()
+        .take(at_most)
+        .map(|n| format!("kms:{n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > at_most {
+        list.push_str(&format!(" and {} more", names.len() - at_most));
+    }
+    list
 }
 
 /// FNV-1a, 64 bits: a stable hash (the standard library's is seeded per process).

@@ -549,14 +549,50 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-    fn object(&mut self, depth: usize) -> Result<Json<'a>, JsonError> {
+    /// Opens a container at `pos` (past its opening bracket): where it starts, and whether it
+    /// closes at once (`{}`, `[]`, then past the closing bracket).
+    fn open_container(&mut self, depth: usize, close: u8) -> Result<(usize, bool), JsonError> {
         self.check_depth(depth)?;
         let start = self.pos;
         self.pos += 1;
-        let base = self.member_stack.len();
         self.skip_ws();
-        if self.peek() == Some(b'}') {
+        let empty = self.peek() == Some(close);
+        if empty {
             self.pos += 1;
+        }
+        Ok((start, empty))
+    }
+
+    /// After an element of the container opened at `start`: `true` past its closing bracket,
+    /// `false` past a comma.
+    fn element_end(
+        &mut self,
+        start: usize,
+        (open, close): (char, u8),
+        expected: &'static str,
+    ) -> Result<bool, JsonError> {
+        self.skip_ws();
+        match self.peek() {
+            Some(b',') => {
+                self.pos += 1;
+                Ok(false)
+            }
+            Some(c) if c == close => {
+                self.pos += 1;
+                Ok(true)
+            }
+            None => Err(JsonError::new(
+                JsonErrorKind::Unclosed { open },
+                Span::new(start, start + 1),
+            )),
+            _ => Err(self.unexpected(expected)),
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> Result<Json<'a>, JsonError> {
+        let (start, empty) = self.open_container(depth, b'}')?;
+        let base = self.member_stack.len();
+        if empty {
             return Ok(Json {
                 span: Span::new(start, self.pos),
                 kind: JsonKind::Object(Vec::new()),
@@ -593,24 +629,12 @@ impl<'a> Parser<'a> {
                 key_span,
                 value,
             });
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b'}') => {
-                    self.pos += 1;
-                    let members = self.member_stack.drain(base..).collect();
-                    return Ok(Json {
-                        span: Span::new(start, self.pos),
-                        kind: JsonKind::Object(members),
-                    });
-                }
-                None => {
-                    return Err(JsonError::new(
-                        JsonErrorKind::Unclosed { open: '{' },
-                        Span::new(start, start + 1),
-                    ));
-                }
-                _ => return Err(self.unexpected("`,` or `}`")),
+            if self.element_end(start, ('{', b'}'), "`,` or `}`")? {
+                let members = self.member_stack.drain(base..).collect();
+                return Ok(Json {
+                    span: Span::new(start, self.pos),
+                    kind: JsonKind::Object(members),
+                });
             }
         }
     }
@@ -628,13 +652,9 @@ impl<'a> Parser<'a> {
     }
 
     fn array(&mut self, depth: usize) -> Result<Json<'a>, JsonError> {
-        self.check_depth(depth)?;
-        let start = self.pos;
-        self.pos += 1;
+        let (start, empty) = self.open_container(depth, b']')?;
         let base = self.item_stack.len();
-        self.skip_ws();
-        if self.peek() == Some(b']') {
-            self.pos += 1;
+        if empty {
             return Ok(Json {
                 span: Span::new(start, self.pos),
                 kind: JsonKind::Array(Vec::new()),
@@ -647,24 +667,12 @@ impl<'a> Parser<'a> {
             }
             let item = self.value(depth)?;
             self.item_stack.push(item);
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b']') => {
-                    self.pos += 1;
-                    let items = self.item_stack.drain(base..).collect();
-                    return Ok(Json {
-                        span: Span::new(start, self.pos),
-                        kind: JsonKind::Array(items),
-                    });
-                }
-                None => {
-                    return Err(JsonError::new(
-                        JsonErrorKind::Unclosed { open: '[' },
-                        Span::new(start, start + 1),
-                    ));
-                }
-                _ => return Err(self.unexpected("`,` or `]`")),
+            if self.element_end(start, ('[', b']'), "`,` or `]`")? {
+                let items = self.item_stack.drain(base..).collect();
+                return Ok(Json {
+                    span: Span::new(start, self.pos),
+                    kind: JsonKind::Array(items),
+                });
             }
         }
     }

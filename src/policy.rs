@@ -207,6 +207,19 @@ impl PolicyDocument {
 }
 
 impl Statement {
+    /// The entries of its `Principal` or `NotPrincipal` (none without either).
+    pub fn principal_entries(&self) -> impl Iterator<Item = &PrincipalEntry> {
+        self.principal.iter().flat_map(|p| p.entries.iter())
+    }
+
+    /// The entries of its `Principal`: the principals it names (none for `NotPrincipal`).
+    pub fn named_principals(&self) -> impl Iterator<Item = &PrincipalEntry> {
+        self.principal
+            .iter()
+            .filter(|p| !p.negated)
+            .flat_map(|p| p.entries.iter())
+    }
+
     /// `Sid` if present, else `#<index+1>`, for messages.
     pub fn label(&self) -> String {
         match &self.sid {

@@ -299,29 +299,32 @@ pub fn render_summary(
         plural(summary.warnings, "warning", "warnings"),
         plural(summary.infos, "info", "infos"),
     );
-    if summary.unchecked > 0 {
-        line.push_str(&format!(
-            ", {} could not be checked (known only after apply)",
-            plural(summary.unchecked, "key policy", "key policies")
-        ));
-    }
-    if summary.input_errors > 0 {
-        line.push_str(&format!(
-            ", {} could not be read",
-            plural(summary.input_errors, "file", "files")
-        ));
-    }
-    if summary.skipped > 0 {
-        line.push_str(&format!(
-            ", {} skipped (not policy input)",
-            plural(summary.skipped, "file", "files")
-        ));
-    }
-    if summary.not_read > 0 {
-        line.push_str(&format!(
-            ", {} not read (symbolic links not followed)",
-            plural(summary.not_read, "entry", "entries")
-        ));
+    // The counts that are said only when there are some.
+    let optional = [
+        (
+            summary.unchecked,
+            "key policy",
+            "key policies",
+            "could not be checked (known only after apply)",
+        ),
+        (summary.input_errors, "file", "files", "could not be read"),
+        (
+            summary.skipped,
+            "file",
+            "files",
+            "skipped (not policy input)",
+        ),
+        (
+            summary.not_read,
+            "entry",
+            "entries",
+            "not read (symbolic links not followed)",
+        ),
+    ];
+    for (n, one, many, what) in optional {
+        if n > 0 {
+            line.push_str(&format!(", {} {what}", plural(n, one, many)));
+        }
     }
     // Which configuration shaped the result, and how much it took out: a planted
     // `kmsaudit.toml` that silences findings shows here.

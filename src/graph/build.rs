@@ -278,53 +278,65 @@ impl<'a> AccessGraph<'a> {
         }
     }
 
+    /// A user's or role's subject node; its account is noted in `accounts`.
+    fn iam_subject(
+        &mut self,
+        arn: &str,
+        kind: NodeKind,
+        caller: Caller,
+        unique_id: Option<String>,
+        accounts: &mut BTreeSet<String>,
+    ) -> Option<NodeIndex> {
+        let i = self.add_subject(arn, kind, caller, unique_id);
+        let n = self.subjects.get(i).map(|s| s.node)?;
+        if let Some(a) = arn.split(':').nth(4) {
+            accounts.insert(a.to_owned());
+        }
+        Some(n)
+    }
+
+    /// Edges from `n` to each managed policy attached to it.
+    fn attach_policies(&mut self, n: NodeIndex, attached: &[String]) {
+        for a in attached {
+            let p = self.node(NodeKind::Policy, a, a.rsplit('/').next().unwrap_or(a));
+            self.edge(n, p, EdgeKind::HasPolicy, "attached");
+        }
+    }
+
     pub(super) fn add_principals(&mut self) {
         let inv = self.inv;
         let mut accounts = BTreeSet::new();
         for g in inv.groups() {
             let n = self.node(NodeKind::Group, &g.arn, &g.name);
-            for a in &g.attached {
-                let p = self.node(NodeKind::Policy, a, a.rsplit('/').next().unwrap_or(a));
-                self.edge(n, p, EdgeKind::HasPolicy, "attached");
-            }
+            self.attach_policies(n, &g.attached);
         }
         for u in inv.users() {
             let Ok(caller) = Caller::parse(&u.arn, None) else {
                 continue;
             };
-            let i = self.add_subject(&u.arn, NodeKind::User, caller, u.id.clone());
-            let Some(n) = self.subjects.get(i).map(|s| s.node) else {
+            let Some(n) =
+                self.iam_subject(&u.arn, NodeKind::User, caller, u.id.clone(), &mut accounts)
+            else {
                 continue;
             };
-            if let Some(a) = u.arn.split(':').nth(4) {
-                accounts.insert(a.to_owned());
-            }
             for gname in &u.groups {
                 if let Some(g) = inv.groups().iter().find(|g| g.name == *gname) {
                     let gn = self.node(NodeKind::Group, &g.arn, &g.name);
                     self.edge(n, gn, EdgeKind::MemberOf, "member of");
                 }
             }
-            for a in &u.attached {
-                let p = self.node(NodeKind::Policy, a, a.rsplit('/').next().unwrap_or(a));
-                self.edge(n, p, EdgeKind::HasPolicy, "attached");
-            }
+            self.attach_policies(n, &u.attached);
         }
         for r in inv.roles() {
             let Ok(caller) = Caller::parse(&r.arn, Some(&r.arn)) else {
                 continue;
             };
-            let i = self.add_subject(&r.arn, NodeKind::Role, caller, r.id.clone());
-            let Some(n) = self.subjects.get(i).map(|s| s.node) else {
+            let Some(n) =
+                self.iam_subject(&r.arn, NodeKind::Role, caller, r.id.clone(), &mut accounts)
+            else {
                 continue;
             };
-            if let Some(a) = r.arn.split(':').nth(4) {
-                accounts.insert(a.to_owned());
-            }
-            for a in &r.attached {
-                let p = self.node(NodeKind::Policy, a, a.rsplit('/').next().unwrap_or(a));
-                self.edge(n, p, EdgeKind::HasPolicy, "attached");
-            }
+            self.attach_policies(n, &r.attached);
         }
         for a in accounts {
             if let Ok(caller) = Caller::parse(&a, None) {

@@ -317,6 +317,23 @@ mod tests {
         Caller::parse(arn, None).unwrap()
     }
 
+    /// The engine's default switches, for movers that need no others.
+    static DEFAULT_OPTIONS: std::sync::LazyLock<eval::Options> =
+        std::sync::LazyLock::new(eval::Options::default);
+
+    /// A mover with these identity policies (`None`: missing), no boundary, no SCPs and the
+    /// default switches.
+    fn plain_mover<'a>(c: &'a Caller, identity: Option<&'a [NamedPolicy]>) -> Mover<'a> {
+        Mover {
+            caller: c,
+            unique_id: None,
+            identity,
+            boundary: None,
+            scp: None,
+            opts: &DEFAULT_OPTIONS,
+        }
+    }
+
     const TRUST_ROLE_A: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/A"},"Action":"sts:AssumeRole"}]}"#;
     const TRUST_ACCOUNT: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"x"}}}]}"#;
     const ALLOW_ASSUME: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"arn:aws:iam::111122223333:role/B"}]}"#;
@@ -325,14 +342,7 @@ mod tests {
     fn same_account_trust_naming_the_role_is_enough_for_assume_role() {
         let c = caller("arn:aws:iam::111122223333:role/A");
         let trust = [policy("trust", PolicyKind::Trust, TRUST_ROLE_A)];
-        let m = Mover {
-            caller: &c,
-            unique_id: None,
-            identity: Some(&[]),
-            boundary: None,
-            scp: None,
-            opts: &eval::Options::default(),
-        };
+        let m = plain_mover(&c, Some(&[]));
         let got = decide(
             &m,
             "sts",
@@ -348,14 +358,7 @@ mod tests {
     fn account_trust_needs_identity_and_keeps_conditions() {
         let c = caller("arn:aws:iam::111122223333:role/A");
         let trust = [policy("trust", PolicyKind::Trust, TRUST_ACCOUNT)];
-        let none = Mover {
-            caller: &c,
-            unique_id: None,
-            identity: Some(&[]),
-            boundary: None,
-            scp: None,
-            opts: &eval::Options::default(),
-        };
+        let none = plain_mover(&c, Some(&[]));
         let b = "arn:aws:iam::111122223333:role/B";
         assert_eq!(
             decide(&none, "sts", "assumerole", b, "111122223333", Some(&trust)),
@@ -476,14 +479,7 @@ mod tests {
                     if sts.is_empty() { Vec::new() } else { vec![doc("id", PolicyKind::Identity, sts)] }
                 });
                 let trust = [doc("kp", PolicyKind::Trust, &kp)];
-                let m = Mover {
-                    caller: &c,
-                    unique_id: None,
-                    identity: identity.as_deref(),
-                    boundary: None,
-                    scp: None,
-                    opts: &Options::default(),
-                };
+                let m = plain_mover(&c, identity.as_deref());
                 let lower = action.to_ascii_lowercase();
                 let graph = decide(&m, "kms", &lower, KEY, "111122223333", Some(&trust));
                 let inputs = Inputs {
@@ -720,14 +716,7 @@ mod tests {
             PolicyKind::Identity,
             r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:PutRolePolicy","Resource":"arn*"}]}"#,
         )];
-        let m = Mover {
-            caller: &c,
-            unique_id: None,
-            identity: Some(&ids),
-            boundary: None,
-            scp: None,
-            opts: &eval::Options::default(),
-        };
+        let m = plain_mover(&c, Some(&ids));
         let b = "arn:aws:iam::111122223333:role/B";
         assert_eq!(
             decide(&m, "iam", "putrolepolicy", b, "111122223333", None),
@@ -747,14 +736,7 @@ mod tests {
                 {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/A"},"Action":"sts:TagSession"},
                 {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"sts:AssumeRole"}]}"#,
         )];
-        let m = Mover {
-            caller: &c,
-            unique_id: None,
-            identity: Some(&[]),
-            boundary: None,
-            scp: None,
-            opts: &eval::Options::default(),
-        };
+        let m = plain_mover(&c, Some(&[]));
         let b = "arn:aws:iam::111122223333:role/B";
         assert_eq!(
             decide(&m, "sts", "assumerole", b, "111122223333", Some(&trust)),
@@ -774,14 +756,7 @@ mod tests {
                 {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/A"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"x"}}},
                 {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"sts:AssumeRole"}]}"#,
         )];
-        let m = Mover {
-            caller: &c,
-            unique_id: None,
-            identity: Some(&[]),
-            boundary: None,
-            scp: None,
-            opts: &eval::Options::default(),
-        };
+        let m = plain_mover(&c, Some(&[]));
         let b = "arn:aws:iam::111122223333:role/B";
         match decide(&m, "sts", "assumerole", b, "111122223333", Some(&trust)) {
             Move::Conditional(via, c) => {
@@ -796,14 +771,7 @@ mod tests {
     fn r46_graph_move_with_identity_policies_missing_is_unknown() {
         let c = caller("arn:aws:iam::111122223333:role/A");
         let trust = [policy("trust", PolicyKind::Trust, TRUST_ROLE_A)];
-        let m = Mover {
-            caller: &c,
-            unique_id: None,
-            identity: None,
-            boundary: None,
-            scp: None,
-            opts: &eval::Options::default(),
-        };
+        let m = plain_mover(&c, None);
         let b = "arn:aws:iam::111122223333:role/B";
         let got = decide(&m, "sts", "assumerole", b, "111122223333", Some(&trust));
         assert!(matches!(got, Move::Unknown(_)), "{got:?}");
@@ -818,14 +786,7 @@ mod tests {
             PolicyKind::Identity,
             r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"sts:*","Resource":"*"}]}"#,
         )];
-        let m = Mover {
-            caller: &c,
-            unique_id: None,
-            identity: Some(&deny),
-            boundary: None,
-            scp: None,
-            opts: &eval::Options::default(),
-        };
+        let m = plain_mover(&c, Some(&deny));
         let b = "arn:aws:iam::111122223333:role/B";
         assert_eq!(
             decide(&m, "sts", "assumerole", b, "111122223333", Some(&trust)),

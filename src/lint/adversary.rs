@@ -334,6 +334,23 @@ impl<'c, 'a> Model<'c, 'a> {
         out
     }
 
+    /// Every condition key the policy tests.
+    fn tested_keys(&self) -> Vec<String> {
+        self.conditions.iter().map(|(k, ..)| k.clone()).collect()
+    }
+
+    /// The condition keys to vary for a reach the engine left open: those its alternatives
+    /// name when it is conditional, every key the policy tests when it is unknown.
+    fn open_keys(&self, reach: &Reach) -> Vec<String> {
+        match reach {
+            Reach::Conditional(alts) => alts
+                .iter()
+                .flat_map(|a| a.iter().map(|r| r.key.clone()))
+                .collect(),
+            _ => self.tested_keys(),
+        }
+    }
+
     /// Whether the policy has a condition on `key` in a Deny statement or an Allow: the keys
     /// a search must vary beyond the ones an answer names.
     fn deny_keys(&self) -> Vec<String> {
@@ -362,11 +379,7 @@ impl<'c, 'a> Model<'c, 'a> {
         let mut keys: Vec<String> = match &reach {
             Reach::Yes(_) => return eval::Tri::Yes,
             Reach::No | Reach::Denied(_) => return eval::Tri::No,
-            Reach::Conditional(alts) => alts
-                .iter()
-                .flat_map(|a| a.iter().map(|r| r.key.clone()))
-                .collect(),
-            Reach::Unknown(_) => self.conditions.iter().map(|(k, ..)| k.clone()).collect(),
+            Reach::Conditional(_) | Reach::Unknown(_) => self.open_keys(&reach),
         };
         keys.extend(self.deny_keys());
         self.spend((keys.len() as u64).saturating_mul(self.conditions.len() as u64));
@@ -393,11 +406,7 @@ impl<'c, 'a> Model<'c, 'a> {
             if self.exhausted() {
                 return eval::Tri::Unknown;
             }
-            let chosen: Vec<(&Axis, Option<&String>)> = axes
-                .iter()
-                .zip(&pick)
-                .map(|(a, &i)| (a, a.values.get(i).and_then(Option::as_ref)))
-                .collect();
+            let chosen = choose(&axes, &pick);
             if consistent(&chosen) {
                 match self.decide_with(&inputs, caller, action, &chosen).decision {
                     Decision::Allow => return eval::Tri::Yes,
@@ -487,14 +496,10 @@ impl<'c, 'a> Model<'c, 'a> {
                     .iter()
                     .any(|(k, ..)| via_key(k) && k != "kms:viaservice") =>
             {
-                self.conditions.iter().map(|(k, ..)| k.clone()).collect()
+                self.tested_keys()
             }
             Reach::No => return None,
-            Reach::Conditional(alts) => alts
-                .iter()
-                .flat_map(|a| a.iter().map(|r| r.key.clone()))
-                .collect(),
-            Reach::Unknown(_) => self.conditions.iter().map(|(k, ..)| k.clone()).collect(),
+            Reach::Conditional(_) | Reach::Unknown(_) => self.open_keys(&reach),
         };
         keys.extend(self.deny_keys());
         // The residual probe is a direct call: `aws:ViaAWSService` and `aws:CalledVia*` were
@@ -536,11 +541,7 @@ impl<'c, 'a> Model<'c, 'a> {
             if tried > MAX_COMBINATIONS || self.exhausted() {
                 break;
             }
-            let chosen: Vec<(&Axis, Option<&String>)> = axes
-                .iter()
-                .zip(&pick)
-                .map(|(a, &i)| (a, a.values.get(i).and_then(Option::as_ref)))
-                .collect();
+            let chosen = choose(&axes, &pick);
             if consistent(&chosen) {
                 let ev = match &inputs {
                     Some(i) => self.decide_with(i, caller, action, &chosen),
@@ -744,6 +745,14 @@ fn next(pick: &mut [usize], axes: &[Axis]) -> bool {
         *slot = 0;
     }
     false
+}
+
+/// Each axis with its value at `pick` (`None`: the key absent).
+fn choose<'x>(axes: &'x [Axis], pick: &[usize]) -> Vec<(&'x Axis, Option<&'x String>)> {
+    axes.iter()
+        .zip(pick)
+        .map(|(a, &i)| (a, a.values.get(i).and_then(Option::as_ref)))
+        .collect()
 }
 
 /// A request cannot come both from the internet (`aws:SourceIp`) and through a VPC endpoint.

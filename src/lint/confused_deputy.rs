@@ -31,6 +31,7 @@ use super::adversary::{Counterexample, Model};
 use super::keys::{KeyLintContext, Reach, deputy_guard, key_actions};
 use super::{Finding, Rule, Severity};
 use crate::arn::PrincipalClass;
+use crate::diag::kms_action_list;
 use crate::eval::Caller;
 
 pub(crate) static RULE: Rule = Rule {
@@ -60,10 +61,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
     let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
     let mut model: Option<Model<'_, '_>> = None;
     for st in cx.doc().statements.iter().filter(|s| s.is_allow()) {
-        let Some(pc) = st.principal.as_ref().filter(|p| !p.negated) else {
-            continue;
-        };
-        for e in &pc.entries {
+        for e in st.named_principals() {
             let PrincipalClass::Service(name) = &e.class else {
                 continue;
             };
@@ -115,20 +113,14 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
                 continue;
             }
             seen.insert(name);
-            let shown: Vec<String> = unguarded
-                .iter()
-                .take(6)
-                .map(|a| format!("kms:{a}"))
-                .collect();
             out.push(
                 Finding::new(
                     &RULE,
                     cx.doc().source,
                     e.span,
                     format!(
-                        "`{name}` may call {}{} for any customer of the service: no `aws:SourceArn` or `aws:SourceAccount` condition ties it to your resources{}",
-                        shown.join(", "),
-                        if unguarded.len() > 6 { format!(" and {} more", unguarded.len() - 6) } else { String::new() },
+                        "`{name}` may call {} for any customer of the service: no `aws:SourceArn` or `aws:SourceAccount` condition ties it to your resources{}",
+                        kms_action_list(&unguarded, 6),
                         example.map_or_else(String::new, |ce| format!(" (e.g. {})", ce.describe()))
                     ),
                     "service principal without a source condition",

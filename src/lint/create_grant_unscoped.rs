@@ -57,10 +57,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
     let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
     let mut model: Option<Model<'_, '_>> = None;
     for st in cx.doc().statements.iter().filter(|s| s.is_allow()) {
-        let Some(pc) = st.principal.as_ref().filter(|p| !p.negated) else {
-            continue;
-        };
-        for e in &pc.entries {
+        for e in st.named_principals() {
             let caller = match &e.class {
                 PrincipalClass::User { arn, .. }
                 | PrincipalClass::Role { arn, .. }

@@ -43,10 +43,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
         .iter()
         .filter(|s| s.is_allow() && s.conditions.is_empty())
     {
-        let Some(pc) = st.principal.as_ref().filter(|p| !p.negated) else {
-            continue;
-        };
-        for e in &pc.entries {
+        for e in st.named_principals() {
             let Some(a) = e.class.account() else { continue };
             if a == cx.facts.account || cx.config.trusted_accounts.iter().any(|t| t == a) {
                 continue;

@@ -26,6 +26,7 @@
 use super::keys::KeyLintContext;
 use super::{Finding, Rule, Severity};
 use crate::catalog::{self, CrossAccount};
+use crate::diag::kms_action_list;
 
 pub(crate) static RULE: Rule = Rule {
     code: "KMS015",
@@ -68,21 +69,15 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
             .iter()
             .filter(|e| e.class.account().is_some_and(|a| a != cx.facts.account))
         {
-            let shown: Vec<String> = never.iter().take(5).map(|n| format!("kms:{n}")).collect();
-            let more = if never.len() > 5 {
-                format!(" and {} more", never.len() - 5)
-            } else {
-                String::new()
-            };
             out.push(
                 Finding::new(
                     &RULE,
                     cx.doc().source,
                     e.span,
                     format!(
-                        "`{}` is in another account: {}{more} never work across accounts",
+                        "`{}` is in another account: {} never work across accounts",
                         e.value,
-                        shown.join(", ")
+                        kms_action_list(&never, 5)
                     ),
                     "external principal",
                 )

@@ -121,10 +121,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
         cx.account_probe().into_iter().map(|c| (c, true)).collect();
     let mut root: Option<(Span, &crate::policy::Statement)> = None;
     for st in cx.doc().statements.iter().filter(|s| s.is_allow()) {
-        let Some(pc) = st.principal.as_ref().filter(|p| !p.negated) else {
-            continue;
-        };
-        for e in &pc.entries {
+        for e in st.named_principals() {
             let caller = match &e.class {
                 PrincipalClass::Any => cx.stranger().map(|c| (c, true)),
                 PrincipalClass::Service(name) => Caller::parse(name, None).ok().map(|c| (c, false)),
@@ -194,7 +191,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
     } else {
         "no principal can ever use this key for cryptography"
     };
-    let mut f = Finding::new(
+    let f = Finding::new(
         &RULE,
         cx.doc().source,
         span,
@@ -204,9 +201,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
     .help(format!(
         "allow the key's users in the key policy (`kms:Encrypt`, `kms:Decrypt`, `kms:ReEncrypt*`, `kms:GenerateDataKey*`, `kms:DescribeKey`), or delegate them to the account with `\"Principal\": {{\"AWS\": \"arn:{}:iam::{}:root\"}}, \"Action\": \"kms:*\"`",
         cx.facts.partition, cx.facts.account
-    ));
-    if let Some(st) = st {
-        f = f.in_statement(st);
-    }
+    ))
+    .in_statement_if_any(st);
     out.push(f);
 }

@@ -118,10 +118,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
         )
         .help("add the root delegation statement for the key's account, or load `aws iam get-account-authorization-details` output to show the administrators exist");
         f.severity = Severity::Warning;
-        if let Some(st) = cx.doc().statements.get(first.statement) {
-            f = f.in_statement(st);
-        }
-        out.push(f);
+        out.push(f.in_statement_if_any(cx.doc().statements.get(first.statement)));
         return;
     }
     // R110: a principal an `aws:PrincipalArn` condition names ("Deny unless the caller is
@@ -156,10 +153,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
         )
         .help("keep the principal and its kms:PutKeyPolicy permission, or load `aws iam get-account-authorization-details` output to show it exists");
         f.severity = Severity::Warning;
-        if let Some(st) = cx.doc().statements.get(first.statement) {
-            f = f.in_statement(st);
-        }
-        out.push(f);
+        out.push(f.in_statement_if_any(cx.doc().statements.get(first.statement)));
         return;
     }
     // Nobody can manage the key. A Deny that took every path away is KMS004's finding.
@@ -196,7 +190,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
         Some(c) => (c.span, cx.doc().statements.get(c.statement)),
         None => (policy_span(cx), None),
     };
-    let mut f = Finding::new(
+    let f = Finding::new(
         &RULE,
         cx.doc().source,
         span,
@@ -206,10 +200,8 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
     .help(format!(
         "add `{{\"Effect\": \"Allow\", \"Principal\": {{\"AWS\": \"arn:{}:iam::{}:root\"}}, \"Action\": \"kms:*\", \"Resource\": \"*\"}}` so the account can always manage the key",
         cx.facts.partition, cx.facts.account
-    ));
-    if let Some(st) = st {
-        f = f.in_statement(st);
-    }
+    ))
+    .in_statement_if_any(st);
     out.push(f);
 }
 

@@ -32,8 +32,7 @@ pub(crate) static RULE: Rule = Rule {
 
 pub(crate) fn check(cx: &LintContext<'_>, out: &mut Vec<Finding>) {
     for st in &cx.doc.statements {
-        let Some(p) = &st.principal else { continue };
-        for e in &p.entries {
+        for e in st.principal_entries() {
             let PrincipalClass::Malformed(why) = e.class else {
                 continue;
             };

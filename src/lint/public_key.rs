@@ -43,6 +43,7 @@ use super::adversary::{Counterexample, Model};
 use super::keys::{KeyLintContext, key_actions};
 use super::{Finding, Rule, Severity};
 use crate::arn::PrincipalClass;
+use crate::diag::kms_action_list;
 
 pub(crate) static RULE: Rule = Rule {
     code: "KMS005",
@@ -139,12 +140,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
                     .map_or(p.span, |e| e.span)
             })
             .unwrap_or(st.span);
-        let shown: Vec<String> = actions.iter().take(6).map(|a| format!("kms:{a}")).collect();
-        let more = if actions.len() > 6 {
-            format!(" and {} more", actions.len() - 6)
-        } else {
-            String::new()
-        };
+        let shown = kms_action_list(&actions, 6);
         // A CloudFormation key policy read per `Fn::If` branch names what selects the branch.
         let branch = cx
             .identity
@@ -152,14 +148,12 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
             .map_or_else(String::new, |(_, b)| format!(" in the template branch {b}"));
         let message = if settled {
             format!(
-                "any principal of any AWS account can call {}{more} on this key{branch}: e.g. {}",
-                shown.join(", "),
+                "any principal of any AWS account can call {shown} on this key{branch}: e.g. {}",
                 ce.describe()
             )
         } else {
             format!(
-                "principals of other AWS accounts may be able to call {}{more} on this key{branch}: e.g. {}, which cannot be settled ({})",
-                shown.join(", "),
+                "principals of other AWS accounts may be able to call {shown} on this key{branch}: e.g. {}, which cannot be settled ({})",
                 ce.describe(),
                 ce.unsettled.as_deref().unwrap_or("")
             )

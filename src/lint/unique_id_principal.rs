@@ -31,10 +31,8 @@ pub(crate) static RULE: Rule = Rule {
 
 pub(crate) fn check(cx: &LintContext<'_>, out: &mut Vec<Finding>) {
     for st in &cx.doc.statements {
-        let Some(p) = &st.principal else { continue };
-        for e in p
-            .entries
-            .iter()
+        for e in st
+            .principal_entries()
             .filter(|e| e.class == PrincipalClass::UniqueId)
         {
             out.push(

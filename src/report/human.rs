@@ -80,6 +80,15 @@ impl Diagnostic for View {
     }
 }
 
+/// How miette shows a severity: an info finding is advice.
+fn miette_severity(s: Severity) -> miette::Severity {
+    match s {
+        Severity::Error => miette::Severity::Error,
+        Severity::Warning => miette::Severity::Warning,
+        Severity::Info => miette::Severity::Advice,
+    }
+}
+
 fn view(f: &Finding, sources: &SourceMap) -> View {
     if sources.is_sensitive(f.source) {
         // Sensitive values are never printed: the rule and the place only.
@@ -129,11 +138,7 @@ fn view(f: &Finding, sources: &SourceMap) -> View {
             return View {
                 code: f.rule.code.to_owned(),
                 message: escape::terminal(&f.message).into_owned(),
-                severity: match f.severity {
-                    Severity::Error => miette::Severity::Error,
-                    Severity::Warning => miette::Severity::Warning,
-                    Severity::Info => miette::Severity::Advice,
-                },
+                severity: miette_severity(f.severity),
                 help: Some(escape::terminal_lines(&help).into_owned()),
                 source: NamedSource::new(String::new(), Arc::from("")),
                 labels: Vec::new(),
@@ -181,11 +186,7 @@ fn view(f: &Finding, sources: &SourceMap) -> View {
     View {
         code: f.rule.code.to_owned(),
         message: escape::terminal(&f.message).into_owned(),
-        severity: match f.severity {
-            Severity::Error => miette::Severity::Error,
-            Severity::Warning => miette::Severity::Warning,
-            Severity::Info => miette::Severity::Advice,
-        },
+        severity: miette_severity(f.severity),
         help: help.map(|h| escape::terminal_lines(&h).into_owned()),
         source: NamedSource::new(name, text),
         labels,
