@@ -513,6 +513,9 @@ pub struct WhatCanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     pub format: CanFormat,
+    /// Every key × action pair with its conditions and path, not one line per key.
+    #[arg(long, visible_alias = "wide")]
+    pub verbose: bool,
     /// Inputs.
     #[command(flatten)]
     pub input: GraphInputArgs,
@@ -534,6 +537,9 @@ pub struct MatrixArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     pub format: CanFormat,
+    /// Every cell with its conditions and path, not one symbol per cell.
+    #[arg(long, visible_alias = "verbose")]
+    pub wide: bool,
     /// Inputs.
     #[command(flatten)]
     pub input: GraphInputArgs,

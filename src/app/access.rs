@@ -96,13 +96,14 @@ fn finish(
 
 fn render(
     format: CanFormat,
+    detail: access::Detail,
     q: access::Question<'_>,
     rows: &[Row],
     notes: &[String],
     stdout: &mut dyn Write,
 ) -> Result<u8, Failure> {
     let out = match format {
-        CanFormat::Human => access::render_human(q, rows, notes, stdout),
+        CanFormat::Human => access::render_human(q, detail, rows, notes, stdout),
         CanFormat::Json => access::render_json(q, rows, notes, stdout),
     };
     super::outcome::unless_reader_gone(out)
@@ -128,6 +129,8 @@ struct Ask<'a> {
     command: &'static str,
     action: Option<&'a str>,
     principal: Option<&'a str>,
+    actions: &'a [String],
+    detail: access::Detail,
 }
 
 /// Loads the inputs, builds the graph, takes the rows `rows` asks of it (given the key the
@@ -155,8 +158,9 @@ fn answer_rows(
             action: ask.action,
             key,
             principal: ask.principal,
+            actions: ask.actions,
         };
-        render(format, q, &rows, &g.notes(), stdout)
+        render(format, ask.detail, q, &rows, &g.notes(), stdout)
     })();
     finish(result, &sources, stderr)
 }
@@ -175,6 +179,8 @@ pub(crate) fn who_can(
         command: "who-can",
         action: Some(&action),
         principal: None,
+        actions: std::slice::from_ref(&action),
+        detail: access::Detail::Wide,
     };
     answer_rows(
         &args.input,
@@ -200,6 +206,12 @@ pub(crate) fn what_can(
         command: "what-can",
         action: None,
         principal: Some(&args.principal),
+        actions: &[],
+        detail: if args.verbose {
+            access::Detail::Wide
+        } else {
+            access::Detail::Compact
+        },
     };
     answer_rows(
         &args.input,
@@ -237,6 +249,12 @@ pub(crate) fn matrix(
         command: "matrix",
         action: None,
         principal: None,
+        actions: &actions,
+        detail: if args.wide {
+            access::Detail::Wide
+        } else {
+            access::Detail::Compact
+        },
     };
     answer_rows(
         &args.input,

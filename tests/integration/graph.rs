@@ -467,7 +467,7 @@ fn graph_dot_renders_to_svg_with_graphviz() {
 #[test]
 fn graph_command_formats_have_snapshots() {
     let fs = files("graph/escalation");
-    let cases: [(&str, Vec<&str>); 5] = [
+    let cases: [(&str, Vec<&str>); 6] = [
         (
             "who_can_human",
             vec!["who-can", "--action", "kms:Decrypt", "--key", KEY],
@@ -496,6 +496,10 @@ fn graph_command_formats_have_snapshots() {
         ),
         ("matrix_human", vec!["matrix"]),
         ("graph_mermaid", vec!["graph", "--format", "mermaid"]),
+        (
+            "what_can_human",
+            vec!["what-can", "--principal", "arn:aws:iam::111122223333:role/A"],
+        ),
     ];
     for (name, mut args) in cases {
         args.extend(fs.iter().map(String::as_str));
