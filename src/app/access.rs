@@ -47,6 +47,7 @@ fn load(
     let mut extras = Extras {
         scp: load_levels(&args.scp, PolicyKind::Scp, sources, &base)?,
         rcp: load_levels(&args.rcp, PolicyKind::Rcp, sources, &base)?,
+        identity_unknown: args.identity_unknown,
         ..Extras::default()
     };
     if !args.identity_policy.is_empty() {
