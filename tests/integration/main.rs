@@ -14,6 +14,7 @@ mod cases;
 mod cli;
 mod cloudformation;
 mod config;
+mod collect;
 mod cost;
 mod docs;
 mod engine;
