@@ -190,7 +190,7 @@ fn render_rows(
         if let (Some(a), false) = (&account, rows.is_empty()) {
             writeln!(
                 w,
-                "principals: of account {a} unless named `account:name`; `account:N` is any principal of account N whose IAM allows it"
+                "principals of account {a} are named without it; `account:N`: any principal of N whose IAM allows it"
             )?;
         }
     }
@@ -415,7 +415,7 @@ fn render_matrix(
     if let Some(a) = &account {
         writeln!(
             w,
-            "principals: of account {a} unless named `account:name`; `account:N` is any principal of account N whose IAM allows it"
+            "principals of account {a} are named without it; `account:N`: any principal of N whose IAM allows it"
         )?;
     }
     if let Some((region, acct)) = &place {
