@@ -449,6 +449,10 @@ pub struct GraphInputArgs {
     /// the files do not hold): files, or AWS managed policy ARNs read from the snapshot.
     #[arg(long)]
     pub identity_policy: Vec<std::path::PathBuf>,
+    /// The IAM of users and roles the files do not hold is not known: their access is shown
+    /// as conditional on it (without this, no identity policies given means none).
+    #[arg(long, conflicts_with = "identity_policy")]
+    pub identity_unknown: bool,
     /// Grants on `--key` (`aws kms list-grants` output).
     #[arg(long, requires = "key")]
     pub grants: Option<std::path::PathBuf>,
@@ -513,6 +517,9 @@ pub struct WhatCanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     pub format: CanFormat,
+    /// Every key × action pair with its conditions and path, not one line per key.
+    #[arg(long, visible_alias = "wide")]
+    pub verbose: bool,
     /// Inputs.
     #[command(flatten)]
     pub input: GraphInputArgs,
@@ -534,6 +541,9 @@ pub struct MatrixArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     pub format: CanFormat,
+    /// Every cell with its conditions and path, not one symbol per cell.
+    #[arg(long, visible_alias = "verbose")]
+    pub wide: bool,
     /// Inputs.
     #[command(flatten)]
     pub input: GraphInputArgs,

@@ -257,6 +257,9 @@ pub struct Extras {
     pub rcp: Option<crate::eval::Levels>,
     /// The key in question (`--key`), as an ARN.
     pub key: Option<String>,
+    /// `--identity-unknown`: the IAM of users and roles the inputs do not hold is open (their
+    /// answers are conditional on it) instead of known to be empty.
+    pub identity_unknown: bool,
 }
 
 /// How a KMS request came out.
@@ -405,6 +408,8 @@ pub struct AccessGraph<'a> {
     node_by_id: BTreeMap<(NodeKind, String), NodeIndex>,
     /// What the analysis could not judge, in sentences.
     notes: RefCell<BTreeSet<String>>,
+    /// Users and roles whose identity policies the inputs do not hold, taken as having none.
+    iam_taken_empty: RefCell<BTreeSet<String>>,
     opts: Options,
     moves_built: bool,
     create_grant: Act,

@@ -203,6 +203,56 @@ pub(crate) fn read_source(
 
 /// Reads one input, adding its sources to `sources`.
 pub fn load(name: &InputName, opts: &InputOptions, sources: &mut SourceMap) -> Loaded {
+    let mut out = load_text(name, opts, sources);
+    if let InputName::Path(p) = name {
+        pair_by_layout(p, &mut out);
+    }
+    out
+}
+
+/// The key id a collected account directory's layout gives a file:
+/// `…/keys/<region>/<key-id>/<output>.json` (what `scripts/collect-account.sh` writes).
+pub fn key_of_layout(path: &Path) -> Option<String> {
+    let mut parts = path.iter().rev().skip(1).map(|c| c.to_str());
+    let key = parts.next()??;
+    let _region = parts.next()??;
+    (parts.next()?? == "keys" && !key.is_empty()).then(|| key.to_owned())
+}
+
+/// A key policy without a `KeyId` (`get-key-policy` output has none) belongs to the key its
+/// place in a collected directory names.
+fn pair_by_layout(path: &Path, out: &mut Loaded) {
+    let Some(key) = key_of_layout(path) else {
+        return;
+    };
+    for p in &mut out.policies {
+        if let PolicyRole::KeyPolicy { key: k @ None, .. } = &mut p.role {
+            *k = Some(key.clone());
+        }
+    }
+}
+
+/// Every file the paths name, directories expanded as `check` expands them (`.json` files,
+/// recursively, sorted): what the graph commands and `can` read. What a walk cannot read is
+/// an error naming the path.
+pub fn expand_dirs(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    if !paths.iter().any(|p| p.is_dir()) {
+        return Ok(paths.to_vec());
+    }
+    let (found, not_read) = expand_paths(paths, &globset::GlobSet::empty(), false);
+    if let Some(n) = not_read.iter().find(|n| n.error) {
+        return Err(format!("cannot read `{}`: {}", n.path.display(), n.reason));
+    }
+    Ok(found
+        .into_iter()
+        .filter_map(|(name, _)| match name {
+            InputName::Path(p) => Some(p),
+            _ => None,
+        })
+        .collect())
+}
+
+fn load_text(name: &InputName, opts: &InputOptions, sources: &mut SourceMap) -> Loaded {
     let mut out = Loaded::default();
     let Some(id) = read_source(name, opts, sources, &mut out.findings) else {
         return out;

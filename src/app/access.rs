@@ -47,6 +47,7 @@ fn load(
     let mut extras = Extras {
         scp: load_levels(&args.scp, PolicyKind::Scp, sources, &base)?,
         rcp: load_levels(&args.rcp, PolicyKind::Rcp, sources, &base)?,
+        identity_unknown: args.identity_unknown,
         ..Extras::default()
     };
     if !args.identity_policy.is_empty() {
@@ -99,13 +100,14 @@ fn finish(
 
 fn render(
     format: CanFormat,
+    detail: access::Detail,
     q: access::Question<'_>,
     rows: &[Row],
     notes: &[String],
     stdout: &mut dyn Write,
 ) -> Result<u8, Failure> {
     let out = match format {
-        CanFormat::Human => access::render_human(q, rows, notes, stdout),
+        CanFormat::Human => access::render_human(q, detail, rows, notes, stdout),
         CanFormat::Json => access::render_json(q, rows, notes, stdout),
     };
     super::outcome::unless_reader_gone(out)
@@ -131,6 +133,8 @@ struct Ask<'a> {
     command: &'static str,
     action: Option<&'a str>,
     principal: Option<&'a str>,
+    actions: &'a [String],
+    detail: access::Detail,
 }
 
 /// Loads the inputs, builds the graph, takes the rows `rows` asks of it (given the key the
@@ -158,6 +162,7 @@ fn answer_rows(
             action: ask.action,
             key,
             principal: ask.principal,
+            actions: ask.actions,
         };
         let mut notes = g.notes();
         // A planned key whose Region nothing gives: an answer that depends on it is not
@@ -167,7 +172,7 @@ fn answer_rows(
                 "the Region of `{k}` is not in the inputs: principals whose policies name a Region may be missing or undetermined here; give `--region`"
             ));
         }
-        render(format, q, &rows, &notes, stdout)
+        render(format, ask.detail, q, &rows, &notes, stdout)
     })();
     finish(result, &sources, stderr)
 }
@@ -186,6 +191,8 @@ pub(crate) fn who_can(
         command: "who-can",
         action: Some(&action),
         principal: None,
+        actions: std::slice::from_ref(&action),
+        detail: access::Detail::Wide,
     };
     answer_rows(
         &args.input,
@@ -211,6 +218,12 @@ pub(crate) fn what_can(
         command: "what-can",
         action: None,
         principal: Some(&args.principal),
+        actions: &[],
+        detail: if args.verbose {
+            access::Detail::Wide
+        } else {
+            access::Detail::Compact
+        },
     };
     answer_rows(
         &args.input,
@@ -248,6 +261,12 @@ pub(crate) fn matrix(
         command: "matrix",
         action: None,
         principal: None,
+        actions: &actions,
+        detail: if args.wide {
+            access::Detail::Wide
+        } else {
+            access::Detail::Compact
+        },
     };
     answer_rows(
         &args.input,

@@ -381,7 +381,9 @@ fn add_files(
     sources: &mut SourceMap,
 ) -> Result<(), Failure> {
     let mut policies = 0usize;
-    for path in files {
+    // A directory (a collected account, say) stands for the files in it.
+    let files = input::expand_dirs(files).map_err(fail)?;
+    for path in &files {
         let loaded = input::load(&InputName::Path(path.clone()), opts, sources);
         policies += loaded.policies.len();
         if policies > max_policies {

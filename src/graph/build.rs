@@ -84,6 +84,7 @@ impl<'a> AccessGraph<'a> {
             grant_memo: RefCell::new(HashMap::new()),
             node_by_id: BTreeMap::new(),
             notes: RefCell::new(BTreeSet::new()),
+            iam_taken_empty: RefCell::new(BTreeSet::new()),
             opts: Options {
                 residual: true,
                 trace: false,
@@ -175,8 +176,13 @@ impl<'a> AccessGraph<'a> {
                 (identity, cp.boundary, false, caller)
             } else if self.extras.identity.is_some() {
                 (Some(extra), None, false, caller)
-            } else {
+            } else if self.extras.identity_unknown {
                 (allow_all().map(|p| vec![p]), None, true, caller)
+            } else {
+                // Issue 23 item 6: no identity policies given means none, as `can` takes it;
+                // the answer says so once (`notes`).
+                self.iam_taken_empty.borrow_mut().insert(id.to_owned());
+                (Some(Vec::new()), None, false, caller)
             }
         } else if kind == NodeKind::AccountPrincipals || kind == NodeKind::AnyPrincipal {
             match &self.extras.identity {
@@ -542,7 +548,20 @@ impl<'a> AccessGraph<'a> {
 
     /// What the analysis could not judge.
     pub fn notes(&self) -> Vec<String> {
-        self.notes.borrow().iter().cloned().collect()
+        let mut notes: Vec<String> = self.notes.borrow().iter().cloned().collect();
+        let empty = self.iam_taken_empty.borrow();
+        if !empty.is_empty() {
+            let mut names: Vec<&str> = empty.iter().map(String::as_str).take(5).collect();
+            if empty.len() > 5 {
+                names.push("…");
+            }
+            notes.push(format!(
+                "no identity policies were given for {} user(s) or role(s) ({}): taken as none, so they are listed only for what key policies and grants give them alone; a principal missing here may still have access through IAM policies not given (give `--identity-policy` or the account's authorization details, or `--identity-unknown` to show such access as conditional on their IAM)",
+                empty.len(),
+                names.join(", ")
+            ));
+        }
+        notes
     }
 
     pub(super) fn scp_for(&self, account: &str) -> Option<crate::eval::Levels> {

@@ -212,6 +212,8 @@ fn reachability(cx: &KeyLintContext<'_>) -> Option<Result<Vec<crate::graph::Row>
     let extras = crate::graph::Extras {
         key_policy: Some(vec![cx.policy.clone()]),
         key: Some(cx.facts.arn.clone()),
+        // A principal the inputs do not hold proves nothing: its rows stay marked.
+        identity_unknown: true,
         ..crate::graph::Extras::default()
     };
     let mut g = crate::graph::AccessGraph::build(inv, &extras);

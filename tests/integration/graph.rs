@@ -467,7 +467,7 @@ fn graph_dot_renders_to_svg_with_graphviz() {
 #[test]
 fn graph_command_formats_have_snapshots() {
     let fs = files("graph/escalation");
-    let cases: [(&str, Vec<&str>); 5] = [
+    let cases: [(&str, Vec<&str>); 6] = [
         (
             "who_can_human",
             vec!["who-can", "--action", "kms:Decrypt", "--key", KEY],
@@ -496,6 +496,14 @@ fn graph_command_formats_have_snapshots() {
         ),
         ("matrix_human", vec!["matrix"]),
         ("graph_mermaid", vec!["graph", "--format", "mermaid"]),
+        (
+            "what_can_human",
+            vec![
+                "what-can",
+                "--principal",
+                "arn:aws:iam::111122223333:role/A",
+            ],
+        ),
     ];
     for (name, mut args) in cases {
         args.extend(fs.iter().map(String::as_str));
@@ -620,6 +628,69 @@ fn r24_trust_naming_one_session_of_a_role_leaves_the_move_unknown_with_a_note() 
         notes.contains(
             "can call sts:AssumeRole on `arn:aws:iam::111122223333:role/B` is not judged"
         ),
+        "{v}"
+    );
+}
+
+/// Issue 23 item 6: with a key policy alone, a role the inputs do not hold has no identity
+/// policy (as `can` takes it), the answer says so once, and `--identity-unknown` shows its
+/// access as conditional on its IAM; the root-delegation class stays a class.
+#[test]
+fn missing_iam_is_known_empty_with_a_note_unless_identity_unknown() {
+    let kp = fixture("graph/org/get-key-policy.json")
+        .display()
+        .to_string();
+    let dk = fixture("graph/org/describe-key.json").display().to_string();
+    let base = [
+        "who-can",
+        "--action",
+        "kms:Decrypt",
+        "--key",
+        KEY,
+        "--format",
+        "json",
+        &kp,
+        &dk,
+    ];
+    let row = |v: &Value, p: &str| -> Value {
+        v["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["principal"] == p)
+            .cloned()
+            .unwrap_or_else(|| panic!("{p} missing: {v}"))
+    };
+    let reader = "arn:aws:iam::111122223333:role/Reader";
+    let v = json_of(&base);
+    let r = row(&v, reader);
+    assert_eq!(r["decision"], "conditional", "{r}");
+    assert_eq!(r["iam_assumed"], false, "{r}");
+    assert!(!r["conditions"].to_string().contains("IAM"), "{r}");
+    assert!(
+        v["notes"]
+            .to_string()
+            .contains("no identity policies were given"),
+        "{v}"
+    );
+    let class = row(&v, "account:111122223333");
+    assert!(class["conditions"].to_string().contains("IAM"), "{class}");
+
+    let mut unknown = base.to_vec();
+    unknown.push("--identity-unknown");
+    let v = json_of(&unknown);
+    let r = row(&v, reader);
+    assert_eq!(r["iam_assumed"], true, "{r}");
+    assert!(
+        r["conditions"]
+            .to_string()
+            .contains("its own IAM policies allow it"),
+        "{r}"
+    );
+    assert!(
+        !v["notes"]
+            .to_string()
+            .contains("no identity policies were given"),
         "{v}"
     );
 }

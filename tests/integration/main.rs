@@ -13,6 +13,7 @@ mod can;
 mod cases;
 mod cli;
 mod cloudformation;
+mod collect;
 mod config;
 mod cost;
 mod docs;
