@@ -83,6 +83,8 @@ pub(super) fn check(
         &config,
         &mut findings,
     );
+    // The team's `[[guard]]` rules, on the inputs as one world (KMS080).
+    findings.extend(crate::diff::guard::check(&cfg.guards, &inventory));
     if inputs.is_empty() && summary.input_errors == 0 {
         writeln!(stderr, "kmsaudit: warning: no input files found")?;
     }

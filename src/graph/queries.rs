@@ -112,8 +112,7 @@ impl AccessGraph<'_> {
             Decision::Allow => Outcome::Allow,
             Decision::ExplicitDeny | Decision::ImplicitDeny => Outcome::Denied,
             Decision::Undetermined => {
-                let unknowns: Vec<String> =
-                    ev
+                let unknowns: Vec<String> = ev
                     .checks
                     .iter()
                     .flat_map(|c| c.unknowns.iter().map(ToString::to_string))

@@ -32,8 +32,7 @@ impl Reach {
             Decision::ExplicitDeny => Reach::Denied(deciding()),
             Decision::ImplicitDeny => Reach::No,
             Decision::Undetermined => {
-                let unknowns: Vec<String> =
-                    ev
+                let unknowns: Vec<String> = ev
                     .checks
                     .iter()
                     .flat_map(|c| c.unknowns.iter().map(ToString::to_string))
