@@ -15,6 +15,7 @@ mod cli;
 mod cloudformation;
 mod config;
 mod cost;
+mod diff;
 mod docs;
 mod engine;
 mod first_hour;
