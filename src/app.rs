@@ -13,6 +13,7 @@
 mod access;
 mod can;
 mod check;
+mod diff;
 mod outcome;
 mod plan_place;
 mod policy;
@@ -50,6 +51,7 @@ fn dispatch(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> io::Res
         Command::WhatCan(args) => access::what_can(&args, stdout, stderr).map(Exit::from_code),
         Command::Matrix(args) => access::matrix(&args, stdout, stderr).map(Exit::from_code),
         Command::Graph(args) => access::graph(&args, stdout, stderr).map(Exit::from_code),
+        Command::Diff(args) => diff::diff(&args, stdout, stderr),
         Command::CheckPutPolicy(args) => put_policy::check_put_policy(&args, stdout, stderr),
         Command::Rule(args) => rule_doc(&args, stdout, stderr),
         Command::Policy(args) => policy::policy(&args, stdout, stderr),
@@ -118,6 +120,7 @@ fn named_flags(command: &Command) -> Vec<(&'static str, &str)> {
             flags.extend(place(&a.input.place));
             flags.push(("--key", a.key.as_deref()));
         }
+        Command::Diff(a) => flags.extend(place(&a.place)),
         Command::Rules(_)
         | Command::Rule(_)
         | Command::Policy(_)

@@ -52,6 +52,9 @@ pub enum Command {
     Matrix(Box<MatrixArgs>),
     /// Export the access graph (or one key's neighbourhood) as DOT, Mermaid or JSON.
     Graph(Box<GraphArgs>),
+    /// The access a change adds, removes or changes: a Terraform plan's prior state against its
+    /// planned values, or `--before` inputs against `--after` inputs.
+    Diff(Box<DiffArgs>),
     /// Print a shell completion script (`kmsaudit completions bash > /etc/bash_completion.d/kmsaudit`).
     Completions(CompletionsArgs),
     /// Print the manual page (roff) on standard output (`kmsaudit manpage > kmsaudit.1`).
@@ -572,6 +575,56 @@ pub struct GraphArgs {
     /// Inputs.
     #[command(flatten)]
     pub input: GraphInputArgs,
+}
+
+/// Output formats of `diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// Rows grouped by key, added first.
+    Human,
+    /// One JSON object with a `changes` array.
+    Json,
+    /// SARIF 2.1.0: each added row a result at the statement or grant that adds it.
+    Sarif,
+    /// GitHub Actions workflow commands: each added row an annotation.
+    Github,
+    /// A pull-request comment: a short table and collapsible details.
+    Markdown,
+}
+
+/// Arguments of `diff`.
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// A Terraform plan (`terraform show -json`): each resource's `before` against its `after`.
+    #[arg(
+        conflicts_with_all = ["before", "after"],
+        required_unless_present_all = ["before", "after"]
+    )]
+    pub plan: Option<PathBuf>,
+    /// The inputs of the world before the change (repeatable).
+    #[arg(long, num_args = 1.., requires = "after")]
+    pub before: Vec<PathBuf>,
+    /// The inputs of the world after the change (repeatable).
+    #[arg(long, num_args = 1.., requires = "before")]
+    pub after: Vec<PathBuf>,
+    /// Only these actions, comma-separated (default: every KMS action on a key).
+    #[arg(long, value_delimiter = ',')]
+    pub actions: Vec<String>,
+    /// Which paths to follow.
+    #[arg(long, value_enum, default_value = "all")]
+    pub paths: PathsArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: DiffFormat,
+    /// Exit 1 when the change adds access.
+    #[arg(long)]
+    pub fail_on_new_access: bool,
+    /// Where inputs leave the account, Region or partition open.
+    #[command(flatten)]
+    pub place: PlaceArgs,
+    /// Input limits.
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 /// Values the inputs may leave open: the account and Region of keys a plan or template has not

@@ -54,6 +54,26 @@ struct RawConfig {
     ignore: Option<Vec<Spanned<String>>>,
     severity: Option<BTreeMap<String, Spanned<String>>>,
     suppress: Option<Vec<Spanned<RawSuppression>>>,
+    guard: Option<Vec<Spanned<RawGuard>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGuard {
+    name: String,
+    keys: Vec<String>,
+    actions: Vec<String>,
+    only: Option<Vec<String>>,
+    deny_outside_org: Option<String>,
+    require: Option<RawRequire>,
+    severity: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRequire {
+    action: String,
+    by_any_of: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -121,6 +141,8 @@ pub struct Loaded {
     pub expired: Vec<Finding>,
     /// The file, when one was read.
     pub path: Option<PathBuf>,
+    /// The `[[guard]]` rules, checked by `check` on the inputs as a whole.
+    pub guards: Vec<crate::diff::guard::Guard>,
 }
 
 /// Walks up from `dir` to the first `kmsaudit.toml`, stopping at the repository root (the
@@ -209,7 +231,7 @@ pub fn load(path: &Path, today: &str, sources: &mut SourceMap) -> Result<Loaded,
         vec![problem(
             span,
             format!("invalid configuration: {}", e.message().trim()),
-            "the keys are trusted_accounts, organisation, admins, min_deletion_window, deployer, select, ignore, [severity] and [[suppress]] (rule, fingerprint or key and statement, reason, expires)",
+            "the keys are trusted_accounts, organisation, admins, min_deletion_window, deployer, select, ignore, [severity], [[suppress]] (rule, fingerprint or key and statement, reason, expires) and [[guard]] (name, keys, actions, only or deny_outside_org or require, severity)",
         )]
     })?;
     let mut errors = Vec::new();
@@ -261,6 +283,7 @@ pub fn load(path: &Path, today: &str, sources: &mut SourceMap) -> Result<Loaded,
     }
     out.severity = severities;
     let suppressions = read_suppressions(raw.suppress, &problem, &rule_at, &mut errors);
+    out.guards = read_guards(raw.guard, id, &problem, &mut errors);
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -292,6 +315,83 @@ pub fn load(path: &Path, today: &str, sources: &mut SourceMap) -> Result<Loaded,
         admins: raw.admins.unwrap_or_default(),
     };
     Ok(out)
+}
+
+/// The `[[guard]]` entries, each checked: one demand (`only`, `deny_outside_org` or
+/// `require`), keys and actions, and a known severity. Problems go to `errors`.
+fn read_guards(
+    guards: Option<Vec<Spanned<RawGuard>>>,
+    id: crate::source::SourceId,
+    problem: &impl Fn(Span, String, &str) -> Finding,
+    errors: &mut Vec<Finding>,
+) -> Vec<crate::diff::guard::Guard> {
+    use crate::diff::guard::{Demand, Guard};
+    let mut out = Vec::new();
+    for g in guards.into_iter().flatten() {
+        let span = g.span();
+        let span = Span::new(span.start, span.end);
+        let g = g.into_inner();
+        let mut demands = Vec::new();
+        if let Some(only) = g.only {
+            demands.push(Demand::Only(only));
+        }
+        if let Some(org) = g.deny_outside_org {
+            demands.push(Demand::DenyOutsideOrg(org));
+        }
+        if let Some(r) = g.require {
+            demands.push(Demand::Require {
+                action: r.action,
+                by_any_of: r.by_any_of,
+            });
+        }
+        if demands.len() != 1 {
+            errors.push(problem(
+                span,
+                format!(
+                    "guard `{}` must have exactly one of `only`, `deny_outside_org` and `require`",
+                    g.name
+                ),
+                "split it into one guard per demand",
+            ));
+            continue;
+        }
+        let Some(demand) = demands.pop() else {
+            continue;
+        };
+        let severity = match &g.severity {
+            None => Severity::Error,
+            Some(s) => match severity_named(s.get_ref()) {
+                Some(v) => v,
+                None => {
+                    let ss = s.span();
+                    errors.push(problem(
+                        Span::new(ss.start, ss.end),
+                        format!("unknown severity `{}`", s.get_ref()),
+                        "use `error`, `warning` or `info`",
+                    ));
+                    continue;
+                }
+            },
+        };
+        if g.keys.is_empty() || g.actions.is_empty() {
+            errors.push(problem(
+                span,
+                format!("guard `{}` names no keys or no actions", g.name),
+                "list `keys` (ARNs, aliases, addresses, globs; `*` for all) and `actions`",
+            ));
+            continue;
+        }
+        out.push(Guard {
+            name: g.name,
+            keys: g.keys,
+            actions: g.actions,
+            demand,
+            severity,
+            source: id,
+            span,
+        });
+    }
+    out
 }
 
 /// The `[[suppress]]` entries, each checked: a known rule, a target, a reason and a valid

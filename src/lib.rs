@@ -14,6 +14,7 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod diag;
+pub mod diff;
 pub mod eval;
 pub mod grant;
 pub mod graph;

@@ -8,6 +8,7 @@
 //! key-level rules. [`Finding`] and rule metadata live in `diag`. Reading files is `input`'s
 //! job, rendering is `report`'s; a rule that needs a decision asks `eval` through `keys`.
 
+pub mod access_added;
 pub mod adversary;
 mod alias_in_identity_resource;
 mod broad_key_admin;
@@ -25,6 +26,7 @@ mod for_all_values_trap;
 mod grammar;
 mod grant_too_broad;
 mod grant_without_context;
+pub mod guard_violated;
 mod iam_only_action_in_key_policy;
 mod iam_only_condition_key;
 mod identity_create_grant_all_keys;
@@ -302,6 +304,10 @@ static REGISTRY: &[(&Rule, Check)] = &[
         &unknown_region_or_partition::RULE,
         Check::Doc(unknown_region_or_partition::check),
     ),
+    // Run by `check` from the configuration's guards (`diff::guard`), not per document.
+    (&guard_violated::GUARD_VIOLATED, Check::None),
+    // Reported by `diff` only.
+    (&access_added::ACCESS_ADDED, Check::None),
 ];
 
 include!(concat!(env!("OUT_DIR"), "/rule_docs.rs"));

@@ -8,6 +8,7 @@
 pub mod access;
 pub mod can;
 pub mod ci;
+pub mod diff;
 pub mod escape;
 mod human;
 mod words;

@@ -66,7 +66,7 @@ pub(super) fn check(
         bar.set_message("");
     }
     let Gathered {
-        sources,
+        mut sources,
         mut findings,
         mut summary,
         inventory,
@@ -83,6 +83,11 @@ pub(super) fn check(
         &config,
         &mut findings,
     );
+    // The team's `[[guard]]` rules, on the inputs as one world (KMS080).
+    if !cfg.guards.is_empty() {
+        let world = guard_world(&inputs, &settings.opts, args, &mut sources, stderr)?;
+        findings.extend(crate::diff::guard::check(&cfg.guards, &world));
+    }
     if inputs.is_empty() && summary.input_errors == 0 {
         writeln!(stderr, "kmsaudit: warning: no input files found")?;
     }
@@ -467,6 +472,39 @@ fn accept(
         summary.baselined = before - findings.len();
     }
     Ok(())
+}
+
+/// Every input read again into one inventory, whole (the key-level rules' inventory keeps
+/// only what places each key policy), for the guards: they ask the access graph. Sources go
+/// into a block after the inputs' own. Standard input cannot be read twice: the guards are
+/// then not checked, and a warning says so.
+fn guard_world(
+    inputs: &input::FoundInputs,
+    opts: &InputOptions,
+    args: &CheckArgs,
+    sources: &mut SourceMap,
+    stderr: &mut dyn Write,
+) -> io::Result<Inventory> {
+    let block = u32::try_from(inputs.len() + 1).unwrap_or(u32::MAX);
+    let mut own = SourceMap::block(block);
+    let mut world = Inventory::new();
+    for (name, _) in inputs {
+        if matches!(name, input::InputName::Stdin) {
+            writeln!(
+                stderr,
+                "kmsaudit: warning: the guards of the configuration were not checked on standard input: give the file by name"
+            )?;
+            continue;
+        }
+        let loaded = input::load(name, opts, &mut own);
+        if loaded.unrecognised {
+            continue;
+        }
+        world.add(&name.display(), loaded);
+    }
+    world.set_account_region(args.place.account.clone(), args.place.region.clone());
+    sources.absorb(own);
+    Ok(world)
 }
 
 /// `--config`, else the first `kmsaudit.toml` up from the working directory (none with

@@ -17,7 +17,7 @@ const LAYERS: &[&[&str]] = &[
     &["managed"],
     &["inventory"],
     &["graph"],
-    &["lint"],
+    &["lint", "diff"],
     &["config"],
     &["report"],
     &["cli"],

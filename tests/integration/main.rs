@@ -16,6 +16,7 @@ mod cloudformation;
 mod collect;
 mod config;
 mod cost;
+mod diff;
 mod docs;
 mod engine;
 mod first_hour;

@@ -1,0 +1,429 @@
+//! `kmsaudit diff` and the `[[guard]]` rules of `kmsaudit.toml` (issue 22).
+
+use std::collections::BTreeSet;
+
+use super::{fixture, run};
+
+const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1111aaaa-11aa-11aa-11aa-111111111111";
+
+fn json(args: &[&str]) -> (i32, serde_json::Value) {
+    let (code, out, err) = run(args, None);
+    let v = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
+    (code, v)
+}
+
+/// (change, principal, action, key) of every row.
+fn rows(v: &serde_json::Value) -> BTreeSet<(String, String, String, String)> {
+    v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let s = |k: &str| c[k].as_str().unwrap().to_owned();
+            (s("change"), s("principal"), s("action"), s("key"))
+        })
+        .collect()
+}
+
+fn set(items: &[(&str, &str, &str)]) -> BTreeSet<(String, String, String, String)> {
+    items
+        .iter()
+        .map(|(c, p, a)| ((*c).into(), (*p).into(), (*a).into(), KEY.into()))
+        .collect()
+}
+
+/// The external account's actions are added, at the statement that adds them; the new grant
+/// turns the grantee's operations from "if its own IAM allows" into plain allows (its IAM is
+/// not in the plan); the unchanged key has no row.
+#[test]
+fn a_plan_diff_lists_the_added_account_and_the_grantee_and_nothing_for_unchanged_keys() {
+    let plan = fixture("diff/plan.json");
+    let (code, v) = json(&["diff", plan.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code, 0);
+    let want = set(&[
+        ("added", "account:444455556666", "kms:Decrypt"),
+        ("added", "account:444455556666", "kms:DescribeKey"),
+        ("added", "arn:aws:iam::444455556666:root", "kms:Decrypt"),
+        ("added", "arn:aws:iam::444455556666:root", "kms:DescribeKey"),
+        (
+            "changed",
+            "arn:aws:iam::111122223333:role/batch",
+            "kms:Decrypt",
+        ),
+        (
+            "changed",
+            "arn:aws:iam::111122223333:role/batch",
+            "kms:GenerateDataKey",
+        ),
+    ]);
+    assert_eq!(rows(&v), want);
+    let text = v.to_string();
+    assert!(text.contains("policy#PartnerDecrypt"), "{text}");
+    assert!(text.contains("grant batch"), "{text}");
+    // Added first.
+    assert_eq!(v["changes"][0]["change"], "added");
+}
+
+#[test]
+fn fail_on_new_access_exits_1_when_access_is_added_and_0_when_not() {
+    let plan = fixture("diff/plan.json");
+    let (code, _, _) = run(
+        &["diff", plan.to_str().unwrap(), "--fail-on-new-access"],
+        None,
+    );
+    assert_eq!(code, 1);
+    let same = fixture("diff/get-key-policy.json");
+    let key = fixture("diff/describe-key.json");
+    let (code, out, _) = run(
+        &[
+            "diff",
+            "--before",
+            same.to_str().unwrap(),
+            key.to_str().unwrap(),
+            "--after",
+            same.to_str().unwrap(),
+            key.to_str().unwrap(),
+            "--fail-on-new-access",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.starts_with("access diff: 0 added, 0 removed, 0 changed"),
+        "{out}"
+    );
+}
+
+/// The same change through `--before/--after`: a `get-key-policy` output against a proposed
+/// policy file, each with the key's `describe-key`.
+#[test]
+fn before_and_after_inputs_give_the_added_rows_of_a_proposed_policy() {
+    let (old, new, key) = (
+        fixture("diff/get-key-policy.json"),
+        fixture("diff/proposed-policy.json"),
+        fixture("diff/describe-key.json"),
+    );
+    let (_, v) = json(&[
+        "diff",
+        "--before",
+        old.to_str().unwrap(),
+        key.to_str().unwrap(),
+        "--after",
+        new.to_str().unwrap(),
+        key.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let want = set(&[
+        ("added", "account:444455556666", "kms:Decrypt"),
+        ("added", "account:444455556666", "kms:DescribeKey"),
+        ("added", "arn:aws:iam::444455556666:root", "kms:Decrypt"),
+        ("added", "arn:aws:iam::444455556666:root", "kms:DescribeKey"),
+    ]);
+    assert_eq!(rows(&v), want);
+}
+
+#[test]
+fn markdown_and_github_name_each_added_row() {
+    let plan = fixture("diff/plan.json");
+    let p = plan.to_str().unwrap();
+    let (_, md, _) = run(&["diff", p, "--format", "markdown"], None);
+    assert!(
+        md.starts_with("### KMS access changes: 4 added, 0 removed, 2 changed"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| added | `arn:aws:iam::444455556666:root` | `kms:Decrypt` |"),
+        "{md}"
+    );
+    assert!(md.contains("<details><summary>Paths</summary>"), "{md}");
+    let (_, gh, _) = run(&["diff", p, "--format", "github"], None);
+    let lines: Vec<&str> = gh.lines().collect();
+    assert_eq!(lines.len(), 4, "{gh}");
+    // Each at the line of the statement that adds it.
+    assert!(lines.iter().all(|l| l.contains("line=38")), "{gh}");
+}
+
+fn validator() -> jsonschema::Validator {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("schemas/sarif-schema-2.1.0.json")).unwrap(),
+    )
+    .unwrap();
+    jsonschema::validator_for(&schema).unwrap()
+}
+
+#[test]
+fn sarif_of_a_diff_and_of_a_guard_violation_validates() {
+    let v = validator();
+    let plan = fixture("diff/plan.json");
+    let p = plan.to_str().unwrap();
+    let (_, out, _) = run(&["diff", p, "--format", "sarif"], None);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(v.is_valid(&doc), "{out}");
+    assert_eq!(doc["runs"][0]["results"].as_array().unwrap().len(), 4);
+    let cfg = fixture("diff/only.toml");
+    let (_, out, _) = run(
+        &[
+            "check",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--select",
+            "KMS080",
+            "--format",
+            "sarif",
+            p,
+        ],
+        None,
+    );
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(v.is_valid(&doc), "{out}");
+    assert!(out.contains("KMS080"), "{out}");
+}
+
+/// KMS080 findings of a guard on a plan: (line, principal) pairs and whether each "may" violate.
+fn guard_findings(config: &str, plan: &str) -> Vec<(usize, String, bool)> {
+    let cfg = fixture(config);
+    let plan = fixture(plan);
+    let (_, out, err) = run(
+        &[
+            "check",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--select",
+            "KMS080",
+            "--format",
+            "json",
+            plan.to_str().unwrap(),
+        ],
+        None,
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}"));
+    let mut got: Vec<(usize, String, bool)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let m = f["message"].as_str().unwrap();
+            (
+                f["line"].as_u64().unwrap() as usize,
+                m.split(' ').next().unwrap().to_owned(),
+                m.contains(" may violate "),
+            )
+        })
+        .collect();
+    got.sort();
+    got.dedup();
+    got
+}
+
+#[test]
+fn the_only_guard_names_everyone_else_by_any_path_and_keeps_a_compliant_key() {
+    let got = guard_findings("diff/only.toml", "diff/plan.json");
+    let who: BTreeSet<&str> = got.iter().map(|(_, p, _)| p.as_str()).collect();
+    assert_eq!(
+        who,
+        [
+            "account:111122223333",
+            "account:444455556666",
+            "arn:aws:iam::111122223333:role/batch",
+            "arn:aws:iam::111122223333:root",
+            "arn:aws:iam::444455556666:root",
+        ]
+        .into_iter()
+        .collect()
+    );
+    // The grantee at the grant, the partner at its statement; the account class only "may".
+    assert!(got.contains(&(108, "arn:aws:iam::111122223333:role/batch".into(), true)));
+    assert!(got.contains(&(38, "arn:aws:iam::444455556666:root".into(), false)));
+    assert!(
+        got.iter()
+            .filter(|(_, p, _)| p == "account:111122223333")
+            .all(|(_, _, may)| *may)
+    );
+    assert_eq!(
+        guard_findings("diff/only.toml", "diff/plan-keeps.json"),
+        vec![]
+    );
+}
+
+#[test]
+fn the_organisation_guard_reports_the_other_account_as_may_violate_without_its_tree() {
+    let got = guard_findings("diff/outside-org.toml", "diff/plan.json");
+    let who: BTreeSet<&str> = got.iter().map(|(_, p, _)| p.as_str()).collect();
+    assert_eq!(
+        who,
+        ["account:444455556666", "arn:aws:iam::444455556666:root"]
+            .into_iter()
+            .collect()
+    );
+    assert!(got.iter().all(|(_, _, may)| *may));
+    assert_eq!(
+        guard_findings("diff/outside-org.toml", "diff/plan-keeps.json"),
+        vec![]
+    );
+}
+
+#[test]
+fn the_require_guard_reports_a_key_whose_administrator_is_not_sure() {
+    // KeyAdmin is named for kms:PutKeyPolicy, but its own IAM policies are not in the plan:
+    // an IAM Deny could take the access away, so each key "may violate", never passes.
+    let got = guard_findings("diff/require.toml", "diff/plan.json");
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(got.iter().all(|(_, _, may)| *may));
+}
+
+#[test]
+fn an_unknown_key_in_a_guard_is_kms060() {
+    let cfg = fixture("diff/typo.toml");
+    let plan = fixture("diff/plan.json");
+    let (code, out, _) = run(
+        &[
+            "check",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--format",
+            "concise",
+            plan.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(code, 2);
+    assert!(
+        out.contains("typo.toml:5:1: KMS060 invalid configuration: unknown field `onyl`"),
+        "{out}"
+    );
+}
+
+mod property {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use kmsaudit::diff::{ChangeKind, compare, worlds};
+    use kmsaudit::graph::{AccessGraph, Extras, Paths, Row};
+    use kmsaudit::input::{self, InputName, InputOptions};
+    use kmsaudit::inventory::Inventory;
+    use kmsaudit::source::SourceMap;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    const KEYS: [&str; 2] = [
+        "arn:aws:kms:us-east-1:111122223333:key/1111aaaa-11aa-11aa-11aa-111111111111",
+        "arn:aws:kms:us-east-1:111122223333:key/2222bbbb-22bb-22bb-22bb-222222222222",
+    ];
+    const PRINCIPALS: [&str; 4] = [
+        "arn:aws:iam::111122223333:role/app",
+        "arn:aws:iam::111122223333:role/batch",
+        "arn:aws:iam::444455556666:root",
+        "arn:aws:iam::111122223333:root",
+    ];
+    const ACTIONS: [&str; 4] = [
+        "kms:Decrypt",
+        "kms:Encrypt",
+        "kms:CreateGrant",
+        "kms:PutKeyPolicy",
+    ];
+
+    /// A statement: which principal, which actions, Allow or Deny, maybe a condition.
+    fn statement() -> impl Strategy<Value = serde_json::Value> {
+        (
+            0..PRINCIPALS.len(),
+            prop::collection::btree_set(0..ACTIONS.len(), 1..3),
+            any::<bool>(),
+            any::<bool>(),
+        )
+            .prop_map(|(p, acts, allow, cond)| {
+                let mut st = json!({
+                    "Effect": if allow { "Allow" } else { "Deny" },
+                    "Principal": {"AWS": PRINCIPALS[p]},
+                    "Action": acts.iter().map(|a| ACTIONS[*a]).collect::<Vec<_>>(),
+                    "Resource": "*",
+                });
+                if cond {
+                    st["Condition"] =
+                        json!({"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}});
+                }
+                st
+            })
+    }
+
+    /// A world: each key's policy, every principal of the pool named by one fixed statement so
+    /// that both worlds ask about the same principals.
+    fn world(policies: &[Vec<serde_json::Value>]) -> Inventory {
+        let mut inv = Inventory::new();
+        let mut sources = SourceMap::new();
+        for (key, statements) in KEYS.iter().zip(policies) {
+            let mut all = vec![json!({
+                "Sid": "Names", "Effect": "Allow", "Principal": {"AWS": PRINCIPALS},
+                "Action": "kms:ListResourceTags", "Resource": "*"
+            })];
+            all.extend(statements.iter().cloned());
+            let doc = json!({"Version": "2012-10-17", "Statement": all});
+            let id = key.rsplit('/').next().unwrap();
+            let describe = json!({"KeyMetadata": {"AWSAccountId": "111122223333", "KeyId": id, "Arn": key,
+                "KeyManager": "CUSTOMER", "KeyState": "Enabled", "KeyUsage": "ENCRYPT_DECRYPT",
+                "KeySpec": "SYMMETRIC_DEFAULT", "Origin": "AWS_KMS"}});
+            // A grant-less key policy tied to its key through a CloudFormation-free input:
+            // `put-key-policy` input names the key.
+            let put = json!({"KeyId": key, "PolicyName": "default", "Policy": doc.to_string()});
+            for (n, v) in [("describe", describe), ("put", put)] {
+                let name = format!("{id}-{n}.json");
+                let loaded = input::load(
+                    &InputName::Memory(name.clone(), v.to_string().into_bytes().into()),
+                    &InputOptions::default(),
+                    &mut sources,
+                );
+                inv.add(&name, loaded);
+            }
+        }
+        inv
+    }
+
+    type Id = (String, String, String);
+
+    fn who_can_rows(inv: &Inventory) -> BTreeMap<Id, Row> {
+        let extras = Extras::default();
+        let mut g = AccessGraph::build(inv, &extras);
+        let mut out = BTreeMap::new();
+        for key in KEYS {
+            for action in kmsaudit::diff::key_actions() {
+                for r in g.who_can(&action, key, Paths::All).unwrap() {
+                    out.insert((r.key.clone(), r.action.clone(), r.principal.clone()), r);
+                }
+            }
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+        /// Soundness of `diff`: its added and removed rows are exactly the difference of the
+        /// who-can rows computed on each world alone, and every row whose decision or
+        /// conditions differ is a changed row.
+        #[test]
+        fn diff_rows_are_the_difference_of_who_can_rows(
+            before in prop::collection::vec(prop::collection::vec(statement(), 0..4), 2),
+            after in prop::collection::vec(prop::collection::vec(statement(), 0..4), 2),
+        ) {
+            let (b, a) = (world(&before), world(&after));
+            let (old, new) = worlds(&b, &a, &Extras::default(), &[], Paths::All);
+            let changes = compare(&old.rows, &new.rows);
+            let ids = |k: ChangeKind| -> BTreeSet<Id> {
+                changes.iter().filter(|c| c.kind == k).filter_map(|c| c.row())
+                    .map(|r| (r.key.clone(), r.action.clone(), r.principal.clone())).collect()
+            };
+            let (wb, wa) = (who_can_rows(&b), who_can_rows(&a));
+            let kb: BTreeSet<Id> = wb.keys().cloned().collect();
+            let ka: BTreeSet<Id> = wa.keys().cloned().collect();
+            prop_assert_eq!(ids(ChangeKind::Added), ka.difference(&kb).cloned().collect::<BTreeSet<_>>());
+            prop_assert_eq!(ids(ChangeKind::Removed), kb.difference(&ka).cloned().collect::<BTreeSet<_>>());
+            let changed = ids(ChangeKind::Changed);
+            for id in ka.intersection(&kb) {
+                let (x, y) = (&wb[id], &wa[id]);
+                if x.decision != y.decision || x.conditions != y.conditions {
+                    prop_assert!(changed.contains(id), "{:?} changed but not reported", id);
+                }
+            }
+        }
+    }
+}
