@@ -1,14 +1,22 @@
 #!/usr/bin/env python3
 """Side-by-side whole-process benchmarks of kmsaudit, the serde_json parse floor and the peers.
 
-Writes the W1-W5 workloads with `examples/synth.rs` (seeded, deterministic), runs each command
-several times interleaved (kmsaudit, floor, peers in turn), and prints one Markdown table of
-median wall time, median peak memory and the ratios the goals are stated in.
+Writes the W1-W5 workloads and the directory shapes with `examples/synth.rs` (seeded,
+deterministic), runs each command several times interleaved (kmsaudit, floor, peers in turn),
+and prints one Markdown table of median wall time, median peak memory and the ratios the goals
+are stated in.
 
-    cargo build --release --examples
+    cargo build --release --bins --examples
     python3 benches/compare.py                  # kmsaudit and the floor
+    python3 benches/compare.py --only shapes    # the directory shapes alone, on 2 cores and 1
     python3 benches/compare.py --peers          # and parliament and checkov (a virtual
                                                 # environment is made under the work directory)
+
+The shapes are `check` of a directory: W2 (`synth dir 1000`) and `synth shape NAME FILES` for
+small identity policies, console-default key policies, key policies naming 20 principals under
+conditions, a mix of AWS CLI outputs (describe-key, put-key-policy, get-key-policy,
+list-grants) with identity policies, and 5,000 one-statement files. Each is run on every core
+and on one (`taskset -c 0`), and W2 also with `--select KMS010` (a document rule alone).
 
 Standard library only, plus GNU time (/usr/bin/time) for each command's peak memory.
 """
@@ -75,6 +83,33 @@ def synth(args, out):
         subprocess.run([SYNTH] + args, stdout=f, check=True)
 
 
+SHAPES = [
+    ("identity", 1000, "1,000 small identity policies"),
+    ("console", 1000, "1,000 console-default key policies"),
+    ("wide", 1000, "1,000 files: key policies naming 20 principals under conditions, identity policies"),
+    ("mixed", 1000, "1,000 AWS CLI outputs (200 keys) and identity policies"),
+    ("tiny", 5000, "5,000 one-statement files"),
+]
+
+
+def shapes(work):
+    """The directory shapes: W2 and `synth shape`."""
+    work.mkdir(parents=True, exist_ok=True)
+    out = {}
+    w2 = work / "w2"
+    if w2.exists():
+        shutil.rmtree(w2)
+    subprocess.run([SYNTH, "dir", "1000", str(w2)], check=True)
+    out["w2"] = w2
+    for name, files, _ in SHAPES:
+        d = work / f"shape-{name}"
+        if d.exists():
+            shutil.rmtree(d)
+        subprocess.run([SYNTH, "shape", name, str(files), str(d)], check=True)
+        out[name] = d
+    return out
+
+
 def workloads(work):
     work.mkdir(parents=True, exist_ok=True)
     w = {}
@@ -82,9 +117,6 @@ def workloads(work):
     w["W1plan"] = work / "one-key-plan.json"
     synth(["plan", "1"], w["W1plan"])
     w["W2"] = work / "w2"
-    if w["W2"].exists():
-        shutil.rmtree(w["W2"])
-    subprocess.run([SYNTH, "dir", "1000", str(w["W2"])], check=True)
     w["W3"] = work / "w3-plan.json"
     synth(["plan", "500"], w["W3"])
     w["W4gaad"] = work / "w4-gaad.json"
@@ -120,17 +152,26 @@ def main():
     ap.add_argument("--peers", action="store_true", help="also run parliament and checkov")
     ap.add_argument("--work", default=str(ROOT / "target" / "bench-work"))
     ap.add_argument("--venv", help="a virtual environment that already has the peers")
+    ap.add_argument(
+        "--only",
+        choices=["all", "shapes", "workloads"],
+        default="all",
+        help="the directory shapes, the W1-W5 workloads, or both",
+    )
     args = ap.parse_args()
     for b in (KMSAUDIT, FLOOR, SYNTH):
         if not Path(b).exists():
             sys.exit(f"{b} is missing: run `cargo build --release --examples` first")
     work = Path(args.work)
-    w = workloads(work)
+    dirs = shapes(work)
+    w = workloads(work) if args.only != "shapes" else {}
     peers = peer_env(work, args.venv) if args.peers else None
     big = ["--max-file-size", "200000000"]
     rows = []
 
-    def bench(label, ours, floor, extra, goal, size=None):
+    def bench(label, ours, floor, extra, goal, size=None, pin=None):
+        if pin is not None:
+            ours, floor = pin + ours, pin + floor
         cmds = [("kmsaudit", ours, args.runs), ("floor", floor, args.runs)]
         for name, cmd, rounds in extra:
             cmds.append((name, cmd, rounds))
@@ -152,6 +193,32 @@ def main():
             rows.append((label, name, p, f"kmsaudit is {fmt_ratio(p[0], k[0])} faster", ""))
 
     pb = lambda tool: str(peers / tool) if peers else None  # noqa: E731
+    if args.only != "workloads":
+        one_core = ["taskset", "-c", "0"] if shutil.which("taskset") else None
+        cases = [("W2 1,000 policies (synth dir)", dirs["w2"])] + [
+            (label, dirs[name]) for name, _, label in SHAPES
+        ]
+        for label, d in cases:
+            bench(label + ", all cores", [KMSAUDIT, "check", "-q", str(d)], [FLOOR, str(d)], [], "within 3x of floor")
+            if one_core:
+                bench(
+                    label + ", one core",
+                    [KMSAUDIT, "check", "-q", str(d)],
+                    [FLOOR, str(d)],
+                    [],
+                    "within 3x of floor",
+                    pin=one_core,
+                )
+        bench(
+            "W2 `check --select KMS010`, all cores",
+            [KMSAUDIT, "check", "-q", "--select", "KMS010", str(dirs["w2"])],
+            [FLOOR, str(dirs["w2"])],
+            [],
+            "less than `check` with every rule",
+        )
+    if args.only == "shapes":
+        print_table(args, rows)
+        return
     w1_peers = []
     if peers:
         w1_peers = [
@@ -232,6 +299,10 @@ def main():
         "under 1 s, peak under 4x the file",
         size=w["W5"].stat().st_size,
     )
+    print_table(args, rows)
+
+
+def print_table(args, rows):
     print(f"machine: {os.cpu_count()} cores; medians of up to {args.runs} interleaved runs\n")
     print("| workload | command | median wall | median peak | runs | exit | ratio | goal |")
     print("|---|---|---|---|---|---|---|---|")

@@ -5,7 +5,15 @@
 //! cargo run --release --example synth -- plan 500 > plan.json   # keys; 200 grants, 1,500 IAM
 //! cargo run --release --example synth -- gaad 10000 > gaad.json # roles; 1,000 users, 200 groups
 //! cargo run --release --example synth -- dir 1000 policies/     # key and identity policy files
+//! cargo run --release --example synth -- shape wide 1000 out/    # one directory shape (below)
 //! ```
+//!
+//! Directory shapes (`shape NAME FILES OUTDIR`), so that `check` is measured on more than one
+//! kind of repository: `identity` (small identity policies only), `console` (the console's
+//! default key policy, with key administrators and users), `wide` (key policies naming 20
+//! principals under conditions, beside identity policies), `mixed` (`describe-key`,
+//! `put-key-policy`, `get-key-policy` and `list-grants` outputs beside identity policies) and
+//! `tiny` (one-statement key and identity policies: many files, little in each).
 //!
 //! The shapes follow `terraform show -json` (planned values, resource changes with
 //! `after_unknown`, prior state, configuration) and `aws iam
@@ -265,6 +273,244 @@ fn write_dir(n: usize, dir: &str) -> std::process::ExitCode {
     std::process::ExitCode::SUCCESS
 }
 
+/// A small identity policy: one or two statements on KMS keys and S3 or SQS.
+fn small_identity_policy(i: usize) -> String {
+    let key = format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/{}", key_id(i % 500));
+    let mut statements = vec![json!({"Effect": "Allow",
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"], "Resource": key})];
+    match i % 3 {
+        0 => statements.push(json!({"Effect": "Allow", "Action": "s3:GetObject",
+            "Resource": format!("arn:aws:s3:::bucket-{i}/*")})),
+        1 => statements.push(json!({"Effect": "Allow",
+            "Action": ["sqs:SendMessage", "sqs:ReceiveMessage"],
+            "Resource": format!("arn:aws:sqs:us-east-1:{ACCOUNT}:queue-{i}")})),
+        _ => {}
+    }
+    serde_json::to_string_pretty(&json!({"Version": "2012-10-17", "Statement": statements}))
+        .unwrap_or_default()
+}
+
+/// The console's default key policy for a symmetric key with key administrators and key
+/// users chosen, as the console writes it (two-space indent, one statement per block).
+fn console_key_policy(i: usize) -> Value {
+    let admins: Vec<String> = (0..2)
+        .map(|a| format!("arn:aws:iam::{ACCOUNT}:role/Admin{}", (i + a) % 40))
+        .collect();
+    let users: Vec<String> = (0..3)
+        .map(|u| format!("arn:aws:iam::{ACCOUNT}:role/App{}", (i * 3 + u) % 1500))
+        .collect();
+    json!({
+        "Version": "2012-10-17",
+        "Id": "key-consolepolicy-3",
+        "Statement": [
+            {"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+             "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
+             "Action": "kms:*", "Resource": "*"},
+            {"Sid": "Allow access for Key Administrators", "Effect": "Allow",
+             "Principal": {"AWS": admins},
+             "Action": ["kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*",
+                        "kms:Update*", "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*",
+                        "kms:TagResource", "kms:UntagResource", "kms:ScheduleKeyDeletion",
+                        "kms:CancelKeyDeletion", "kms:RotateKeyOnDemand"],
+             "Resource": "*"},
+            {"Sid": "Allow use of the key", "Effect": "Allow",
+             "Principal": {"AWS": users.clone()},
+             "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
+                        "kms:DescribeKey"],
+             "Resource": "*"},
+            {"Sid": "Allow attachment of persistent resources", "Effect": "Allow",
+             "Principal": {"AWS": users},
+             "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+             "Resource": "*",
+             "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}}
+        ]
+    })
+}
+
+/// A key policy naming 20 principals (of this account and two others) under conditions: the
+/// console default grown over the years of a shared key.
+fn wide_key_policy(i: usize) -> Value {
+    let accounts = [ACCOUNT, "444455556666", "777788889999"];
+    let principals: Vec<String> = (0..20)
+        .map(|p| {
+            let account = accounts.get(p % 3).copied().unwrap_or(ACCOUNT);
+            format!("arn:aws:iam::{account}:role/Service{}", (i + p) % 700)
+        })
+        .collect();
+    let (first, rest) = principals.split_at(10);
+    json!({
+        "Version": "2012-10-17",
+        "Id": format!("shared-key-{i}"),
+        "Statement": [
+            {"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+             "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
+             "Action": "kms:*", "Resource": "*"},
+            {"Sid": "KeyAdministrators", "Effect": "Allow",
+             "Principal": {"AWS": [format!("arn:aws:iam::{ACCOUNT}:role/KeyAdmin"),
+                                   format!("arn:aws:iam::{ACCOUNT}:role/Break-Glass")]},
+             "Action": ["kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*",
+                        "kms:Update*", "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*",
+                        "kms:TagResource", "kms:UntagResource", "kms:ScheduleKeyDeletion",
+                        "kms:CancelKeyDeletion"],
+             "Resource": "*",
+             "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}},
+            {"Sid": "UseThroughServices", "Effect": "Allow",
+             "Principal": {"AWS": first},
+             "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
+                        "kms:DescribeKey"],
+             "Resource": "*",
+             "Condition": {"StringEquals": {
+                 "kms:ViaService": ["s3.us-east-1.amazonaws.com", "sqs.us-east-1.amazonaws.com"],
+                 "aws:PrincipalOrgID": "o-a1b2c3d4e5"}}},
+            {"Sid": "DecryptWithContext", "Effect": "Allow",
+             "Principal": {"AWS": rest},
+             "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+             "Resource": "*",
+             "Condition": {"StringEquals": {"kms:EncryptionContext:app": format!("app-{}", i % 50)},
+                           "StringLike": {"kms:CallerAccount": ["111122223333", "4444*"]}}},
+            {"Sid": "AllowGrantsForResources", "Effect": "Allow",
+             "Principal": {"AWS": principals},
+             "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+             "Resource": "*",
+             "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}},
+            {"Sid": "DenyOutsideTls", "Effect": "Deny",
+             "Principal": "*", "Action": "kms:*", "Resource": "*",
+             "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+        ]
+    })
+}
+
+/// A one-statement policy: a root-delegation key policy or a one-action identity policy.
+fn tiny_policy(i: usize) -> (String, String) {
+    if i.is_multiple_of(2) {
+        (
+            format!("key-{i:05}.json"),
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
+                "Action": "kms:*", "Resource": "*"}]})
+            .to_string(),
+        )
+    } else {
+        (
+            format!("identity-{i:05}.json"),
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/{}", key_id(i))}]})
+            .to_string(),
+        )
+    }
+}
+
+/// `aws kms describe-key` output for key `i`.
+fn describe_key(i: usize) -> String {
+    let id = key_id(i);
+    let v = json!({"KeyMetadata": {
+        "AWSAccountId": ACCOUNT, "KeyId": id,
+        "Arn": format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/{id}"),
+        "CreationDate": 1_700_000_000.0 + i as f64, "Enabled": true,
+        "Description": format!("key {i}"), "KeyUsage": "ENCRYPT_DECRYPT", "KeyState": "Enabled",
+        "Origin": "AWS_KMS", "KeyManager": "CUSTOMER",
+        "CustomerMasterKeySpec": "SYMMETRIC_DEFAULT", "KeySpec": "SYMMETRIC_DEFAULT",
+        "EncryptionAlgorithms": ["SYMMETRIC_DEFAULT"], "MultiRegion": false}});
+    pretty4(&v)
+}
+
+/// `aws kms list-grants` output for key `i`: grants AWS services made for resources, and one
+/// a role made by hand.
+fn list_grants(i: usize) -> String {
+    let id = key_id(i);
+    let arn = format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/{id}");
+    let grants: Vec<Value> = (0..3)
+        .map(|g| {
+            let by_hand = g == 2;
+            json!({
+                "KeyId": arn, "GrantId": format!("{:064x}", i * 16 + g),
+                "Name": if by_hand { format!("manual-{i}") } else { String::new() },
+                "CreationDate": 1_700_000_000.0 + (i * 3 + g) as f64,
+                "GranteePrincipal": if by_hand {
+                    format!("arn:aws:iam::{ACCOUNT}:role/App{}", i % 1500)
+                } else {
+                    format!("arn:aws:sts::{ACCOUNT}:assumed-role/aws-service-role/ebs-{i}")
+                },
+                "RetiringPrincipal": if by_hand { Value::Null } else { json!("ec2.us-east-1.amazonaws.com") },
+                "IssuingAccount": format!("arn:aws:iam::{ACCOUNT}:root"),
+                "Operations": if by_hand { json!(["Decrypt", "Encrypt"]) }
+                              else { json!(["Decrypt", "GenerateDataKeyWithoutPlaintext", "ReEncryptFrom", "ReEncryptTo", "CreateGrant", "RetireGrant"]) },
+                "Constraints": if by_hand { json!({}) } else {
+                    json!({"EncryptionContextSubset": {"aws:ebs:id": format!("vol-{i:017x}")}})
+                }
+            })
+        })
+        .collect();
+    pretty4(&json!({"Grants": grants, "Truncated": false}))
+}
+
+/// The AWS CLI's four-space layout.
+fn pretty4(v: &Value) -> String {
+    let mut buf = Vec::new();
+    let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+    let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
+    match serde::Serialize::serialize(v, &mut ser) {
+        Ok(()) => String::from_utf8_lossy(&buf).into_owned(),
+        Err(_) => String::new(),
+    }
+}
+
+/// File `i` of directory shape `shape`: its name and text.
+fn shape_file(shape: &str, i: usize) -> Option<(String, String)> {
+    let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default();
+    Some(match shape {
+        "identity" => (format!("identity-{i:05}.json"), small_identity_policy(i)),
+        "console" => (format!("key-{i:05}.json"), pretty(&console_key_policy(i))),
+        "wide" if i.is_multiple_of(2) => (format!("key-{i:05}.json"), pretty(&wide_key_policy(i))),
+        "wide" => (format!("identity-{i:05}.json"), identity_policy(i)),
+        "mixed" => {
+            // Per key: its description, its policy as put and as read back, its grants; and an
+            // identity policy.
+            let k = i / 5;
+            let arn = format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/{}", key_id(k));
+            match i % 5 {
+                0 => (format!("k{k:05}-describe-key.json"), describe_key(k)),
+                1 => (
+                    format!("k{k:05}-put-key-policy.json"),
+                    pretty4(&json!({"KeyId": arn, "PolicyName": "default",
+                        "Policy": pretty(&console_key_policy(k))})),
+                ),
+                2 => (
+                    format!("k{k:05}-get-key-policy.json"),
+                    pretty4(&json!({"Policy": pretty(&wide_key_policy(k))})),
+                ),
+                3 => (format!("k{k:05}-list-grants.json"), list_grants(k)),
+                _ => (format!("k{k:05}-identity.json"), small_identity_policy(k)),
+            }
+        }
+        "tiny" => tiny_policy(i),
+        _ => return None,
+    })
+}
+
+/// Writes `n` files of directory shape `shape` into `dir`.
+fn write_shape(shape: &str, n: usize, dir: &str) -> std::process::ExitCode {
+    if shape_file(shape, 0).is_none() {
+        eprintln!("unknown shape `{shape}`: identity, console, wide, mixed or tiny");
+        return std::process::ExitCode::from(2);
+    }
+    if std::fs::create_dir_all(dir).is_err() {
+        eprintln!("cannot create {dir}");
+        return std::process::ExitCode::from(1);
+    }
+    for i in 0..n {
+        let Some((name, text)) = shape_file(shape, i) else {
+            return std::process::ExitCode::from(2);
+        };
+        if std::fs::write(std::path::Path::new(dir).join(name), text).is_err() {
+            eprintln!("cannot write into {dir}");
+            return std::process::ExitCode::from(1);
+        }
+    }
+    std::process::ExitCode::SUCCESS
+}
+
 /// `can --requests` lines: principals of `synth gaad`, actions a workload uses, keys of
 /// `synth plan KEYS`, some through S3 with an encryption context.
 fn write_requests(n: usize, keys: usize) -> std::process::ExitCode {
@@ -318,12 +564,20 @@ fn main() -> std::process::ExitCode {
     if let (Some("dir"), Some(n), Some(dir)) = (args.first().map(String::as_str), n, args.get(2)) {
         return write_dir(n, dir);
     }
+    if let (Some("shape"), Some(shape), Some(n), Some(dir)) = (
+        args.first().map(String::as_str),
+        args.get(1),
+        args.get(2).and_then(|s| s.parse().ok()),
+        args.get(3),
+    ) {
+        return write_shape(shape, n, dir);
+    }
     let doc = match (args.first().map(String::as_str), n) {
         (Some("plan"), Some(n)) => plan(n),
         (Some("gaad"), Some(n)) => gaad(n),
         _ => {
             eprintln!(
-                "usage: synth plan KEYS | synth gaad ROLES | synth dir FILES OUTDIR | synth requests N KEYS"
+                "usage: synth plan KEYS | synth gaad ROLES | synth dir FILES OUTDIR | synth shape NAME FILES OUTDIR | synth requests N KEYS"
             );
             return std::process::ExitCode::from(2);
         }

@@ -313,6 +313,7 @@ pub fn load(path: &Path, today: &str, sources: &mut SourceMap) -> Result<Loaded,
         trusted_accounts: raw.trusted_accounts.unwrap_or_default(),
         organisation: raw.organisation,
         admins: raw.admins.unwrap_or_default(),
+        run: RuleConfig::DEFAULT.run,
     };
     Ok(out)
 }

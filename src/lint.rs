@@ -76,8 +76,8 @@ pub use crate::diag::{
 };
 pub use key_context::{KeyToCheck, keys_to_check};
 pub use runner::{
-    Config, DeclaredKey, GrantContext, LintContext, check_declared, check_document, check_grants,
-    check_key, check_keys,
+    Config, DeclaredKey, GrantContext, LintContext, RuleSet, check_declared, check_document,
+    check_document_with, check_grants, check_key, check_keys,
 };
 
 type CheckFn = fn(&LintContext<'_>, &mut Vec<Finding>);

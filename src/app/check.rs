@@ -45,6 +45,7 @@ pub(super) fn check(
     run.findings.extend(cfg.expired.iter().cloned());
     let config = lint::Config {
         deployer: args.deployer.clone().or(cfg.rules.deployer.clone()),
+        run: rules_to_run(&settings, &cfg),
         ..cfg.rules.clone()
     };
     let (inputs, not_read) = input::expand_paths(&args.paths, &settings.exclude, args.follow);
@@ -229,14 +230,26 @@ impl Gathered {
     }
 }
 
-/// Keeps the findings `--select`/`--ignore` (else the configuration's lists) ask for — input
-/// errors always, as they explain exit code 2 — and applies the configuration's severities.
-fn keep_asked_for(
-    findings: &mut Vec<Finding>,
-    settings: &CheckSettings,
-    cfg: &crate::config::Loaded,
-    summary: &mut Summary,
-) {
+/// The rules worth running: those whose findings [`keep_asked_for`] keeps. Only when the
+/// command line chooses: the findings the configuration's own lists take out are counted in
+/// the summary, so those rules still run.
+fn rules_to_run(settings: &CheckSettings, cfg: &crate::config::Loaded) -> lint::RuleSet {
+    if settings.select.is_empty() && settings.ignore.is_empty() {
+        return lint::RuleSet::ALL;
+    }
+    let (select, ignore) = asked_for(settings, cfg);
+    lint::RuleSet::only(|rule| {
+        rule.input_error
+            || ((select.is_empty() || select.iter().any(|r| std::ptr::eq(*r, rule)))
+                && !ignore.iter().any(|r| std::ptr::eq(*r, rule)))
+    })
+}
+
+/// The `--select` and `--ignore` lists, else the configuration's.
+fn asked_for<'a>(
+    settings: &'a CheckSettings,
+    cfg: &'a crate::config::Loaded,
+) -> (&'a [&'static Rule], &'a [&'static Rule]) {
     let select: &[&Rule] = if settings.select.is_empty() {
         &cfg.select
     } else {
@@ -247,6 +260,18 @@ fn keep_asked_for(
     } else {
         &settings.ignore
     };
+    (select, ignore)
+}
+
+/// Keeps the findings `--select`/`--ignore` (else the configuration's lists) ask for — input
+/// errors always, as they explain exit code 2 — and applies the configuration's severities.
+fn keep_asked_for(
+    findings: &mut Vec<Finding>,
+    settings: &CheckSettings,
+    cfg: &crate::config::Loaded,
+    summary: &mut Summary,
+) {
+    let (select, ignore) = asked_for(settings, cfg);
     let before = findings.len();
     findings.retain(|f| {
         f.rule.input_error
@@ -378,7 +403,7 @@ fn read_input(
             source,
             problems: &p.problems,
         };
-        lint::check_document(&cx, &mut found);
+        lint::check_document_with(&cx, config.run, &mut found);
         // Identity policies are named by their place in the inputs; key policies by their
         // key, once it is known (in `check_keys`).
         if p.doc.kind != PolicyKind::Key {

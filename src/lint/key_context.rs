@@ -153,6 +153,10 @@ impl KeyJudge<'_> {
                 }
             }
         };
+        // No key-level rule runs (`--select` of document rules): nothing to set up or ask.
+        if !config.run.any_key_rule() {
+            return Some(identity);
+        }
         let mut cx = keys::KeyLintContext::new(&kp.policy, source, facts, identity, Some(all));
         cx.account_known = account_known;
         cx.region_known = region_known;

@@ -61,6 +61,62 @@ pub struct Config {
     pub organisation: Option<String>,
     /// Principals that are key administrators by design.
     pub admins: Vec<String>,
+    /// The rules that run (`--select`/`--ignore`): a rule that does not run asks the engine
+    /// nothing.
+    pub run: RuleSet,
+}
+
+/// Which of the registry's rules run: every one, or those a `--select`/`--ignore` leaves.
+/// Rules reported by the input readers and the parser are not in it: they always run, and
+/// their findings are filtered afterwards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuleSet {
+    /// Bit `i`: the registry's `i`-th rule does not run.
+    off: u128,
+}
+
+// One bit per rule.
+const _: () = assert!(REGISTRY.len() <= 128);
+
+impl RuleSet {
+    /// Every rule.
+    pub const ALL: RuleSet = RuleSet { off: 0 };
+
+    /// The rules `keep` says yes to.
+    pub fn only(keep: impl Fn(&'static super::Rule) -> bool) -> RuleSet {
+        let off = REGISTRY
+            .iter()
+            .enumerate()
+            .filter(|(_, (rule, _))| !keep(rule))
+            .fold(0u128, |off, (i, _)| off | (1u128 << i));
+        RuleSet { off }
+    }
+
+    /// Whether the registry's `i`-th rule runs.
+    fn runs(self, i: usize) -> bool {
+        i >= 128 || self.off & (1u128 << i) == 0
+    }
+
+    /// The checks that run, with their registry entry.
+    fn checks(self) -> impl Iterator<Item = &'static Check> {
+        REGISTRY
+            .iter()
+            .enumerate()
+            .filter(move |(i, _)| self.runs(*i))
+            .map(|(_, (_, check))| check)
+    }
+
+    /// Whether any key-level rule runs: else a key policy's probes are not even set up.
+    pub fn any_key_rule(self) -> bool {
+        self.checks()
+            .any(|c| matches!(c, Check::Key(_) | Check::Both(_, _)))
+    }
+}
+
+impl Default for RuleSet {
+    fn default() -> Self {
+        RuleSet::ALL
+    }
 }
 
 impl Config {
@@ -72,6 +128,7 @@ impl Config {
         trusted_accounts: Vec::new(),
         organisation: None,
         admins: Vec::new(),
+        run: RuleSet::ALL,
     };
 }
 
@@ -92,8 +149,13 @@ pub struct DeclaredKey<'a> {
 
 /// Runs grammar reporting and every structural rule on one document.
 pub fn check_document(cx: &LintContext<'_>, out: &mut Vec<Finding>) {
+    check_document_with(cx, RuleSet::ALL, out);
+}
+
+/// Runs grammar reporting and the structural rules of `run` on one document.
+pub fn check_document_with(cx: &LintContext<'_>, run: RuleSet, out: &mut Vec<Finding>) {
     grammar::report(cx, out);
-    for (_, check) in REGISTRY {
+    for check in run.checks() {
         if let Check::Doc(check) | Check::Both(check, _) = check {
             check(cx, out);
         }
@@ -109,7 +171,7 @@ pub fn check_declared(
     for key in input.planned_keys() {
         let cx = DeclaredKey { key, config };
         let before = out.len();
-        for (_, check) in REGISTRY {
+        for check in config.run.checks() {
             if let Check::Declared(check) = check {
                 check(&cx, out);
             }
@@ -147,7 +209,7 @@ pub fn check_grants(input: &crate::inventory::Inventory, config: &Config, out: &
             config,
         };
         let before = out.len();
-        for (_, check) in REGISTRY {
+        for check in config.run.checks() {
             if let Check::Grant(check) = check {
                 check(&cx, out);
             }
@@ -164,9 +226,11 @@ pub fn check_grants(input: &crate::inventory::Inventory, config: &Config, out: &
     }
 }
 
-/// Runs every key-level rule on one key policy (spec R109–R116 and the semantic catalogue).
+/// Runs the key-level rules the context's settings leave (every one by default) on one key
+/// policy (spec R109–R116 and the semantic catalogue). The probes are asked lazily by the
+/// rules, so a rule that does not run costs no evaluation.
 pub fn check_key(cx: &keys::KeyLintContext<'_>, out: &mut Vec<Finding>) {
-    for (_, check) in REGISTRY {
+    for check in cx.config.run.checks() {
         if let Check::Key(check) | Check::Both(_, check) = check {
             check(cx, out);
         }
@@ -257,3 +321,64 @@ pub fn check_keys(
 /// What `check_keys` found for one key, and the key's policy with the identity its findings
 /// take.
 type KeyOut = (Vec<Finding>, Option<(Arc<PolicyDocument>, String)>);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::{KeyFacts, NamedPolicy};
+    use crate::policy::PolicyKind;
+    use crate::source::{SourceFile, SourceId};
+
+    const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+    /// A key policy several key-level rules speak about: anyone may decrypt, and a role
+    /// rather than the account holds `kms:*`.
+    const POLICY: &str = r#"{"Version": "2012-10-17", "Statement": [
+        {"Sid": "Public", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"},
+        {"Sid": "Admin", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/Admin"},
+         "Action": "kms:*", "Resource": "*"}]}"#;
+
+    /// The codes the key-level rules of `run` report on `POLICY`, sorted.
+    fn key_codes(run: RuleSet) -> Vec<&'static str> {
+        let Ok(j) = crate::json::parse(POLICY) else {
+            return vec!["unparsed"];
+        };
+        let (doc, _) = crate::policy::parse_policy(&j, SourceId::NONE, PolicyKind::Key);
+        let policy = NamedPolicy {
+            name: "kp".into(),
+            doc: Arc::new(doc),
+        };
+        let source = SourceFile::new("kp.json", POLICY, None);
+        let Ok(facts) = KeyFacts::from_arn(KEY) else {
+            return vec!["no key"];
+        };
+        let config = Config {
+            run,
+            ..Config::DEFAULT
+        };
+        let mut cx = keys::KeyLintContext::new(&policy, &source, facts, "k".into(), None);
+        cx.config = &config;
+        let mut out = Vec::new();
+        check_key(&cx, &mut out);
+        let mut codes: Vec<_> = out.iter().map(|f| f.rule.code).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        codes
+    }
+
+    /// `--select` of one key-level rule runs that rule alone (the others ask the engine
+    /// nothing), and a selection of document rules only runs no key-level rule at all.
+    #[test]
+    fn only_the_selected_key_rules_run() {
+        let all = key_codes(RuleSet::ALL);
+        assert!(all.contains(&"KMS005"), "{all:?}");
+        assert!(all.len() >= 2, "{all:?}");
+        let public = RuleSet::only(|r| r.code == "KMS005");
+        assert!(public.any_key_rule());
+        assert_eq!(key_codes(public), vec!["KMS005"]);
+        let document_only = RuleSet::only(|r| r.code == "KMS014");
+        assert!(!document_only.any_key_rule());
+        assert!(key_codes(document_only).is_empty());
+        assert_eq!(key_codes(RuleSet::only(|_| true)), all);
+    }
+}
