@@ -283,6 +283,15 @@ fn the_require_guard_is_kept_by_a_key_policy_that_names_the_administrator() {
 }
 
 #[test]
+fn the_require_guard_breaks_on_keys_the_administrator_cannot_manage() {
+    // SecurityAdmin is named in no key policy and its IAM is not given (taken as none): no
+    // key keeps it as an administrator, so each of the two keys violates the guard, for sure.
+    let got = guard_findings("diff/require-gone.toml", "diff/plan.json");
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(got.iter().all(|(_, _, may)| !*may), "{got:?}");
+}
+
+#[test]
 fn an_unknown_key_in_a_guard_is_kms060() {
     let cfg = fixture("diff/typo.toml");
     let plan = fixture("diff/plan.json");
