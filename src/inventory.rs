@@ -9,7 +9,9 @@
 
 use std::collections::BTreeMap;
 
+mod inputs;
 mod narrow;
+pub(crate) use inputs::InputsFor;
 pub(crate) use narrow::{StatementIndex, allow_all, narrowed_policy};
 
 use crate::eval::{Caller, CallerKind, KeyFacts, KeyInputs, NamedPolicy};

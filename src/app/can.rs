@@ -715,11 +715,20 @@ fn inputs_for<'a>(
         if given(&req.key) && req.destination_key.as_deref().is_none_or(given) {
             return (std::borrow::Cow::Borrowed(&loaded.inputs), Vec::new());
         }
-        let mut inputs = loaded.inputs.clone();
-        inputs.keys = std::iter::once(req.key.as_str())
-            .chain(req.destination_key.as_deref())
-            .filter_map(|arn| loaded.key(arn))
-            .collect();
+        let given = &loaded.inputs;
+        let inputs = crate::inventory::InputsFor::standalone()
+            .keys(
+                std::iter::once(req.key.as_str())
+                    .chain(req.destination_key.as_deref())
+                    .filter_map(|arn| loaded.key(arn)),
+            )
+            .identity(given.identity.clone())
+            .boundary(given.boundary.clone())
+            .session(given.session.clone())
+            .scp(given.scp.clone())
+            .rcp_or_inventory(given.rcp.clone())
+            .vpce(given.vpce.clone())
+            .build();
         return (std::borrow::Cow::Owned(inputs), Vec::new());
     };
     // A role's sessions share what the inventory says about the role.
@@ -750,35 +759,34 @@ fn inputs_for<'a>(
     };
     // Only the keys this request is about: a batch accumulates every key it has seen, and
     // copying all of them for each request made a 300-key batch quadratic.
-    let mut inputs = Inputs {
-        keys: std::iter::once(req.key.as_str())
-            .chain(req.destination_key.as_deref())
-            .filter_map(|arn| loaded.key(arn))
-            .collect(),
-        identity: match &side.identity {
+    let keys = std::iter::once(req.key.as_str())
+        .chain(req.destination_key.as_deref())
+        .filter_map(|arn| loaded.key(arn));
+    let boundary = match &loaded.inputs.boundary {
+        Some(b) => Some(b.clone()),
+        None if side.identity.is_some() => side.boundary.clone(),
+        None => None,
+    };
+    let key_account = crate::arn::split_arn(&req.key).map(|p| p.account);
+    let inputs = inv
+        .inputs_for(&req.caller, key_account)
+        .keys(keys)
+        .identity(match &side.identity {
             Some(decided) => decided.clone(),
             None => loaded.inputs.identity.clone(),
-        },
-        boundary: loaded.inputs.boundary.clone(),
-        session: loaded.inputs.session.clone(),
-        scp: side.scp.clone(),
-        rcp: loaded.inputs.rcp.clone(),
-        vpce: loaded.inputs.vpce.clone(),
-    };
+        })
+        .boundary(boundary)
+        .session(loaded.inputs.session.clone())
+        .scp(side.scp.clone())
+        .rcp_or_inventory(loaded.inputs.rcp.clone())
+        .vpce(loaded.inputs.vpce.clone())
+        .build();
     if let Some(r) = &side.role_arn {
         req.caller.role_arn = Some(r.clone());
         req.caller.role_path_assumed = false;
     }
     if req.caller.tags.is_empty() {
         req.caller.tags.clone_from(&side.tags);
-    }
-    if side.identity.is_some() && inputs.boundary.is_none() {
-        inputs.boundary.clone_from(&side.boundary);
-    }
-    if inputs.rcp.is_none() {
-        if let Some(p) = crate::arn::split_arn(&req.key) {
-            inputs.rcp = inv.rcp_levels(p.account);
-        }
     }
     derive_org_keys(inv, req);
     (std::borrow::Cow::Owned(inputs), side.notes.clone())
