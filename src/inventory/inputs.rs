@@ -9,9 +9,9 @@ use std::sync::Arc;
 use super::Inventory;
 use crate::eval::{Caller, Inputs, KeyInputs, Levels, NamedPolicy};
 
-/// A builder of [`Inputs`]. The SCP levels above the caller's account (R50) and the RCP levels
-/// above the key's account (R110) come from the inventory unless the caller of the builder
-/// sets them; they are looked up only in [`InputsFor::build`], so a level given explicitly
+/// A builder of [`Inputs`]. The SCP levels above the caller's account and the RCP levels above
+/// the key's account (the two organisation gates, R50) come from the inventory unless the
+/// caller of the builder sets them; they are looked up only in [`InputsFor::build`], so a level given explicitly
 /// costs no lookup.
 #[derive(Debug)]
 pub(crate) struct InputsFor<'a> {
