@@ -452,15 +452,7 @@ fn load_inputs(args: &CanArgs, sources: &mut SourceMap) -> Result<Loaded, Failur
     let settings = Settings::from_args(args)?;
     let base = &settings.base;
     let inventory = load_inventory(args, sources, base)?;
-    let identity = if args.identity_unknown {
-        None
-    } else {
-        let mut v = Vec::new();
-        for p in &args.identity_policy {
-            v.extend(load_policies(p, PolicyKind::Identity, sources, base)?);
-        }
-        Some(v)
-    };
+    let identity = load_identity(args, sources, base)?;
     let key_policies = match &args.key_policy {
         Some(p) => Some(load_policies(p, PolicyKind::Key, sources, base)?),
         None => None,
@@ -469,6 +461,62 @@ fn load_inputs(args: &CanArgs, sources: &mut SourceMap) -> Result<Loaded, Failur
         Some(p) => Some(load_grants(p, sources, base)?),
         None => None,
     };
+    let mut inputs = load_given_policies(args, sources, base)?;
+    inputs.identity = identity.map(Into::into);
+    let (mut keys, template) = load_key(args, inventory.as_ref(), key_policies, grants.as_deref())?;
+    load_destination_key(
+        args,
+        sources,
+        base,
+        inventory.as_ref(),
+        grants.as_deref(),
+        &mut keys,
+    )?;
+    let opts = run_options(&settings, args);
+    let explicit_identity = !args.identity_policy.is_empty() || args.identity_unknown;
+    let key_at = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (k.facts.arn.clone(), i))
+        .collect();
+    inputs.keys = keys;
+    Ok(Loaded {
+        key_at,
+        settings,
+        inventory,
+        explicit_identity,
+        callers: Mutex::new(CallerMemo::new()),
+        met_keys: Mutex::new(std::collections::HashMap::new()),
+        inputs,
+        template,
+        opts,
+    })
+}
+
+/// The identity policies given with `--identity-policy`; `None` with `--identity-unknown`.
+fn load_identity(
+    args: &CanArgs,
+    sources: &mut SourceMap,
+    base: &InputOptions,
+) -> Result<Option<Vec<NamedPolicy>>, Failure> {
+    Ok(if args.identity_unknown {
+        None
+    } else {
+        let mut v = Vec::new();
+        for p in &args.identity_policy {
+            v.extend(load_policies(p, PolicyKind::Identity, sources, base)?);
+        }
+        Some(v)
+    })
+}
+
+/// The policies given on the command line around the key: SCP and RCP levels, boundary,
+/// session policies, VPC endpoint policy (the keys and identity policies are set apart).
+fn load_given_policies(
+    args: &CanArgs,
+    sources: &mut SourceMap,
+    base: &InputOptions,
+) -> Result<Inputs, Failure> {
     let scp = load_levels(&args.scp, PolicyKind::Scp, sources, base)?;
     let rcp = load_levels(&args.rcp, PolicyKind::Rcp, sources, base)?;
     let boundary = match &args.boundary {
@@ -483,12 +531,31 @@ fn load_inputs(args: &CanArgs, sources: &mut SourceMap) -> Result<Loaded, Failur
         Some(p) => Some(load_one(p, PolicyKind::VpcEndpoint, sources, base)?),
         None => None,
     };
+    Ok(Inputs {
+        keys: Vec::new(),
+        identity: None,
+        boundary,
+        session,
+        scp,
+        rcp,
+        vpce,
+    })
+}
+
+/// The key of `--key` with the key policy and grants given explicitly laid over what the
+/// inventory says; without `--key`, the template key a batch's keys start from.
+fn load_key(
+    args: &CanArgs,
+    inventory: Option<&Inventory>,
+    key_policies: Option<Vec<NamedPolicy>>,
+    grants: Option<&[Grant]>,
+) -> Result<(Vec<Arc<KeyInputs>>, Option<KeyInputs>), Failure> {
     let mut keys = Vec::new();
     let mut template = None;
     match &args.key {
         Some(k) => {
-            let arn = resolve_key(k, inventory.as_ref())?;
-            let mut ki = match &inventory {
+            let arn = resolve_key(k, inventory)?;
+            let mut ki = match inventory {
                 Some(inv) => inv.key_inputs(&arn).map_err(fail)?,
                 None => KeyInputs {
                     facts: KeyFacts::from_arn(&arn).map_err(fail)?,
@@ -502,7 +569,7 @@ fn load_inputs(args: &CanArgs, sources: &mut SourceMap) -> Result<Loaded, Failur
             if key_policies.is_some() {
                 ki.policies = key_policies;
             }
-            if let Some(g) = &grants {
+            if let Some(g) = grants {
                 ki.grants
                     .get_or_insert_with(Vec::new)
                     .extend(g.iter().map(|g| {
@@ -518,21 +585,33 @@ fn load_inputs(args: &CanArgs, sources: &mut SourceMap) -> Result<Loaded, Failur
                 facts: KeyFacts::from_arn("arn:aws:kms:us-east-1:000000000000:key/template")
                     .map_err(fail)?,
                 policies: key_policies,
-                grants: grants.clone(),
+                grants: grants.map(<[Grant]>::to_vec),
                 policy_unknown: None,
             });
         }
     }
+    Ok((keys, template))
+}
+
+/// The destination key of `--destination-key`, added to `keys` unless it is the key itself.
+fn load_destination_key(
+    args: &CanArgs,
+    sources: &mut SourceMap,
+    base: &InputOptions,
+    inventory: Option<&Inventory>,
+    grants: Option<&[Grant]>,
+    keys: &mut Vec<Arc<KeyInputs>>,
+) -> Result<(), Failure> {
     if let Some(d) = &args.destination_key {
         let policies = match &args.destination_key_policy {
             Some(p) => Some(load_policies(p, PolicyKind::Key, sources, base)?),
             None => None,
         };
-        let arn = resolve_key(d, inventory.as_ref())?;
+        let arn = resolve_key(d, inventory)?;
         if keys.iter().any(|k| k.facts.arn == arn) {
             // ReEncrypt within one key: the key's inputs are already in play.
         } else {
-            let mut ki = match &inventory {
+            let mut ki = match inventory {
                 Some(inv) => inv.key_inputs(&arn).map_err(fail)?,
                 None => KeyInputs {
                     facts: KeyFacts::from_arn(&arn).map_err(fail)?,
@@ -546,7 +625,7 @@ fn load_inputs(args: &CanArgs, sources: &mut SourceMap) -> Result<Loaded, Failur
             }
             // R62, R79: the grants given are read for every key in play; the engine keeps those
             // whose `KeyId` names the destination key by full ARN.
-            if let Some(g) = &grants {
+            if let Some(g) = grants {
                 ki.grants.get_or_insert_with(Vec::new).extend(
                     g.iter()
                         .filter(|g| g.key_id.as_deref().is_some_and(|k| k.starts_with("arn:")))
@@ -556,7 +635,12 @@ fn load_inputs(args: &CanArgs, sources: &mut SourceMap) -> Result<Loaded, Failur
             keys.push(Arc::new(ki));
         }
     }
-    let opts = Options {
+    Ok(())
+}
+
+/// The engine's options for the run.
+fn run_options(settings: &Settings, args: &CanArgs) -> Options {
+    Options {
         open: settings.open,
         residual: args.residual,
         assume_absent: args.assume_absent,
@@ -567,32 +651,7 @@ fn load_inputs(args: &CanArgs, sources: &mut SourceMap) -> Result<Loaded, Failur
             .ok()
             .and_then(|d| i64::try_from(d.as_secs()).ok())
             .map(eval::iso8601),
-    };
-    let explicit_identity = !args.identity_policy.is_empty() || args.identity_unknown;
-    let key_at = keys
-        .iter()
-        .enumerate()
-        .map(|(i, k)| (k.facts.arn.clone(), i))
-        .collect();
-    Ok(Loaded {
-        key_at,
-        settings,
-        inventory,
-        explicit_identity,
-        callers: Mutex::new(CallerMemo::new()),
-        met_keys: Mutex::new(std::collections::HashMap::new()),
-        inputs: Inputs {
-            keys,
-            identity: identity.map(Into::into),
-            boundary,
-            session,
-            scp,
-            rcp,
-            vpce,
-        },
-        template,
-        opts,
-    })
+    }
 }
 
 fn build_request(
@@ -717,11 +776,20 @@ fn inputs_for<'a>(
         if given(&req.key) && req.destination_key.as_deref().is_none_or(given) {
             return (std::borrow::Cow::Borrowed(&loaded.inputs), Vec::new());
         }
-        let mut inputs = loaded.inputs.clone();
-        inputs.keys = std::iter::once(req.key.as_str())
-            .chain(req.destination_key.as_deref())
-            .filter_map(|arn| loaded.key(arn))
-            .collect();
+        let given = &loaded.inputs;
+        let inputs = crate::inventory::InputsFor::standalone()
+            .keys(
+                std::iter::once(req.key.as_str())
+                    .chain(req.destination_key.as_deref())
+                    .filter_map(|arn| loaded.key(arn)),
+            )
+            .identity(given.identity.clone())
+            .boundary(given.boundary.clone())
+            .session(given.session.clone())
+            .scp(given.scp.clone())
+            .rcp_or_inventory(given.rcp.clone())
+            .vpce(given.vpce.clone())
+            .build();
         return (std::borrow::Cow::Owned(inputs), Vec::new());
     };
     // A role's sessions share what the inventory says about the role.
@@ -752,35 +820,34 @@ fn inputs_for<'a>(
     };
     // Only the keys this request is about: a batch accumulates every key it has seen, and
     // copying all of them for each request made a 300-key batch quadratic.
-    let mut inputs = Inputs {
-        keys: std::iter::once(req.key.as_str())
-            .chain(req.destination_key.as_deref())
-            .filter_map(|arn| loaded.key(arn))
-            .collect(),
-        identity: match &side.identity {
+    let keys = std::iter::once(req.key.as_str())
+        .chain(req.destination_key.as_deref())
+        .filter_map(|arn| loaded.key(arn));
+    let boundary = match &loaded.inputs.boundary {
+        Some(b) => Some(b.clone()),
+        None if side.identity.is_some() => side.boundary.clone(),
+        None => None,
+    };
+    let key_account = crate::arn::split_arn(&req.key).map(|p| p.account);
+    let inputs = inv
+        .inputs_for(&req.caller, key_account)
+        .keys(keys)
+        .identity(match &side.identity {
             Some(decided) => decided.clone(),
             None => loaded.inputs.identity.clone(),
-        },
-        boundary: loaded.inputs.boundary.clone(),
-        session: loaded.inputs.session.clone(),
-        scp: side.scp.clone(),
-        rcp: loaded.inputs.rcp.clone(),
-        vpce: loaded.inputs.vpce.clone(),
-    };
+        })
+        .boundary(boundary)
+        .session(loaded.inputs.session.clone())
+        .scp(side.scp.clone())
+        .rcp_or_inventory(loaded.inputs.rcp.clone())
+        .vpce(loaded.inputs.vpce.clone())
+        .build();
     if let Some(r) = &side.role_arn {
         req.caller.role_arn = Some(r.clone());
         req.caller.role_path_assumed = false;
     }
     if req.caller.tags.is_empty() {
         req.caller.tags.clone_from(&side.tags);
-    }
-    if side.identity.is_some() && inputs.boundary.is_none() {
-        inputs.boundary.clone_from(&side.boundary);
-    }
-    if inputs.rcp.is_none() {
-        if let Some(p) = crate::arn::split_arn(&req.key) {
-            inputs.rcp = inv.rcp_levels(p.account);
-        }
     }
     derive_org_keys(inv, req);
     (std::borrow::Cow::Owned(inputs), side.notes.clone())

@@ -206,10 +206,20 @@ impl<'a> Ctx<'a> {
         if let Some(v) = self.explicit(key_lower) {
             return v;
         }
+        self.principal_key(key_lower)
+            .or_else(|| self.request_context_key(key_lower, via))
+            .or_else(|| self.kms_parameter_key(key_lower))
+            .or_else(|| self.key_fact_key(key_lower))
+            .unwrap_or_else(|| self.other(key_lower, info))
+    }
+
+    /// The keys that describe the caller (who it is, its account, organisation and tags);
+    /// `None` for any other key.
+    fn principal_key(&self, key_lower: &str) -> Option<Val<'a>> {
         let c = self.caller;
         let service = c.kind == CallerKind::Service;
         let anonymous = c.kind == CallerKind::Anonymous;
-        match key_lower {
+        Some(match key_lower {
             "aws:principalarn" => match c.principal_arn() {
                 Some(a) => borrowed(a),
                 None => Val::Absent,
@@ -261,6 +271,15 @@ impl<'a> Ctx<'a> {
                     Val::Absent
                 }
             }
+            _ => return None,
+        })
+    }
+
+    /// The keys that describe how the request arrives (through a service, from which address,
+    /// with which credentials); `None` for any other key.
+    fn request_context_key(&self, key_lower: &str, via: Option<&'a str>) -> Option<Val<'a>> {
+        let service = self.caller.kind == CallerKind::Service;
+        Some(match key_lower {
             // R103: these keys follow `kms:ViaService`, however it was given; while it is
             // left open (residual evaluation), so are they — a Deny on `aws:ViaAWSService`
             // must not be read as "not through a service" before the request says so.
@@ -296,6 +315,87 @@ impl<'a> Ctx<'a> {
             "aws:useragent" if !self.opts.residual && !service => {
                 Val::Unknown(Unknown::AlwaysSet("the caller's user agent"))
             }
+            _ => return None,
+        })
+    }
+
+    /// The keys KMS sets from the request's parameters (alias, algorithm, grant request) and
+    /// the request's own facts (transport, Region, time); `None` for any other key.
+    fn kms_parameter_key(&self, key_lower: &str) -> Option<Val<'a>> {
+        let service = self.caller.kind == CallerKind::Service;
+        Some(match key_lower {
+                "kms:requestalias" => match &self.req.request_alias {
+                    // The value is the alias name, also when an alias ARN was sent (R96).
+                    Some(a) => match a.find(":alias/") {
+                        Some(i) => one(a.get(i + 1..).unwrap_or(a)),
+                        None => borrowed(a),
+                    },
+                    None => self.not_given(),
+                },
+                "kms:encryptionalgorithm" => {
+                    if self.opts.residual {
+                        Val::Unknown(Unknown::Residual)
+                    } else {
+                        // R92: the default when the parameter is omitted.
+                        borrowed("SYMMETRIC_DEFAULT")
+                    }
+                }
+                "kms:reencryptonsamekey" => match self.reencrypt_same_key {
+                    Some(b) => flag(b),
+                    // R3 (v2): a ReEncrypt check whose other key is not given.
+                    None if matches!(self.action.name, "ReEncryptFrom" | "ReEncryptTo") => {
+                        Val::Unknown(Unknown::Other(
+                            "whether the destination key is the source key is not known (give `--destination-key`)".into(),
+                        ))
+                    }
+                    None => Val::Absent,
+                },
+                "kms:grantisforawsresource" => {
+                    if self.opts.residual {
+                        Val::Unknown(Unknown::Residual)
+                    } else if self.opts.open.grant_for_aws_resource_absent {
+                        Val::Absent
+                    } else {
+                        // Q10: present and false on direct calls.
+                        flag(false)
+                    }
+                }
+                "kms:grantoperations"
+                | "kms:granteeprincipal"
+                | "kms:retiringprincipal"
+                | "kms:grantconstrainttype"
+                | "kms:granteeserviceprincipal"
+                | "kms:retiringserviceprincipal"
+                | "kms:grantconstraintsourcearn" => self.grant_request_key(key_lower),
+                "kms:bypasspolicylockoutsafetycheck"
+                    if self.opts.open.bypass_present_when_omitted && !self.opts.residual =>
+                {
+                    flag(false)
+                }
+                "aws:securetransport" => {
+                    if self.opts.residual {
+                        Val::Unknown(Unknown::Residual)
+                    } else {
+                        // R107: assumed true (recorded as an assumption in notes).
+                        borrowed("true")
+                    }
+                }
+                "aws:requestedregion" => match self.key {
+                    _ if self.opts.residual => Val::Unknown(Unknown::Residual),
+                    Some(k) => borrowed(&k.region),
+                    // R107: every request goes to some Region; without a key it is not known.
+                    None if service => Val::Absent,
+                    None => Val::Unknown(Unknown::AlwaysSet("the Region the request is sent to")),
+                },
+                "aws:currenttime" | "aws:epochtime" => self.time(key_lower == "aws:epochtime"),
+                _ => return None,
+        })
+    }
+
+    /// The keys that describe the key asked about (its organisation, aliases, spec, usage,
+    /// origin, Regions, account); `None` for any other key.
+    fn key_fact_key(&self, key_lower: &str) -> Option<Val<'a>> {
+        Some(match key_lower {
             "aws:resourceorgid" | "aws:resourceorgpaths" => match self.key {
                 Some(_) if self.opts.residual => Val::Unknown(Unknown::Residual),
                 // R9: set when the key's account is in an organisation; derived from an
@@ -305,54 +405,11 @@ impl<'a> Ctx<'a> {
                 )),
                 None => Val::Absent,
             },
-            "kms:requestalias" => match &self.req.request_alias {
-                // The value is the alias name, also when an alias ARN was sent (R96).
-                Some(a) => match a.find(":alias/") {
-                    Some(i) => one(a.get(i + 1..).unwrap_or(a)),
-                    None => borrowed(a),
-                },
-                None => self.not_given(),
-            },
-            "kms:encryptionalgorithm" => {
-                if self.opts.residual {
-                    Val::Unknown(Unknown::Residual)
-                } else {
-                    // R92: the default when the parameter is omitted.
-                    borrowed("SYMMETRIC_DEFAULT")
-                }
-            }
-            "kms:reencryptonsamekey" => match self.reencrypt_same_key {
-                Some(b) => flag(b),
-                // R3 (v2): a ReEncrypt check whose other key is not given.
-                None if matches!(self.action.name, "ReEncryptFrom" | "ReEncryptTo") => {
-                    Val::Unknown(Unknown::Other(
-                        "whether the destination key is the source key is not known (give `--destination-key`)".into(),
-                    ))
-                }
-                None => Val::Absent,
-            },
-            "kms:grantisforawsresource" => {
-                if self.opts.residual {
-                    Val::Unknown(Unknown::Residual)
-                } else if self.opts.open.grant_for_aws_resource_absent {
-                    Val::Absent
-                } else {
-                    // Q10: present and false on direct calls.
-                    flag(false)
-                }
-            }
-            "kms:grantoperations"
-            | "kms:granteeprincipal"
-            | "kms:retiringprincipal"
-            | "kms:grantconstrainttype"
-            | "kms:granteeserviceprincipal"
-            | "kms:retiringserviceprincipal"
-            | "kms:grantconstraintsourcearn" => self.grant_request_key(key_lower),
             "kms:resourcealiases" => {
                 if self.opts.open.resource_aliases_absent_in_key_policy
                     && self.policy_kind == PolicyKind::Key
                 {
-                    return Val::Absent;
+                    return Some(Val::Absent);
                 }
                 match self.key.and_then(|k| k.aliases.as_ref()) {
                     Some(a) if a.is_empty() => Val::Absent,
@@ -382,29 +439,8 @@ impl<'a> Ctx<'a> {
                 Some(k) => borrowed(&k.account),
                 None => Val::Absent,
             },
-            "kms:bypasspolicylockoutsafetycheck"
-                if self.opts.open.bypass_present_when_omitted && !self.opts.residual =>
-            {
-                flag(false)
-            }
-            "aws:securetransport" => {
-                if self.opts.residual {
-                    Val::Unknown(Unknown::Residual)
-                } else {
-                    // R107: assumed true (recorded as an assumption in notes).
-                    borrowed("true")
-                }
-            }
-            "aws:requestedregion" => match self.key {
-                _ if self.opts.residual => Val::Unknown(Unknown::Residual),
-                Some(k) => borrowed(&k.region),
-                // R107: every request goes to some Region; without a key it is not known.
-                None if service => Val::Absent,
-                None => Val::Unknown(Unknown::AlwaysSet("the Region the request is sent to")),
-            },
-            "aws:currenttime" | "aws:epochtime" => self.time(key_lower == "aws:epochtime"),
-            _ => self.other(key_lower, info),
-        }
+            _ => return None,
+        })
     }
 
     /// `aws:CurrentTime` or `aws:EpochTime` (R107): one pinned with `--context` fixes the

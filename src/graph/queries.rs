@@ -8,7 +8,7 @@ use super::{
     AccessGraph, Act, Direct, EdgeKind, Kept, KeySubject, NodeKind, Outcome, Paths, Row,
     RowDecision, Step, Subject, describe_path,
 };
-use crate::eval::{self, Caller, CallerKind, Decision, Inputs, KeyInputs, NamedPolicy, Request};
+use crate::eval::{self, Caller, CallerKind, Decision, KeyInputs, NamedPolicy, Request};
 use crate::grant::Grant;
 
 impl AccessGraph<'_> {
@@ -76,23 +76,19 @@ impl AccessGraph<'_> {
         key: Option<Arc<KeyInputs>>,
         grant_request: Option<Grant>,
     ) -> Direct {
-        let inputs = Inputs {
-            keys: vec![key.unwrap_or_else(|| Self::key_for(k, &s.caller))],
-            identity,
-            boundary: s.boundary.clone(),
-            session: Vec::new(),
-            scp: if s.iam_principal {
+        let inputs = self
+            .inv
+            .inputs_for(&s.caller, Some(&k.account))
+            .keys([key.unwrap_or_else(|| Self::key_for(k, &s.caller))])
+            .identity(identity)
+            .boundary(s.boundary.clone())
+            .scp(if s.iam_principal {
                 self.scp_for(&s.caller.account)
             } else {
                 None
-            },
-            rcp: self
-                .extras
-                .rcp
-                .clone()
-                .or_else(|| self.inv.rcp_levels(&k.account)),
-            vpce: None,
-        };
+            })
+            .rcp_or_inventory(self.extras.rcp.clone())
+            .build();
         let mut req = Request::new(s.caller.clone(), action, &k.arn);
         if let Some(g) = grant_request {
             // The mover calls KMS itself: not a grant an AWS service makes for a resource.

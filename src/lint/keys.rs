@@ -22,7 +22,7 @@ use crate::policy::{PolicyDocument, PolicyKind, Statement};
 use crate::source::{SourceFile, SourceId};
 
 pub use crate::inventory::Directory;
-use crate::inventory::{StatementIndex, allow_all, narrowed_policy};
+use crate::inventory::{InputsFor, StatementIndex, allow_all, narrowed_policy};
 
 mod reach;
 mod vocabulary;
@@ -317,21 +317,15 @@ impl<'a> KeyLintContext<'a> {
     /// no organisation tree with the account.
     pub fn probe_org(&self, action: &str) -> Option<Evaluation> {
         let all = self.organisation?;
-        let (scp, rcp) = (
-            all.scp_levels(&self.facts.account),
-            all.rcp_levels(&self.facts.account),
-        );
-        if scp.is_none() && rcp.is_none() {
+        let caller = Caller::parse(&self.facts.account, None).ok()?;
+        let inputs = all
+            .inputs_for(&caller, Some(&self.facts.account))
+            .keys([self.key_inputs(&self.policy)])
+            .identity(Some(Vec::new().into()))
+            .build();
+        if inputs.scp.is_none() && inputs.rcp.is_none() {
             return None;
         }
-        let caller = Caller::parse(&self.facts.account, None).ok()?;
-        let inputs = Inputs {
-            keys: vec![self.key_inputs(&self.policy)],
-            identity: Some(Vec::new().into()),
-            scp,
-            rcp,
-            ..Inputs::default()
-        };
         Some(eval::evaluate(
             &inputs,
             &Request::new(caller, action, &self.facts.arn),
@@ -378,11 +372,12 @@ impl<'a> KeyLintContext<'a> {
                 })
                 .into_iter()
                 .collect();
-            Rc::new(Inputs {
-                keys: vec![self.key_inputs(&narrowed.policy)],
-                identity: Some(identity.into()),
-                ..Inputs::default()
-            })
+            Rc::new(
+                InputsFor::standalone()
+                    .keys([self.key_inputs(&narrowed.policy)])
+                    .identity(Some(identity.into()))
+                    .build(),
+            )
         }))
     }
 
@@ -434,11 +429,10 @@ impl<'a> KeyLintContext<'a> {
             identity.map(|l| l.iter().map(|p| p.name.clone()).collect::<Vec<_>>())
         };
         let Some(narrowing) = self.narrowing(policy) else {
-            let inputs = Inputs {
-                keys: vec![self.key_inputs(policy)],
-                identity: identity.map(Into::into),
-                ..Inputs::default()
-            };
+            let inputs = InputsFor::standalone()
+                .keys([self.key_inputs(policy)])
+                .identity(identity.map(Into::into))
+                .build();
             let req = Request::new(caller, action, &self.facts.arn);
             return Rc::new(eval::evaluate(&inputs, &req, &Self::options(trace)));
         };
@@ -472,11 +466,12 @@ impl<'a> KeyLintContext<'a> {
             Some(i) => i,
             None => {
                 let tag = names(identity.as_deref());
-                let built = Rc::new(Inputs {
-                    keys: vec![self.key_inputs(&narrowed.policy)],
-                    identity: identity.map(Into::into),
-                    ..Inputs::default()
-                });
+                let built = Rc::new(
+                    InputsFor::standalone()
+                        .keys([self.key_inputs(&narrowed.policy)])
+                        .identity(identity.map(Into::into))
+                        .build(),
+                );
                 narrowed.inputs.borrow_mut().push((tag, Rc::clone(&built)));
                 built
             }
@@ -493,11 +488,10 @@ impl<'a> KeyLintContext<'a> {
     /// absent (not open), and no identity policies: what a caller that carries only what its
     /// kind always carries meets (a service principal calling on its own behalf).
     pub fn probe_closed(&self, caller: Caller, action: &str) -> Evaluation {
-        let inputs = Inputs {
-            keys: vec![self.key_inputs(&self.policy)],
-            identity: Some(Vec::new().into()),
-            ..Inputs::default()
-        };
+        let inputs = InputsFor::standalone()
+            .keys([self.key_inputs(&self.policy)])
+            .identity(Some(Vec::new().into()))
+            .build();
         eval::evaluate(
             &inputs,
             &Request::new(caller, action, &self.facts.arn),
