@@ -960,7 +960,21 @@ pub(crate) fn answer(
     if let Some(d) = &req.destination_key {
         req.destination_key = Some(resolve_key(d, loaded.inventory.as_ref())?);
     }
-    let (inputs, notes) = inputs_for(&loaded, &mut req);
+    let (inputs, mut notes) = inputs_for(&loaded, &mut req);
+    // The one reading of identity policies nobody gave, said where the answer rests on it.
+    let principal_with_iam = matches!(
+        req.caller.kind,
+        eval::CallerKind::User | eval::CallerKind::AssumedRole
+    );
+    if principal_with_iam
+        && !loaded.explicit_identity
+        && inputs.identity.as_deref().is_some_and(<[_]>::is_empty)
+    {
+        notes.push(
+            "no identity policies were given for the caller: taken as none (give `--identity-policy`, the account's authorization details, or `--identity-unknown` to leave its IAM side open)"
+                .to_owned(),
+        );
+    }
     let mut ev = eval::evaluate(&inputs, &req, &loaded.opts);
     // A planned key's Region or account that nothing gives (spec R133).
     super::plan_place::settle(&mut ev, &inputs, &req, &loaded.opts, key_name);

@@ -920,3 +920,38 @@ fn r46_user_output_never_cites_a_rule_id_or_step_number() {
         }
     }
 }
+
+/// Identity policies nobody gave are read as none, the same in every command, and `can` says
+/// so; `--identity-policy` or `--identity-unknown` settle it and the note goes.
+#[test]
+fn missing_identity_policies_are_taken_as_none_and_said_so() {
+    let base = [
+        "can",
+        "--principal",
+        "arn:aws:iam::111122223333:role/App",
+        "--action",
+        "kms:Decrypt",
+        "--key",
+        "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        "--key-policy",
+        "fixtures/examples/console-default-key-policy.json",
+        "--no-trace",
+    ];
+    let note = "no identity policies were given for the caller: taken as none";
+    let (code, out, err) = super::run(&base, None);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("decision: implicit-deny"), "{out}");
+    assert!(out.contains(note), "{out}");
+    let mut unknown = base.to_vec();
+    unknown.push("--identity-unknown");
+    let (_, out, _) = super::run(&unknown, None);
+    assert!(out.contains("decision: undetermined"), "{out}");
+    assert!(!out.contains(note), "{out}");
+    let mut given = base.to_vec();
+    given.extend([
+        "--identity-policy",
+        "fixtures/examples/walkthrough/app-iam.json",
+    ]);
+    let (_, out, _) = super::run(&given, None);
+    assert!(!out.contains(note), "{out}");
+}
