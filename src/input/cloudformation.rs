@@ -15,6 +15,7 @@
 use std::collections::BTreeMap;
 
 mod principals;
+mod resolve;
 
 use serde_json::{Map, Value};
 
@@ -23,6 +24,7 @@ use crate::diag::{Finding, input_rules};
 use crate::json::{Json, JsonKind};
 use crate::policy::PolicyKind;
 use crate::source::{SourceId, SourceMap, Span};
+use resolve::{Resolver, own_key_id};
 
 /// Values for intrinsics: `--account`, `--region`, `--partition`, `--param K=V`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -407,228 +409,6 @@ impl YamlBuilder<'_, '_> {
     }
 }
 
-/// Resolves intrinsics; unresolvable values become `unknown://…` and are listed.
-/// A key id of UUID shape, stable for the logical id: the id of a template's own key.
-fn own_key_id(logical: &str) -> String {
-    let h = logical.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    format!(
-        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
-        h >> 32,
-        (h >> 16) & 0xffff,
-        h & 0xffff,
-        (h >> 48) & 0xffff,
-        h & 0xffff_ffff_ffff
-    )
-}
-
-struct Resolver<'a> {
-    ctx: &'a TemplateContext,
-    params: BTreeMap<String, String>,
-    unresolved: Vec<String>,
-    /// The logical ids of the template's own KMS keys, sorted.
-    own_keys: Vec<String>,
-    /// The key whose `KeyPolicy` is being resolved.
-    this_key: Option<String>,
-    /// A `Resource` element is being resolved.
-    in_resource: bool,
-    /// The template's own IAM principals: logical id → (name, ARN), when known.
-    own_principals: BTreeMap<String, (Option<String>, Option<String>)>,
-}
-
-impl Resolver<'_> {
-    fn unknown(&mut self, what: String) -> Value {
-        let v = Value::String(format!("unknown://{what}"));
-        if !self.unresolved.contains(&what) {
-            self.unresolved.push(what);
-        }
-        v
-    }
-
-    fn reference(&mut self, name: &str) -> Value {
-        let known = match name {
-            "AWS::AccountId" => self.stack_account(),
-            "AWS::Region" => self.ctx.region.clone(),
-            "AWS::Partition" => Some(self.ctx.partition.clone().unwrap_or_else(|| "aws".into())),
-            "AWS::URLSuffix" => Some("amazonaws.com".into()),
-            // `Ref` of a role, user or group is its name; of a managed policy, its ARN, which
-            // the template's principals hold by logical id.
-            other => self.params.get(other).cloned().or_else(|| {
-                self.own_principals
-                    .get(other)
-                    .map(|(name, _)| name.clone().unwrap_or_else(|| other.to_owned()))
-            }),
-        };
-        match known {
-            Some(v) => Value::String(v),
-            None => self.unknown(format!("Ref {name}")),
-        }
-    }
-
-    /// `AWS::AccountId`: `--account`, else a stand-in. The stack's account is one account
-    /// whatever its number, and the template's keys live in it: its root, its
-    /// `aws:SourceAccount` and its key ARNs all name the key's own account (R134). The
-    /// stand-in is the account the key rules give a key whose account nothing names.
-    fn stack_account(&self) -> Option<String> {
-        self.ctx.account.clone().or_else(|| {
-            self.ctx
-                .stand_in_account
-                .then(|| crate::arn::UNKNOWN_ACCOUNT.to_owned())
-        })
-    }
-
-    /// `Fn::GetAtt Principal.Arn` of a role, user or group the template defines.
-    fn own_principal_arn(&self, what: &str) -> Option<String> {
-        let logical = what.strip_suffix(".Arn")?;
-        self.own_principals.get(logical)?.1.clone()
-    }
-
-    /// `Fn::GetAtt Key.Arn` (or `${Key.Arn}`) of a KMS key the template itself defines: in the
-    /// `Resource` of that key's own policy it is the key itself, which a key policy writes
-    /// `"*"`; anywhere else (a condition value is compared as written, where `"*"` could be a
-    /// wildcard) it is that key, placed in the stack's account and Region (any Region when none
-    /// is given) under a key id made from its logical id. Anything else is not known.
-    fn own_key_arn(&self, what: &str) -> Option<String> {
-        let logical = what.strip_suffix(".Arn")?;
-        self.own_keys
-            .binary_search_by(|k| k.as_str().cmp(logical))
-            .ok()?;
-        if self.in_resource && self.this_key.as_deref() == Some(logical) {
-            return Some("*".to_owned());
-        }
-        let partition = self.ctx.partition.as_deref().unwrap_or("aws");
-        let region = self.ctx.region.as_deref().unwrap_or("*");
-        Some(format!(
-            "arn:{partition}:kms:{region}:{}:key/{}",
-            self.stack_account()?,
-            own_key_id(logical)
-        ))
-    }
-
-    fn sub(&mut self, template: &str, vars: &Map<String, Value>) -> Value {
-        let mut out = String::new();
-        let mut rest = template;
-        while let Some(i) = rest.find("${") {
-            out.push_str(rest.get(..i).unwrap_or(""));
-            let after = rest.get(i + 2..).unwrap_or("");
-            let Some(close) = after.find('}') else {
-                out.push_str(rest.get(i..).unwrap_or(""));
-                rest = "";
-                break;
-            };
-            let name = after.get(..close).unwrap_or("");
-            rest = after.get(close + 1..).unwrap_or("");
-            if let Some(lit) = name.strip_prefix('!') {
-                // `${!Literal}` is the literal `${Literal}`.
-                out.push_str("${");
-                out.push_str(lit);
-                out.push('}');
-                continue;
-            }
-            let v = match vars.get(name) {
-                Some(v) => self.resolve(v),
-                None if name.contains('.') => match self
-                    .own_key_arn(name)
-                    .or_else(|| self.own_principal_arn(name))
-                {
-                    Some(arn) => Value::String(arn),
-                    None => self.unknown(format!("GetAtt {name}")),
-                },
-                None => self.reference(name),
-            };
-            match v {
-                Value::String(s) if s.starts_with("unknown://") => return Value::String(s),
-                Value::String(s) => out.push_str(&s),
-                other => out.push_str(&other.to_string()),
-            }
-        }
-        out.push_str(rest);
-        Value::String(out)
-    }
-
-    /// One member of an object, resolved; a `Resource` member is marked as such.
-    fn member(&mut self, k: &str, v: &Value) -> (String, Value) {
-        let outer = self.in_resource;
-        self.in_resource = k == "Resource";
-        let v = self.resolve(v);
-        self.in_resource = outer;
-        (k.to_owned(), v)
-    }
-
-    fn resolve(&mut self, v: &Value) -> Value {
-        match v {
-            Value::Array(items) => Value::Array(items.iter().map(|x| self.resolve(x)).collect()),
-            Value::Object(m) if m.len() == 1 => {
-                let Some((k, arg)) = m.iter().next() else {
-                    return Value::Null;
-                };
-                match k.as_str() {
-                    "Ref" => match arg.as_str() {
-                        Some(name) => self.reference(name),
-                        None => self.unknown("Ref".into()),
-                    },
-                    "Fn::Sub" => match arg {
-                        Value::String(s) => self.sub(s, &Map::new()),
-                        Value::Array(a) => match (
-                            a.first().and_then(Value::as_str),
-                            a.get(1).and_then(Value::as_object),
-                        ) {
-                            (Some(s), Some(vars)) => self.sub(s, vars),
-                            (Some(s), None) => self.sub(s, &Map::new()),
-                            _ => self.unknown("Fn::Sub".into()),
-                        },
-                        _ => self.unknown("Fn::Sub".into()),
-                    },
-                    "Fn::Join" => {
-                        let (Some(sep), Some(parts)) = (
-                            arg.get(0).and_then(Value::as_str),
-                            arg.get(1).and_then(Value::as_array),
-                        ) else {
-                            return self.unknown("Fn::Join".into());
-                        };
-                        let mut out = Vec::new();
-                        for p in parts {
-                            match self.resolve(p) {
-                                Value::String(s) if s.starts_with("unknown://") => {
-                                    return Value::String(s);
-                                }
-                                Value::String(s) => out.push(s),
-                                other => out.push(other.to_string()),
-                            }
-                        }
-                        Value::String(out.join(sep))
-                    }
-                    "Fn::GetAtt" => {
-                        let what = match arg {
-                            Value::Array(a) => a
-                                .iter()
-                                .filter_map(Value::as_str)
-                                .collect::<Vec<_>>()
-                                .join("."),
-                            Value::String(s) => s.clone(),
-                            _ => String::new(),
-                        };
-                        match self
-                            .own_key_arn(&what)
-                            .or_else(|| self.own_principal_arn(&what))
-                        {
-                            Some(arn) => Value::String(arn),
-                            None => self.unknown(format!("GetAtt {what}")),
-                        }
-                    }
-                    name if name.starts_with("Fn::") || name == "Condition" => {
-                        self.unknown(name.to_owned())
-                    }
-                    _ => Value::Object(m.iter().map(|(k, v)| self.member(k, v)).collect()),
-                }
-            }
-            Value::Object(m) => Value::Object(m.iter().map(|(k, v)| self.member(k, v)).collect()),
-            other => other.clone(),
-        }
-    }
-}
-
 /// A key policy holding `Fn::If`, read once per branch (see [`if_branches`]): each branch is
 /// its own key policy, named with what selects it, so a finding says which deployment it is
 /// about.
@@ -893,6 +673,16 @@ fn cfn_settings(
     }
 }
 
+/// What the readers of one template's resources share.
+struct Cx<'r, 'a> {
+    locs: &'r Locations,
+    resolver: &'r mut Resolver<'a>,
+    id: SourceId,
+    opts: &'r InputOptions,
+    sources: &'r mut SourceMap,
+    out: &'r mut Loaded,
+}
+
 fn read_template(
     v: &Value,
     locs: &Locations,
@@ -939,151 +729,29 @@ fn read_template(
     };
     let mut world = principals::World::new(resources, &mut resolver, &opts.template);
     let mut keys = Vec::new();
+    let mut cx = Cx {
+        locs,
+        resolver: &mut resolver,
+        id,
+        opts,
+        sources,
+        out,
+    };
     for (logical, r) in resources {
         let ty = s(r, "Type").unwrap_or("");
         let props = r.get("Properties").cloned().unwrap_or(Value::Null);
         let base = ["Resources", logical.as_str(), "Properties"];
         match ty {
             "AWS::KMS::Key" | "AWS::KMS::ReplicaKey" => {
-                let planned = match props.get("KeyPolicy") {
-                    Some(doc) if if_branches(doc, v.get("Conditions")).is_some() => {
-                        key_policy_branches(
-                            logical,
-                            doc,
-                            v.get("Conditions"),
-                            locs,
-                            &mut resolver,
-                            id,
-                            opts,
-                            sources,
-                            out,
-                        );
-                        PlannedPolicy::Given
-                    }
-                    Some(doc) => {
-                        let path = [base[0], base[1], base[2], "KeyPolicy"];
-                        resolver.this_key = Some(logical.clone());
-                        policy(
-                            doc,
-                            &path,
-                            PolicyKind::Key,
-                            PolicyRole::KeyPolicy {
-                                key: Some(logical.clone()),
-                                name: "default".into(),
-                            },
-                            locs,
-                            &mut resolver,
-                            id,
-                            opts,
-                            sources,
-                            out,
-                        );
-                        resolver.this_key = None;
-                        PlannedPolicy::Given
-                    }
-                    // A key without `KeyPolicy` gets the default key policy (R134, Q19).
-                    None => PlannedPolicy::Default,
-                };
-                keys.push(PlannedKey {
-                    address: logical.clone(),
-                    arn: None,
-                    // The id `Fn::GetAtt Key.Arn` gives it elsewhere in the template.
-                    key_id: Some(own_key_id(logical)),
-                    policy: planned,
-                    settings: cfn_settings(ty, &props, &base, locs, id),
-                    region: opts.template.region.clone(),
-                    multi_region: ty == "AWS::KMS::ReplicaKey"
-                        || props.get("MultiRegion").and_then(Value::as_bool) == Some(true),
-                    primary: None,
-                    partition: opts
-                        .template
-                        .partition
-                        .clone()
-                        .unwrap_or_else(|| "aws".to_owned()),
-                });
+                keys.push(read_key(&mut cx, v, logical, ty, &props, base));
             }
-            "AWS::KMS::Alias" => {
-                let target =
-                    props
-                        .get("TargetKeyId")
-                        .map(|t| match t.get("Ref").and_then(Value::as_str) {
-                            Some(r) => r.to_owned(),
-                            None => match resolver.resolve(t) {
-                                Value::String(s) => s,
-                                other => other.to_string(),
-                            },
-                        });
-                if let Some(name) = s(&props, "AliasName") {
-                    out.facts.push(Fact::Alias {
-                        name: name.to_owned(),
-                        arn: None,
-                        target,
-                    });
-                }
-            }
+            "AWS::KMS::Alias" => read_alias(&mut cx, &props),
             "AWS::IAM::Role" | "AWS::IAM::User" | "AWS::IAM::Group" => {
-                if let Some(doc) = props.get("AssumeRolePolicyDocument") {
-                    let path = [base[0], base[1], base[2], "AssumeRolePolicyDocument"];
-                    policy(
-                        doc,
-                        &path,
-                        PolicyKind::Trust,
-                        PolicyRole::Trust(world.arn_of(logical)),
-                        locs,
-                        &mut resolver,
-                        id,
-                        opts,
-                        sources,
-                        out,
-                    );
-                }
-                for (i, p) in props
-                    .get("Policies")
-                    .and_then(Value::as_array)
-                    .unwrap_or(&Vec::new())
-                    .iter()
-                    .enumerate()
-                {
-                    if let Some(doc) = p.get("PolicyDocument") {
-                        let idx = i.to_string();
-                        let path = [base[0], base[1], base[2], "Policies", idx.as_str()];
-                        let role = world.inline(logical, ty);
-                        policy(
-                            doc,
-                            &path,
-                            PolicyKind::Identity,
-                            role,
-                            locs,
-                            &mut resolver,
-                            id,
-                            opts,
-                            sources,
-                            out,
-                        );
-                    }
-                }
+                read_principal(&mut cx, &world, logical, ty, &props, base);
             }
-            "AWS::IAM::UserToGroupAddition" => world.add_to_group(&props, &mut resolver),
+            "AWS::IAM::UserToGroupAddition" => world.add_to_group(&props, cx.resolver),
             "AWS::IAM::ManagedPolicy" | "AWS::IAM::Policy" => {
-                world.attach_policy(logical, &props, &mut resolver);
-                if let Some(doc) = props.get("PolicyDocument") {
-                    let path = [base[0], base[1], base[2], "PolicyDocument"];
-                    policy(
-                        doc,
-                        &path,
-                        PolicyKind::Identity,
-                        PolicyRole::Managed {
-                            arn: logical.clone(),
-                            default: true,
-                        },
-                        locs,
-                        &mut resolver,
-                        id,
-                        opts,
-                        sources,
-                        out,
-                    );
-                }
+                read_managed_policy(&mut cx, &mut world, logical, &props, base);
             }
             _ => {}
         }
@@ -1095,4 +763,174 @@ fn read_template(
         region: opts.template.region.clone(),
         caller: None,
     });
+}
+
+/// `AWS::KMS::Key` and `AWS::KMS::ReplicaKey`: the key, and its policy (once per `Fn::If`
+/// branch when it has them).
+fn read_key(
+    cx: &mut Cx<'_, '_>,
+    v: &Value,
+    logical: &str,
+    ty: &str,
+    props: &Value,
+    base: [&str; 3],
+) -> PlannedKey {
+    let planned = match props.get("KeyPolicy") {
+        Some(doc) if if_branches(doc, v.get("Conditions")).is_some() => {
+            key_policy_branches(
+                logical,
+                doc,
+                v.get("Conditions"),
+                cx.locs,
+                cx.resolver,
+                cx.id,
+                cx.opts,
+                cx.sources,
+                cx.out,
+            );
+            PlannedPolicy::Given
+        }
+        Some(doc) => {
+            let path = [base[0], base[1], base[2], "KeyPolicy"];
+            cx.resolver.this_key = Some(logical.to_owned());
+            policy(
+                doc,
+                &path,
+                PolicyKind::Key,
+                PolicyRole::KeyPolicy {
+                    key: Some(logical.to_owned()),
+                    name: "default".into(),
+                },
+                cx.locs,
+                cx.resolver,
+                cx.id,
+                cx.opts,
+                cx.sources,
+                cx.out,
+            );
+            cx.resolver.this_key = None;
+            PlannedPolicy::Given
+        }
+        // A key without `KeyPolicy` gets the default key policy (R134, Q19).
+        None => PlannedPolicy::Default,
+    };
+    PlannedKey {
+        address: logical.to_owned(),
+        arn: None,
+        // The id `Fn::GetAtt Key.Arn` gives it elsewhere in the template.
+        key_id: Some(own_key_id(logical)),
+        policy: planned,
+        settings: cfn_settings(ty, props, &base, cx.locs, cx.id),
+        region: cx.opts.template.region.clone(),
+        multi_region: ty == "AWS::KMS::ReplicaKey"
+            || props.get("MultiRegion").and_then(Value::as_bool) == Some(true),
+        primary: None,
+        partition: cx
+            .opts
+            .template
+            .partition
+            .clone()
+            .unwrap_or_else(|| "aws".to_owned()),
+    }
+}
+
+/// `AWS::KMS::Alias`: an alias of the key its `TargetKeyId` names.
+fn read_alias(cx: &mut Cx<'_, '_>, props: &Value) {
+    let target = props
+        .get("TargetKeyId")
+        .map(|t| match t.get("Ref").and_then(Value::as_str) {
+            Some(r) => r.to_owned(),
+            None => match cx.resolver.resolve(t) {
+                Value::String(s) => s,
+                other => other.to_string(),
+            },
+        });
+    if let Some(name) = s(props, "AliasName") {
+        cx.out.facts.push(Fact::Alias {
+            name: name.to_owned(),
+            arn: None,
+            target,
+        });
+    }
+}
+
+/// `AWS::IAM::Role`, `AWS::IAM::User`, `AWS::IAM::Group`: the trust policy and the inline
+/// `Policies`.
+fn read_principal(
+    cx: &mut Cx<'_, '_>,
+    world: &principals::World,
+    logical: &str,
+    ty: &str,
+    props: &Value,
+    base: [&str; 3],
+) {
+    if let Some(doc) = props.get("AssumeRolePolicyDocument") {
+        let path = [base[0], base[1], base[2], "AssumeRolePolicyDocument"];
+        policy(
+            doc,
+            &path,
+            PolicyKind::Trust,
+            PolicyRole::Trust(world.arn_of(logical)),
+            cx.locs,
+            cx.resolver,
+            cx.id,
+            cx.opts,
+            cx.sources,
+            cx.out,
+        );
+    }
+    for (i, p) in props
+        .get("Policies")
+        .and_then(Value::as_array)
+        .unwrap_or(&Vec::new())
+        .iter()
+        .enumerate()
+    {
+        if let Some(doc) = p.get("PolicyDocument") {
+            let idx = i.to_string();
+            let path = [base[0], base[1], base[2], "Policies", idx.as_str()];
+            let role = world.inline(logical, ty);
+            policy(
+                doc,
+                &path,
+                PolicyKind::Identity,
+                role,
+                cx.locs,
+                cx.resolver,
+                cx.id,
+                cx.opts,
+                cx.sources,
+                cx.out,
+            );
+        }
+    }
+}
+
+/// `AWS::IAM::ManagedPolicy` and `AWS::IAM::Policy`: its attachments and its document.
+fn read_managed_policy(
+    cx: &mut Cx<'_, '_>,
+    world: &mut principals::World,
+    logical: &str,
+    props: &Value,
+    base: [&str; 3],
+) {
+    world.attach_policy(logical, props, cx.resolver);
+    if let Some(doc) = props.get("PolicyDocument") {
+        let path = [base[0], base[1], base[2], "PolicyDocument"];
+        policy(
+            doc,
+            &path,
+            PolicyKind::Identity,
+            PolicyRole::Managed {
+                arn: logical.to_owned(),
+                default: true,
+            },
+            cx.locs,
+            cx.resolver,
+            cx.id,
+            cx.opts,
+            cx.sources,
+            cx.out,
+        );
+    }
 }

@@ -291,6 +291,80 @@ fn about(f: &mut Finding, address: &str) {
     });
 }
 
+/// Where one plan's readers write: its source, the options, the sources and what is loaded.
+struct Sink<'r> {
+    id: SourceId,
+    opts: &'r InputOptions,
+    sources: &'r mut SourceMap,
+    out: &'r mut Loaded,
+}
+
+impl Sink<'_> {
+    /// Reads the policy string `attr` of `inst` as a policy of `kind` in `role`: `Some(true)`
+    /// when it is given, `Some(false)` when the attribute is empty or not a string, `None`
+    /// when it is absent.
+    fn policy_string(
+        &mut self,
+        inst: &Instance<'_, '_>,
+        attr: &str,
+        kind: PolicyKind,
+        role: PolicyRole,
+    ) -> Option<bool> {
+        let (id, opts, sources, out) = (self.id, self.opts, &mut *self.sources, &mut *self.out);
+        match inst.after.get(attr) {
+            Some(v) => match &v.kind {
+                JsonKind::String(text) if !text.is_empty() => {
+                    let first_source = sources.len();
+                    let before = out.policies.len();
+                    let mut o = opts.clone();
+                    o.policy_kind = Some(kind);
+                    o.input_kind = None;
+                    embedded(
+                        v,
+                        text,
+                        id,
+                        &format!("{} › {attr}", inst.address),
+                        &o,
+                        sources,
+                        out,
+                        1,
+                    );
+                    for p in out.policies.iter_mut().skip(before) {
+                        p.role = role.clone();
+                        p.label = format!("{} › {attr}", inst.address);
+                    }
+                    // Sensitive values are evaluated but never printed (R133).
+                    if inst.sensitive.is_some_and(|s| is_true(s.get(attr))) {
+                        sources.mark_sensitive_from(first_source);
+                    }
+                    Some(true)
+                }
+                _ => Some(false),
+            },
+            None => None,
+        }
+    }
+}
+
+/// The state shared by the readers of one plan's resource instances.
+struct Ctx<'r> {
+    io: Sink<'r>,
+    has_configuration: bool,
+    place: world::Place,
+    principals: world::Principals,
+    /// Managed policies of the plan whose document is known only after apply.
+    late_policies: BTreeMap<String, ()>,
+    keys: BTreeMap<String, PlannedKey>,
+    replaced: BTreeMap<String, ()>,
+    /// R113: `bypass_policy_lockout_safety_check` on an `aws_kms_key_policy`, by target key.
+    bypassed: Vec<(String, Setting<bool>)>,
+}
+
+/// Whether the plan marks `attr` of `inst` as known only after apply.
+fn unknown(inst: &Instance<'_, '_>, attr: &str) -> bool {
+    inst.unknown.is_some_and(|u| is_true(u.get(attr)))
+}
+
 /// Reads a plan or state.
 pub(super) fn read(
     j: &Json<'_>,
@@ -336,13 +410,22 @@ pub(super) fn read(
     let has_configuration = j.get("configuration").is_some();
     let text = sources.get(id).map(|f| f.text.clone());
     let place = world::place(j, text.as_deref(), &config, &opts.template);
-    let mut principals = world::created(&insts, &config, &place);
-    // Managed policies of the plan whose document is known only after apply.
-    let mut late_policies: BTreeMap<String, ()> = BTreeMap::new();
-    let mut keys: BTreeMap<String, PlannedKey> = BTreeMap::new();
-    let mut replaced: BTreeMap<String, ()> = BTreeMap::new();
-    // R113: `bypass_policy_lockout_safety_check` on an `aws_kms_key_policy`, by target key.
-    let mut bypassed: Vec<(String, Setting<bool>)> = Vec::new();
+    let principals = world::created(&insts, &config, &place);
+    let mut cx = Ctx {
+        io: Sink {
+            id,
+            opts,
+            sources,
+            out,
+        },
+        has_configuration,
+        place,
+        principals,
+        late_policies: BTreeMap::new(),
+        keys: BTreeMap::new(),
+        replaced: BTreeMap::new(),
+        bypassed: Vec::new(),
+    };
     for inst in &insts {
         let cfg = config
             .get(&(
@@ -350,356 +433,39 @@ pub(super) fn read(
                 split_address(&inst.address, &inst.module),
             ))
             .copied();
-        let unknown = |attr: &str| inst.unknown.is_some_and(|u| is_true(u.get(attr)));
-        let mut policy_string =
-            |attr: &str, kind: PolicyKind, role: PolicyRole, out: &mut Loaded| -> Option<bool> {
-                match inst.after.get(attr) {
-                    Some(v) => match &v.kind {
-                        JsonKind::String(text) if !text.is_empty() => {
-                            let first_source = sources.len();
-                            let before = out.policies.len();
-                            let mut o = opts.clone();
-                            o.policy_kind = Some(kind);
-                            o.input_kind = None;
-                            embedded(
-                                v,
-                                text,
-                                id,
-                                &format!("{} › {attr}", inst.address),
-                                &o,
-                                sources,
-                                out,
-                                1,
-                            );
-                            for p in out.policies.iter_mut().skip(before) {
-                                p.role = role.clone();
-                                p.label = format!("{} › {attr}", inst.address);
-                            }
-                            // Sensitive values are evaluated but never printed (R133).
-                            if inst.sensitive.is_some_and(|s| is_true(s.get(attr))) {
-                                sources.mark_sensitive_from(first_source);
-                            }
-                            Some(true)
-                        }
-                        _ => Some(false),
-                    },
-                    None => None,
-                }
-            };
         match inst.ty.as_str() {
             "aws_kms_key"
             | "aws_kms_external_key"
             | "aws_kms_replica_key"
-            | "aws_kms_replica_external_key" => {
-                let given = policy_string(
-                    "policy",
-                    PolicyKind::Key,
-                    PolicyRole::KeyPolicy {
-                        key: Some(inst.address.clone()),
-                        name: "default".into(),
-                    },
-                    out,
-                ) == Some(true);
-                let policy = if given {
-                    PlannedPolicy::Given
-                } else if unknown("policy")
-                    && (configured(cfg, "policy") || !has_configuration || cfg.is_none())
-                {
-                    PlannedPolicy::Unknown
-                } else {
-                    PlannedPolicy::Default
-                };
-                let provider = cfg.and_then(|c| s(c, "provider_config_key"));
-                let replica = inst.ty.contains("replica");
-                keys.insert(
-                    inst.address.clone(),
-                    PlannedKey {
-                        address: inst.address.clone(),
-                        arn: s(inst.after, "arn").filter(|_| !unknown("arn")),
-                        key_id: s(inst.after, "key_id").filter(|_| !unknown("key_id")),
-                        policy,
-                        settings: tf_settings(inst, id),
-                        region: place.region_of(provider.as_deref()),
-                        multi_region: replica || is_true(inst.after.get("multi_region")),
-                        primary: if replica {
-                            reference(cfg, "primary_key_arn", &inst.module)
-                        } else {
-                            None
-                        },
-                        partition: place.partition.clone(),
-                    },
-                );
-            }
-            "aws_kms_key_policy" => {
-                let target =
-                    reference(cfg, "key_id", &inst.module).or_else(|| s(inst.after, "key_id"));
-                if let Some(t) = &target {
-                    replaced.insert(t.clone(), ());
-                    if let Some(b) = tf_settings(inst, id).bypass {
-                        bypassed.push((t.clone(), b));
-                    }
-                }
-                let given = policy_string(
-                    "policy",
-                    PolicyKind::Key,
-                    PolicyRole::KeyPolicy {
-                        key: target.clone(),
-                        name: "default".into(),
-                    },
-                    out,
-                );
-                if given != Some(true) && unknown("policy") {
-                    if let Some(t) = target {
-                        keys.entry(t.clone())
-                            .and_modify(|k| k.policy = PlannedPolicy::Unknown);
-                    }
-                }
-            }
-            "aws_kms_grant" => {
-                let key =
-                    reference(cfg, "key_id", &inst.module).or_else(|| s(inst.after, "key_id"));
-                let mut constraints = GrantConstraints::default();
-                for c in inst
-                    .after
-                    .get("constraints")
-                    .and_then(Json::as_array)
-                    .unwrap_or(&[])
-                {
-                    let map = |k: &str| -> Option<BTreeMap<String, String>> {
-                        let m = c.get(k)?.as_object()?;
-                        Some(
-                            m.iter()
-                                .filter_map(|x| {
-                                    Some((x.key.to_string(), x.value.as_str()?.to_owned()))
-                                })
-                                .collect(),
-                        )
-                    };
-                    constraints.equals = constraints
-                        .equals
-                        .or_else(|| map("encryption_context_equals"));
-                    constraints.subset = constraints
-                        .subset
-                        .or_else(|| map("encryption_context_subset"));
-                }
-                // A grantee or retiring principal known only after apply is the plan's
-                // principal the configuration refers to.
-                let principal_of = |attr: &str| {
-                    s(inst.after, attr).filter(|_| !unknown(attr)).or_else(|| {
-                        let r = reference(cfg, attr, &inst.module)?;
-                        principals.by_address(&r).map(|p| p.arn.clone())
-                    })
-                };
-                let grantee = principal_of("grantee_principal").unwrap_or_default();
-                let retiring = principal_of("retiring_principal");
-                out.facts.push(Fact::Grant(Grant {
-                    key_id: key,
-                    // A planned grant's id is known only after apply: its address names it.
-                    grant_id: s(inst.after, "grant_id")
-                        .filter(|_| !unknown("grant_id"))
-                        .or_else(|| Some(inst.address.clone())),
-                    name: s(inst.after, "name").or_else(|| Some(inst.address.clone())),
-                    grantee_class: crate::arn::classify_aws_principal(&grantee),
-                    grantee_is_service: !grantee.starts_with("arn:")
-                        && grantee.contains(".amazonaws.com"),
-                    grantee,
-                    retiring,
-                    issuing_account: None,
-                    operations: inst
-                        .after
-                        .get("operations")
-                        .and_then(Json::as_array)
-                        .map(|a| {
-                            a.iter()
-                                .filter_map(|x| x.as_str().map(str::to_owned))
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                    constraints,
-                    source: id,
-                    span: inst.after.span,
-                    grantee_span: inst
-                        .after
-                        .get("grantee_principal")
-                        .map_or(inst.after.span, |g| g.span),
-                    operations_span: inst
-                        .after
-                        .get("operations")
-                        .map_or(inst.after.span, |o| o.span),
-                }));
-            }
-            "aws_kms_alias" => {
-                let target = reference(cfg, "target_key_id", &inst.module)
-                    .or_else(|| s(inst.after, "target_key_id"));
-                if let Some(name) = s(inst.after, "name") {
-                    out.facts.push(Fact::Alias {
-                        name,
-                        arn: None,
-                        target,
-                    });
-                }
-            }
-            "aws_iam_policy" => {
-                // Attachments name it by address (its ARN is known only after apply).
-                let given = policy_string(
-                    "policy",
-                    PolicyKind::Identity,
-                    PolicyRole::Managed {
-                        arn: inst.address.clone(),
-                        default: true,
-                    },
-                    out,
-                );
-                if given != Some(true) && unknown("policy") {
-                    late_policies.insert(inst.address.clone(), ());
-                }
-            }
-            "aws_iam_role" => {
-                let arn = principals
-                    .by_address(&inst.address)
-                    .map_or_else(|| inst.address.clone(), |p| p.arn.clone());
-                policy_string(
-                    "assume_role_policy",
-                    PolicyKind::Trust,
-                    PolicyRole::Trust(arn.clone()),
-                    out,
-                );
-                for ip in inst
-                    .after
-                    .get("inline_policy")
-                    .and_then(Json::as_array)
-                    .unwrap_or(&[])
-                {
-                    if let Some(v) = ip.get("policy") {
-                        if let Some(text) = v.as_str().filter(|t| !t.is_empty()) {
-                            let before = out.policies.len();
-                            let mut o = opts.clone();
-                            o.policy_kind = Some(PolicyKind::Identity);
-                            embedded(
-                                v,
-                                text,
-                                id,
-                                &format!("{} › inline_policy", inst.address),
-                                &o,
-                                sources,
-                                out,
-                                1,
-                            );
-                            for p in out.policies.iter_mut().skip(before) {
-                                p.role = PolicyRole::RoleInline(arn.clone());
-                                p.label = format!("{} › inline_policy", inst.address);
-                            }
-                        }
-                    }
-                }
-            }
+            | "aws_kms_replica_external_key" => read_key(&mut cx, inst, cfg),
+            "aws_kms_key_policy" => read_key_policy(&mut cx, inst, cfg),
+            "aws_kms_grant" => read_grant(&mut cx, inst, cfg),
+            "aws_kms_alias" => read_alias(&mut cx, inst, cfg),
+            "aws_iam_policy" => read_iam_policy(&mut cx, inst),
+            "aws_iam_role" => read_role(&mut cx, inst),
             "aws_iam_role_policy" | "aws_iam_user_policy" | "aws_iam_group_policy" => {
-                let (attr, kind) = match inst.ty.as_str() {
-                    "aws_iam_role_policy" => ("role", world::Kind::Role),
-                    "aws_iam_user_policy" => ("user", world::Kind::User),
-                    _ => ("group", world::Kind::Group),
-                };
-                let Some(owner) = principals.owner(inst, cfg, attr, kind, &place) else {
-                    continue;
-                };
-                let Some(p) = principals.list.get(owner) else {
-                    continue;
-                };
-                let role = match kind {
-                    world::Kind::Role => PolicyRole::RoleInline(p.arn.clone()),
-                    world::Kind::User => PolicyRole::UserInline(p.arn.clone()),
-                    world::Kind::Group => PolicyRole::GroupInline(p.group_key()),
-                };
-                let given = policy_string("policy", PolicyKind::Identity, role, out);
-                if given != Some(true) && unknown("policy") {
-                    let why = format!("the policy of `{}` is known only after apply", inst.address);
-                    let mut f = Finding::new(
-                            &input_rules::UNKNOWN_VALUE,
-                            id,
-                            inst.after.get("policy").map_or(inst.after.span, |v| v.span),
-                            format!("{why}: it was not checked, and answers about `{}` that depend on it are undetermined", p.arn),
-                            "unknown until apply",
-                        )
-                        .help("render the policy in the configuration from values known at plan time (a key's ARN is not), or check the applied policy");
-                    about(&mut f, &inst.address);
-                    out.findings.push(f);
-                    if let Some(p) = principals.list.get_mut(owner) {
-                        p.unknown.push(why);
-                    }
-                }
+                read_inline_policy(&mut cx, inst, cfg);
             }
             "aws_iam_role_policy_attachment"
             | "aws_iam_user_policy_attachment"
-            | "aws_iam_group_policy_attachment" => {
-                let (attr, kind) = match inst.ty.as_str() {
-                    "aws_iam_role_policy_attachment" => ("role", world::Kind::Role),
-                    "aws_iam_user_policy_attachment" => ("user", world::Kind::User),
-                    _ => ("group", world::Kind::Group),
-                };
-                let Some(owner) = principals.owner(inst, cfg, attr, kind, &place) else {
-                    continue;
-                };
-                let policy = world::policy_ref(inst, cfg, "policy_arn");
-                if let Some(p) = principals.list.get_mut(owner) {
-                    match policy {
-                        Some(a) => p.attached.push(a),
-                        None => p.unknown.push(format!(
-                            "the policy `{}` attaches is known only after apply",
-                            inst.address
-                        )),
-                    }
-                }
-            }
-            "aws_iam_policy_attachment" => {
-                let policy = world::policy_ref(inst, cfg, "policy_arn");
-                for (attr, kind) in [
-                    ("roles", world::Kind::Role),
-                    ("users", world::Kind::User),
-                    ("groups", world::Kind::Group),
-                ] {
-                    for at in principals.members(inst, cfg, attr, kind, &place) {
-                        if let Some(p) = principals.list.get_mut(at) {
-                            match &policy {
-                                Some(a) => p.attached.push(a.clone()),
-                                None => p.unknown.push(format!(
-                                    "the policy `{}` attaches is known only after apply",
-                                    inst.address
-                                )),
-                            }
-                        }
-                    }
-                }
-            }
-            "aws_iam_group_membership" => {
-                let Some(group) = principals.owner(inst, cfg, "group", world::Kind::Group, &place)
-                else {
-                    continue;
-                };
-                let key = principals.list.get(group).map(world::Principal::group_key);
-                for at in principals.members(inst, cfg, "users", world::Kind::User, &place) {
-                    if let (Some(p), Some(k)) = (principals.list.get_mut(at), &key) {
-                        p.groups.push(k.clone());
-                    }
-                }
-            }
-            "aws_iam_user_group_membership" => {
-                let Some(user) = principals.owner(inst, cfg, "user", world::Kind::User, &place)
-                else {
-                    continue;
-                };
-                let groups: Vec<String> = principals
-                    .members(inst, cfg, "groups", world::Kind::Group, &place)
-                    .into_iter()
-                    .filter_map(|g| principals.list.get(g).map(world::Principal::group_key))
-                    .collect();
-                if let Some(p) = principals.list.get_mut(user) {
-                    p.groups.extend(groups);
-                }
-            }
+            | "aws_iam_group_policy_attachment" => read_policy_attachment(&mut cx, inst, cfg),
+            "aws_iam_policy_attachment" => read_shared_policy_attachment(&mut cx, inst, cfg),
+            "aws_iam_group_membership" => read_group_membership(&mut cx, inst, cfg),
+            "aws_iam_user_group_membership" => read_user_group_membership(&mut cx, inst, cfg),
             _ => {}
         }
         let _ = &inst.name;
     }
+    let Ctx {
+        io: Sink { out, .. },
+        place,
+        principals,
+        late_policies,
+        mut keys,
+        replaced,
+        bypassed,
+        ..
+    } = cx;
     principals.emit(&late_policies, out);
     for (target, b) in bypassed {
         match keys.get_mut(&target) {
@@ -758,6 +524,362 @@ pub(super) fn read(
         region,
         caller,
     });
+}
+
+/// `aws_kms_key`, `aws_kms_external_key` and their replicas: a planned key.
+fn read_key(cx: &mut Ctx<'_>, inst: &Instance<'_, '_>, cfg: Option<&Json<'_>>) {
+    let id = cx.io.id;
+    let given = cx.io.policy_string(
+        inst,
+        "policy",
+        PolicyKind::Key,
+        PolicyRole::KeyPolicy {
+            key: Some(inst.address.clone()),
+            name: "default".into(),
+        },
+    ) == Some(true);
+    let policy = if given {
+        PlannedPolicy::Given
+    } else if unknown(inst, "policy")
+        && (configured(cfg, "policy") || !cx.has_configuration || cfg.is_none())
+    {
+        PlannedPolicy::Unknown
+    } else {
+        PlannedPolicy::Default
+    };
+    let provider = cfg.and_then(|c| s(c, "provider_config_key"));
+    let replica = inst.ty.contains("replica");
+    cx.keys.insert(
+        inst.address.clone(),
+        PlannedKey {
+            address: inst.address.clone(),
+            arn: s(inst.after, "arn").filter(|_| !unknown(inst, "arn")),
+            key_id: s(inst.after, "key_id").filter(|_| !unknown(inst, "key_id")),
+            policy,
+            settings: tf_settings(inst, id),
+            region: cx.place.region_of(provider.as_deref()),
+            multi_region: replica || is_true(inst.after.get("multi_region")),
+            primary: if replica {
+                reference(cfg, "primary_key_arn", &inst.module)
+            } else {
+                None
+            },
+            partition: cx.place.partition.clone(),
+        },
+    );
+}
+
+/// `aws_kms_key_policy`: replaces the policy of the key its `key_id` refers to (R132).
+fn read_key_policy(cx: &mut Ctx<'_>, inst: &Instance<'_, '_>, cfg: Option<&Json<'_>>) {
+    let id = cx.io.id;
+    let target = reference(cfg, "key_id", &inst.module).or_else(|| s(inst.after, "key_id"));
+    if let Some(t) = &target {
+        cx.replaced.insert(t.clone(), ());
+        if let Some(b) = tf_settings(inst, id).bypass {
+            cx.bypassed.push((t.clone(), b));
+        }
+    }
+    let given = cx.io.policy_string(
+        inst,
+        "policy",
+        PolicyKind::Key,
+        PolicyRole::KeyPolicy {
+            key: target.clone(),
+            name: "default".into(),
+        },
+    );
+    if given != Some(true) && unknown(inst, "policy") {
+        if let Some(t) = target {
+            cx.keys
+                .entry(t.clone())
+                .and_modify(|k| k.policy = PlannedPolicy::Unknown);
+        }
+    }
+}
+
+/// `aws_kms_grant`: a grant on the key its `key_id` refers to.
+fn read_grant(cx: &mut Ctx<'_>, inst: &Instance<'_, '_>, cfg: Option<&Json<'_>>) {
+    let id = cx.io.id;
+    let key = reference(cfg, "key_id", &inst.module).or_else(|| s(inst.after, "key_id"));
+    let mut constraints = GrantConstraints::default();
+    for c in inst
+        .after
+        .get("constraints")
+        .and_then(Json::as_array)
+        .unwrap_or(&[])
+    {
+        let map = |k: &str| -> Option<BTreeMap<String, String>> {
+            let m = c.get(k)?.as_object()?;
+            Some(
+                m.iter()
+                    .filter_map(|x| Some((x.key.to_string(), x.value.as_str()?.to_owned())))
+                    .collect(),
+            )
+        };
+        constraints.equals = constraints
+            .equals
+            .or_else(|| map("encryption_context_equals"));
+        constraints.subset = constraints
+            .subset
+            .or_else(|| map("encryption_context_subset"));
+    }
+    // A grantee or retiring principal known only after apply is the plan's
+    // principal the configuration refers to.
+    let principal_of = |attr: &str| {
+        s(inst.after, attr)
+            .filter(|_| !unknown(inst, attr))
+            .or_else(|| {
+                let r = reference(cfg, attr, &inst.module)?;
+                cx.principals.by_address(&r).map(|p| p.arn.clone())
+            })
+    };
+    let grantee = principal_of("grantee_principal").unwrap_or_default();
+    let retiring = principal_of("retiring_principal");
+    cx.io.out.facts.push(Fact::Grant(Grant {
+        key_id: key,
+        // A planned grant's id is known only after apply: its address names it.
+        grant_id: s(inst.after, "grant_id")
+            .filter(|_| !unknown(inst, "grant_id"))
+            .or_else(|| Some(inst.address.clone())),
+        name: s(inst.after, "name").or_else(|| Some(inst.address.clone())),
+        grantee_class: crate::arn::classify_aws_principal(&grantee),
+        grantee_is_service: !grantee.starts_with("arn:") && grantee.contains(".amazonaws.com"),
+        grantee,
+        retiring,
+        issuing_account: None,
+        operations: inst
+            .after
+            .get("operations")
+            .and_then(Json::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        constraints,
+        source: id,
+        span: inst.after.span,
+        grantee_span: inst
+            .after
+            .get("grantee_principal")
+            .map_or(inst.after.span, |g| g.span),
+        operations_span: inst
+            .after
+            .get("operations")
+            .map_or(inst.after.span, |o| o.span),
+    }));
+}
+
+/// `aws_kms_alias`: an alias of the key its `target_key_id` refers to.
+fn read_alias(cx: &mut Ctx<'_>, inst: &Instance<'_, '_>, cfg: Option<&Json<'_>>) {
+    let target =
+        reference(cfg, "target_key_id", &inst.module).or_else(|| s(inst.after, "target_key_id"));
+    if let Some(name) = s(inst.after, "name") {
+        cx.io.out.facts.push(Fact::Alias {
+            name,
+            arn: None,
+            target,
+        });
+    }
+}
+
+/// `aws_iam_policy`: a managed policy of the plan.
+fn read_iam_policy(cx: &mut Ctx<'_>, inst: &Instance<'_, '_>) {
+    // Attachments name it by address (its ARN is known only after apply).
+    let given = cx.io.policy_string(
+        inst,
+        "policy",
+        PolicyKind::Identity,
+        PolicyRole::Managed {
+            arn: inst.address.clone(),
+            default: true,
+        },
+    );
+    if given != Some(true) && unknown(inst, "policy") {
+        cx.late_policies.insert(inst.address.clone(), ());
+    }
+}
+
+/// `aws_iam_role`: its trust policy and its `inline_policy` blocks.
+fn read_role(cx: &mut Ctx<'_>, inst: &Instance<'_, '_>) {
+    let arn = cx
+        .principals
+        .by_address(&inst.address)
+        .map_or_else(|| inst.address.clone(), |p| p.arn.clone());
+    cx.io.policy_string(
+        inst,
+        "assume_role_policy",
+        PolicyKind::Trust,
+        PolicyRole::Trust(arn.clone()),
+    );
+    let Sink {
+        id,
+        opts,
+        sources,
+        out,
+    } = &mut cx.io;
+    let (id, opts) = (*id, *opts);
+    for ip in inst
+        .after
+        .get("inline_policy")
+        .and_then(Json::as_array)
+        .unwrap_or(&[])
+    {
+        if let Some(v) = ip.get("policy") {
+            if let Some(text) = v.as_str().filter(|t| !t.is_empty()) {
+                let before = out.policies.len();
+                let mut o = opts.clone();
+                o.policy_kind = Some(PolicyKind::Identity);
+                embedded(
+                    v,
+                    text,
+                    id,
+                    &format!("{} › inline_policy", inst.address),
+                    &o,
+                    sources,
+                    out,
+                    1,
+                );
+                for p in out.policies.iter_mut().skip(before) {
+                    p.role = PolicyRole::RoleInline(arn.clone());
+                    p.label = format!("{} › inline_policy", inst.address);
+                }
+            }
+        }
+    }
+}
+
+/// `aws_iam_role_policy`, `aws_iam_user_policy`, `aws_iam_group_policy`: an inline policy of
+/// the principal its `role`/`user`/`group` names.
+fn read_inline_policy(cx: &mut Ctx<'_>, inst: &Instance<'_, '_>, cfg: Option<&Json<'_>>) {
+    let id = cx.io.id;
+    let (attr, kind) = match inst.ty.as_str() {
+        "aws_iam_role_policy" => ("role", world::Kind::Role),
+        "aws_iam_user_policy" => ("user", world::Kind::User),
+        _ => ("group", world::Kind::Group),
+    };
+    let Some(owner) = cx.principals.owner(inst, cfg, attr, kind, &cx.place) else {
+        return;
+    };
+    let Some(p) = cx.principals.list.get(owner) else {
+        return;
+    };
+    let role = match kind {
+        world::Kind::Role => PolicyRole::RoleInline(p.arn.clone()),
+        world::Kind::User => PolicyRole::UserInline(p.arn.clone()),
+        world::Kind::Group => PolicyRole::GroupInline(p.group_key()),
+    };
+    let given = cx
+        .io
+        .policy_string(inst, "policy", PolicyKind::Identity, role);
+    if given != Some(true) && unknown(inst, "policy") {
+        let why = format!("the policy of `{}` is known only after apply", inst.address);
+        let mut f = Finding::new(
+                &input_rules::UNKNOWN_VALUE,
+                id,
+                inst.after.get("policy").map_or(inst.after.span, |v| v.span),
+                format!("{why}: it was not checked, and answers about `{}` that depend on it are undetermined", p.arn),
+                "unknown until apply",
+            )
+            .help("render the policy in the configuration from values known at plan time (a key's ARN is not), or check the applied policy");
+        about(&mut f, &inst.address);
+        cx.io.out.findings.push(f);
+        if let Some(p) = cx.principals.list.get_mut(owner) {
+            p.unknown.push(why);
+        }
+    }
+}
+
+/// `aws_iam_role_policy_attachment` and its user and group forms: one managed policy
+/// attached to one principal.
+fn read_policy_attachment(cx: &mut Ctx<'_>, inst: &Instance<'_, '_>, cfg: Option<&Json<'_>>) {
+    let (attr, kind) = match inst.ty.as_str() {
+        "aws_iam_role_policy_attachment" => ("role", world::Kind::Role),
+        "aws_iam_user_policy_attachment" => ("user", world::Kind::User),
+        _ => ("group", world::Kind::Group),
+    };
+    let Some(owner) = cx.principals.owner(inst, cfg, attr, kind, &cx.place) else {
+        return;
+    };
+    let policy = world::policy_ref(inst, cfg, "policy_arn");
+    if let Some(p) = cx.principals.list.get_mut(owner) {
+        match policy {
+            Some(a) => p.attached.push(a),
+            None => p.unknown.push(format!(
+                "the policy `{}` attaches is known only after apply",
+                inst.address
+            )),
+        }
+    }
+}
+
+/// `aws_iam_policy_attachment`: one managed policy attached to roles, users and groups.
+fn read_shared_policy_attachment(
+    cx: &mut Ctx<'_>,
+    inst: &Instance<'_, '_>,
+    cfg: Option<&Json<'_>>,
+) {
+    let policy = world::policy_ref(inst, cfg, "policy_arn");
+    for (attr, kind) in [
+        ("roles", world::Kind::Role),
+        ("users", world::Kind::User),
+        ("groups", world::Kind::Group),
+    ] {
+        for at in cx.principals.members(inst, cfg, attr, kind, &cx.place) {
+            if let Some(p) = cx.principals.list.get_mut(at) {
+                match &policy {
+                    Some(a) => p.attached.push(a.clone()),
+                    None => p.unknown.push(format!(
+                        "the policy `{}` attaches is known only after apply",
+                        inst.address
+                    )),
+                }
+            }
+        }
+    }
+}
+
+/// `aws_iam_group_membership`: users of one group.
+fn read_group_membership(cx: &mut Ctx<'_>, inst: &Instance<'_, '_>, cfg: Option<&Json<'_>>) {
+    let Some(group) = cx
+        .principals
+        .owner(inst, cfg, "group", world::Kind::Group, &cx.place)
+    else {
+        return;
+    };
+    let key = cx
+        .principals
+        .list
+        .get(group)
+        .map(world::Principal::group_key);
+    for at in cx
+        .principals
+        .members(inst, cfg, "users", world::Kind::User, &cx.place)
+    {
+        if let (Some(p), Some(k)) = (cx.principals.list.get_mut(at), &key) {
+            p.groups.push(k.clone());
+        }
+    }
+}
+
+/// `aws_iam_user_group_membership`: groups of one user.
+fn read_user_group_membership(cx: &mut Ctx<'_>, inst: &Instance<'_, '_>, cfg: Option<&Json<'_>>) {
+    let Some(user) = cx
+        .principals
+        .owner(inst, cfg, "user", world::Kind::User, &cx.place)
+    else {
+        return;
+    };
+    let groups: Vec<String> = cx
+        .principals
+        .members(inst, cfg, "groups", world::Kind::Group, &cx.place)
+        .into_iter()
+        .filter_map(|g| cx.principals.list.get(g).map(world::Principal::group_key))
+        .collect();
+    if let Some(p) = cx.principals.list.get_mut(user) {
+        p.groups.extend(groups);
+    }
 }
 
 #[cfg(test)]
