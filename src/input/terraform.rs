@@ -365,6 +365,26 @@ fn unknown(inst: &Instance<'_, '_>, attr: &str) -> bool {
     inst.unknown.is_some_and(|u| is_true(u.get(attr)))
 }
 
+/// R135: 0.x (Terraform 0.12–1.0) and 1.x are compatible; another major is not, and is
+/// reported.
+fn version_supported(j: &Json<'_>, id: SourceId, head: Span, out: &mut Loaded) -> bool {
+    let version = j.get("format_version").and_then(Json::as_str).unwrap_or("");
+    if version.starts_with("0.") || version.starts_with("1.") {
+        return true;
+    }
+    out.findings.push(
+        Finding::new(
+            &input_rules::MALFORMED_INPUT,
+            id,
+            j.get("format_version").map_or(head, |v| v.span),
+            format!("Terraform JSON `format_version` {version:?} is not one kmsaudit reads"),
+            "unknown major version",
+        )
+        .help("kmsaudit reads `terraform show -json` output with format_version 0.x and 1.x"),
+    );
+    false
+}
+
 /// Reads a plan or state.
 pub(super) fn read(
     j: &Json<'_>,
@@ -374,19 +394,7 @@ pub(super) fn read(
     out: &mut Loaded,
 ) {
     let head = Span::new(j.span.start as usize, j.span.start as usize + 1);
-    let version = j.get("format_version").and_then(Json::as_str).unwrap_or("");
-    // R135: 0.x (Terraform 0.12–1.0) and 1.x are compatible; another major is not.
-    if !(version.starts_with("0.") || version.starts_with("1.")) {
-        out.findings.push(
-            Finding::new(
-                &input_rules::MALFORMED_INPUT,
-                id,
-                j.get("format_version").map_or(head, |v| v.span),
-                format!("Terraform JSON `format_version` {version:?} is not one kmsaudit reads"),
-                "unknown major version",
-            )
-            .help("kmsaudit reads `terraform show -json` output with format_version 0.x and 1.x"),
-        );
+    if !version_supported(j, id, head, out) {
         return;
     }
     let mut too_deep = false;
