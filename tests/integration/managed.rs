@@ -6,7 +6,8 @@ use super::run;
 
 const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 const KEY_POLICY: &str = "fixtures/examples/console-default-key-policy.json";
-const LACEWORK: &str = "../shared/corpus/cloudformation/checkov-cfn-cloudtrail-kms-lacework.json";
+/// The corpus copy the project keeps (fixtures/corpus/SOURCES.md gives its origin).
+const LACEWORK: &str = "fixtures/corpus/cloudformation/checkov-cfn-cloudtrail-kms-lacework.json";
 
 fn can(args: &[&str]) -> serde_json::Value {
     let mut all = vec!["can", "--format", "json"];
