@@ -5,47 +5,6 @@ use std::sync::Arc;
 
 use crate::eval::{self, Decision, Evaluation, Inputs, Request};
 
-/// The Regions a key can be in: AWS's public, GovCloud and China Regions.
-const REGIONS: &[&str] = &[
-    "af-south-1",
-    "ap-east-1",
-    "ap-east-2",
-    "ap-northeast-1",
-    "ap-northeast-2",
-    "ap-northeast-3",
-    "ap-south-1",
-    "ap-south-2",
-    "ap-southeast-1",
-    "ap-southeast-2",
-    "ap-southeast-3",
-    "ap-southeast-4",
-    "ap-southeast-5",
-    "ap-southeast-7",
-    "ca-central-1",
-    "ca-west-1",
-    "cn-north-1",
-    "cn-northwest-1",
-    "eu-central-1",
-    "eu-central-2",
-    "eu-north-1",
-    "eu-south-1",
-    "eu-south-2",
-    "eu-west-1",
-    "eu-west-2",
-    "eu-west-3",
-    "il-central-1",
-    "me-central-1",
-    "me-south-1",
-    "mx-central-1",
-    "sa-east-1",
-    "us-east-1",
-    "us-east-2",
-    "us-gov-east-1",
-    "us-gov-west-1",
-    "us-west-1",
-    "us-west-2",
-];
-
 /// `arn:p:kms:<region>:<account>:key/id` with one part replaced.
 fn with_part(arn: &str, index: usize, value: &str) -> String {
     arn.split(':')
@@ -89,7 +48,9 @@ pub(super) fn settle(
     let (region, account) = (parts.nth(3), parts.next());
     let mut open = Vec::new();
     if region == Some(crate::arn::UNKNOWN_REGION) {
-        let differs = REGIONS.iter().any(|r| {
+        // Every Region AWS has announced, in every partition (`arn::PARTITIONS`).
+        let mut regions = crate::arn::PARTITIONS.iter().flat_map(|(_, rs)| rs.iter());
+        let differs = regions.any(|r| {
             let (i, q) = in_region(inputs, req, r);
             eval::evaluate(&i, &q, opts).decision != ev.decision
         });
