@@ -445,3 +445,59 @@ mod property {
         }
     }
 }
+
+/// A principal a pull request writes reaches the diff's output escaped: no table cell, HTML
+/// tag or workflow command of its own in the markdown comment, and no forged line in the
+/// GitHub or human formats.
+#[test]
+fn a_hostile_principal_is_escaped_in_every_diff_format() {
+    let mut policy: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("diff/proposed-policy.json")).unwrap(),
+    )
+    .unwrap();
+    policy["Statement"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "Sid": "Hostile",
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::444455556666:role/a|b<script>\n::error file=x::forged"},
+            "Action": "kms:Decrypt",
+            "Resource": "*"
+        }));
+    let dir = std::env::temp_dir().join(format!("kmsaudit-diff-hostile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let after = dir.join("after.json");
+    std::fs::write(&after, policy.to_string()).unwrap();
+    let before = fixture("diff/get-key-policy.json");
+    let key = fixture("diff/describe-key.json");
+    for format in ["markdown", "github", "human", "sarif", "json"] {
+        let (code, out, err) = run(
+            &[
+                "diff",
+                "--before",
+                before.to_str().unwrap(),
+                key.to_str().unwrap(),
+                "--after",
+                after.to_str().unwrap(),
+                key.to_str().unwrap(),
+                "--format",
+                format,
+            ],
+            None,
+        );
+        assert!(code <= 1, "{format}: {err}");
+        assert!(out.contains("444455556666"), "{format}: {out}");
+        for line in out.lines().chain(err.lines()) {
+            assert!(
+                !line.trim_start().starts_with("::error file=x"),
+                "{format}: {line:?}"
+            );
+        }
+        if format == "markdown" {
+            assert!(!out.contains("<script>"), "{out}");
+            assert!(!out.contains("a|b"), "{out}");
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
