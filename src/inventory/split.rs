@@ -1,6 +1,6 @@
 //! `check`'s split of one input: its own things, and what every key is judged against.
 
-use super::*;
+use super::{Fact, Inventory, Loaded, LoadedPolicy, PolicyRole};
 
 /// Splits what one input defined for `check`'s key-level rules: an inventory of the input alone
 /// (its key policies, keys, aliases, tags, grants, plan keys — what places each key policy) and
