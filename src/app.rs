@@ -55,6 +55,7 @@ fn dispatch(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> io::Res
         Command::CheckPutPolicy(args) => put_policy::check_put_policy(&args, stdout, stderr),
         Command::Rule(args) => rule_doc(&args, stdout, stderr),
         Command::Policy(args) => policy::policy(&args, stdout, stderr),
+        Command::Explain(args) => explain(&args, stdout, stderr),
         Command::Completions(args) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             // Into memory first: the generator panics on a write error, a closed pipe included.
@@ -124,6 +125,7 @@ fn named_flags(command: &Command) -> Vec<(&'static str, &str)> {
         Command::Rules(_)
         | Command::Rule(_)
         | Command::Policy(_)
+        | Command::Explain(_)
         | Command::Completions(_)
         | Command::Manpage => {}
     }
@@ -154,6 +156,34 @@ fn rule_doc(
             outcome::error_line(
                 stderr,
                 format_args!("unknown rule `{code}`: run `kmsaudit rule --all` to list them"),
+            )?;
+            Ok(Exit::Error)
+        }
+    }
+}
+
+/// `kmsaudit explain [PATH]`.
+fn explain(
+    args: &crate::cli::ExplainArgs,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> io::Result<Exit> {
+    let Some(query) = args.topic.as_deref() else {
+        report::explain::render_list(stdout)?;
+        return Ok(Exit::Clean);
+    };
+    match report::explain::find(query) {
+        Some(t) => {
+            report::explain::render_topic(t, stdout)?;
+            Ok(Exit::Clean)
+        }
+        None => {
+            outcome::error_line(
+                stderr,
+                format_args!(
+                    "no path is named `{}`: run `kmsaudit explain` to list them",
+                    report::escape::terminal(query)
+                ),
             )?;
             Ok(Exit::Error)
         }

@@ -40,6 +40,9 @@ pub enum Command {
     Rule(RuleArgs),
     /// Print an AWS managed policy from the embedded snapshot (`policy SecurityAudit`).
     Policy(PolicyArgs),
+    /// What a path of a decision means and what makes it fail (`explain root-delegation`),
+    /// or the list of paths.
+    Explain(ExplainArgs),
     /// Would AWS accept this key policy from this caller without the lockout bypass flag?
     /// (the safety check of CreateKey, PutKeyPolicy and ReplicateKey, before deploy)
     CheckPutPolicy(Box<PutPolicyArgs>),
@@ -78,6 +81,14 @@ pub struct RuleArgs {
     /// List every rule in a table: code, name, severity, one line.
     #[arg(long, conflicts_with = "code")]
     pub all: bool,
+}
+
+/// Arguments of `explain`.
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// The path: its short name (`root-delegation`) or the name a decision printed
+    /// (`"root delegation + IAM"`). Without it, the list.
+    pub topic: Option<String>,
 }
 
 /// Arguments of `policy`.

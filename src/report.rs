@@ -10,6 +10,7 @@ pub mod can;
 pub mod ci;
 pub mod diff;
 pub mod escape;
+pub mod explain;
 mod human;
 mod words;
 

@@ -323,3 +323,54 @@ fn a_closed_output_pipe_is_not_an_error() {
     let _ = std::fs::remove_dir_all(&many);
     let _ = std::fs::remove_file(&batch);
 }
+
+/// The path a decision prints is a name `explain` knows: the classic "IAM allows and still
+/// AccessDenied" answer leads to a page on delegation, and an unknown name is a usage error.
+#[test]
+fn explain_knows_the_path_a_decision_prints() {
+    let key = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    for (policy, expected) in [
+        ("key-no-root-delegation.json", "no statement allows"),
+        ("key-deny-outside-endpoint.json", "root delegation + IAM"),
+    ] {
+        let (_, out, _) = run(
+            &[
+                "can",
+                "--no-trace",
+                "--principal",
+                "arn:aws:iam::111122223333:role/App",
+                "--action",
+                "kms:Decrypt",
+                "--key",
+                key,
+                "--key-policy",
+                &format!("fixtures/examples/walkthrough/{policy}"),
+                "--identity-policy",
+                "fixtures/examples/walkthrough/app-iam.json",
+                "--context",
+                "aws:SourceVpce=vpce-0a1b2c3d4e5f60789",
+            ],
+            None,
+        );
+        let path = out
+            .lines()
+            .find_map(|l| l.strip_prefix("path: "))
+            .unwrap_or_else(|| panic!("no path line in {out}"));
+        assert_eq!(path, expected);
+        let (code, page, _) = run(&["explain", path], None);
+        assert_eq!(code, 0, "{page}");
+        assert!(page.starts_with(&format!("{path} (")), "{page}");
+    }
+    let (code, page, _) = run(&["explain", "no-allow"], None);
+    assert_eq!(code, 0);
+    assert!(page.contains("arn:aws:iam::ACCOUNT:root"), "{page}");
+    let (code, list, _) = run(&["explain"], None);
+    assert_eq!(code, 0);
+    assert!(
+        list.contains("root-delegation") && list.contains("scp-gate"),
+        "{list}"
+    );
+    let (code, _, err) = run(&["explain", "6a"], None);
+    assert_eq!(code, 2);
+    assert!(err.contains("run `kmsaudit explain` to list them"), "{err}");
+}
