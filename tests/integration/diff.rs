@@ -256,6 +256,30 @@ fn the_only_guard_names_everyone_else_by_any_path_and_keeps_a_compliant_key() {
     );
 }
 
+/// `only` names principals by Terraform address as `can --principal` resolves it: two roles
+/// whose addresses end in `app` (one in a module, in another path and account) are told
+/// apart, and only the addressed one is exempt.
+#[test]
+fn only_by_address_exempts_exactly_the_addressed_role() {
+    const APP: &str = "arn:aws:iam::111122223333:role/app";
+    const LEGACY: &str = "arn:aws:iam::444455556666:role/legacy/app";
+    let who = |config: &str| -> BTreeSet<String> {
+        guard_findings(config, "diff/plan-two-apps.json")
+            .into_iter()
+            .map(|(_, p, _)| p)
+            .filter(|p| p == APP || p == LEGACY)
+            .collect()
+    };
+    assert_eq!(
+        who("diff/only-by-address.toml"),
+        [LEGACY.to_owned()].into_iter().collect()
+    );
+    assert_eq!(
+        who("diff/only-by-module-address.toml"),
+        [APP.to_owned()].into_iter().collect()
+    );
+}
+
 #[test]
 fn the_organisation_guard_reports_the_other_account_as_may_violate_without_its_tree() {
     let got = guard_findings("diff/outside-org.toml", "diff/plan.json");
