@@ -340,7 +340,7 @@ fn scope(
     );
     changed.extend(ib.symmetric_difference(&ia).map(|id| (*id).clone()));
     scope.principals = changed.clone();
-    if paths == Paths::All {
+    if paths == Paths::All && !changed.is_empty() {
         // Whoever can act as a changed principal, or change its IAM, in either world may
         // gain or lose what it gains or loses.
         scope.principals.extend(gb.reaching(&changed));
@@ -370,6 +370,19 @@ pub fn changed_worlds(
     let Some(scope) = scope(before, after, extras, &mut gb, &mut ga, paths) else {
         return worlds_of(gb, ga, &actions, paths);
     };
+    if scope.keys.is_empty() && scope.principals.is_empty() {
+        // Nothing any row reads differs: no row can, and no move needs working out.
+        return (
+            Access {
+                rows: Vec::new(),
+                notes: gb.notes(),
+            },
+            Access {
+                rows: Vec::new(),
+                notes: ga.notes(),
+            },
+        );
+    }
     let mut rb = gb.matrix_of(&scope.keys, &scope.principals, &actions, paths);
     let mut ra = ga.matrix_of(&scope.keys, &scope.principals, &actions, paths);
     let inside = |r: &Row| scope.keys.contains(&r.key) || scope.principals.contains(&r.principal);
