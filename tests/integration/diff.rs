@@ -427,6 +427,8 @@ mod property {
         grants: Vec<(usize, usize, Vec<&'static str>)>,
         identity: Vec<Vec<serde_json::Value>>,
         trust: Vec<usize>,
+        /// How many of the roles exist (`batch` may exist in one world only).
+        roles: usize,
     }
 
     fn spec() -> impl Strategy<Value = Spec> {
@@ -435,20 +437,22 @@ mod property {
             prop::collection::vec(grant(), 0..3),
             prop::collection::vec(prop::collection::vec(role_statement(), 0..3), ROLES.len()),
             prop::collection::vec(0..PRINCIPALS.len(), ROLES.len()),
+            1..=ROLES.len(),
         )
-            .prop_map(|(keys, grants, identity, trust)| Spec {
+            .prop_map(|(keys, grants, identity, trust, roles)| Spec {
                 keys,
                 grants,
                 identity,
                 trust,
+                roles,
             })
     }
 
     /// A world before and one after that differs from it in a few parts only: each key
     /// policy, the grants, each role's identity policy and each trust policy is either kept
-    /// or replaced.
+    /// or replaced, and the second role may exist in one world only.
     fn before_after() -> impl Strategy<Value = (Spec, Spec)> {
-        (spec(), spec(), prop::collection::vec(any::<bool>(), 7)).prop_map(|(b, new, keep)| {
+        (spec(), spec(), prop::collection::vec(any::<bool>(), 8)).prop_map(|(b, new, keep)| {
             let k = |i: usize| keep.get(i).copied().unwrap_or(true);
             let pick = |i: usize, old: &Vec<serde_json::Value>, new: &Vec<serde_json::Value>| {
                 if k(i) { old.clone() } else { new.clone() }
@@ -468,6 +472,7 @@ mod property {
                 trust: (0..ROLES.len())
                     .map(|i| if k(5 + i) { b.trust[i] } else { new.trust[i] })
                     .collect(),
+                roles: if k(7) { b.roles } else { new.roles },
             };
             (b, a)
         })
@@ -538,6 +543,7 @@ mod property {
         );
         let roles: Vec<serde_json::Value> = ROLES
             .iter()
+            .take(spec.roles)
             .enumerate()
             .map(|(i, name)| {
                 let mut statements = spec.identity[i].clone();
@@ -597,6 +603,7 @@ mod property {
             grants: Vec::new(),
             identity: vec![vec![assume.clone()], Vec::new()],
             trust: vec![3, 0],
+            roles: 2,
         };
         let mut after = before.clone();
         after.identity[1] =
@@ -609,6 +616,42 @@ mod property {
             whole
                 .iter()
                 .any(|c| c.contains("Added") && c.contains("role/app\"")),
+            "{whole:#?}"
+        );
+        assert_eq!(whole, changes_text(&sold.rows, &snew.rows));
+    }
+
+    /// A class only one world asks about: the first key names another account only before,
+    /// so `account:444455556666` is a class of the world before alone, and its rows on the
+    /// second key (open to everyone, unchanged) are removed rows too. The scoped diff asks
+    /// about it on every key, as the whole computation does.
+    #[test]
+    fn a_class_only_one_world_asks_about_is_asked_about_on_unchanged_keys() {
+        let world = |first: Vec<serde_json::Value>| {
+            let mut inv = Inventory::new();
+            let mut sources = SourceMap::new();
+            for (key, statements) in KEYS.iter().zip([
+                first,
+                vec![json!({"Effect": "Allow",
+                "Principal": {"AWS": "*"}, "Action": "kms:Decrypt", "Resource": "*"})],
+            ]) {
+                let doc = json!({"Version": "2012-10-17", "Statement": statements});
+                let put = json!({"KeyId": key, "PolicyName": "default", "Policy": doc.to_string()});
+                let id = key.rsplit('/').next().unwrap();
+                load(&mut inv, &mut sources, &format!("{id}-put.json"), &put);
+            }
+            inv
+        };
+        let partner = json!({"Effect": "Allow", "Principal": {"AWS": PRINCIPALS[2]},
+            "Action": "kms:Encrypt", "Resource": "*"});
+        let (b, a) = (world(vec![partner]), world(Vec::new()));
+        let (old, new) = worlds(&b, &a, &Extras::default(), &[], Paths::All);
+        let (sold, snew) = changed_worlds(&b, &a, &Extras::default(), &[], Paths::All);
+        let whole = changes_text(&old.rows, &new.rows);
+        assert!(
+            whole.iter().any(|c| c.contains("Removed")
+                && c.contains("account:444455556666")
+                && c.contains(KEYS[1])),
             "{whole:#?}"
         );
         assert_eq!(whole, changes_text(&sold.rows, &snew.rows));
