@@ -143,13 +143,13 @@ fn fill_named(
 /// The cells of the access matrix whose inputs differ between two worlds: outside them, a row
 /// is the same in both, so the difference needs only these.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Scope {
+struct Scope {
     /// Keys (ARNs) whose policies, grants, facts, aliases or existence differ: every
     /// principal's rows on them.
-    pub keys: BTreeSet<String>,
+    keys: BTreeSet<String>,
     /// Principals and classes (ids) whose own inputs differ, who exist in one world only, or
     /// who can reach such a principal by a move in either world: their rows on every key.
-    pub principals: BTreeSet<String>,
+    principals: BTreeSet<String>,
 }
 
 /// A policy as the engine reads it, without where it was read: its label (the name without
