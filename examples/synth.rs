@@ -554,6 +554,129 @@ fn write_requests(n: usize, keys: usize) -> std::process::ExitCode {
     std::process::ExitCode::SUCCESS
 }
 
+/// A pull request on the `plan KEYS` world: the same plan, where about 1% of the resources
+/// change. Eight key policies gain a statement for an external account, eight role policies
+/// gain an action, a grant is created and one trust policy lets another account assume its
+/// role.
+fn plan_change(keys: usize) -> Value {
+    let mut doc = plan(keys);
+    let external = "arn:aws:iam::444455556666:root";
+    let step = (keys / 8).max(1);
+    let mut edits: Vec<(String, String, Value)> = Vec::new();
+    for i in (0..keys).step_by(step).take(8) {
+        let mut p: Value = serde_json::from_str(&key_policy(i)).unwrap_or(Value::Null);
+        if let Some(list) = p.get_mut("Statement").and_then(Value::as_array_mut) {
+            list.push(
+                json!({"Sid": "Partner", "Effect": "Allow", "Principal": {"AWS": external},
+                "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": "*"}),
+            );
+        }
+        edits.push((
+            format!("aws_kms_key.k{i}"),
+            "policy".into(),
+            Value::String(p.to_string()),
+        ));
+    }
+    for i in (0..750).step_by(90).take(8) {
+        let mut p: Value = serde_json::from_str(&identity_policy(i)).unwrap_or(Value::Null);
+        if let Some(list) = p.get_mut("Statement").and_then(Value::as_array_mut) {
+            list.push(json!({"Effect": "Allow", "Action": ["kms:Encrypt", "kms:ReEncrypt*"],
+                "Resource": format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/{}", key_id(i % keys.max(1)))}));
+        }
+        edits.push((
+            format!("aws_iam_role_policy.p{i}"),
+            "policy".into(),
+            Value::String(p.to_string()),
+        ));
+    }
+    let mut trust: Value = serde_json::from_str(&trust_policy()).unwrap_or(Value::Null);
+    if let Some(list) = trust.get_mut("Statement").and_then(Value::as_array_mut) {
+        list.push(json!({"Effect": "Allow", "Principal": {"AWS": external},
+            "Action": "sts:AssumeRole"}));
+    }
+    edits.push((
+        "aws_iam_role.r7".into(),
+        "assume_role_policy".into(),
+        Value::String(trust.to_string()),
+    ));
+    let edit = |list: Option<&mut Value>, at: &str, pointer: &str| {
+        for r in list.and_then(Value::as_array_mut).into_iter().flatten() {
+            let Some(address) = r.get("address").and_then(Value::as_str).map(str::to_owned) else {
+                continue;
+            };
+            for (addr, field, value) in &edits {
+                if *addr != address {
+                    continue;
+                }
+                if let Some(v) = r.pointer_mut(pointer).and_then(Value::as_object_mut) {
+                    v.insert(field.clone(), value.clone());
+                }
+                if at == "change" {
+                    if let Some(a) = r.pointer_mut("/change/actions") {
+                        *a = json!(["update"]);
+                    }
+                }
+            }
+        }
+    };
+    edit(
+        doc.pointer_mut("/resource_changes"),
+        "change",
+        "/change/after",
+    );
+    edit(
+        doc.pointer_mut("/planned_values/root_module/resources"),
+        "planned",
+        "/values",
+    );
+    let [planned, mut change, _, config] = resource(
+        "aws_kms_grant",
+        "partner",
+        json!({
+            "key_id": key_id(0), "name": "grant-partner",
+            "grantee_principal": format!("arn:aws:iam::{ACCOUNT}:role/App3"),
+            "operations": ["Decrypt", "CreateGrant"], "retiring_principal": null,
+            "grant_creation_tokens": null, "retire_on_delete": false, "constraints": []
+        }),
+        json!({"grant_id": true, "grant_token": true, "id": true}),
+    );
+    if let Some(c) = change.get_mut("change").and_then(Value::as_object_mut) {
+        c.insert("actions".into(), json!(["create"]));
+        c.insert("before".into(), Value::Null);
+    }
+    for (pointer, v) in [
+        ("/planned_values/root_module/resources", planned),
+        ("/resource_changes", change),
+        ("/configuration/root_module/resources", config),
+    ] {
+        if let Some(list) = doc.pointer_mut(pointer).and_then(Value::as_array_mut) {
+            list.push(v);
+        }
+    }
+    doc
+}
+
+/// The `plan KEYS` world created from nothing: every change a `create` with no `before`, and
+/// no prior state.
+fn plan_create(keys: usize) -> Value {
+    let mut doc = plan(keys);
+    for r in doc
+        .pointer_mut("/resource_changes")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(c) = r.get_mut("change").and_then(Value::as_object_mut) {
+            c.insert("actions".into(), json!(["create"]));
+            c.insert("before".into(), Value::Null);
+        }
+    }
+    if let Some(o) = doc.as_object_mut() {
+        o.remove("prior_state");
+    }
+    doc
+}
+
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let n = args.get(1).and_then(|s| s.parse().ok());
@@ -574,16 +697,18 @@ fn main() -> std::process::ExitCode {
     }
     let doc = match (args.first().map(String::as_str), n) {
         (Some("plan"), Some(n)) => plan(n),
+        (Some("plan-change"), Some(n)) => plan_change(n),
+        (Some("plan-create"), Some(n)) => plan_create(n),
         (Some("gaad"), Some(n)) => gaad(n),
         _ => {
             eprintln!(
-                "usage: synth plan KEYS | synth gaad ROLES | synth dir FILES OUTDIR | synth shape NAME FILES OUTDIR | synth requests N KEYS"
+                "usage: synth plan KEYS | synth plan-change KEYS | synth plan-create KEYS | synth gaad ROLES | synth dir FILES OUTDIR | synth shape NAME FILES OUTDIR | synth requests N KEYS"
             );
             return std::process::ExitCode::from(2);
         }
     };
     // `terraform show -json` prints compact JSON; the AWS CLI indents by four spaces.
-    let text = if args.first().map(String::as_str) == Some("plan") {
+    let text = if args.first().is_some_and(|a| a.starts_with("plan")) {
         serde_json::to_string(&doc)
     } else {
         let mut buf = Vec::new();

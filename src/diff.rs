@@ -14,10 +14,13 @@
 
 pub mod guard;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
+use crate::eval::{Caller, NamedPolicy};
+use crate::grant::Grant;
 use crate::graph::{AccessGraph, Extras, Paths, Row};
 use crate::inventory::Inventory;
+use crate::source::{SourceId, Span};
 
 /// Every KMS action on a key that a principal can be allowed (the actions `what-can` asks).
 pub fn key_actions() -> Vec<String> {
@@ -70,29 +73,320 @@ pub fn worlds(
     } else {
         actions.to_vec()
     };
-    let mut gb = AccessGraph::build(before, extras);
-    let mut rb = gb.matrix(&actions, paths);
-    let mut ga = AccessGraph::build(after, extras);
-    let mut ra = ga.matrix(&actions, paths);
-    let named = |rows: &[Row]| -> std::collections::BTreeSet<String> {
+    worlds_of(
+        AccessGraph::build(before, extras),
+        AccessGraph::build(after, extras),
+        &actions,
+        paths,
+    )
+}
+
+/// Both whole worlds' rows from their graphs.
+fn worlds_of(
+    mut gb: AccessGraph<'_>,
+    mut ga: AccessGraph<'_>,
+    actions: &[String],
+    paths: Paths,
+) -> (Access, Access) {
+    let mut rb = gb.matrix(actions, paths);
+    let mut ra = ga.matrix(actions, paths);
+    fill_named(&mut gb, &mut rb, &mut ga, &mut ra, actions, paths, &|_| {
+        true
+    });
+    (
+        Access {
+            rows: rb,
+            notes: gb.notes(),
+        },
+        Access {
+            rows: ra,
+            notes: ga.notes(),
+        },
+    )
+}
+
+/// Asks each world about the principals (ARNs) only the other world's rows name, keeping the
+/// rows `keep` accepts; sorts both.
+fn fill_named(
+    gb: &mut AccessGraph<'_>,
+    rb: &mut Vec<Row>,
+    ga: &mut AccessGraph<'_>,
+    ra: &mut Vec<Row>,
+    actions: &[String],
+    paths: Paths,
+    keep: &dyn Fn(&Row) -> bool,
+) {
+    let named = |rows: &[Row]| -> BTreeSet<String> {
         rows.iter()
             .filter(|r| r.principal.starts_with("arn:"))
             .map(|r| r.principal.clone())
             .collect()
     };
-    let (nb, na) = (named(&rb), named(&ra));
+    let (nb, na) = (named(rb), named(ra));
     let fill = |g: &mut AccessGraph<'_>, rows: &mut Vec<Row>, missing: Vec<&String>| {
         for p in missing {
             if let Ok(more) = g.what_can(p, paths) {
-                rows.extend(more.into_iter().filter(|r| actions.contains(&r.action)));
+                rows.extend(
+                    more.into_iter()
+                        .filter(|r| actions.contains(&r.action) && keep(r)),
+                );
             }
         }
         rows.sort_by(|a, b| {
             (&a.principal, &a.key, &a.action).cmp(&(&b.principal, &b.key, &b.action))
         });
     };
-    fill(&mut gb, &mut rb, na.difference(&nb).collect());
-    fill(&mut ga, &mut ra, nb.difference(&na).collect());
+    fill(gb, rb, na.difference(&nb).collect());
+    fill(ga, ra, nb.difference(&na).collect());
+}
+
+/// The cells of the access matrix whose inputs differ between two worlds: outside them, a row
+/// is the same in both, so the difference needs only these.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Scope {
+    /// Keys (ARNs) whose policies, grants, facts, aliases or existence differ: every
+    /// principal's rows on them.
+    keys: BTreeSet<String>,
+    /// Principals and classes (ids) whose own inputs differ, who exist in one world only, or
+    /// who can reach such a principal by a move in either world: their rows on every key.
+    principals: BTreeSet<String>,
+}
+
+/// A policy as the engine reads it, without where it was read: its label (the name without
+/// its file), kind, version, which statements are broken, and its canonical text.
+fn policy_print(p: &NamedPolicy) -> String {
+    let label = p.name.split_once(" › ").map_or(p.name.as_str(), |(_, l)| l);
+    let broken: Vec<&Option<String>> = p.doc.statements.iter().map(|s| &s.broken).collect();
+    format!(
+        "{label}\u{1}{:?}\u{1}{:?}\u{1}{broken:?}\u{1}{}",
+        p.doc.kind,
+        p.doc.version,
+        crate::policy::to_json(&p.doc)
+    )
+}
+
+fn policies_print(ps: Option<&[NamedPolicy]>) -> String {
+    match ps {
+        None => "none".into(),
+        Some(ps) => ps
+            .iter()
+            .map(policy_print)
+            .collect::<Vec<_>>()
+            .join("\u{2}"),
+    }
+}
+
+/// A grant without where it was read.
+fn grant_print(g: &Grant) -> String {
+    let mut g = g.clone();
+    g.source = SourceId::default();
+    g.span = Span::point(0);
+    g.grantee_span = Span::point(0);
+    g.operations_span = Span::point(0);
+    format!("{g:?}")
+}
+
+/// Everything the engine reads about a key.
+fn key_print(inv: &Inventory, arn: &str) -> String {
+    match inv.key_inputs(arn) {
+        Err(e) => format!("error {e}"),
+        Ok(k) => format!(
+            "{:?}\u{3}{:?}\u{3}{}\u{3}{}",
+            k.facts,
+            k.policy_unknown,
+            policies_print(k.policies.as_deref()),
+            k.grants.map_or("none".into(), |gs| gs
+                .iter()
+                .map(grant_print)
+                .collect::<Vec<_>>()
+                .join("\u{2}"))
+        ),
+    }
+}
+
+/// Everything the graph reads about a user or role: the record (groups, attachments,
+/// boundary, tags, unique id), its identity policies and boundary as the engine takes them
+/// (group and managed policies included), what is unknown about them, and its trust policies.
+fn principal_print(inv: &Inventory, record: &str, arn: &str, role: bool) -> String {
+    let caller = match Caller::parse(arn, role.then_some(arn)) {
+        Ok(c) => c,
+        Err(e) => return format!("{record}\u{3}unparsed {e}"),
+    };
+    let cp = inv.caller_policies(&caller);
+    format!(
+        "{record}\u{3}{}\u{3}{}\u{3}{:?}\u{3}{:?}\u{3}{}\u{3}{:?}\u{3}{}",
+        policies_print(cp.identity.as_deref()),
+        cp.boundary.as_ref().map_or("none".into(), policy_print),
+        cp.role_arn,
+        cp.tags,
+        cp.found,
+        cp.notes,
+        policies_print(inv.trust_policies(arn)),
+    )
+}
+
+/// Every user's and role's print, by ARN.
+fn principal_prints(inv: &Inventory) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for u in inv.users() {
+        let p = principal_print(inv, &format!("{u:?}"), &u.arn, false);
+        out.entry(u.arn.clone()).or_insert(p);
+    }
+    for r in inv.roles() {
+        let p = principal_print(inv, &format!("{r:?}"), &r.arn, true);
+        out.entry(r.arn.clone()).or_insert(p);
+    }
+    out
+}
+
+/// What the engine reads for every principal and key alike: whether IAM data was given, the
+/// account and Region in play, the key policy names listed, and the SCP and RCP levels above
+/// every account the graph asks about.
+fn global_print(inv: &Inventory, accounts: &BTreeSet<String>) -> String {
+    let mut s = format!(
+        "{}\u{3}{:?}\u{3}{:?}\u{3}{:?}",
+        inv.has_iam(),
+        inv.account_region(),
+        inv.key_policy_names(),
+        inv.plan_caller()
+    );
+    let levels = |l: Option<crate::eval::Levels>| {
+        l.map_or("none".into(), |l| {
+            l.iter()
+                .map(|level| policies_print(Some(level)))
+                .collect::<Vec<_>>()
+                .join("\u{4}")
+        })
+    };
+    for a in accounts {
+        s.push_str(&format!(
+            "\u{5}{a}\u{3}{}\u{3}{}",
+            levels(inv.scp_levels(a)),
+            levels(inv.rcp_levels(a))
+        ));
+    }
+    s
+}
+
+/// The account of an ARN or of a class (`account:…`).
+fn account_of(id: &str) -> Option<&str> {
+    id.strip_prefix("account:")
+        .or_else(|| id.split(':').nth(4).filter(|a| !a.is_empty()))
+}
+
+/// Whether `extras` hold anything (the diff is given none; with some, nothing is scoped).
+fn extras_given(extras: &Extras) -> bool {
+    extras.key_policy.is_some()
+        || !extras.grants.is_empty()
+        || extras.identity.is_some()
+        || extras.scp.is_some()
+        || extras.rcp.is_some()
+        || extras.key.is_some()
+        || extras.identity_unknown
+}
+
+/// The cells that can differ between the worlds of `gb` and `ga`, or `None` when something
+/// every cell reads differs (organisation levels, whether IAM data was given, the account in
+/// play, inputs given beside the inventories): then every cell can.
+fn scope(
+    before: &Inventory,
+    after: &Inventory,
+    extras: &Extras,
+    gb: &mut AccessGraph<'_>,
+    ga: &mut AccessGraph<'_>,
+    paths: Paths,
+) -> Option<Scope> {
+    if extras_given(extras) {
+        return None;
+    }
+    let (sb, sa) = (gb.subject_ids(), ga.subject_ids());
+    let (kb, ka) = (before.key_arns(), after.key_arns());
+    let mut accounts = BTreeSet::new();
+    for id in sb.iter().chain(&sa).map(|(id, _)| id.as_str()) {
+        accounts.extend(account_of(id).map(str::to_owned));
+    }
+    for k in kb.iter().chain(&ka) {
+        accounts.extend(account_of(k).map(str::to_owned));
+    }
+    if global_print(before, &accounts) != global_print(after, &accounts) {
+        return None;
+    }
+    let mut scope = Scope::default();
+    let all_keys: BTreeSet<&String> = kb.iter().chain(&ka).collect();
+    for k in all_keys {
+        let changed =
+            !kb.contains(k) || !ka.contains(k) || key_print(before, k) != key_print(after, k);
+        if changed {
+            scope.keys.insert(k.clone());
+        }
+    }
+    let (pb, pa) = (principal_prints(before), principal_prints(after));
+    let mut changed: BTreeSet<String> = BTreeSet::new();
+    for (arn, p) in &pb {
+        if pa.get(arn) != Some(p) {
+            changed.insert(arn.clone());
+        }
+    }
+    for arn in pa.keys() {
+        if !pb.contains_key(arn) {
+            changed.insert(arn.clone());
+        }
+    }
+    // A principal or class only one world asks about (named by a changed policy, a class
+    // whose account gained or lost IAM data) is asked about everywhere.
+    let (ib, ia): (BTreeSet<&String>, BTreeSet<&String>) = (
+        sb.iter().map(|(id, _)| id).collect(),
+        sa.iter().map(|(id, _)| id).collect(),
+    );
+    changed.extend(ib.symmetric_difference(&ia).map(|id| (*id).clone()));
+    scope.principals = changed.clone();
+    if paths == Paths::All && !changed.is_empty() {
+        // Whoever can act as a changed principal, or change its IAM, in either world may
+        // gain or lose what it gains or loses.
+        scope.principals.extend(gb.reaching(&changed));
+        scope.principals.extend(ga.reaching(&changed));
+    }
+    Some(scope)
+}
+
+/// Both worlds' rows on the cells that can differ (`scope`), each world asked about the
+/// principals the other names there, as [`worlds`] does on the whole matrix: comparing them
+/// gives the same changes as comparing the whole worlds, at the cost of what changed. When
+/// something every cell reads differs, both whole worlds ([`worlds`]).
+pub fn changed_worlds(
+    before: &Inventory,
+    after: &Inventory,
+    extras: &Extras,
+    actions: &[String],
+    paths: Paths,
+) -> (Access, Access) {
+    let actions = if actions.is_empty() {
+        key_actions()
+    } else {
+        actions.to_vec()
+    };
+    let mut gb = AccessGraph::build(before, extras);
+    let mut ga = AccessGraph::build(after, extras);
+    let Some(scope) = scope(before, after, extras, &mut gb, &mut ga, paths) else {
+        return worlds_of(gb, ga, &actions, paths);
+    };
+    if scope.keys.is_empty() && scope.principals.is_empty() {
+        // Nothing any row reads differs: no row can, and no move needs working out.
+        return (
+            Access {
+                rows: Vec::new(),
+                notes: gb.notes(),
+            },
+            Access {
+                rows: Vec::new(),
+                notes: ga.notes(),
+            },
+        );
+    }
+    let mut rb = gb.matrix_of(&scope.keys, &scope.principals, &actions, paths);
+    let mut ra = ga.matrix_of(&scope.keys, &scope.principals, &actions, paths);
+    let inside = |r: &Row| scope.keys.contains(&r.key) || scope.principals.contains(&r.principal);
+    fill_named(&mut gb, &mut rb, &mut ga, &mut ra, &actions, paths, &inside);
     (
         Access {
             rows: rb,

@@ -78,7 +78,7 @@ fn run(args: &DiffArgs, sources: &mut SourceMap, stdout: &mut dyn Write) -> Resu
         PathsArg::All => Paths::All,
     };
     let extras = Extras::default();
-    let (old, new) = crate::diff::worlds(&before, &after, &extras, &actions, paths);
+    let (old, new) = crate::diff::changed_worlds(&before, &after, &extras, &actions, paths);
     let changes = crate::diff::compare(&old.rows, &new.rows);
     let notes = notes_of(&old, &new);
     let added = changes.iter().any(|c| c.kind == ChangeKind::Added);

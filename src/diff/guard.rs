@@ -92,25 +92,20 @@ fn key_matches(pattern: &str, arn: &str, inv: &Inventory) -> bool {
     !pattern.contains('*') && inv.resolve_key(pattern).is_some_and(|a| a == arn)
 }
 
-/// Whether a principal of the list names a row's principal: its ARN (a glob), or an address
-/// (`aws_iam_role.app`) matched against the role or user of that name.
-fn principal_listed(list: &[String], principal: &str) -> bool {
-    list.iter().any(|p| {
-        if glob(p, principal) {
-            return true;
-        }
-        // `aws_iam_role.app` / `aws_iam_user.app`: the principal of that name, when the
-        // address's own name is the resource's (the plan gives no other tie here).
-        match p.rsplit_once('.') {
-            Some((ty, name)) if ty.ends_with("aws_iam_role") => {
-                principal.contains(":role/") && principal.rsplit('/').next() == Some(name)
-            }
-            Some((ty, name)) if ty.ends_with("aws_iam_user") => {
-                principal.contains(":user/") && principal.rsplit('/').next() == Some(name)
-            }
-            _ => false,
-        }
+/// Whether a principal of the list names a row's principal: its ARN (a glob), or a Terraform
+/// address (`aws_iam_role.app`, `module.m.aws_iam_role.app`) resolved as `can --principal`
+/// resolves it, to exactly the principal the plan gives that address. An address the inputs
+/// do not hold names nobody: it exempts no one.
+fn principal_listed(list: &[String], principal: &str, inv: &Inventory) -> bool {
+    list.iter().any(|p| match inv.resolve_principal(p) {
+        Some(arn) => arn == principal,
+        None => !looks_like_address(p) && glob(p, principal),
     })
+}
+
+/// A Terraform address or CloudFormation-style name rather than an ARN or a glob of one.
+fn looks_like_address(p: &str) -> bool {
+    !p.starts_with("arn:") && !p.contains(':') && p.contains('.') && !p.contains('*')
 }
 
 /// The account a row's principal belongs to; `None` for every principal (`*`) and services.
@@ -249,7 +244,7 @@ pub fn check(guards: &[Guard], inv: &Inventory) -> Vec<Finding> {
                     if !on_key(&r.key) || !acts.contains(&r.action) {
                         continue;
                     }
-                    if principal_listed(list, &r.principal) {
+                    if principal_listed(list, &r.principal, inv) {
                         continue;
                     }
                     out.push(row_finding(
@@ -316,7 +311,7 @@ pub fn check(guards: &[Guard], inv: &Inventory) -> Vec<Finding> {
                             .filter(|r| {
                                 r.key == *key
                                     && r.action == *a
-                                    && principal_listed(by_any_of, &r.principal)
+                                    && principal_listed(by_any_of, &r.principal, inv)
                             })
                             .collect();
                         if holders.iter().any(|r| unknowns(r).is_empty()) {

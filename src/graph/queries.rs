@@ -416,6 +416,88 @@ impl AccessGraph<'_> {
         rows
     }
 
+    /// The id and kind of every principal and class the graph asks about.
+    pub fn subject_ids(&self) -> Vec<(String, NodeKind)> {
+        self.subjects
+            .iter()
+            .map(|s| (s.id.clone(), s.kind))
+            .collect()
+    }
+
+    /// The subjects that can reach one of `targets` (subject ids) through acts-as or
+    /// IAM-change moves, the targets among them included: every principal whose escalated
+    /// paths may go through a target.
+    pub fn reaching(&mut self, targets: &std::collections::BTreeSet<String>) -> Vec<String> {
+        self.build_moves();
+        let mut seen = std::collections::HashSet::new();
+        let mut todo: Vec<petgraph::graph::NodeIndex> = targets
+            .iter()
+            .filter_map(|t| self.subject_by_id.get(t))
+            .filter_map(|&i| self.subjects.get(i).map(|s| s.node))
+            .collect();
+        let mut out = Vec::new();
+        while let Some(n) = todo.pop() {
+            if !seen.insert(n) {
+                continue;
+            }
+            if let Some(s) = self
+                .subject_by_node
+                .get(&n)
+                .and_then(|&i| self.subjects.get(i))
+            {
+                out.push(s.id.clone());
+            }
+            for e in self.graph.edges_directed(n, petgraph::Direction::Incoming) {
+                if matches!(e.weight().kind, EdgeKind::ActsAs | EdgeKind::Empowers) {
+                    todo.push(petgraph::visit::EdgeRef::source(&e));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// `matrix` on some cells only: every subject's rows on the keys `keys` (ARNs), and the
+    /// rows of the subjects `principals` (ids) on every key.
+    pub fn matrix_of(
+        &mut self,
+        keys: &std::collections::BTreeSet<String>,
+        principals: &std::collections::BTreeSet<String>,
+        actions: &[String],
+        paths: Paths,
+    ) -> Vec<Row> {
+        if paths == Paths::All {
+            self.build_moves();
+        }
+        let actions: Vec<Act> = actions.iter().map(|a| Act::new(a)).collect();
+        let any_bits = actions.iter().fold(0u128, |m, a| m | a.bit)
+            | if paths == Paths::All {
+                self.create_grant.bit | self.put_key_policy.bit
+            } else {
+                0
+            };
+        let mut rows = Vec::new();
+        for (ki, k) in self.keys.iter().enumerate() {
+            let whole_key = keys.contains(&k.arn);
+            for (si, s) in self.subjects.iter().enumerate() {
+                if !whole_key && !principals.contains(&s.id) {
+                    continue;
+                }
+                let alone = paths == Paths::Direct || self.alone(si);
+                if alone && self.reach_mask(si, k) & any_bits == 0 {
+                    continue;
+                }
+                for a in &actions {
+                    rows.extend(self.reach(si, ki, a, paths));
+                }
+            }
+        }
+        rows.sort_by(|a, b| {
+            (&a.principal, &a.key, &a.action).cmp(&(&b.principal, &b.key, &b.action))
+        });
+        rows
+    }
+
     /// Whether anyone, through any path, can reach `kms:PutKeyPolicy` on `key` (R109–R116 as a
     /// reachability question): the rows that can, with their paths.
     pub fn who_keeps_control(&mut self, key: &str) -> Result<Vec<Row>, String> {

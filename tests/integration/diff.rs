@@ -256,6 +256,30 @@ fn the_only_guard_names_everyone_else_by_any_path_and_keeps_a_compliant_key() {
     );
 }
 
+/// `only` names principals by Terraform address as `can --principal` resolves it: two roles
+/// whose addresses end in `app` (one in a module, in another path and account) are told
+/// apart, and only the addressed one is exempt.
+#[test]
+fn only_by_address_exempts_exactly_the_addressed_role() {
+    const APP: &str = "arn:aws:iam::111122223333:role/app";
+    const LEGACY: &str = "arn:aws:iam::444455556666:role/legacy/app";
+    let who = |config: &str| -> BTreeSet<String> {
+        guard_findings(config, "diff/plan-two-apps.json")
+            .into_iter()
+            .map(|(_, p, _)| p)
+            .filter(|p| p == APP || p == LEGACY)
+            .collect()
+    };
+    assert_eq!(
+        who("diff/only-by-address.toml"),
+        [LEGACY.to_owned()].into_iter().collect()
+    );
+    assert_eq!(
+        who("diff/only-by-module-address.toml"),
+        [APP.to_owned()].into_iter().collect()
+    );
+}
+
 #[test]
 fn the_organisation_guard_reports_the_other_account_as_may_violate_without_its_tree() {
     let got = guard_findings("diff/outside-org.toml", "diff/plan.json");
@@ -316,7 +340,7 @@ fn an_unknown_key_in_a_guard_is_kms060() {
 mod property {
     use std::collections::{BTreeMap, BTreeSet};
 
-    use kmsaudit::diff::{ChangeKind, compare, worlds};
+    use kmsaudit::diff::{ChangeKind, changed_worlds, compare, worlds};
     use kmsaudit::graph::{AccessGraph, Extras, Paths, Row};
     use kmsaudit::input::{self, InputName, InputOptions};
     use kmsaudit::inventory::Inventory;
@@ -364,11 +388,117 @@ mod property {
             })
     }
 
+    /// An identity or trust statement of a role: KMS actions on one key or every key, or
+    /// `sts:AssumeRole` / `iam:PutRolePolicy` on the other role.
+    fn role_statement() -> impl Strategy<Value = serde_json::Value> {
+        (
+            0..4usize,
+            prop::collection::btree_set(0..ACTIONS.len(), 1..3),
+            any::<bool>(),
+        )
+            .prop_map(|(what, acts, allow)| {
+                let effect = if allow { "Allow" } else { "Deny" };
+                match what {
+                    0 | 1 => json!({"Effect": effect,
+                        "Action": acts.iter().map(|a| ACTIONS[*a]).collect::<Vec<_>>(),
+                        "Resource": if what == 0 { json!("*") } else { json!(KEYS[0]) }}),
+                    2 => json!({"Effect": effect, "Action": "sts:AssumeRole",
+                        "Resource": "arn:aws:iam::111122223333:role/*"}),
+                    _ => json!({"Effect": effect, "Action": "iam:PutRolePolicy",
+                        "Resource": "arn:aws:iam::111122223333:role/batch"}),
+                }
+            })
+    }
+
+    /// A grant: key, grantee, operations.
+    fn grant() -> impl Strategy<Value = (usize, usize, Vec<&'static str>)> {
+        (
+            0..KEYS.len(),
+            0..PRINCIPALS.len(),
+            prop::sample::subsequence(vec!["Decrypt", "Encrypt", "CreateGrant"], 1..3),
+        )
+    }
+
+    /// A whole world: each key's policy statements, its grants, and each role's identity
+    /// statements and who its trust policy lets assume it (a principal of the pool).
+    #[derive(Debug, Clone)]
+    struct Spec {
+        keys: Vec<Vec<serde_json::Value>>,
+        grants: Vec<(usize, usize, Vec<&'static str>)>,
+        identity: Vec<Vec<serde_json::Value>>,
+        trust: Vec<usize>,
+        /// How many of the roles exist (`batch` may exist in one world only).
+        roles: usize,
+    }
+
+    fn spec() -> impl Strategy<Value = Spec> {
+        (
+            prop::collection::vec(prop::collection::vec(statement(), 0..4), KEYS.len()),
+            prop::collection::vec(grant(), 0..3),
+            prop::collection::vec(prop::collection::vec(role_statement(), 0..3), ROLES.len()),
+            prop::collection::vec(0..PRINCIPALS.len(), ROLES.len()),
+            1..=ROLES.len(),
+        )
+            .prop_map(|(keys, grants, identity, trust, roles)| Spec {
+                keys,
+                grants,
+                identity,
+                trust,
+                roles,
+            })
+    }
+
+    /// A world before and one after that differs from it in a few parts only: each key
+    /// policy, the grants, each role's identity policy and each trust policy is either kept
+    /// or replaced, and the second role may exist in one world only.
+    fn before_after() -> impl Strategy<Value = (Spec, Spec)> {
+        (spec(), spec(), prop::collection::vec(any::<bool>(), 8)).prop_map(|(b, new, keep)| {
+            let k = |i: usize| keep.get(i).copied().unwrap_or(true);
+            let pick = |i: usize, old: &Vec<serde_json::Value>, new: &Vec<serde_json::Value>| {
+                if k(i) { old.clone() } else { new.clone() }
+            };
+            let a = Spec {
+                keys: (0..KEYS.len())
+                    .map(|i| pick(i, &b.keys[i], &new.keys[i]))
+                    .collect(),
+                grants: if k(2) {
+                    b.grants.clone()
+                } else {
+                    new.grants.clone()
+                },
+                identity: (0..ROLES.len())
+                    .map(|i| pick(3 + i, &b.identity[i], &new.identity[i]))
+                    .collect(),
+                trust: (0..ROLES.len())
+                    .map(|i| if k(5 + i) { b.trust[i] } else { new.trust[i] })
+                    .collect(),
+                roles: if k(7) { b.roles } else { new.roles },
+            };
+            (b, a)
+        })
+    }
+
+    const ROLES: [&str; 2] = ["app", "batch"];
+
+    fn load(inv: &mut Inventory, sources: &mut SourceMap, name: &str, v: &serde_json::Value) {
+        let loaded = input::load(
+            &InputName::Memory(name.to_owned(), v.to_string().into_bytes().into()),
+            &InputOptions::default(),
+            sources,
+        );
+        inv.add(name, loaded);
+    }
+
     /// A world: each key's policy, every principal of the pool named by one fixed statement so
     /// that both worlds ask about the same principals.
     fn world(policies: &[Vec<serde_json::Value>]) -> Inventory {
         let mut inv = Inventory::new();
         let mut sources = SourceMap::new();
+        keys_of(&mut inv, &mut sources, policies);
+        inv
+    }
+
+    fn keys_of(inv: &mut Inventory, sources: &mut SourceMap, policies: &[Vec<serde_json::Value>]) {
         for (key, statements) in KEYS.iter().zip(policies) {
             let mut all = vec![json!({
                 "Sid": "Names", "Effect": "Allow", "Principal": {"AWS": PRINCIPALS},
@@ -384,16 +514,60 @@ mod property {
             // `put-key-policy` input names the key.
             let put = json!({"KeyId": key, "PolicyName": "default", "Policy": doc.to_string()});
             for (n, v) in [("describe", describe), ("put", put)] {
-                let name = format!("{id}-{n}.json");
-                let loaded = input::load(
-                    &InputName::Memory(name.clone(), v.to_string().into_bytes().into()),
-                    &InputOptions::default(),
-                    &mut sources,
-                );
-                inv.add(&name, loaded);
+                load(inv, sources, &format!("{id}-{n}.json"), &v);
             }
         }
+    }
+
+    /// A whole world: keys with their policies and grants, and the account's roles with their
+    /// identity and trust policies (authorization details).
+    fn full_world(spec: &Spec) -> Inventory {
+        let mut inv = Inventory::new();
+        let mut sources = SourceMap::new();
+        keys_of(&mut inv, &mut sources, &spec.keys);
+        let grants: Vec<serde_json::Value> = spec
+            .grants
+            .iter()
+            .enumerate()
+            .map(|(i, (k, p, ops))| {
+                json!({"KeyId": KEYS[*k], "GrantId": format!("g{i}"),
+                "Name": format!("grant-{i}"), "GranteePrincipal": PRINCIPALS[*p],
+                "IssuingAccount": "arn:aws:iam::111122223333:root", "Operations": ops})
+            })
+            .collect();
+        load(
+            &mut inv,
+            &mut sources,
+            "grants.json",
+            &json!({"Grants": grants}),
+        );
+        let roles: Vec<serde_json::Value> = ROLES
+            .iter()
+            .take(spec.roles)
+            .enumerate()
+            .map(|(i, name)| {
+                let mut statements = spec.identity[i].clone();
+                statements
+                    .push(json!({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}));
+                json!({"Path": "/", "RoleName": name, "RoleId": format!("AROA{i:017}"),
+                    "Arn": format!("arn:aws:iam::111122223333:role/{name}"),
+                    "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
+                        {"Effect": "Allow", "Principal": {"AWS": PRINCIPALS[spec.trust[i]]},
+                         "Action": "sts:AssumeRole"}]},
+                    "RolePolicyList": [{"PolicyName": "inline", "PolicyDocument":
+                        {"Version": "2012-10-17", "Statement": statements}}],
+                    "AttachedManagedPolicies": [], "Tags": []})
+            })
+            .collect();
+        let details = json!({"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": roles,
+            "Policies": [], "IsTruncated": false});
+        load(&mut inv, &mut sources, "details.json", &details);
         inv
+    }
+
+    /// The changes of a diff, as comparable text.
+    fn changes_text(old: &[Row], new: &[Row]) -> Vec<String> {
+        compare(old, new).iter().map(|c| format!("{c:?}")).collect()
     }
 
     type Id = (String, String, String);
@@ -410,6 +584,77 @@ mod property {
             }
         }
         out
+    }
+
+    /// Escalation through a changed role: `app` may assume `batch` in both worlds, and only
+    /// `batch`'s own policy changes (it gains Decrypt on every key). `app`, unchanged itself,
+    /// gains Decrypt through `batch`: the scoped diff asks about it and gives the whole
+    /// computation's changes.
+    #[test]
+    fn a_principal_that_can_assume_a_changed_role_is_asked_about() {
+        // Both keys delegate to the account's IAM.
+        let delegate = json!({"Effect": "Allow", "Principal": {"AWS": PRINCIPALS[3]},
+            "Action": "kms:*", "Resource": "*"});
+        let keys = vec![vec![delegate]; KEYS.len()];
+        let assume = json!({"Effect": "Allow", "Action": "sts:AssumeRole",
+            "Resource": "arn:aws:iam::111122223333:role/*"});
+        let before = Spec {
+            keys,
+            grants: Vec::new(),
+            identity: vec![vec![assume.clone()], Vec::new()],
+            trust: vec![3, 0],
+            roles: 2,
+        };
+        let mut after = before.clone();
+        after.identity[1] =
+            vec![json!({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"})];
+        let (b, a) = (full_world(&before), full_world(&after));
+        let (old, new) = worlds(&b, &a, &Extras::default(), &[], Paths::All);
+        let (sold, snew) = changed_worlds(&b, &a, &Extras::default(), &[], Paths::All);
+        let whole = changes_text(&old.rows, &new.rows);
+        assert!(
+            whole
+                .iter()
+                .any(|c| c.contains("Added") && c.contains("role/app\"")),
+            "{whole:#?}"
+        );
+        assert_eq!(whole, changes_text(&sold.rows, &snew.rows));
+    }
+
+    /// A class only one world asks about: the first key names another account only before,
+    /// so `account:444455556666` is a class of the world before alone, and its rows on the
+    /// second key (open to everyone, unchanged) are removed rows too. The scoped diff asks
+    /// about it on every key, as the whole computation does.
+    #[test]
+    fn a_class_only_one_world_asks_about_is_asked_about_on_unchanged_keys() {
+        let world = |first: Vec<serde_json::Value>| {
+            let mut inv = Inventory::new();
+            let mut sources = SourceMap::new();
+            for (key, statements) in KEYS.iter().zip([
+                first,
+                vec![json!({"Effect": "Allow",
+                "Principal": {"AWS": "*"}, "Action": "kms:Decrypt", "Resource": "*"})],
+            ]) {
+                let doc = json!({"Version": "2012-10-17", "Statement": statements});
+                let put = json!({"KeyId": key, "PolicyName": "default", "Policy": doc.to_string()});
+                let id = key.rsplit('/').next().unwrap();
+                load(&mut inv, &mut sources, &format!("{id}-put.json"), &put);
+            }
+            inv
+        };
+        let partner = json!({"Effect": "Allow", "Principal": {"AWS": PRINCIPALS[2]},
+            "Action": "kms:Encrypt", "Resource": "*"});
+        let (b, a) = (world(vec![partner]), world(Vec::new()));
+        let (old, new) = worlds(&b, &a, &Extras::default(), &[], Paths::All);
+        let (sold, snew) = changed_worlds(&b, &a, &Extras::default(), &[], Paths::All);
+        let whole = changes_text(&old.rows, &new.rows);
+        assert!(
+            whole.iter().any(|c| c.contains("Removed")
+                && c.contains("account:444455556666")
+                && c.contains(KEYS[1])),
+            "{whole:#?}"
+        );
+        assert_eq!(whole, changes_text(&sold.rows, &snew.rows));
     }
 
     proptest! {
@@ -442,6 +687,43 @@ mod property {
                     prop_assert!(changed.contains(id), "{:?} changed but not reported", id);
                 }
             }
+        }
+
+        /// The same on whole worlds (keys, grants, roles with identity and trust policies)
+        /// where the world after changes a few of their parts, through the scoped diff `diff`
+        /// runs.
+        #[test]
+        fn scoped_diff_rows_are_the_difference_of_who_can_rows((before, after) in before_after()) {
+            let (b, a) = (full_world(&before), full_world(&after));
+            let (old, new) = changed_worlds(&b, &a, &Extras::default(), &[], Paths::All);
+            let changes = compare(&old.rows, &new.rows);
+            let ids = |k: ChangeKind| -> BTreeSet<Id> {
+                changes.iter().filter(|c| c.kind == k).filter_map(|c| c.row())
+                    .map(|r| (r.key.clone(), r.action.clone(), r.principal.clone())).collect()
+            };
+            let (wb, wa) = (who_can_rows(&b), who_can_rows(&a));
+            let kb: BTreeSet<Id> = wb.keys().cloned().collect();
+            let ka: BTreeSet<Id> = wa.keys().cloned().collect();
+            prop_assert_eq!(ids(ChangeKind::Added), ka.difference(&kb).cloned().collect::<BTreeSet<_>>());
+            prop_assert_eq!(ids(ChangeKind::Removed), kb.difference(&ka).cloned().collect::<BTreeSet<_>>());
+            let changed = ids(ChangeKind::Changed);
+            for id in ka.intersection(&kb) {
+                let (x, y) = (&wb[id], &wa[id]);
+                if x.decision != y.decision || x.conditions != y.conditions {
+                    prop_assert!(changed.contains(id), "{:?} changed but not reported", id);
+                }
+            }
+        }
+
+        /// The scoped diff (only the cells whose inputs differ) gives exactly the changes of
+        /// the whole computation, with both paths settings.
+        #[test]
+        fn the_scoped_diff_equals_the_whole_computation((before, after) in before_after(), all in any::<bool>()) {
+            let (b, a) = (full_world(&before), full_world(&after));
+            let paths = if all { Paths::All } else { Paths::Direct };
+            let (old, new) = worlds(&b, &a, &Extras::default(), &[], paths);
+            let (sold, snew) = changed_worlds(&b, &a, &Extras::default(), &[], paths);
+            prop_assert_eq!(changes_text(&old.rows, &new.rows), changes_text(&sold.rows, &snew.rows));
         }
     }
 }
