@@ -162,22 +162,14 @@ pub fn find(dir: &Path) -> Option<PathBuf> {
     None
 }
 
-/// Today's date in UTC, `YYYY-MM-DD` (civil-from-days, proleptic Gregorian).
+/// Today's date in UTC, `YYYY-MM-DD`.
 pub fn today() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let days = i64::try_from(secs / 86_400).unwrap_or(0);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    let mut date = crate::eval::iso8601(i64::try_from(secs).unwrap_or(0));
+    date.truncate("YYYY-MM-DD".len());
+    date
 }
 
 fn valid_date(s: &str) -> bool {

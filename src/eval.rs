@@ -25,6 +25,7 @@ pub use crate::model::{KeyFacts, KeyManager};
 pub(crate) use context::has_vpc_keys;
 pub use context::iso8601;
 pub use decide::evaluate;
+pub(crate) use matcher::BAD_VERSION;
 pub use matcher::key_policy_may_allow;
 // The access graph's questions (IAM and STS moves, pre-filters).
 pub(crate) use matcher::{
@@ -32,7 +33,8 @@ pub(crate) use matcher::{
     other_statement_applies, resource_pattern_may_match, trust_principal_names,
 };
 pub use reason::{
-    GrantMiss, IdentitySays, Input, Note, Path, Reason, Skip, StepName, StepOutcome, Unknown,
+    GrantMiss, IdentitySays, Input, KeyUnknown, MoveOpen, Note, Open, Path, Reason, Skip, StepName,
+    StepOutcome, TrustOpen, Unknown,
 };
 
 /// A three-valued truth.
@@ -182,7 +184,7 @@ impl Caller {
         if crate::arn::is_account_id(s) {
             return Ok(base(
                 CallerKind::Root,
-                &format!("arn:aws:iam::{s}:root"),
+                &["arn:aws:iam::", s, ":root"].concat(),
                 s,
                 "aws",
                 "",
@@ -213,10 +215,16 @@ impl Caller {
             ("iam", Some(("role", rest))) if !rest.is_empty() => {
                 // A role stands for any of its sessions.
                 let name = rest.rsplit('/').next().unwrap_or(rest);
-                let arn = format!(
-                    "arn:{}:sts::{}:assumed-role/{name}/*",
-                    p.partition, p.account
-                );
+                let arn = [
+                    "arn:",
+                    p.partition,
+                    ":sts::",
+                    p.account,
+                    ":assumed-role/",
+                    name,
+                    "/*",
+                ]
+                .concat();
                 let mut c = base(CallerKind::AssumedRole, &arn, p.account, p.partition, name);
                 c.role_arn = Some(s.to_owned());
                 c.session_open = true;
@@ -249,10 +257,9 @@ impl Caller {
                         c.role_arn = Some(r.to_owned());
                     }
                     None => {
-                        c.role_arn = Some(format!(
-                            "arn:{}:iam::{}:role/{role}",
-                            p.partition, p.account
-                        ));
+                        c.role_arn = Some(
+                            ["arn:", p.partition, ":iam::", p.account, ":role/", role].concat(),
+                        );
                         c.role_path_assumed = true;
                     }
                 }

@@ -3,8 +3,8 @@
 use std::borrow::Cow;
 use std::net::IpAddr;
 
-use super::Tri;
 use super::context::{Ctx, Unknown, Val};
+use super::{Open, Tri};
 use crate::pattern::{Pattern, Token, VarValue, Variable};
 use crate::policy::{BaseOperator, Condition, ConditionValue, SetOperator};
 
@@ -13,8 +13,8 @@ use crate::policy::{BaseOperator, Condition, ConditionValue, SetOperator};
 pub(crate) struct CondOutcome {
     pub(crate) tri: Tri,
     /// Why it is unknown (and whether only because of residual keys).
-    pub(crate) unknown: Option<(String, bool)>,
-    /// A short account for the trace.
+    pub(crate) unknown: Option<(Open, bool)>,
+    /// A short account for the trace (empty unless tracing).
     pub(crate) detail: String,
 }
 
@@ -49,19 +49,17 @@ pub(crate) fn eval_condition(
     let Some(base) = c.operator.base else {
         return CondOutcome {
             tri: Tri::Unknown,
-            unknown: Some((
-                format!(
-                    "`{}` is not a condition operator kmsaudit can judge",
-                    c.operator.raw
-                ),
-                false,
-            )),
-            detail: "unknown operator".into(),
+            unknown: Some((Open::Operator(c.operator.raw.clone()), false)),
+            detail: if trace {
+                "unknown operator".into()
+            } else {
+                String::new()
+            },
         };
     };
     let val = ctx.get(&c.key_lower, c.key_info);
     let multivalued = c.key_info.is_some_and(|i| i.multivalued);
-    let mut var_unknown: Option<String> = None;
+    let mut var_unknown: Option<Open> = None;
     // R1 (v2): the role path was assumed; a value that could name the role under another
     // path is unknown, not "no match".
     let role_path = ctx.role_path_open(&c.key_lower);
@@ -71,8 +69,18 @@ pub(crate) fn eval_condition(
             let residual = *u == Unknown::Residual;
             return CondOutcome {
                 tri: Tri::Unknown,
-                unknown: Some((u.describe(&c.key), residual)),
-                detail: format!("`{}` is unknown", c.key),
+                unknown: Some((
+                    Open::Key {
+                        key: c.key.clone(),
+                        why: u.clone(),
+                    },
+                    residual,
+                )),
+                detail: if trace {
+                    format!("`{}` is unknown", c.key)
+                } else {
+                    String::new()
+                },
             };
         }
         (_, BaseOperator::Null) => null_test(c, &val),
@@ -128,7 +136,7 @@ pub(crate) fn eval_condition(
     };
     let unknown = if tri == Tri::Unknown {
         Some((
-            var_unknown.unwrap_or_else(|| format!("`{}` cannot be judged", c.key)),
+            var_unknown.unwrap_or_else(|| Open::CannotJudge(c.key.clone())),
             false,
         ))
     } else {
@@ -169,7 +177,7 @@ fn base_match(
     values: &[ConditionValue],
     ctx: &Ctx<'_>,
     role_path: bool,
-    var_unknown: &mut Option<String>,
+    var_unknown: &mut Option<Open>,
 ) -> Tri {
     let negated = base.is_negated();
     let mut acc = if negated { Tri::Yes } else { Tri::No };
@@ -177,20 +185,14 @@ fn base_match(
         let mut cmp = compare(base, r, p, ctx, var_unknown);
         if cmp == Cmp::NoMatch && role_path && could_name_role_elsewhere(base, p, ctx) {
             if var_unknown.is_none() {
-                *var_unknown = Some(format!(
-                    "`{}` could name the caller's role under another path, and the role's path is not known (give `--context aws:PrincipalArn=<role ARN>`)",
-                    p.text
-                ));
+                *var_unknown = Some(Open::RoleElsewhere(p.text.clone()));
             }
             cmp = Cmp::Unknown;
         } else if cmp == Cmp::Match && role_path && !matches_under_other_path(base, r, p, ctx) {
             // R1 (v2): the match holds only because the path was assumed to be `/`; the role
             // may sit under another path, where it would not hold.
             if var_unknown.is_none() {
-                *var_unknown = Some(format!(
-                    "`{}` names the caller's role only if its path is `/`, and the role's path is not known (give `--context aws:PrincipalArn=<role ARN>`)",
-                    p.text
-                ));
+                *var_unknown = Some(Open::RoleOnlyRootPath(p.text.clone()));
             }
             cmp = Cmp::Unknown;
         }
@@ -208,11 +210,7 @@ fn base_match(
 }
 
 /// Resolves a policy variable against the context (R37–R39).
-pub(crate) fn resolve_var(
-    v: &Variable,
-    ctx: &Ctx<'_>,
-    var_unknown: &mut Option<String>,
-) -> VarValue {
+pub(crate) fn resolve_var(v: &Variable, ctx: &Ctx<'_>, var_unknown: &mut Option<Open>) -> VarValue {
     let lower = v.key.to_lowercase();
     let info = super::context::key_info(&lower);
     let val = ctx.get(&lower, info);
@@ -230,10 +228,7 @@ pub(crate) fn resolve_var(
             None => VarValue::Absent,
         },
         Val::Values(_) => {
-            *var_unknown = Some(format!(
-                "`${{{}}}` names a multivalued key, which cannot be a policy variable",
-                v.key
-            ));
+            *var_unknown = Some(Open::MultivaluedVariable(v.key.clone()));
             VarValue::Unknown
         }
         Val::Absent => match &v.default {
@@ -241,11 +236,10 @@ pub(crate) fn resolve_var(
             None => VarValue::Absent,
         },
         Val::Unknown(u) => {
-            *var_unknown = Some(format!(
-                "policy variable `${{{}}}`: {}",
-                v.key,
-                u.describe(&v.key)
-            ));
+            *var_unknown = Some(Open::Variable {
+                key: v.key.clone(),
+                why: u,
+            });
             VarValue::Unknown
         }
     }
@@ -255,7 +249,7 @@ pub(crate) fn resolve_var(
 fn substitute<'p>(
     p: &'p Pattern,
     ctx: &Ctx<'_>,
-    var_unknown: &mut Option<String>,
+    var_unknown: &mut Option<Open>,
 ) -> Result<Cow<'p, Pattern>, Cmp> {
     if !p.has_variables() {
         return Ok(Cow::Borrowed(p));
@@ -300,7 +294,7 @@ fn compare(
     r: &str,
     p: &ConditionValue,
     ctx: &Ctx<'_>,
-    var_unknown: &mut Option<String>,
+    var_unknown: &mut Option<Open>,
 ) -> Cmp {
     use BaseOperator as B;
     let m = |b: bool| if b { Cmp::Match } else { Cmp::NoMatch };
@@ -734,7 +728,7 @@ pub(crate) fn resource_match(
     parts: &[Pattern],
     resource: &str,
     ctx: &Ctx<'_>,
-    var_unknown: &mut Option<String>,
+    var_unknown: &mut Option<Open>,
 ) -> Tri {
     resource_match_with(
         parts,

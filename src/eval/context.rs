@@ -9,16 +9,20 @@
 use std::borrow::Cow;
 
 use super::{Caller, CallerKind, KeyFacts, Options, Request};
+
 use crate::catalog::{self, ActionInfo, ConditionKeyInfo};
 use crate::policy::PolicyKind;
+pub(crate) use KeyUnknown as Unknown;
 
-/// Why a value is unknown.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Unknown {
+/// Why a value is unknown, as data: `report` words it (and suggests the flag that gives it).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum KeyUnknown {
     /// A fact about the key that was not given.
     KeyFact(&'static str),
     /// A fact about the caller that was not given.
     CallerFact(&'static str),
+    /// The caller's unique id (`aws:userid` of a user or a role session), not given.
+    CallerUniqueId,
     /// Residual evaluation: the request key was left open.
     Residual,
     /// A condition key the engine does not know (R108).
@@ -29,33 +33,14 @@ pub(crate) enum Unknown {
     /// A request key AWS sets on some calls of this caller and not on others, not given
     /// (R9): whether it is present is unknown too.
     MaybeSet(&'static str),
-    /// Something else, explained.
-    Other(String),
-}
-
-impl Unknown {
-    /// A sentence for `unknowns`.
-    pub(crate) fn describe(&self, key: &str) -> String {
-        match self {
-            Unknown::KeyFact(what) => {
-                format!("`{key}` depends on the key's {what}, which was not given")
-            }
-            Unknown::CallerFact(what) => {
-                format!("`{key}` depends on the caller's {what}, which was not given")
-            }
-            Unknown::Residual => format!("`{key}` was left open"),
-            Unknown::NotInCatalogue => format!(
-                "`{key}` is not a condition key kmsaudit knows; give its value with `--context` or pass `--assume-absent`"
-            ),
-            Unknown::AlwaysSet(what) => format!(
-                "`{key}` is always in such a request ({what}) but its value was not given; give it with `--context {key}=…`"
-            ),
-            Unknown::MaybeSet(what) => format!(
-                "whether `{key}` is in the request is not known ({what}); give it with `--context {key}=…`"
-            ),
-            Unknown::Other(s) => format!("`{key}`: {s}"),
-        }
-    }
+    /// A `ReEncrypt` check whose other key was not given (R3).
+    DestinationKeyOpen,
+    /// No current time was fixed (R107).
+    TimeNotFixed,
+    /// The time given is not a time (R107).
+    NotATime(String),
+    /// A `kms:Grant*` key or the context of `CreateGrant`, without the requested grant (R87).
+    GrantRequestNotGiven,
 }
 
 /// A context value.
@@ -246,9 +231,7 @@ impl<'a> Ctx<'a> {
                 // Spec Q17: root → account id; federated → `<account>:<name>`.
                 CallerKind::Root => borrowed(&c.account),
                 CallerKind::FederatedUser => one(format!("{}:{}", c.account, c.name)),
-                CallerKind::User | CallerKind::AssumedRole => Val::Unknown(Unknown::CallerFact(
-                    "unique id (give `--context aws:userid=…`)",
-                )),
+                CallerKind::User | CallerKind::AssumedRole => Val::Unknown(Unknown::CallerUniqueId),
                 CallerKind::Service | CallerKind::Anonymous => Val::Absent,
             },
             "aws:username" => {
@@ -324,71 +307,69 @@ impl<'a> Ctx<'a> {
     fn kms_parameter_key(&self, key_lower: &str) -> Option<Val<'a>> {
         let service = self.caller.kind == CallerKind::Service;
         Some(match key_lower {
-                "kms:requestalias" => match &self.req.request_alias {
-                    // The value is the alias name, also when an alias ARN was sent (R96).
-                    Some(a) => match a.find(":alias/") {
-                        Some(i) => one(a.get(i + 1..).unwrap_or(a)),
-                        None => borrowed(a),
-                    },
-                    None => self.not_given(),
+            "kms:requestalias" => match &self.req.request_alias {
+                // The value is the alias name, also when an alias ARN was sent (R96).
+                Some(a) => match a.find(":alias/") {
+                    Some(i) => one(a.get(i + 1..).unwrap_or(a)),
+                    None => borrowed(a),
                 },
-                "kms:encryptionalgorithm" => {
-                    if self.opts.residual {
-                        Val::Unknown(Unknown::Residual)
-                    } else {
-                        // R92: the default when the parameter is omitted.
-                        borrowed("SYMMETRIC_DEFAULT")
-                    }
+                None => self.not_given(),
+            },
+            "kms:encryptionalgorithm" => {
+                if self.opts.residual {
+                    Val::Unknown(Unknown::Residual)
+                } else {
+                    // R92: the default when the parameter is omitted.
+                    borrowed("SYMMETRIC_DEFAULT")
                 }
-                "kms:reencryptonsamekey" => match self.reencrypt_same_key {
-                    Some(b) => flag(b),
-                    // R3 (v2): a ReEncrypt check whose other key is not given.
-                    None if matches!(self.action.name, "ReEncryptFrom" | "ReEncryptTo") => {
-                        Val::Unknown(Unknown::Other(
-                            "whether the destination key is the source key is not known (give `--destination-key`)".into(),
-                        ))
-                    }
-                    None => Val::Absent,
-                },
-                "kms:grantisforawsresource" => {
-                    if self.opts.residual {
-                        Val::Unknown(Unknown::Residual)
-                    } else if self.opts.open.grant_for_aws_resource_absent {
-                        Val::Absent
-                    } else {
-                        // Q10: present and false on direct calls.
-                        flag(false)
-                    }
+            }
+            "kms:reencryptonsamekey" => match self.reencrypt_same_key {
+                Some(b) => flag(b),
+                // R3 (v2): a ReEncrypt check whose other key is not given.
+                None if matches!(self.action.name, "ReEncryptFrom" | "ReEncryptTo") => {
+                    Val::Unknown(Unknown::DestinationKeyOpen)
                 }
-                "kms:grantoperations"
-                | "kms:granteeprincipal"
-                | "kms:retiringprincipal"
-                | "kms:grantconstrainttype"
-                | "kms:granteeserviceprincipal"
-                | "kms:retiringserviceprincipal"
-                | "kms:grantconstraintsourcearn" => self.grant_request_key(key_lower),
-                "kms:bypasspolicylockoutsafetycheck"
-                    if self.opts.open.bypass_present_when_omitted && !self.opts.residual =>
-                {
+                None => Val::Absent,
+            },
+            "kms:grantisforawsresource" => {
+                if self.opts.residual {
+                    Val::Unknown(Unknown::Residual)
+                } else if self.opts.open.grant_for_aws_resource_absent {
+                    Val::Absent
+                } else {
+                    // Q10: present and false on direct calls.
                     flag(false)
                 }
-                "aws:securetransport" => {
-                    if self.opts.residual {
-                        Val::Unknown(Unknown::Residual)
-                    } else {
-                        // R107: assumed true (recorded as an assumption in notes).
-                        borrowed("true")
-                    }
+            }
+            "kms:grantoperations"
+            | "kms:granteeprincipal"
+            | "kms:retiringprincipal"
+            | "kms:grantconstrainttype"
+            | "kms:granteeserviceprincipal"
+            | "kms:retiringserviceprincipal"
+            | "kms:grantconstraintsourcearn" => self.grant_request_key(key_lower),
+            "kms:bypasspolicylockoutsafetycheck"
+                if self.opts.open.bypass_present_when_omitted && !self.opts.residual =>
+            {
+                flag(false)
+            }
+            "aws:securetransport" => {
+                if self.opts.residual {
+                    Val::Unknown(Unknown::Residual)
+                } else {
+                    // R107: assumed true (recorded as an assumption in notes).
+                    borrowed("true")
                 }
-                "aws:requestedregion" => match self.key {
-                    _ if self.opts.residual => Val::Unknown(Unknown::Residual),
-                    Some(k) => borrowed(&k.region),
-                    // R107: every request goes to some Region; without a key it is not known.
-                    None if service => Val::Absent,
-                    None => Val::Unknown(Unknown::AlwaysSet("the Region the request is sent to")),
-                },
-                "aws:currenttime" | "aws:epochtime" => self.time(key_lower == "aws:epochtime"),
-                _ => return None,
+            }
+            "aws:requestedregion" => match self.key {
+                _ if self.opts.residual => Val::Unknown(Unknown::Residual),
+                Some(k) => borrowed(&k.region),
+                // R107: every request goes to some Region; without a key it is not known.
+                None if service => Val::Absent,
+                None => Val::Unknown(Unknown::AlwaysSet("the Region the request is sent to")),
+            },
+            "aws:currenttime" | "aws:epochtime" => self.time(key_lower == "aws:epochtime"),
+            _ => return None,
         })
     }
 
@@ -456,14 +437,10 @@ impl<'a> Ctx<'a> {
             _ => None,
         };
         let Some(now) = given.as_deref().or(self.opts.now.as_deref()) else {
-            return Val::Unknown(Unknown::Other(
-                "the current time is not fixed; give `--context aws:CurrentTime=…`".into(),
-            ));
+            return Val::Unknown(Unknown::TimeNotFixed);
         };
         let Some(secs) = super::condition::parse_date(now) else {
-            return Val::Unknown(Unknown::Other(format!(
-                "`{now}` is not a time; give `--context aws:CurrentTime=<ISO 8601>`"
-            )));
+            return Val::Unknown(Unknown::NotATime(now.to_owned()));
         };
         if epoch {
             one(format!("{}", secs.floor() as i64))
@@ -577,9 +554,7 @@ impl<'a> Ctx<'a> {
 
     fn grant_request_key(&self, key_lower: &str) -> Val<'a> {
         let Some(g) = &self.req.grant_request else {
-            return Val::Unknown(Unknown::Other(
-                "the requested grant was not given (pass `--grant-request FILE`)".into(),
-            ));
+            return Val::Unknown(Unknown::GrantRequestNotGiven);
         };
         match key_lower {
             "kms:grantoperations" => Val::Values(
@@ -621,9 +596,7 @@ impl<'a> Ctx<'a> {
         let Some(ec) = &self.ec else {
             // For CreateGrant the context comes from the requested grant's constraint (R87).
             if self.action.name == "CreateGrant" && self.req.grant_request.is_none() {
-                return Val::Unknown(Unknown::Other(
-                    "the requested grant was not given (pass `--grant-request FILE`)".into(),
-                ));
+                return Val::Unknown(Unknown::GrantRequestNotGiven);
             }
             return self.not_given();
         };

@@ -278,8 +278,7 @@ impl<'a> Run<'a> {
                         } else {
                             out.only_residual = false;
                         }
-                        out.unknowns
-                            .extend(e.unknowns.into_iter().map(Unknown::Statement));
+                        out.unknowns.extend(e.unknowns);
                     }
                     Tri::No => {}
                 }
@@ -395,7 +394,7 @@ impl<'a> Scope<'a> {
         Scope {
             spec,
             action,
-            action_name: format!("kms:{}", action.name),
+            action_name: ["kms:", action.name].concat(),
             facts,
             key_inputs,
             kp,
@@ -568,7 +567,7 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec<'_
         r.unknowns.push(Unknown::NotAnAction(req.action.clone()));
         return r;
     };
-    let mut result = CheckResult::new(format!("kms:{}", action.name), spec.resource.to_owned());
+    let mut result = CheckResult::new(["kms:", action.name].concat(), spec.resource.to_owned());
     if let Some(input) = &spec.missing {
         result.unknowns.push(Unknown::CheckNeeds {
             action: result.action.clone(),
@@ -803,27 +802,52 @@ fn scp_gate(
     let levels = inputs.scp.as_deref().unwrap_or(&[]);
     for (i, level) in levels.iter().enumerate() {
         let name = StepName::ScpGate(Some(i + 1));
-        let mut tr = Vec::new();
-        let s = run.scan(level, Effect::Allow, &mut tr);
-        match s.tri() {
-            Tri::Yes => run.step(name, || StepOutcome::AllowedBy(s.by.clone()), tr),
-            Tri::Unknown => {
-                run.step(name, || StepOutcome::Tri(Tri::Unknown), tr);
-                pending.open_gate(s);
-            }
-            Tri::No => {
-                run.step(name, || StepOutcome::NoScpAllows, tr);
-                result.deny(
-                    Decision::ImplicitDeny,
+        allow_gate(
+            run,
+            level,
+            name,
+            pending,
+            result,
+            StepOutcome::NoScpAllows,
+            || {
+                (
                     Path::ScpGate(i + 1),
                     Reason::ScpGate {
                         level: i + 1,
                         action: scope.action_name.clone(),
                     },
-                );
-                deny_note(result, &pending.deny_unknown);
-                return ControlFlow::Break(());
-            }
+                )
+            },
+        )?;
+    }
+    ControlFlow::Continue(())
+}
+
+/// A gate whose policies must allow (an SCP level, the VPC endpoint policy): passed, open
+/// (what it leaves unknown waits for the allow paths), or an implicit deny by `denied`.
+fn allow_gate(
+    run: &mut Run<'_>,
+    policies: &[NamedPolicy],
+    name: StepName,
+    pending: &mut Pending,
+    result: &mut CheckResult,
+    no: StepOutcome,
+    denied: impl FnOnce() -> (Path, Reason),
+) -> ControlFlow<()> {
+    let mut tr = Vec::new();
+    let s = run.scan(policies, Effect::Allow, &mut tr);
+    match s.tri() {
+        Tri::Yes => run.step(name, || StepOutcome::AllowedBy(s.by.clone()), tr),
+        Tri::Unknown => {
+            run.step(name, || StepOutcome::Tri(Tri::Unknown), tr);
+            pending.open_gate(s);
+        }
+        Tri::No => {
+            run.step(name, || no, tr);
+            let (path, reason) = denied();
+            result.deny(Decision::ImplicitDeny, path, reason);
+            deny_note(result, &pending.deny_unknown);
+            return ControlFlow::Break(());
         }
     }
     ControlFlow::Continue(())
@@ -839,33 +863,23 @@ fn vpce_gate(
     let Some(v) = scope.vpce else {
         return ControlFlow::Continue(());
     };
-    let mut tr = Vec::new();
-    let s = run.scan(std::slice::from_ref(v), Effect::Allow, &mut tr);
-    match s.tri() {
-        Tri::Yes => run.step(
-            StepName::VpcEndpoint,
-            || StepOutcome::AllowedBy(s.by.clone()),
-            tr,
-        ),
-        Tri::Unknown => {
-            run.step(StepName::VpcEndpoint, || StepOutcome::Tri(Tri::Unknown), tr);
-            pending.open_gate(s);
-        }
-        Tri::No => {
-            run.step(StepName::VpcEndpoint, || StepOutcome::EndpointDenies, tr);
-            result.deny(
-                Decision::ImplicitDeny,
+    allow_gate(
+        run,
+        std::slice::from_ref(v),
+        StepName::VpcEndpoint,
+        pending,
+        result,
+        StepOutcome::EndpointDenies,
+        || {
+            (
                 Path::VpcEndpoint,
                 Reason::VpcEndpoint {
                     policy: v.name.clone(),
                     action: scope.action_name.clone(),
                 },
-            );
-            deny_note(result, &pending.deny_unknown);
-            return ControlFlow::Break(());
-        }
-    }
-    ControlFlow::Continue(())
+            )
+        },
+    )
 }
 
 /// Step 5, R52: operations that never work on a key in another account.

@@ -4,7 +4,8 @@
 use super::condition::{eval_condition, resource_match};
 use super::context::Ctx;
 use super::{
-    CallerKind, ElementTrace, NamedPolicy, Requirement, StatementRef, StatementTrace, Tri,
+    CallerKind, ElementTrace, NamedPolicy, Open, Requirement, StatementRef, StatementTrace, Tri,
+    Unknown,
 };
 use crate::arn::PrincipalClass;
 use crate::policy::{
@@ -40,7 +41,7 @@ pub(crate) struct StmtEval {
     /// The principal match itself is unknown for some entry.
     pub(crate) principal_unknown: bool,
     /// Why it is unknown.
-    pub(crate) unknowns: Vec<String>,
+    pub(crate) unknowns: Vec<Unknown>,
     /// Residual requirements (unknown only because request keys were left open).
     pub(crate) residual: Vec<Requirement>,
     /// The unknowns are all residual.
@@ -164,6 +165,10 @@ pub(crate) fn statement_ref(p: &NamedPolicy, st: &Statement) -> StatementRef {
     }
 }
 
+/// Why a statement of a policy whose `Version` is not one AWS accepts cannot be judged (R11):
+/// the trace and `report` both say it.
+pub(crate) const BAD_VERSION: &str = "the policy's `Version` is neither `2012-10-17` nor `2008-10-17`, and AWS accepts no such policy";
+
 /// Matches one statement. `has_boundary` matters for `NotPrincipal` (R26).
 pub(crate) fn eval_statement(
     p: &NamedPolicy,
@@ -183,12 +188,13 @@ pub(crate) fn eval_statement(
         trace: None,
     };
     let mut elements: Vec<ElementTrace> = Vec::new();
-    let mut el = |name: &str, outcome: Tri, detail: String, span: Span| {
+    // Trace text is built only when tracing.
+    let mut el = |name: &str, outcome: Tri, detail: &dyn Fn() -> String, span: Span| {
         if tracing {
             elements.push(ElementTrace {
                 element: name.to_owned(),
                 outcome,
-                detail,
+                detail: detail(),
                 span,
             });
         }
@@ -211,23 +217,27 @@ pub(crate) fn eval_statement(
     };
     // R11: AWS accepts no policy whose `Version` is not one of the two dates; what such a
     // document would do cannot be judged, never read as "no Version".
-    let bad_version = (p.doc.version == crate::policy::Version::Invalid).then(|| {
-        "the policy's `Version` is neither `2012-10-17` nor `2008-10-17`, and AWS accepts no such policy".to_owned()
-    });
-    if let Some(reason) = st.broken.as_ref().or(bad_version.as_ref()) {
-        out.unknowns.push(format!(
-            "statement {} of `{}` cannot be judged: {reason}",
-            st.label(),
-            p.name
-        ));
-        out.only_residual = false;
-        out.principal_unknown = true;
+    let bad_version = p.doc.version == crate::policy::Version::Invalid;
+    if st.broken.is_some() || bad_version {
+        let why = st.broken.clone();
         el(
             "statement",
             Tri::Unknown,
-            format!("cannot be judged: {reason}"),
+            &|| {
+                format!(
+                    "cannot be judged: {}",
+                    why.as_deref().unwrap_or(BAD_VERSION)
+                )
+            },
             st.span,
         );
+        out.unknowns.push(Unknown::StatementBroken {
+            statement: st.label(),
+            policy: p.name.clone(),
+            why,
+        });
+        out.only_residual = false;
+        out.principal_unknown = true;
         return finish(out, elements, Tri::Unknown);
     }
     let resource_policy = p.doc.kind.has_principals();
@@ -236,7 +246,7 @@ pub(crate) fn eval_statement(
         el(
             "Principal",
             Tri::No,
-            "a principal in this kind of policy: the statement is ignored".into(),
+            &|| "a principal in this kind of policy: the statement is ignored".to_owned(),
             st.span,
         );
         return finish(out, elements, Tri::No);
@@ -247,7 +257,7 @@ pub(crate) fn eval_statement(
         el(
             "Action",
             Tri::No,
-            "no `Action`: the statement has no effect".into(),
+            &|| "no `Action`: the statement has no effect".to_owned(),
             st.span,
         );
         return finish(out, elements, Tri::No);
@@ -256,7 +266,7 @@ pub(crate) fn eval_statement(
         el(
             "Resource",
             Tri::No,
-            "no `Resource`: the statement has no effect".into(),
+            &|| "no `Resource`: the statement has no effect".to_owned(),
             st.span,
         );
         return finish(out, elements, Tri::No);
@@ -341,17 +351,19 @@ fn eval_rest(
             &|| match ok {
                 Tri::Yes => format!("covers `{}`", target.arn),
                 Tri::No => format!("does not cover `{}`", target.arn),
-                Tri::Unknown => var_unknown
-                    .clone()
-                    .unwrap_or_else(|| "cannot be judged".into()),
+                Tri::Unknown => "cannot be judged".into(),
             },
             r.span,
         );
         if ok == Tri::Unknown {
             out.only_residual = false;
-            out.unknowns.push(var_unknown.unwrap_or_else(|| {
-                format!("`{word}` of statement {} cannot be judged", st.label())
-            }));
+            out.unknowns.push(match var_unknown {
+                Some(open) => Unknown::Open(open),
+                None => Unknown::ElementOpen {
+                    element: word,
+                    statement: st.label(),
+                },
+            });
         }
         applies = applies.and(ok);
         if applies == Tri::No {
@@ -388,12 +400,11 @@ fn eval_rest(
             );
             if ok == Tri::Unknown {
                 out.only_residual = false;
-                out.unknowns.push(format!(
-                    "statement {} of `{}`: {}",
-                    st.label(),
-                    p.name,
-                    detail()
-                ));
+                out.unknowns.push(Unknown::PrincipalOpen {
+                    statement: st.label(),
+                    policy: p.name.clone(),
+                    not_principal: pc.negated,
+                });
             }
             applies = applies.and(ok);
             if applies == Tri::No {
@@ -435,31 +446,26 @@ impl StmtEval {
         p: &NamedPolicy,
         st: &Statement,
         c: &crate::policy::Condition,
-        unknown: Option<(String, bool)>,
+        unknown: Option<(Open, bool)>,
     ) {
         match unknown {
             Some((_, true)) => self.residual.push(Requirement {
                 text: requirement_text(c),
                 key: c.key_lower.clone(),
-                statement: format!("{}#{}", p.name, st.label()),
+                statement: residual_statement(p, st),
             }),
             Some((why, false)) => {
                 self.only_residual = false;
-                self.unknowns.push(why);
+                self.unknowns.push(Unknown::Open(why));
             }
             None => {}
         }
     }
 }
 
-/// "`kms:ViaService` is `s3.us-east-1.amazonaws.com`" for a residual.
+/// "`kms:ViaService` is `s3.us-east-1.amazonaws.com`" for a residual. Residuals are built on
+/// the key rules' probe path, so the text is pushed into one buffer, not formatted.
 fn requirement_text(c: &crate::policy::Condition) -> String {
-    let vals: Vec<String> = c.values.iter().map(|v| format!("`{}`", v.text)).collect();
-    let list = if vals.len() == 1 {
-        vals.concat()
-    } else {
-        format!("one of {}", vals.join(", "))
-    };
     let verb = match c.operator.base {
         Some(
             BaseOperator::StringEquals
@@ -494,11 +500,8 @@ fn requirement_text(c: &crate::policy::Condition) -> String {
                 .values
                 .first()
                 .is_some_and(|v| v.text.eq_ignore_ascii_case("true"));
-            return format!(
-                "`{}` is {}",
-                c.key,
-                if absent { "absent" } else { "present" }
-            );
+            let state = if absent { "absent" } else { "present" };
+            return ["`", c.key.as_str(), "` is ", state].concat();
         }
         None => "satisfies",
     };
@@ -512,7 +515,42 @@ fn requirement_text(c: &crate::policy::Condition) -> String {
     } else {
         ""
     };
-    format!("{set}`{}` {verb} {list}{if_exists}", c.key)
+    let values: usize = c.values.iter().map(|v| v.text.len() + 4).sum();
+    let mut out = String::with_capacity(set.len() + c.key.len() + verb.len() + values + 24);
+    out.push_str(set);
+    out.push('`');
+    out.push_str(&c.key);
+    out.push_str("` ");
+    out.push_str(verb);
+    out.push(' ');
+    if c.values.len() != 1 {
+        out.push_str("one of ");
+    }
+    for (i, v) in c.values.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push('`');
+        out.push_str(&v.text);
+        out.push('`');
+    }
+    out.push_str(if_exists);
+    out
+}
+
+/// `policy#Sid` (or `policy##n`, the statement's label), as a residual names its statement.
+fn residual_statement(p: &NamedPolicy, st: &Statement) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(p.name.len() + 24);
+    s.push_str(&p.name);
+    s.push('#');
+    match &st.sid {
+        Some(sid) if !sid.value.is_empty() => s.push_str(&sid.value),
+        _ => {
+            let _ = write!(s, "#{}", st.index + 1);
+        }
+    }
+    s
 }
 
 /// Principal matching of one statement: the kinds that matched, whether some entry was

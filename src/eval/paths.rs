@@ -392,8 +392,7 @@ fn key_policy_statement(
         allow.note(Tri::Unknown, Path::NoAllow, Vec::new, &[], &[]);
     }
     if e.applies == Tri::Unknown && !e.only_residual {
-        run.unknowns
-            .extend(e.unknowns.iter().cloned().map(Unknown::Statement));
+        run.unknowns.extend(e.unknowns.iter().cloned());
         run.only_residual = false;
     }
 }
@@ -495,29 +494,17 @@ fn cross_account_path(
 
 /// Records the identity, boundary and session-policy scans in the trace.
 fn trace_iam(run: &mut Run<'_>, scope: &Scope<'_>, iam: &mut Iam) {
-    if !iam.tr_id.is_empty() || scope.id.is_some() {
-        let t = iam.id.tri();
-        run.step(
-            StepName::IdentityAllow,
-            || StepOutcome::Tri(t),
-            std::mem::take(&mut iam.tr_id),
-        );
-    }
-    if iam.pb.is_some() {
-        let t = iam.pb_t();
-        run.step(
-            StepName::Boundary,
-            || StepOutcome::Tri(t),
-            std::mem::take(&mut iam.tr_pb),
-        );
-    }
-    if iam.sp.is_some() {
-        let t = iam.sp_t();
-        run.step(
-            StepName::SessionPolicies,
-            || StepOutcome::Tri(t),
-            std::mem::take(&mut iam.tr_sp),
-        );
+    let id = (!iam.tr_id.is_empty() || scope.id.is_some()).then(|| iam.id.tri());
+    let pb = iam.pb.is_some().then(|| iam.pb_t());
+    let sp = iam.sp.is_some().then(|| iam.sp_t());
+    for (name, tri, trace) in [
+        (StepName::IdentityAllow, id, &mut iam.tr_id),
+        (StepName::Boundary, pb, &mut iam.tr_pb),
+        (StepName::SessionPolicies, sp, &mut iam.tr_sp),
+    ] {
+        if let Some(t) = tri {
+            run.step(name, || StepOutcome::Tri(t), std::mem::take(trace));
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! is unknown and which input is missing, the steps of the trace. The engine writes no
 //! sentence here and suggests no flag: `report` turns these values into words, once.
 
+pub use super::context::KeyUnknown;
 use super::{Requirement, Tri};
 
 /// The path that decided a check (an allow path, or the gate or step that denied).
@@ -121,9 +122,33 @@ pub enum Unknown {
     },
     /// An allow path holds, but a Deny or a gate cannot be judged.
     DenyOrGateOpen,
-    /// What a statement's matcher reported about an element it could not judge (a condition
-    /// key, a variable, a principal).
-    Statement(String),
+    /// A value inside a statement cannot be judged (a condition key, a variable, a role path).
+    Open(Open),
+    /// A statement cannot be judged at all.
+    StatementBroken {
+        /// The statement's label (`#2`, or its Sid).
+        statement: String,
+        /// The policy's name.
+        policy: String,
+        /// Why, from the parser; `None`: the policy's `Version` is not one AWS accepts (R11).
+        why: Option<String>,
+    },
+    /// A statement's `Resource` or `NotResource` cannot be judged.
+    ElementOpen {
+        /// `Resource` or `NotResource`.
+        element: &'static str,
+        /// The statement's label.
+        statement: String,
+    },
+    /// Whether a statement's principal names the caller cannot be judged.
+    PrincipalOpen {
+        /// The statement's label.
+        statement: String,
+        /// The policy's name.
+        policy: String,
+        /// The statement uses `NotPrincipal`.
+        not_principal: bool,
+    },
     /// A planned key's Region is not in the inputs, and the answer depends on it.
     PlannedRegion {
         /// The key as the user named it.
@@ -136,6 +161,76 @@ pub enum Unknown {
         key: String,
         /// The caller's account.
         caller_account: String,
+    },
+}
+
+/// Why a value inside a statement cannot be judged.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Open {
+    /// A condition key whose value is unknown.
+    Key {
+        /// The key as the policy writes it.
+        key: String,
+        /// Why its value is unknown.
+        why: KeyUnknown,
+    },
+    /// A policy variable whose value is unknown (R37).
+    Variable {
+        /// The variable's key.
+        key: String,
+        /// Why its value is unknown.
+        why: KeyUnknown,
+    },
+    /// A policy variable naming a multivalued key, which cannot be one (R37).
+    MultivaluedVariable(String),
+    /// An operator the engine cannot judge.
+    Operator(String),
+    /// The condition on this key cannot be judged.
+    CannotJudge(String),
+    /// This policy value could name the caller's role under another path, and the role's
+    /// path is not known (R1).
+    RoleElsewhere(String),
+    /// This policy value names the caller's role only if its path is `/` (R1).
+    RoleOnlyRootPath(String),
+}
+
+/// Why a statement cannot be judged for an IAM or STS move of the access graph.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MoveOpen {
+    /// The statement is broken, or its policy's `Version` is not one AWS accepts (R11).
+    Broken {
+        /// `policy#Sid` or `policy#n`.
+        statement: String,
+        /// Why, from the parser; `None`: the `Version`.
+        why: Option<String>,
+    },
+    /// The `Resource` pattern holds a policy variable, not substituted for moves.
+    ResourceVariable {
+        /// `policy#Sid` or `policy#n`.
+        statement: String,
+        /// The pattern, or `None` when no single item shows the variable.
+        pattern: Option<String>,
+    },
+    /// The trust policy's `Principal` cannot be judged for this caller.
+    Principal {
+        /// `policy#Sid` or `policy#n`.
+        statement: String,
+        /// Why.
+        why: TrustOpen,
+    },
+}
+
+/// Why a trust policy's `Principal` cannot be judged for a caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrustOpen {
+    /// `NotPrincipal` in a trust policy is not judged.
+    NotPrincipal,
+    /// Whether this entry names this caller cannot be judged.
+    Entry {
+        /// The entry as written.
+        entry: String,
+        /// The caller's ARN.
+        caller: String,
     },
 }
 

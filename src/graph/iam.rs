@@ -131,8 +131,8 @@ fn tally_where<'p>(
                         .into_iter()
                         .map(|c| format!("the Deny's condition {c} does not hold")),
                 ),
-                (OtherApplies::Unknown(u), true) => t.unknown_deny.push(u),
-                (OtherApplies::Unknown(u), false) => t.unknown_allow.push(u),
+                (OtherApplies::Unknown(u), true) => t.unknown_deny.push(u.to_string()),
+                (OtherApplies::Unknown(u), false) => t.unknown_allow.push(u.to_string()),
             }
         }
     }

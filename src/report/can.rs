@@ -206,6 +206,19 @@ struct JRequirement<'a> {
     statement: &'a str,
 }
 
+/// The residual alternatives (OR) of requirements (AND), as JSON.
+fn jresidual<'a>(alts: impl Iterator<Item = &'a Vec<Requirement>>) -> Vec<Vec<JRequirement<'a>>> {
+    alts.map(|a| {
+        a.iter()
+            .map(|r| JRequirement {
+                condition: &r.text,
+                statement: &r.statement,
+            })
+            .collect()
+    })
+    .collect()
+}
+
 #[derive(Serialize)]
 struct JCheck<'a> {
     action: &'a str,
@@ -230,18 +243,7 @@ fn jcheck<'a>(c: &'a CheckResult, sources: &SourceMap) -> JCheck<'a> {
         deciding: &c.deciding,
         reasons: texts(&c.reasons, false),
         unknowns: texts(&c.unknowns, true),
-        residual: c
-            .residual
-            .iter()
-            .map(|a| {
-                a.iter()
-                    .map(|r| JRequirement {
-                        condition: &r.text,
-                        statement: &r.statement,
-                    })
-                    .collect()
-            })
-            .collect(),
+        residual: jresidual(c.residual.iter()),
         residual_text: residual_sentence(&c.residual),
         notes: texts(&c.notes, false),
         trace: c
@@ -329,19 +331,7 @@ pub fn render_json(
             .iter()
             .flat_map(|c| c.unknowns.iter().cloned())
             .collect(),
-        residual: ev
-            .checks
-            .iter()
-            .flat_map(|c| c.residual.iter())
-            .map(|a| {
-                a.iter()
-                    .map(|r| JRequirement {
-                        condition: &r.text,
-                        statement: &r.statement,
-                    })
-                    .collect()
-            })
-            .collect(),
+        residual: jresidual(ev.checks.iter().flat_map(|c| c.residual.iter())),
         residual_text: residual_sentence(&all_residual),
         notes: checks
             .iter()

@@ -6,8 +6,8 @@
 use std::fmt::{self, Display, Formatter};
 
 use crate::eval::{
-    GrantMiss, IdentitySays, Input, Note, Path, Reason, Requirement, Skip, StepName, StepOutcome,
-    Unknown,
+    BAD_VERSION, GrantMiss, IdentitySays, Input, KeyUnknown, MoveOpen, Note, Open, Path, Reason,
+    Requirement, Skip, StepName, StepOutcome, TrustOpen, Unknown,
 };
 
 /// `{`k`=`v`, …}`.
@@ -155,7 +155,31 @@ impl Display for Unknown {
             Unknown::DenyOrGateOpen => {
                 f.write_str("an allow path holds, but a Deny or a gate cannot be judged")
             }
-            Unknown::Statement(s) => f.write_str(s),
+            Unknown::Open(open) => open.fmt(f),
+            Unknown::StatementBroken {
+                statement,
+                policy,
+                why,
+            } => write!(
+                f,
+                "statement {statement} of `{policy}` cannot be judged: {}",
+                why.as_deref().unwrap_or(BAD_VERSION)
+            ),
+            Unknown::ElementOpen { element, statement } => {
+                write!(f, "`{element}` of statement {statement} cannot be judged")
+            }
+            Unknown::PrincipalOpen {
+                statement,
+                policy,
+                not_principal,
+            } => {
+                write!(f, "statement {statement} of `{policy}`: ")?;
+                f.write_str(if *not_principal {
+                    "whether `NotPrincipal` excludes the caller cannot be judged"
+                } else {
+                    "whether it names the caller cannot be judged (an invalid principal in a Deny, a session name, role path or federating user that was not given)"
+                })
+            }
             Unknown::PlannedRegion { key } => write!(
                 f,
                 "the Region of `{key}` is not in the inputs, and the answer depends on it: give `--region`"
@@ -167,6 +191,116 @@ impl Display for Unknown {
                 f,
                 "the account of `{key}` is not in the inputs, and the answer depends on whether it is `{caller_account}`: give `--account`"
             ),
+        }
+    }
+}
+
+/// Why the value of `key` is unknown, and the flag that gives it.
+fn key_unknown(f: &mut Formatter<'_>, key: &str, why: &KeyUnknown) -> fmt::Result {
+    match why {
+        KeyUnknown::KeyFact(what) => {
+            write!(
+                f,
+                "`{key}` depends on the key's {what}, which was not given"
+            )
+        }
+        KeyUnknown::CallerFact(what) => {
+            write!(
+                f,
+                "`{key}` depends on the caller's {what}, which was not given"
+            )
+        }
+        KeyUnknown::CallerUniqueId => write!(
+            f,
+            "`{key}` depends on the caller's unique id (give `--context aws:userid=…`), which was not given"
+        ),
+        KeyUnknown::Residual => write!(f, "`{key}` was left open"),
+        KeyUnknown::NotInCatalogue => write!(
+            f,
+            "`{key}` is not a condition key kmsaudit knows; give its value with `--context` or pass `--assume-absent`"
+        ),
+        KeyUnknown::AlwaysSet(what) => write!(
+            f,
+            "`{key}` is always in such a request ({what}) but its value was not given; give it with `--context {key}=…`"
+        ),
+        KeyUnknown::MaybeSet(what) => write!(
+            f,
+            "whether `{key}` is in the request is not known ({what}); give it with `--context {key}=…`"
+        ),
+        KeyUnknown::DestinationKeyOpen => write!(
+            f,
+            "`{key}`: whether the destination key is the source key is not known (give `--destination-key`)"
+        ),
+        KeyUnknown::TimeNotFixed => write!(
+            f,
+            "`{key}`: the current time is not fixed; give `--context aws:CurrentTime=…`"
+        ),
+        KeyUnknown::NotATime(now) => write!(
+            f,
+            "`{key}`: `{now}` is not a time; give `--context aws:CurrentTime=<ISO 8601>`"
+        ),
+        KeyUnknown::GrantRequestNotGiven => write!(
+            f,
+            "`{key}`: the requested grant was not given (pass `--grant-request FILE`)"
+        ),
+    }
+}
+
+impl Display for Open {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            Open::Key { key, why } => key_unknown(f, key, why),
+            Open::Variable { key, why } => {
+                write!(f, "policy variable `${{{key}}}`: ")?;
+                key_unknown(f, key, why)
+            }
+            Open::MultivaluedVariable(key) => write!(
+                f,
+                "`${{{key}}}` names a multivalued key, which cannot be a policy variable"
+            ),
+            Open::Operator(op) => {
+                write!(f, "`{op}` is not a condition operator kmsaudit can judge")
+            }
+            Open::CannotJudge(key) => write!(f, "`{key}` cannot be judged"),
+            Open::RoleElsewhere(value) => write!(
+                f,
+                "`{value}` could name the caller's role under another path, and the role's path is not known (give `--context aws:PrincipalArn=<role ARN>`)"
+            ),
+            Open::RoleOnlyRootPath(value) => write!(
+                f,
+                "`{value}` names the caller's role only if its path is `/`, and the role's path is not known (give `--context aws:PrincipalArn=<role ARN>`)"
+            ),
+        }
+    }
+}
+
+impl Display for TrustOpen {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            TrustOpen::NotPrincipal => {
+                f.write_str("`NotPrincipal` in a trust policy is not judged for role assumption")
+            }
+            TrustOpen::Entry { entry, caller } => {
+                write!(f, "whether `{entry}` names `{caller}` cannot be judged")
+            }
+        }
+    }
+}
+
+impl Display for MoveOpen {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            MoveOpen::Broken { statement, why } => write!(
+                f,
+                "{statement} cannot be judged: {}",
+                why.as_deref().unwrap_or(BAD_VERSION)
+            ),
+            MoveOpen::ResourceVariable { statement, pattern } => write!(
+                f,
+                "{statement}: `{}` has a policy variable, which is not substituted for IAM moves",
+                pattern.as_deref().unwrap_or("Resource")
+            ),
+            MoveOpen::Principal { statement, why } => write!(f, "{statement}: {why}"),
         }
     }
 }

@@ -385,6 +385,16 @@ fn worked_examples_e1_to_e71_and_rule_cases() {
             "{}: traced and untraced differ",
             c.id
         );
+        // And the same unknowns, requirements and path, as data: the trace adds the steps, the
+        // element texts and the explanations of a deny, nothing the answer rests on.
+        for (t, u) in ev.checks.iter().zip(&fast.checks) {
+            assert_eq!(
+                (&t.unknowns, &t.residual, &t.path, &t.deciding),
+                (&u.unknowns, &u.residual, &u.path, &u.deciding),
+                "{}: traced and untraced give other reasons",
+                c.id
+            );
+        }
         let check = &ev.checks[ev.checks.len() - 1];
         if let Some(p) = &c.path {
             let paths: Vec<_> = ev

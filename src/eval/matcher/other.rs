@@ -9,7 +9,7 @@
 use super::{ActionRef, Target, action_covers, entry_kind, kind, resource_covers_unsubstituted};
 use crate::arn::PrincipalClass;
 use crate::eval::NamedPolicy;
-use crate::eval::Tri;
+use crate::eval::{MoveOpen, Tri, TrustOpen};
 use crate::policy::{ActionClause, PolicyKind, Statement};
 
 /// A request for an action of another service than KMS, as an access-graph move puts it.
@@ -39,13 +39,13 @@ pub(crate) enum OtherApplies {
     /// are not in the catalogue, so the block is never judged here: it stays a condition of
     /// the answer, neither true nor false.
     Conditional,
-    /// It cannot be judged: why (`policy#statement: …`).
-    Unknown(String),
+    /// It cannot be judged: why.
+    Unknown(MoveOpen),
 }
 
 /// `policy#Sid` or `policy#n`, as the graph's moves name statements.
 fn move_statement_id(p: &NamedPolicy, st: &Statement) -> String {
-    format!("{}#{}", p.name, st.label().trim_start_matches('#'))
+    super::statement_id(p, st)
 }
 
 /// How a trust policy's `Principal` names the caller of `req` (R24): `Some(true)` by its own
@@ -56,21 +56,21 @@ pub(crate) fn trust_principal_names(
     st: &Statement,
     req: &OtherRequest<'_>,
     open: &crate::eval::OpenDefaults,
-) -> Result<Option<bool>, String> {
+) -> Result<Option<bool>, TrustOpen> {
     let Some(pc) = &st.principal else {
         return Ok(None);
     };
     if pc.negated {
-        return Err("`NotPrincipal` in a trust policy is not judged for role assumption".into());
+        return Err(TrustOpen::NotPrincipal);
     }
     let mut best = None;
     for e in &pc.entries {
         let (kinds, unknown) = entry_kind(&e.class, st.is_deny(), req.caller, open);
         if unknown {
-            return Err(format!(
-                "whether `{}` names `{}` cannot be judged",
-                e.value, req.caller.arn
-            ));
+            return Err(TrustOpen::Entry {
+                entry: e.value.clone(),
+                caller: req.caller.arn.clone(),
+            });
         }
         let direct = kinds & !(kind::WILDCARD | kind::ACCOUNT) != 0
             // The graph knows unique ids (`AROA…`), which KMS requests do not carry.
@@ -106,13 +106,11 @@ pub(crate) fn other_statement_applies(
     req: &OtherRequest<'_>,
     opts: &crate::eval::Options,
 ) -> OtherApplies {
-    let bad_version = (p.doc.version == crate::policy::Version::Invalid)
-        .then_some("the policy's `Version` is neither `2012-10-17` nor `2008-10-17`, and AWS accepts no such policy");
-    if let Some(reason) = st.broken.as_deref().or(bad_version) {
-        return OtherApplies::Unknown(format!(
-            "{} cannot be judged: {reason}",
-            move_statement_id(p, st)
-        ));
+    if st.broken.is_some() || p.doc.version == crate::policy::Version::Invalid {
+        return OtherApplies::Unknown(MoveOpen::Broken {
+            statement: move_statement_id(p, st),
+            why: st.broken.clone(),
+        });
     }
     let trust = p.doc.kind == PolicyKind::Trust;
     if !p.doc.kind.has_principals() && st.principal.is_some() {
@@ -138,13 +136,14 @@ pub(crate) fn other_statement_applies(
             match resource_covers_unsubstituted(r, p.doc.kind, target, short) {
                 Tri::Yes => None,
                 Tri::No => return OtherApplies::No,
-                Tri::Unknown => Some(format!(
-                    "`{}` has a policy variable, which is not substituted for IAM moves",
-                    r.items
+                Tri::Unknown => Some(MoveOpen::ResourceVariable {
+                    statement: move_statement_id(p, st),
+                    pattern: r
+                        .items
                         .iter()
                         .find(|i| i.raw.contains("${"))
-                        .map_or("Resource", |i| i.raw.as_str())
-                )),
+                        .map(|i| i.raw.clone()),
+                }),
             }
         }
         None if trust || p.doc.kind == PolicyKind::Scp => None,
@@ -154,13 +153,16 @@ pub(crate) fn other_statement_applies(
         match trust_principal_names(st, req, &opts.open) {
             Ok(Some(_)) => None,
             Ok(None) => return OtherApplies::No,
-            Err(e) => Some(e),
+            Err(why) => Some(MoveOpen::Principal {
+                statement: move_statement_id(p, st),
+                why,
+            }),
         }
     } else {
         None
     };
-    if let Some(e) = resource_open.or(principal_open) {
-        return OtherApplies::Unknown(format!("{}: {e}", move_statement_id(p, st)));
+    if let Some(open) = resource_open.or(principal_open) {
+        return OtherApplies::Unknown(open);
     }
     if st.conditions.is_empty() {
         OtherApplies::Yes

@@ -16,8 +16,8 @@ pub enum Reach {
     Denied(Vec<String>),
     /// Not allowed.
     No,
-    /// Cannot be judged; why.
-    Unknown(Vec<String>),
+    /// Cannot be judged; why (the engine's values: words only when shown).
+    Unknown(Vec<crate::eval::Unknown>),
 }
 
 impl Reach {
@@ -32,10 +32,10 @@ impl Reach {
             Decision::ExplicitDeny => Reach::Denied(deciding()),
             Decision::ImplicitDeny => Reach::No,
             Decision::Undetermined => {
-                let unknowns: Vec<String> = ev
+                let unknowns: Vec<crate::eval::Unknown> = ev
                     .checks
                     .iter()
-                    .flat_map(|c| c.unknowns.iter().map(ToString::to_string))
+                    .flat_map(|c| c.unknowns.iter().cloned())
                     .collect();
                 let residual: Vec<Vec<Requirement>> = ev
                     .checks
