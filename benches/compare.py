@@ -9,6 +9,8 @@ are stated in.
     cargo build --release --bins --examples
     python3 benches/compare.py                  # kmsaudit and the floor
     python3 benches/compare.py --only shapes    # the directory shapes alone, on 2 cores and 1
+    python3 benches/compare.py --only batch     # the 100,000-request batch (W4), keys as a plan
+                                                # and as describe-key + put-key-policy files
     python3 benches/compare.py --peers          # and parliament and checkov (a virtual
                                                 # environment is made under the work directory)
 
@@ -110,6 +112,24 @@ def shapes(work):
     return out
 
 
+def batch(work):
+    """W4's batch: the dump, the 300 keys as a plan and as AWS CLI files, the requests."""
+    work.mkdir(parents=True, exist_ok=True)
+    w = {}
+    w["W4gaad"] = work / "w4-gaad.json"
+    synth(["gaad", "5000"], w["W4gaad"])
+    w["W4keys"] = work / "w4-keys.json"
+    synth(["plan", "300"], w["W4keys"])
+    w["W4req"] = work / "w4-requests.jsonl"
+    synth(["requests", "100000", "300"], w["W4req"])
+    # The issue's shape: each key as `describe-key` and `put-key-policy` outputs.
+    w["W4cli"] = work / "w4-cli-keys"
+    if w["W4cli"].exists():
+        shutil.rmtree(w["W4cli"])
+    subprocess.run([SYNTH, "shape", "cli-keys", "600", str(w["W4cli"])], check=True)
+    return w
+
+
 def workloads(work):
     work.mkdir(parents=True, exist_ok=True)
     w = {}
@@ -127,6 +147,7 @@ def workloads(work):
     synth(["requests", "100000", "300"], w["W4req"])
     w["W5"] = work / "w5-gaad-35mb.json"
     synth(["gaad", "11000"], w["W5"])
+    w["W4cli"] = batch(work)["W4cli"]
     return w
 
 
@@ -154,17 +175,17 @@ def main():
     ap.add_argument("--venv", help="a virtual environment that already has the peers")
     ap.add_argument(
         "--only",
-        choices=["all", "shapes", "workloads"],
+        choices=["all", "shapes", "workloads", "batch"],
         default="all",
-        help="the directory shapes, the W1-W5 workloads, or both",
+        help="the directory shapes, the W1-W5 workloads, both, or W4's request batch alone",
     )
     args = ap.parse_args()
     for b in (KMSAUDIT, FLOOR, SYNTH):
         if not Path(b).exists():
             sys.exit(f"{b} is missing: run `cargo build --release --examples` first")
     work = Path(args.work)
-    dirs = shapes(work)
-    w = workloads(work) if args.only != "shapes" else {}
+    dirs = shapes(work) if args.only in ("all", "shapes") else {}
+    w = {"shapes": {}, "batch": batch(work)}.get(args.only) if args.only in ("shapes", "batch") else workloads(work)
     peers = peer_env(work, args.venv) if args.peers else None
     big = ["--max-file-size", "200000000"]
     rows = []
@@ -193,7 +214,29 @@ def main():
             rows.append((label, name, p, f"kmsaudit is {fmt_ratio(p[0], k[0])} faster", ""))
 
     pb = lambda tool: str(peers / tool) if peers else None  # noqa: E731
-    if args.only != "workloads":
+    def batch_rows():
+        for label, keys, pin in [
+            ("W4 dump + 300 keys (plan) + 100,000 queries", [str(w["W4keys"])], None),
+            ("W4 dump + 300 keys (describe-key + put-key-policy files) + 100,000 queries", [str(w["W4cli"])], None),
+        ] + (
+            [("W4 dump + 300 keys (describe-key + put-key-policy files) + 100,000 queries, one core",
+              [str(w["W4cli"])], ["taskset", "-c", "0"])]
+            if shutil.which("taskset") else []
+        ):
+            bench(
+                label,
+                [KMSAUDIT, "can", "--requests", str(w["W4req"])] + big + ACCOUNT + [str(w["W4gaad"])] + keys,
+                [FLOOR, str(w["W4gaad"])] + keys + [str(w["W4req"])],
+                [],
+                "within 2x of floor",
+                pin=pin,
+            )
+
+    if args.only == "batch":
+        batch_rows()
+        print_table(args, rows)
+        return
+    if args.only in ("all", "shapes"):
         one_core = ["taskset", "-c", "0"] if shutil.which("taskset") else None
         cases = [("W2 1,000 policies (synth dir)", dirs["w2"])] + [
             (label, dirs[name]) for name, _, label in SHAPES
@@ -264,6 +307,13 @@ def main():
         [FLOOR, str(w["W4gaad"]), str(w["W4keys"]), str(w["W4req"])],
         [],
         "within 2.5x of floor",
+    )
+    bench(
+        "W4 dump + 300 keys (describe-key + put-key-policy files) + 100,000 queries",
+        [KMSAUDIT, "can", "--requests", str(w["W4req"])] + big + ACCOUNT + [str(w["W4gaad"]), str(w["W4cli"])],
+        [FLOOR, str(w["W4gaad"]), str(w["W4cli"]), str(w["W4req"])],
+        [],
+        "within 2x of floor",
     )
     bench(
         "W4 check of the dump and keys",

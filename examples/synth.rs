@@ -485,6 +485,21 @@ fn shape_file(shape: &str, i: usize) -> Option<(String, String)> {
             }
         }
         "tiny" => tiny_policy(i),
+        // The keys of `synth plan KEYS` as an AWS CLI dump gives them: per key its
+        // `describe-key` and its `put-key-policy` input (2 files a key), for `can --requests`.
+        "cli-keys" => {
+            let k = i / 2;
+            let arn = format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/{}", key_id(k));
+            if i.is_multiple_of(2) {
+                (format!("k{k:05}-describe-key.json"), describe_key(k))
+            } else {
+                (
+                    format!("k{k:05}-put-key-policy.json"),
+                    pretty4(&json!({"KeyId": arn, "PolicyName": "default",
+                        "Policy": key_policy(k)})),
+                )
+            }
+        }
         _ => return None,
     })
 }
@@ -492,7 +507,7 @@ fn shape_file(shape: &str, i: usize) -> Option<(String, String)> {
 /// Writes `n` files of directory shape `shape` into `dir`.
 fn write_shape(shape: &str, n: usize, dir: &str) -> std::process::ExitCode {
     if shape_file(shape, 0).is_none() {
-        eprintln!("unknown shape `{shape}`: identity, console, wide, mixed or tiny");
+        eprintln!("unknown shape `{shape}`: identity, console, wide, mixed, tiny or cli-keys");
         return std::process::ExitCode::from(2);
     }
     if std::fs::create_dir_all(dir).is_err() {

@@ -34,7 +34,6 @@ use super::adversary::Model;
 use super::keys::{KeyLintContext, Reach};
 use super::{Finding, Rule, Severity};
 use crate::arn::PrincipalClass;
-use crate::eval::Caller;
 
 pub(crate) static RULE: Rule = Rule {
     code: "KMS022",
@@ -61,9 +60,9 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
             let caller = match &e.class {
                 PrincipalClass::User { arn, .. }
                 | PrincipalClass::Role { arn, .. }
-                | PrincipalClass::AssumedRole { arn, .. } => Caller::parse(arn, None).ok(),
+                | PrincipalClass::AssumedRole { arn, .. } => cx.caller(arn),
                 PrincipalClass::Account { account, .. } if *account != cx.facts.account => {
-                    Caller::parse(account, None).ok()
+                    cx.caller(account)
                 }
                 _ => None,
             };

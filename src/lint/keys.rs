@@ -10,6 +10,7 @@
 
 use std::cell::{OnceCell, RefCell};
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::rc::Rc;
 use std::sync::{Arc, OnceLock};
 
@@ -29,6 +30,13 @@ mod vocabulary;
 
 pub use reach::{AdminAnalysis, Candidate, NamedCaller, Reach};
 pub use vocabulary::{OWNER_SCOPING_KEYS, deputy_guard, key_actions, residual_text};
+
+/// The probe layer's maps: looked up on every probe with keys made of ARNs and action names,
+/// where SipHash was a tenth of a wide key policy's cost. foldhash (already built as
+/// `hashbrown`'s hasher) keeps a per-process random seed; no map here is iterated, so the
+/// output does not depend on it.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+type FastSet<K> = HashSet<K, foldhash::fast::RandomState>;
 
 /// One key policy with its key, for the key-level rules.
 pub struct KeyLintContext<'a> {
@@ -58,14 +66,31 @@ pub struct KeyLintContext<'a> {
     own: Narrowing,
     /// The key policy without its `Deny` statements, likewise (built when asked for).
     allows: OnceCell<Narrowing>,
-    /// The probes of this key policy asked so far, with the engine's answers. A policy naming
-    /// thousands of principals asks tens of thousands: they are looked up by hash.
-    answers: RefCell<HashMap<Asked, Rc<Evaluation>>>,
+    /// The probes of this key policy asked so far, with the engine's answers, by the hash of
+    /// the probe (made from borrowed fields, so a probe asked again allocates nothing). A
+    /// policy naming thousands of principals asks tens of thousands: they are looked up by
+    /// hash.
+    answers: RefCell<FastMap<u64, Answers>>,
+    /// The answers for the last service principal asked about: the rules ask a service
+    /// principal's probes one service after another, and no other rule asks them again, so
+    /// keeping every service's answers only held memory (a policy of 8,000 services: 280 MB,
+    /// and time that grew faster than the policy).
+    service_answers: RefCell<Answers>,
+    /// The seed of the probes' hashes.
+    hasher: foldhash::fast::RandomState,
+    /// Callers made from principal ARNs and account ids, parsed once per key policy.
+    callers: RefCell<FastMap<String, Option<Caller>>>,
+    /// Every probe is run, none ruled out by the pre-check: for the tests that hold the
+    /// pre-check against the engine.
+    skip_off: std::cell::Cell<bool>,
     /// See `aws_managed`.
     aws_managed: OnceCell<bool>,
     /// See `statement_named`.
-    by_sid: OnceCell<HashMap<String, usize>>,
+    by_sid: OnceCell<FastMap<String, usize>>,
 }
+
+/// Probes with the engine's answers.
+type Answers = Vec<(Asked, Rc<Evaluation>)>;
 
 /// An identity-policy set as the caches tell sets apart: by policy names; `None` when the
 /// caller's identity policies are not known.
@@ -73,7 +98,6 @@ type IdentityNames = Option<Vec<String>>;
 
 /// One probe of a key policy: the identity policies (by name), the caller (as far as probes
 /// tell callers apart), the action and whether a trace was asked for.
-#[derive(PartialEq, Eq, Hash)]
 struct Asked {
     identity: IdentityNames,
     kind: eval::CallerKind,
@@ -84,6 +108,66 @@ struct Asked {
     trace: bool,
 }
 
+impl Asked {
+    fn new(identity: Option<&[NamedPolicy]>, caller: &Caller, action: &str, trace: bool) -> Asked {
+        Asked {
+            identity: identity.map(|l| l.iter().map(|p| p.name.clone()).collect()),
+            kind: caller.kind,
+            arn: caller.arn.clone(),
+            role_arn: caller.role_arn.clone(),
+            tags: caller.tags.clone(),
+            action: action.to_owned(),
+            trace,
+        }
+    }
+
+    /// Whether this is the probe of `action` by `caller` with `identity`, compared field by
+    /// field as the memo tells probes apart.
+    fn is(
+        &self,
+        identity: Option<&[NamedPolicy]>,
+        caller: &Caller,
+        action: &str,
+        trace: bool,
+    ) -> bool {
+        self.trace == trace
+            && self.kind == caller.kind
+            && self.arn == caller.arn
+            && self.action == action
+            && self.role_arn == caller.role_arn
+            && self.tags == caller.tags
+            && KeyLintContext::same_identity(self.identity.as_deref(), identity)
+    }
+
+    /// The hash of a probe, from the same fields [`Asked::is`] compares.
+    fn hash(
+        state: &foldhash::fast::RandomState,
+        identity: Option<&[NamedPolicy]>,
+        caller: &Caller,
+        action: &str,
+        trace: bool,
+    ) -> u64 {
+        let mut h = state.build_hasher();
+        match identity {
+            None => h.write_u8(0),
+            Some(list) => {
+                h.write_u8(1);
+                h.write_usize(list.len());
+                for p in list {
+                    p.name.hash(&mut h);
+                }
+            }
+        }
+        caller.kind.hash(&mut h);
+        caller.arn.hash(&mut h);
+        caller.role_arn.hash(&mut h);
+        caller.tags.hash(&mut h);
+        action.hash(&mut h);
+        trace.hash(&mut h);
+        h.finish()
+    }
+}
+
 /// A policy and what probes against it are built from: its statement index, and for each
 /// caller the policy narrowed to the statements that can concern it.
 #[derive(Debug)]
@@ -91,7 +175,10 @@ struct Narrowing {
     policy: NamedPolicy,
     index: OnceCell<StatementIndex>,
     /// Narrowed policies by the statement positions they keep (`None`: the whole policy).
-    narrowed: RefCell<HashMap<Option<Vec<usize>>, Rc<Narrowed>>>,
+    narrowed: RefCell<FastMap<Option<Vec<usize>>, Rc<Narrowed>>>,
+    /// The last caller asked about, with its narrowed policy: rules ask one caller several
+    /// actions in a row.
+    last: RefCell<Option<(Caller, Rc<Narrowed>)>>,
 }
 
 /// A policy narrowed for some callers, with the engine's inputs built from it.
@@ -109,12 +196,24 @@ impl Narrowing {
         Narrowing {
             policy,
             index: OnceCell::new(),
-            narrowed: RefCell::new(HashMap::new()),
+            narrowed: RefCell::new(FastMap::default()),
+            last: RefCell::new(None),
         }
     }
 
     /// The policy narrowed to the statements that can concern `caller`.
     fn for_caller(&self, caller: &Caller) -> Rc<Narrowed> {
+        if let Some((c, n)) = self.last.borrow().as_ref() {
+            if c == caller {
+                return Rc::clone(n);
+            }
+        }
+        let n = self.narrow_for(caller);
+        *self.last.borrow_mut() = Some((caller.clone(), Rc::clone(&n)));
+        n
+    }
+
+    fn narrow_for(&self, caller: &Caller) -> Rc<Narrowed> {
         let all = self.policy.doc.statements.len();
         let positions = self
             .index
@@ -206,7 +305,11 @@ impl<'a> KeyLintContext<'a> {
             deployer: None,
             admins: OnceCell::new(),
             allows: OnceCell::new(),
-            answers: RefCell::new(HashMap::new()),
+            answers: RefCell::new(FastMap::default()),
+            service_answers: RefCell::new(Vec::new()),
+            hasher: foldhash::fast::RandomState::default(),
+            callers: RefCell::new(FastMap::default()),
+            skip_off: std::cell::Cell::new(false),
             aws_managed: OnceCell::new(),
             by_sid: OnceCell::new(),
         }
@@ -438,22 +541,34 @@ impl<'a> KeyLintContext<'a> {
         };
         let own_policy = std::ptr::eq(narrowing, &self.own);
         // Several rules ask the same question of the same policy (who can PutKeyPolicy, can
-        // the account's roles CreateGrant…): each is evaluated once.
-        let asked = (own_policy && remember).then(|| Asked {
-            identity: names(identity.as_deref()),
-            kind: caller.kind,
-            arn: caller.arn.clone(),
-            role_arn: caller.role_arn.clone(),
-            tags: caller.tags.clone(),
-            action: action.to_owned(),
-            trace,
-        });
-        if let Some(a) = asked
-            .as_ref()
-            .and_then(|k| self.answers.borrow().get(k).cloned())
-        {
-            return a;
+        // the account's roles CreateGrant…): each is evaluated once. Every probe of the key
+        // policy looks; only those meant to be remembered are kept.
+        let service = caller.kind == eval::CallerKind::Service;
+        let hash = own_policy
+            .then(|| Asked::hash(&self.hasher, identity.as_deref(), &caller, action, trace));
+        if let Some(h) = hash {
+            let is = |(a, _): &&(Asked, Rc<Evaluation>)| {
+                a.is(identity.as_deref(), &caller, action, trace)
+            };
+            let found = if service {
+                self.service_answers
+                    .borrow()
+                    .iter()
+                    .find(is)
+                    .map(|(_, e)| Rc::clone(e))
+            } else {
+                self.answers
+                    .borrow()
+                    .get(&h)
+                    .and_then(|v| v.iter().find(is))
+                    .map(|(_, e)| Rc::clone(e))
+            };
+            if let Some(a) = found {
+                return a;
+            }
         }
+        let asked = (hash.is_some() && remember)
+            .then(|| Asked::new(identity.as_deref(), &caller, action, trace));
         // The engine sees only the statements that can concern the caller (R24).
         let narrowed = narrowing.for_caller(&caller);
         let cached = narrowed
@@ -478,8 +593,20 @@ impl<'a> KeyLintContext<'a> {
         };
         let req = Request::new(caller, action, &self.facts.arn);
         let ev = Rc::new(eval::evaluate(&inputs, &req, &Self::options(trace)));
-        if let Some(k) = asked {
-            self.answers.borrow_mut().insert(k, Rc::clone(&ev));
+        if let (Some(h), Some(k)) = (hash, asked) {
+            if service {
+                let mut kept = self.service_answers.borrow_mut();
+                if kept.first().is_some_and(|(a, _)| a.arn != k.arn) {
+                    kept.clear();
+                }
+                kept.push((k, Rc::clone(&ev)));
+            } else {
+                self.answers
+                    .borrow_mut()
+                    .entry(h)
+                    .or_default()
+                    .push((k, Rc::clone(&ev)));
+            }
         }
         ev
     }
@@ -525,6 +652,9 @@ impl<'a> KeyLintContext<'a> {
         action: &str,
         identity: Option<&[NamedPolicy]>,
     ) -> bool {
+        if self.skip_off.get() {
+            return true;
+        }
         eval::key_policy_may_allow(
             &self.own.for_caller(caller).policy.doc,
             &self.facts.arn,
@@ -538,17 +668,47 @@ impl<'a> KeyLintContext<'a> {
     /// [`Self::reach`] for rules that look only for [`Reach::Yes`] and
     /// [`Reach::Conditional`]: a probe [`Self::may_allow_to`] rules out is not run and answers
     /// [`Reach::No`] (it may be an explicit Deny, which such rules do not tell apart).
+    ///
+    /// A probe already answered is taken from the memo without the pre-check: when several
+    /// rules ask one caller, the first one's answer settles it.
     pub fn allow_reach(
         &self,
         caller: &Caller,
         action: &str,
         identity: Option<Vec<NamedPolicy>>,
     ) -> Reach {
+        if let Some(ev) = self.remembered(caller, action, identity.as_deref()) {
+            return Reach::from_evaluation(&ev);
+        }
         if self.may_allow_to(caller, action, identity.as_deref()) {
             self.reach(caller.clone(), action, identity)
         } else {
             Reach::No
         }
+    }
+
+    /// The memo's answer to a probe of the key policy (no trace), when it was asked before.
+    fn remembered(
+        &self,
+        caller: &Caller,
+        action: &str,
+        identity: Option<&[NamedPolicy]>,
+    ) -> Option<Rc<Evaluation>> {
+        let is = |(a, _): &&(Asked, Rc<Evaluation>)| a.is(identity, caller, action, false);
+        if caller.kind == eval::CallerKind::Service {
+            return self
+                .service_answers
+                .borrow()
+                .iter()
+                .find(is)
+                .map(|(_, e)| Rc::clone(e));
+        }
+        let h = Asked::hash(&self.hasher, identity, caller, action, false);
+        self.answers
+            .borrow()
+            .get(&h)
+            .and_then(|v| v.iter().find(is))
+            .map(|(_, e)| Rc::clone(e))
     }
 
     /// The key policy without its `Deny` statements (to ask what a Deny takes away, R110).
@@ -609,7 +769,7 @@ impl<'a> KeyLintContext<'a> {
         let rest = id.strip_prefix(KEY_POLICY)?.strip_prefix('#')?;
         let doc = self.doc();
         let by_sid = self.by_sid.get_or_init(|| {
-            let mut m: HashMap<String, usize> = HashMap::new();
+            let mut m: FastMap<String, usize> = FastMap::default();
             for (pos, st) in doc.statements.iter().enumerate() {
                 if let Some(sid) = &st.sid {
                     m.entry(sid.value.clone()).or_insert(pos);
@@ -624,11 +784,24 @@ impl<'a> KeyLintContext<'a> {
         doc.statements.get(n.checked_sub(1)?)
     }
 
+    /// The caller a principal ARN or account id stands for (`Caller::parse` without a role
+    /// ARN), parsed once per key policy: several rules ask about the same principals.
+    pub fn caller(&self, principal: &str) -> Option<Caller> {
+        if let Some(c) = self.callers.borrow().get(principal) {
+            return c.clone();
+        }
+        let c = Caller::parse(principal, None).ok();
+        self.callers
+            .borrow_mut()
+            .insert(principal.to_owned(), c.clone());
+        c
+    }
+
     /// Every user, role and session an `Allow` names, once each (the first statement naming it),
     /// as a caller the engine can be asked about.
     pub fn named_callers(&self) -> Vec<NamedCaller<'_>> {
         let mut out: Vec<NamedCaller<'_>> = Vec::new();
-        let mut seen: HashSet<&str> = HashSet::new();
+        let mut seen: FastSet<&str> = FastSet::default();
         for st in self.doc().statements.iter().filter(|s| s.is_allow()) {
             let Some(pc) = st.principal.as_ref().filter(|p| !p.negated) else {
                 continue;
@@ -643,7 +816,7 @@ impl<'a> KeyLintContext<'a> {
                 if !seen.insert(arn) {
                     continue;
                 }
-                if let Ok(caller) = Caller::parse(arn, None) {
+                if let Some(caller) = self.caller(arn) {
                     out.push(NamedCaller {
                         statement: st,
                         entry: e,
@@ -663,7 +836,7 @@ impl<'a> KeyLintContext<'a> {
 
     fn compute_admins(&self) -> AdminAnalysis {
         let mut out = AdminAnalysis::default();
-        let mut seen: HashSet<String> = HashSet::new();
+        let mut seen: FastSet<String> = FastSet::default();
         for st in &self.doc().statements {
             let Some(pc) = st.principal.as_ref().filter(|_| st.is_allow()) else {
                 continue;
@@ -673,15 +846,12 @@ impl<'a> KeyLintContext<'a> {
             }
             for e in &pc.entries {
                 let (caller, delegated) = match &e.class {
-                    PrincipalClass::Account { account, .. } => (
-                        Caller::parse(account, None).ok(),
-                        *account == self.facts.account,
-                    ),
+                    PrincipalClass::Account { account, .. } => {
+                        (self.caller(account), *account == self.facts.account)
+                    }
                     PrincipalClass::User { arn, .. }
                     | PrincipalClass::Role { arn, .. }
-                    | PrincipalClass::AssumedRole { arn, .. } => {
-                        (Caller::parse(arn, None).ok(), false)
-                    }
+                    | PrincipalClass::AssumedRole { arn, .. } => (self.caller(arn), false),
                     // "*" counts as an administrator (R110 step 2): any principal of the
                     // key's account.
                     PrincipalClass::Any => (self.account_probe(), false),

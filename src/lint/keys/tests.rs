@@ -136,3 +136,100 @@ fn r24_narrowed_probes_answer_as_the_whole_policy_does() {
     }
     assert_eq!(compared, 13 * 5 * 3);
 }
+
+/// The probes' memo answers a probe asked again (in any order, remembered or not) with the
+/// answer it gave the first time, and keeps only the last service principal's answers: a
+/// policy naming thousands of services held every service's answers before.
+#[test]
+fn memo_answers_a_probe_asked_again_and_keeps_one_service() {
+    let (policy, source) = context(&many(40));
+    let facts = KeyFacts::from_arn(KEY).unwrap();
+    let cx = KeyLintContext::new(&policy, &source, facts, "k".into(), None);
+    let actions = ["kms:Decrypt", "kms:PutKeyPolicy", "kms:CreateGrant"];
+    let mut first = Vec::new();
+    for caller in callers() {
+        for action in actions {
+            for identity in [None, Some(Vec::new()), Some(cx.allow_all_identity())] {
+                first.push(cx.probe(caller.clone(), action, identity));
+            }
+        }
+    }
+    // Asked again, once every service has been asked: the non-service answers are the very
+    // ones remembered, even for a probe that is not to be remembered (`reach_once`).
+    let mut at = 0;
+    for caller in callers() {
+        for action in actions {
+            for identity in [None, Some(Vec::new()), Some(cx.allow_all_identity())] {
+                let again = cx.run(&cx.policy, caller.clone(), action, identity, false, false);
+                let Some(before) = first.get(at) else {
+                    panic!("no first answer")
+                };
+                assert_eq!(again.decision, before.decision, "{} {action}", caller.arn);
+                assert_eq!(
+                    Reach::from_evaluation(&again),
+                    Reach::from_evaluation(before)
+                );
+                if caller.kind != eval::CallerKind::Service {
+                    assert!(Rc::ptr_eq(&again, before), "{} {action}", caller.arn);
+                }
+                at += 1;
+            }
+        }
+    }
+    let kept = cx.service_answers.borrow();
+    assert_eq!(kept.len(), actions.len() * 3);
+    assert!(
+        kept.iter()
+            .all(|(a, _)| a.arn == "cloudtrail.amazonaws.com")
+    );
+    assert!(
+        cx.answers
+            .borrow()
+            .values()
+            .flatten()
+            .all(|(a, _)| a.kind != eval::CallerKind::Service)
+    );
+}
+
+/// Statements the pre-check property below builds key policies from: the key's account and
+/// others, roles, users, a session, services and `*`, with conditions and Denies.
+const STATEMENTS: &[&str] = &[
+    r#"{"Sid":"Root","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}"#,
+    r#"{"Sid":"Admin","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/Admin"},"Action":["kms:Create*","kms:Put*","kms:TagResource","kms:ScheduleKeyDeletion","kms:Describe*"],"Resource":"*"}"#,
+    r#"{"Sid":"Use","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:role/App","arn:aws:iam::111122223333:user/u1"]},"Action":["kms:Encrypt","kms:Decrypt","kms:CreateGrant"],"Resource":"*","Condition":{"StringEquals":{"kms:ViaService":"s3.us-east-1.amazonaws.com"}}}"#,
+    r#"{"Sid":"Grants","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/App"},"Action":"kms:CreateGrant","Resource":"*","Condition":{"Bool":{"kms:GrantIsForAWSResource":"true"}}}"#,
+    r#"{"Sid":"Other","Effect":"Allow","Principal":{"AWS":"444455556666"},"Action":["kms:Decrypt","kms:CreateGrant","kms:PutKeyPolicy"],"Resource":"*"}"#,
+    r#"{"Sid":"Ext","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:role/Ext"},"Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abc"}}}"#,
+    r#"{"Sid":"Session","Effect":"Allow","Principal":{"AWS":"arn:aws:sts::111122223333:assumed-role/Ops/alice"},"Action":"kms:PutKeyPolicy","Resource":"*"}"#,
+    r#"{"Sid":"Logs","Effect":"Allow","Principal":{"Service":"logs.amazonaws.com"},"Action":["kms:Encrypt*","kms:Decrypt*","kms:GenerateDataKey*"],"Resource":"*"}"#,
+    r#"{"Sid":"Anyone","Effect":"Allow","Principal":"*","Action":["kms:Decrypt","kms:DescribeKey"],"Resource":"*","Condition":{"StringEquals":{"kms:CallerAccount":"111122223333"}}}"#,
+    r#"{"Sid":"Tls","Effect":"Deny","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}"#,
+    r#"{"Sid":"NoDelete","Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:role/Admin"},"Action":["kms:ScheduleKeyDeletion","kms:PutKeyPolicy"],"Resource":"*"}"#,
+    r#"{"Sid":"AliasOnly","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/App"},"Action":["kms:CreateAlias","kms:UpdateAlias"],"Resource":"*"}"#,
+    r#"{"Sid":"NotAction","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/u1"},"NotAction":["kms:Decrypt"],"Resource":"*"}"#,
+];
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 300, ..Default::default() })]
+
+    /// Every probe the pre-check (`eval::key_policy_may_allow`) rules out, wherever a key rule
+    /// takes it (`allow_reach`, `alias_allowed`, the adversary's search), changes no finding:
+    /// the key rules find the same with every probe run.
+    #[test]
+    fn ruling_out_probes_changes_no_finding(
+        picks in proptest::collection::vec(0..STATEMENTS.len(), 1..7),
+    ) {
+        let chosen: Vec<&str> = picks.iter().filter_map(|&i| STATEMENTS.get(i).copied()).collect();
+        let text = format!(r#"{{"Version":"2012-10-17","Statement":[{}]}}"#, chosen.join(","));
+        let (policy, source) = context(&text);
+        let facts = KeyFacts::from_arn(KEY).unwrap();
+        let findings = |skip: bool| {
+            let cx = KeyLintContext::new(&policy, &source, facts.clone(), "k".into(), None);
+            cx.skip_off.set(!skip);
+            let mut out = Vec::new();
+            crate::lint::runner::check_key(&cx, &mut out);
+            format!("{out:?}")
+        };
+        proptest::prop_assert_eq!(findings(true), findings(false));
+    }
+}
