@@ -93,6 +93,29 @@ pub type ActionMask = u128;
 
 include!(concat!(env!("OUT_DIR"), "/catalog_data.rs"));
 
+/// The cryptographic operations that take an encryption context (encryption, data keys,
+/// re-encryption): those a grant's encryption-context constraint can scope.
+pub(crate) const ENCRYPTION_OPERATIONS: &[&str] = &[
+    "Decrypt",
+    "Encrypt",
+    "GenerateDataKey",
+    "GenerateDataKeyWithoutPlaintext",
+    "GenerateDataKeyPair",
+    "GenerateDataKeyPairWithoutPlaintext",
+    "ReEncryptFrom",
+    "ReEncryptTo",
+];
+
+/// Whether the action `name` (without `kms:`) is a cryptographic operation: one of
+/// [`ENCRYPTION_OPERATIONS`], signing, MACs or key agreement.
+pub(crate) fn is_cryptographic(name: &str) -> bool {
+    ENCRYPTION_OPERATIONS.contains(&name)
+        || matches!(
+            name,
+            "Sign" | "Verify" | "GenerateMac" | "VerifyMac" | "DeriveSharedSecret"
+        )
+}
+
 /// Every action of the catalogue.
 pub fn actions() -> &'static [ActionInfo] {
     &ACTIONS

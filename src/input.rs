@@ -24,8 +24,8 @@ pub use crate::model::{
 pub use cloudformation::TemplateContext;
 pub use detect::detect;
 
-use crate::diag::{Finding, input_rules};
-use crate::json::{self, EncodingNote, Json, JsonErrorKind, JsonKind};
+use crate::diag::{Finding, Rule, input_rules};
+use crate::json::{self, EncodingNote, Json, JsonError, JsonErrorKind, JsonKind};
 use crate::policy::{ParseOptions, PolicyKind, parse_policy_with};
 use crate::source::{Origin, SourceFile, SourceId, SourceMap, Span};
 
@@ -284,14 +284,7 @@ fn load_text(name: &InputName, opts: &InputOptions, sources: &mut SourceMap) -> 
             return out;
         }
         Err(e) => {
-            let rule = if matches!(e.kind, JsonErrorKind::TooDeep { .. }) {
-                &input_rules::INPUT_LIMIT
-            } else {
-                // Broken JSON with nothing of a policy input in it (a JSONC settings file) is
-                // not ours: skipped where unrecognised input is, reported when named.
-                out.unrecognised = !detect::could_be_input(&text);
-                &input_rules::INVALID_JSON
-            };
+            let rule = json_error_rule(&e, &text, &mut out);
             out.findings
                 .push(Finding::new(rule, id, e.span, e.message(), e.label()).help(e.help()));
             return out;
@@ -614,14 +607,7 @@ pub(crate) fn embedded_text(
     match json::parse_with_depth(&text, opts.max_depth) {
         Ok(inner) => recognise(inner, id, opts, sources, out, level + 1),
         Err(e) => {
-            let rule = if matches!(e.kind, JsonErrorKind::TooDeep { .. }) {
-                &input_rules::INPUT_LIMIT
-            } else {
-                // Broken JSON with nothing of a policy input in it (a JSONC settings file) is
-                // not ours: skipped where unrecognised input is, reported when named.
-                out.unrecognised = !detect::could_be_input(&text);
-                &input_rules::INVALID_JSON
-            };
+            let rule = json_error_rule(&e, &text, out);
             out.findings.push(
                 Finding::new(
                     rule,
@@ -634,6 +620,31 @@ pub(crate) fn embedded_text(
             );
         }
     }
+}
+
+/// The rule for JSON that does not parse: too deep is over a limit, anything else is invalid
+/// JSON. Broken JSON with nothing of a policy input in it (a JSONC settings file) is not ours:
+/// it is marked unrecognised, so that it is skipped where unrecognised input is and reported
+/// when named.
+fn json_error_rule(e: &JsonError, text: &str, out: &mut Loaded) -> &'static Rule {
+    if matches!(e.kind, JsonErrorKind::TooDeep { .. }) {
+        &input_rules::INPUT_LIMIT
+    } else {
+        out.unrecognised = !detect::could_be_input(text);
+        &input_rules::INVALID_JSON
+    }
+}
+
+/// The strings of a JSON array, in order (other items, and a value that is not an array,
+/// give none).
+fn strings(v: Option<&Json<'_>>) -> Vec<String> {
+    v.and_then(Json::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// With no hint, a document that names principals is a resource (key) policy (issue scope).

@@ -293,6 +293,67 @@ pub struct PlanPrincipals {
     pub unknown: Vec<(String, Vec<String>)>,
 }
 
+/// Which kind of IAM principal a plan or template creates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PrincipalKind {
+    /// A role.
+    Role,
+    /// A user.
+    User,
+    /// A group.
+    Group,
+}
+
+impl PrincipalKind {
+    /// The word for it in IAM ARNs and resource types (`role`, `user`, `group`).
+    pub fn word(self) -> &'static str {
+        match self {
+            PrincipalKind::Role => "role",
+            PrincipalKind::User => "user",
+            PrincipalKind::Group => "group",
+        }
+    }
+}
+
+impl PlanPrincipals {
+    /// Adds a principal the plan or template creates, which has no unique id or tags yet.
+    /// `boundary` counts for roles and users, `groups` for users only.
+    pub fn add(
+        &mut self,
+        kind: PrincipalKind,
+        arn: String,
+        name: String,
+        attached: Vec<String>,
+        boundary: Option<String>,
+        groups: Vec<String>,
+    ) {
+        match kind {
+            PrincipalKind::Role => self.roles.push(Role {
+                arn,
+                name,
+                id: None,
+                attached,
+                boundary,
+                tags: Vec::new(),
+            }),
+            PrincipalKind::User => self.users.push(User {
+                arn,
+                name,
+                id: None,
+                groups,
+                attached,
+                boundary,
+                tags: Vec::new(),
+            }),
+            PrincipalKind::Group => self.groups.push(Group {
+                arn,
+                name,
+                attached,
+            }),
+        }
+    }
+}
+
 /// What loading one input produced.
 #[derive(Debug, Default)]
 pub struct Loaded {
@@ -306,6 +367,18 @@ pub struct Loaded {
     pub unrecognised: bool,
     /// What kind of input it was.
     pub kind: Option<InputKind>,
+}
+
+impl Loaded {
+    /// The findings that make the input unreadable (those of rules marked as input errors),
+    /// for a command that must stop on them.
+    pub fn input_errors(&self) -> Vec<Finding> {
+        self.findings
+            .iter()
+            .filter(|f| f.rule.input_error)
+            .cloned()
+            .collect()
+    }
 }
 
 /// An IAM user.

@@ -12,14 +12,15 @@ use crate::graph::{Row, RowDecision, Step};
 /// Version of the JSON output of the graph commands.
 pub const ACCESS_JSON_VERSION: u32 = 1;
 
+/// One step of a path in JSON: the graph commands' rows and `diff`'s sides share it.
 #[derive(Serialize)]
-struct JsonStep<'a> {
-    actor: &'a str,
-    action: &'a str,
-    target: &'a str,
-    how: &'a str,
-    via: &'a [String],
-    conditions: &'a [String],
+pub(super) struct JsonStep<'a> {
+    pub(super) actor: &'a str,
+    pub(super) action: &'a str,
+    pub(super) target: &'a str,
+    pub(super) how: &'a str,
+    pub(super) via: &'a [String],
+    pub(super) conditions: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -66,7 +67,7 @@ pub struct Question<'a> {
     pub actions: &'a [String],
 }
 
-fn json_step(s: &Step) -> JsonStep<'_> {
+pub(super) fn json_step(s: &Step) -> JsonStep<'_> {
     JsonStep {
         actor: &s.actor,
         action: &s.action,
@@ -259,6 +260,13 @@ pub enum Detail {
     Compact,
     /// Every row with its conditions and path.
     Wide,
+}
+
+impl Detail {
+    /// `Wide` when the command's flag for it (`--verbose`, `--wide`) is set, else `Compact`.
+    pub fn wide_if(wide: bool) -> Detail {
+        if wide { Detail::Wide } else { Detail::Compact }
+    }
 }
 
 /// Width the human tables are made to fit.
