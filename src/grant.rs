@@ -21,13 +21,6 @@ pub struct GrantConstraints {
     pub source_arn: Option<String>,
 }
 
-impl GrantConstraints {
-    /// True when no constraint is set.
-    pub fn is_empty(&self) -> bool {
-        self.equals.is_none() && self.subset.is_none() && self.source_arn.is_none()
-    }
-}
-
 /// One grant.
 #[derive(Debug, Clone)]
 pub struct Grant {
