@@ -30,17 +30,17 @@ use resolve::{Resolver, own_key_id};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TemplateContext {
     /// `AWS::AccountId`.
-    pub account: Option<String>,
+    pub(crate) account: Option<String>,
     /// `AWS::Region`.
-    pub region: Option<String>,
+    pub(crate) region: Option<String>,
     /// `AWS::Partition` (default `aws`).
-    pub partition: Option<String>,
+    pub(crate) partition: Option<String>,
     /// Template parameters.
-    pub params: BTreeMap<String, String>,
+    pub(crate) params: BTreeMap<String, String>,
     /// Without `account`, `AWS::AccountId` stands for one account all the same (the lint's
     /// view: the stack's keys and principals share it); otherwise it stays open (a decision's
     /// view, where the caller's account must not be guessed).
-    pub stand_in_account: bool,
+    pub(crate) stand_in_account: bool,
 }
 
 /// Where each node of interest sits in the template text: path → byte span.

@@ -14,13 +14,13 @@ pub(super) use crate::model::PrincipalKind as Kind;
 #[derive(Debug, Clone, Default)]
 pub(super) struct Place {
     /// The partition (`--partition`, `data.aws_partition`, else `aws`).
-    pub partition: String,
+    pub(crate) partition: String,
     /// The account, when something says.
-    pub account: Option<String>,
+    pub(crate) account: Option<String>,
     /// Provider configuration key (`aws`, `aws.eu`, `module.m:aws`) → its Region.
-    pub regions: BTreeMap<String, String>,
+    pub(crate) regions: BTreeMap<String, String>,
     /// `--region`, which wins for the default provider.
-    pub flag_region: Option<String>,
+    pub(crate) flag_region: Option<String>,
 }
 
 impl Place {
@@ -179,19 +179,19 @@ fn kind_of_type(ty: &str) -> Option<Kind> {
 pub(super) struct Principal {
     pub(super) kind: Kind,
     /// Its Terraform address, when the plan creates it.
-    pub address: Option<String>,
+    pub(crate) address: Option<String>,
     /// Its name, when known.
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Its ARN after apply (or its address when its name is not known).
-    pub arn: String,
+    pub(crate) arn: String,
     /// Managed policies attached: ARNs, or the address of a plan's `aws_iam_policy`.
-    pub attached: Vec<String>,
+    pub(crate) attached: Vec<String>,
     /// Its boundary (ARN or address).
-    pub boundary: Option<String>,
+    pub(crate) boundary: Option<String>,
     /// Group names (users).
-    pub groups: Vec<String>,
+    pub(crate) groups: Vec<String>,
     /// Why its IAM side is not fully known.
-    pub unknown: Vec<String>,
+    pub(crate) unknown: Vec<String>,
 }
 
 impl Principal {
@@ -207,7 +207,7 @@ impl Principal {
 /// The principals of a plan, by address and by (kind, name).
 #[derive(Debug, Default)]
 pub(super) struct Principals {
-    pub list: Vec<Principal>,
+    pub(crate) list: Vec<Principal>,
     by_address: BTreeMap<String, usize>,
     by_name: BTreeMap<(Kind, String), usize>,
 }
