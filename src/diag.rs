@@ -160,10 +160,16 @@ impl Finding {
 /// KMS action names for a message: the first `at_most` as `kms:Name`, comma-separated, then
 /// ` and N more` for the rest.
 pub(crate) fn kms_action_list(names: &[&str], at_most: usize) -> String {
+    name_list(names, at_most, |n| format!("kms:{n}"))
+}
+
+/// Names for a message: the first `at_most`, each as `show` writes it, comma-separated, then
+/// ` and N more` for the rest.
+pub(crate) fn name_list(names: &[&str], at_most: usize, show: impl Fn(&str) -> String) -> String {
     let mut list = names
         .iter()
         .take(at_most)
-        .map(|n| format!("kms:{n}"))
+        .map(|n| show(n))
         .collect::<Vec<_>>()
         .join(", ");
     if names.len() > at_most {
