@@ -5,21 +5,21 @@
 
 /// The six parts of an ARN: `arn:partition:service:region:account:resource`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ArnParts<'a> {
+pub(crate) struct ArnParts<'a> {
     /// `aws`, `aws-cn`, `aws-us-gov`…
-    pub partition: &'a str,
+    pub(crate) partition: &'a str,
     /// `iam`, `sts`, `kms`…
-    pub service: &'a str,
+    pub(crate) service: &'a str,
     /// Region, empty for global services.
-    pub region: &'a str,
+    pub(crate) region: &'a str,
     /// Account id, empty for some resources.
-    pub account: &'a str,
+    pub(crate) account: &'a str,
     /// Everything after the fifth colon.
-    pub resource: &'a str,
+    pub(crate) resource: &'a str,
 }
 
 /// Splits an ARN at its first five colons; `None` unless it starts with `arn:` and has them.
-pub fn split_arn(s: &str) -> Option<ArnParts<'_>> {
+pub(crate) fn split_arn(s: &str) -> Option<ArnParts<'_>> {
     let rest = s.strip_prefix("arn:")?;
     let mut it = rest.splitn(5, ':');
     Some(ArnParts {
@@ -32,7 +32,7 @@ pub fn split_arn(s: &str) -> Option<ArnParts<'_>> {
 }
 
 /// True for a 12-digit account id.
-pub fn is_account_id(s: &str) -> bool {
+pub(crate) fn is_account_id(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
@@ -97,7 +97,7 @@ pub enum PrincipalClass {
 
 impl PrincipalClass {
     /// The account the principal belongs to, when it names one.
-    pub fn account(&self) -> Option<&str> {
+    pub(crate) fn account(&self) -> Option<&str> {
         match self {
             PrincipalClass::Account { account, .. }
             | PrincipalClass::User { account, .. }
@@ -122,7 +122,7 @@ const UNIQUE_ID_PREFIXES: &[&str] = &[
 ];
 
 /// Classifies a value under `Principal.AWS`.
-pub fn classify_aws_principal(value: &str) -> PrincipalClass {
+pub(crate) fn classify_aws_principal(value: &str) -> PrincipalClass {
     if value == "*" {
         return PrincipalClass::Any;
     }
@@ -208,7 +208,7 @@ fn classify_principal_arn(value: &str, p: &ArnParts<'_>) -> PrincipalClass {
 }
 
 /// Classifies a value under `Principal.Service`.
-pub fn classify_service_principal(value: &str) -> PrincipalClass {
+pub(crate) fn classify_service_principal(value: &str) -> PrincipalClass {
     if value.contains('*') || value.contains('?') {
         return PrincipalClass::PartialWildcard;
     }
@@ -228,11 +228,11 @@ pub const UNKNOWN_ACCOUNT: &str = "000000000000";
 
 /// The Region of a planned key when nothing gives one: a stand-in that no real Region
 /// equals, so an answer that depends on the Region can be told from one that does not.
-pub const UNKNOWN_REGION: &str = "region-unknown";
+pub(crate) const UNKNOWN_REGION: &str = "region-unknown";
 
 /// The partitions AWS has announced, with their Regions (the public `partitions.json` of the
 /// AWS SDKs). A Region missing here may be newer than this build: see [`check_region`].
-pub const PARTITIONS: &[(&str, &[&str])] = &[
+pub(crate) const PARTITIONS: &[(&str, &[&str])] = &[
     (
         "aws",
         &[
@@ -283,7 +283,7 @@ pub const PARTITIONS: &[(&str, &[&str])] = &[
 
 /// What a check of a Region or partition name found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NameCheck {
+pub(crate) enum NameCheck {
     /// A known name (or one left to a wildcard or variable: nothing to judge).
     Known,
     /// Not a known Region, but shaped like one (`eu-south-9`): taken as a Region newer than
@@ -321,7 +321,7 @@ fn nearest(
 
 /// Checks a partition (`aws`, `aws-cn`…). Partitions are few and announced long before use,
 /// so an unknown one is a mistake, never taken as newer.
-pub fn check_partition(partition: &str) -> NameCheck {
+pub(crate) fn check_partition(partition: &str) -> NameCheck {
     if partition.is_empty()
         || is_pattern(partition)
         || PARTITIONS.iter().any(|(p, _)| *p == partition)
@@ -369,7 +369,7 @@ fn is_region_shaped(region: &str) -> bool {
 /// Checks a Region, and that it belongs to `partition` when one is given: a known Region is
 /// `Known` (or `OtherPartition`), an unknown one shaped like a Region is `Newer`, anything else
 /// `Unknown` with the nearest known Region. An empty Region (global services) is `Known`.
-pub fn check_region(region: &str, partition: Option<&str>) -> NameCheck {
+pub(crate) fn check_region(region: &str, partition: Option<&str>) -> NameCheck {
     if region.is_empty() || is_pattern(region) {
         return NameCheck::Known;
     }
@@ -409,7 +409,7 @@ pub fn check_region(region: &str, partition: Option<&str>) -> NameCheck {
 /// One line about a Region or partition name in a flag or an ARN, for a warning or note:
 /// `` `eu-wset-1` is not an AWS Region: did you mean `eu-west-1`?``. `None` when nothing is
 /// wrong. The second value is true for a warning, false for a note.
-pub fn describe_region_check(region: &str, check: &NameCheck) -> Option<(String, bool)> {
+pub(crate) fn describe_region_check(region: &str, check: &NameCheck) -> Option<(String, bool)> {
     match check {
         NameCheck::Known => None,
         NameCheck::Newer => Some((
@@ -436,7 +436,10 @@ pub fn describe_region_check(region: &str, check: &NameCheck) -> Option<(String,
 }
 
 /// Like [`describe_region_check`], for a partition.
-pub fn describe_partition_check(partition: &str, check: &NameCheck) -> Option<(String, bool)> {
+pub(crate) fn describe_partition_check(
+    partition: &str,
+    check: &NameCheck,
+) -> Option<(String, bool)> {
     match check {
         NameCheck::Unknown {
             suggestion: Some(s),
@@ -461,7 +464,7 @@ pub fn describe_partition_check(partition: &str, check: &NameCheck) -> Option<(S
 
 /// Every warning or note about the partition and Region of an ARN, in that order (nothing for
 /// a value that is not an ARN). The second value is true for a warning, false for a note.
-pub fn check_arn_names(value: &str) -> Vec<(String, bool)> {
+pub(crate) fn check_arn_names(value: &str) -> Vec<(String, bool)> {
     let Some(p) = split_arn(value) else {
         return Vec::new();
     };
@@ -480,7 +483,7 @@ pub fn check_arn_names(value: &str) -> Vec<(String, bool)> {
 /// The warnings and notes about the Region, partition and ARN flags of a command line
 /// (`--region eu-wset-1`), as lines for standard error. They change no answer: an unknown name
 /// is judged as written, as AWS would.
-pub fn check_flags(flags: &[(&str, &str)]) -> Vec<String> {
+pub(crate) fn check_flags(flags: &[(&str, &str)]) -> Vec<String> {
     let mut out = Vec::new();
     for (flag, value) in flags {
         let found = match *flag {

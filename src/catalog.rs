@@ -6,7 +6,7 @@
 
 /// Whether an action works on a key in another account (spec R52).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CrossAccount {
+pub(crate) enum CrossAccount {
     /// Usable cross-account.
     Yes,
     /// Never works cross-account.
@@ -40,23 +40,23 @@ pub struct ActionInfo {
     /// Operation name as in the API (`Decrypt`).
     pub name: &'static str,
     /// Lower-case name, for case-insensitive matching.
-    pub lower: &'static str,
+    pub(crate) lower: &'static str,
     /// The action authorizes against a key resource.
-    pub on_key: bool,
+    pub(crate) on_key: bool,
     /// The action also authorizes against an alias resource.
     pub on_alias: bool,
     /// The operation can appear in a grant.
-    pub grantable: bool,
+    pub(crate) grantable: bool,
     /// Cross-account capability.
-    pub cross_account: CrossAccount,
+    pub(crate) cross_account: CrossAccount,
     /// Permission can only come from IAM policies (no key policy).
-    pub iam_only: bool,
+    pub(crate) iam_only: bool,
     /// Permission comes from the grant itself (RetireGrant).
-    pub grant_only: bool,
+    pub(crate) grant_only: bool,
     /// Supports the `kms:RecipientAttestation:*` keys.
     pub recipient_attestation: bool,
     /// Listed in the service authorization reference (false for API-model-only actions).
-    pub in_service_reference: bool,
+    pub(crate) in_service_reference: bool,
     /// IAM access levels.
     pub access_levels: &'static [&'static str],
 }
@@ -65,33 +65,56 @@ pub struct ActionInfo {
 #[derive(Debug)]
 pub struct ConditionKeyInfo {
     /// Canonical spelling (`kms:EncryptionContext:${EncryptionContextKey}`).
-    pub name: &'static str,
+    pub(crate) name: &'static str,
     /// Lower-case name, or for pattern keys the lower-case fixed prefix (`kms:encryptioncontext:`).
-    pub lower: &'static str,
+    pub(crate) lower: &'static str,
     /// The name has a variable part.
-    pub pattern: bool,
+    pub(crate) pattern: bool,
     /// Value type.
     pub ty: KeyType,
     /// The key carries a set of values and needs a set operator.
-    pub multivalued: bool,
+    pub(crate) multivalued: bool,
     /// The value comes from the key resource.
-    pub resource_key: bool,
+    pub(crate) resource_key: bool,
     /// Valid values (empty: any).
-    pub values: &'static [&'static str],
+    pub(crate) values: &'static [&'static str],
     /// Bit mask over [`ACTIONS`] of the actions for which the key can be present.
-    pub actions: ActionMask,
+    pub(crate) actions: ActionMask,
     /// A global `aws:` key.
-    pub global: bool,
+    pub(crate) global: bool,
     /// Deprecated alias of another key.
-    pub deprecated: bool,
+    pub(crate) deprecated: bool,
     /// For pattern keys with a closed set of names: the lower-case names.
-    pub expands: &'static [&'static str],
+    pub(crate) expands: &'static [&'static str],
 }
 
 /// A set of catalogue actions, one bit per index of [`ACTIONS`].
-pub type ActionMask = u128;
+pub(crate) type ActionMask = u128;
 
 include!(concat!(env!("OUT_DIR"), "/catalog_data.rs"));
+
+/// The cryptographic operations that take an encryption context (encryption, data keys,
+/// re-encryption): those a grant's encryption-context constraint can scope.
+pub(crate) const ENCRYPTION_OPERATIONS: &[&str] = &[
+    "Decrypt",
+    "Encrypt",
+    "GenerateDataKey",
+    "GenerateDataKeyWithoutPlaintext",
+    "GenerateDataKeyPair",
+    "GenerateDataKeyPairWithoutPlaintext",
+    "ReEncryptFrom",
+    "ReEncryptTo",
+];
+
+/// Whether the action `name` (without `kms:`) is a cryptographic operation: one of
+/// [`ENCRYPTION_OPERATIONS`], signing, MACs or key agreement.
+pub(crate) fn is_cryptographic(name: &str) -> bool {
+    ENCRYPTION_OPERATIONS.contains(&name)
+        || matches!(
+            name,
+            "Sign" | "Verify" | "GenerateMac" | "VerifyMac" | "DeriveSharedSecret"
+        )
+}
 
 /// Every action of the catalogue.
 pub fn actions() -> &'static [ActionInfo] {
@@ -99,7 +122,7 @@ pub fn actions() -> &'static [ActionInfo] {
 }
 
 /// The mask holding every catalogue action.
-pub fn all_actions_mask() -> ActionMask {
+pub(crate) fn all_actions_mask() -> ActionMask {
     let n = ACTIONS.len();
     if n >= 128 {
         ActionMask::MAX
@@ -112,7 +135,7 @@ pub fn all_actions_mask() -> ActionMask {
 ///
 /// The name is lower-cased into a buffer on the stack and looked up among the lower-case
 /// names with plain byte comparisons: parsing and every engine request look actions up.
-pub fn action_index(name: &str) -> Option<usize> {
+pub(crate) fn action_index(name: &str) -> Option<usize> {
     let mut buf = [0u8; LONGEST_ACTION];
     // A name longer than every action is none of them.
     let lower = buf.get_mut(..name.len())?;
@@ -128,7 +151,7 @@ pub fn action_index(name: &str) -> Option<usize> {
 /// The actions whose lower-case name starts with `prefix` (lower case), as a mask: the
 /// catalogue is sorted by lower-case name, so they are one run (`kms:Create*` without a
 /// match against every action).
-pub fn prefix_mask(prefix: &str) -> ActionMask {
+pub(crate) fn prefix_mask(prefix: &str) -> ActionMask {
     let p = prefix.as_bytes();
     let start = ACTIONS.partition_point(|a| a.lower.as_bytes() < p);
     ACTIONS
@@ -143,12 +166,12 @@ pub fn prefix_mask(prefix: &str) -> ActionMask {
 const LONGEST_ACTION: usize = 64;
 
 /// The action at `index`.
-pub fn action(index: usize) -> Option<&'static ActionInfo> {
+pub(crate) fn action(index: usize) -> Option<&'static ActionInfo> {
     ACTIONS.get(index)
 }
 
 /// Looks up a condition key by name, ignoring case (spec R7); pattern keys match by prefix.
-pub fn condition_key(name: &str) -> Option<&'static ConditionKeyInfo> {
+pub(crate) fn condition_key(name: &str) -> Option<&'static ConditionKeyInfo> {
     let lower = name.to_ascii_lowercase();
     if let Some(k) = CONDITION_KEYS
         .iter()
@@ -170,18 +193,18 @@ pub fn condition_keys() -> &'static [ConditionKeyInfo] {
 }
 
 /// Services that may appear in `kms:ViaService` values.
-pub fn via_service_prefixes() -> &'static [&'static str] {
+pub(crate) fn via_service_prefixes() -> &'static [&'static str] {
     VIA_SERVICE_PREFIXES
 }
 
 /// The catalogue entry closest to `name` by edit distance, for "did you mean" help.
-pub fn suggest_action(name: &str) -> Option<&'static str> {
+pub(crate) fn suggest_action(name: &str) -> Option<&'static str> {
     let lower = name.to_ascii_lowercase();
     best_match(&lower, ACTIONS.iter().map(|a| (a.lower, a.name)))
 }
 
 /// The condition key closest to `name`, for "did you mean" help.
-pub fn suggest_condition_key(name: &str) -> Option<&'static str> {
+pub(crate) fn suggest_condition_key(name: &str) -> Option<&'static str> {
     let lower = name.to_ascii_lowercase();
     best_match(
         &lower,
@@ -209,7 +232,7 @@ fn best_match(
 }
 
 /// Optimal-string-alignment distance (Levenshtein plus adjacent transposition).
-pub fn edit_distance(a: &str, b: &str) -> usize {
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
     let w = b.len() + 1;

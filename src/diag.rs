@@ -43,7 +43,7 @@ pub struct Rule {
     /// Default severity.
     pub severity: Severity,
     /// The spec rule(s) it implements.
-    pub spec: &'static str,
+    pub(crate) spec: &'static str,
     /// One line: what it finds.
     pub summary: &'static str,
     /// True for rules about files that could not be read as input (exit code 2).
@@ -54,16 +54,16 @@ pub struct Rule {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Label {
     /// Where.
-    pub span: Span,
+    pub(crate) span: Span,
     /// What it says.
-    pub text: String,
+    pub(crate) text: String,
 }
 
 /// One finding, pointing at the most specific span.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     /// The rule.
-    pub rule: &'static Rule,
+    pub(crate) rule: &'static Rule,
     /// Severity (the rule's default unless the rule varies it).
     pub severity: Severity,
     /// One-line message.
@@ -73,30 +73,30 @@ pub struct Finding {
     /// The primary span.
     pub span: Span,
     /// What the primary label says.
-    pub label: String,
+    pub(crate) label: String,
     /// Secondary labels (the statement, the other occurrence…).
-    pub labels: Vec<Label>,
+    pub(crate) labels: Vec<Label>,
     /// What to do.
     pub help: Option<String>,
     /// A stable identity: rule + key (or policy) + statement + the text it points at, never a
     /// line number (set by [`stamp`] once the finding's policy is known).
-    pub fingerprint: Option<String>,
+    pub(crate) fingerprint: Option<String>,
     /// The key (or policy) and statement it is about, for suppressions.
-    pub about: Option<About>,
+    pub(crate) about: Option<About>,
 }
 
 /// What a finding is about: a key or policy identity, and a statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct About {
     /// Key ARN, Terraform address, CloudFormation logical id, IAM policy name or file.
-    pub identity: String,
+    pub(crate) identity: String,
     /// `Sid`, else `#n`; empty for findings not in a statement.
-    pub statement: String,
+    pub(crate) statement: String,
 }
 
 impl Finding {
     /// A finding of `rule` at `span` with the rule's default severity.
-    pub fn new(
+    pub(crate) fn new(
         rule: &'static Rule,
         source: SourceId,
         span: Span,
@@ -118,13 +118,13 @@ impl Finding {
     }
 
     /// Adds help text.
-    pub fn help(mut self, help: impl Into<String>) -> Self {
+    pub(crate) fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
     }
 
     /// Adds a secondary label.
-    pub fn label(mut self, span: Span, text: impl Into<String>) -> Self {
+    pub(crate) fn label(mut self, span: Span, text: impl Into<String>) -> Self {
         self.labels.push(Label {
             span,
             text: text.into(),
@@ -133,7 +133,7 @@ impl Finding {
     }
 
     /// Labels the statement's `Sid` (or its opening brace) as context.
-    pub fn in_statement(self, st: &Statement) -> Self {
+    pub(crate) fn in_statement(self, st: &Statement) -> Self {
         match &st.sid {
             Some(sid) => self.label(sid.span, format!("in statement `{}`", sid.value)),
             None => {
@@ -144,7 +144,7 @@ impl Finding {
     }
 
     /// [`Finding::in_statement`] when the finding has a statement; unchanged otherwise.
-    pub fn in_statement_if_any(self, st: Option<&Statement>) -> Self {
+    pub(crate) fn in_statement_if_any(self, st: Option<&Statement>) -> Self {
         match st {
             Some(st) => self.in_statement(st),
             None => self,
@@ -160,10 +160,16 @@ impl Finding {
 /// KMS action names for a message: the first `at_most` as `kms:Name`, comma-separated, then
 /// ` and N more` for the rest.
 pub(crate) fn kms_action_list(names: &[&str], at_most: usize) -> String {
+    name_list(names, at_most, |n| format!("kms:{n}"))
+}
+
+/// Names for a message: the first `at_most`, each as `show` writes it, comma-separated, then
+/// ` and N more` for the rest.
+pub(crate) fn name_list(names: &[&str], at_most: usize, show: impl Fn(&str) -> String) -> String {
     let mut list = names
         .iter()
         .take(at_most)
-        .map(|n| format!("kms:{n}"))
+        .map(|n| show(n))
         .collect::<Vec<_>>()
         .join(", ");
     if names.len() > at_most {

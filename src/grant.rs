@@ -12,53 +12,46 @@ use crate::source::{SourceId, Span};
 
 /// A grant's constraints (R73).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct GrantConstraints {
+pub(crate) struct GrantConstraints {
     /// `EncryptionContextEquals`.
-    pub equals: Option<BTreeMap<String, String>>,
+    pub(crate) equals: Option<BTreeMap<String, String>>,
     /// `EncryptionContextSubset`.
-    pub subset: Option<BTreeMap<String, String>>,
+    pub(crate) subset: Option<BTreeMap<String, String>>,
     /// `SourceArn`.
-    pub source_arn: Option<String>,
-}
-
-impl GrantConstraints {
-    /// True when no constraint is set.
-    pub fn is_empty(&self) -> bool {
-        self.equals.is_none() && self.subset.is_none() && self.source_arn.is_none()
-    }
+    pub(crate) source_arn: Option<String>,
 }
 
 /// One grant.
 #[derive(Debug, Clone)]
 pub struct Grant {
     /// `KeyId` as listed (a key ARN in `list-grants`, any key identifier in `create-grant`).
-    pub key_id: Option<String>,
+    pub(crate) key_id: Option<String>,
     /// `GrantId`.
-    pub grant_id: Option<String>,
+    pub(crate) grant_id: Option<String>,
     /// `Name`.
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// `GranteePrincipal` or `GranteeServicePrincipal`.
-    pub grantee: String,
+    pub(crate) grantee: String,
     /// The grantee is a service principal.
-    pub grantee_is_service: bool,
+    pub(crate) grantee_is_service: bool,
     /// What the grantee names (for an AWS principal), classified once.
-    pub grantee_class: PrincipalClass,
+    pub(crate) grantee_class: PrincipalClass,
     /// `RetiringPrincipal` or `RetiringServicePrincipal`.
-    pub retiring: Option<String>,
+    pub(crate) retiring: Option<String>,
     /// `IssuingAccount` (`arn:aws:iam::<acct>:root`).
-    pub issuing_account: Option<String>,
+    pub(crate) issuing_account: Option<String>,
     /// `Operations`, exactly as listed.
-    pub operations: Vec<String>,
+    pub(crate) operations: Vec<String>,
     /// `Constraints`.
-    pub constraints: GrantConstraints,
+    pub(crate) constraints: GrantConstraints,
     /// Where it was read from.
-    pub source: SourceId,
+    pub(crate) source: SourceId,
     /// The grant's JSON object.
-    pub span: Span,
+    pub(crate) span: Span,
     /// The grantee's value (the whole grant when not known).
-    pub grantee_span: Span,
+    pub(crate) grantee_span: Span,
     /// The `Operations` list (the whole grant when not known).
-    pub operations_span: Span,
+    pub(crate) operations_span: Span,
 }
 
 impl Grant {
@@ -66,7 +59,7 @@ impl Grant {
     /// `KeyId` is missing or the bare key id (spec R79: a bare id names the key of that id in the
     /// account and Region the list was read for). A `KeyId` that is an ARN or an alias is kept,
     /// so the engine can tell a grant of another key.
-    pub fn bind_to_key(&mut self, key_arn: &str, key_id: &str) {
+    pub(crate) fn bind_to_key(&mut self, key_arn: &str, key_id: &str) {
         match self.key_id.as_deref() {
             None => self.key_id = Some(key_arn.to_owned()),
             Some(id) if id == key_id => self.key_id = Some(key_arn.to_owned()),
@@ -75,7 +68,7 @@ impl Grant {
     }
 
     /// A short label for traces: the grant id, else the name, else the position.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match (&self.grant_id, &self.name) {
             // A planned grant is named by its address until apply gives it an id.
             (Some(id), _) if id.contains('.') => id.clone(),
@@ -97,9 +90,9 @@ impl Grant {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GrantError {
     /// What is wrong.
-    pub message: String,
+    pub(crate) message: String,
     /// Where.
-    pub span: Span,
+    pub(crate) span: Span,
 }
 
 fn string(v: &Json<'_>, key: &str) -> Option<String> {

@@ -36,7 +36,7 @@ mod iam;
 mod moves;
 mod queries;
 
-pub use export::ExportFormat;
+pub(crate) use export::ExportFormat;
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -51,11 +51,11 @@ use crate::policy::PolicyKind;
 use crate::source::SourceId;
 
 /// Default cap on the nodes of an access graph (`--max-graph-nodes`).
-pub const DEFAULT_MAX_GRAPH_NODES: usize = 5_000_000;
+pub(crate) const DEFAULT_MAX_GRAPH_NODES: usize = 5_000_000;
 
 /// What a node stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum NodeKind {
+pub(crate) enum NodeKind {
     /// An AWS account.
     Account,
     /// An account's root user.
@@ -84,7 +84,7 @@ pub enum NodeKind {
 
 impl NodeKind {
     /// The word used in output.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             NodeKind::Account => "account",
             NodeKind::Root => "root",
@@ -104,18 +104,18 @@ impl NodeKind {
 
 /// A node: its kind, identity (an ARN or a class such as `account:444455556666`) and label.
 #[derive(Debug, Clone)]
-pub struct Node {
+pub(crate) struct Node {
     /// Kind.
-    pub kind: NodeKind,
+    pub(crate) kind: NodeKind,
     /// Identity.
-    pub id: String,
+    pub(crate) id: String,
     /// Short label for drawings.
-    pub label: String,
+    pub(crate) label: String,
 }
 
 /// What an edge stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum EdgeKind {
+pub(crate) enum EdgeKind {
     /// User → group.
     MemberOf,
     /// Principal → policy attached to or embedded in it.
@@ -140,7 +140,7 @@ pub enum EdgeKind {
 
 impl EdgeKind {
     /// The word used in output.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             EdgeKind::MemberOf => "member-of",
             EdgeKind::HasPolicy => "has-policy",
@@ -158,11 +158,11 @@ impl EdgeKind {
 
 /// An edge: kind and label (the actions or move it stands for).
 #[derive(Debug, Clone)]
-pub struct Edge {
+pub(crate) struct Edge {
     /// Kind.
-    pub kind: EdgeKind,
+    pub(crate) kind: EdgeKind,
     /// Label.
-    pub label: String,
+    pub(crate) label: String,
     /// For moves: the step that makes it.
     step: Option<Step>,
 }
@@ -171,18 +171,18 @@ pub struct Edge {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {
     /// Who acts.
-    pub actor: String,
+    pub(crate) actor: String,
     /// The action (`sts:AssumeRole`, `kms:CreateGrant`, `kms:Decrypt`).
-    pub action: String,
+    pub(crate) action: String,
     /// On what.
-    pub target: String,
+    pub(crate) target: String,
     /// How it is allowed: the engine's path (`key policy`, `IAM through root delegation`,
     /// `grant`) or the move.
-    pub how: String,
+    pub(crate) how: String,
     /// The statements or grants that allow it.
-    pub via: Vec<String>,
+    pub(crate) via: Vec<String>,
     /// Conditions it needs (AND).
-    pub conditions: Vec<String>,
+    pub(crate) conditions: Vec<String>,
 }
 
 /// A row's decision.
@@ -213,7 +213,7 @@ pub struct Row {
     /// An ARN, or a class: `*`, `account:444455556666`, `service:s3.amazonaws.com`.
     pub principal: String,
     /// The principal's kind.
-    pub kind: NodeKind,
+    pub(crate) kind: NodeKind,
     /// The key ARN.
     pub key: String,
     /// The action (`kms:Decrypt`).
@@ -223,13 +223,13 @@ pub struct Row {
     /// Conditions: for a conditional row, alternatives (OR), each a conjunction in words.
     pub conditions: Vec<String>,
     /// For an undetermined row, why.
-    pub reasons: Vec<String>,
+    pub(crate) reasons: Vec<String>,
     /// The steps from the principal to the action.
-    pub path: Vec<Step>,
+    pub(crate) path: Vec<Step>,
     /// The path goes through an escalation move.
-    pub escalated: bool,
+    pub(crate) escalated: bool,
     /// The principal's IAM policies are not in the inputs: the row assumes they allow.
-    pub iam_assumed: bool,
+    pub(crate) iam_assumed: bool,
 }
 
 /// Which paths to follow.
@@ -373,7 +373,7 @@ struct ActsSearch {
 }
 
 /// Nodes, and edges as (from, to, edge) positions in the node list.
-pub type View = (Vec<Node>, Vec<(usize, usize, Edge)>);
+pub(crate) type View = (Vec<Node>, Vec<(usize, usize, Edge)>);
 
 /// A memo key: subject, key, action slot.
 type Cell = (u32, u32, u16);

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 mod authz;
 mod aws_cli;
-pub mod capped;
+pub(crate) mod capped;
 mod cloudformation;
 mod detect;
 mod org;
@@ -21,21 +21,21 @@ pub use crate::model::{
     Fact, Group, InputKind, KeySettings, Loaded, LoadedPolicy, OrgNode, PlannedKey, PlannedPolicy,
     PolicyRole, Role, Setting, User,
 };
-pub use cloudformation::TemplateContext;
-pub use detect::detect;
+pub(crate) use cloudformation::TemplateContext;
+pub(crate) use detect::detect;
 
-use crate::diag::{Finding, input_rules};
-use crate::json::{self, EncodingNote, Json, JsonErrorKind, JsonKind};
+use crate::diag::{Finding, Rule, input_rules};
+use crate::json::{self, EncodingNote, Json, JsonError, JsonErrorKind, JsonKind};
 use crate::policy::{ParseOptions, PolicyKind, parse_policy_with};
 use crate::source::{Origin, SourceFile, SourceId, SourceMap, Span};
 
 /// Default cap on input size: 16 MiB (issue 2). Organisation-wide authorization
 /// details can be larger; `--max-file-size` raises the cap, and KMS033 says so.
-pub const DEFAULT_MAX_FILE_SIZE: u64 = 16 * 1024 * 1024;
+pub(crate) const DEFAULT_MAX_FILE_SIZE: u64 = 16 * 1024 * 1024;
 
 /// Default cap on statements in one policy document. AWS's own size quotas (32 KB for a key
 /// policy, 6,144 characters for a managed policy) keep real policies far below it.
-pub const DEFAULT_MAX_STATEMENTS: usize = 10_000;
+pub(crate) const DEFAULT_MAX_STATEMENTS: usize = 10_000;
 
 /// How inputs are read.
 #[derive(Debug, Clone)]
@@ -83,7 +83,7 @@ pub enum InputName {
 
 impl InputName {
     /// The name shown to users.
-    pub fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         match self {
             InputName::Path(p) => p.display().to_string(),
             InputName::Stdin => "<stdin>".into(),
@@ -212,7 +212,7 @@ pub fn load(name: &InputName, opts: &InputOptions, sources: &mut SourceMap) -> L
 
 /// The key id a collected account directory's layout gives a file:
 /// `…/keys/<region>/<key-id>/<output>.json` (what `scripts/collect-account.sh` writes).
-pub fn key_of_layout(path: &Path) -> Option<String> {
+pub(crate) fn key_of_layout(path: &Path) -> Option<String> {
     let mut parts = path.iter().rev().skip(1).map(|c| c.to_str());
     let key = parts.next()??;
     let _region = parts.next()??;
@@ -235,7 +235,7 @@ fn pair_by_layout(path: &Path, out: &mut Loaded) {
 /// Every file the paths name, directories expanded as `check` expands them (`.json` files,
 /// recursively, sorted): what the graph commands and `can` read. What a walk cannot read is
 /// an error naming the path.
-pub fn expand_dirs(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+pub(crate) fn expand_dirs(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     if !paths.iter().any(|p| p.is_dir()) {
         return Ok(paths.to_vec());
     }
@@ -284,14 +284,7 @@ fn load_text(name: &InputName, opts: &InputOptions, sources: &mut SourceMap) -> 
             return out;
         }
         Err(e) => {
-            let rule = if matches!(e.kind, JsonErrorKind::TooDeep { .. }) {
-                &input_rules::INPUT_LIMIT
-            } else {
-                // Broken JSON with nothing of a policy input in it (a JSONC settings file) is
-                // not ours: skipped where unrecognised input is, reported when named.
-                out.unrecognised = !detect::could_be_input(&text);
-                &input_rules::INVALID_JSON
-            };
+            let rule = json_error_rule(&e, &text, &mut out);
             out.findings
                 .push(Finding::new(rule, id, e.span, e.message(), e.label()).help(e.help()));
             return out;
@@ -614,14 +607,7 @@ pub(crate) fn embedded_text(
     match json::parse_with_depth(&text, opts.max_depth) {
         Ok(inner) => recognise(inner, id, opts, sources, out, level + 1),
         Err(e) => {
-            let rule = if matches!(e.kind, JsonErrorKind::TooDeep { .. }) {
-                &input_rules::INPUT_LIMIT
-            } else {
-                // Broken JSON with nothing of a policy input in it (a JSONC settings file) is
-                // not ours: skipped where unrecognised input is, reported when named.
-                out.unrecognised = !detect::could_be_input(&text);
-                &input_rules::INVALID_JSON
-            };
+            let rule = json_error_rule(&e, &text, out);
             out.findings.push(
                 Finding::new(
                     rule,
@@ -634,6 +620,31 @@ pub(crate) fn embedded_text(
             );
         }
     }
+}
+
+/// The rule for JSON that does not parse: too deep is over a limit, anything else is invalid
+/// JSON. Broken JSON with nothing of a policy input in it (a JSONC settings file) is not ours:
+/// it is marked unrecognised, so that it is skipped where unrecognised input is and reported
+/// when named.
+fn json_error_rule(e: &JsonError, text: &str, out: &mut Loaded) -> &'static Rule {
+    if matches!(e.kind, JsonErrorKind::TooDeep { .. }) {
+        &input_rules::INPUT_LIMIT
+    } else {
+        out.unrecognised = !detect::could_be_input(text);
+        &input_rules::INVALID_JSON
+    }
+}
+
+/// The strings of a JSON array, in order (other items, and a value that is not an array,
+/// give none).
+fn strings(v: Option<&Json<'_>>) -> Vec<String> {
+    v.and_then(Json::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// With no hint, a document that names principals is a resource (key) policy (issue scope).
@@ -679,25 +690,25 @@ fn url_decode(s: &str) -> String {
 }
 
 /// Inputs found by [`expand_paths`]: each with whether the user named it.
-pub type FoundInputs = Vec<(InputName, bool)>;
+pub(crate) type FoundInputs = Vec<(InputName, bool)>;
 
 /// Something a directory walk met and did not read, with why.
 #[derive(Debug)]
-pub struct NotRead {
+pub(crate) struct NotRead {
     /// The path met.
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
     /// Why it was not read, in words.
-    pub reason: String,
+    pub(crate) reason: String,
     /// An error (the run cannot vouch for the tree: exit 2) rather than a choice the options
     /// made (a symbolic link not followed).
-    pub error: bool,
+    pub(crate) error: bool,
 }
 
 /// What directory walks met and did not read, in walk order.
-pub type WalkErrors = Vec<NotRead>;
+pub(crate) type WalkErrors = Vec<NotRead>;
 
 /// How deep a directory walk goes: a file below this many directories is reported, not read.
-pub const MAX_WALK_DEPTH: usize = 64;
+pub(crate) const MAX_WALK_DEPTH: usize = 64;
 
 /// Expands paths: files as given, directories recursively (files ending in `.json`, hidden
 /// directories skipped), `-` as standard input. The result is sorted and has no duplicates;
@@ -708,7 +719,7 @@ pub const MAX_WALK_DEPTH: usize = 64;
 /// and then only links to files inside the walked directories; links to directories never
 /// are (no loops). Every `.json` entry it does not read — a link, a named pipe, a device —
 /// and every directory past [`MAX_WALK_DEPTH`] or unreadable is reported, never skipped.
-pub fn expand_paths(
+pub(crate) fn expand_paths(
     paths: &[PathBuf],
     exclude: &globset::GlobSet,
     follow: bool,

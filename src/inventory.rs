@@ -31,7 +31,7 @@ pub trait Directory {
 
 /// Default cap on policies across all inputs of one run (`--max-policies`): an organisation's
 /// dump of every account holds a few hundred thousand.
-pub const DEFAULT_MAX_POLICIES: usize = 2_000_000;
+pub(crate) const DEFAULT_MAX_POLICIES: usize = 2_000_000;
 
 /// A key policy with the key it belongs to, when the input says.
 #[derive(Debug, Clone)]
@@ -46,15 +46,15 @@ pub struct CallerPolicies {
     /// Identity policies; `None` when some are missing from the inputs.
     pub identity: Option<Vec<NamedPolicy>>,
     /// The permissions boundary.
-    pub boundary: Option<NamedPolicy>,
+    pub(crate) boundary: Option<NamedPolicy>,
     /// The role ARN with its path, for a session of a known role.
-    pub role_arn: Option<String>,
+    pub(crate) role_arn: Option<String>,
     /// The principal's tags.
-    pub tags: Vec<(String, String)>,
+    pub(crate) tags: Vec<(String, String)>,
     /// The principal was found in the inputs.
-    pub found: bool,
+    pub(crate) found: bool,
     /// What could not be resolved, in sentences.
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
 }
 
 /// Everything the inputs define.
@@ -267,14 +267,14 @@ impl Inventory {
     }
 
     /// The ARN of a principal a plan or template names by address or logical id.
-    pub fn resolve_principal(&self, name: &str) -> Option<&str> {
+    pub(crate) fn resolve_principal(&self, name: &str) -> Option<&str> {
         self.principal_address.get(name).map(String::as_str)
     }
 
     /// A name that looks like a Terraform address (`aws_iam_role.app`,
     /// `module.m.aws_kms_key.this[0]`) but is not in the inputs: the error, with the close
     /// matches.
-    pub fn unknown_address(&self, name: &str) -> Option<String> {
+    pub(crate) fn unknown_address(&self, name: &str) -> Option<String> {
         let looks = (name.starts_with("aws_") || name.starts_with("module."))
             && name.contains('.')
             && !name.contains(':');
@@ -304,7 +304,7 @@ impl Inventory {
     }
 
     /// The addresses and logical ids of the inputs' principals and keys, for "did you mean".
-    pub fn addresses(&self) -> Vec<&str> {
+    pub(crate) fn addresses(&self) -> Vec<&str> {
         let mut out: Vec<&str> = self
             .principal_address
             .keys()
@@ -319,7 +319,7 @@ impl Inventory {
 
     /// Sets the account and Region for keys whose ARN a plan leaves unknown (`--account`,
     /// `--region` win over what the plan reveals).
-    pub fn set_account_region(&mut self, account: Option<String>, region: Option<String>) {
+    pub(crate) fn set_account_region(&mut self, account: Option<String>, region: Option<String>) {
         self.key_policy_keys = std::sync::OnceLock::new();
         if account.is_some() {
             self.tf_account = account;
@@ -376,7 +376,7 @@ impl Inventory {
     }
 
     /// Keys of Terraform plans and state.
-    pub fn planned_keys(&self) -> &[crate::model::PlannedKey] {
+    pub(crate) fn planned_keys(&self) -> &[crate::model::PlannedKey] {
         &self.planned
     }
 
@@ -386,7 +386,7 @@ impl Inventory {
     }
 
     /// Resolves a key named by ARN, key id or alias (`alias/name` or alias ARN).
-    pub fn resolve_key(&self, name: &str) -> Option<String> {
+    pub(crate) fn resolve_key(&self, name: &str) -> Option<String> {
         if name.starts_with("arn:") && name.contains(":key/") {
             return Some(name.to_owned());
         }
@@ -683,7 +683,7 @@ impl Inventory {
     }
 
     /// True when any principal data was loaded.
-    pub fn has_iam(&self) -> bool {
+    pub(crate) fn has_iam(&self) -> bool {
         self.has_iam
     }
 
@@ -716,7 +716,7 @@ impl Inventory {
 
     /// The organisation of an account and its path (`o-…/r-…/ou-…/`) from the Organizations
     /// tree, when the tree holds the account and names the organisation (R9, R102).
-    pub fn org_of(&self, account: &str) -> Option<(String, String)> {
+    pub(crate) fn org_of(&self, account: &str) -> Option<(String, String)> {
         let mut at = self.org.iter().find(|n| n.id == account)?;
         let org_id = at.org_id.clone()?;
         let mut chain = Vec::new();
@@ -740,7 +740,7 @@ impl Inventory {
 
     /// The SCP levels above an account, root first; `None` when the account is not in a tree
     /// (or is the management account).
-    pub fn scp_levels(&self, account: &str) -> Option<crate::eval::Levels> {
+    pub(crate) fn scp_levels(&self, account: &str) -> Option<crate::eval::Levels> {
         if self.scps.is_empty() {
             return None;
         }
@@ -748,7 +748,7 @@ impl Inventory {
     }
 
     /// The RCP levels above an account, root first.
-    pub fn rcp_levels(&self, account: &str) -> Option<crate::eval::Levels> {
+    pub(crate) fn rcp_levels(&self, account: &str) -> Option<crate::eval::Levels> {
         if self.rcps.is_empty() {
             return None;
         }
@@ -758,18 +758,18 @@ impl Inventory {
 
 /// A key policy with what `check` needs to judge it as a whole.
 #[derive(Debug)]
-pub struct KeyPolicyForLint<'a> {
+pub(crate) struct KeyPolicyForLint<'a> {
     /// The policy.
-    pub policy: &'a NamedPolicy,
+    pub(crate) policy: &'a NamedPolicy,
     /// The key identity the input gives (ARN, key id, Terraform address, logical id), if any.
-    pub key: Option<&'a str>,
+    pub(crate) key: Option<&'a str>,
     /// The key's facts when its ARN is known or can be made (plan account and Region).
-    pub facts: Option<KeyFacts>,
+    pub(crate) facts: Option<KeyFacts>,
 }
 
 impl Inventory {
     /// Every key policy the inputs hold, with its key's facts when they can be known.
-    pub fn key_policies_for_lint(&self) -> Vec<KeyPolicyForLint<'_>> {
+    pub(crate) fn key_policies_for_lint(&self) -> Vec<KeyPolicyForLint<'_>> {
         // A policy without a key (get-key-policy output) belongs to the one key described, when
         // it is the only such policy: among many files, pairing them would be a guess.
         let keyless = self.key_policies.iter().filter(|k| k.key.is_none()).count();
@@ -828,22 +828,22 @@ impl Inventory {
     }
 
     /// The principal that ran the plan (`data.aws_caller_identity`), when the plan says.
-    pub fn plan_caller(&self) -> Option<&str> {
+    pub(crate) fn plan_caller(&self) -> Option<&str> {
         self.tf_caller.as_deref()
     }
 
     /// The grants the inputs list (`list-grants`, `create-grant` input, `aws_kms_grant`).
-    pub fn grants(&self) -> &[Grant] {
+    pub(crate) fn grants(&self) -> &[Grant] {
         &self.grants
     }
 
     /// The keys `describe-key` output described.
-    pub fn described_keys(&self) -> &[KeyFacts] {
+    pub(crate) fn described_keys(&self) -> &[KeyFacts] {
         &self.keys
     }
 
     /// The account and Region a plan reveals (or `--account`/`--region` set).
-    pub fn account_region(&self) -> (Option<&str>, Option<&str>) {
+    pub(crate) fn account_region(&self) -> (Option<&str>, Option<&str>) {
         (self.tf_account.as_deref(), self.tf_region.as_deref())
     }
 
@@ -909,27 +909,27 @@ impl Directory for Inventory {
 /// What the access graph reads: the principals, their trust policies and every key.
 impl Inventory {
     /// IAM users, in input order.
-    pub fn users(&self) -> &[User] {
+    pub(crate) fn users(&self) -> &[User] {
         &self.users
     }
 
     /// IAM groups, in input order.
-    pub fn groups(&self) -> &[Group] {
+    pub(crate) fn groups(&self) -> &[Group] {
         &self.groups
     }
 
     /// IAM roles, in input order.
-    pub fn roles(&self) -> &[Role] {
+    pub(crate) fn roles(&self) -> &[Role] {
         &self.roles
     }
 
     /// The trust policies of a role, when the inputs hold them.
-    pub fn trust_policies(&self, role_arn: &str) -> Option<&[NamedPolicy]> {
+    pub(crate) fn trust_policies(&self, role_arn: &str) -> Option<&[NamedPolicy]> {
         self.trust.get(role_arn).map(Vec::as_slice)
     }
 
     /// Aliases: (name, alias ARN, target key id, ARN or address).
-    pub fn aliases(&self) -> impl Iterator<Item = (&str, Option<&str>, Option<&str>)> {
+    pub(crate) fn aliases(&self) -> impl Iterator<Item = (&str, Option<&str>, Option<&str>)> {
         self.aliases
             .iter()
             .map(|(n, a, t)| (n.as_str(), a.as_deref(), t.as_deref()))
@@ -937,7 +937,7 @@ impl Inventory {
 
     /// Every key the inputs name by ARN (described, planned with a known or made ARN, the
     /// target of a key policy or grant), sorted.
-    pub fn key_arns(&self) -> Vec<String> {
+    pub(crate) fn key_arns(&self) -> Vec<String> {
         let mut out = std::collections::BTreeSet::new();
         for k in &self.keys {
             out.insert(k.arn.clone());

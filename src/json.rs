@@ -20,20 +20,20 @@ pub use err::{JsonError, JsonErrorKind};
 use crate::source::Span;
 
 /// Default cap on nesting depth.
-pub const DEFAULT_MAX_DEPTH: usize = 64;
+pub(crate) const DEFAULT_MAX_DEPTH: usize = 64;
 
 /// One JSON value with its span.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Json<'a> {
     /// Bytes of the whole value (for strings, quotes included).
-    pub span: Span,
+    pub(crate) span: Span,
     /// The value.
-    pub kind: JsonKind<'a>,
+    pub(crate) kind: JsonKind<'a>,
 }
 
 /// The kinds of JSON value.
 #[derive(Debug, Clone, PartialEq)]
-pub enum JsonKind<'a> {
+pub(crate) enum JsonKind<'a> {
     /// `null`.
     Null,
     /// `true` / `false`.
@@ -50,18 +50,18 @@ pub enum JsonKind<'a> {
 
 /// One `"key": value` member of an object.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Member<'a> {
+pub(crate) struct Member<'a> {
     /// The key, unescaped.
-    pub key: Cow<'a, str>,
+    pub(crate) key: Cow<'a, str>,
     /// Span of the key literal, quotes included.
-    pub key_span: Span,
+    pub(crate) key_span: Span,
     /// The value.
-    pub value: Json<'a>,
+    pub(crate) value: Json<'a>,
 }
 
 impl<'a> Json<'a> {
     /// The string value, if this is a string.
-    pub fn as_str(&self) -> Option<&str> {
+    pub(crate) fn as_str(&self) -> Option<&str> {
         match &self.kind {
             JsonKind::String(s) => Some(s),
             _ => None,
@@ -69,7 +69,7 @@ impl<'a> Json<'a> {
     }
 
     /// The members, if this is an object.
-    pub fn as_object(&self) -> Option<&[Member<'a>]> {
+    pub(crate) fn as_object(&self) -> Option<&[Member<'a>]> {
         match &self.kind {
             JsonKind::Object(m) => Some(m),
             _ => None,
@@ -77,7 +77,7 @@ impl<'a> Json<'a> {
     }
 
     /// The items, if this is an array.
-    pub fn as_array(&self) -> Option<&[Json<'a>]> {
+    pub(crate) fn as_array(&self) -> Option<&[Json<'a>]> {
         match &self.kind {
             JsonKind::Array(a) => Some(a),
             _ => None,
@@ -85,7 +85,7 @@ impl<'a> Json<'a> {
     }
 
     /// The last member named `key` (exact case), as JSON object parsers keep it (spec R16).
-    pub fn get(&self, key: &str) -> Option<&Json<'a>> {
+    pub(crate) fn get(&self, key: &str) -> Option<&Json<'a>> {
         self.as_object()?
             .iter()
             .rev()
@@ -94,7 +94,7 @@ impl<'a> Json<'a> {
     }
 
     /// A short description of the value's type for messages (`a string`, `an object`).
-    pub fn type_name(&self) -> &'static str {
+    pub(crate) fn type_name(&self) -> &'static str {
         match self.kind {
             JsonKind::Null => "null",
             JsonKind::Bool(_) => "a boolean",
@@ -108,7 +108,7 @@ impl<'a> Json<'a> {
 
 /// A note about how bytes were decoded to text (reported as information, never an error).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EncodingNote {
+pub(crate) enum EncodingNote {
     /// A UTF-8 byte-order mark was skipped.
     Utf8Bom,
     /// The file was UTF-16 (little-endian) and was decoded.
@@ -120,7 +120,7 @@ pub enum EncodingNote {
 /// Decodes raw bytes to text: UTF-8 (a BOM is skipped and noted) or UTF-16 with or without a
 /// BOM (decoded and noted, as written by PowerShell's `>`). Invalid UTF-8 is an error that
 /// names the first bad byte.
-pub fn decode_text(bytes: &[u8]) -> Result<(Cow<'_, str>, Option<EncodingNote>), JsonError> {
+pub(crate) fn decode_text(bytes: &[u8]) -> Result<(Cow<'_, str>, Option<EncodingNote>), JsonError> {
     match bytes {
         [0xEF, 0xBB, 0xBF, rest @ ..] => {
             let text = utf8(rest, 3)?;

@@ -9,11 +9,11 @@
 //! order. The layers and their order are drawn in `docs/ARCHITECTURE.md`.
 
 pub mod app;
-pub mod arn;
+pub(crate) mod arn;
 pub mod catalog;
 pub mod cli;
 pub mod config;
-pub mod diag;
+pub(crate) mod diag;
 pub mod diff;
 pub mod eval;
 pub mod grant;
@@ -23,8 +23,8 @@ pub mod inventory;
 pub mod json;
 pub mod lint;
 pub mod managed;
-pub mod model;
-pub mod parallel;
+pub(crate) mod model;
+pub(crate) mod parallel;
 pub mod pattern;
 pub mod policy;
 pub mod report;

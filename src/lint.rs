@@ -8,8 +8,8 @@
 //! key-level rules. [`Finding`] and rule metadata live in `diag`. Reading files is `input`'s
 //! job, rendering is `report`'s; a rule that needs a decision asks `eval` through `keys`.
 
-pub mod access_added;
-pub mod adversary;
+pub(crate) mod access_added;
+pub(crate) mod adversary;
 mod alias_in_identity_resource;
 mod broad_key_admin;
 mod confused_deputy;
@@ -21,19 +21,19 @@ mod deny_defeats_service_allows;
 mod deny_trap;
 mod duplicate_key;
 mod enum_value_invalid;
-pub mod expired_suppression;
+pub(crate) mod expired_suppression;
 mod for_all_values_trap;
 mod grammar;
 mod grant_too_broad;
 mod grant_without_context;
-pub mod guard_violated;
+pub(crate) mod guard_violated;
 mod iam_only_action_in_key_policy;
 mod iam_only_condition_key;
 mod identity_create_grant_all_keys;
 mod identity_decrypt_all_keys;
 mod identity_key_admin_all_keys;
 mod inert_key_policy_statement;
-pub mod invalid_config;
+pub(crate) mod invalid_config;
 mod key_context;
 mod key_control_holders;
 mod key_policy_limits;
@@ -61,7 +61,7 @@ mod root_delegation_partial;
 mod rotation_disabled;
 mod runner;
 mod safety_check_would_reject;
-pub use crate::policy::shapes;
+pub(crate) use crate::policy::shapes;
 mod short_deletion_window;
 mod unique_id_principal;
 mod unknown_action_or_key;

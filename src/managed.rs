@@ -36,30 +36,30 @@ pub const SNAPSHOT_DATE: &str = env!("KMSAUDIT_MANAGED_DATE");
 
 /// One AWS managed policy of the snapshot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SnapshotPolicy {
+pub(crate) struct SnapshotPolicy {
     /// The policy name (`SecurityAudit`).
-    pub name: &'static str,
+    pub(crate) name: &'static str,
     /// The policy path (`/`, `/service-role/`).
-    pub path: &'static str,
+    pub(crate) path: &'static str,
     /// The default version id (`v42`).
-    pub version: &'static str,
+    pub(crate) version: &'static str,
     start: u32,
     end: u32,
 }
 
 impl SnapshotPolicy {
     /// The policy ARN in `partition` (`aws`, `aws-cn`, `aws-us-gov`).
-    pub fn arn(&self, partition: &str) -> String {
+    pub(crate) fn arn(&self, partition: &str) -> String {
         format!("arn:{partition}:iam::aws:policy{}{}", self.path, self.name)
     }
 
     /// How traces name the document: `aws-managed:SecurityAudit (snapshot 2026-08-26)`.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         format!("aws-managed:{} (snapshot {SNAPSHOT_DATE})", self.name)
     }
 
     /// The default version's policy document (compact JSON).
-    pub fn document(&self) -> Result<&'static str, String> {
+    pub(crate) fn document(&self) -> Result<&'static str, String> {
         inflated()?
             .get(self.start as usize..self.end as usize)
             .ok_or_else(|| format!("the snapshot of `{}` is damaged", self.name))
@@ -67,7 +67,7 @@ impl SnapshotPolicy {
 }
 
 /// Every policy of the snapshot, by name.
-pub fn all() -> impl Iterator<Item = SnapshotPolicy> {
+pub(crate) fn all() -> impl Iterator<Item = SnapshotPolicy> {
     data::INDEX.iter().map(entry)
 }
 
@@ -98,7 +98,7 @@ fn inflated() -> Result<&'static str, String> {
 }
 
 /// The snapshot policy of this exact name.
-pub fn by_name(name: &str) -> Option<SnapshotPolicy> {
+pub(crate) fn by_name(name: &str) -> Option<SnapshotPolicy> {
     data::INDEX
         .binary_search_by(|e| e.0.cmp(name))
         .ok()
@@ -108,7 +108,7 @@ pub fn by_name(name: &str) -> Option<SnapshotPolicy> {
 
 /// The parts of an AWS managed policy ARN: partition, path and name.
 /// `arn:aws:iam::aws:policy/service-role/X` → (`aws`, `/service-role/`, `X`).
-pub fn parse_arn(arn: &str) -> Option<(&str, &str, &str)> {
+pub(crate) fn parse_arn(arn: &str) -> Option<(&str, &str, &str)> {
     let rest = arn.strip_prefix("arn:")?;
     let (partition, rest) = rest.split_once(':')?;
     let tail = rest.strip_prefix("iam::aws:policy")?;
@@ -120,7 +120,7 @@ pub fn parse_arn(arn: &str) -> Option<(&str, &str, &str)> {
 
 /// A policy a user named on the command line: a snapshot name (`SecurityAudit`, any case when
 /// only one policy has it) or an AWS managed policy ARN of any partition.
-pub fn lookup(query: &str) -> Result<SnapshotPolicy, String> {
+pub(crate) fn lookup(query: &str) -> Result<SnapshotPolicy, String> {
     if query.starts_with("arn:") {
         let (_, path, name) = parse_arn(query).ok_or_else(|| {
             format!("`{query}` is not an AWS managed policy ARN (`arn:aws:iam::aws:policy/NAME`)")
@@ -164,17 +164,17 @@ fn not_found(name: &str) -> String {
 
 /// A snapshot document standing for an ARN, with what a reader should know about it.
 #[derive(Debug, Clone)]
-pub struct Resolved {
+pub(crate) struct Resolved {
     /// The document, named `aws-managed:NAME (snapshot DATE)`.
-    pub policy: NamedPolicy,
+    pub(crate) policy: NamedPolicy,
     /// Notes (a partition variant read as the `aws` partition's policy).
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
 }
 
 /// The snapshot document for an AWS managed policy ARN, or `None` when the ARN is not an AWS
 /// managed policy the snapshot holds (a newer policy, another path, a customer policy).
 /// The caller asks only after the inputs have no policy of that ARN: the inputs always win.
-pub fn resolve(arn: &str) -> Option<Resolved> {
+pub(crate) fn resolve(arn: &str) -> Option<Resolved> {
     let (partition, path, name) = parse_arn(arn)?;
     let p = by_name(name).filter(|p| p.path == path)?;
     let doc = parsed(p)?;
@@ -195,7 +195,7 @@ pub fn resolve(arn: &str) -> Option<Resolved> {
 
 /// The note for an AWS managed policy ARN that neither the inputs nor the snapshot define;
 /// `None` for other ARNs.
-pub fn missing_note(arn: &str) -> Option<String> {
+pub(crate) fn missing_note(arn: &str) -> Option<String> {
     parse_arn(arn).map(|_| {
         format!(
             "the AWS managed policy `{arn}` is neither in the inputs nor in the snapshot of {SNAPSHOT_DATE} (a newer policy?): give its document, or authorization details that include it"

@@ -21,23 +21,23 @@ pub enum KeyManager {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyFacts {
     /// Key ARN.
-    pub arn: String,
+    pub(crate) arn: String,
     /// Partition.
-    pub partition: String,
+    pub(crate) partition: String,
     /// Region.
-    pub region: String,
+    pub(crate) region: String,
     /// Account id.
     pub account: String,
     /// Key id (UUID or `mrk-…`).
-    pub key_id: String,
+    pub(crate) key_id: String,
     /// `KeyManager`.
     pub key_manager: Option<KeyManager>,
     /// `KeySpec`.
     pub key_spec: Option<String>,
     /// `KeyUsage`.
-    pub key_usage: Option<String>,
+    pub(crate) key_usage: Option<String>,
     /// `Origin`.
-    pub origin: Option<String>,
+    pub(crate) origin: Option<String>,
     /// `MultiRegionKeyType`.
     pub multi_region_type: Option<String>,
     /// `KeyState`.
@@ -86,7 +86,7 @@ impl KeyFacts {
     }
 
     /// True for a multi-Region key.
-    pub fn is_multi_region(&self) -> bool {
+    pub(crate) fn is_multi_region(&self) -> bool {
         self.key_id.starts_with("mrk-")
     }
 }
@@ -132,7 +132,7 @@ pub enum InputKind {
 
 impl InputKind {
     /// Every kind a user may name with `--input-kind`, with its name.
-    pub const NAMES: [(InputKind, &'static str); 15] = [
+    pub(crate) const NAMES: [(InputKind, &'static str); 15] = [
         (InputKind::Policy, "policy"),
         (InputKind::EncodedPolicy, "encoded-policy"),
         (InputKind::GetKeyPolicy, "get-key-policy"),
@@ -151,7 +151,7 @@ impl InputKind {
     ];
 
     /// Parses a `--input-kind` name.
-    pub fn from_name(name: &str) -> Option<InputKind> {
+    pub(crate) fn from_name(name: &str) -> Option<InputKind> {
         InputKind::NAMES
             .iter()
             .find(|(_, n)| *n == name)
@@ -159,7 +159,7 @@ impl InputKind {
     }
 
     /// The accepted kinds, for help text.
-    pub fn accepted() -> &'static str {
+    pub(crate) fn accepted() -> &'static str {
         "IAM policy documents (an object with `Statement`, or a JSON string holding one), `aws kms` output (get-key-policy, list-key-policies, list-grants, list-retirable-grants, describe-key, list-aliases, list-resource-tags) and input (put-key-policy, create-grant), `aws iam get-account-authorization-details` output and AWS Organizations trees"
     }
 
@@ -228,9 +228,9 @@ pub struct LoadedPolicy {
     /// Its grammar problems.
     pub problems: Vec<Problem>,
     /// What it is for.
-    pub role: PolicyRole,
+    pub(crate) role: PolicyRole,
     /// A readable name for traces (`role/App › kms`); empty for standalone documents.
-    pub label: String,
+    pub(crate) label: String,
 }
 
 /// Facts an input states besides policies.
@@ -282,15 +282,76 @@ pub enum Fact {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PlanPrincipals {
     /// Roles.
-    pub roles: Vec<Role>,
+    pub(crate) roles: Vec<Role>,
     /// Users.
-    pub users: Vec<User>,
+    pub(crate) users: Vec<User>,
     /// Groups.
-    pub groups: Vec<Group>,
+    pub(crate) groups: Vec<Group>,
     /// Address (or logical id) → the ARN the principal will have.
-    pub addresses: Vec<(String, String)>,
+    pub(crate) addresses: Vec<(String, String)>,
     /// ARN → why its IAM side is not fully known.
-    pub unknown: Vec<(String, Vec<String>)>,
+    pub(crate) unknown: Vec<(String, Vec<String>)>,
+}
+
+/// Which kind of IAM principal a plan or template creates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum PrincipalKind {
+    /// A role.
+    Role,
+    /// A user.
+    User,
+    /// A group.
+    Group,
+}
+
+impl PrincipalKind {
+    /// The word for it in IAM ARNs and resource types (`role`, `user`, `group`).
+    pub(crate) fn word(self) -> &'static str {
+        match self {
+            PrincipalKind::Role => "role",
+            PrincipalKind::User => "user",
+            PrincipalKind::Group => "group",
+        }
+    }
+}
+
+impl PlanPrincipals {
+    /// Adds a principal the plan or template creates, which has no unique id or tags yet.
+    /// `boundary` counts for roles and users, `groups` for users only.
+    pub(crate) fn add(
+        &mut self,
+        kind: PrincipalKind,
+        arn: String,
+        name: String,
+        attached: Vec<String>,
+        boundary: Option<String>,
+        groups: Vec<String>,
+    ) {
+        match kind {
+            PrincipalKind::Role => self.roles.push(Role {
+                arn,
+                name,
+                id: None,
+                attached,
+                boundary,
+                tags: Vec::new(),
+            }),
+            PrincipalKind::User => self.users.push(User {
+                arn,
+                name,
+                id: None,
+                groups,
+                attached,
+                boundary,
+                tags: Vec::new(),
+            }),
+            PrincipalKind::Group => self.groups.push(Group {
+                arn,
+                name,
+                attached,
+            }),
+        }
+    }
 }
 
 /// What loading one input produced.
@@ -299,73 +360,85 @@ pub struct Loaded {
     /// The policies found.
     pub policies: Vec<LoadedPolicy>,
     /// Other facts found.
-    pub facts: Vec<Fact>,
+    pub(crate) facts: Vec<Fact>,
     /// Input findings (unreadable, invalid JSON, encoding notes…).
     pub findings: Vec<Finding>,
     /// The input was JSON but not something kmsaudit reads (skipped in directory walks).
-    pub unrecognised: bool,
+    pub(crate) unrecognised: bool,
     /// What kind of input it was.
-    pub kind: Option<InputKind>,
+    pub(crate) kind: Option<InputKind>,
+}
+
+impl Loaded {
+    /// The findings that make the input unreadable (those of rules marked as input errors),
+    /// for a command that must stop on them.
+    pub(crate) fn input_errors(&self) -> Vec<Finding> {
+        self.findings
+            .iter()
+            .filter(|f| f.rule.input_error)
+            .cloned()
+            .collect()
+    }
 }
 
 /// An IAM user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
     /// ARN.
-    pub arn: String,
+    pub(crate) arn: String,
     /// Name.
-    pub name: String,
+    pub(crate) name: String,
     /// Unique id (`AIDA…`).
-    pub id: Option<String>,
+    pub(crate) id: Option<String>,
     /// Group names.
-    pub groups: Vec<String>,
+    pub(crate) groups: Vec<String>,
     /// Attached managed policy ARNs.
-    pub attached: Vec<String>,
+    pub(crate) attached: Vec<String>,
     /// Permissions boundary ARN.
-    pub boundary: Option<String>,
+    pub(crate) boundary: Option<String>,
     /// Tags.
-    pub tags: Vec<(String, String)>,
+    pub(crate) tags: Vec<(String, String)>,
 }
 
 /// An IAM group.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Group {
     /// ARN.
-    pub arn: String,
+    pub(crate) arn: String,
     /// Name.
-    pub name: String,
+    pub(crate) name: String,
     /// Attached managed policy ARNs.
-    pub attached: Vec<String>,
+    pub(crate) attached: Vec<String>,
 }
 
 /// An IAM role.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Role {
     /// ARN, with its path.
-    pub arn: String,
+    pub(crate) arn: String,
     /// Name.
-    pub name: String,
+    pub(crate) name: String,
     /// Unique id (`AROA…`).
-    pub id: Option<String>,
+    pub(crate) id: Option<String>,
     /// Attached managed policy ARNs.
-    pub attached: Vec<String>,
+    pub(crate) attached: Vec<String>,
     /// Permissions boundary ARN.
-    pub boundary: Option<String>,
+    pub(crate) boundary: Option<String>,
     /// Tags.
-    pub tags: Vec<(String, String)>,
+    pub(crate) tags: Vec<(String, String)>,
 }
 
 /// One target of the tree (root, OU or account) with its parent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrgNode {
     /// `r-…`, `ou-…` or a 12-digit account id.
-    pub id: String,
+    pub(crate) id: String,
     /// The parent's id (none for the root).
-    pub parent: Option<String>,
+    pub(crate) parent: Option<String>,
     /// The organisation's management account, when the root's ARN names it.
-    pub management_account: Option<String>,
+    pub(crate) management_account: Option<String>,
     /// The organisation's id (`o-…`), when the root's ARN names it.
-    pub org_id: Option<String>,
+    pub(crate) org_id: Option<String>,
 }
 
 /// What a plan says about a key's policy.
@@ -383,60 +456,60 @@ pub enum PlannedPolicy {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedKey {
     /// `aws_kms_key.main`, `module.kms.aws_kms_key.this[0]`.
-    pub address: String,
+    pub(crate) address: String,
     /// The ARN when known (state, or an existing key).
-    pub arn: Option<String>,
+    pub(crate) arn: Option<String>,
     /// The key id when known.
-    pub key_id: Option<String>,
+    pub(crate) key_id: Option<String>,
     /// Its policy.
-    pub policy: PlannedPolicy,
+    pub(crate) policy: PlannedPolicy,
     /// The settings the key is declared with, where they are written.
-    pub settings: KeySettings,
+    pub(crate) settings: KeySettings,
     /// The Region of its provider configuration, when the plan says.
-    pub region: Option<String>,
+    pub(crate) region: Option<String>,
     /// A multi-Region key (`multi_region`, or a replica).
-    pub multi_region: bool,
+    pub(crate) multi_region: bool,
     /// A replica's primary key, by address.
-    pub primary: Option<String>,
+    pub(crate) primary: Option<String>,
     /// Its partition.
-    pub partition: String,
+    pub(crate) partition: String,
 }
 
 /// A value of a key's declaration, with where it is written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Setting<T> {
     /// The value.
-    pub value: T,
+    pub(crate) value: T,
     /// The file.
-    pub source: SourceId,
+    pub(crate) source: SourceId,
     /// Where.
-    pub span: Span,
+    pub(crate) span: Span,
 }
 
 /// How a Terraform or CloudFormation key is declared (spec R113, and the hygiene rules).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeySettings {
     /// The resource type (`aws_kms_key`, `AWS::KMS::Key`).
-    pub resource_type: String,
+    pub(crate) resource_type: String,
     /// Where the resource is declared.
-    pub source: SourceId,
+    pub(crate) source: SourceId,
     /// See `source`.
-    pub span: Span,
+    pub(crate) span: Span,
     /// `bypass_policy_lockout_safety_check` / `BypassPolicyLockoutSafetyCheck`, when true.
-    pub bypass: Option<Setting<bool>>,
+    pub(crate) bypass: Option<Setting<bool>>,
     /// `enable_key_rotation` / `EnableKeyRotation`.
-    pub rotation: Option<Setting<bool>>,
+    pub(crate) rotation: Option<Setting<bool>>,
     /// `deletion_window_in_days` / `PendingWindowInDays`.
-    pub deletion_window: Option<Setting<u64>>,
+    pub(crate) deletion_window: Option<Setting<u64>>,
     /// `customer_master_key_spec` / `key_spec` / `KeySpec` (default `SYMMETRIC_DEFAULT`).
-    pub key_spec: Option<String>,
+    pub(crate) key_spec: Option<String>,
     /// `key_usage` / `KeyUsage` (default `ENCRYPT_DECRYPT`).
-    pub key_usage: Option<String>,
+    pub(crate) key_usage: Option<String>,
     /// `EXTERNAL` for imported key material (`aws_kms_external_key`, `Origin: EXTERNAL`),
     /// `AWS_CLOUDHSM`/`EXTERNAL_KEY_STORE` for custom key stores.
-    pub origin: Option<String>,
+    pub(crate) origin: Option<String>,
     /// A replica key (rotation is managed on the primary).
-    pub replica: bool,
+    pub(crate) replica: bool,
 }
 
 impl PlannedKey {

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError, mpsc};
 
 /// How many threads to work on: the cores, at most eight.
-pub fn cores() -> usize {
+pub(crate) fn cores() -> usize {
     std::thread::available_parallelism()
         .map_or(1, std::num::NonZeroUsize::get)
         .min(8)
@@ -82,7 +82,7 @@ impl Drop for StopOnDrop<'_> {
 ///
 /// A panic in `work` is a bug: it is raised again on the calling thread once the other
 /// workers have stopped, so the run fails as it would have without threads.
-pub fn ordered<T, R, W, M>(
+pub(crate) fn ordered<T, R, W, M>(
     items: &[T],
     workers: usize,
     chunk: usize,

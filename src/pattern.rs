@@ -9,7 +9,7 @@
 
 /// One token of a pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Token {
+pub(crate) enum Token {
     /// Literal text.
     Lit(compact_str::CompactString),
     /// `*`: any run of characters, including none.
@@ -24,9 +24,9 @@ pub enum Token {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Variable {
     /// The key as written (`aws:username`).
-    pub key: String,
+    pub(crate) key: String,
     /// The default after the comma, if any (`${aws:PrincipalTag/x, 'none'}`).
-    pub default: Option<String>,
+    pub(crate) default: Option<String>,
 }
 
 /// A tokenised pattern.
@@ -35,16 +35,16 @@ pub struct Pattern {
     /// Tokens in order; adjacent literals are merged.
     /// Inline for the common one-token pattern (a literal, `*`): a dump holds hundreds of
     /// thousands of them, and a heap block each was much of its memory.
-    pub tokens: smallvec::SmallVec<[Token; 1]>,
+    pub(crate) tokens: smallvec::SmallVec<[Token; 1]>,
 }
 
 /// A problem met while tokenising (the text is then read literally from that point).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VariableProblem {
     /// Byte offset of the `${` in the text.
-    pub offset: usize,
+    pub(crate) offset: usize,
     /// Byte length of the offending text.
-    pub len: usize,
+    pub(crate) len: usize,
 }
 
 /// What a variable resolves to for one request.
@@ -159,7 +159,7 @@ impl Pattern {
     }
 
     /// True when the pattern holds a variable.
-    pub fn has_variables(&self) -> bool {
+    pub(crate) fn has_variables(&self) -> bool {
         self.tokens.iter().any(|t| matches!(t, Token::Var(_)))
     }
 
@@ -171,12 +171,12 @@ impl Pattern {
     }
 
     /// True for the pattern `*` alone.
-    pub fn is_star(&self) -> bool {
+    pub(crate) fn is_star(&self) -> bool {
         self.tokens.as_slice() == [Token::Star]
     }
 
     /// The literal text when the pattern has neither wildcards nor variables.
-    pub fn as_literal(&self) -> Option<&str> {
+    pub(crate) fn as_literal(&self) -> Option<&str> {
         match self.tokens.as_slice() {
             [] => Some(""),
             [Token::Lit(s)] => Some(s),

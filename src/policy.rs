@@ -45,7 +45,7 @@ pub enum PolicyKind {
 
 impl PolicyKind {
     /// Documents that name principals (`Principal` / `NotPrincipal` required).
-    pub fn has_principals(self) -> bool {
+    pub(crate) fn has_principals(self) -> bool {
         matches!(
             self,
             PolicyKind::Key | PolicyKind::Rcp | PolicyKind::VpcEndpoint | PolicyKind::Trust
@@ -53,7 +53,7 @@ impl PolicyKind {
     }
 
     /// Name for messages.
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             PolicyKind::Key => "key policy",
             PolicyKind::Identity => "identity policy",
@@ -73,7 +73,7 @@ pub struct Spanned<T> {
     /// The value.
     pub value: T,
     /// Where it was written.
-    pub span: Span,
+    pub(crate) span: Span,
 }
 
 /// The `Version` element (spec R11).
@@ -92,7 +92,7 @@ pub enum Version {
 
 impl Version {
     /// True when policy variables are substituted.
-    pub fn has_variables(self) -> bool {
+    pub(crate) fn has_variables(self) -> bool {
         self == Version::V2012
     }
 }
@@ -112,45 +112,45 @@ pub struct PolicyDocument {
     /// The source it was parsed from.
     pub source: SourceId,
     /// The whole document object.
-    pub span: Span,
+    pub(crate) span: Span,
     /// Which kind of policy it is.
     pub kind: PolicyKind,
     /// `Version`, with its span when written.
     pub version: Version,
     /// Span of the `Version` value.
-    pub version_span: Option<Span>,
+    pub(crate) version_span: Option<Span>,
     /// `Id`.
     pub id: Option<Spanned<String>>,
     /// Span of the `Statement` value.
-    pub statement_span: Option<Span>,
+    pub(crate) statement_span: Option<Span>,
     /// Statements in order.
     pub statements: Vec<Statement>,
     /// Keys written twice in one object: (key, earlier span, later span). The later wins (R16).
-    pub duplicate_keys: Vec<DuplicateKey>,
+    pub(crate) duplicate_keys: Vec<DuplicateKey>,
     /// Names written in another case than AWS's (`allow`, `stringequals`).
-    pub casing: Vec<Casing>,
+    pub(crate) casing: Vec<Casing>,
 }
 
 /// A key written twice in one JSON object.
 #[derive(Debug, Clone)]
-pub struct DuplicateKey {
+pub(crate) struct DuplicateKey {
     /// The key.
-    pub key: String,
+    pub(crate) key: String,
     /// The earlier occurrence (ignored).
-    pub first: Span,
+    pub(crate) first: Span,
     /// The later occurrence (kept).
-    pub last: Span,
+    pub(crate) last: Span,
 }
 
 /// An element name or operator written in non-canonical case.
 #[derive(Debug, Clone)]
-pub struct Casing {
+pub(crate) struct Casing {
     /// As written.
-    pub found: String,
+    pub(crate) found: String,
     /// As AWS writes it.
-    pub canonical: String,
+    pub(crate) canonical: String,
     /// Where.
-    pub span: Span,
+    pub(crate) span: Span,
 }
 
 /// One statement.
@@ -173,7 +173,7 @@ pub struct Statement {
     /// Condition pairs (operator × key), in order.
     pub conditions: Vec<Condition>,
     /// Span of the `Condition` value.
-    pub condition_span: Option<Span>,
+    pub(crate) condition_span: Option<Span>,
     /// Why the engine cannot judge this statement (a grammar error in it), if so.
     pub broken: Option<String>,
 }
@@ -181,7 +181,7 @@ pub struct Statement {
 impl PolicyDocument {
     /// Gives back the growth slack of every list in the model. Account dumps hold tens of
     /// thousands of small policies, and the slack of their lists was a fifth of peak memory.
-    pub fn shrink(&mut self) {
+    pub(crate) fn shrink(&mut self) {
         self.statements.shrink_to_fit();
         self.duplicate_keys.shrink_to_fit();
         self.casing.shrink_to_fit();
@@ -208,12 +208,12 @@ impl PolicyDocument {
 
 impl Statement {
     /// The entries of its `Principal` or `NotPrincipal` (none without either).
-    pub fn principal_entries(&self) -> impl Iterator<Item = &PrincipalEntry> {
+    pub(crate) fn principal_entries(&self) -> impl Iterator<Item = &PrincipalEntry> {
         self.principal.iter().flat_map(|p| p.entries.iter())
     }
 
     /// The entries of its `Principal`: the principals it names (none for `NotPrincipal`).
-    pub fn named_principals(&self) -> impl Iterator<Item = &PrincipalEntry> {
+    pub(crate) fn named_principals(&self) -> impl Iterator<Item = &PrincipalEntry> {
         self.principal
             .iter()
             .filter(|p| !p.negated)
@@ -221,7 +221,7 @@ impl Statement {
     }
 
     /// `Sid` if present, else `#<index+1>`, for messages.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match &self.sid {
             Some(s) if !s.value.is_empty() => s.value.clone(),
             _ => format!("#{}", self.index + 1),
@@ -229,7 +229,7 @@ impl Statement {
     }
 
     /// True for an `Allow` statement.
-    pub fn is_allow(&self) -> bool {
+    pub(crate) fn is_allow(&self) -> bool {
         matches!(
             self.effect,
             Some(Spanned {
@@ -240,7 +240,7 @@ impl Statement {
     }
 
     /// True for a `Deny` statement.
-    pub fn is_deny(&self) -> bool {
+    pub(crate) fn is_deny(&self) -> bool {
         matches!(
             self.effect,
             Some(Spanned {
@@ -257,9 +257,9 @@ pub struct PrincipalClause {
     /// `NotPrincipal`.
     pub negated: bool,
     /// Span of the element name.
-    pub key_span: Span,
+    pub(crate) key_span: Span,
     /// Span of the value.
-    pub span: Span,
+    pub(crate) span: Span,
     /// Every principal named; `"*"` is one entry of class `Any`.
     pub entries: Vec<PrincipalEntry>,
 }
@@ -287,7 +287,7 @@ pub struct PrincipalEntry {
     /// As written.
     pub value: String,
     /// Where.
-    pub span: Span,
+    pub(crate) span: Span,
     /// What it names.
     pub class: PrincipalClass,
 }
@@ -298,9 +298,9 @@ pub struct ActionClause {
     /// `NotAction`.
     pub negated: bool,
     /// Span of the element name.
-    pub key_span: Span,
+    pub(crate) key_span: Span,
     /// Span of the value.
-    pub span: Span,
+    pub(crate) span: Span,
     /// The patterns.
     pub items: Vec<ActionItem>,
     /// Union of the KMS actions the items match.
@@ -313,13 +313,13 @@ pub struct ActionItem {
     /// As written.
     pub raw: String,
     /// Where.
-    pub span: Span,
+    pub(crate) span: Span,
     /// Lower-case service prefix (`kms`); `*` for the bare `"*"`.
-    pub service: std::borrow::Cow<'static, str>,
+    pub(crate) service: std::borrow::Cow<'static, str>,
     /// The name pattern, lower-case.
-    pub name: Pattern,
+    pub(crate) name: Pattern,
     /// KMS actions matched (empty for other services).
-    pub kms_mask: ActionMask,
+    pub(crate) kms_mask: ActionMask,
 }
 
 /// `Resource` or `NotResource` (spec R19–R23).
@@ -328,9 +328,9 @@ pub struct ResourceClause {
     /// `NotResource`.
     pub negated: bool,
     /// Span of the element name.
-    pub key_span: Span,
+    pub(crate) key_span: Span,
     /// Span of the value.
-    pub span: Span,
+    pub(crate) span: Span,
     /// The patterns.
     pub items: Vec<ResourceItem>,
 }
@@ -341,21 +341,21 @@ pub struct ResourceItem {
     /// As written.
     pub raw: String,
     /// Where.
-    pub span: Span,
+    pub(crate) span: Span,
     /// The pattern of each ARN part (1 to 6 parts; `*` alone is one part).
-    pub parts: Vec<Pattern>,
+    pub(crate) parts: Vec<Pattern>,
 }
 
 impl ResourceItem {
     /// True for `"*"`.
-    pub fn is_star(&self) -> bool {
+    pub(crate) fn is_star(&self) -> bool {
         matches!(self.parts.as_slice(), [p] if p.is_star())
     }
 }
 
 /// Operator families of spec R28.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum BaseOperator {
+pub(crate) enum BaseOperator {
     StringEquals,
     StringNotEquals,
     StringEqualsIgnoreCase,
@@ -387,7 +387,7 @@ pub enum BaseOperator {
 
 impl BaseOperator {
     /// Every operator with its canonical name.
-    pub const ALL: [(BaseOperator, &'static str); 27] = [
+    pub(crate) const ALL: [(BaseOperator, &'static str); 27] = [
         (BaseOperator::StringEquals, "StringEquals"),
         (BaseOperator::StringNotEquals, "StringNotEquals"),
         (
@@ -427,7 +427,7 @@ impl BaseOperator {
     ];
 
     /// Canonical name.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         BaseOperator::ALL
             .iter()
             .find(|(o, _)| *o == self)
@@ -435,7 +435,7 @@ impl BaseOperator {
     }
 
     /// Negated operators: a missing key makes them true, several values are ANDed (R27, R29).
-    pub fn is_negated(self) -> bool {
+    pub(crate) fn is_negated(self) -> bool {
         matches!(
             self,
             BaseOperator::StringNotEquals
@@ -450,7 +450,7 @@ impl BaseOperator {
     }
 
     /// Operators whose values may hold policy variables (R37).
-    pub fn allows_variables(self) -> bool {
+    pub(crate) fn allows_variables(self) -> bool {
         matches!(
             self,
             BaseOperator::StringEquals
@@ -467,7 +467,7 @@ impl BaseOperator {
     }
 
     /// Operators whose values are patterns with `*` and `?` (R32).
-    pub fn has_wildcards(self) -> bool {
+    pub(crate) fn has_wildcards(self) -> bool {
         matches!(
             self,
             BaseOperator::StringLike
@@ -482,7 +482,7 @@ impl BaseOperator {
 
 /// `ForAnyValue:` or `ForAllValues:` (spec R33).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum SetOperator {
+pub(crate) enum SetOperator {
     /// `ForAnyValue:`.
     ForAnyValue,
     /// `ForAllValues:`.
@@ -495,16 +495,16 @@ pub struct Operator {
     /// As written.
     pub raw: String,
     /// The base operator; `None` when the name is not an IAM operator.
-    pub base: Option<BaseOperator>,
+    pub(crate) base: Option<BaseOperator>,
     /// The set prefix.
-    pub set: Option<SetOperator>,
+    pub(crate) set: Option<SetOperator>,
     /// The `IfExists` suffix.
-    pub if_exists: bool,
+    pub(crate) if_exists: bool,
 }
 
 impl Operator {
     /// The canonical spelling (`ForAnyValue:StringLikeIfExists`).
-    pub fn canonical(&self) -> Option<String> {
+    pub(crate) fn canonical(&self) -> Option<String> {
         let base = self.base?;
         let mut s = String::new();
         match self.set {
@@ -526,15 +526,15 @@ pub struct Condition {
     /// The operator.
     pub operator: Operator,
     /// Span of the operator name.
-    pub operator_span: Span,
+    pub(crate) operator_span: Span,
     /// The condition key as written.
     pub key: String,
     /// The key in lower case (names are case-insensitive, spec R7).
-    pub key_lower: String,
+    pub(crate) key_lower: String,
     /// Span of the key.
-    pub key_span: Span,
+    pub(crate) key_span: Span,
     /// The catalogue entry, for known keys.
-    pub key_info: Option<&'static ConditionKeyInfo>,
+    pub(crate) key_info: Option<&'static ConditionKeyInfo>,
     /// The values, normalised to strings (R10).
     pub values: Vec<ConditionValue>,
     /// Span of the value (string or array).
@@ -547,15 +547,15 @@ pub struct ConditionValue {
     /// The value as a string (`true`, `12`, text).
     pub text: String,
     /// Where.
-    pub span: Span,
+    pub(crate) span: Span,
     /// The value as a pattern: wildcards for `*Like`/`Arn*`, variables in 2012-10-17 documents.
-    pub pattern: Pattern,
+    pub(crate) pattern: Pattern,
 }
 
 impl Condition {
     /// The pair's value when its key is absent from the request (spec R29–R31, R33, R35);
     /// `None` for an unknown operator or a `Null` value other than true/false.
-    pub fn when_absent(&self) -> Option<bool> {
+    pub(crate) fn when_absent(&self) -> Option<bool> {
         let base = self.operator.base?;
         if base == BaseOperator::Null {
             // `Null: true` holds iff the key is absent; every value must say the same.

@@ -5,12 +5,12 @@
 //! `version` field) — and the one-line summary for stderr. Every renderer takes the findings
 //! already sorted and writes to a `&mut dyn Write` it is given; nothing here decides anything.
 
-pub mod access;
+pub(crate) mod access;
 pub mod can;
-pub mod ci;
+pub(crate) mod ci;
 pub mod diff;
-pub mod escape;
-pub mod explain;
+pub(crate) mod escape;
+pub(crate) mod explain;
 mod human;
 mod words;
 
@@ -18,17 +18,17 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-pub use human::HumanOptions;
+pub(crate) use human::HumanOptions;
 
 use crate::diag::{Finding, Rule, Severity};
 use crate::source::SourceMap;
 
 /// The schema version of `--format json` output.
-pub const JSON_VERSION: u32 = 1;
+pub(crate) const JSON_VERSION: u32 = 1;
 
 /// Output formats of `check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     /// miette graphical report.
     Human,
     /// One line per finding.
@@ -45,34 +45,34 @@ pub enum Format {
 
 /// Counts for the summary.
 #[derive(Debug, Default, Clone, Copy, Serialize)]
-pub struct Summary {
+pub(crate) struct Summary {
     /// Files read.
-    pub files: usize,
+    pub(crate) files: usize,
     /// Policy documents parsed.
-    pub policies: usize,
+    pub(crate) policies: usize,
     /// Findings of severity error.
-    pub errors: usize,
+    pub(crate) errors: usize,
     /// Findings of severity warning.
-    pub warnings: usize,
+    pub(crate) warnings: usize,
     /// Findings of severity info.
-    pub infos: usize,
+    pub(crate) infos: usize,
     /// Files that could not be read as input.
-    pub input_errors: usize,
+    pub(crate) input_errors: usize,
     /// Files skipped in directory walks because they are not policy inputs.
-    pub skipped: usize,
+    pub(crate) skipped: usize,
     /// Findings a suppression in `kmsaudit.toml` accepted.
-    pub suppressed: usize,
+    pub(crate) suppressed: usize,
     /// Findings the `--baseline` file accepted.
-    pub baselined: usize,
+    pub(crate) baselined: usize,
     /// Findings the configuration file's `select` or `ignore` lists took out.
     #[serde(skip)]
-    pub config_ignored: usize,
+    pub(crate) config_ignored: usize,
     /// Key policies that could not be checked (known only after apply).
     #[serde(skip_serializing_if = "is_zero")]
-    pub unchecked: usize,
+    pub(crate) unchecked: usize,
     /// Entries of directory walks not read by choice (symbolic links without `--follow`).
     #[serde(skip_serializing_if = "is_zero")]
-    pub not_read: usize,
+    pub(crate) not_read: usize,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -81,7 +81,7 @@ fn is_zero(n: &usize) -> bool {
 
 impl Summary {
     /// Counts findings by severity.
-    pub fn count(&mut self, findings: &[Finding]) {
+    pub(crate) fn count(&mut self, findings: &[Finding]) {
         for f in findings {
             match f.severity {
                 Severity::Error => self.errors += 1,
@@ -200,7 +200,7 @@ fn locate<'a>(f: &'a Finding, sources: &SourceMap) -> Located<'a> {
 pub(crate) const SENSITIVE: &str = "finding in a sensitive value: details are not shown";
 
 /// `path:line:col: CODE message (help)`, one line per finding.
-pub fn render_concise(
+pub(crate) fn render_concise(
     findings: &[Finding],
     sources: &SourceMap,
     w: &mut dyn Write,
@@ -236,7 +236,7 @@ struct JsonReport<'a> {
 }
 
 /// One JSON object: `version`, `summary` and the `findings` array.
-pub fn render_json(
+pub(crate) fn render_json(
     findings: &[Finding],
     sources: &SourceMap,
     summary: Summary,
@@ -255,17 +255,17 @@ pub fn render_json(
 
 /// What the renderers need besides the findings.
 #[derive(Debug, Clone, Default)]
-pub struct RenderOptions {
+pub(crate) struct RenderOptions {
     /// The human report's look.
-    pub human: HumanOptions,
+    pub(crate) human: HumanOptions,
     /// Every file checked (JUnit lists a suite per file, findings or not).
-    pub files: Vec<String>,
+    pub(crate) files: Vec<String>,
     /// The `--fail-on` threshold (JUnit fails the cases at or above it).
-    pub fail_on: Option<Severity>,
+    pub(crate) fail_on: Option<Severity>,
 }
 
 /// Renders findings in `format`.
-pub fn render(
+pub(crate) fn render(
     format: Format,
     findings: &[Finding],
     sources: &SourceMap,
@@ -286,7 +286,7 @@ pub fn render(
 }
 
 /// The one-line summary for humans, on stderr; `config` is the `kmsaudit.toml` read, if any.
-pub fn render_summary(
+pub(crate) fn render_summary(
     summary: &Summary,
     config: Option<&std::path::Path>,
     w: &mut dyn Write,
@@ -347,7 +347,7 @@ pub fn render_summary(
 }
 
 /// The rule table for `kmsaudit rules`.
-pub fn render_rules(rules: &[&Rule], json: bool, w: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn render_rules(rules: &[&Rule], json: bool, w: &mut dyn Write) -> io::Result<()> {
     if json {
         #[derive(Serialize)]
         struct R<'a> {
@@ -384,7 +384,7 @@ pub fn render_rules(rules: &[&Rule], json: bool, w: &mut dyn Write) -> io::Resul
 }
 
 /// `kmsaudit rule --all`: every rule in a table (comfy-table): code, name, severity, summary.
-pub fn render_rule_table(rules: &[&Rule], w: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn render_rule_table(rules: &[&Rule], w: &mut dyn Write) -> io::Result<()> {
     let mut table = comfy_table::Table::new();
     table
         .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
@@ -398,7 +398,7 @@ pub fn render_rule_table(rules: &[&Rule], w: &mut dyn Write) -> io::Result<()> {
 }
 
 /// `kmsaudit rule CODE`: the rule's header line and its documentation.
-pub fn render_rule_doc(rule: &Rule, doc: &str, w: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn render_rule_doc(rule: &Rule, doc: &str, w: &mut dyn Write) -> io::Result<()> {
     writeln!(
         w,
         "{} {} ({}; spec {})\n",

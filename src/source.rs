@@ -19,7 +19,7 @@ pub struct Span {
 
 impl Span {
     /// A span from byte offsets (saturating at 4 GiB, above the input size cap).
-    pub fn new(start: usize, end: usize) -> Self {
+    pub(crate) fn new(start: usize, end: usize) -> Self {
         Span {
             start: u32::try_from(start).unwrap_or(u32::MAX),
             end: u32::try_from(end).unwrap_or(u32::MAX),
@@ -27,12 +27,12 @@ impl Span {
     }
 
     /// An empty span at `at`.
-    pub fn point(at: usize) -> Self {
+    pub(crate) fn point(at: usize) -> Self {
         Span::new(at, at)
     }
 
     /// Length in bytes.
-    pub fn len(self) -> usize {
+    pub(crate) fn len(self) -> usize {
         self.end.saturating_sub(self.start) as usize
     }
 
@@ -67,7 +67,7 @@ pub struct SourceId {
 
 impl SourceId {
     /// An id that names no source (for documents made up by the tool itself).
-    pub const NONE: SourceId = SourceId {
+    pub(crate) const NONE: SourceId = SourceId {
         block: u32::MAX,
         index: u32::MAX,
     };
@@ -82,27 +82,27 @@ impl SourceId {
 #[derive(Debug, Clone)]
 pub struct Origin {
     /// The outer source.
-    pub parent: SourceId,
+    pub(crate) parent: SourceId,
     /// The JSON string literal (quotes included) that holds this source's text.
-    pub literal: Span,
+    pub(crate) literal: Span,
     /// A readable path to the literal (`aws_kms_key.main › policy`).
-    pub path: String,
+    pub(crate) path: String,
     /// The text is the literal's JSON-unescaped value, so offsets map exactly; false when
     /// another decoding (URL encoding) came between, and locations fall back to the literal.
-    pub exact: bool,
+    pub(crate) exact: bool,
 }
 
 /// A named text with a line index.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
     /// The name shown to users (a path, `<stdin>`, or `outer › path` for embedded sources).
-    pub name: String,
+    pub(crate) name: String,
     /// The text.
-    pub text: Arc<str>,
+    pub(crate) text: Arc<str>,
     /// Set for a source embedded in another file.
-    pub origin: Option<Origin>,
+    pub(crate) origin: Option<Origin>,
     /// The text is sensitive (a Terraform sensitive value): findings in it never show it.
-    pub sensitive: bool,
+    pub(crate) sensitive: bool,
     line_starts: Vec<u32>,
     /// Every byte is ASCII: a column is a byte count (`terraform show -json` writes a plan on
     /// one line, and counting characters from its start for each finding was quadratic).
@@ -179,7 +179,7 @@ impl SourceMap {
     }
 
     /// An empty map whose sources go into block `number`.
-    pub fn block(number: u32) -> Self {
+    pub(crate) fn block(number: u32) -> Self {
         SourceMap {
             base: number,
             blocks: Vec::new(),
@@ -205,7 +205,7 @@ impl SourceMap {
     /// map's last) into this map, where their ids resolve as before; later sources go into
     /// `other`'s last block. A block that is already here and holds sources keeps them and
     /// `other`'s are dropped: ids are never reassigned.
-    pub fn absorb(&mut self, other: SourceMap) {
+    pub(crate) fn absorb(&mut self, other: SourceMap) {
         for (i, files) in other.blocks.into_iter().enumerate() {
             let number = other.base as usize + i;
             let Some(at) = number.checked_sub(self.base as usize) else {
@@ -223,7 +223,7 @@ impl SourceMap {
     }
 
     /// How many sources the current block holds (the index the next one gets).
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.blocks.last().map_or(0, Vec::len)
     }
 
@@ -233,7 +233,7 @@ impl SourceMap {
     }
 
     /// Marks the sources of the current block from index `from` on as sensitive.
-    pub fn mark_sensitive_from(&mut self, from: usize) {
+    pub(crate) fn mark_sensitive_from(&mut self, from: usize) {
         if let Some(files) = self.blocks.last_mut() {
             for f in files.iter_mut().skip(from) {
                 f.sensitive = true;
@@ -242,7 +242,7 @@ impl SourceMap {
     }
 
     /// True when a finding in this source must not show its text.
-    pub fn is_sensitive(&self, id: SourceId) -> bool {
+    pub(crate) fn is_sensitive(&self, id: SourceId) -> bool {
         self.get(id).is_some_and(|f| f.sensitive)
     }
 
@@ -256,7 +256,7 @@ impl SourceMap {
     ///
     /// For an embedded source the inner offset is mapped through the escapes of the JSON string
     /// literal that holds it, so the column points at the same character in the outer file.
-    pub fn outer_location(&self, id: SourceId, offset: u32) -> Option<(SourceId, u32)> {
+    pub(crate) fn outer_location(&self, id: SourceId, offset: u32) -> Option<(SourceId, u32)> {
         let mut id = id;
         let mut offset = offset;
         for _ in 0..16 {
@@ -280,7 +280,7 @@ impl SourceMap {
 
 /// Maps a byte offset in the decoded value of a JSON string literal (`raw`, quotes included)
 /// to the byte offset in the literal that produced it.
-pub fn map_decoded_offset(raw: &str, decoded: usize) -> usize {
+pub(crate) fn map_decoded_offset(raw: &str, decoded: usize) -> usize {
     let bytes = raw.as_bytes();
     let mut i = 1; // skip the opening quote
     let mut out = 0usize;

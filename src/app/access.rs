@@ -219,11 +219,7 @@ pub(crate) fn what_can(
         action: None,
         principal: Some(&args.principal),
         actions: &[],
-        detail: if args.verbose {
-            access::Detail::Wide
-        } else {
-            access::Detail::Compact
-        },
+        detail: access::Detail::wide_if(args.verbose),
     };
     answer_rows(
         &args.input,
@@ -262,11 +258,7 @@ pub(crate) fn matrix(
         action: None,
         principal: None,
         actions: &actions,
-        detail: if args.wide {
-            access::Detail::Wide
-        } else {
-            access::Detail::Compact
-        },
+        detail: access::Detail::wide_if(args.wide),
     };
     answer_rows(
         &args.input,

@@ -47,11 +47,7 @@ pub(super) fn load_policies(
         ..base.clone()
     };
     let loaded = input::load(&InputName::Path(path.to_path_buf()), &opts, sources);
-    let errors: Vec<Finding> = loaded
-        .findings
-        .into_iter()
-        .filter(|f| f.rule.input_error)
-        .collect();
+    let errors = loaded.input_errors();
     if !errors.is_empty() || loaded.policies.is_empty() {
         return Err(Failure {
             message: format!("cannot read `{}` as a {}", path.display(), kind.describe()),
@@ -392,12 +388,7 @@ fn add_files(
                 path.display()
             )));
         }
-        let errors: Vec<Finding> = loaded
-            .findings
-            .iter()
-            .filter(|f| f.rule.input_error)
-            .cloned()
-            .collect();
+        let errors = loaded.input_errors();
         if !errors.is_empty() {
             return Err(Failure {
                 message: format!("cannot read `{}`", path.display()),
@@ -555,15 +546,7 @@ fn load_key(
     match &args.key {
         Some(k) => {
             let arn = resolve_key(k, inventory)?;
-            let mut ki = match inventory {
-                Some(inv) => inv.key_inputs(&arn).map_err(fail)?,
-                None => KeyInputs {
-                    facts: KeyFacts::from_arn(&arn).map_err(fail)?,
-                    policies: None,
-                    grants: None,
-                    policy_unknown: None,
-                },
-            };
+            let mut ki = key_inputs(&arn, inventory)?;
             apply_key_flags(&mut ki.facts, args)?;
             // Explicit files override what the inputs define.
             if key_policies.is_some() {
@@ -593,6 +576,20 @@ fn load_key(
     Ok((keys, template))
 }
 
+/// What the inventory knows of the key `arn`; without inputs, the key its ARN names with
+/// nothing known of its policy or grants.
+fn key_inputs(arn: &str, inventory: Option<&Inventory>) -> Result<KeyInputs, Failure> {
+    match inventory {
+        Some(inv) => inv.key_inputs(arn).map_err(fail),
+        None => Ok(KeyInputs {
+            facts: KeyFacts::from_arn(arn).map_err(fail)?,
+            policies: None,
+            grants: None,
+            policy_unknown: None,
+        }),
+    }
+}
+
 /// The destination key of `--destination-key`, added to `keys` unless it is the key itself.
 fn load_destination_key(
     args: &CanArgs,
@@ -611,15 +608,7 @@ fn load_destination_key(
         if keys.iter().any(|k| k.facts.arn == arn) {
             // ReEncrypt within one key: the key's inputs are already in play.
         } else {
-            let mut ki = match inventory {
-                Some(inv) => inv.key_inputs(&arn).map_err(fail)?,
-                None => KeyInputs {
-                    facts: KeyFacts::from_arn(&arn).map_err(fail)?,
-                    policies: None,
-                    grants: None,
-                    policy_unknown: None,
-                },
-            };
+            let mut ki = key_inputs(&arn, inventory)?;
             if policies.is_some() {
                 ki.policies = policies;
             }

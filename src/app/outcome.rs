@@ -32,13 +32,13 @@ pub enum Exit {
 
 impl Exit {
     /// [`Exit::Failing`] when `failing`, else [`Exit::Clean`].
-    pub fn failing_if(failing: bool) -> Self {
+    pub(crate) fn failing_if(failing: bool) -> Self {
         if failing { Self::Failing } else { Self::Clean }
     }
 
     /// The status a command that counts in numbers returned: 0 and 1 as they are, any other
     /// number an error (never a pass).
-    pub fn from_code(code: u8) -> Self {
+    pub(crate) fn from_code(code: u8) -> Self {
         match code {
             0 => Self::Clean,
             1 => Self::Failing,

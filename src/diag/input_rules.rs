@@ -22,7 +22,7 @@ use crate::source::{SourceId, Span};
 /// ## References
 /// - RFC 8259: "The JavaScript Object Notation (JSON) Data Interchange Format"
 /// - IAM User Guide: "Grammar of the IAM JSON policy language"
-pub static INVALID_JSON: Rule = Rule {
+pub(crate) static INVALID_JSON: Rule = Rule {
     code: "KMS031",
     name: "invalid-json",
     severity: Severity::Error,
@@ -43,7 +43,7 @@ pub static INVALID_JSON: Rule = Rule {
 ///
 /// ## References
 /// - AWS KMS API Reference: "PutKeyPolicy" (the policy's permitted characters)
-pub static INVALID_ENCODING: Rule = Rule {
+pub(crate) static INVALID_ENCODING: Rule = Rule {
     code: "KMS032",
     name: "invalid-encoding",
     severity: Severity::Error,
@@ -64,7 +64,7 @@ pub static INVALID_ENCODING: Rule = Rule {
 ///
 /// ## References
 /// - AWS KMS Developer Guide: "Quotas" (key policy document size)
-pub static INPUT_LIMIT: Rule = Rule {
+pub(crate) static INPUT_LIMIT: Rule = Rule {
     code: "KMS033",
     name: "input-limit",
     severity: Severity::Error,
@@ -85,7 +85,7 @@ pub static INPUT_LIMIT: Rule = Rule {
 ///
 /// ## References
 /// - The Unicode Standard: "Byte Order Mark"
-pub static ENCODING_NOTE: Rule = Rule {
+pub(crate) static ENCODING_NOTE: Rule = Rule {
     code: "KMS034",
     name: "encoding-note",
     severity: Severity::Info,
@@ -110,7 +110,7 @@ pub static ENCODING_NOTE: Rule = Rule {
 ///
 /// ## References
 /// - IAM User Guide: "IAM JSON policy element reference"
-pub static NOT_A_POLICY: Rule = Rule {
+pub(crate) static NOT_A_POLICY: Rule = Rule {
     code: "KMS046",
     name: "unrecognised-input",
     severity: Severity::Error,
@@ -135,7 +135,7 @@ pub static NOT_A_POLICY: Rule = Rule {
 ///
 /// ## References
 /// - AWS CLI User Guide: "Using the AWS CLI pagination options"
-pub static INCOMPLETE: Rule = Rule {
+pub(crate) static INCOMPLETE: Rule = Rule {
     code: "KMS048",
     name: "incomplete-input",
     severity: Severity::Warning,
@@ -161,7 +161,7 @@ pub static INCOMPLETE: Rule = Rule {
 /// ## References
 /// - AWS KMS API Reference: "ListGrants"
 /// - IAM API Reference: "GetAccountAuthorizationDetails"
-pub static MALFORMED_INPUT: Rule = Rule {
+pub(crate) static MALFORMED_INPUT: Rule = Rule {
     code: "KMS050",
     name: "malformed-input",
     severity: Severity::Error,
@@ -186,7 +186,7 @@ pub static MALFORMED_INPUT: Rule = Rule {
 ///
 /// ## References
 /// - Terraform documentation: "JSON Output Format" (after_unknown)
-pub static UNKNOWN_VALUE: Rule = Rule {
+pub(crate) static UNKNOWN_VALUE: Rule = Rule {
     code: "KMS051",
     name: "unknown-until-apply",
     severity: Severity::Warning,
@@ -207,7 +207,7 @@ pub static UNKNOWN_VALUE: Rule = Rule {
 ///
 /// ## References
 /// - kmsaudit documentation: `docs/cli.md` (exit codes)
-pub static UNREADABLE: Rule = Rule {
+pub(crate) static UNREADABLE: Rule = Rule {
     code: "KMS047",
     name: "unreadable-file",
     severity: Severity::Error,
@@ -242,7 +242,7 @@ pub static UNREADABLE: Rule = Rule {
 /// - AWS KMS API Reference: "PutKeyPolicy" (BypassPolicyLockoutSafetyCheck)
 /// - Terraform AWS provider: "aws_kms_key" (bypass_policy_lockout_safety_check)
 /// - AWS CloudFormation User Guide: "AWS::KMS::Key" (BypassPolicyLockoutSafetyCheck)
-pub static LOCKOUT_CHECK_BYPASSED: Rule = Rule {
+pub(crate) static LOCKOUT_CHECK_BYPASSED: Rule = Rule {
     code: "KMS017",
     name: "lockout-check-bypassed",
     severity: Severity::Warning,
@@ -254,7 +254,7 @@ pub static LOCKOUT_CHECK_BYPASSED: Rule = Rule {
 /// R113: a key policy update with the bypass flag true that declares no key of its own — a
 /// `put-key-policy` request (AWS CLI input), or an `aws_kms_key_policy` whose key is not in
 /// the plan — reported by the input layer where the flag is written.
-pub fn bypass_in_request(source: SourceId, span: Span, key: Option<&str>) -> Finding {
+pub(crate) fn bypass_in_request(source: SourceId, span: Span, key: Option<&str>) -> Finding {
     Finding::new(
         &LOCKOUT_CHECK_BYPASSED,
         source,

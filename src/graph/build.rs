@@ -547,7 +547,7 @@ impl<'a> AccessGraph<'a> {
     }
 
     /// What the analysis could not judge.
-    pub fn notes(&self) -> Vec<String> {
+    pub(crate) fn notes(&self) -> Vec<String> {
         let mut notes: Vec<String> = self.notes.borrow().iter().cloned().collect();
         let empty = self.iam_taken_empty.borrow();
         if !empty.is_empty() {

@@ -12,7 +12,7 @@ use super::{AccessGraph, Edge, EdgeKind, MAX_DRAWN_EDGES, Node, NodeKind, Outcom
 
 /// An export format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExportFormat {
+pub(crate) enum ExportFormat {
     /// Graphviz DOT.
     Dot,
     /// Mermaid flowchart.
@@ -209,7 +209,7 @@ fn json(nodes: &[Node], edges: &[(usize, usize, Edge)]) -> String {
 
 impl AccessGraph<'_> {
     /// The nodes and edges (of one key's neighbourhood when `key` is given), sorted.
-    pub fn export_view(&mut self, key: Option<&str>) -> Result<View, String> {
+    pub(crate) fn export_view(&mut self, key: Option<&str>) -> Result<View, String> {
         self.build_moves();
         // Escalation edges to keys: who can create grants on or rewrite each key.
         let mut add = Vec::new();
@@ -295,7 +295,11 @@ impl AccessGraph<'_> {
     }
 
     /// Renders the graph (or one key's neighbourhood).
-    pub fn export(&mut self, key: Option<&str>, format: ExportFormat) -> Result<String, String> {
+    pub(crate) fn export(
+        &mut self,
+        key: Option<&str>,
+        format: ExportFormat,
+    ) -> Result<String, String> {
         let (nodes, edges) = self.export_view(key)?;
         Ok(render(&nodes, &edges, format))
     }

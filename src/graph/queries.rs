@@ -417,7 +417,7 @@ impl AccessGraph<'_> {
     }
 
     /// The id and kind of every principal and class the graph asks about.
-    pub fn subject_ids(&self) -> Vec<(String, NodeKind)> {
+    pub(crate) fn subject_ids(&self) -> Vec<(String, NodeKind)> {
         self.subjects
             .iter()
             .map(|s| (s.id.clone(), s.kind))
@@ -427,7 +427,7 @@ impl AccessGraph<'_> {
     /// The subjects that can reach one of `targets` (subject ids) through acts-as or
     /// IAM-change moves, the targets among them included: every principal whose escalated
     /// paths may go through a target.
-    pub fn reaching(&mut self, targets: &std::collections::BTreeSet<String>) -> Vec<String> {
+    pub(crate) fn reaching(&mut self, targets: &std::collections::BTreeSet<String>) -> Vec<String> {
         self.build_moves();
         let mut seen = std::collections::HashSet::new();
         let mut todo: Vec<petgraph::graph::NodeIndex> = targets
@@ -459,7 +459,7 @@ impl AccessGraph<'_> {
 
     /// `matrix` on some cells only: every subject's rows on the keys `keys` (ARNs), and the
     /// rows of the subjects `principals` (ids) on every key.
-    pub fn matrix_of(
+    pub(crate) fn matrix_of(
         &mut self,
         keys: &std::collections::BTreeSet<String>,
         principals: &std::collections::BTreeSet<String>,

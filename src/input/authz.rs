@@ -1,6 +1,6 @@
 //! `aws iam get-account-authorization-details` output (spec R130, R15).
 
-use super::{Fact, InputOptions, Loaded, PolicyRole, read_document};
+use super::{Fact, InputOptions, Loaded, PolicyRole, read_document, strings};
 use crate::diag::{Finding, input_rules};
 use crate::json::{Json, JsonKind};
 use crate::model::{Group, Role, User};
@@ -170,15 +170,7 @@ fn read_users(
             sources,
             out,
         );
-        let groups = u
-            .get("GroupList")
-            .and_then(Json::as_array)
-            .map(|g| {
-                g.iter()
-                    .filter_map(|x| x.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let groups = strings(u.get("GroupList"));
         out.facts.push(Fact::User(User {
             id: s(u, "UserId"),
             groups,

@@ -1,6 +1,6 @@
 //! `aws kms` outputs and inputs (spec R124–R129, R135).
 
-use super::{Fact, InputKind, InputOptions, Loaded, PolicyRole, embedded};
+use super::{Fact, InputKind, InputOptions, Loaded, PolicyRole, embedded, strings};
 use crate::diag::{Finding, input_rules};
 use crate::json::{Json, JsonKind};
 use crate::model::{KeyFacts, KeyManager};
@@ -85,16 +85,6 @@ pub(super) fn key_policy(
             name: name.clone(),
         };
     }
-}
-
-fn strings(v: Option<&Json<'_>>) -> Vec<String> {
-    v.and_then(Json::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// The key facts of a `KeyMetadata` object (R128).

@@ -13,7 +13,7 @@ use std::path::Path;
 
 /// Why a file was not read.
 #[derive(Debug)]
-pub enum ReadError {
+pub(crate) enum ReadError {
     /// Over the cap (the size seen).
     TooLarge(u64),
     /// Not a regular file: what it is instead.
@@ -59,7 +59,7 @@ fn not_regular(t: std::fs::FileType) -> Option<&'static str> {
 /// Opens `path` for reading if it is a regular file (symbolic links followed), with its size.
 /// The type is checked before opening (opening a named pipe blocks until a writer comes) and
 /// again on the opened file, so a file swapped in between is refused too.
-pub fn open_regular(path: &Path) -> Result<(File, u64), ReadError> {
+pub(crate) fn open_regular(path: &Path) -> Result<(File, u64), ReadError> {
     let before = std::fs::metadata(path).map_err(ReadError::Io)?;
     if let Some(what) = not_regular(before.file_type()) {
         return Err(ReadError::NotAFile(what));
@@ -82,7 +82,7 @@ pub fn open_regular(path: &Path) -> Result<(File, u64), ReadError> {
 }
 
 /// Reads all of `path`, at most `max` bytes; see the module notes.
-pub fn read_file(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
+pub(crate) fn read_file(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
     let (f, len) = open_regular(path)?;
     if len > max {
         return Err(ReadError::TooLarge(len));
@@ -94,7 +94,7 @@ pub fn read_file(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
 }
 
 /// Reads all of `path` as UTF-8 text, at most `max` bytes.
-pub fn read_text(path: &Path, max: u64) -> Result<String, ReadError> {
+pub(crate) fn read_text(path: &Path, max: u64) -> Result<String, ReadError> {
     let bytes = read_file(path, max)?;
     String::from_utf8(bytes).map_err(|e| {
         ReadError::Io(io::Error::new(
@@ -105,7 +105,7 @@ pub fn read_text(path: &Path, max: u64) -> Result<String, ReadError> {
 }
 
 /// Reads a stream to its end, at most `max` bytes.
-pub fn read_all(r: impl Read, max: u64, mut buf: Vec<u8>) -> Result<Vec<u8>, ReadError> {
+pub(crate) fn read_all(r: impl Read, max: u64, mut buf: Vec<u8>) -> Result<Vec<u8>, ReadError> {
     r.take(max.saturating_add(1))
         .read_to_end(&mut buf)
         .map_err(ReadError::Io)?;
@@ -117,7 +117,7 @@ pub fn read_all(r: impl Read, max: u64, mut buf: Vec<u8>) -> Result<Vec<u8>, Rea
 
 /// Reads one line (its end included) into `line`, at most `max` bytes: 0 at the end of the
 /// stream. A longer line is an error rather than a buffer that grows without end.
-pub fn read_line(
+pub(crate) fn read_line(
     r: &mut impl io::BufRead,
     max: u64,
     line: &mut String,

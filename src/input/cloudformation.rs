@@ -30,17 +30,17 @@ use resolve::{Resolver, own_key_id};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TemplateContext {
     /// `AWS::AccountId`.
-    pub account: Option<String>,
+    pub(crate) account: Option<String>,
     /// `AWS::Region`.
-    pub region: Option<String>,
+    pub(crate) region: Option<String>,
     /// `AWS::Partition` (default `aws`).
-    pub partition: Option<String>,
+    pub(crate) partition: Option<String>,
     /// Template parameters.
-    pub params: BTreeMap<String, String>,
+    pub(crate) params: BTreeMap<String, String>,
     /// Without `account`, `AWS::AccountId` stands for one account all the same (the lint's
     /// view: the stack's keys and principals share it); otherwise it stays open (a decision's
     /// view, where the caller's account must not be guessed).
-    pub stand_in_account: bool,
+    pub(crate) stand_in_account: bool,
 }
 
 /// Where each node of interest sits in the template text: path → byte span.
@@ -280,6 +280,21 @@ fn tagged(tag: Option<&saphyr_parser::Tag>, v: Value) -> Value {
 
 type YamlEvent<'a> = (saphyr_parser::Event<'a>, saphyr_parser::Span);
 
+/// Whether the collection being read ends at `pos` (the end event is then stepped over);
+/// `None` when the stream ends first.
+fn closes(
+    events: &[YamlEvent<'_>],
+    pos: &mut usize,
+    is_end: impl Fn(&saphyr_parser::Event<'_>) -> bool,
+) -> Option<bool> {
+    let (ev, _) = events.get(*pos)?;
+    let end = is_end(ev);
+    if end {
+        *pos += 1;
+    }
+    Some(end)
+}
+
 /// Builds values from the event stream, expanding aliases within a node budget.
 struct YamlBuilder<'e, 't> {
     events: &'e [YamlEvent<'e>],
@@ -354,49 +369,31 @@ impl YamlBuilder<'_, '_> {
             }
             Event::SequenceStart(anchor, tag) => {
                 let mut items = Vec::new();
-                loop {
-                    match events.get(*pos) {
-                        Some((Event::SequenceEnd, _)) => {
-                            *pos += 1;
-                            break;
-                        }
-                        Some(_) => {
-                            path.push(items.len().to_string());
-                            let item = self.sized(pos, path, locs, depth + 1);
-                            path.pop();
-                            let (item, n) = item?;
-                            size = size.saturating_add(n);
-                            items.push(item);
-                        }
-                        None => return None,
-                    }
+                while !closes(events, pos, |e| matches!(e, Event::SequenceEnd))? {
+                    path.push(items.len().to_string());
+                    let item = self.sized(pos, path, locs, depth + 1);
+                    path.pop();
+                    let (item, n) = item?;
+                    size = size.saturating_add(n);
+                    items.push(item);
                 }
                 (tagged(tag.as_deref(), Value::Array(items)), *anchor)
             }
             Event::MappingStart(anchor, tag) => {
                 let mut m = Map::new();
-                loop {
-                    match events.get(*pos) {
-                        Some((Event::MappingEnd, _)) => {
-                            *pos += 1;
-                            break;
-                        }
-                        Some(_) => {
-                            let (k, kn) =
-                                self.sized(pos, &mut Vec::new(), &mut Locations::new(), depth + 1)?;
-                            let key = match k {
-                                Value::String(s) => s,
-                                other => other.to_string(),
-                            };
-                            path.push(key.clone());
-                            let v = self.sized(pos, path, locs, depth + 1);
-                            path.pop();
-                            let (v, vn) = v?;
-                            size = size.saturating_add(kn).saturating_add(vn);
-                            m.insert(key, v);
-                        }
-                        None => return None,
-                    }
+                while !closes(events, pos, |e| matches!(e, Event::MappingEnd))? {
+                    let (k, kn) =
+                        self.sized(pos, &mut Vec::new(), &mut Locations::new(), depth + 1)?;
+                    let key = match k {
+                        Value::String(s) => s,
+                        other => other.to_string(),
+                    };
+                    path.push(key.clone());
+                    let v = self.sized(pos, path, locs, depth + 1);
+                    path.pop();
+                    let (v, vn) = v?;
+                    size = size.saturating_add(kn).saturating_add(vn);
+                    m.insert(key, v);
                 }
                 (tagged(tag.as_deref(), Value::Object(m)), *anchor)
             }

@@ -39,7 +39,7 @@ fn has(j: &Json<'_>, key: &str) -> bool {
 }
 
 /// Recognises an input by its top-level shape.
-pub fn detect(j: &Json<'_>) -> InputKind {
+pub(crate) fn detect(j: &Json<'_>) -> InputKind {
     match &j.kind {
         JsonKind::String(_) => return InputKind::EncodedPolicy,
         JsonKind::Array(items) => {

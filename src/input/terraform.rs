@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 mod world;
 
-use super::{Fact, InputOptions, Loaded, PolicyRole, embedded};
+use super::{Fact, InputOptions, Loaded, PolicyRole, embedded, strings};
 use crate::diag::{Finding, input_rules};
 use crate::grant::{Grant, GrantConstraints};
 use crate::json::{Json, JsonKind};
@@ -655,16 +655,7 @@ fn read_grant(cx: &mut Ctx<'_>, inst: &Instance<'_, '_>, cfg: Option<&Json<'_>>)
         grantee,
         retiring,
         issuing_account: None,
-        operations: inst
-            .after
-            .get("operations")
-            .and_then(Json::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|x| x.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default(),
+        operations: strings(inst.after.get("operations")),
         constraints,
         source: id,
         span: inst.after.span,

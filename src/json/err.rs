@@ -61,9 +61,9 @@ pub enum JsonErrorKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JsonError {
     /// What went wrong.
-    pub kind: JsonErrorKind,
+    pub(crate) kind: JsonErrorKind,
     /// Where.
-    pub span: Span,
+    pub(crate) span: Span,
 }
 
 impl JsonError {
@@ -80,7 +80,7 @@ impl JsonError {
     }
 
     /// One-line message (lower-case, no final period).
-    pub fn message(&self) -> String {
+    pub(crate) fn message(&self) -> String {
         match &self.kind {
             JsonErrorKind::Empty => "file holds no JSON value".into(),
             JsonErrorKind::UnexpectedEnd { expected } => {
@@ -115,7 +115,7 @@ impl JsonError {
     }
 
     /// What the label under the span says.
-    pub fn label(&self) -> &'static str {
+    pub(crate) fn label(&self) -> &'static str {
         match &self.kind {
             JsonErrorKind::Empty => "empty",
             JsonErrorKind::UnexpectedEnd { .. } => "input ends here",
@@ -139,7 +139,7 @@ impl JsonError {
     }
 
     /// What to do about it.
-    pub fn help(&self) -> String {
+    pub(crate) fn help(&self) -> String {
         match &self.kind {
             JsonErrorKind::Empty => "give a file that holds a policy document".into(),
             JsonErrorKind::UnexpectedEnd { .. } | JsonErrorKind::Unclosed { .. } => {

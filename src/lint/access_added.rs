@@ -20,7 +20,7 @@
 use super::{Rule, Severity};
 
 /// The rule.
-pub static ACCESS_ADDED: Rule = Rule {
+pub(crate) static ACCESS_ADDED: Rule = Rule {
     code: "KMS081",
     name: "access-added",
     severity: Severity::Warning,

@@ -120,24 +120,24 @@ struct Axis {
 
 /// A request by an adversary that the key policy lets in.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Counterexample {
+pub(crate) struct Counterexample {
     /// The caller (ARN or service principal).
-    pub principal: String,
+    pub(crate) principal: String,
     /// The action.
-    pub action: String,
+    pub(crate) action: String,
     /// The integrated service the request came through, if any.
-    pub via: Option<String>,
+    pub(crate) via: Option<String>,
     /// The request keys the answer depends on: name as written, value (`None`: absent).
-    pub values: Vec<(String, Option<String>)>,
+    pub(crate) values: Vec<(String, Option<String>)>,
     /// The statements that allowed it (engine ids).
-    pub statements: Vec<String>,
+    pub(crate) statements: Vec<String>,
     /// Why the engine could not settle it, when it is only a "may".
-    pub unsettled: Option<String>,
+    pub(crate) unsettled: Option<String>,
 }
 
 impl Counterexample {
     /// "`arn:…:role/Deploy` calling kms:Decrypt with `aws:PrincipalOrgID` = `o-…`".
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let mut s = format!("`{}` calling {}", self.principal, self.action);
         let parts: Vec<String> = self
             .values
@@ -156,7 +156,7 @@ impl Counterexample {
 }
 
 /// The adversary's candidates for one key policy.
-pub struct Model<'c, 'a> {
+pub(crate) struct Model<'c, 'a> {
     cx: &'c KeyLintContext<'a>,
     /// Accounts the adversary may own (never the key's, a trusted or a named one).
     accounts: Vec<String>,
@@ -184,7 +184,7 @@ impl std::fmt::Debug for Model<'_, '_> {
 
 impl<'c, 'a> Model<'c, 'a> {
     /// The model for the context's key policy.
-    pub fn new(cx: &'c KeyLintContext<'a>) -> Self {
+    pub(crate) fn new(cx: &'c KeyLintContext<'a>) -> Self {
         let mut conditions = Vec::new();
         let mut named_accounts: Vec<String> = vec![cx.facts.account.clone()];
         named_accounts.extend(cx.config.trusted_accounts.iter().cloned());
@@ -283,7 +283,7 @@ impl<'c, 'a> Model<'c, 'a> {
     /// federated user of each adversary account, and each principal name the policy expects
     /// made in the adversary's accounts. With no condition on the caller and no partial
     /// wildcard principal, one role of one account stands for all of them.
-    pub fn principals(&self) -> Vec<Caller> {
+    pub(crate) fn principals(&self) -> Vec<Caller> {
         let partition = &self.cx.facts.partition;
         // The kind of caller matters when a condition reads it, when the policy expects
         // names, or when a principal other than `"*"` may match a stranger (a partial
@@ -369,7 +369,7 @@ impl<'c, 'a> Model<'c, 'a> {
     /// owner's principals can make, with `identity` as its IAM policies (R109, R110, R116):
     /// `Yes` with a request the engine allows, `No` when none is, `Unknown` when the engine
     /// cannot settle one.
-    pub fn owner_can(
+    pub(crate) fn owner_can(
         &self,
         caller: &Caller,
         action: &str,
@@ -425,7 +425,7 @@ impl<'c, 'a> Model<'c, 'a> {
     /// Searches for an adversary request by `caller` for `action` that the key policy allows.
     /// `None` when there is none; a counterexample with `unsettled` when the engine could not
     /// settle one.
-    pub fn search(&self, caller: &Caller, action: &str) -> Option<Counterexample> {
+    pub(crate) fn search(&self, caller: &Caller, action: &str) -> Option<Counterexample> {
         if !self.may_admit(caller, action) {
             return None;
         }
@@ -437,7 +437,7 @@ impl<'c, 'a> Model<'c, 'a> {
     /// The engine's cheap pre-check of [`Self::search`]: whether the key policy could let
     /// `caller` make `action` at all (an IAM principal with IAM allowing everything, a service
     /// principal with none). Most actions of most policies stop here.
-    pub fn may_admit(&self, caller: &Caller, action: &str) -> bool {
+    pub(crate) fn may_admit(&self, caller: &Caller, action: &str) -> bool {
         let identity = if caller.kind == CallerKind::Service {
             None
         } else {
@@ -450,7 +450,7 @@ impl<'c, 'a> Model<'c, 'a> {
     /// directly (R89, R119): `kms:CreateGrant` not through a service
     /// (`kms:GrantIsForAWSResource` false or absent), for a grantee or retiring principal in an
     /// account the policy does not name, with the operations the policy names or `Decrypt`.
-    pub fn direct_grant(
+    pub(crate) fn direct_grant(
         &self,
         caller: &Caller,
         identity: Vec<NamedPolicy>,

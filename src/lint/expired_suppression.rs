@@ -24,7 +24,7 @@
 use super::{Rule, Severity};
 
 /// The rule.
-pub static EXPIRED_SUPPRESSION: Rule = Rule {
+pub(crate) static EXPIRED_SUPPRESSION: Rule = Rule {
     code: "KMS061",
     name: "expired-suppression",
     severity: Severity::Warning,

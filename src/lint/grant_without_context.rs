@@ -26,6 +26,7 @@
 //! - AWS KMS Developer Guide: "Best practices for AWS KMS grants"
 
 use super::{Finding, GrantContext, Rule, Severity};
+use crate::catalog::ENCRYPTION_OPERATIONS;
 
 pub(crate) static RULE: Rule = Rule {
     code: "KMS016",
@@ -36,20 +37,14 @@ pub(crate) static RULE: Rule = Rule {
     input_error: false,
 };
 
-const CRYPTO: &[&str] = &[
-    "Decrypt",
-    "Encrypt",
-    "GenerateDataKey",
-    "GenerateDataKeyWithoutPlaintext",
-    "GenerateDataKeyPair",
-    "GenerateDataKeyPairWithoutPlaintext",
-    "ReEncryptFrom",
-    "ReEncryptTo",
-];
-
 pub(crate) fn check(cx: &GrantContext<'_>, out: &mut Vec<Finding>) {
     let g = cx.grant;
-    if cx.made_by_service() || !g.operations.iter().any(|o| CRYPTO.contains(&o.as_str())) {
+    if cx.made_by_service()
+        || !g
+            .operations
+            .iter()
+            .any(|o| ENCRYPTION_OPERATIONS.contains(&o.as_str()))
+    {
         return;
     }
     let c = &g.constraints;

@@ -32,7 +32,7 @@
 use super::{Rule, Severity};
 
 /// The rule.
-pub static GUARD_VIOLATED: Rule = Rule {
+pub(crate) static GUARD_VIOLATED: Rule = Rule {
     code: "KMS080",
     name: "guard-violated",
     severity: Severity::Error,

@@ -25,7 +25,7 @@
 use super::{Rule, Severity};
 
 /// The rule.
-pub static INVALID_CONFIG: Rule = Rule {
+pub(crate) static INVALID_CONFIG: Rule = Rule {
     code: "KMS060",
     name: "invalid-config",
     severity: Severity::Error,

@@ -33,6 +33,7 @@
 use super::keys::{KeyLintContext, Reach, key_actions};
 use super::{Finding, Rule, Severity};
 use crate::arn::PrincipalClass;
+use crate::catalog::is_cryptographic;
 use crate::eval::{Caller, NamedPolicy};
 use crate::source::Span;
 
@@ -45,39 +46,20 @@ pub(crate) static RULE: Rule = Rule {
     input_error: false,
 };
 
-/// The cryptographic operations.
-const USE: &[&str] = &[
-    "Decrypt",
-    "Encrypt",
-    "GenerateDataKey",
-    "GenerateDataKeyWithoutPlaintext",
-    "GenerateDataKeyPair",
-    "GenerateDataKeyPairWithoutPlaintext",
-    "ReEncryptFrom",
-    "ReEncryptTo",
-    "Sign",
-    "Verify",
-    "GenerateMac",
-    "VerifyMac",
-    "DeriveSharedSecret",
-];
-
-/// Whether `caller` (with `identity`) may be allowed any of `actions` on the key.
+/// Whether `caller` (with `identity`) may be allowed any of the key actions `actions` picks.
 fn may(
     cx: &KeyLintContext<'_>,
     caller: &Caller,
     identity: Option<&[NamedPolicy]>,
-    actions: &[&str],
+    actions: impl Fn(&str) -> bool,
 ) -> bool {
-    key_actions()
-        .filter(|a| actions.contains(&a.name))
-        .any(|a| {
-            let action = format!("kms:{}", a.name);
-            !matches!(
-                cx.allow_reach(caller, &action, identity.map(<[NamedPolicy]>::to_vec)),
-                Reach::No | Reach::Denied(_)
-            )
-        })
+    key_actions().filter(|a| actions(a.name)).any(|a| {
+        let action = format!("kms:{}", a.name);
+        !matches!(
+            cx.allow_reach(caller, &action, identity.map(<[NamedPolicy]>::to_vec)),
+            Reach::No | Reach::Denied(_)
+        )
+    })
 }
 
 pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
@@ -99,7 +81,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
     // names), and so may one with `NotPrincipal`: the key may be usable, so the rule says
     // nothing.
     let crypto = key_actions()
-        .filter(|a| USE.contains(&a.name))
+        .filter(|a| is_cryptographic(a.name))
         .filter_map(|a| crate::catalog::action_index(a.name))
         .fold(0u128, |m, i| m | 1u128 << i);
     if cx.doc().statements.iter().any(|st| {
@@ -158,18 +140,15 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
     }
     for (caller, with_iam) in &callers {
         let identity = with_iam.then_some(iam.as_slice());
-        if may(cx, caller, identity, USE) {
+        if may(cx, caller, identity, is_cryptographic) {
             return;
         }
     }
     // A grant can still give the operations: then only the policy's own paths are dead.
     let by_grant = callers.iter().any(|(caller, with_iam)| {
-        may(
-            cx,
-            caller,
-            with_iam.then_some(iam.as_slice()),
-            &["CreateGrant"],
-        )
+        may(cx, caller, with_iam.then_some(iam.as_slice()), |a| {
+            a == "CreateGrant"
+        })
     });
     let (span, st) = match root {
         Some((span, st)) => (span, Some(st)),

@@ -30,13 +30,13 @@ const PUT_KEY_POLICY: &str = "kms:PutKeyPolicy";
 #[derive(Debug, Clone)]
 pub(crate) struct Named {
     /// The ARN as written.
-    pub arn: String,
+    pub(crate) arn: String,
     /// Where it is written.
-    pub span: Span,
+    pub(crate) span: Span,
     /// The statement it is in.
-    pub statement: usize,
+    pub(crate) statement: usize,
     /// Whether it exists, from authorization details; `None` when not known.
-    pub exists: Option<bool>,
+    pub(crate) exists: Option<bool>,
 }
 
 /// The key administrators of [`KeyLintContext::admin_analysis`] that keep a path under a

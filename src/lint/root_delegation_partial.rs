@@ -27,6 +27,7 @@
 use super::keys::{KeyLintContext, Reach, key_actions, residual_text};
 use super::{Finding, Rule, Severity};
 use crate::arn::PrincipalClass;
+use crate::diag::name_list;
 
 pub(crate) static RULE: Rule = Rule {
     code: "KMS002",
@@ -37,18 +38,9 @@ pub(crate) static RULE: Rule = Rule {
     input_error: false,
 };
 
+/// Up to eight actions as `` `kms:Name` ``, then how many more.
 fn list(names: &[&str]) -> String {
-    const SHOWN: usize = 8;
-    let mut s = names
-        .iter()
-        .take(SHOWN)
-        .map(|n| format!("`kms:{n}`"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    if names.len() > SHOWN {
-        s.push_str(&format!(" and {} more", names.len() - SHOWN));
-    }
-    s
+    name_list(names, 8, |n| format!("`kms:{n}`"))
 }
 
 pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {

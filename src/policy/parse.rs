@@ -29,9 +29,9 @@ const STATEMENT_ELEMENTS: [&str; 10] = [
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ParseOptions {
     /// Q12 (R16): the first of two duplicate keys counts instead of the last.
-    pub first_duplicate_wins: bool,
+    pub(crate) first_duplicate_wins: bool,
     /// Q13 (R28): operator names are case-sensitive (`stringequals` is unknown).
-    pub case_sensitive_operators: bool,
+    pub(crate) case_sensitive_operators: bool,
 }
 
 /// Parses a policy document of `kind` from `json`. Never fails: problems are returned beside

@@ -10,16 +10,17 @@ use super::escape;
 use crate::graph::{Row, RowDecision, Step};
 
 /// Version of the JSON output of the graph commands.
-pub const ACCESS_JSON_VERSION: u32 = 1;
+pub(crate) const ACCESS_JSON_VERSION: u32 = 1;
 
+/// One step of a path in JSON: the graph commands' rows and `diff`'s sides share it.
 #[derive(Serialize)]
-struct JsonStep<'a> {
-    actor: &'a str,
-    action: &'a str,
-    target: &'a str,
-    how: &'a str,
-    via: &'a [String],
-    conditions: &'a [String],
+pub(super) struct JsonStep<'a> {
+    pub(super) actor: &'a str,
+    pub(super) action: &'a str,
+    pub(super) target: &'a str,
+    pub(super) how: &'a str,
+    pub(super) via: &'a [String],
+    pub(super) conditions: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -53,20 +54,20 @@ struct JsonAnswer<'a> {
 
 /// What the answer was about, for headings and JSON.
 #[derive(Debug, Clone, Copy)]
-pub struct Question<'a> {
+pub(crate) struct Question<'a> {
     /// `who-can`, `what-can` or `matrix`.
-    pub command: &'a str,
+    pub(crate) command: &'a str,
     /// The action asked about.
-    pub action: Option<&'a str>,
+    pub(crate) action: Option<&'a str>,
     /// The key asked about.
-    pub key: Option<&'a str>,
+    pub(crate) key: Option<&'a str>,
     /// The principal asked about.
-    pub principal: Option<&'a str>,
+    pub(crate) principal: Option<&'a str>,
     /// The actions asked about (the matrix's columns).
-    pub actions: &'a [String],
+    pub(crate) actions: &'a [String],
 }
 
-fn json_step(s: &Step) -> JsonStep<'_> {
+pub(super) fn json_step(s: &Step) -> JsonStep<'_> {
     JsonStep {
         actor: &s.actor,
         action: &s.action,
@@ -78,7 +79,7 @@ fn json_step(s: &Step) -> JsonStep<'_> {
 }
 
 /// One JSON object with a `rows` array.
-pub fn render_json(
+pub(crate) fn render_json(
     q: Question<'_>,
     rows: &[Row],
     notes: &[String],
@@ -144,7 +145,7 @@ fn short(arn: &str) -> &str {
 
 /// A human answer: the compact tables by default, every row with its path when `detail` is
 /// [`Detail::Wide`] (who-can always lists rows).
-pub fn render_human(
+pub(crate) fn render_human(
     q: Question<'_>,
     detail: Detail,
     rows: &[Row],
@@ -254,15 +255,22 @@ fn render_rows(
 
 /// How much a human answer shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Detail {
+pub(crate) enum Detail {
     /// One symbol per cell (`matrix`), one line per key (`what-can`).
     Compact,
     /// Every row with its conditions and path.
     Wide,
 }
 
+impl Detail {
+    /// `Wide` when the command's flag for it (`--verbose`, `--wide`) is set, else `Compact`.
+    pub(crate) fn wide_if(wide: bool) -> Detail {
+        if wide { Detail::Wide } else { Detail::Compact }
+    }
+}
+
 /// Width the human tables are made to fit.
-pub const TERMINAL_WIDTH: usize = 120;
+pub(crate) const TERMINAL_WIDTH: usize = 120;
 
 /// The symbol of one cell of the compact tables, strongest answer first.
 fn symbol(r: &Row) -> (u8, char) {

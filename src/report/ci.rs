@@ -106,7 +106,7 @@ fn sarif_location(p: &Place, text: Option<&str>, id: Option<usize>) -> Value {
 }
 
 /// SARIF 2.1.0: one run, the rule registry as `tool.driver.rules`, one result per finding.
-pub fn render_sarif(
+pub(crate) fn render_sarif(
     findings: &[Finding],
     sources: &SourceMap,
     w: &mut dyn Write,
@@ -189,7 +189,7 @@ pub fn render_sarif(
 }
 
 /// GitHub Actions workflow commands: `::error file=…,line=…,col=…,title=CODE::message (help)`.
-pub fn render_github(
+pub(crate) fn render_github(
     findings: &[Finding],
     sources: &SourceMap,
     w: &mut dyn Write,
@@ -235,7 +235,7 @@ pub(crate) fn help_suffix(f: &Finding, sources: &SourceMap) -> String {
 /// JUnit XML: a test suite per file, a test case per rule that found something in the file (a
 /// file without findings has one passing case, `kmsaudit`). A case fails when one of its findings
 /// is at or above `fail_on` or is an input error; findings below it are listed as output.
-pub fn render_junit(
+pub(crate) fn render_junit(
     findings: &[Finding],
     sources: &SourceMap,
     summary: &Summary,

@@ -7,22 +7,13 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use super::access::JsonStep;
 use super::escape;
 use crate::diff::{Change, ChangeKind};
 use crate::graph::{Row, Step};
 
 /// Version of the JSON output of `diff`.
 pub const DIFF_JSON_VERSION: u32 = 1;
-
-#[derive(Serialize)]
-struct JsonStep<'a> {
-    actor: &'a str,
-    action: &'a str,
-    target: &'a str,
-    how: &'a str,
-    via: &'a [String],
-    conditions: &'a [String],
-}
 
 #[derive(Serialize)]
 struct JsonSide<'a> {

@@ -54,20 +54,20 @@ fn rewrite<'s>(
 
 /// One field of one line (a message, a path, a Sid) for a terminal or a log: every control
 /// character, line breaks included, and every bidi control becomes a visible escape.
-pub fn terminal(s: &str) -> Cow<'_, str> {
+pub(crate) fn terminal(s: &str) -> Cow<'_, str> {
     rewrite(s, is_dangerous, push_escaped)
 }
 
 /// Text of several lines that kmsaudit joined itself (a help with notes): line feeds stay,
 /// everything else [`terminal`] escapes is escaped.
-pub fn terminal_lines(s: &str) -> Cow<'_, str> {
+pub(crate) fn terminal_lines(s: &str) -> Cow<'_, str> {
     rewrite(s, |c| c != '\n' && is_dangerous(c), push_escaped)
 }
 
 /// A source file's text for a snippet: line breaks (`\n`, `\r\n`) and tabs stay; every other
 /// dangerous character becomes a harmless one of the same UTF-8 length (`?`, `¿` or `�`), so
 /// byte offsets, and the underlines drawn from them, do not move.
-pub fn source_text(s: &str) -> Cow<'_, str> {
+pub(crate) fn source_text(s: &str) -> Cow<'_, str> {
     let bytes = s.as_bytes();
     let lone_cr = |i: usize| bytes.get(i + 1) != Some(&b'\n');
     let needs = s
@@ -93,7 +93,7 @@ pub fn source_text(s: &str) -> Cow<'_, str> {
 
 /// The message of a GitHub workflow command: `%`, CR and LF percent-encoded as GitHub's runner
 /// decodes them (a multi-line annotation stays one command); other controls escaped visibly.
-pub fn github_data(s: &str) -> Cow<'_, str> {
+pub(crate) fn github_data(s: &str) -> Cow<'_, str> {
     rewrite(
         s,
         |c| c == '%' || is_dangerous(c),
@@ -108,7 +108,7 @@ pub fn github_data(s: &str) -> Cow<'_, str> {
 
 /// A property of a GitHub workflow command (`file=`, `title=`): as [`github_data`], and `:` and
 /// `,`, which end a property, percent-encoded too.
-pub fn github_property(s: &str) -> Cow<'_, str> {
+pub(crate) fn github_property(s: &str) -> Cow<'_, str> {
     rewrite(
         s,
         |c| matches!(c, '%' | ':' | ',') || is_dangerous(c),
@@ -130,7 +130,7 @@ fn xml_allowed(c: char) -> bool {
 
 /// Text or an attribute value of an XML document: markup characters as entities, characters
 /// XML 1.0 forbids (most C0 controls, U+FFFE, U+FFFF) as U+FFFD.
-pub fn xml(s: &str) -> Cow<'_, str> {
+pub(crate) fn xml(s: &str) -> Cow<'_, str> {
     rewrite(
         s,
         |c| matches!(c, '&' | '<' | '>' | '"' | '\'') || !xml_allowed(c),
@@ -148,7 +148,7 @@ pub fn xml(s: &str) -> Cow<'_, str> {
 /// A file name as a SARIF artifact URI reference (RFC 3986): relative paths stay relative (to
 /// the checkout) with `/` separators; every byte outside the unreserved set is
 /// percent-encoded, so no name can become a scheme, a query, a fragment or a second line.
-pub fn uri(file: &str) -> String {
+pub(crate) fn uri(file: &str) -> String {
     let f = file.trim_start_matches("./").replace('\\', "/");
     let mut out = String::with_capacity(f.len());
     for b in f.bytes() {
@@ -164,7 +164,7 @@ pub fn uri(file: &str) -> String {
 
 /// A Mermaid label inside `"…"`: controls escaped visibly (a line break cannot start a new
 /// statement), then the characters Mermaid reads in a label as entity codes.
-pub fn mermaid(s: &str) -> String {
+pub(crate) fn mermaid(s: &str) -> String {
     let t = terminal(s);
     let mut out = String::with_capacity(t.len());
     for c in t.chars() {
@@ -181,7 +181,7 @@ pub fn mermaid(s: &str) -> String {
 }
 
 /// A Graphviz DOT string inside `"…"`: controls escaped visibly, then `\` and `"` escaped.
-pub fn dot(s: &str) -> String {
+pub(crate) fn dot(s: &str) -> String {
     let t = terminal(s);
     let mut out = String::with_capacity(t.len());
     for c in t.chars() {

@@ -14,11 +14,11 @@ use crate::source::SourceMap;
 
 /// How the human report looks.
 #[derive(Debug, Clone, Copy)]
-pub struct HumanOptions {
+pub(crate) struct HumanOptions {
     /// Use colour.
-    pub color: bool,
+    pub(crate) color: bool,
     /// Wrap at this width.
-    pub width: usize,
+    pub(crate) width: usize,
 }
 
 impl Default for HumanOptions {

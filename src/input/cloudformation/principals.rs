@@ -7,14 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use super::{PolicyRole, Resolver, TemplateContext};
-use crate::model::{Fact, Group, Loaded, PlanPrincipals, Role, User};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Role,
-    User,
-    Group,
-}
+use crate::model::{Fact, Loaded, PlanPrincipals, PrincipalKind as Kind};
 
 #[derive(Debug)]
 struct Principal {
@@ -246,30 +239,7 @@ impl World {
                 world.unknown.push((arn.clone(), p.unknown));
             }
             let name = p.name.unwrap_or(logical);
-            match p.kind {
-                Kind::Role => world.roles.push(Role {
-                    arn,
-                    name,
-                    id: None,
-                    attached: p.attached,
-                    boundary: p.boundary,
-                    tags: Vec::new(),
-                }),
-                Kind::User => world.users.push(User {
-                    arn,
-                    name,
-                    id: None,
-                    groups: p.groups,
-                    attached: p.attached,
-                    boundary: p.boundary,
-                    tags: Vec::new(),
-                }),
-                Kind::Group => world.groups.push(Group {
-                    arn,
-                    name,
-                    attached: p.attached,
-                }),
-            }
+            world.add(p.kind, arn, name, p.attached, p.boundary, p.groups);
         }
         out.facts.push(Fact::PlanPrincipals(world));
     }

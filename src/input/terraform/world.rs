@@ -4,7 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Instance, configured, is_true, module_call_path, reference, s, split_address};
+use crate::input::strings;
 use crate::json::{Json, JsonKind};
+pub(super) use crate::model::PrincipalKind as Kind;
 
 /// The account, partition and Regions of what a plan creates (spec R135 "Key account and
 /// Region in plans", in the issue's order: a flag, data sources in prior state, the provider
@@ -12,13 +14,13 @@ use crate::json::{Json, JsonKind};
 #[derive(Debug, Clone, Default)]
 pub(super) struct Place {
     /// The partition (`--partition`, `data.aws_partition`, else `aws`).
-    pub partition: String,
+    pub(crate) partition: String,
     /// The account, when something says.
-    pub account: Option<String>,
+    pub(crate) account: Option<String>,
     /// Provider configuration key (`aws`, `aws.eu`, `module.m:aws`) → its Region.
-    pub regions: BTreeMap<String, String>,
+    pub(crate) regions: BTreeMap<String, String>,
     /// `--region`, which wins for the default provider.
-    pub flag_region: Option<String>,
+    pub(crate) flag_region: Option<String>,
 }
 
 impl Place {
@@ -162,30 +164,13 @@ fn only_account_named(text: &str) -> Option<String> {
     found.into_iter().next().map(str::to_owned)
 }
 
-/// Which kind of principal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) enum Kind {
-    Role,
-    User,
-    Group,
-}
-
-impl Kind {
-    fn of_type(ty: &str) -> Option<Kind> {
-        match ty {
-            "aws_iam_role" => Some(Kind::Role),
-            "aws_iam_user" => Some(Kind::User),
-            "aws_iam_group" => Some(Kind::Group),
-            _ => None,
-        }
-    }
-
-    fn word(self) -> &'static str {
-        match self {
-            Kind::Role => "role",
-            Kind::User => "user",
-            Kind::Group => "group",
-        }
+/// The kind of principal a Terraform resource type creates.
+fn kind_of_type(ty: &str) -> Option<Kind> {
+    match ty {
+        "aws_iam_role" => Some(Kind::Role),
+        "aws_iam_user" => Some(Kind::User),
+        "aws_iam_group" => Some(Kind::Group),
+        _ => None,
     }
 }
 
@@ -194,19 +179,19 @@ impl Kind {
 pub(super) struct Principal {
     pub(super) kind: Kind,
     /// Its Terraform address, when the plan creates it.
-    pub address: Option<String>,
+    pub(crate) address: Option<String>,
     /// Its name, when known.
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Its ARN after apply (or its address when its name is not known).
-    pub arn: String,
+    pub(crate) arn: String,
     /// Managed policies attached: ARNs, or the address of a plan's `aws_iam_policy`.
-    pub attached: Vec<String>,
+    pub(crate) attached: Vec<String>,
     /// Its boundary (ARN or address).
-    pub boundary: Option<String>,
+    pub(crate) boundary: Option<String>,
     /// Group names (users).
-    pub groups: Vec<String>,
+    pub(crate) groups: Vec<String>,
     /// Why its IAM side is not fully known.
-    pub unknown: Vec<String>,
+    pub(crate) unknown: Vec<String>,
 }
 
 impl Principal {
@@ -222,7 +207,7 @@ impl Principal {
 /// The principals of a plan, by address and by (kind, name).
 #[derive(Debug, Default)]
 pub(super) struct Principals {
-    pub list: Vec<Principal>,
+    pub(crate) list: Vec<Principal>,
     by_address: BTreeMap<String, usize>,
     by_name: BTreeMap<(Kind, String), usize>,
 }
@@ -300,16 +285,7 @@ impl Principals {
         kind: Kind,
         place: &Place,
     ) -> Vec<usize> {
-        let names: Vec<String> = inst
-            .after
-            .get(attr)
-            .and_then(Json::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|x| x.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let names = strings(inst.after.get(attr));
         let unknown = inst.unknown.is_some_and(|u| {
             u.get(attr).is_some_and(|v| match &v.kind {
                 JsonKind::Bool(b) => *b,
@@ -321,17 +297,11 @@ impl Principals {
             return names.iter().map(|n| self.named(kind, n, place)).collect();
         }
         // Every principal of that kind the expression refers to.
-        let refs: Vec<String> = cfg
-            .and_then(|c| c.get("expressions"))
-            .and_then(|e| e.get(attr))
-            .and_then(|e| e.get("references"))
-            .and_then(Json::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|x| x.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let refs = strings(
+            cfg.and_then(|c| c.get("expressions"))
+                .and_then(|e| e.get(attr))
+                .and_then(|e| e.get("references")),
+        );
         let prefix = format!("aws_iam_{}.", kind.word());
         let mut out: Vec<usize> = refs
             .iter()
@@ -354,7 +324,7 @@ impl Principals {
     /// Hands the principals to the inventory as the authorization-details reader does, with
     /// their addresses and what is not known of them.
     pub(super) fn emit(mut self, late: &BTreeMap<String, ()>, out: &mut crate::model::Loaded) {
-        use crate::model::{Fact, Group, PlanPrincipals, Role, User};
+        use crate::model::{Fact, PlanPrincipals};
         let mut world = PlanPrincipals::default();
         // A managed policy known only after apply, or a group whose policies are not all
         // known, leaves its holders' IAM side unknown.
@@ -393,30 +363,7 @@ impl Principals {
             let name = p
                 .name
                 .unwrap_or_else(|| p.address.clone().unwrap_or_default());
-            match p.kind {
-                Kind::Role => world.roles.push(Role {
-                    arn: p.arn,
-                    name,
-                    id: None,
-                    attached: p.attached,
-                    boundary: p.boundary,
-                    tags: Vec::new(),
-                }),
-                Kind::User => world.users.push(User {
-                    arn: p.arn,
-                    name,
-                    id: None,
-                    groups: p.groups,
-                    attached: p.attached,
-                    boundary: p.boundary,
-                    tags: Vec::new(),
-                }),
-                Kind::Group => world.groups.push(Group {
-                    arn: p.arn,
-                    name,
-                    attached: p.attached,
-                }),
-            }
+            world.add(p.kind, p.arn, name, p.attached, p.boundary, p.groups);
         }
         world.addresses = addresses;
         world.unknown = unknown;
@@ -450,7 +397,7 @@ pub(super) fn created(
 ) -> Principals {
     let mut out = Principals::default();
     for inst in insts {
-        let Some(kind) = Kind::of_type(&inst.ty) else {
+        let Some(kind) = kind_of_type(&inst.ty) else {
             continue;
         };
         let unknown = |attr: &str| inst.unknown.is_some_and(|u| is_true(u.get(attr)));
