@@ -224,7 +224,7 @@ pub(crate) fn classify_service_principal(value: &str) -> PrincipalClass {
 
 /// The account a bare key policy's key is assumed to be in when nothing names one (a stand-in
 /// that inputs and the key rules share, so that input never reaches up into lint for it).
-pub const UNKNOWN_ACCOUNT: &str = "000000000000";
+pub(crate) const UNKNOWN_ACCOUNT: &str = "000000000000";
 
 /// The Region of a planned key when nothing gives one: a stand-in that no real Region
 /// equals, so an answer that depends on the Region can be told from one that does not.

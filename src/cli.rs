@@ -85,10 +85,10 @@ pub(crate) struct RuleArgs {
 
 /// Arguments of `explain`.
 #[derive(Debug, clap::Args)]
-pub struct ExplainArgs {
+pub(crate) struct ExplainArgs {
     /// The path: its short name (`root-delegation`) or the name a decision printed
     /// (`"root delegation + IAM"`). Without it, the list.
-    pub topic: Option<String>,
+    pub(crate) topic: Option<String>,
 }
 
 /// Arguments of `policy`.

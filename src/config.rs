@@ -39,7 +39,7 @@ use crate::lint::invalid_config::INVALID_CONFIG;
 use crate::source::{SourceFile, SourceMap, Span};
 
 /// The file name looked for.
-pub const FILE_NAME: &str = "kmsaudit.toml";
+pub(crate) const FILE_NAME: &str = "kmsaudit.toml";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -89,26 +89,26 @@ struct RawSuppression {
 
 /// One suppression.
 #[derive(Debug, Clone)]
-pub struct Suppression {
+pub(crate) struct Suppression {
     /// The rule.
-    pub rule: &'static Rule,
+    pub(crate) rule: &'static Rule,
     /// A finding's fingerprint.
-    pub fingerprint: Option<String>,
+    pub(crate) fingerprint: Option<String>,
     /// A key (or policy) identity, as fingerprints use it.
-    pub key: Option<String>,
+    pub(crate) key: Option<String>,
     /// A statement's `Sid` (or `#n`).
-    pub statement: Option<String>,
+    pub(crate) statement: Option<String>,
     /// Why it is accepted.
-    pub reason: String,
+    pub(crate) reason: String,
     /// `YYYY-MM-DD`.
-    pub expires: Option<String>,
+    pub(crate) expires: Option<String>,
     /// Where it is written.
-    pub span: Span,
+    pub(crate) span: Span,
 }
 
 impl Suppression {
     /// True when it names this finding.
-    pub fn matches(&self, f: &Finding) -> bool {
+    pub(crate) fn matches(&self, f: &Finding) -> bool {
         if !std::ptr::eq(self.rule, f.rule) {
             return false;
         }
@@ -126,30 +126,30 @@ impl Suppression {
 
 /// A loaded configuration.
 #[derive(Debug, Default)]
-pub struct Loaded {
+pub(crate) struct Loaded {
     /// What the rules read.
-    pub rules: RuleConfig,
+    pub(crate) rules: RuleConfig,
     /// Rules to report only.
-    pub select: Vec<&'static Rule>,
+    pub(crate) select: Vec<&'static Rule>,
     /// Rules not to report.
-    pub ignore: Vec<&'static Rule>,
+    pub(crate) ignore: Vec<&'static Rule>,
     /// Severity overrides.
-    pub severity: Vec<(&'static Rule, Severity)>,
+    pub(crate) severity: Vec<(&'static Rule, Severity)>,
     /// Suppressions in force.
-    pub suppressions: Vec<Suppression>,
+    pub(crate) suppressions: Vec<Suppression>,
     /// Expired suppressions, as findings.
-    pub expired: Vec<Finding>,
+    pub(crate) expired: Vec<Finding>,
     /// The file, when one was read.
-    pub path: Option<PathBuf>,
+    pub(crate) path: Option<PathBuf>,
     /// The `[[guard]]` rules, checked by `check` on the inputs as a whole.
-    pub guards: Vec<crate::diff::guard::Guard>,
+    pub(crate) guards: Vec<crate::diff::guard::Guard>,
 }
 
 /// Walks up from `dir` to the first `kmsaudit.toml`, stopping at the repository root (the
 /// first directory holding `.git`, a directory or a worktree's file): a file above the
 /// checkout (a shared runner's `/tmp`, another project's home) is never read. Outside a
 /// repository the walk goes up to the file-system root.
-pub fn find(dir: &Path) -> Option<PathBuf> {
+pub(crate) fn find(dir: &Path) -> Option<PathBuf> {
     for d in dir.ancestors() {
         let p = d.join(FILE_NAME);
         if p.is_file() {
@@ -163,7 +163,7 @@ pub fn find(dir: &Path) -> Option<PathBuf> {
 }
 
 /// Today's date in UTC, `YYYY-MM-DD`.
-pub fn today() -> String {
+pub(crate) fn today() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -192,7 +192,11 @@ fn severity_named(s: &str) -> Option<Severity> {
 }
 
 /// Reads a configuration file. Problems come back as findings in the file (exit code 2).
-pub fn load(path: &Path, today: &str, sources: &mut SourceMap) -> Result<Loaded, Vec<Finding>> {
+pub(crate) fn load(
+    path: &Path,
+    today: &str,
+    sources: &mut SourceMap,
+) -> Result<Loaded, Vec<Finding>> {
     let name = path.display().to_string();
     // Through the one capped reader: a `kmsaudit.toml` that is a device or a named pipe (or
     // a symbolic link to one) is refused, not read forever.

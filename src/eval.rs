@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 pub use crate::model::{KeyFacts, KeyManager};
 pub(crate) use context::has_vpc_keys;
-pub use context::iso8601;
+pub(crate) use context::iso8601;
 pub use decide::evaluate;
 pub(crate) use matcher::BAD_VERSION;
 pub use matcher::key_policy_may_allow;
@@ -50,12 +50,12 @@ pub enum Tri {
 
 impl Tri {
     /// From a boolean.
-    pub fn from_bool(b: bool) -> Tri {
+    pub(crate) fn from_bool(b: bool) -> Tri {
         if b { Tri::Yes } else { Tri::No }
     }
 
     /// Three-valued AND.
-    pub fn and(self, other: Tri) -> Tri {
+    pub(crate) fn and(self, other: Tri) -> Tri {
         match (self, other) {
             (Tri::No, _) | (_, Tri::No) => Tri::No,
             (Tri::Yes, Tri::Yes) => Tri::Yes,
@@ -64,7 +64,7 @@ impl Tri {
     }
 
     /// Three-valued OR.
-    pub fn or(self, other: Tri) -> Tri {
+    pub(crate) fn or(self, other: Tri) -> Tri {
         match (self, other) {
             (Tri::Yes, _) | (_, Tri::Yes) => Tri::Yes,
             (Tri::No, Tri::No) => Tri::No,
@@ -73,7 +73,7 @@ impl Tri {
     }
 
     /// Three-valued NOT.
-    pub fn negate(self) -> Tri {
+    pub(crate) fn negate(self) -> Tri {
         match self {
             Tri::Yes => Tri::No,
             Tri::No => Tri::Yes,
@@ -82,7 +82,7 @@ impl Tri {
     }
 
     /// Word for traces.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Tri::Yes => "yes",
             Tri::No => "no",
@@ -141,9 +141,9 @@ pub struct Caller {
     /// The caller ARN (for a service principal, its name; for anonymous, `*`).
     pub arn: String,
     /// Account id (empty for service principals and anonymous callers).
-    pub account: String,
+    pub(crate) account: String,
     /// Partition.
-    pub partition: String,
+    pub(crate) partition: String,
     /// For role sessions: the role ARN with its path.
     pub role_arn: Option<String>,
     /// The role path was not known and `/` was assumed (R1).
@@ -153,7 +153,7 @@ pub struct Caller {
     /// For federated users: the federating IAM user's ARN, when known.
     pub federating_user: Option<String>,
     /// User, role or federated-user name.
-    pub name: String,
+    pub(crate) name: String,
     /// Principal and session tags.
     pub tags: Vec<(String, String)>,
 }
@@ -314,7 +314,7 @@ pub struct KeyInputs {
 }
 
 /// SCP or RCP levels, root first, each level's policies; shared between requests.
-pub type Levels = Arc<[Vec<NamedPolicy>]>;
+pub(crate) type Levels = Arc<[Vec<NamedPolicy>]>;
 
 /// Everything the engine may consult for one caller.
 #[derive(Debug, Clone, Default)]
@@ -339,7 +339,7 @@ pub struct Inputs {
 
 impl Inputs {
     /// The inputs for a key ARN.
-    pub fn key(&self, arn: &str) -> Option<&KeyInputs> {
+    pub(crate) fn key(&self, arn: &str) -> Option<&KeyInputs> {
         self.keys
             .iter()
             .find(|k| k.facts.arn == arn)
@@ -356,7 +356,7 @@ pub struct Request {
     /// (`kms:ReEncrypt`, `kms:CreateAlias`…).
     pub action: String,
     /// The key ARN.
-    pub key: String,
+    pub(crate) key: String,
     /// For `ReEncrypt`: the destination key; for `UpdateAlias`: the new target key.
     pub destination_key: Option<String>,
     /// For alias operations: the alias ARN.
@@ -402,46 +402,46 @@ impl Request {
 pub struct OpenDefaults {
     /// Q1 (R34): a plain operator on a present multivalued key acts as `ForAnyValue` (default:
     /// false).
-    pub plain_op_on_multivalued_any: bool,
+    pub(crate) plain_op_on_multivalued_any: bool,
     /// Q2 (R57): a session policy's implicit deny also blocks an exact session-ARN principal.
-    pub session_policy_blocks_exact_session: bool,
+    pub(crate) session_policy_blocks_exact_session: bool,
     /// Q3 (R26): `NotPrincipal` excludes a caller on any single listed match (account alone
     /// suffices) instead of account AND identity.
-    pub not_principal_any_match: bool,
+    pub(crate) not_principal_any_match: bool,
     /// Q5 (R57): boundaries and session policies also limit access that comes from a grant.
-    pub boundary_limits_grants: bool,
+    pub(crate) boundary_limits_grants: bool,
     /// Q6 (R56): a cross-account grantee also needs an IAM allow in its own account.
-    pub cross_account_grant_needs_iam: bool,
+    pub(crate) cross_account_grant_needs_iam: bool,
     /// Q7 (R71): an account grantee (`arn:aws:iam::X:root`) means only X's root user.
-    pub account_grantee_root_only: bool,
+    pub(crate) account_grantee_root_only: bool,
     /// Q8 (R45): `kms:ResourceAliases` is never present when tested in a key policy.
-    pub resource_aliases_absent_in_key_policy: bool,
+    pub(crate) resource_aliases_absent_in_key_policy: bool,
     /// Q9 (R7): with colliding encryption-context keys a positive test needs only one entry.
-    pub ec_collision_any: bool,
+    pub(crate) ec_collision_any: bool,
     /// Q10 (R89): `kms:GrantIsForAWSResource` is absent (not `false`) on direct calls.
-    pub grant_for_aws_resource_absent: bool,
+    pub(crate) grant_for_aws_resource_absent: bool,
     /// Q14 (R32): a negated numeric/date test whose values do not parse is true.
-    pub unparsable_negated_true: bool,
+    pub(crate) unparsable_negated_true: bool,
     /// Q16 (R38): `*` and `?` in substituted variable values are wildcards.
-    pub substituted_wildcards: bool,
+    pub(crate) substituted_wildcards: bool,
     /// Q23 (R24): `"*"` does not match direct calls by service principals.
-    pub star_excludes_services: bool,
+    pub(crate) star_excludes_services: bool,
     /// Q4 (R48): RCPs apply to service-linked roles (role path `/aws-service-role/`) too
     /// (default, v2: they do not).
-    pub rcp_applies_to_service_linked_roles: bool,
+    pub(crate) rcp_applies_to_service_linked_roles: bool,
     /// Q11 (R21): a `Resource` pattern with fewer than six ARN parts matches nothing.
-    pub short_resource_patterns_match_nothing: bool,
+    pub(crate) short_resource_patterns_match_nothing: bool,
     /// Q18 (R73): a grant's `SourceArn` constraint is an ARN pattern (`ArnLike`), not exact.
-    pub grant_source_arn_pattern: bool,
+    pub(crate) grant_source_arn_pattern: bool,
     /// Q20 (R87, R88): `ReEncryptTo` sees the source encryption context, and `CreateGrant`
     /// has no encryption-context keys.
-    pub ec_from_source_only: bool,
+    pub(crate) ec_from_source_only: bool,
     /// Q24 (R26): a legacy `Allow` with `NotPrincipal` matches nobody.
-    pub allow_not_principal_matches_nobody: bool,
+    pub(crate) allow_not_principal_matches_nobody: bool,
     /// Q25 (R55): an external account's root user is not allowed by an account principal alone.
-    pub external_root_denied: bool,
+    pub(crate) external_root_denied: bool,
     /// Q10, second part (R98): an omitted `BypassPolicyLockoutSafetyCheck` is present as `false`.
-    pub bypass_present_when_omitted: bool,
+    pub(crate) bypass_present_when_omitted: bool,
 }
 
 impl OpenDefaults {
@@ -494,22 +494,22 @@ pub struct Options {
 
 /// A location in a policy for traces: which policy, which statement, which span.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatementRef {
+pub(crate) struct StatementRef {
     /// The policy's name.
-    pub policy: String,
+    pub(crate) policy: String,
     /// The policy kind.
-    pub kind: PolicyKind,
+    pub(crate) kind: PolicyKind,
     /// The statement's Sid or `#n`.
-    pub statement: String,
+    pub(crate) statement: String,
     /// The source.
-    pub source: SourceId,
+    pub(crate) source: SourceId,
     /// The statement's span.
-    pub span: Span,
+    pub(crate) span: Span,
 }
 
 impl StatementRef {
     /// `key-policy#Root`.
-    pub fn id(&self) -> String {
+    pub(crate) fn id(&self) -> String {
         if self.statement.starts_with('#') {
             format!("{}{}", self.policy, self.statement)
         } else {
@@ -520,39 +520,39 @@ impl StatementRef {
 
 /// The outcome of one element of a statement in a trace.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ElementTrace {
+pub(crate) struct ElementTrace {
     /// `Principal`, `Action`, `Resource`, or `Condition StringEquals kms:ViaService`.
-    pub element: String,
+    pub(crate) element: String,
     /// Result.
-    pub outcome: Tri,
+    pub(crate) outcome: Tri,
     /// Why.
-    pub detail: String,
+    pub(crate) detail: String,
     /// Where.
-    pub span: Span,
+    pub(crate) span: Span,
 }
 
 /// One statement considered, in a trace.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatementTrace {
+pub(crate) struct StatementTrace {
     /// Which statement.
-    pub at: StatementRef,
+    pub(crate) at: StatementRef,
     /// `Allow` / `Deny`.
-    pub effect: &'static str,
+    pub(crate) effect: &'static str,
     /// Whether it applies.
-    pub applies: Tri,
+    pub(crate) applies: Tri,
     /// Each element.
-    pub elements: Vec<ElementTrace>,
+    pub(crate) elements: Vec<ElementTrace>,
 }
 
 /// One step of the algorithm (R46), in a trace.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Step {
+pub(crate) struct Step {
     /// Which step.
-    pub name: StepName,
+    pub(crate) name: StepName,
     /// What it concluded.
-    pub outcome: StepOutcome,
+    pub(crate) outcome: StepOutcome,
     /// Statements considered.
-    pub statements: Vec<StatementTrace>,
+    pub(crate) statements: Vec<StatementTrace>,
 }
 
 /// A condition left open in residual evaluation, linked to its statement.
@@ -561,7 +561,7 @@ pub struct Requirement {
     /// The text: "`kms:ViaService` is `s3.us-east-1.amazonaws.com`".
     pub text: String,
     /// The condition key it is about, lower case (`kms:viaservice`).
-    pub key: String,
+    pub(crate) key: String,
     /// The statement it comes from (`key-policy#Use`).
     pub statement: String,
 }
@@ -570,11 +570,11 @@ pub struct Requirement {
 #[derive(Debug, Clone)]
 pub struct CheckResult {
     /// The action checked (`kms:ReEncryptFrom`).
-    pub action: String,
+    pub(crate) action: String,
     /// The resource (key or alias ARN).
-    pub resource: String,
+    pub(crate) resource: String,
     /// The decision.
-    pub decision: Decision,
+    pub(crate) decision: Decision,
     /// The path that allowed, or the gate that denied.
     pub path: Option<Path>,
     /// The statements (or grants) that decided.
@@ -588,7 +588,7 @@ pub struct CheckResult {
     /// Notes that never change the decision (R61) and assumptions made (R1, R107).
     pub notes: Vec<Note>,
     /// The steps, when tracing.
-    pub steps: Vec<Step>,
+    pub(crate) steps: Vec<Step>,
 }
 
 /// The evaluation of a request: one or more checks combined (R62).

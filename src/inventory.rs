@@ -530,7 +530,7 @@ impl Inventory {
 
     /// The key policy names `list-key-policies` reported (an `AWS_RAM` policy not supplied
     /// leaves external principals' answers open — Q15).
-    pub fn key_policy_names(&self) -> &[String] {
+    pub(crate) fn key_policy_names(&self) -> &[String] {
         &self.key_policy_names
     }
 

@@ -12,7 +12,7 @@ pub mod app;
 pub(crate) mod arn;
 pub mod catalog;
 pub mod cli;
-pub mod config;
+pub(crate) mod config;
 pub(crate) mod diag;
 pub mod diff;
 pub mod eval;

@@ -624,7 +624,7 @@ impl<'a> Ctx<'a> {
 }
 
 /// Seconds since 1970 as `YYYY-MM-DDThh:mm:ssZ`.
-pub fn iso8601(secs: i64) -> String {
+pub(crate) fn iso8601(secs: i64) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     // Civil date from days since 1970-01-01 (proleptic Gregorian).

@@ -50,19 +50,19 @@ fn resource_key_region(doc: &PolicyDocument) -> Option<(String, String)> {
 #[derive(Debug, Clone)]
 pub struct KeyToCheck {
     /// The policy.
-    pub policy: crate::eval::NamedPolicy,
+    pub(crate) policy: crate::eval::NamedPolicy,
     /// The key identity the input gives (ARN, key id, Terraform address, logical id), if any.
-    pub key: Option<String>,
+    pub(crate) key: Option<String>,
     /// The key's facts, when its input makes them known.
-    pub facts: Option<crate::eval::KeyFacts>,
+    pub(crate) facts: Option<crate::eval::KeyFacts>,
     /// The account and Region the input reveals (a plan's caller identity and provider).
-    pub input_account: Option<String>,
+    pub(crate) input_account: Option<String>,
     /// See `input_account`.
-    pub input_region: Option<String>,
+    pub(crate) input_region: Option<String>,
     /// The policy is created or replaced by its input (a plan or template), not read from AWS.
-    pub declared: bool,
+    pub(crate) declared: bool,
     /// The principal that ran the plan, when it says.
-    pub plan_caller: Option<String>,
+    pub(crate) plan_caller: Option<String>,
 }
 
 /// The key policies of one input, each with its key as far as that input tells. Taking them

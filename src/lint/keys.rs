@@ -22,13 +22,13 @@ use crate::eval::{
 use crate::policy::{PolicyDocument, PolicyKind, Statement};
 use crate::source::{SourceFile, SourceId};
 
-pub use crate::inventory::Directory;
+pub(crate) use crate::inventory::Directory;
 use crate::inventory::{InputsFor, StatementIndex, allow_all, narrowed_policy};
 
 mod reach;
 mod vocabulary;
 
-pub use reach::{AdminAnalysis, Candidate, NamedCaller, Reach};
+pub(crate) use reach::{AdminAnalysis, Candidate, NamedCaller, Reach};
 pub use vocabulary::{OWNER_SCOPING_KEYS, deputy_guard, key_actions, residual_text};
 
 /// The probe layer's maps: looked up on every probe with keys made of ARNs and action names,
@@ -41,25 +41,25 @@ type FastSet<K> = HashSet<K, foldhash::fast::RandomState>;
 /// One key policy with its key, for the key-level rules.
 pub struct KeyLintContext<'a> {
     /// The key policy, named `key policy` in engine answers.
-    pub policy: NamedPolicy,
+    pub(crate) policy: NamedPolicy,
     /// Its source text.
     pub source: &'a SourceFile,
     /// The key: from the input, or made from the account (given or inferred) for a bare policy.
-    pub facts: KeyFacts,
+    pub(crate) facts: KeyFacts,
     /// The account was given or known, not inferred from the policy's principals.
-    pub account_known: bool,
+    pub(crate) account_known: bool,
     /// The Region is known (a key ARN, `--region`, or the plan's provider).
-    pub region_known: bool,
+    pub(crate) region_known: bool,
     /// The key's identity for fingerprints: ARN, Terraform address, logical id or file name.
-    pub identity: String,
+    pub(crate) identity: String,
     /// Which IAM principals exist, when authorization details were loaded.
-    pub directory: Option<&'a dyn Directory>,
+    pub(crate) directory: Option<&'a dyn Directory>,
     /// The settings the rules read.
-    pub config: &'a super::Config,
+    pub(crate) config: &'a super::Config,
     /// Everything the inputs define, for the organisation's SCP and RCP levels.
-    pub organisation: Option<&'a crate::inventory::Inventory>,
+    pub(crate) organisation: Option<&'a crate::inventory::Inventory>,
     /// For a policy a plan creates or replaces: who will call PutKeyPolicy (R112).
-    pub deployer: Option<String>,
+    pub(crate) deployer: Option<String>,
     admins: OnceCell<AdminAnalysis>,
     /// The key policy's statements by the callers they can concern, and the narrowed
     /// policies built from them.
@@ -252,16 +252,16 @@ impl std::fmt::Debug for KeyLintContext<'_> {
 static DEFAULT_CONFIG: super::Config = super::Config::DEFAULT;
 
 /// The account a bare key policy's key is assumed to be in when nothing names one.
-pub use crate::arn::UNKNOWN_ACCOUNT;
+pub(crate) use crate::arn::UNKNOWN_ACCOUNT;
 
 /// The name probes give the key policy.
-pub const KEY_POLICY: &str = "key policy";
+pub(crate) const KEY_POLICY: &str = "key policy";
 
 /// Probe principals: a role of the key's account that no policy names, and one of an account
 /// no policy names (documentation-reserved account ids are avoided: any 12 digits will do).
 const PROBE_ROLE: &str = "kmsaudit-probe";
 /// The account of the stranger probe (R24, L005).
-pub const STRANGER_ACCOUNT: &str = "000011112222";
+pub(crate) const STRANGER_ACCOUNT: &str = "000011112222";
 
 /// An identity policy that allows alias operations on aliases only: the alias half of
 /// `CreateAlias`/`UpdateAlias`, leaving the key half to the key policy.
@@ -322,12 +322,12 @@ impl<'a> KeyLintContext<'a> {
     }
 
     /// The key policy document.
-    pub fn doc(&self) -> &PolicyDocument {
+    pub(crate) fn doc(&self) -> &PolicyDocument {
         &self.policy.doc
     }
 
     /// The key is AWS managed (R114): by its facts, or by the shape of its policy (R121).
-    pub fn aws_managed(&self) -> bool {
+    pub(crate) fn aws_managed(&self) -> bool {
         // Most key rules ask; the policy's shape is worked out once.
         *self.aws_managed.get_or_init(|| {
             self.facts.key_manager == Some(eval::KeyManager::Aws)
@@ -338,7 +338,7 @@ impl<'a> KeyLintContext<'a> {
 
     /// Runs one request against this key policy alone (no grants), in residual mode: request
     /// keys that are not given stay open.
-    pub fn probe(
+    pub(crate) fn probe(
         &self,
         caller: Caller,
         action: &str,
@@ -348,7 +348,7 @@ impl<'a> KeyLintContext<'a> {
     }
 
     /// [`Self::probe`] against another version of the key policy.
-    pub fn probe_with(
+    pub(crate) fn probe_with(
         &self,
         policy: &NamedPolicy,
         caller: Caller,
@@ -360,7 +360,7 @@ impl<'a> KeyLintContext<'a> {
 
     /// Why the key policy does not let `caller` do `action`: each statement that names the
     /// caller and the action, with the element that failed (from the engine's trace).
-    pub fn why_not(&self, caller: Caller, action: &str) -> Vec<String> {
+    pub(crate) fn why_not(&self, caller: Caller, action: &str) -> Vec<String> {
         let ev = self.run(&self.policy, caller, action, Some(Vec::new()), true, true);
         let mut out = Vec::new();
         for step in ev.checks.iter().flat_map(|c| c.steps.iter()) {
@@ -418,7 +418,7 @@ impl<'a> KeyLintContext<'a> {
     /// The key's account's root user asking for `action` with the organisation's SCP and RCP
     /// levels above the account in force (spec R50, R110 step 4); `None` when the inputs hold
     /// no organisation tree with the account.
-    pub fn probe_org(&self, action: &str) -> Option<Evaluation> {
+    pub(crate) fn probe_org(&self, action: &str) -> Option<Evaluation> {
         let all = self.organisation?;
         let caller = Caller::parse(&self.facts.account, None).ok()?;
         let inputs = all
@@ -438,7 +438,7 @@ impl<'a> KeyLintContext<'a> {
 
     /// Whether [`Self::probe_alias`] allows, run only when [`Self::may_allow_to`] allows
     /// with the alias probe's identity policy.
-    pub fn alias_allowed(&self, caller: &Caller, action: &str) -> bool {
+    pub(crate) fn alias_allowed(&self, caller: &Caller, action: &str) -> bool {
         let narrowed = self.own.for_caller(caller);
         let inputs = self.alias_inputs(&narrowed);
         self.may_allow_to(caller, action, inputs.identity.as_deref())
@@ -614,7 +614,7 @@ impl<'a> KeyLintContext<'a> {
     /// Runs one request against this key policy alone with request keys nobody gave taken as
     /// absent (not open), and no identity policies: what a caller that carries only what its
     /// kind always carries meets (a service principal calling on its own behalf).
-    pub fn probe_closed(&self, caller: Caller, action: &str) -> Evaluation {
+    pub(crate) fn probe_closed(&self, caller: Caller, action: &str) -> Evaluation {
         let inputs = InputsFor::standalone()
             .keys([self.key_inputs(&self.policy)])
             .identity(Some(Vec::new().into()))
@@ -627,14 +627,19 @@ impl<'a> KeyLintContext<'a> {
     }
 
     /// The probe's answer as a [`Reach`].
-    pub fn reach(&self, caller: Caller, action: &str, identity: Option<Vec<NamedPolicy>>) -> Reach {
+    pub(crate) fn reach(
+        &self,
+        caller: Caller,
+        action: &str,
+        identity: Option<Vec<NamedPolicy>>,
+    ) -> Reach {
         Reach::from_evaluation(&self.probe(caller, action, identity))
     }
 
     /// [`Self::reach`] for a probe no other rule asks: its answer is not remembered (a policy
     /// naming thousands of services asks each about every action, and the answers would hold
     /// hundreds of megabytes).
-    pub fn reach_once(
+    pub(crate) fn reach_once(
         &self,
         caller: Caller,
         action: &str,
@@ -646,7 +651,7 @@ impl<'a> KeyLintContext<'a> {
     /// Whether the probe of `action` by `caller` with `identity` could be allowed, even under
     /// conditions: [`eval::key_policy_may_allow`] over this key policy. Most callers are named
     /// by a statement or two, so this rules out most of a key's probes before the engine runs.
-    pub fn may_allow_to(
+    pub(crate) fn may_allow_to(
         &self,
         caller: &Caller,
         action: &str,
@@ -671,7 +676,7 @@ impl<'a> KeyLintContext<'a> {
     ///
     /// A probe already answered is taken from the memo without the pre-check: when several
     /// rules ask one caller, the first one's answer settles it.
-    pub fn allow_reach(
+    pub(crate) fn allow_reach(
         &self,
         caller: &Caller,
         action: &str,
@@ -713,7 +718,7 @@ impl<'a> KeyLintContext<'a> {
 
     /// The key policy without its `Deny` statements (to ask what a Deny takes away, R110).
     /// Built once; probes against it are narrowed as probes against the key policy are.
-    pub fn without_denies(&self) -> &NamedPolicy {
+    pub(crate) fn without_denies(&self) -> &NamedPolicy {
         &self
             .allows
             .get_or_init(|| {
@@ -729,7 +734,7 @@ impl<'a> KeyLintContext<'a> {
 
     /// A policy that allows everything, as an identity policy (a caller who controls its own
     /// IAM, or the "IAM allows it" side of delegation).
-    pub fn allow_all_identity(&self) -> Vec<NamedPolicy> {
+    pub(crate) fn allow_all_identity(&self) -> Vec<NamedPolicy> {
         allow_all()
             .map(|doc| NamedPolicy {
                 name: "identity policy allowing everything".into(),
@@ -740,7 +745,7 @@ impl<'a> KeyLintContext<'a> {
     }
 
     /// A role of the key's account that the key policy does not name.
-    pub fn account_probe(&self) -> Option<Caller> {
+    pub(crate) fn account_probe(&self) -> Option<Caller> {
         Caller::parse(
             &format!(
                 "arn:{}:iam::{}:role/{PROBE_ROLE}",
@@ -752,7 +757,7 @@ impl<'a> KeyLintContext<'a> {
     }
 
     /// A role of an account no policy names, whose own IAM allows everything (R24, L005).
-    pub fn stranger(&self) -> Option<Caller> {
+    pub(crate) fn stranger(&self) -> Option<Caller> {
         Caller::parse(
             &format!(
                 "arn:{}:iam::{STRANGER_ACCOUNT}:role/{PROBE_ROLE}",
@@ -765,7 +770,7 @@ impl<'a> KeyLintContext<'a> {
 
     /// The statement an engine answer names (`key policy#Sid`, `key policy##2`): the first
     /// with that Sid, looked up by hash (rules ask once per answer, and answers are many).
-    pub fn statement_named(&self, id: &str) -> Option<&Statement> {
+    pub(crate) fn statement_named(&self, id: &str) -> Option<&Statement> {
         let rest = id.strip_prefix(KEY_POLICY)?.strip_prefix('#')?;
         let doc = self.doc();
         let by_sid = self.by_sid.get_or_init(|| {
@@ -786,7 +791,7 @@ impl<'a> KeyLintContext<'a> {
 
     /// The caller a principal ARN or account id stands for (`Caller::parse` without a role
     /// ARN), parsed once per key policy: several rules ask about the same principals.
-    pub fn caller(&self, principal: &str) -> Option<Caller> {
+    pub(crate) fn caller(&self, principal: &str) -> Option<Caller> {
         if let Some(c) = self.callers.borrow().get(principal) {
             return c.clone();
         }
@@ -799,7 +804,7 @@ impl<'a> KeyLintContext<'a> {
 
     /// Every user, role and session an `Allow` names, once each (the first statement naming it),
     /// as a caller the engine can be asked about.
-    pub fn named_callers(&self) -> Vec<NamedCaller<'_>> {
+    pub(crate) fn named_callers(&self) -> Vec<NamedCaller<'_>> {
         let mut out: Vec<NamedCaller<'_>> = Vec::new();
         let mut seen: FastSet<&str> = FastSet::default();
         for st in self.doc().statements.iter().filter(|s| s.is_allow()) {
@@ -830,7 +835,7 @@ impl<'a> KeyLintContext<'a> {
     }
 
     /// R110: every principal an `Allow` names, probed for `kms:PutKeyPolicy`. Computed once.
-    pub fn admin_analysis(&self) -> &AdminAnalysis {
+    pub(crate) fn admin_analysis(&self) -> &AdminAnalysis {
         self.admins.get_or_init(|| self.compute_admins())
     }
 
@@ -845,17 +850,15 @@ impl<'a> KeyLintContext<'a> {
                 continue;
             }
             for e in &pc.entries {
-                let (caller, delegated) = match &e.class {
-                    PrincipalClass::Account { account, .. } => {
-                        (self.caller(account), *account == self.facts.account)
-                    }
+                let caller = match &e.class {
+                    PrincipalClass::Account { account, .. } => self.caller(account),
                     PrincipalClass::User { arn, .. }
                     | PrincipalClass::Role { arn, .. }
-                    | PrincipalClass::AssumedRole { arn, .. } => (self.caller(arn), false),
+                    | PrincipalClass::AssumedRole { arn, .. } => self.caller(arn),
                     // "*" counts as an administrator (R110 step 2): any principal of the
                     // key's account.
-                    PrincipalClass::Any => (self.account_probe(), false),
-                    _ => (None, false),
+                    PrincipalClass::Any => self.account_probe(),
+                    _ => None,
                 };
                 let Some(caller) = caller else { continue };
                 let key = format!(
@@ -878,7 +881,6 @@ impl<'a> KeyLintContext<'a> {
                     statement: st.index,
                     reach,
                     exists,
-                    delegated,
                 });
             }
         }

@@ -24,18 +24,18 @@ pub struct LintContext<'a> {
 #[derive(Debug)]
 pub struct GrantContext<'a> {
     /// The grant.
-    pub grant: &'a crate::grant::Grant,
+    pub(crate) grant: &'a crate::grant::Grant,
     /// The key's account: from the grant's key ARN, else its issuing account.
-    pub key_account: Option<String>,
+    pub(crate) key_account: Option<String>,
     /// The settings the rules read.
-    pub config: &'a Config,
+    pub(crate) config: &'a Config,
 }
 
 impl GrantContext<'_> {
     /// AWS services create grants for the resources they encrypt (EBS volumes, RDS
     /// instances…): a service grantee or retiring principal, or an encryption-context
     /// constraint on the service's own `aws:` keys.
-    pub fn made_by_service(&self) -> bool {
+    pub(crate) fn made_by_service(&self) -> bool {
         let g = self.grant;
         let service = |p: &str| p.ends_with(".amazonaws.com") && !p.contains(':');
         g.grantee_is_service
@@ -52,18 +52,18 @@ impl GrantContext<'_> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     /// The shortest key deletion window (days) that draws no finding (KMS058).
-    pub min_deletion_window: u64,
+    pub(crate) min_deletion_window: u64,
     /// The principal that deploys key policies (`--deployer`); a plan's own caller otherwise.
-    pub deployer: Option<String>,
+    pub(crate) deployer: Option<String>,
     /// Accounts the exposure rules treat as the owner's (besides the key's own).
-    pub trusted_accounts: Vec<String>,
+    pub(crate) trusted_accounts: Vec<String>,
     /// The owner's organisation id (`o-…`).
-    pub organisation: Option<String>,
+    pub(crate) organisation: Option<String>,
     /// Principals that are key administrators by design.
-    pub admins: Vec<String>,
+    pub(crate) admins: Vec<String>,
     /// The rules that run (`--select`/`--ignore`): a rule that does not run asks the engine
     /// nothing.
-    pub run: RuleSet,
+    pub(crate) run: RuleSet,
 }
 
 /// Which of the registry's rules run: every one, or those a `--select`/`--ignore` leaves.
@@ -80,10 +80,10 @@ const _: () = assert!(REGISTRY.len() <= 128);
 
 impl RuleSet {
     /// Every rule.
-    pub const ALL: RuleSet = RuleSet { off: 0 };
+    pub(crate) const ALL: RuleSet = RuleSet { off: 0 };
 
     /// The rules `keep` says yes to.
-    pub fn only(keep: impl Fn(&'static super::Rule) -> bool) -> RuleSet {
+    pub(crate) fn only(keep: impl Fn(&'static super::Rule) -> bool) -> RuleSet {
         let off = REGISTRY
             .iter()
             .enumerate()
@@ -107,7 +107,7 @@ impl RuleSet {
     }
 
     /// Whether any key-level rule runs: else a key policy's probes are not even set up.
-    pub fn any_key_rule(self) -> bool {
+    pub(crate) fn any_key_rule(self) -> bool {
         self.checks()
             .any(|c| matches!(c, Check::Key(_) | Check::Both(_, _)))
     }
@@ -121,7 +121,7 @@ impl Default for RuleSet {
 
 impl Config {
     /// The settings without a configuration file.
-    pub const DEFAULT: Config = Config {
+    pub(crate) const DEFAULT: Config = Config {
         // AWS's own default; the API allows 7 to 30 days.
         min_deletion_window: 30,
         deployer: None,
@@ -142,9 +142,9 @@ impl Default for Config {
 #[derive(Debug)]
 pub struct DeclaredKey<'a> {
     /// The key.
-    pub key: &'a crate::model::PlannedKey,
+    pub(crate) key: &'a crate::model::PlannedKey,
     /// The settings the rules read.
-    pub config: &'a Config,
+    pub(crate) config: &'a Config,
 }
 
 /// Runs grammar reporting and every structural rule on one document.

@@ -7,7 +7,7 @@ use crate::source::Span;
 
 /// What a probe concluded for one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reach {
+pub(crate) enum Reach {
     /// Allowed; the statements that allowed.
     Yes(Vec<String>),
     /// Allowed only under these alternatives (OR) of requirements (AND).
@@ -55,26 +55,24 @@ impl Reach {
 
 /// A principal the key policy names in an `Allow`, probed for `kms:PutKeyPolicy` (R110).
 #[derive(Debug, Clone)]
-pub struct Candidate {
+pub(crate) struct Candidate {
     /// The principal as written.
-    pub principal: String,
+    pub(crate) principal: String,
     /// The caller probed for it.
-    pub caller: Caller,
+    pub(crate) caller: Caller,
     /// Where it is written.
-    pub span: Span,
+    pub(crate) span: Span,
     /// The statement it is in.
-    pub statement: usize,
+    pub(crate) statement: usize,
     /// The probe's answer for `kms:PutKeyPolicy`.
-    pub reach: Reach,
+    pub(crate) reach: Reach,
     /// Whether it exists (IAM data), `None` when unknown.
-    pub exists: Option<bool>,
-    /// It is the key's own account (root delegation, R110 step 1).
-    pub delegated: bool,
+    pub(crate) exists: Option<bool>,
 }
 
 impl Candidate {
     /// The answer holds only when an AWS service calls on the principal's behalf (R116).
-    pub fn service_only(&self) -> bool {
+    pub(crate) fn service_only(&self) -> bool {
         match &self.reach {
             Reach::Conditional(alts) => alts
                 .iter()
@@ -84,7 +82,7 @@ impl Candidate {
     }
 
     /// A human administrator path: allowed (or conditionally, not only via a service).
-    pub fn usable(&self) -> bool {
+    pub(crate) fn usable(&self) -> bool {
         match &self.reach {
             Reach::Yes(_) | Reach::Unknown(_) => true,
             Reach::Conditional(_) => !self.service_only(),
@@ -95,27 +93,27 @@ impl Candidate {
 
 /// A user, role or session a key policy names, with where.
 #[derive(Debug)]
-pub struct NamedCaller<'a> {
+pub(crate) struct NamedCaller<'a> {
     /// The first statement naming it.
-    pub statement: &'a Statement,
+    pub(crate) statement: &'a Statement,
     /// The principal entry.
-    pub entry: &'a crate::policy::PrincipalEntry,
+    pub(crate) entry: &'a crate::policy::PrincipalEntry,
     /// Its ARN as written.
-    pub arn: &'a str,
+    pub(crate) arn: &'a str,
     /// The caller to probe.
-    pub caller: Caller,
+    pub(crate) caller: Caller,
 }
 
 /// Who can manage the key (R110).
 #[derive(Debug, Clone, Default)]
-pub struct AdminAnalysis {
+pub(crate) struct AdminAnalysis {
     /// Every principal an `Allow` names, with its probe.
-    pub candidates: Vec<Candidate>,
+    pub(crate) candidates: Vec<Candidate>,
 }
 
 impl AdminAnalysis {
     /// Candidates that can call `kms:PutKeyPolicy` and exist (or may exist).
-    pub fn admins(&self) -> impl Iterator<Item = &Candidate> {
+    pub(crate) fn admins(&self) -> impl Iterator<Item = &Candidate> {
         self.candidates
             .iter()
             .filter(|c| c.usable() && c.exists != Some(false))
