@@ -309,19 +309,37 @@ fn key_change(before: &Inventory, after: &Inventory, arn: &str) -> Option<KeyCha
     Some(change)
 }
 
-/// The account a grant's principal entry names, if it names one (an ARN or an account id).
-fn entry_account(entry: &str) -> Option<&str> {
-    if entry.len() == 12 && entry.bytes().all(|b| b.is_ascii_digit()) {
-        return Some(entry);
+/// Whether a grant could name `caller` as its grantee: a superset of the engine's grantee
+/// match (R71): the caller's own ARN, role or federating user is the grantee's ARN (or, for
+/// an assumed-role grantee, a session of the same role), or the grantee is its account, or a
+/// service when the caller is one; any other grantee is counted as naming everyone. The
+/// retiring principal and the issuing account are not read: they matter only to a request
+/// that names a grant id (R75), and the graph's requests name none.
+fn grant_may_name(g: &Grant, caller: &Caller) -> bool {
+    use crate::arn::PrincipalClass;
+    if g.grantee_is_service {
+        return caller.kind == crate::eval::CallerKind::Service;
     }
-    account_of(entry).filter(|a| !a.is_empty())
+    let head = |a: &str| a.rsplit_once('/').map(|(h, _)| h.to_owned());
+    match &g.grantee_class {
+        PrincipalClass::Account { account, .. } => *account == caller.account,
+        PrincipalClass::User { arn, .. }
+        | PrincipalClass::Role { arn, .. }
+        | PrincipalClass::AssumedRole { arn, .. }
+        | PrincipalClass::FederatedUser { arn, .. } => {
+            caller.arn == *arn
+                || caller.role_arn.as_deref() == Some(arn.as_str())
+                || caller.federating_user.as_deref() == Some(arn.as_str())
+                || (caller.session_open && head(&caller.arn) == head(arn))
+        }
+        _ => true,
+    }
 }
 
 /// Whether `change` could concern `caller`: a differing statement whose principal entries
 /// may match it as the engine matches them (`*`, `NotPrincipal`, no principal, a broken or
 /// unreadable entry, its account, its own ARN or role: everything not provably excluded),
-/// or a differing grant whose grantee, retiring principal or issuing account is in its
-/// account (or cannot be placed in one).
+/// or a differing grant that may name it.
 fn concerns(
     change: &KeyChange,
     index: &[crate::inventory::StatementIndex],
@@ -331,18 +349,7 @@ fn concerns(
         None => true,
         Some(at) => !at.is_empty(),
     });
-    by_statement
-        || change.grants.iter().any(|g| {
-            let named = std::iter::once(Some(g.grantee.as_str()))
-                .chain([g.retiring.as_deref(), g.issuing_account.as_deref()])
-                .flatten();
-            caller.account.is_empty()
-                || g.grantee_is_service
-                || named.into_iter().any(|n| match entry_account(n) {
-                    None => true,
-                    Some(a) => a == caller.account,
-                })
-        })
+    by_statement || change.grants.iter().any(|g| grant_may_name(g, caller))
 }
 
 /// The principals and classes (ids, of either world) whose rows on a key `change` can
