@@ -627,8 +627,8 @@ impl Change {
 }
 
 /// A row's identity across worlds.
-fn identity(r: &Row) -> (String, String, String) {
-    (r.key.clone(), r.action.clone(), r.principal.clone())
+fn identity(r: &Row) -> (&str, &str, &str) {
+    (&r.key, &r.action, &r.principal)
 }
 
 /// A statement or grant named without the file it was read from (`x.json › policy#Sid` →
@@ -697,9 +697,6 @@ pub fn compare(before: &[Row], after: &[Row]) -> Vec<Change> {
             });
         }
     }
-    out.sort_by(|x, y| {
-        let key = |c: &Change| (c.kind, c.row().map(identity));
-        key(x).cmp(&key(y))
-    });
+    out.sort_by(|x, y| (x.kind, x.row().map(identity)).cmp(&(y.kind, y.row().map(identity))));
     out
 }
