@@ -144,9 +144,11 @@ fn fill_named(
 /// is the same in both, so the difference needs only these.
 #[derive(Debug, Default, PartialEq, Eq)]
 struct Scope {
-    /// Keys (ARNs) whose policies, grants, facts, aliases or existence differ: every
-    /// principal's rows on them.
-    keys: BTreeSet<String>,
+    /// Keys (ARNs) whose policies, grants, facts, aliases or existence differ, each with the
+    /// principals and classes (ids) whose rows on it can differ: those a differing statement
+    /// or grant could concern and whoever can reach them by a move; `None` for every
+    /// principal (facts, aliases or policy headers differ, or the key is in one world only).
+    keys: BTreeMap<String, Option<BTreeSet<String>>>,
     /// Principals and classes (ids) whose own inputs differ, who exist in one world only, or
     /// who can reach such a principal by a move in either world: their rows on every key.
     principals: BTreeSet<String>,
@@ -202,6 +204,179 @@ fn key_print(inv: &Inventory, arn: &str) -> String {
                 .join("\u{2}"))
         ),
     }
+}
+
+/// A statement as the engine reads it, without where it was read: its label (`Sid` or `#n`,
+/// so a statement whose position shifts counts as another), whether it is broken, and its
+/// canonical text.
+fn statement_print(p: &NamedPolicy, at: usize) -> String {
+    let st = p.doc.statements.get(at);
+    format!(
+        "{:?}\u{1}{:?}\u{1}{}",
+        st.map(crate::policy::Statement::label),
+        st.map(|s| &s.broken),
+        crate::policy::to_json(&crate::inventory::narrowed_policy(p, &[at]).doc)
+    )
+}
+
+/// A policy without its statements: its label, kind and version.
+fn policy_head(p: &NamedPolicy) -> String {
+    let label = p.name.split_once(" › ").map_or(p.name.as_str(), |(_, l)| l);
+    format!("{label}\u{1}{:?}\u{1}{:?}", p.doc.kind, p.doc.version)
+}
+
+/// The positions of `items` whose print the other world holds a different number of times
+/// (a multiset difference: a duplicate added or removed counts).
+fn differing<T>(mine: &[T], theirs: &[T], print: &dyn Fn(&T) -> String) -> Vec<usize> {
+    let count = |xs: &[T]| {
+        let mut m: BTreeMap<String, usize> = BTreeMap::new();
+        for x in xs {
+            *m.entry(print(x)).or_default() += 1;
+        }
+        m
+    };
+    let (a, b) = (count(mine), count(theirs));
+    mine.iter()
+        .enumerate()
+        .filter(|(_, x)| {
+            let p = print(x);
+            a.get(&p) != b.get(&p)
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// What differs on a key both worlds hold with the same facts and policy headers: each
+/// world's key policies narrowed to the statements the other world lacks (by label and
+/// text), and the grants one world holds and the other does not.
+struct KeyChange {
+    statements: Vec<NamedPolicy>,
+    grants: Vec<Grant>,
+}
+
+/// The key's change, or `None` when something every principal's rows on it read differs
+/// (facts and aliases, an unknown policy, the list of policies, whether grants are known).
+fn key_change(before: &Inventory, after: &Inventory, arn: &str) -> Option<KeyChange> {
+    let (Ok(b), Ok(a)) = (before.key_inputs(arn), after.key_inputs(arn)) else {
+        return None;
+    };
+    if format!("{:?}\u{3}{:?}", b.facts, b.policy_unknown)
+        != format!("{:?}\u{3}{:?}", a.facts, a.policy_unknown)
+    {
+        return None;
+    }
+    let mut change = KeyChange {
+        statements: Vec::new(),
+        grants: Vec::new(),
+    };
+    match (&b.policies, &a.policies) {
+        (None, None) => {}
+        (Some(pb), Some(pa)) if pb.len() == pa.len() => {
+            for (x, y) in pb.iter().zip(pa) {
+                if policy_head(x) != policy_head(y) {
+                    return None;
+                }
+                let prints = |p: &NamedPolicy| -> Vec<String> {
+                    (0..p.doc.statements.len())
+                        .map(|i| statement_print(p, i))
+                        .collect()
+                };
+                let (sx, sy) = (prints(x), prints(y));
+                let same = |s: &String| s.clone();
+                for (p, mine, theirs) in [(x, &sx, &sy), (y, &sy, &sx)] {
+                    let at = differing(mine, theirs, &same);
+                    if !at.is_empty() {
+                        change
+                            .statements
+                            .push(crate::inventory::narrowed_policy(p, &at));
+                    }
+                }
+            }
+        }
+        _ => return None,
+    }
+    match (&b.grants, &a.grants) {
+        (None, None) => {}
+        (Some(gb), Some(ga)) => {
+            for (mine, theirs) in [(gb, ga), (ga, gb)] {
+                for i in differing(mine, theirs, &grant_print) {
+                    change.grants.extend(mine.get(i).cloned());
+                }
+            }
+        }
+        _ => return None,
+    }
+    Some(change)
+}
+
+/// Whether a grant could name `caller` as its grantee: a superset of the engine's grantee
+/// match (R71): the caller's own ARN, role or federating user is the grantee's ARN (or, for
+/// an assumed-role grantee, a session of the same role), or the grantee is its account, or a
+/// service when the caller is one; any other grantee is counted as naming everyone. The
+/// retiring principal and the issuing account are not read: they matter only to a request
+/// that names a grant id (R75), and the graph's requests name none.
+fn grant_may_name(g: &Grant, caller: &Caller) -> bool {
+    use crate::arn::PrincipalClass;
+    if g.grantee_is_service {
+        return caller.kind == crate::eval::CallerKind::Service;
+    }
+    let head = |a: &str| a.rsplit_once('/').map(|(h, _)| h.to_owned());
+    match &g.grantee_class {
+        PrincipalClass::Account { account, .. } => *account == caller.account,
+        PrincipalClass::User { arn, .. }
+        | PrincipalClass::Role { arn, .. }
+        | PrincipalClass::AssumedRole { arn, .. }
+        | PrincipalClass::FederatedUser { arn, .. } => {
+            caller.arn == *arn
+                || caller.role_arn.as_deref() == Some(arn.as_str())
+                || caller.federating_user.as_deref() == Some(arn.as_str())
+                || (caller.session_open && head(&caller.arn) == head(arn))
+        }
+        _ => true,
+    }
+}
+
+/// Whether `change` could concern `caller`: a differing statement whose principal entries
+/// may match it as the engine matches them (`*`, `NotPrincipal`, no principal, a broken or
+/// unreadable entry, its account, its own ARN or role: everything not provably excluded),
+/// or a differing grant that may name it.
+fn concerns(
+    change: &KeyChange,
+    index: &[crate::inventory::StatementIndex],
+    caller: &Caller,
+) -> bool {
+    let by_statement = index.iter().any(|i| match i.concerning(caller) {
+        None => true,
+        Some(at) => !at.is_empty(),
+    });
+    by_statement || change.grants.iter().any(|g| grant_may_name(g, caller))
+}
+
+/// The principals and classes (ids, of either world) whose rows on a key `change` can
+/// touch: those it could concern and, with every path, whoever can reach one of them.
+fn concerned(
+    change: &KeyChange,
+    gb: &mut AccessGraph<'_>,
+    ga: &mut AccessGraph<'_>,
+    paths: Paths,
+) -> BTreeSet<String> {
+    let index: Vec<crate::inventory::StatementIndex> = change
+        .statements
+        .iter()
+        .map(|p| crate::inventory::StatementIndex::new(&p.doc))
+        .collect();
+    let test = |c: &Caller| concerns(change, &index, c);
+    let mut out: BTreeSet<String> = gb.subjects_where(&test).into_iter().collect();
+    out.extend(ga.subjects_where(&test));
+    if paths == Paths::All && !out.is_empty() {
+        let reached: Vec<String> = gb
+            .reaching(&out)
+            .into_iter()
+            .chain(ga.reaching(&out))
+            .collect();
+        out.extend(reached);
+    }
+    out
 }
 
 /// Everything the graph reads about a user or role: the record (groups, attachments,
@@ -314,11 +489,16 @@ fn scope(
     let mut scope = Scope::default();
     let all_keys: BTreeSet<&String> = kb.iter().chain(&ka).collect();
     for k in all_keys {
-        let changed =
-            !kb.contains(k) || !ka.contains(k) || key_print(before, k) != key_print(after, k);
-        if changed {
-            scope.keys.insert(k.clone());
+        let both = kb.contains(k) && ka.contains(k);
+        if both && key_print(before, k) == key_print(after, k) {
+            continue;
         }
+        let cells = if both {
+            key_change(before, after, k).map(|c| concerned(&c, gb, ga, paths))
+        } else {
+            None
+        };
+        scope.keys.insert(k.clone(), cells);
     }
     let (pb, pa) = (principal_prints(before), principal_prints(after));
     let mut changed: BTreeSet<String> = BTreeSet::new();
@@ -385,7 +565,14 @@ pub fn changed_worlds(
     }
     let mut rb = gb.matrix_of(&scope.keys, &scope.principals, &actions, paths);
     let mut ra = ga.matrix_of(&scope.keys, &scope.principals, &actions, paths);
-    let inside = |r: &Row| scope.keys.contains(&r.key) || scope.principals.contains(&r.principal);
+    let inside = |r: &Row| {
+        scope.principals.contains(&r.principal)
+            || match scope.keys.get(&r.key) {
+                Some(None) => true,
+                Some(Some(some)) => some.contains(&r.principal),
+                None => false,
+            }
+    };
     fill_named(&mut gb, &mut rb, &mut ga, &mut ra, &actions, paths, &inside);
     (
         Access {
@@ -440,8 +627,8 @@ impl Change {
 }
 
 /// A row's identity across worlds.
-fn identity(r: &Row) -> (String, String, String) {
-    (r.key.clone(), r.action.clone(), r.principal.clone())
+fn identity(r: &Row) -> (&str, &str, &str) {
+    (&r.key, &r.action, &r.principal)
 }
 
 /// A statement or grant named without the file it was read from (`x.json › policy#Sid` →
@@ -510,9 +697,6 @@ pub fn compare(before: &[Row], after: &[Row]) -> Vec<Change> {
             });
         }
     }
-    out.sort_by(|x, y| {
-        let key = |c: &Change| (c.kind, c.row().map(identity));
-        key(x).cmp(&key(y))
-    });
+    out.sort_by(|x, y| (x.kind, x.row().map(identity)).cmp(&(y.kind, y.row().map(identity))));
     out
 }

@@ -457,11 +457,21 @@ impl AccessGraph<'_> {
         out
     }
 
-    /// `matrix` on some cells only: every subject's rows on the keys `keys` (ARNs), and the
-    /// rows of the subjects `principals` (ids) on every key.
+    /// The ids of the subjects (principals and classes) whose caller `concerns` accepts.
+    pub(crate) fn subjects_where(&self, concerns: &dyn Fn(&Caller) -> bool) -> Vec<String> {
+        self.subjects
+            .iter()
+            .filter(|s| concerns(&s.caller))
+            .map(|s| s.id.clone())
+            .collect()
+    }
+
+    /// `matrix` on some cells only: on each key of `keys` (ARNs), the rows of the subjects it
+    /// lists (ids; every subject for `None`), and the rows of the subjects `principals` (ids)
+    /// on every key.
     pub(crate) fn matrix_of(
         &mut self,
-        keys: &std::collections::BTreeSet<String>,
+        keys: &std::collections::BTreeMap<String, Option<std::collections::BTreeSet<String>>>,
         principals: &std::collections::BTreeSet<String>,
         actions: &[String],
         paths: Paths,
@@ -478,9 +488,14 @@ impl AccessGraph<'_> {
             };
         let mut rows = Vec::new();
         for (ki, k) in self.keys.iter().enumerate() {
-            let whole_key = keys.contains(&k.arn);
+            let on_key = keys.get(&k.arn);
             for (si, s) in self.subjects.iter().enumerate() {
-                if !whole_key && !principals.contains(&s.id) {
+                let asked = match on_key {
+                    Some(None) => true,
+                    Some(Some(some)) => some.contains(&s.id),
+                    None => false,
+                };
+                if !asked && !principals.contains(&s.id) {
                     continue;
                 }
                 let alone = paths == Paths::Direct || self.alone(si);

@@ -89,11 +89,18 @@ impl StatementIndex {
     /// is every statement, or when the caller is one whose match the index cannot tell (a
     /// federated user whose federating user is not known is matched by name).
     pub(crate) fn positions(&self, caller: &Caller, all: usize) -> Option<Vec<usize>> {
-        if caller.kind == eval::CallerKind::FederatedUser && caller.federating_user.is_none() {
-            return None;
-        }
         // A short policy costs less to run whole than to copy in part.
         if self.general.len() == all || all <= NARROW_FROM {
+            return None;
+        }
+        let out = self.concerning(caller)?;
+        (out.len() < all).then_some(out)
+    }
+
+    /// The positions of the statements that can concern `caller`, in order, however short
+    /// the policy; `None` when the index cannot tell (as in `positions`).
+    pub(crate) fn concerning(&self, caller: &Caller) -> Option<Vec<usize>> {
+        if caller.kind == eval::CallerKind::FederatedUser && caller.federating_user.is_none() {
             return None;
         }
         let mut out = self.general.clone();
@@ -121,7 +128,7 @@ impl StatementIndex {
         }
         out.sort_unstable();
         out.dedup();
-        (out.len() < all).then_some(out)
+        Some(out)
     }
 }
 

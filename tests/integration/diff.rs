@@ -366,20 +366,28 @@ mod property {
     ];
 
     /// A statement: which principal, which actions, Allow or Deny, maybe a condition.
+    /// The principal is one of the pool or `*`, sometimes as `NotPrincipal`.
     fn statement() -> impl Strategy<Value = serde_json::Value> {
         (
-            0..PRINCIPALS.len(),
+            0..=PRINCIPALS.len(),
             prop::collection::btree_set(0..ACTIONS.len(), 1..3),
             any::<bool>(),
             any::<bool>(),
+            0..5usize,
         )
-            .prop_map(|(p, acts, allow, cond)| {
+            .prop_map(|(p, acts, allow, cond, not)| {
+                let who = PRINCIPALS.get(p).copied().unwrap_or("*");
                 let mut st = json!({
                     "Effect": if allow { "Allow" } else { "Deny" },
-                    "Principal": {"AWS": PRINCIPALS[p]},
                     "Action": acts.iter().map(|a| ACTIONS[*a]).collect::<Vec<_>>(),
                     "Resource": "*",
                 });
+                let clause = if not == 0 {
+                    "NotPrincipal"
+                } else {
+                    "Principal"
+                };
+                st[clause] = json!({"AWS": who});
                 if cond {
                     st["Condition"] =
                         json!({"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}});
@@ -450,32 +458,46 @@ mod property {
 
     /// A world before and one after that differs from it in a few parts only: each key
     /// policy, the grants, each role's identity policy and each trust policy is either kept
-    /// or replaced, and the second role may exist in one world only.
+    /// or replaced (a key policy may instead gain a statement in front, so that every other
+    /// statement's `#n` label shifts), and the second role may exist in one world only.
     fn before_after() -> impl Strategy<Value = (Spec, Spec)> {
-        (spec(), spec(), prop::collection::vec(any::<bool>(), 8)).prop_map(|(b, new, keep)| {
-            let k = |i: usize| keep.get(i).copied().unwrap_or(true);
-            let pick = |i: usize, old: &Vec<serde_json::Value>, new: &Vec<serde_json::Value>| {
-                if k(i) { old.clone() } else { new.clone() }
-            };
-            let a = Spec {
-                keys: (0..KEYS.len())
-                    .map(|i| pick(i, &b.keys[i], &new.keys[i]))
-                    .collect(),
-                grants: if k(2) {
-                    b.grants.clone()
-                } else {
-                    new.grants.clone()
-                },
-                identity: (0..ROLES.len())
-                    .map(|i| pick(3 + i, &b.identity[i], &new.identity[i]))
-                    .collect(),
-                trust: (0..ROLES.len())
-                    .map(|i| if k(5 + i) { b.trust[i] } else { new.trust[i] })
-                    .collect(),
-                roles: if k(7) { b.roles } else { new.roles },
-            };
-            (b, a)
-        })
+        (
+            spec(),
+            spec(),
+            prop::collection::vec(any::<bool>(), 8),
+            prop::collection::vec(any::<bool>(), KEYS.len()),
+        )
+            .prop_map(|(b, new, keep, shift)| {
+                let k = |i: usize| keep.get(i).copied().unwrap_or(true);
+                let pick =
+                    |i: usize, old: &Vec<serde_json::Value>, new: &Vec<serde_json::Value>| {
+                        if k(i) {
+                            old.clone()
+                        } else if i < KEYS.len() && shift[i] {
+                            new.iter().take(1).chain(old).cloned().collect()
+                        } else {
+                            new.clone()
+                        }
+                    };
+                let a = Spec {
+                    keys: (0..KEYS.len())
+                        .map(|i| pick(i, &b.keys[i], &new.keys[i]))
+                        .collect(),
+                    grants: if k(2) {
+                        b.grants.clone()
+                    } else {
+                        new.grants.clone()
+                    },
+                    identity: (0..ROLES.len())
+                        .map(|i| pick(3 + i, &b.identity[i], &new.identity[i]))
+                        .collect(),
+                    trust: (0..ROLES.len())
+                        .map(|i| if k(5 + i) { b.trust[i] } else { new.trust[i] })
+                        .collect(),
+                    roles: if k(7) { b.roles } else { new.roles },
+                };
+                (b, a)
+            })
     }
 
     const ROLES: [&str; 2] = ["app", "batch"];
@@ -655,6 +677,104 @@ mod property {
             "{whole:#?}"
         );
         assert_eq!(whole, changes_text(&sold.rows, &snew.rows));
+    }
+
+    /// The whole computation's and the scoped diff's changes from `before` to `after`, after
+    /// checking that the whole one has a change of `kind` for `principal` (an id's end).
+    fn scoped_equals_whole(before: &Spec, after: &Spec, kind: &str, principal: &str) {
+        let (b, a) = (full_world(before), full_world(after));
+        let (old, new) = worlds(&b, &a, &Extras::default(), &[], Paths::All);
+        let (sold, snew) = changed_worlds(&b, &a, &Extras::default(), &[], Paths::All);
+        let whole = changes_text(&old.rows, &new.rows);
+        let wanted = format!("{principal}\"");
+        assert!(
+            whole
+                .iter()
+                .any(|c| c.contains(kind) && c.contains(&wanted) && c.contains(KEYS[0])),
+            "{whole:#?}"
+        );
+        assert_eq!(whole, changes_text(&sold.rows, &snew.rows));
+    }
+
+    fn allow(who: serde_json::Value, action: &str) -> serde_json::Value {
+        json!({"Effect": "Allow", "Principal": {"AWS": who}, "Action": action, "Resource": "*"})
+    }
+
+    /// A world of both roles, no grant, no moves: `key0` holds `statements`.
+    fn plain(statements: Vec<serde_json::Value>) -> Spec {
+        Spec {
+            keys: vec![statements, Vec::new()],
+            grants: Vec::new(),
+            identity: vec![Vec::new(), Vec::new()],
+            trust: vec![3, 3],
+            roles: 2,
+        }
+    }
+
+    /// A statement naming `batch` is put in front of one naming `app`: `app`'s statement is
+    /// textually the same but its `#n` label shifts, so `app`'s row changes its path. The
+    /// key's statements are compared by label and text, so `app` is asked about.
+    #[test]
+    fn a_statement_whose_label_shifts_concerns_its_principal() {
+        let app = allow(json!(PRINCIPALS[0]), "kms:Decrypt");
+        let before = plain(vec![app.clone()]);
+        let after = plain(vec![allow(json!(PRINCIPALS[1]), "kms:Encrypt"), app]);
+        scoped_equals_whole(&before, &after, "Changed", "role/app");
+    }
+
+    /// A statement naming the account (`…:root`) concerns every principal of the account:
+    /// `app`, whose own IAM allows Decrypt, gains it.
+    #[test]
+    fn an_account_entry_concerns_every_principal_of_the_account() {
+        let mut before = plain(Vec::new());
+        before.identity[0] =
+            vec![json!({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"})];
+        let mut after = before.clone();
+        after.keys[0] = vec![allow(json!(PRINCIPALS[3]), "kms:Decrypt")];
+        scoped_equals_whole(&before, &after, "Added", "role/app");
+    }
+
+    /// A `NotPrincipal` naming `batch` concerns everyone else: `app` loses Decrypt.
+    #[test]
+    fn a_not_principal_statement_concerns_everyone_it_does_not_name() {
+        let app = allow(json!(PRINCIPALS[0]), "kms:Decrypt");
+        let before = plain(vec![app.clone()]);
+        let deny = json!({"Effect": "Deny", "NotPrincipal": {"AWS": PRINCIPALS[1]},
+            "Action": "kms:Decrypt", "Resource": "*"});
+        let after = plain(vec![app, deny]);
+        scoped_equals_whole(&before, &after, "Removed", "role/app");
+    }
+
+    /// A statement with `*` concerns every principal and class.
+    #[test]
+    fn a_wildcard_statement_concerns_everyone() {
+        let before = plain(Vec::new());
+        let after = plain(vec![allow(json!("*"), "kms:Encrypt")]);
+        scoped_equals_whole(&before, &after, "Added", "role/app");
+    }
+
+    /// A new grant concerns its grantee: `batch` gains Decrypt through it (beside a grant to
+    /// `app` both worlds hold).
+    #[test]
+    fn a_new_grant_concerns_its_grantee() {
+        let mut before = plain(Vec::new());
+        before.grants = vec![(0, 0, vec!["Encrypt"])];
+        let mut after = before.clone();
+        after.grants.push((0, 1, vec!["Decrypt"]));
+        scoped_equals_whole(&before, &after, "Added", "role/batch");
+    }
+
+    /// `app` may assume `batch`; the key policy starts naming `batch` only. `app` gains
+    /// Decrypt through `batch`: whoever can reach a concerned principal is asked too.
+    #[test]
+    fn a_principal_that_can_assume_a_concerned_role_is_asked_about_on_the_key() {
+        let mut before = plain(Vec::new());
+        before.identity[0] = vec![json!({"Effect": "Allow", "Action": "sts:AssumeRole",
+            "Resource": "arn:aws:iam::111122223333:role/*"})];
+        before.trust = vec![3, 0];
+        let mut after = before.clone();
+        after.keys[0] = vec![allow(json!(PRINCIPALS[1]), "kms:Decrypt")];
+        scoped_equals_whole(&before, &after, "Added", "role/app");
     }
 
     proptest! {
