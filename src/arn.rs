@@ -20,14 +20,23 @@ pub(crate) struct ArnParts<'a> {
 
 /// Splits an ARN at its first five colons; `None` unless it starts with `arn:` and has them.
 pub(crate) fn split_arn(s: &str) -> Option<ArnParts<'_>> {
+    // As `splitn(5, ':')`, by bytes: the engine and a batch split ARNs by the hundred
+    // thousand, and the general pattern search cost five times this.
+    fn field(s: &str) -> Option<(&str, &str)> {
+        let i = s.bytes().position(|b| b == b':')?;
+        Some((s.get(..i)?, s.get(i + 1..)?))
+    }
     let rest = s.strip_prefix("arn:")?;
-    let mut it = rest.splitn(5, ':');
+    let (partition, rest) = field(rest)?;
+    let (service, rest) = field(rest)?;
+    let (region, rest) = field(rest)?;
+    let (account, resource) = field(rest)?;
     Some(ArnParts {
-        partition: it.next()?,
-        service: it.next()?,
-        region: it.next()?,
-        account: it.next()?,
-        resource: it.next()?,
+        partition,
+        service,
+        region,
+        account,
+        resource,
     })
 }
 
@@ -506,6 +515,29 @@ pub(crate) fn check_flags(flags: &[(&str, &str)]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn split_arn_splits_as_splitn_did() {
+        for s in [
+            "arn:aws:kms:us-east-1:111122223333:key/k",
+            "arn:aws:iam::111122223333:role/a:b/c",
+            "arn:aws:s3:::bucket",
+            "arn:aws:sts::1:",
+            "arn:aws:kms:r:1",
+            "arn:",
+            "arn::::",
+            "arn:::::",
+            "nope:aws:kms:r:1:k",
+        ] {
+            let old = s.strip_prefix("arn:").and_then(|rest| {
+                let mut it = rest.splitn(5, ':');
+                Some((it.next()?, it.next()?, it.next()?, it.next()?, it.next()?))
+            });
+            let new =
+                split_arn(s).map(|p| (p.partition, p.service, p.region, p.account, p.resource));
+            assert_eq!(new, old, "{s}");
+        }
+    }
 
     #[test]
     fn principal_forms_r24() {

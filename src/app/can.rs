@@ -783,7 +783,12 @@ fn inputs_for<'a>(
     };
     // A role's sessions share what the inventory says about the role.
     let who = match req.caller.kind {
-        eval::CallerKind::AssumedRole => format!("{}\u{1f}{}", req.caller.account, req.caller.name),
+        eval::CallerKind::AssumedRole => [
+            req.caller.account.as_str(),
+            "\u{1f}",
+            req.caller.name.as_str(),
+        ]
+        .concat(),
         _ => req.caller.arn.clone(),
     };
     let memo_key = (

@@ -424,19 +424,36 @@ pub fn render_batch_human(
     met: bool,
     w: &mut dyn Write,
 ) -> io::Result<()> {
-    let status = match expect {
-        Some(e) if met => format!("  (expected {e}: ok)"),
-        Some(e) => format!("  (expected {e}: FAILED)"),
-        None => String::new(),
-    };
+    // Written piece by piece into the caller's buffer: a batch renders 100,000 lines, and a
+    // `format!` per field was a tenth of its run.
     let e = super::escape::terminal;
-    let id = id.map(|i| format!("{}: ", e(i))).unwrap_or_default();
-    writeln!(
-        w,
-        "{id}{:<13} {} {} {}{status}",
-        ev.decision.as_str(),
-        e(&req.caller.arn),
-        e(&req.action),
-        e(&req.key)
-    )
+    if let Some(i) = id {
+        w.write_all(e(i).as_bytes())?;
+        w.write_all(b": ")?;
+    }
+    // The decision padded to 13 columns, as `{:<13}` did.
+    let decision = ev.decision.as_str();
+    w.write_all(decision.as_bytes())?;
+    let pad = 14usize.saturating_sub(decision.chars().count()).max(1);
+    for _ in 0..pad {
+        w.write_all(b" ")?;
+    }
+    w.write_all(e(&req.caller.arn).as_bytes())?;
+    w.write_all(b" ")?;
+    w.write_all(e(&req.action).as_bytes())?;
+    w.write_all(b" ")?;
+    w.write_all(e(&req.key).as_bytes())?;
+    match expect {
+        Some(x) => {
+            w.write_all(b"  (expected ")?;
+            w.write_all(x.as_bytes())?;
+            w.write_all(if met {
+                &b": ok)\n"[..]
+            } else {
+                &b": FAILED)\n"[..]
+            })?;
+        }
+        None => w.write_all(b"\n")?,
+    }
+    Ok(())
 }

@@ -3,21 +3,28 @@
 
 #[allow(clippy::wildcard_imports)]
 use super::*;
+use std::borrow::Cow;
 
-/// One line of `--requests`.
+/// One line of `--requests`; its strings borrow from the line unless JSON escapes in them
+/// had to be decoded.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct BatchRequest {
-    principal: String,
-    action: String,
-    key: Option<String>,
+struct BatchRequest<'a> {
+    #[serde(borrow)]
+    principal: Cow<'a, str>,
+    #[serde(borrow)]
+    action: Cow<'a, str>,
+    #[serde(borrow)]
+    key: Option<Cow<'a, str>>,
     #[serde(default)]
     context: std::collections::BTreeMap<String, OneOrMany>,
     #[serde(default)]
     encryption_context: std::collections::BTreeMap<String, String>,
     via_service: Option<String>,
-    expect: Option<String>,
-    id: Option<String>,
+    #[serde(borrow)]
+    expect: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    id: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -28,10 +35,10 @@ enum OneOrMany {
 }
 
 /// One request of a batch, read and resolved, waiting for its answer.
-struct Prepared {
+struct Prepared<'a> {
     req: Request,
-    id: Option<String>,
-    expect: Option<String>,
+    id: Option<Cow<'a, str>>,
+    expect: Option<Cow<'a, str>>,
     expect_arg: Option<ExpectArg>,
 }
 
@@ -184,7 +191,8 @@ impl Job<'_> {
         };
         for (i, line) in lines.iter().enumerate() {
             let at = || format!("{}:{}", self.path.display(), first + i);
-            let mut p = match prepare(line, self.args, self.loaded, self.grant_request, &at) {
+            let prepared = prepare(line, self.args, self.loaded, self.grant_request, &at);
+            let mut p = match prepared {
                 Ok(Some(p)) => p,
                 Ok(None) => continue,
                 Err(e) => {
@@ -211,13 +219,13 @@ impl Job<'_> {
 
 /// Reads one line of `--requests` into a request, adding its key to the inputs when it is
 /// new. `Ok(None)` for a blank line; `Err` names the line (`at`) and what is wrong with it.
-fn prepare(
-    line: &str,
+fn prepare<'a>(
+    line: &'a str,
     args: &CanArgs,
     loaded: &Loaded,
     grant_request: Option<&Grant>,
     at: &dyn Fn() -> String,
-) -> Result<Option<Prepared>, String> {
+) -> Result<Option<Prepared<'a>>, String> {
     if line.trim().is_empty() {
         return Ok(None);
     }
