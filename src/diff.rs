@@ -12,7 +12,7 @@
 //!
 //! `guard` checks the `[[guard]]` rules of `kmsaudit.toml` on one world's rows.
 
-pub mod guard;
+pub(crate) mod guard;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -38,12 +38,12 @@ pub struct Access {
     /// The rows.
     pub rows: Vec<Row>,
     /// What the analysis could not judge.
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
 }
 
 /// The rows of `actions` (every KMS action on a key when empty) on every key of `inv`,
 /// following `paths`.
-pub fn access(inv: &Inventory, extras: &Extras, actions: &[String], paths: Paths) -> Access {
+pub(crate) fn access(inv: &Inventory, extras: &Extras, actions: &[String], paths: Paths) -> Access {
     let mut g = AccessGraph::build(inv, extras);
     let actions = if actions.is_empty() {
         key_actions()
@@ -599,7 +599,7 @@ pub enum ChangeKind {
 
 impl ChangeKind {
     /// The word used in output.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ChangeKind::Added => "added",
             ChangeKind::Changed => "changed",
@@ -614,9 +614,9 @@ pub struct Change {
     /// How it changed.
     pub kind: ChangeKind,
     /// The row before (removed and changed rows).
-    pub before: Option<Row>,
+    pub(crate) before: Option<Row>,
     /// The row after (added and changed rows).
-    pub after: Option<Row>,
+    pub(crate) after: Option<Row>,
 }
 
 impl Change {
@@ -633,7 +633,7 @@ fn identity(r: &Row) -> (&str, &str, &str) {
 
 /// A statement or grant named without the file it was read from (`x.json › policy#Sid` →
 /// `Sid`); grants keep their label.
-pub fn via_label(via: &str) -> &str {
+pub(crate) fn via_label(via: &str) -> &str {
     if via.starts_with("grant ") {
         return via;
     }

@@ -169,7 +169,7 @@ pub(crate) struct Edge {
 
 /// One explained step of a path.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Step {
+pub(crate) struct Step {
     /// Who acts.
     pub(crate) actor: String,
     /// The action (`sts:AssumeRole`, `kms:CreateGrant`, `kms:Decrypt`).

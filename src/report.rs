@@ -8,7 +8,7 @@
 pub(crate) mod access;
 pub mod can;
 pub(crate) mod ci;
-pub mod diff;
+pub(crate) mod diff;
 pub(crate) mod escape;
 pub(crate) mod explain;
 mod human;

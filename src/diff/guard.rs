@@ -17,7 +17,7 @@ use crate::source::{SourceId, Span};
 
 /// What a guard demands.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Demand {
+pub(crate) enum Demand {
     /// Nobody but these principals (ARNs, Terraform addresses, globs).
     Only(Vec<String>),
     /// No principal outside this organisation (`o-…`).
@@ -33,21 +33,21 @@ pub enum Demand {
 
 /// One `[[guard]]`.
 #[derive(Debug, Clone)]
-pub struct Guard {
+pub(crate) struct Guard {
     /// Its name, as findings show it.
-    pub name: String,
+    pub(crate) name: String,
     /// Key patterns.
-    pub keys: Vec<String>,
+    pub(crate) keys: Vec<String>,
     /// Action patterns.
-    pub actions: Vec<String>,
+    pub(crate) actions: Vec<String>,
     /// The demand.
-    pub demand: Demand,
+    pub(crate) demand: Demand,
     /// The severity of its findings (default error).
-    pub severity: Severity,
+    pub(crate) severity: Severity,
     /// Where it is written (`kmsaudit.toml`), for findings with no statement to point at.
-    pub source: SourceId,
+    pub(crate) source: SourceId,
     /// Its span there.
-    pub span: Span,
+    pub(crate) span: Span,
 }
 
 /// A `*` glob, whole string, case-sensitive (ARNs and aliases are).
@@ -146,7 +146,7 @@ fn unknowns(r: &Row) -> Vec<String> {
 
 /// A path in one line: `role/A sts:AssumeRole on role/B (trust#1) → … → kms:Decrypt on key/…
 /// (key policy#App)`.
-pub fn path_words(path: &[Step]) -> String {
+pub(crate) fn path_words(path: &[Step]) -> String {
     path.iter()
         .map(|s| {
             let short = |a: &str| {
@@ -174,7 +174,7 @@ pub fn path_words(path: &[Step]) -> String {
 
 /// Where a path's access is written: the last step's statement or grant that the inventory
 /// can place (a key policy statement, a grant), else `None`.
-pub fn locate(inv: &Inventory, path: &[Step]) -> Option<(SourceId, Span)> {
+pub(crate) fn locate(inv: &Inventory, path: &[Step]) -> Option<(SourceId, Span)> {
     for step in path.iter().rev() {
         for via in &step.via {
             if let Some(at) = locate_via(inv, via) {
@@ -186,7 +186,7 @@ pub fn locate(inv: &Inventory, path: &[Step]) -> Option<(SourceId, Span)> {
 }
 
 /// A statement (`policy name#label`) or grant (`grant label`) as the engine names it.
-pub fn locate_via(inv: &Inventory, via: &str) -> Option<(SourceId, Span)> {
+pub(crate) fn locate_via(inv: &Inventory, via: &str) -> Option<(SourceId, Span)> {
     if let Some(label) = via.strip_prefix("grant ") {
         return inv
             .grants()
@@ -209,7 +209,7 @@ pub fn locate_via(inv: &Inventory, via: &str) -> Option<(SourceId, Span)> {
 }
 
 /// The actions every guard asks about, for one computation of rows.
-pub fn guard_actions(guards: &[Guard]) -> Vec<String> {
+pub(crate) fn guard_actions(guards: &[Guard]) -> Vec<String> {
     let mut out: BTreeSet<String> = BTreeSet::new();
     for g in guards {
         out.extend(actions_of(&g.actions));
@@ -222,7 +222,7 @@ pub fn guard_actions(guards: &[Guard]) -> Vec<String> {
 
 /// Checks `guards` on the world `inv`: the findings of every guard, sorted by guard, key,
 /// action and principal.
-pub fn check(guards: &[Guard], inv: &Inventory) -> Vec<Finding> {
+pub(crate) fn check(guards: &[Guard], inv: &Inventory) -> Vec<Finding> {
     if guards.is_empty() {
         return Vec::new();
     }

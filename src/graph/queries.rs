@@ -335,7 +335,7 @@ impl AccessGraph<'_> {
     }
 
     /// Every key and KMS action `principal` can use.
-    pub fn what_can(&mut self, principal: &str, paths: Paths) -> Result<Vec<Row>, String> {
+    pub(crate) fn what_can(&mut self, principal: &str, paths: Paths) -> Result<Vec<Row>, String> {
         // A plan's or template's principal by address or logical id.
         let inv = self.inv;
         let principal = match inv.resolve_principal(principal) {
@@ -384,7 +384,7 @@ impl AccessGraph<'_> {
     }
 
     /// Principals × keys for a set of actions: one row per allowed cell.
-    pub fn matrix(&mut self, actions: &[String], paths: Paths) -> Vec<Row> {
+    pub(crate) fn matrix(&mut self, actions: &[String], paths: Paths) -> Vec<Row> {
         if paths == Paths::All {
             self.build_moves();
         }
@@ -515,7 +515,7 @@ impl AccessGraph<'_> {
 
     /// Whether anyone, through any path, can reach `kms:PutKeyPolicy` on `key` (R109–R116 as a
     /// reachability question): the rows that can, with their paths.
-    pub fn who_keeps_control(&mut self, key: &str) -> Result<Vec<Row>, String> {
+    pub(crate) fn who_keeps_control(&mut self, key: &str) -> Result<Vec<Row>, String> {
         self.who_can("kms:PutKeyPolicy", key, Paths::All)
     }
 }

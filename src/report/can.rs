@@ -22,7 +22,7 @@ fn e(s: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// "allowed only if A and B, or C".
-pub fn residual_sentence(alts: &[Vec<Requirement>]) -> Option<String> {
+pub(crate) fn residual_sentence(alts: &[Vec<Requirement>]) -> Option<String> {
     let alts: Vec<&Vec<Requirement>> = alts.iter().filter(|a| !a.is_empty()).collect();
     if alts.is_empty() {
         return None;
@@ -297,7 +297,7 @@ struct JAnswer<'a> {
 }
 
 /// One JSON object: `decision`, `path`, `trace`, `residual`, `notes`, and each check.
-pub fn render_json(
+pub(crate) fn render_json(
     ev: &Evaluation,
     req: &Request,
     sources: &SourceMap,
@@ -389,7 +389,7 @@ struct JLine<'a> {
 }
 
 /// One JSON line per batch request.
-pub fn render_batch_line(
+pub(crate) fn render_batch_line(
     ev: &Evaluation,
     req: &Request,
     id: Option<&str>,
@@ -416,7 +416,7 @@ pub fn render_batch_line(
 }
 
 /// One text line per batch request.
-pub fn render_batch_human(
+pub(crate) fn render_batch_human(
     ev: &Evaluation,
     req: &Request,
     id: Option<&str>,

@@ -13,7 +13,7 @@ use crate::diff::{Change, ChangeKind};
 use crate::graph::{Row, Step};
 
 /// Version of the JSON output of `diff`.
-pub const DIFF_JSON_VERSION: u32 = 1;
+pub(crate) const DIFF_JSON_VERSION: u32 = 1;
 
 #[derive(Serialize)]
 struct JsonSide<'a> {
@@ -77,7 +77,11 @@ fn count(changes: &[Change], kind: ChangeKind) -> usize {
 }
 
 /// One JSON object with a `changes` array.
-pub fn render_json(changes: &[Change], notes: &[String], w: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn render_json(
+    changes: &[Change],
+    notes: &[String],
+    w: &mut dyn Write,
+) -> io::Result<()> {
     let answer = JsonAnswer {
         version: DIFF_JSON_VERSION,
         command: "diff",
@@ -164,7 +168,11 @@ fn sign(kind: ChangeKind) -> &'static str {
 }
 
 /// Rows grouped by key, added first: `+ principal action (decision) via …`.
-pub fn render_human(changes: &[Change], notes: &[String], w: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn render_human(
+    changes: &[Change],
+    notes: &[String],
+    w: &mut dyn Write,
+) -> io::Result<()> {
     let e = |s: &str| escape::terminal(s).into_owned();
     writeln!(
         w,
@@ -213,7 +221,11 @@ fn cell(s: &str) -> String {
 
 /// A pull-request comment: a heading with the counts, one table row per change, and the paths
 /// in a collapsible section.
-pub fn render_markdown(changes: &[Change], notes: &[String], w: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn render_markdown(
+    changes: &[Change],
+    notes: &[String],
+    w: &mut dyn Write,
+) -> io::Result<()> {
     let (a, r, c) = (
         count(changes, ChangeKind::Added),
         count(changes, ChangeKind::Removed),
