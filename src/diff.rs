@@ -31,6 +31,15 @@ pub fn key_actions() -> Vec<String> {
         .collect()
 }
 
+/// `actions`, or every KMS action on a key when none is given.
+fn or_every_action(actions: &[String]) -> Vec<String> {
+    if actions.is_empty() {
+        key_actions()
+    } else {
+        actions.to_vec()
+    }
+}
+
 /// A world's access: one row per (principal, key, action) allowed, conditional or
 /// undetermined, sorted; with the graph's notes on what it could not judge.
 #[derive(Debug, Default)]
@@ -45,11 +54,7 @@ pub struct Access {
 /// following `paths`.
 pub(crate) fn access(inv: &Inventory, extras: &Extras, actions: &[String], paths: Paths) -> Access {
     let mut g = AccessGraph::build(inv, extras);
-    let actions = if actions.is_empty() {
-        key_actions()
-    } else {
-        actions.to_vec()
-    };
+    let actions = or_every_action(actions);
     let rows = g.matrix(&actions, paths);
     Access {
         rows,
@@ -68,11 +73,7 @@ pub fn worlds(
     actions: &[String],
     paths: Paths,
 ) -> (Access, Access) {
-    let actions = if actions.is_empty() {
-        key_actions()
-    } else {
-        actions.to_vec()
-    };
+    let actions = or_every_action(actions);
     worlds_of(
         AccessGraph::build(before, extras),
         AccessGraph::build(after, extras),
@@ -540,11 +541,7 @@ pub fn changed_worlds(
     actions: &[String],
     paths: Paths,
 ) -> (Access, Access) {
-    let actions = if actions.is_empty() {
-        key_actions()
-    } else {
-        actions.to_vec()
-    };
+    let actions = or_every_action(actions);
     let mut gb = AccessGraph::build(before, extras);
     let mut ga = AccessGraph::build(after, extras);
     let Some(scope) = scope(before, after, extras, &mut gb, &mut ga, paths) else {

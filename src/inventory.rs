@@ -578,17 +578,8 @@ impl Inventory {
                     return out;
                 };
                 out.found = true;
-                if let Some(why) = self.principal_unknown.get(&u.arn) {
-                    out.notes.extend(why.iter().cloned());
-                    missing = true;
-                }
-                ids.extend(self.user_inline.get(&u.arn).cloned().unwrap_or_default());
-                for a in &u.attached {
-                    match self.managed_policy(a, &mut out.notes) {
-                        Some(p) => ids.push(p),
-                        None => missing = true,
-                    }
-                }
+                missing |=
+                    self.own_policies(&u.arn, &self.user_inline, &u.attached, &mut out, &mut ids);
                 for gname in &u.groups {
                     ids.extend(self.group_inline.get(gname).cloned().unwrap_or_default());
                     let group = self
@@ -656,17 +647,8 @@ impl Inventory {
                 };
                 out.found = true;
                 out.role_arn = Some(r.arn.clone());
-                if let Some(why) = self.principal_unknown.get(&r.arn) {
-                    out.notes.extend(why.iter().cloned());
-                    missing = true;
-                }
-                ids.extend(self.role_inline.get(&r.arn).cloned().unwrap_or_default());
-                for a in &r.attached {
-                    match self.managed_policy(a, &mut out.notes) {
-                        Some(p) => ids.push(p),
-                        None => missing = true,
-                    }
-                }
+                missing |=
+                    self.own_policies(&r.arn, &self.role_inline, &r.attached, &mut out, &mut ids);
                 if let Some(b) = &r.boundary {
                     out.boundary = self.managed_policy(b, &mut out.notes);
                     missing |= out.boundary.is_none();
@@ -680,6 +662,32 @@ impl Inventory {
         }
         out.identity = if missing { None } else { Some(ids) };
         out
+    }
+
+    /// A user's or role's own policies: its inline ones (from `inline`) and the managed ones
+    /// attached to it, into `ids`, with what is unknown about it in `out`'s notes. True when
+    /// one of them is missing (its identity policies are then not all known).
+    fn own_policies(
+        &self,
+        arn: &str,
+        inline: &BTreeMap<String, Vec<NamedPolicy>>,
+        attached: &[String],
+        out: &mut CallerPolicies,
+        ids: &mut Vec<NamedPolicy>,
+    ) -> bool {
+        let mut missing = false;
+        if let Some(why) = self.principal_unknown.get(arn) {
+            out.notes.extend(why.iter().cloned());
+            missing = true;
+        }
+        ids.extend(inline.get(arn).cloned().unwrap_or_default());
+        for a in attached {
+            match self.managed_policy(a, &mut out.notes) {
+                Some(p) => ids.push(p),
+                None => missing = true,
+            }
+        }
+        missing
     }
 
     /// True when any principal data was loaded.
