@@ -142,6 +142,11 @@ pub(crate) fn resource_covers_unsubstituted(
 
 /// `policy#Sid` (or `policy#n`), built with one allocation.
 pub(crate) fn statement_id(p: &NamedPolicy, st: &Statement) -> String {
+    statement_name(p, st, "")
+}
+
+/// `policy#Sid`, or `policy#` + `positional` + the statement's position when it has no `Sid`.
+fn statement_name(p: &NamedPolicy, st: &Statement, positional: &str) -> String {
     use std::fmt::Write as _;
     let mut s = String::with_capacity(p.name.len() + 24);
     s.push_str(&p.name);
@@ -149,7 +154,7 @@ pub(crate) fn statement_id(p: &NamedPolicy, st: &Statement) -> String {
     match &st.sid {
         Some(sid) if !sid.value.is_empty() => s.push_str(&sid.value),
         _ => {
-            let _ = write!(s, "{}", st.index + 1);
+            let _ = write!(s, "{positional}{}", st.index + 1);
         }
     }
     s
@@ -540,17 +545,7 @@ fn requirement_text(c: &crate::policy::Condition) -> String {
 
 /// `policy#Sid` (or `policy##n`, the statement's label), as a residual names its statement.
 fn residual_statement(p: &NamedPolicy, st: &Statement) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::with_capacity(p.name.len() + 24);
-    s.push_str(&p.name);
-    s.push('#');
-    match &st.sid {
-        Some(sid) if !sid.value.is_empty() => s.push_str(&sid.value),
-        _ => {
-            let _ = write!(s, "#{}", st.index + 1);
-        }
-    }
-    s
+    statement_name(p, st, "#")
 }
 
 /// Principal matching of one statement: the kinds that matched, whether some entry was

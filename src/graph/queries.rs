@@ -385,35 +385,7 @@ impl AccessGraph<'_> {
 
     /// Principals × keys for a set of actions: one row per allowed cell.
     pub(crate) fn matrix(&mut self, actions: &[String], paths: Paths) -> Vec<Row> {
-        if paths == Paths::All {
-            self.build_moves();
-        }
-        let actions: Vec<Act> = actions.iter().map(|a| Act::new(a)).collect();
-        let any_bits = actions.iter().fold(0u128, |m, a| m | a.bit)
-            | if paths == Paths::All {
-                self.create_grant.bit | self.put_key_policy.bit
-            } else {
-                0
-            };
-        let alone: Vec<bool> = (0..self.subjects.len())
-            .map(|si| paths == Paths::Direct || self.alone(si))
-            .collect();
-        let mut rows = Vec::new();
-        for (ki, k) in self.keys.iter().enumerate() {
-            for (si, &alone) in alone.iter().enumerate() {
-                // The pre-filter once per principal and key, not once per action.
-                if alone && self.reach_mask(si, k) & any_bits == 0 {
-                    continue;
-                }
-                for a in &actions {
-                    rows.extend(self.reach(si, ki, a, paths));
-                }
-            }
-        }
-        rows.sort_by(|a, b| {
-            (&a.principal, &a.key, &a.action).cmp(&(&b.principal, &b.key, &b.action))
-        });
-        rows
+        self.cells(actions, paths, &|_, _| true)
     }
 
     /// The id and kind of every principal and class the graph asks about.
@@ -476,6 +448,24 @@ impl AccessGraph<'_> {
         actions: &[String],
         paths: Paths,
     ) -> Vec<Row> {
+        self.cells(actions, paths, &|key, subject| {
+            principals.contains(subject)
+                || match keys.get(key) {
+                    Some(None) => true,
+                    Some(Some(some)) => some.contains(subject),
+                    None => false,
+                }
+        })
+    }
+
+    /// The rows of the cells (key ARN, subject id) that `asked` accepts, sorted by principal,
+    /// key and action.
+    fn cells(
+        &mut self,
+        actions: &[String],
+        paths: Paths,
+        asked: &dyn Fn(&str, &str) -> bool,
+    ) -> Vec<Row> {
         if paths == Paths::All {
             self.build_moves();
         }
@@ -486,20 +476,18 @@ impl AccessGraph<'_> {
             } else {
                 0
             };
+        let alone: Vec<bool> = (0..self.subjects.len())
+            .map(|si| paths == Paths::Direct || self.alone(si))
+            .collect();
         let mut rows = Vec::new();
         for (ki, k) in self.keys.iter().enumerate() {
-            let on_key = keys.get(&k.arn);
             for (si, s) in self.subjects.iter().enumerate() {
-                let asked = match on_key {
-                    Some(None) => true,
-                    Some(Some(some)) => some.contains(&s.id),
-                    None => false,
-                };
-                if !asked && !principals.contains(&s.id) {
+                if !asked(&k.arn, &s.id) {
                     continue;
                 }
-                let alone = paths == Paths::Direct || self.alone(si);
-                if alone && self.reach_mask(si, k) & any_bits == 0 {
+                // The pre-filter once per principal and key, not once per action.
+                if alone.get(si).copied().unwrap_or(true) && self.reach_mask(si, k) & any_bits == 0
+                {
                     continue;
                 }
                 for a in &actions {
