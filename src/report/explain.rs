@@ -83,7 +83,7 @@ pub(crate) static TOPICS: &[Topic] = &[
         slug: "cross-account",
         title: "cross-account: key policy + caller's IAM",
         allows: true,
-        means: "A key of another account needs both accounts to agree: the key's policy allows the caller's account (or the caller), and the caller's own identity policies allow the action on the key's ARN. Another account's root user is not allowed by an account principal alone.",
+        means: "A key of another account needs both accounts to agree: the key's policy allows the caller's account (or the caller), and the caller's own identity policies allow the action on the key's ARN. That account's root user needs no identity policy: a statement naming its account is enough.",
         fails: "Check each half: the key policy in the key's account must name the caller's account or the caller; the caller's IAM policy must name the key by its full ARN (aliases do not work across accounts).",
     },
     Topic {
@@ -97,7 +97,7 @@ pub(crate) static TOPICS: &[Topic] = &[
         slug: "grant",
         title: "grant",
         allows: true,
-        means: "A grant on the key gives its grantee the grant's operations, without any policy. It must be on this key (by full ARN: a grant on one Region's copy of a multi-Region key gives nothing on a replica), name the caller, list the operation, and its encryption-context constraints must hold for the request. A permissions boundary or session policy still limits it, and a grantee in another account also needs an IAM allow.",
+        means: "A grant on the key gives its grantee the grant's operations, without any policy. It must be on this key (by full ARN: a grant on one Region's copy of a multi-Region key gives nothing on a replica), name the caller, list the operation, and its encryption-context constraints must hold for the request. A grant that names the caller (or its role) needs no identity policy, in the key's account or another, and a permissions boundary does not limit it; a grant whose grantee is a whole account counts for the principals of that account whose IAM allows the operation.",
         fails: "Check the grantee (the role ARN, not a session), the operations, and the constraints (`EncryptionContextEquals` needs the exact context; `EncryptionContextSubset` needs those pairs among the request's).",
     },
     Topic {
