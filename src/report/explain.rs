@@ -98,7 +98,7 @@ pub(crate) static TOPICS: &[Topic] = &[
         title: "grant",
         allows: true,
         means: "A grant on the key gives its grantee the grant's operations, without any policy. It must be on this key (by full ARN: a grant on one Region's copy of a multi-Region key gives nothing on a replica), name the caller, list the operation, and its encryption-context constraints must hold for the request. A grant that names the caller (or its role) needs no identity policy, in the key's account or another, and a permissions boundary does not limit it; a grant whose grantee is a whole account counts for the principals of that account whose IAM allows the operation.",
-        fails: "Check the grantee (the role ARN, not a session), the operations, and the constraints (`EncryptionContextEquals` needs the exact context; `EncryptionContextSubset` needs those pairs among the request's).",
+        fails: "Check the grantee (a grant to a role covers its sessions; one to a session covers only that session), the operations, and the constraints (`EncryptionContextEquals` needs the exact context; `EncryptionContextSubset` needs those pairs among the request's).",
     },
     Topic {
         slug: "retire-grant",
