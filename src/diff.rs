@@ -91,9 +91,15 @@ fn worlds_of(
 ) -> (Access, Access) {
     let mut rb = gb.matrix(actions, paths);
     let mut ra = ga.matrix(actions, paths);
-    fill_named(&mut gb, &mut rb, &mut ga, &mut ra, actions, paths, &|_| {
-        true
-    });
+    fill_named(
+        &mut gb,
+        &mut rb,
+        &mut ga,
+        &mut ra,
+        actions,
+        paths,
+        &|_, _| true,
+    );
     (
         Access {
             rows: rb,
@@ -115,7 +121,7 @@ fn fill_named(
     ra: &mut Vec<Row>,
     actions: &[String],
     paths: Paths,
-    keep: &dyn Fn(&Row) -> bool,
+    keep: &dyn Fn(&str, &str) -> bool,
 ) {
     let named = |rows: &[Row]| -> BTreeSet<String> {
         rows.iter()
@@ -126,11 +132,9 @@ fn fill_named(
     let (nb, na) = (named(rb), named(ra));
     let fill = |g: &mut AccessGraph<'_>, rows: &mut Vec<Row>, missing: Vec<&String>| {
         for p in missing {
-            if let Ok(more) = g.what_can(p, paths) {
-                rows.extend(
-                    more.into_iter()
-                        .filter(|r| actions.contains(&r.action) && keep(r)),
-                );
+            // Only the cells kept are asked: the same rows as filtering the whole answer.
+            if let Ok(more) = g.what_can_of(p, paths, Some(actions), keep) {
+                rows.extend(more);
             }
         }
         rows.sort_by(|a, b| {
@@ -562,11 +566,11 @@ pub fn changed_worlds(
     }
     let mut rb = gb.matrix_of(&scope.keys, &scope.principals, &actions, paths);
     let mut ra = ga.matrix_of(&scope.keys, &scope.principals, &actions, paths);
-    let inside = |r: &Row| {
-        scope.principals.contains(&r.principal)
-            || match scope.keys.get(&r.key) {
+    let inside = |key: &str, principal: &str| {
+        scope.principals.contains(principal)
+            || match scope.keys.get(key) {
                 Some(None) => true,
-                Some(Some(some)) => some.contains(&r.principal),
+                Some(Some(some)) => some.contains(principal),
                 None => false,
             }
     };

@@ -11,6 +11,9 @@ use super::{
 use crate::eval::{self, Caller, CallerKind, Decision, KeyInputs, NamedPolicy, Request};
 use crate::grant::Grant;
 
+/// The subjects (ids) asked on each key (ARN), every subject for `None`.
+type KeyCells = std::collections::BTreeMap<String, Option<std::collections::BTreeSet<String>>>;
+
 impl AccessGraph<'_> {
     /// The KMS actions `s` could possibly be allowed on `k` (sound pre-filter: an action
     /// outside the mask is one the engine would deny). Every door needs either the key policy
@@ -184,10 +187,19 @@ impl AccessGraph<'_> {
 
     /// The engine's answer for subject `si` doing `action` on key `ki`, memoised.
     pub(super) fn direct(&self, si: usize, ki: usize, action: &Act) -> Direct {
+        let Some(k) = self.keys.get(ki) else {
+            return Direct::denied();
+        };
+        self.direct_masked(si, ki, action, self.reach_mask(si, k))
+    }
+
+    /// [`Self::direct`] with the pre-filter mask of (`si`, `ki`) already worked out: it
+    /// depends on the principal and key only, not on the action.
+    fn direct_masked(&self, si: usize, ki: usize, action: &Act, mask: u128) -> Direct {
         let (Some(s), Some(k)) = (self.subjects.get(si), self.keys.get(ki)) else {
             return Direct::denied();
         };
-        if !self.may_reach(si, k, action.bit) {
+        if mask & action.bit == 0 {
             return Direct::denied();
         }
         let slot = action.slot;
@@ -280,19 +292,35 @@ impl AccessGraph<'_> {
 
     /// The row for subject `si`, `action` on key `ki`, if it can.
     pub(super) fn reach(&self, si: usize, ki: usize, action: &Act, paths: Paths) -> Option<Row> {
+        let k = self.keys.get(ki)?;
+        let alone = paths == Paths::Direct || self.alone(si);
+        self.reach_masked(si, ki, action, paths, alone, self.reach_mask(si, k))
+    }
+
+    /// [`Self::reach`] with what depends on the principal and key only worked out once for
+    /// every action: whether the principal is `alone` (under `paths`) and the pre-filter
+    /// `mask` of (`si`, `ki`).
+    fn reach_masked(
+        &self,
+        si: usize,
+        ki: usize,
+        action: &Act,
+        paths: Paths,
+        alone: bool,
+        mask: u128,
+    ) -> Option<Row> {
         let (s, k) = (self.subjects.get(si)?, self.keys.get(ki)?);
         // Nothing can open for a principal that acts as no one else, changes no one's IAM and
         // whose own access cannot cover the action, CreateGrant or PutKeyPolicy on this key.
-        let alone = paths == Paths::Direct || self.alone(si);
         let bits = if paths == Paths::Direct {
             action.bit
         } else {
             action.bit | self.create_grant.bit | self.put_key_policy.bit
         };
-        if alone && !self.may_reach(si, k, bits) {
+        if alone && mask & bits == 0 {
             return None;
         }
-        let d = self.direct(si, ki, action);
+        let d = self.direct_masked(si, ki, action, mask);
         match &d.outcome {
             Outcome::Allow | Outcome::Conditional(_) => {
                 let step = self.step_of(s, action, k, &d);
@@ -336,6 +364,19 @@ impl AccessGraph<'_> {
 
     /// Every key and KMS action `principal` can use.
     pub(crate) fn what_can(&mut self, principal: &str, paths: Paths) -> Result<Vec<Row>, String> {
+        self.what_can_of(principal, paths, None, &|_, _| true)
+    }
+
+    /// [`Self::what_can`] on the cells (key ARN, the principal's subject id) `asked` accepts
+    /// only, and on `actions` only when given: the same rows as filtering the whole answer,
+    /// without building the others.
+    pub(crate) fn what_can_of(
+        &mut self,
+        principal: &str,
+        paths: Paths,
+        actions: Option<&[String]>,
+        asked: &dyn Fn(&str, &str) -> bool,
+    ) -> Result<Vec<Row>, String> {
         // A plan's or template's principal by address or logical id.
         let inv = self.inv;
         let principal = match inv.resolve_principal(principal) {
@@ -371,10 +412,15 @@ impl AccessGraph<'_> {
         let actions: Vec<Act> = crate::catalog::actions()
             .iter()
             .filter(|a| a.on_key && !a.grant_only)
-            .map(|a| Act::new(&format!("kms:{}", a.name)))
+            .map(|a| format!("kms:{}", a.name))
+            .filter(|a| actions.is_none_or(|only| only.contains(a)))
+            .map(|a| Act::new(&a))
             .collect();
         let mut rows = Vec::new();
-        for ki in 0..self.keys.len() {
+        for (ki, k) in self.keys.iter().enumerate() {
+            if !self.subjects.get(si).is_some_and(|s| asked(&k.arn, &s.id)) {
+                continue;
+            }
             for a in &actions {
                 rows.extend(self.reach(si, ki, a, paths));
             }
@@ -385,7 +431,7 @@ impl AccessGraph<'_> {
 
     /// Principals × keys for a set of actions: one row per allowed cell.
     pub(crate) fn matrix(&mut self, actions: &[String], paths: Paths) -> Vec<Row> {
-        self.cells(actions, paths, &|_, _| true)
+        self.cells(actions, paths, None)
     }
 
     /// The id and kind of every principal and class the graph asks about.
@@ -448,23 +494,17 @@ impl AccessGraph<'_> {
         actions: &[String],
         paths: Paths,
     ) -> Vec<Row> {
-        self.cells(actions, paths, &|key, subject| {
-            principals.contains(subject)
-                || match keys.get(key) {
-                    Some(None) => true,
-                    Some(Some(some)) => some.contains(subject),
-                    None => false,
-                }
-        })
+        self.cells(actions, paths, Some((keys, principals)))
     }
 
-    /// The rows of the cells (key ARN, subject id) that `asked` accepts, sorted by principal,
-    /// key and action.
+    /// The rows of the cells `only` names (as [`Self::matrix_of`] reads them; every cell for
+    /// `None`), sorted by principal, key and action. Which subjects are asked on every key is
+    /// worked out once, and each key's entry looked up once, not once per cell.
     fn cells(
         &mut self,
         actions: &[String],
         paths: Paths,
-        asked: &dyn Fn(&str, &str) -> bool,
+        only: Option<(&KeyCells, &std::collections::BTreeSet<String>)>,
     ) -> Vec<Row> {
         if paths == Paths::All {
             self.build_moves();
@@ -479,19 +519,37 @@ impl AccessGraph<'_> {
         let alone: Vec<bool> = (0..self.subjects.len())
             .map(|si| paths == Paths::Direct || self.alone(si))
             .collect();
+        let everywhere: Vec<bool> = self
+            .subjects
+            .iter()
+            .map(|s| only.is_none_or(|(_, principals)| principals.contains(&s.id)))
+            .collect();
         let mut rows = Vec::new();
         for (ki, k) in self.keys.iter().enumerate() {
+            // `None`: no subject but those asked everywhere; `Some(None)`: every subject.
+            let on_key = match only {
+                None => Some(None),
+                Some((keys, _)) => keys.get(&k.arn).map(Option::as_ref),
+            };
             for (si, s) in self.subjects.iter().enumerate() {
-                if !asked(&k.arn, &s.id) {
+                let asked = everywhere.get(si).copied().unwrap_or(false)
+                    || match on_key {
+                        Some(None) => true,
+                        Some(Some(some)) => some.contains(&s.id),
+                        None => false,
+                    };
+                if !asked {
                     continue;
                 }
-                // The pre-filter once per principal and key, not once per action.
-                if alone.get(si).copied().unwrap_or(true) && self.reach_mask(si, k) & any_bits == 0
-                {
+                // The pre-filter once per principal and key, not once per action (nor again
+                // inside each action's engine call).
+                let lone = alone.get(si).copied().unwrap_or(true);
+                let mask = self.reach_mask(si, k);
+                if lone && mask & any_bits == 0 {
                     continue;
                 }
                 for a in &actions {
-                    rows.extend(self.reach(si, ki, a, paths));
+                    rows.extend(self.reach_masked(si, ki, a, paths, lone, mask));
                 }
             }
         }
