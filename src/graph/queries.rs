@@ -131,6 +131,15 @@ impl AccessGraph<'_> {
                     r.sort();
                     r.dedup();
                     Outcome::Conditional(r)
+                } else if unknowns.is_empty() {
+                    // R46: an undetermined answer stays undetermined in the graph even when
+                    // the engine names no unknown request value (a RetireGrant without its
+                    // target grant, a Deny that may apply): a row without reasons would read
+                    // as an allow.
+                    Outcome::Undetermined(vec![
+                        "the inputs do not settle it (`kmsaudit can` on this request says why)"
+                            .to_owned(),
+                    ])
                 } else {
                     Outcome::Undetermined(unknowns)
                 }

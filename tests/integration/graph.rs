@@ -694,3 +694,46 @@ fn missing_iam_is_known_empty_with_a_note_unless_identity_unknown() {
         "{v}"
     );
 }
+
+/// R46, R75: `kms:RetireGrant` is decided by the target grant, which a key-wide question does
+/// not name, so the engine cannot settle it; the graph must not turn that open answer into an
+/// allow (a row without reasons read as one). The same request through `can` is undetermined.
+#[test]
+fn r46_an_answer_the_engine_leaves_open_is_never_an_allow_row() {
+    let key = "arn:aws:kms:us-east-1:111122223333:key/1111aaaa-11aa-11aa-11aa-111111111111";
+    let inputs = [
+        fixture("diff/describe-key.json"),
+        fixture("diff/get-key-policy.json"),
+    ];
+    let inputs: Vec<&str> = inputs.iter().map(|p| p.to_str().unwrap()).collect();
+    let mut args = vec![
+        "who-can",
+        "--action",
+        "kms:RetireGrant",
+        "--key",
+        key,
+        "--format",
+        "json",
+    ];
+    args.extend(&inputs);
+    let (_, out, err) = run(&args, None);
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+    let rows = v["rows"].as_array().unwrap();
+    assert!(!rows.is_empty(), "{out}");
+    for r in rows {
+        assert_eq!(r["decision"], "undetermined", "{r}");
+    }
+    let mut args = vec![
+        "can",
+        "--no-trace",
+        "--principal",
+        "arn:aws:iam::111122223333:role/KeyAdmin",
+        "--action",
+        "kms:RetireGrant",
+        "--key",
+        key,
+    ];
+    args.extend(&inputs);
+    let (_, out, _) = run(&args, None);
+    assert!(out.contains("decision: undetermined"), "{out}");
+}
