@@ -236,10 +236,10 @@ pub(crate) fn stamp_one(
             .partition_point(|st| st.span.start <= f.span.start);
         after
             .checked_sub(1)
-            .and_then(|i| doc.statements.get(i))
+            .and_then(|i| doc.statement(i))
             .filter(within)
     } else {
-        doc.statements.iter().find(within)
+        doc.statements.iter().map(|s| &**s).find(within)
     };
     let statement = found.map(Statement::label).unwrap_or_default();
     let subject = source

@@ -215,7 +215,7 @@ fn key_print(inv: &Inventory, arn: &str) -> String {
 /// so a statement whose position shifts counts as another), whether it is broken, and its
 /// canonical text.
 fn statement_print(p: &NamedPolicy, at: usize) -> String {
-    let st = p.doc.statements.get(at);
+    let st = p.doc.statement(at);
     format!(
         "{:?}\u{1}{:?}\u{1}{}",
         st.map(crate::policy::Statement::label),

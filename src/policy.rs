@@ -21,6 +21,7 @@ use crate::arn::PrincipalClass;
 use crate::catalog::{ActionMask, ConditionKeyInfo};
 use crate::pattern::Pattern;
 use crate::source::{SourceId, Span};
+use std::sync::Arc;
 
 /// Which kind of policy a document is; decides which elements it may hold (spec R13).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -124,7 +125,7 @@ pub struct PolicyDocument {
     /// Span of the `Statement` value.
     pub(crate) statement_span: Option<Span>,
     /// Statements in order.
-    pub statements: Vec<Statement>,
+    pub statements: Vec<Arc<Statement>>,
     /// Keys written twice in one object: (key, earlier span, later span). The later wins (R16).
     pub(crate) duplicate_keys: Vec<DuplicateKey>,
     /// Names written in another case than AWS's (`allow`, `stringequals`).
@@ -179,6 +180,11 @@ pub struct Statement {
 }
 
 impl PolicyDocument {
+    /// The statement at position `i`, if any.
+    pub(crate) fn statement(&self, i: usize) -> Option<&Statement> {
+        self.statements.get(i).map(|s| &**s)
+    }
+
     /// Gives back the growth slack of every list in the model. Account dumps hold tens of
     /// thousands of small policies, and the slack of their lists was a fifth of peak memory.
     pub(crate) fn shrink(&mut self) {
@@ -186,6 +192,7 @@ impl PolicyDocument {
         self.duplicate_keys.shrink_to_fit();
         self.casing.shrink_to_fit();
         for st in &mut self.statements {
+            let st = Arc::make_mut(st);
             st.conditions.shrink_to_fit();
             for c in &mut st.conditions {
                 c.values.shrink_to_fit();

@@ -344,7 +344,7 @@ fn key_policy_allows<'p>(
             if let Some(t) = e.trace.take() {
                 traces.push(*t);
             }
-            evals.push(((p, st), e));
+            evals.push(((p, &**st), e));
         }
     }
     (evals, traces)

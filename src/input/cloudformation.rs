@@ -13,6 +13,7 @@
 //! drop) and positions.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 mod principals;
 mod resolve;
@@ -590,6 +591,7 @@ fn policy(
         // A statement holding an unresolved value cannot be judged (R133).
         if let Some(src) = sources.get(p.doc.source) {
             for st in &mut p.doc.statements {
+                let st = Arc::make_mut(st);
                 if src.slice(st.span).contains("unknown://") && st.broken.is_none() {
                     st.broken = Some(format!(
                         "it holds a value the template leaves open ({})",

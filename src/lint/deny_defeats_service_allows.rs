@@ -72,7 +72,7 @@ fn suspect(st: &Statement) -> bool {
 
 pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
     let doc = cx.doc();
-    if cx.aws_managed() || !doc.statements.iter().any(suspect) {
+    if cx.aws_managed() || !doc.statements.iter().any(|s| suspect(s)) {
         return;
     }
     let relaxed = cx.without_denies();

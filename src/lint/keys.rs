@@ -783,10 +783,10 @@ impl<'a> KeyLintContext<'a> {
             m
         });
         if let Some(&pos) = by_sid.get(rest) {
-            return doc.statements.get(pos);
+            return doc.statement(pos);
         }
         let n: usize = rest.trim_start_matches('#').parse().ok()?;
-        doc.statements.get(n.checked_sub(1)?)
+        doc.statement(n.checked_sub(1)?)
     }
 
     /// The caller a principal ARN or account id stands for (`Caller::parse` without a role
@@ -914,7 +914,7 @@ fn unique_sids(doc: &Arc<PolicyDocument>) -> Arc<PolicyDocument> {
     let mut copy = (**doc).clone();
     for i in repeated {
         if let Some(st) = copy.statements.get_mut(i) {
-            st.sid = None;
+            Arc::make_mut(st).sid = None;
         }
     }
     Arc::new(copy)

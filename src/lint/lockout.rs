@@ -118,7 +118,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
         )
         .help("add the root delegation statement for the key's account, or load `aws iam get-account-authorization-details` output to show the administrators exist");
         f.severity = Severity::Warning;
-        out.push(f.in_statement_if_any(cx.doc().statements.get(first.statement)));
+        out.push(f.in_statement_if_any(cx.doc().statement(first.statement)));
         return;
     }
     // R110: a principal an `aws:PrincipalArn` condition names ("Deny unless the caller is
@@ -153,7 +153,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
         )
         .help("keep the principal and its kms:PutKeyPolicy permission, or load `aws iam get-account-authorization-details` output to show it exists");
         f.severity = Severity::Warning;
-        out.push(f.in_statement_if_any(cx.doc().statements.get(first.statement)));
+        out.push(f.in_statement_if_any(cx.doc().statement(first.statement)));
         return;
     }
     // Nobody can manage the key. A Deny that took every path away is KMS004's finding.
@@ -187,7 +187,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
         .find(|c| matches!(c.reach, Reach::Yes(_) | Reach::Conditional(_)))
         .or(analysis.candidates.first())
     {
-        Some(c) => (c.span, cx.doc().statements.get(c.statement)),
+        Some(c) => (c.span, cx.doc().statement(c.statement)),
         None => (policy_span(cx), None),
     };
     let f = Finding::new(

@@ -187,7 +187,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
 /// public whatever the action, so its probes are skipped. The test is conservative: anything
 /// it is unsure of sends the policy to the engine.
 fn may_admit_stranger(cx: &KeyLintContext<'_>) -> bool {
-    cx.doc().statements.iter().any(admits_stranger)
+    cx.doc().statements.iter().any(|s| admits_stranger(s))
 }
 
 /// Whether one statement could let a caller of an unnamed account in (see above).

@@ -50,7 +50,7 @@ fn via_conditions(
         st.conditions
             .iter()
             .filter(|c| c.key_lower == "kms:viaservice")
-            .map(move |c| (st, c))
+            .map(move |c| (&**st, c))
     })
 }
 

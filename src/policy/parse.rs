@@ -10,6 +10,7 @@ use super::{
 use crate::catalog;
 use crate::json::{Json, JsonKind, Member};
 use crate::source::{SourceId, Span};
+use std::sync::Arc;
 
 const POLICY_ELEMENTS: [&str; 3] = ["Version", "Id", "Statement"];
 const STATEMENT_ELEMENTS: [&str; 10] = [
@@ -253,12 +254,12 @@ impl Parser {
                             for item in items {
                                 let index = doc.statements.len();
                                 let st = self.statement(item, index, &doc);
-                                doc.statements.push(st);
+                                doc.statements.push(Arc::new(st));
                             }
                         }
                         JsonKind::Object(_) => {
                             let st = self.statement(&m.value, 0, &doc);
-                            doc.statements.push(st);
+                            doc.statements.push(Arc::new(st));
                         }
                         _ => self.wrong_type(
                             "Statement",

@@ -106,7 +106,7 @@ pub fn to_json(doc: &PolicyDocument) -> String {
     }
     m.insert(
         "Statement".into(),
-        Value::Array(doc.statements.iter().map(statement).collect()),
+        Value::Array(doc.statements.iter().map(|s| statement(s)).collect()),
     );
     let mut out = serde_json::to_string_pretty(&Value::Object(m)).unwrap_or_default();
     out.push('\n');

@@ -134,7 +134,7 @@ pub fn label(doc: &PolicyDocument, account: &str) -> Shape {
             && only_account(st, account)
             && actions_within(st, MANAGED_READ_ACTIONS)
     };
-    if sts.len() == 2 && sts.iter().any(managed_use) && sts.iter().any(managed_read) {
+    if sts.len() == 2 && sts.iter().any(|s| managed_use(s)) && sts.iter().any(|s| managed_read(s)) {
         return Shape::AwsManaged;
     }
     let console_extra = |st: &Statement| {

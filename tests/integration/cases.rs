@@ -152,7 +152,7 @@ fn doc_with(v: &Value, name: &str, kind: PolicyKind, allow_problems: bool) -> Na
             assert!(problems.iter().all(|p| !p.is_error()), "{problems:?}");
             let n = base.doc.statements.len();
             for mut st in extra.statements {
-                st.index += n;
+                std::sync::Arc::make_mut(&mut st).index += n;
                 std::sync::Arc::make_mut(&mut base.doc).statements.push(st);
             }
             base.name = name.to_owned();

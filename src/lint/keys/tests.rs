@@ -67,12 +67,7 @@ fn r24_a_probe_sees_only_the_statements_that_can_concern_its_caller() {
     let kept = |arn: &str| -> Vec<String> {
         let c = Caller::parse(arn, None).unwrap();
         let n = cx.own.for_caller(&c);
-        n.policy
-            .doc
-            .statements
-            .iter()
-            .map(Statement::label)
-            .collect()
+        n.policy.doc.statements.iter().map(|s| s.label()).collect()
     };
     // Its own statement, the account's root delegation, and the statements any caller
     // may match: not the other 999 roles' statements.
@@ -96,6 +91,37 @@ fn r24_a_probe_sees_only_the_statements_that_can_concern_its_caller() {
         kept("arn:aws:sts::111122223333:federated-user/u7").len(),
         policy.doc.statements.len()
     );
+}
+
+/// The policies narrowed for each caller share their statements with the whole policy: a
+/// policy whose statements for any caller (`"Principal": "*"`) stand beside thousands of
+/// named roles held one copy of the shared statements per role before (2.5 GB for a 512 KB
+/// policy of 1,005 such statements and 2,521 roles).
+#[test]
+fn r24_narrowed_policies_share_the_statements_they_keep() {
+    let (policy, source) = context(&many(400));
+    let facts = KeyFacts::from_arn(KEY).unwrap();
+    let cx = KeyLintContext::new(&policy, &source, facts, "k".into(), None);
+    let whole = &cx.policy.doc.statements;
+    let mut narrowed = 0;
+    for i in 0..400 {
+        let c = Caller::parse(&format!("arn:aws:iam::111122223333:role/App{i}"), None).unwrap();
+        let n = cx.own.for_caller(&c);
+        if n.policy.doc.statements.len() < whole.len() {
+            narrowed += 1;
+        }
+        for st in &n.policy.doc.statements {
+            let Some(same) = whole.get(st.index) else {
+                panic!("statement {} is not in the policy", st.index)
+            };
+            assert!(
+                Arc::ptr_eq(st, same),
+                "App{i}: statement {} is a copy",
+                st.index
+            );
+        }
+    }
+    assert_eq!(narrowed, 400);
 }
 
 #[test]
