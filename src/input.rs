@@ -210,6 +210,61 @@ pub fn load(name: &InputName, opts: &InputOptions, sources: &mut SourceMap) -> L
     out
 }
 
+/// A Terraform plan read once into its two worlds: the world after apply (the first, as
+/// [`load`] reads it) and the world before it (each resource's `before`, the prior state's
+/// values). Both point into the plan's own text. The second is `None` when the input cannot
+/// be read (the first's findings say why) or is not a plan (the first's `kind` says what it
+/// is, and nothing else is read).
+pub(crate) fn load_plan_worlds(
+    name: &InputName,
+    opts: &InputOptions,
+    sources: &mut SourceMap,
+) -> (Loaded, Option<Loaded>) {
+    let mut out = Loaded::default();
+    let Some(id) = read_source(name, opts, sources, &mut out.findings) else {
+        return (out, None);
+    };
+    let Some(file) = sources.get(id) else {
+        return (out, None);
+    };
+    let text = file.text.clone();
+    let parsed = match json::parse_with_depth(&text, opts.max_depth) {
+        Ok(j) => j,
+        Err(e) => {
+            let rule = json_error_rule(&e, &text, &mut out);
+            out.findings
+                .push(Finding::new(rule, id, e.span, e.message(), e.label()).help(e.help()));
+            return (out, None);
+        }
+    };
+    let kind = opts.input_kind.unwrap_or_else(|| detect(&parsed));
+    out.kind = Some(kind);
+    if kind != InputKind::TerraformPlan {
+        return (out, None);
+    }
+    terraform::read_side(
+        &parsed,
+        id,
+        opts,
+        sources,
+        &mut out,
+        terraform::PlanSide::After,
+    );
+    let mut before = Loaded {
+        kind: Some(kind),
+        ..Loaded::default()
+    };
+    terraform::read_side(
+        &parsed,
+        id,
+        opts,
+        sources,
+        &mut before,
+        terraform::PlanSide::Before,
+    );
+    (out, Some(before))
+}
+
 /// The key id a collected account directory's layout gives a file:
 /// `…/keys/<region>/<key-id>/<output>.json` (what `scripts/collect-account.sh` writes).
 pub(crate) fn key_of_layout(path: &Path) -> Option<String> {

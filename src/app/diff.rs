@@ -1,16 +1,13 @@
 //! `kmsaudit diff`: two worlds read the normal way, their access rows from the access graph,
 //! compared (`crate::diff`), rendered.
 //!
-//! With a Terraform plan, the world after is the plan itself (the reader takes each resource's
-//! `after`), so every location points into the plan; the world before is the same plan with
-//! each `change.after` replaced by `change.before` (and `planned_values` by
-//! `prior_state.values`), read by the same reader from memory under the plan's own name.
+//! With a Terraform plan, the plan is parsed once and read twice by the Terraform reader: the
+//! world after takes each resource's `after` (as every other command reads the plan), the
+//! world before each resource's `before` and the prior state's values. Both point into the
+//! plan, and both read the plan's place (account, Region, partition) from the whole plan.
 
 use std::io::{self, Write};
 use std::path::Path;
-use std::sync::Arc;
-
-use serde_json::Value;
 
 use super::can::{file_name, inventory_of};
 use super::outcome::{Exit, Failure, fail, unless_reader_gone};
@@ -44,14 +41,7 @@ fn run(args: &DiffArgs, sources: &mut SourceMap, stdout: &mut dyn Write) -> Resu
     let base = args.limits.input_options();
     let (before, after, first_after) = match &args.plan {
         Some(plan) => {
-            let before = plan_before(plan, args, &base, sources)?;
-            let after = inventory_of(
-                std::slice::from_ref(plan),
-                &args.place,
-                &base,
-                args.limits.max_policies,
-                sources,
-            )?;
+            let (before, after) = plan_worlds(plan, args, &base, sources)?;
             (before, after, plan.clone())
         }
         None => {
@@ -165,41 +155,51 @@ fn added_findings(
     out
 }
 
-/// The world before a plan: the plan with each resource's `before` as its `after`, read from
-/// memory under the plan's own name.
-fn plan_before(
+/// The two worlds of a plan, read from one parse of it: the world after apply, as the other
+/// commands read the plan, and the world before it.
+fn plan_worlds(
     plan: &Path,
     args: &DiffArgs,
     base: &InputOptions,
     sources: &mut SourceMap,
-) -> Result<Inventory, Failure> {
-    let text = input::capped::read_text(plan, args.limits.max_file_size)
-        .map_err(|e| fail(format!("cannot read `{}`: {e}", plan.display())))?;
-    let derived = before_document(&text).map_err(|e| {
-        fail(format!(
-            "`{}` is not a Terraform plan kmsaudit can diff: {e}",
-            plan.display()
-        ))
-    })?;
-    let name = file_name(plan);
+) -> Result<(Inventory, Inventory), Failure> {
+    let mut template = super::template_context(&args.place).map_err(fail)?;
+    template.stand_in_account = true;
     let opts = InputOptions {
-        template: super::template_context(&args.place).map_err(fail)?,
+        template,
         ..base.clone()
     };
-    let bytes: Arc<[u8]> = derived.into_bytes().into();
-    // The derived document's sources are the world before's: no finding is reported in them.
-    let mut scratch = SourceMap::new();
-    let loaded = input::load(&InputName::Memory(name.clone(), bytes), &opts, &mut scratch);
-    let errors: Vec<Finding> = loaded
-        .findings
-        .iter()
-        .filter(|f| f.rule.input_error)
-        .cloned()
-        .collect();
+    let (after, before) =
+        input::load_plan_worlds(&InputName::Path(plan.to_owned()), &opts, sources);
+    let errors = after.input_errors();
     if !errors.is_empty() {
-        // The plan itself is read next as the world after: its own errors are reported there,
-        // at their lines; here only the message.
-        let _ = sources;
+        return Err(Failure {
+            message: format!("cannot read `{}`", plan.display()),
+            findings: errors,
+        });
+    }
+    let Some(before) = before else {
+        let what = after
+            .kind
+            .map_or("nothing kmsaudit reads", |k| k.describe());
+        return Err(fail(format!(
+            "`{}` is not a Terraform plan kmsaudit can diff: it reads as {what}; give `terraform show -json` of a plan, or compare two sets of inputs with `--before` and `--after`",
+            plan.display()
+        )));
+    };
+    for (world, loaded) in [("after", &after), ("before", &before)] {
+        if loaded.policies.len() > args.limits.max_policies {
+            return Err(fail(format!(
+                "the world {world} `{}` holds more than {} policies: check it, or raise `--max-policies`",
+                plan.display(),
+                args.limits.max_policies
+            )));
+        }
+    }
+    // The world before's findings are not reported: the plan's own are, in the world after.
+    // An input error there (a prior value that cannot be read) still stops the diff.
+    let errors = before.input_errors();
+    if !errors.is_empty() {
         return Err(fail(format!(
             "cannot read the prior state of `{}`: {}",
             plan.display(),
@@ -210,63 +210,12 @@ fn plan_before(
                 .join("; ")
         )));
     }
-    let mut inv = Inventory::new();
-    inv.add(&name, loaded);
-    inv.set_account_region(args.place.account.clone(), args.place.region.clone());
-    Ok(inv)
-}
-
-/// The plan JSON with the world before the change: every `resource_changes[].change.after`
-/// replaced by its `before` (nothing unknown, `before_sensitive` as sensitive), and
-/// `planned_values` by `prior_state.values`.
-fn before_document(text: &str) -> Result<String, String> {
-    let mut v: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    let Some(obj) = v.as_object_mut() else {
-        return Err("it is not a JSON object".into());
-    };
-    if !obj.contains_key("resource_changes") && !obj.contains_key("planned_values") {
-        return Err(
-            "it has no `resource_changes` (is it `terraform show -json` of a plan?)".into(),
-        );
+    let name = file_name(plan);
+    let mut worlds = [Inventory::new(), Inventory::new()];
+    for (inv, loaded) in worlds.iter_mut().zip([before, after]) {
+        inv.add(&name, loaded);
+        inv.set_account_region(args.place.account.clone(), args.place.region.clone());
     }
-    let prior = obj
-        .get("prior_state")
-        .and_then(|p| p.get("values"))
-        .cloned();
-    match prior {
-        Some(p) => {
-            obj.insert("planned_values".into(), p);
-        }
-        None => {
-            obj.remove("planned_values");
-        }
-    }
-    if let Some(rcs) = obj
-        .get_mut("resource_changes")
-        .and_then(Value::as_array_mut)
-    {
-        for rc in rcs {
-            let Some(ch) = rc.get_mut("change").and_then(Value::as_object_mut) else {
-                continue;
-            };
-            let before = ch.get("before").cloned().unwrap_or(Value::Null);
-            let sensitive = ch
-                .get("before_sensitive")
-                .cloned()
-                .unwrap_or(Value::Bool(false));
-            let action = if before.is_object() {
-                "no-op"
-            } else {
-                "delete"
-            };
-            ch.insert("actions".into(), Value::Array(vec![Value::from(action)]));
-            ch.insert("after".into(), before);
-            ch.insert(
-                "after_unknown".into(),
-                Value::Object(serde_json::Map::new()),
-            );
-            ch.insert("after_sensitive".into(), sensitive);
-        }
-    }
-    serde_json::to_string(&v).map_err(|e| e.to_string())
+    let [before, after] = worlds;
+    Ok((before, after))
 }

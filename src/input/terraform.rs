@@ -126,8 +126,23 @@ fn config_resources<'j, 'a>(
 /// only has to be above anything real — and it is reported when crossed, never a silent cut.
 const MAX_MODULE_DEPTH: usize = 64;
 
-/// Instances from `resource_changes` (skipping deletions), else `planned_values` / `values`.
-fn instances<'j, 'a>(j: &'j Json<'a>, too_deep: &mut bool) -> Vec<Instance<'j, 'a>> {
+/// Which world of a plan a read builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PlanSide {
+    /// The world after apply: each resource's `after` (the plan as `check` reads it).
+    After,
+    /// The world as it is: each resource's `before`, and the prior state's values. Nothing in
+    /// it is unknown, and nothing is created.
+    Before,
+}
+
+/// Instances from `resource_changes` (skipping deletions), else `planned_values` / `values`;
+/// on the `Before` side, each change's `before` (skipping creations), else the prior state.
+fn instances<'j, 'a>(
+    j: &'j Json<'a>,
+    side: PlanSide,
+    too_deep: &mut bool,
+) -> Vec<Instance<'j, 'a>> {
     let mut out = Vec::new();
     if let Some(rcs) = j.get("resource_changes").and_then(Json::as_array) {
         for rc in rcs {
@@ -139,10 +154,22 @@ fn instances<'j, 'a>(j: &'j Json<'a>, too_deep: &mut bool) -> Vec<Instance<'j, '
                 .and_then(Json::as_array)
                 .map(|a| a.iter().filter_map(Json::as_str).collect())
                 .unwrap_or_default();
-            if actions == ["delete"] {
-                continue;
-            }
-            let Some(after) = change.get("after").filter(|a| a.as_object().is_some()) else {
+            let (values, unknown, sensitive, created) = match side {
+                PlanSide::After if actions == ["delete"] => continue,
+                PlanSide::After => (
+                    change.get("after"),
+                    change.get("after_unknown"),
+                    change.get("after_sensitive"),
+                    actions.contains(&"create"),
+                ),
+                PlanSide::Before => (
+                    change.get("before"),
+                    None,
+                    change.get("before_sensitive"),
+                    false,
+                ),
+            };
+            let Some(after) = values.filter(|a| a.as_object().is_some()) else {
                 continue;
             };
             out.push(Instance {
@@ -151,9 +178,9 @@ fn instances<'j, 'a>(j: &'j Json<'a>, too_deep: &mut bool) -> Vec<Instance<'j, '
                 ty: s(rc, "type").unwrap_or_default(),
                 name: s(rc, "name").unwrap_or_default(),
                 after,
-                unknown: change.get("after_unknown"),
-                sensitive: change.get("after_sensitive"),
-                created: actions.contains(&"create"),
+                unknown,
+                sensitive,
+                created,
             });
         }
         return out;
@@ -191,10 +218,12 @@ fn instances<'j, 'a>(j: &'j Json<'a>, too_deep: &mut bool) -> Vec<Instance<'j, '
             walk(c, out, depth + 1, too_deep);
         }
     }
-    let root = j
-        .get("planned_values")
-        .or_else(|| j.get("values"))
-        .and_then(|v| v.get("root_module"));
+    let root = match side {
+        PlanSide::After => j.get("planned_values"),
+        PlanSide::Before => j.get("prior_state").and_then(|p| p.get("values")),
+    }
+    .or_else(|| j.get("values"))
+    .and_then(|v| v.get("root_module"));
     if let Some(root) = root {
         walk(root, &mut out, 0, too_deep);
     }
@@ -393,13 +422,25 @@ pub(super) fn read(
     sources: &mut SourceMap,
     out: &mut Loaded,
 ) {
+    read_side(j, id, opts, sources, out, PlanSide::After);
+}
+
+/// Reads one world of a plan (a state has only the one world, `After`).
+pub(super) fn read_side(
+    j: &Json<'_>,
+    id: SourceId,
+    opts: &InputOptions,
+    sources: &mut SourceMap,
+    out: &mut Loaded,
+    side: PlanSide,
+) {
     let head = Span::new(j.span.start as usize, j.span.start as usize + 1);
     if !version_supported(j, id, head, out) {
         return;
     }
     let mut too_deep = false;
     let config = config_resources(j, &mut too_deep);
-    let insts = instances(j, &mut too_deep);
+    let insts = instances(j, side, &mut too_deep);
     if too_deep {
         out.findings.push(
             Finding::new(

@@ -64,6 +64,34 @@ fn a_plan_diff_lists_the_added_account_and_the_grantee_and_nothing_for_unchanged
     assert_eq!(v["changes"][0]["change"], "added");
 }
 
+/// A plan is read once for both worlds, by the input reader: a plan that cannot be read is
+/// refused with the reader's finding at its line and column, and an input that is not a plan
+/// with what it reads as.
+#[test]
+fn a_plan_that_cannot_be_read_is_refused_at_its_line_and_column() {
+    let dir = std::env::temp_dir().join(format!("kmsaudit-diff-broken-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let broken = dir.join("plan.json");
+    std::fs::write(
+        &broken,
+        "{\"format_version\": \"1.2\",\n \"resource_changes\": [\n  {\"address\": \"aws_kms_key.a\",}\n ]}\n",
+    )
+    .unwrap();
+    let (code, _out, err) = run(&["diff", broken.to_str().unwrap()], None);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("plan.json:3:"), "{err}");
+    assert!(err.contains("KMS031"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+    let policy = fixture("diff/proposed-policy.json");
+    let (code, _out, err) = run(&["diff", policy.to_str().unwrap()], None);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("is not a Terraform plan kmsaudit can diff: it reads as a policy document"),
+        "{err}"
+    );
+    assert!(err.contains("`--before` and `--after`"), "{err}");
+}
+
 #[test]
 fn fail_on_new_access_exits_1_when_access_is_added_and_0_when_not() {
     let plan = fixture("diff/plan.json");
