@@ -13,12 +13,13 @@
 //! `guard` checks the `[[guard]]` rules of `kmsaudit.toml` on one world's rows.
 
 pub(crate) mod guard;
+mod identity;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::eval::{Caller, NamedPolicy};
 use crate::grant::Grant;
-use crate::graph::{AccessGraph, Extras, Paths, Row};
+use crate::graph::{AccessGraph, Extras, LimitedCells, Paths, Row};
 use crate::inventory::Inventory;
 use crate::source::{SourceId, Span};
 
@@ -98,7 +99,7 @@ fn worlds_of(
         &mut ra,
         actions,
         paths,
-        &|_, _| true,
+        &|_, _, _| true,
     );
     (
         Access {
@@ -121,7 +122,7 @@ fn fill_named(
     ra: &mut Vec<Row>,
     actions: &[String],
     paths: Paths,
-    keep: &dyn Fn(&str, &str) -> bool,
+    keep: &dyn Fn(&str, &str, &str) -> bool,
 ) {
     let named = |rows: &[Row]| -> BTreeSet<String> {
         rows.iter()
@@ -157,6 +158,10 @@ struct Scope {
     /// Principals and classes (ids) whose own inputs differ, who exist in one world only, or
     /// who can reach such a principal by a move in either world: their rows on every key.
     principals: BTreeSet<String>,
+    /// Users and roles whose identity policies differ only in statements whose cells can be
+    /// bounded (`identity`), and whoever can reach one of them by a move: their rows on
+    /// those cells.
+    limited: LimitedCells,
 }
 
 /// A policy as the engine reads it, without where it was read: its label (the name without
@@ -251,6 +256,38 @@ fn differing<T>(mine: &[T], theirs: &[T], print: &dyn Fn(&T) -> String) -> Vec<u
         .collect()
 }
 
+/// The statements two lists of policies differ by: each world's policies narrowed to the
+/// statements the other world lacks (by label and text), or `None` when the lists differ in
+/// length or in a policy's label, kind or version.
+pub(super) fn differing_statements(
+    pb: &[NamedPolicy],
+    pa: &[NamedPolicy],
+) -> Option<Vec<NamedPolicy>> {
+    if pb.len() != pa.len() {
+        return None;
+    }
+    let mut out = Vec::new();
+    for (x, y) in pb.iter().zip(pa) {
+        if policy_head(x) != policy_head(y) {
+            return None;
+        }
+        let prints = |p: &NamedPolicy| -> Vec<String> {
+            (0..p.doc.statements.len())
+                .map(|i| statement_print(p, i))
+                .collect()
+        };
+        let (sx, sy) = (prints(x), prints(y));
+        let same = |s: &String| s.clone();
+        for (p, mine, theirs) in [(x, &sx, &sy), (y, &sy, &sx)] {
+            let at = differing(mine, theirs, &same);
+            if !at.is_empty() {
+                out.push(crate::inventory::narrowed_policy(p, &at));
+            }
+        }
+    }
+    Some(out)
+}
+
 /// What differs on a key both worlds hold with the same facts and policy headers: each
 /// world's key policies narrowed to the statements the other world lacks (by label and
 /// text), and the grants one world holds and the other does not.
@@ -276,28 +313,7 @@ fn key_change(before: &Inventory, after: &Inventory, arn: &str) -> Option<KeyCha
     };
     match (&b.policies, &a.policies) {
         (None, None) => {}
-        (Some(pb), Some(pa)) if pb.len() == pa.len() => {
-            for (x, y) in pb.iter().zip(pa) {
-                if policy_head(x) != policy_head(y) {
-                    return None;
-                }
-                let prints = |p: &NamedPolicy| -> Vec<String> {
-                    (0..p.doc.statements.len())
-                        .map(|i| statement_print(p, i))
-                        .collect()
-                };
-                let (sx, sy) = (prints(x), prints(y));
-                let same = |s: &String| s.clone();
-                for (p, mine, theirs) in [(x, &sx, &sy), (y, &sy, &sx)] {
-                    let at = differing(mine, theirs, &same);
-                    if !at.is_empty() {
-                        change
-                            .statements
-                            .push(crate::inventory::narrowed_policy(p, &at));
-                    }
-                }
-            }
-        }
+        (Some(pb), Some(pa)) => change.statements = differing_statements(pb, pa)?,
         _ => return None,
     }
     match (&b.grants, &a.grants) {
@@ -384,29 +400,48 @@ fn concerned(
     out
 }
 
-/// Everything the graph reads about a user or role: the record (groups, attachments,
-/// boundary, tags, unique id), its identity policies and boundary as the engine takes them
-/// (group and managed policies included), what is unknown about them, and its trust policies.
-fn principal_print(inv: &Inventory, record: &str, arn: &str, role: bool) -> String {
+/// Everything the graph reads about a user or role, in three parts: its identity policies as
+/// the engine takes them (group and managed policies included); its trust policies; and the
+/// rest: the record (groups, attachments, boundary, tags, unique id), its boundary as the
+/// engine takes it, and what is unknown about it.
+#[derive(PartialEq, Eq)]
+struct PrincipalPrint {
+    identity: String,
+    trust: String,
+    rest: String,
+    role: bool,
+}
+
+fn principal_print(inv: &Inventory, record: &str, arn: &str, role: bool) -> PrincipalPrint {
     let caller = match Caller::parse(arn, role.then_some(arn)) {
         Ok(c) => c,
-        Err(e) => return format!("{record}\u{3}unparsed {e}"),
+        Err(e) => {
+            return PrincipalPrint {
+                identity: String::new(),
+                trust: String::new(),
+                rest: format!("{record}\u{3}unparsed {e}"),
+                role,
+            };
+        }
     };
     let cp = inv.caller_policies(&caller);
-    format!(
-        "{record}\u{3}{}\u{3}{}\u{3}{:?}\u{3}{:?}\u{3}{}\u{3}{:?}\u{3}{}",
-        policies_print(cp.identity.as_deref()),
-        cp.boundary.as_ref().map_or("none".into(), policy_print),
-        cp.role_arn,
-        cp.tags,
-        cp.found,
-        cp.notes,
-        policies_print(inv.trust_policies(arn)),
-    )
+    PrincipalPrint {
+        identity: policies_print(cp.identity.as_deref()),
+        trust: policies_print(inv.trust_policies(arn)),
+        rest: format!(
+            "{record}\u{3}{}\u{3}{:?}\u{3}{:?}\u{3}{}\u{3}{:?}",
+            cp.boundary.as_ref().map_or("none".into(), policy_print),
+            cp.role_arn,
+            cp.tags,
+            cp.found,
+            cp.notes,
+        ),
+        role,
+    }
 }
 
 /// Every user's and role's print, by ARN.
-fn principal_prints(inv: &Inventory) -> BTreeMap<String, String> {
+fn principal_prints(inv: &Inventory) -> BTreeMap<String, PrincipalPrint> {
     let mut out = BTreeMap::new();
     for u in inv.users() {
         let p = principal_print(inv, &format!("{u:?}"), &u.arn, false);
@@ -474,6 +509,7 @@ fn scope(
     extras: &Extras,
     gb: &mut AccessGraph<'_>,
     ga: &mut AccessGraph<'_>,
+    actions: &[String],
     paths: Paths,
 ) -> Option<Scope> {
     if extras_given(extras) {
@@ -493,6 +529,7 @@ fn scope(
     }
     let mut scope = Scope::default();
     let all_keys: BTreeSet<&String> = kb.iter().chain(&ka).collect();
+    let keys: Vec<&String> = all_keys.iter().copied().collect();
     for k in all_keys {
         let both = kb.contains(k) && ka.contains(k);
         if both && key_print(before, k) == key_print(after, k) {
@@ -507,9 +544,35 @@ fn scope(
     }
     let (pb, pa) = (principal_prints(before), principal_prints(after));
     let mut changed: BTreeSet<String> = BTreeSet::new();
+    let mut limited: LimitedCells = BTreeMap::new();
+    let mut trust_changed: BTreeSet<String> = BTreeSet::new();
+    let asked = identity::Asked {
+        keys: &keys,
+        actions,
+        paths,
+        opts: gb.options(),
+    };
     for (arn, p) in &pb {
-        if pa.get(arn) != Some(p) {
-            changed.insert(arn.clone());
+        match pa.get(arn) {
+            Some(q) if q == p => {}
+            Some(q) if q.rest == p.rest && q.role == p.role => {
+                if q.trust != p.trust {
+                    trust_changed.insert(arn.clone());
+                }
+                if q.identity != p.identity {
+                    match identity::identity_cells(before, after, arn, p.role, &asked) {
+                        Some(cells) => {
+                            limited.insert(arn.clone(), cells);
+                        }
+                        None => {
+                            changed.insert(arn.clone());
+                        }
+                    }
+                }
+            }
+            _ => {
+                changed.insert(arn.clone());
+            }
         }
     }
     for arn in pa.keys() {
@@ -531,7 +594,60 @@ fn scope(
         scope.principals.extend(gb.reaching(&changed));
         scope.principals.extend(ga.reaching(&changed));
     }
+    if paths == Paths::All {
+        // A role's trust policies decide who can act as it, not what it can do: whoever else
+        // can reach it in either world may gain or lose its access (its own rows cannot).
+        for t in &trust_changed {
+            let one = BTreeSet::from([t.clone()]);
+            let reached = gb.reaching(&one).into_iter().chain(ga.reaching(&one));
+            scope.principals.extend(reached.filter(|p| p != t));
+        }
+    }
+    scope.limited = reach_limited(limited, &scope.principals, gb, ga, paths);
     Some(scope)
+}
+
+/// The limited principals' cells, given too to whoever can reach one of them by a move (its
+/// rows there may go through it): each of them is asked about the union of every limited
+/// principal's cells. Principals asked everywhere are left out.
+fn reach_limited(
+    limited: LimitedCells,
+    everywhere: &BTreeSet<String>,
+    gb: &mut AccessGraph<'_>,
+    ga: &mut AccessGraph<'_>,
+    paths: Paths,
+) -> LimitedCells {
+    let mut limited = limited;
+    limited.retain(|p, _| !everywhere.contains(p));
+    if paths == Paths::Direct || limited.is_empty() {
+        return limited;
+    }
+    let mut union: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for cells in limited.values() {
+        for (k, acts) in cells {
+            union
+                .entry(k.clone())
+                .or_default()
+                .extend(acts.iter().cloned());
+        }
+    }
+    let targets: BTreeSet<String> = limited.keys().cloned().collect();
+    let mut out = LimitedCells::new();
+    for p in gb
+        .reaching(&targets)
+        .into_iter()
+        .chain(ga.reaching(&targets))
+    {
+        if !everywhere.contains(&p) {
+            out.entry(p).or_insert_with(|| union.clone());
+        }
+    }
+    // The targets themselves (already among those reaching, unless a graph does not hold
+    // one of them).
+    for p in targets {
+        out.entry(p).or_insert_with(|| union.clone());
+    }
+    out
 }
 
 /// Both worlds' rows on the cells that can differ (`scope`), each world asked about the
@@ -548,10 +664,10 @@ pub fn changed_worlds(
     let actions = or_every_action(actions);
     let mut gb = AccessGraph::build(before, extras);
     let mut ga = AccessGraph::build(after, extras);
-    let Some(scope) = scope(before, after, extras, &mut gb, &mut ga, paths) else {
+    let Some(scope) = scope(before, after, extras, &mut gb, &mut ga, &actions, paths) else {
         return worlds_of(gb, ga, &actions, paths);
     };
-    if scope.keys.is_empty() && scope.principals.is_empty() {
+    if scope.keys.is_empty() && scope.principals.is_empty() && scope.limited.is_empty() {
         // Nothing any row reads differs: no row can, and no move needs working out.
         return (
             Access {
@@ -564,15 +680,32 @@ pub fn changed_worlds(
             },
         );
     }
-    let mut rb = gb.matrix_of(&scope.keys, &scope.principals, &actions, paths);
-    let mut ra = ga.matrix_of(&scope.keys, &scope.principals, &actions, paths);
-    let inside = |key: &str, principal: &str| {
+    let mut rb = gb.matrix_of(
+        &scope.keys,
+        &scope.principals,
+        &scope.limited,
+        &actions,
+        paths,
+    );
+    let mut ra = ga.matrix_of(
+        &scope.keys,
+        &scope.principals,
+        &scope.limited,
+        &actions,
+        paths,
+    );
+    let inside = |key: &str, principal: &str, action: &str| {
         scope.principals.contains(principal)
             || match scope.keys.get(key) {
                 Some(None) => true,
                 Some(Some(some)) => some.contains(principal),
                 None => false,
             }
+            || scope
+                .limited
+                .get(principal)
+                .and_then(|cells| cells.get(key))
+                .is_some_and(|acts| acts.contains(action))
     };
     fill_named(&mut gb, &mut rb, &mut ga, &mut ra, &actions, paths, &inside);
     (

@@ -35,6 +35,7 @@ mod export;
 mod iam;
 mod moves;
 mod queries;
+pub(crate) use queries::LimitedCells;
 
 pub(crate) use export::ExportFormat;
 

@@ -14,6 +14,13 @@ use crate::grant::Grant;
 /// The subjects (ids) asked on each key (ARN), every subject for `None`.
 type KeyCells = std::collections::BTreeMap<String, Option<std::collections::BTreeSet<String>>>;
 
+/// Principal (subject id) → key ARN → the actions asked there: the cells a scoped matrix
+/// asks a principal about besides those [`KeyCells`] and the principals asked everywhere name.
+pub(crate) type LimitedCells = std::collections::BTreeMap<
+    String,
+    std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+>;
+
 impl AccessGraph<'_> {
     /// The KMS actions `s` could possibly be allowed on `k` (sound pre-filter: an action
     /// outside the mask is one the engine would deny). Every door needs either the key policy
@@ -373,7 +380,7 @@ impl AccessGraph<'_> {
 
     /// Every key and KMS action `principal` can use.
     pub(crate) fn what_can(&mut self, principal: &str, paths: Paths) -> Result<Vec<Row>, String> {
-        self.what_can_of(principal, paths, None, &|_, _| true)
+        self.what_can_of(principal, paths, None, &|_, _, _| true)
     }
 
     /// [`Self::what_can`] on the cells (key ARN, the principal's subject id) `asked` accepts
@@ -384,7 +391,7 @@ impl AccessGraph<'_> {
         principal: &str,
         paths: Paths,
         actions: Option<&[String]>,
-        asked: &dyn Fn(&str, &str) -> bool,
+        asked: &dyn Fn(&str, &str, &str) -> bool,
     ) -> Result<Vec<Row>, String> {
         // A plan's or template's principal by address or logical id.
         let inv = self.inv;
@@ -427,11 +434,13 @@ impl AccessGraph<'_> {
             .collect();
         let mut rows = Vec::new();
         for (ki, k) in self.keys.iter().enumerate() {
-            if !self.subjects.get(si).is_some_and(|s| asked(&k.arn, &s.id)) {
+            let Some(id) = self.subjects.get(si).map(|s| s.id.clone()) else {
                 continue;
-            }
+            };
             for a in &actions {
-                rows.extend(self.reach(si, ki, a, paths));
+                if asked(&k.arn, &id, &a.name) {
+                    rows.extend(self.reach(si, ki, a, paths));
+                }
             }
         }
         rows.sort_by(|a, b| (&a.key, &a.action).cmp(&(&b.key, &b.action)));
@@ -441,6 +450,11 @@ impl AccessGraph<'_> {
     /// Principals × keys for a set of actions: one row per allowed cell.
     pub(crate) fn matrix(&mut self, actions: &[String], paths: Paths) -> Vec<Row> {
         self.cells(actions, paths, None)
+    }
+
+    /// The options the graph asks the engine with.
+    pub(crate) fn options(&self) -> &crate::eval::Options {
+        &self.opts
     }
 
     /// The id and kind of every principal and class the graph asks about.
@@ -500,10 +514,11 @@ impl AccessGraph<'_> {
         &mut self,
         keys: &std::collections::BTreeMap<String, Option<std::collections::BTreeSet<String>>>,
         principals: &std::collections::BTreeSet<String>,
+        limited: &LimitedCells,
         actions: &[String],
         paths: Paths,
     ) -> Vec<Row> {
-        self.cells(actions, paths, Some((keys, principals)))
+        self.cells(actions, paths, Some((keys, principals, limited)))
     }
 
     /// The rows of the cells `only` names (as [`Self::matrix_of`] reads them; every cell for
@@ -513,7 +528,11 @@ impl AccessGraph<'_> {
         &mut self,
         actions: &[String],
         paths: Paths,
-        only: Option<(&KeyCells, &std::collections::BTreeSet<String>)>,
+        only: Option<(
+            &KeyCells,
+            &std::collections::BTreeSet<String>,
+            &LimitedCells,
+        )>,
     ) -> Vec<Row> {
         if paths == Paths::All {
             self.build_moves();
@@ -531,14 +550,19 @@ impl AccessGraph<'_> {
         let everywhere: Vec<bool> = self
             .subjects
             .iter()
-            .map(|s| only.is_none_or(|(_, principals)| principals.contains(&s.id)))
+            .map(|s| only.is_none_or(|(_, principals, _)| principals.contains(&s.id)))
+            .collect();
+        let limited: Vec<Option<&std::collections::BTreeMap<String, _>>> = self
+            .subjects
+            .iter()
+            .map(|s| only.and_then(|(_, _, limited)| limited.get(&s.id)))
             .collect();
         let mut rows = Vec::new();
         for (ki, k) in self.keys.iter().enumerate() {
             // `None`: no subject but those asked everywhere; `Some(None)`: every subject.
             let on_key = match only {
                 None => Some(None),
-                Some((keys, _)) => keys.get(&k.arn).map(Option::as_ref),
+                Some((keys, _, _)) => keys.get(&k.arn).map(Option::as_ref),
             };
             for (si, s) in self.subjects.iter().enumerate() {
                 let asked = everywhere.get(si).copied().unwrap_or(false)
@@ -547,9 +571,21 @@ impl AccessGraph<'_> {
                         Some(Some(some)) => some.contains(&s.id),
                         None => false,
                     };
-                if !asked {
-                    continue;
-                }
+                // Not asked on every cell of the key: only the actions a limited principal
+                // is asked there, if any.
+                let some_actions = if asked {
+                    None
+                } else {
+                    match limited
+                        .get(si)
+                        .copied()
+                        .flatten()
+                        .and_then(|l| l.get(&k.arn))
+                    {
+                        Some(acts) => Some(acts),
+                        None => continue,
+                    }
+                };
                 // The pre-filter once per principal and key, not once per action (nor again
                 // inside each action's engine call).
                 let lone = alone.get(si).copied().unwrap_or(true);
@@ -558,6 +594,9 @@ impl AccessGraph<'_> {
                     continue;
                 }
                 for a in &actions {
+                    if some_actions.is_some_and(|acts| !acts.contains(&a.name)) {
+                        continue;
+                    }
                     rows.extend(self.reach_masked(si, ki, a, paths, lone, mask));
                 }
             }

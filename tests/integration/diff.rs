@@ -707,6 +707,69 @@ mod property {
         assert_eq!(whole, changes_text(&sold.rows, &snew.rows));
     }
 
+    /// `app`'s identity policy gains Encrypt on the first key only, and `batch` may assume
+    /// `app`: the scoped diff asks both about that key and action alone (the cells the
+    /// changed statement can touch) and gives the whole computation's changes.
+    #[test]
+    fn an_identity_statement_on_one_key_changes_its_cells_for_it_and_who_reaches_it() {
+        let delegate = json!({"Effect": "Allow", "Principal": {"AWS": PRINCIPALS[3]},
+            "Action": "kms:*", "Resource": "*"});
+        let before = Spec {
+            keys: vec![vec![delegate]; KEYS.len()],
+            grants: Vec::new(),
+            identity: vec![
+                vec![json!({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"})],
+                vec![json!({"Effect": "Allow", "Action": "sts:AssumeRole",
+                    "Resource": "arn:aws:iam::111122223333:role/*"})],
+            ],
+            trust: vec![1, 3],
+            roles: 2,
+        };
+        let mut after = before.clone();
+        after.identity[0]
+            .push(json!({"Effect": "Allow", "Action": "kms:Encrypt", "Resource": KEYS[0]}));
+        scoped_equals_whole(&before, &after, "Added", "role/app");
+        scoped_equals_whole(&before, &after, "Added", "role/batch");
+    }
+
+    /// A changed identity statement the scope cannot bound (here `sts:AssumeRole`, a move)
+    /// asks its principal about every cell: `app` gains `batch`'s Decrypt on every key.
+    #[test]
+    fn an_identity_statement_that_may_allow_a_move_asks_every_cell() {
+        let delegate = json!({"Effect": "Allow", "Principal": {"AWS": PRINCIPALS[3]},
+            "Action": "kms:*", "Resource": "*"});
+        let mut before = plain(vec![delegate.clone()]);
+        before.keys[1] = vec![delegate];
+        before.identity[1] =
+            vec![json!({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"})];
+        let mut after = before.clone();
+        after.identity[0] = vec![json!({"Effect": "Allow", "Action": "sts:AssumeRole",
+            "Resource": "arn:aws:iam::111122223333:role/batch"})];
+        scoped_equals_whole(&before, &after, "Added", "role/app");
+    }
+
+    /// `app`'s trust policy starts naming `batch`, whose IAM allows assuming it: `batch`
+    /// gains `app`'s access on every key, though neither role's own policies change.
+    #[test]
+    fn a_trust_change_gives_the_new_assumer_the_role_access() {
+        let delegate = json!({"Effect": "Allow", "Principal": {"AWS": PRINCIPALS[3]},
+            "Action": "kms:*", "Resource": "*"});
+        let before = Spec {
+            keys: vec![vec![delegate]; KEYS.len()],
+            grants: Vec::new(),
+            identity: vec![
+                vec![json!({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"})],
+                vec![json!({"Effect": "Allow", "Action": "sts:AssumeRole",
+                    "Resource": "arn:aws:iam::111122223333:role/*"})],
+            ],
+            trust: vec![2, 2],
+            roles: 2,
+        };
+        let mut after = before.clone();
+        after.trust[0] = 1;
+        scoped_equals_whole(&before, &after, "Added", "role/batch");
+    }
+
     /// The whole computation's and the scoped diff's changes from `before` to `after`, after
     /// checking that the whole one has a change of `kind` for `principal` (an id's end).
     fn scoped_equals_whole(before: &Spec, after: &Spec, kind: &str, principal: &str) {
