@@ -99,6 +99,17 @@ pub struct Inventory {
     tf_caller: Option<String>,
     /// The key ARN each entry of `key_policies` names, once resolved.
     key_policy_keys: std::sync::OnceLock<Vec<Option<String>>>,
+    /// The first of `keys` and of `planned` with each ARN, built once: `key_inputs` asks for
+    /// every key of a plan, and a scan per key was quadratic (with an ARN built per planned
+    /// key and lookup).
+    key_lookup: std::sync::OnceLock<KeyLookup>,
+}
+
+/// Where a key's facts and its plan entry are, by ARN.
+#[derive(Debug, Default)]
+struct KeyLookup {
+    facts: std::collections::HashMap<String, usize>,
+    planned: std::collections::HashMap<String, usize>,
 }
 
 /// The key policy AWS gives a key created without one (spec R117).
@@ -139,6 +150,7 @@ impl Inventory {
     /// Adds what one input defined. `file` names it in traces.
     pub fn add(&mut self, file: &str, loaded: Loaded) {
         self.key_policy_keys = std::sync::OnceLock::new();
+        self.key_lookup = std::sync::OnceLock::new();
         for p in loaded.policies {
             let np = named(&p.label, file, p.doc);
             match p.role {
@@ -321,6 +333,7 @@ impl Inventory {
     /// `--region` win over what the plan reveals).
     pub(crate) fn set_account_region(&mut self, account: Option<String>, region: Option<String>) {
         self.key_policy_keys = std::sync::OnceLock::new();
+        self.key_lookup = std::sync::OnceLock::new();
         if account.is_some() {
             self.tf_account = account;
         }
@@ -370,9 +383,23 @@ impl Inventory {
     }
 
     fn planned_for_arn(&self, arn: &str) -> Option<&crate::model::PlannedKey> {
-        self.planned
-            .iter()
-            .find(|k| self.planned_arn(k).as_deref() == Some(arn))
+        let at = *self.lookup().planned.get(arn)?;
+        self.planned.get(at)
+    }
+
+    fn lookup(&self) -> &KeyLookup {
+        self.key_lookup.get_or_init(|| {
+            let mut l = KeyLookup::default();
+            for (i, k) in self.keys.iter().enumerate() {
+                l.facts.entry(k.arn.clone()).or_insert(i);
+            }
+            for (i, k) in self.planned.iter().enumerate() {
+                if let Some(arn) = self.planned_arn(k) {
+                    l.planned.entry(arn).or_insert(i);
+                }
+            }
+            l
+        })
     }
 
     /// Keys of Terraform plans and state.
@@ -424,7 +451,7 @@ impl Inventory {
 
     /// The key's facts, policies and grants as the engine wants them.
     pub fn key_inputs(&self, arn: &str) -> Result<KeyInputs, String> {
-        let mut facts = match self.keys.iter().find(|k| k.arn == arn) {
+        let mut facts = match self.lookup().facts.get(arn).and_then(|&i| self.keys.get(i)) {
             Some(k) => k.clone(),
             None => KeyFacts::from_arn(arn)?,
         };
