@@ -609,7 +609,10 @@ fn scope(
 
 /// The limited principals' cells, given too to whoever can reach one of them by a move (its
 /// rows there may go through it): each of them is asked about the union of every limited
-/// principal's cells. Principals asked everywhere are left out.
+/// principal's cells. Who reaches them is worked out before any is left out, so that a
+/// principal that reaches a limited one through a principal asked everywhere (or one whose
+/// trust policy alone changed, which is not) still gets the cells. Principals asked
+/// everywhere are left out of the answer only.
 fn reach_limited(
     limited: LimitedCells,
     everywhere: &BTreeSet<String>,
@@ -617,9 +620,9 @@ fn reach_limited(
     ga: &mut AccessGraph<'_>,
     paths: Paths,
 ) -> LimitedCells {
-    let mut limited = limited;
-    limited.retain(|p, _| !everywhere.contains(p));
     if paths == Paths::Direct || limited.is_empty() {
+        let mut limited = limited;
+        limited.retain(|p, _| !everywhere.contains(p));
         return limited;
     }
     let mut union: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -632,20 +635,17 @@ fn reach_limited(
         }
     }
     let targets: BTreeSet<String> = limited.keys().cloned().collect();
-    let mut out = LimitedCells::new();
-    for p in gb
+    let reached: Vec<String> = gb
         .reaching(&targets)
         .into_iter()
         .chain(ga.reaching(&targets))
-    {
+        .chain(targets.iter().cloned())
+        .collect();
+    let mut out = LimitedCells::new();
+    for p in reached {
         if !everywhere.contains(&p) {
             out.entry(p).or_insert_with(|| union.clone());
         }
-    }
-    // The targets themselves (already among those reaching, unless a graph does not hold
-    // one of them).
-    for p in targets {
-        out.entry(p).or_insert_with(|| union.clone());
     }
     out
 }

@@ -770,6 +770,33 @@ mod property {
         scoped_equals_whole(&before, &after, "Added", "role/batch");
     }
 
+    /// `batch`'s trust policy starts naming `app` (so `app` is asked everywhere: it can now
+    /// reach `batch`), while `app` gains Decrypt on the first key and `batch` could already
+    /// assume `app`. `batch` gains Decrypt through `app`: who reaches a limited principal is
+    /// worked out before the principals asked everywhere are left out.
+    #[test]
+    fn a_role_reaching_a_limited_principal_through_a_trust_change_gets_its_cells() {
+        let delegate = json!({"Effect": "Allow", "Principal": {"AWS": PRINCIPALS[3]},
+            "Action": "kms:*", "Resource": "*"});
+        let before = Spec {
+            keys: vec![vec![delegate]; KEYS.len()],
+            grants: Vec::new(),
+            identity: vec![
+                vec![json!({"Effect": "Allow", "Action": "sts:AssumeRole",
+                    "Resource": "arn:aws:iam::111122223333:role/batch"})],
+                vec![json!({"Effect": "Allow", "Action": "sts:AssumeRole",
+                    "Resource": "arn:aws:iam::111122223333:role/app"})],
+            ],
+            trust: vec![1, 2],
+            roles: 2,
+        };
+        let mut after = before.clone();
+        after.trust[1] = 0;
+        after.identity[0]
+            .push(json!({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": KEYS[0]}));
+        scoped_equals_whole(&before, &after, "Added", "role/batch");
+    }
+
     /// The whole computation's and the scoped diff's changes from `before` to `after`, after
     /// checking that the whole one has a change of `kind` for `principal` (an id's end).
     fn scoped_equals_whole(before: &Spec, after: &Spec, kind: &str, principal: &str) {
