@@ -259,10 +259,7 @@ fn differing<T>(mine: &[T], theirs: &[T], print: &dyn Fn(&T) -> String) -> Vec<u
 /// The statements two lists of policies differ by: each world's policies narrowed to the
 /// statements the other world lacks (by label and text), or `None` when the lists differ in
 /// length or in a policy's label, kind or version.
-pub(super) fn differing_statements(
-    pb: &[NamedPolicy],
-    pa: &[NamedPolicy],
-) -> Option<Vec<NamedPolicy>> {
+fn differing_statements(pb: &[NamedPolicy], pa: &[NamedPolicy]) -> Option<Vec<NamedPolicy>> {
     if pb.len() != pa.len() {
         return None;
     }

@@ -442,7 +442,9 @@ fn action_slot(action: &str) -> u16 {
         .unwrap_or(u16::MAX)
 }
 
-fn action_bit(action: &str) -> u128 {
+/// The bit of a KMS action in the engine's action masks (its catalogue index); every bit
+/// for a name the catalogue does not hold.
+pub(crate) fn action_bit(action: &str) -> u128 {
     let bare = action.split_once(':').map_or(action, |(_, n)| n);
     crate::catalog::action_index(bare).map_or(u128::MAX, |i| 1u128 << i)
 }

@@ -214,55 +214,35 @@ pub fn load(name: &InputName, opts: &InputOptions, sources: &mut SourceMap) -> L
 /// [`load`] reads it) and the world before it (each resource's `before`, the prior state's
 /// values). Both point into the plan's own text. The second is `None` when the input cannot
 /// be read (the first's findings say why) or is not a plan (the first's `kind` says what it
-/// is, and nothing else is read).
+/// is; a YAML template is read as [`load`] reads it, other JSON no further).
 pub(crate) fn load_plan_worlds(
     name: &InputName,
     opts: &InputOptions,
     sources: &mut SourceMap,
 ) -> (Loaded, Option<Loaded>) {
-    let mut out = Loaded::default();
-    let Some(id) = read_source(name, opts, sources, &mut out.findings) else {
-        return (out, None);
-    };
-    let Some(file) = sources.get(id) else {
-        return (out, None);
-    };
-    let text = file.text.clone();
-    let parsed = match json::parse_with_depth(&text, opts.max_depth) {
-        Ok(j) => j,
-        Err(e) => {
-            let rule = json_error_rule(&e, &text, &mut out);
-            out.findings
-                .push(Finding::new(rule, id, e.span, e.message(), e.label()).help(e.help()));
-            return (out, None);
+    let mut before = None;
+    let after = load_text_with(name, opts, sources, |parsed, id, sources, out| {
+        let kind = opts.input_kind.unwrap_or_else(|| detect(&parsed));
+        out.kind = Some(kind);
+        if kind != InputKind::TerraformPlan {
+            return;
         }
-    };
-    let kind = opts.input_kind.unwrap_or_else(|| detect(&parsed));
-    out.kind = Some(kind);
-    if kind != InputKind::TerraformPlan {
-        return (out, None);
-    }
-    terraform::read_side(
-        &parsed,
-        id,
-        opts,
-        sources,
-        &mut out,
-        terraform::PlanSide::After,
-    );
-    let mut before = Loaded {
-        kind: Some(kind),
-        ..Loaded::default()
-    };
-    terraform::read_side(
-        &parsed,
-        id,
-        opts,
-        sources,
-        &mut before,
-        terraform::PlanSide::Before,
-    );
-    (out, Some(before))
+        terraform::read_side(&parsed, id, opts, sources, out, terraform::PlanSide::After);
+        let mut b = Loaded {
+            kind: Some(kind),
+            ..Loaded::default()
+        };
+        terraform::read_side(
+            &parsed,
+            id,
+            opts,
+            sources,
+            &mut b,
+            terraform::PlanSide::Before,
+        );
+        before = Some(b);
+    });
+    (after, before)
 }
 
 /// The key id a collected account directory's layout gives a file:
@@ -308,6 +288,20 @@ pub(crate) fn expand_dirs(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
 }
 
 fn load_text(name: &InputName, opts: &InputOptions, sources: &mut SourceMap) -> Loaded {
+    load_text_with(name, opts, sources, |parsed, id, sources, out| {
+        recognise(parsed, id, opts, sources, out, 0);
+    })
+}
+
+/// Reads an input's text (a YAML template or other YAML as [`load_text`] reads them), parses
+/// it as JSON and hands the document to `read`; what cannot be read is a finding in the
+/// answer.
+fn load_text_with(
+    name: &InputName,
+    opts: &InputOptions,
+    sources: &mut SourceMap,
+    read: impl FnOnce(Json<'_>, SourceId, &mut SourceMap, &mut Loaded),
+) -> Loaded {
     let mut out = Loaded::default();
     let Some(id) = read_source(name, opts, sources, &mut out.findings) else {
         return out;
@@ -345,7 +339,7 @@ fn load_text(name: &InputName, opts: &InputOptions, sources: &mut SourceMap) -> 
             return out;
         }
     };
-    recognise(parsed, id, opts, sources, &mut out, 0);
+    read(parsed, id, sources, &mut out);
     out
 }
 

@@ -847,7 +847,7 @@ impl Inventory {
     /// What the rules need of a key: its described facts, else what its ARN says, with the
     /// aliases that name it (an `alias/aws/…` one makes it AWS managed).
     fn lint_facts(&self, arn: &str) -> Option<KeyFacts> {
-        let mut facts = match self.keys.iter().find(|k| k.arn == arn) {
+        let mut facts = match self.lookup().facts.get(arn).and_then(|&i| self.keys.get(i)) {
             Some(k) => k.clone(),
             None => KeyFacts::from_arn(arn).ok()?,
         };

@@ -355,17 +355,25 @@ pub(super) fn inventory_of(
     sources: &mut SourceMap,
 ) -> Result<Inventory, Failure> {
     let mut inv = Inventory::new();
+    let opts = inventory_options(place, base)?;
+    add_files(&mut inv, files, &opts, max_policies, sources)?;
+    inv.set_account_region(place.account.clone(), place.region.clone());
+    Ok(inv)
+}
+
+/// The options the inventory commands read their files with: `base` with the place flags.
+pub(super) fn inventory_options(
+    place: &crate::cli::PlaceArgs,
+    base: &InputOptions,
+) -> Result<InputOptions, Failure> {
     let mut template = super::template_context(place).map_err(fail)?;
     // The inputs' own keys and principals share the stack's one account whatever its number
     // (spec R134); `can` names `--account` where an answer depends on it.
     template.stand_in_account = true;
-    let opts = InputOptions {
+    Ok(InputOptions {
         template,
         ..base.clone()
-    };
-    add_files(&mut inv, files, &opts, max_policies, sources)?;
-    inv.set_account_region(place.account.clone(), place.region.clone());
-    Ok(inv)
+    })
 }
 
 /// Adds each input file to the inventory; the first file with an input error fails.

@@ -9,7 +9,7 @@
 use std::io::{self, Write};
 use std::path::Path;
 
-use super::can::{file_name, inventory_of};
+use super::can::{file_name, inventory_of, inventory_options};
 use super::outcome::{Exit, Failure, fail, unless_reader_gone};
 use crate::cli::{DiffArgs, DiffFormat, PathsArg};
 use crate::diag::Finding;
@@ -163,12 +163,7 @@ fn plan_worlds(
     base: &InputOptions,
     sources: &mut SourceMap,
 ) -> Result<(Inventory, Inventory), Failure> {
-    let mut template = super::template_context(&args.place).map_err(fail)?;
-    template.stand_in_account = true;
-    let opts = InputOptions {
-        template,
-        ..base.clone()
-    };
+    let opts = inventory_options(&args.place, base)?;
     let (after, before) =
         input::load_plan_worlds(&InputName::Path(plan.to_owned()), &opts, sources);
     let errors = after.input_errors();

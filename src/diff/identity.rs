@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::eval::{Caller, Options};
-use crate::graph::Paths;
+use crate::graph::{Paths, action_bit as bit};
 use crate::inventory::Inventory;
 use crate::policy::Statement;
 
@@ -57,13 +57,13 @@ pub(super) fn identity_cells(
     Some(out)
 }
 
-/// The bit of a KMS action in the engine's action masks (its catalogue index).
-fn bit(action: &str) -> u128 {
+/// Whether the catalogue says `action` is also authorised against an alias (`kms:CreateAlias`);
+/// an action it does not hold counts as one.
+fn on_alias(action: &str) -> bool {
     let bare = action.split_once(':').map_or(action, |(_, n)| n);
     crate::catalog::action_index(bare)
-        .and_then(|i| u32::try_from(i).ok())
-        .and_then(|i| 1u128.checked_shl(i))
-        .unwrap_or(u128::MAX)
+        .and_then(crate::catalog::action)
+        .is_none_or(|a| a.on_alias)
 }
 
 /// Adds the cells one differing identity statement could apply to; `None` when it could
@@ -101,7 +101,7 @@ fn statement_cells(st: &Statement, asked: &Asked<'_>, out: &mut Cells) -> Option
             });
         for a in &touched {
             // An alias action is also authorised on the alias's ARN, which no key ARN shows.
-            if on_key || a.contains("Alias") {
+            if on_key || on_alias(a) {
                 out.entry((*k).clone()).or_default().insert((*a).clone());
             }
         }

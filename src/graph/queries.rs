@@ -433,12 +433,12 @@ impl AccessGraph<'_> {
             .map(|a| Act::new(&a))
             .collect();
         let mut rows = Vec::new();
+        let Some(id) = self.subjects.get(si).map(|s| s.id.as_str()) else {
+            return Ok(rows);
+        };
         for (ki, k) in self.keys.iter().enumerate() {
-            let Some(id) = self.subjects.get(si).map(|s| s.id.clone()) else {
-                continue;
-            };
             for a in &actions {
-                if asked(&k.arn, &id, &a.name) {
+                if asked(&k.arn, id, &a.name) {
                     rows.extend(self.reach(si, ki, a, paths));
                 }
             }

@@ -90,6 +90,14 @@ fn a_plan_that_cannot_be_read_is_refused_at_its_line_and_column() {
         "{err}"
     );
     assert!(err.contains("`--before` and `--after`"), "{err}");
+    // A YAML template is read as a template, not refused as broken JSON.
+    let template = fixture("cloudformation/key-and-roles.yaml");
+    let (code, _out, err) = run(&["diff", template.to_str().unwrap()], None);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("it reads as a CloudFormation template"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -707,24 +715,33 @@ mod property {
         assert_eq!(whole, changes_text(&sold.rows, &snew.rows));
     }
 
+    /// Both roles with these identity statements and trust policies (indices into
+    /// `PRINCIPALS`), on two keys whose policies delegate everything to the account.
+    fn delegating(identity: Vec<Vec<serde_json::Value>>, trust: Vec<usize>) -> Spec {
+        let delegate = json!({"Effect": "Allow", "Principal": {"AWS": PRINCIPALS[3]},
+            "Action": "kms:*", "Resource": "*"});
+        Spec {
+            keys: vec![vec![delegate]; KEYS.len()],
+            grants: Vec::new(),
+            identity,
+            trust,
+            roles: 2,
+        }
+    }
+
     /// `app`'s identity policy gains Encrypt on the first key only, and `batch` may assume
     /// `app`: the scoped diff asks both about that key and action alone (the cells the
     /// changed statement can touch) and gives the whole computation's changes.
     #[test]
     fn an_identity_statement_on_one_key_changes_its_cells_for_it_and_who_reaches_it() {
-        let delegate = json!({"Effect": "Allow", "Principal": {"AWS": PRINCIPALS[3]},
-            "Action": "kms:*", "Resource": "*"});
-        let before = Spec {
-            keys: vec![vec![delegate]; KEYS.len()],
-            grants: Vec::new(),
-            identity: vec![
+        let before = delegating(
+            vec![
                 vec![json!({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"})],
                 vec![json!({"Effect": "Allow", "Action": "sts:AssumeRole",
                     "Resource": "arn:aws:iam::111122223333:role/*"})],
             ],
-            trust: vec![1, 3],
-            roles: 2,
-        };
+            vec![1, 3],
+        );
         let mut after = before.clone();
         after.identity[0]
             .push(json!({"Effect": "Allow", "Action": "kms:Encrypt", "Resource": KEYS[0]}));
@@ -752,19 +769,14 @@ mod property {
     /// gains `app`'s access on every key, though neither role's own policies change.
     #[test]
     fn a_trust_change_gives_the_new_assumer_the_role_access() {
-        let delegate = json!({"Effect": "Allow", "Principal": {"AWS": PRINCIPALS[3]},
-            "Action": "kms:*", "Resource": "*"});
-        let before = Spec {
-            keys: vec![vec![delegate]; KEYS.len()],
-            grants: Vec::new(),
-            identity: vec![
+        let before = delegating(
+            vec![
                 vec![json!({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"})],
                 vec![json!({"Effect": "Allow", "Action": "sts:AssumeRole",
                     "Resource": "arn:aws:iam::111122223333:role/*"})],
             ],
-            trust: vec![2, 2],
-            roles: 2,
-        };
+            vec![2, 2],
+        );
         let mut after = before.clone();
         after.trust[0] = 1;
         scoped_equals_whole(&before, &after, "Added", "role/batch");
@@ -776,20 +788,15 @@ mod property {
     /// worked out before the principals asked everywhere are left out.
     #[test]
     fn a_role_reaching_a_limited_principal_through_a_trust_change_gets_its_cells() {
-        let delegate = json!({"Effect": "Allow", "Principal": {"AWS": PRINCIPALS[3]},
-            "Action": "kms:*", "Resource": "*"});
-        let before = Spec {
-            keys: vec![vec![delegate]; KEYS.len()],
-            grants: Vec::new(),
-            identity: vec![
+        let before = delegating(
+            vec![
                 vec![json!({"Effect": "Allow", "Action": "sts:AssumeRole",
                     "Resource": "arn:aws:iam::111122223333:role/batch"})],
                 vec![json!({"Effect": "Allow", "Action": "sts:AssumeRole",
                     "Resource": "arn:aws:iam::111122223333:role/app"})],
             ],
-            trust: vec![1, 2],
-            roles: 2,
-        };
+            vec![1, 2],
+        );
         let mut after = before.clone();
         after.trust[1] = 0;
         after.identity[0]
