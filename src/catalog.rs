@@ -136,6 +136,20 @@ pub(crate) fn all_actions_mask() -> ActionMask {
 /// The name is lower-cased into a buffer on the stack and looked up among the lower-case
 /// names with plain byte comparisons: parsing and every engine request look actions up.
 pub(crate) fn action_index(name: &str) -> Option<usize> {
+    // Most names are spelled as the catalogue spells them (`Decrypt`): one hash lookup.
+    static EXACT: std::sync::OnceLock<
+        std::collections::HashMap<&'static str, usize, foldhash::fast::FixedState>,
+    > = std::sync::OnceLock::new();
+    let exact = EXACT.get_or_init(|| {
+        ACTIONS
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.name, i))
+            .collect()
+    });
+    if let Some(&i) = exact.get(name) {
+        return Some(i);
+    }
     let mut buf = [0u8; LONGEST_ACTION];
     // A name longer than every action is none of them.
     let lower = buf.get_mut(..name.len())?;

@@ -7,6 +7,7 @@
 //! content: whatever it cannot judge makes the answer [`Decision::Undetermined`] with the reason
 //! and location. It reads no files (`input`) and prints nothing (`report`).
 
+mod classes;
 mod condition;
 mod context;
 mod decide;
@@ -22,6 +23,7 @@ use crate::source::{SourceId, Span};
 use std::sync::Arc;
 
 pub use crate::model::{KeyFacts, KeyManager};
+pub(crate) use classes::ActionClasses;
 pub(crate) use context::has_vpc_keys;
 pub(crate) use context::iso8601;
 pub use decide::evaluate;

@@ -85,12 +85,17 @@ impl StatementIndex {
         out
     }
 
+    /// Whether a policy of `all` statements is ever narrowed: a short policy costs less to
+    /// run whole than to copy in part.
+    pub(crate) fn narrows(all: usize) -> bool {
+        all > NARROW_FROM
+    }
+
     /// The positions of the statements that can concern `caller`, in order; `None` when that
     /// is every statement, or when the caller is one whose match the index cannot tell (a
     /// federated user whose federating user is not known is matched by name).
     pub(crate) fn positions(&self, caller: &Caller, all: usize) -> Option<Vec<usize>> {
-        // A short policy costs less to run whole than to copy in part.
-        if self.general.len() == all || all <= NARROW_FROM {
+        if self.general.len() == all || !Self::narrows(all) {
             return None;
         }
         let out = self.concerning(caller)?;

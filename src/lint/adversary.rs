@@ -375,7 +375,7 @@ impl<'c, 'a> Model<'c, 'a> {
         action: &str,
         identity: Option<Vec<NamedPolicy>>,
     ) -> eval::Tri {
-        let reach = self.cx.reach(caller.clone(), action, identity.clone());
+        let reach = self.cx.reach(caller, action, identity.as_deref());
         let mut keys: Vec<String> = match &reach {
             Reach::Yes(_) => return eval::Tri::Yes,
             Reach::No | Reach::Denied(_) => return eval::Tri::No,
@@ -475,7 +475,7 @@ impl<'c, 'a> Model<'c, 'a> {
         if !self.cx.may_allow_to(caller, action, identity.as_deref()) {
             return None;
         }
-        let reach = self.cx.reach(caller.clone(), action, identity);
+        let reach = self.cx.reach(caller, action, identity.as_deref());
         let mut keys: Vec<String> = match &reach {
             Reach::Yes(by) => {
                 return Some(Counterexample {

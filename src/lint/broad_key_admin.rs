@@ -70,11 +70,11 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
             // Open to everyone is KMS005's finding.
             let public = stranger
                 .as_ref()
-                .is_some_and(|s| matches!(cx.allow_reach(s, a, Some(iam.clone())), Reach::Yes(_)));
+                .is_some_and(|s| matches!(cx.allow_reach(s, a, Some(&iam)), Reach::Yes(_)));
             if public {
                 continue;
             }
-            match cx.allow_reach(&probe, a, Some(Vec::new())) {
+            match cx.allow_reach(&probe, a, Some(&[])) {
                 r @ Reach::Yes(_) if opened(&r) => {
                     if let Reach::Yes(ids) = r {
                         by.extend(ids);
@@ -110,7 +110,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
             }
             let can: Vec<&str> = ["kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"]
                 .into_iter()
-                .filter(|a| matches!(cx.allow_reach(&caller, a, Some(Vec::new())), Reach::Yes(_)))
+                .filter(|a| matches!(cx.allow_reach(&caller, a, Some(&[])), Reach::Yes(_)))
                 .collect();
             if can.is_empty() {
                 continue;

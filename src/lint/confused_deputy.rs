@@ -94,7 +94,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
                     example.get_or_insert(ce);
                     continue;
                 }
-                match cx.reach_once(caller.clone(), &action, None) {
+                match cx.reach_once(&caller, &action, None) {
                     Reach::Yes(by) if by_this(&mut by.iter().map(String::as_str)) => {
                         unguarded.push(a.name);
                     }

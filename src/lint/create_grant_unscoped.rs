@@ -72,7 +72,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
             }
             // Administrators can rewrite the policy: their grants are not the finding.
             let admin = matches!(
-                cx.reach(caller.clone(), "kms:PutKeyPolicy", Some(Vec::new())),
+                cx.reach(&caller, "kms:PutKeyPolicy", Some(&[])),
                 Reach::Yes(_) | Reach::Conditional(_)
             );
             if admin {
@@ -86,7 +86,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
             } else {
                 cx.allow_all_identity()
             };
-            let open = match cx.reach(caller.clone(), "kms:CreateGrant", Some(identity.clone())) {
+            let open = match cx.reach(&caller, "kms:CreateGrant", Some(&identity)) {
                 Reach::Yes(_) => Some(String::new()),
                 Reach::Conditional(alts) => alts
                     .iter()

@@ -104,18 +104,14 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
                     ids.filter_map(|id| cx.statement_named(id))
                         .any(|s| s.index == st.index)
                 };
-                let allowed = match Reach::from_evaluation(&cx.probe_with(
-                    relaxed,
-                    caller.clone(),
-                    &action,
-                    None,
-                )) {
-                    Reach::Yes(by) => by_this(&mut by.iter().map(String::as_str)),
-                    Reach::Conditional(alts) => alts
-                        .iter()
-                        .any(|alt| by_this(&mut alt.iter().map(|r| r.statement.as_str()))),
-                    _ => false,
-                };
+                let allowed =
+                    match Reach::from_evaluation(&cx.probe_with(relaxed, &caller, &action, None)) {
+                        Reach::Yes(by) => by_this(&mut by.iter().map(String::as_str)),
+                        Reach::Conditional(alts) => alts
+                            .iter()
+                            .any(|alt| by_this(&mut alt.iter().map(|r| r.statement.as_str()))),
+                        _ => false,
+                    };
                 if !allowed {
                     continue;
                 }

@@ -64,12 +64,7 @@ pub(crate) fn trapped(cx: &KeyLintContext<'_>) -> Option<Vec<String>> {
     let mut by: Vec<String> = Vec::new();
     let mut any = false;
     for c in &denied {
-        let ev = cx.probe_with(
-            allows,
-            c.caller.clone(),
-            "kms:PutKeyPolicy",
-            Some(Vec::new()),
-        );
+        let ev = cx.probe_with(allows, &c.caller, "kms:PutKeyPolicy", Some(&[]));
         if ev.decision == crate::eval::Decision::Allow {
             any = true;
             if let Reach::Denied(d) = &c.reach {

@@ -57,7 +57,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
             let mut can: Vec<&str> = CONTROL
                 .iter()
                 .copied()
-                .filter(|a| match cx.allow_reach(&caller, a, Some(Vec::new())) {
+                .filter(|a| match cx.allow_reach(&caller, a, Some(&[])) {
                     Reach::Yes(_) => true,
                     Reach::Conditional(alts) => alts.iter().any(|alt| {
                         !alt.iter().any(|r| {

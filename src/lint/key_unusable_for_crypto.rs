@@ -56,7 +56,7 @@ fn may(
     key_actions().filter(|a| actions(a.name)).any(|a| {
         let action = format!("kms:{}", a.name);
         !matches!(
-            cx.allow_reach(caller, &action, identity.map(<[NamedPolicy]>::to_vec)),
+            cx.allow_reach(caller, &action, identity),
             Reach::No | Reach::Denied(_)
         )
     })

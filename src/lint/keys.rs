@@ -79,10 +79,13 @@ pub struct KeyLintContext<'a> {
     /// The seed of the probes' hashes.
     hasher: foldhash::fast::RandomState,
     /// Callers made from principal ARNs and account ids, parsed once per key policy.
-    callers: RefCell<FastMap<String, Option<Caller>>>,
+    callers: RefCell<FastMap<String, Option<Rc<Caller>>>>,
     /// Every probe is run, none ruled out by the pre-check: for the tests that hold the
     /// pre-check against the engine.
     skip_off: std::cell::Cell<bool>,
+    /// Every action is asked of the engine, none answered by another of its class: for the
+    /// tests that hold the classes against the engine.
+    classes_off: std::cell::Cell<bool>,
     /// See `aws_managed`.
     aws_managed: OnceCell<bool>,
     /// See `statement_named`.
@@ -179,6 +182,8 @@ struct Narrowing {
     /// The last caller asked about, with its narrowed policy: rules ask one caller several
     /// actions in a row.
     last: RefCell<Option<(Caller, Rc<Narrowed>)>>,
+    /// The whole policy, for a policy too short to narrow.
+    whole: OnceCell<Rc<Narrowed>>,
 }
 
 /// A policy narrowed for some callers, with the engine's inputs built from it.
@@ -186,9 +191,18 @@ struct Narrowing {
 struct Narrowed {
     policy: NamedPolicy,
     /// The engine's inputs, by identity: built once each.
-    inputs: RefCell<Vec<(IdentityNames, Rc<Inputs>)>>,
+    inputs: RefCell<Vec<Rc<Built>>>,
     /// The engine's inputs for alias probes, built once.
     alias_inputs: OnceCell<Rc<Inputs>>,
+}
+
+/// The engine's inputs for one narrowed policy and one identity-policy set, with the actions
+/// the engine cannot tell apart on them (worked out when first asked).
+#[derive(Debug)]
+struct Built {
+    names: IdentityNames,
+    inputs: Rc<Inputs>,
+    classes: OnceCell<eval::ActionClasses>,
 }
 
 impl Narrowing {
@@ -198,11 +212,17 @@ impl Narrowing {
             index: OnceCell::new(),
             narrowed: RefCell::new(FastMap::default()),
             last: RefCell::new(None),
+            whole: OnceCell::new(),
         }
     }
 
     /// The policy narrowed to the statements that can concern `caller`.
     fn for_caller(&self, caller: &Caller) -> Rc<Narrowed> {
+        // A policy too short to narrow is the same for every caller: no caller is compared
+        // or kept.
+        if !StatementIndex::narrows(self.policy.doc.statements.len()) {
+            return Rc::clone(self.whole.get_or_init(|| self.narrow_for(caller)));
+        }
         if let Some((c, n)) = self.last.borrow().as_ref() {
             if c == caller {
                 return Rc::clone(n);
@@ -215,10 +235,13 @@ impl Narrowing {
 
     fn narrow_for(&self, caller: &Caller) -> Rc<Narrowed> {
         let all = self.policy.doc.statements.len();
-        let positions = self
-            .index
-            .get_or_init(|| StatementIndex::new(&self.policy.doc))
-            .positions(caller, all)
+        let positions = StatementIndex::narrows(all)
+            .then(|| {
+                self.index
+                    .get_or_init(|| StatementIndex::new(&self.policy.doc))
+                    .positions(caller, all)
+            })
+            .flatten()
             // A narrowing that keeps most of the policy saves little and copies much: when
             // many statements can concern every caller, each caller would hold its own copy of
             // them. Such callers share the whole policy instead.
@@ -310,6 +333,7 @@ impl<'a> KeyLintContext<'a> {
             hasher: foldhash::fast::RandomState::default(),
             callers: RefCell::new(FastMap::default()),
             skip_off: std::cell::Cell::new(false),
+            classes_off: std::cell::Cell::new(false),
             aws_managed: OnceCell::new(),
             by_sid: OnceCell::new(),
         }
@@ -340,9 +364,9 @@ impl<'a> KeyLintContext<'a> {
     /// keys that are not given stay open.
     pub(crate) fn probe(
         &self,
-        caller: Caller,
+        caller: &Caller,
         action: &str,
-        identity: Option<Vec<NamedPolicy>>,
+        identity: Option<&[NamedPolicy]>,
     ) -> Rc<Evaluation> {
         self.probe_with(&self.policy, caller, action, identity)
     }
@@ -351,17 +375,17 @@ impl<'a> KeyLintContext<'a> {
     pub(crate) fn probe_with(
         &self,
         policy: &NamedPolicy,
-        caller: Caller,
+        caller: &Caller,
         action: &str,
-        identity: Option<Vec<NamedPolicy>>,
+        identity: Option<&[NamedPolicy]>,
     ) -> Rc<Evaluation> {
         self.run(policy, caller, action, identity, false, true)
     }
 
     /// Why the key policy does not let `caller` do `action`: each statement that names the
     /// caller and the action, with the element that failed (from the engine's trace).
-    pub(crate) fn why_not(&self, caller: Caller, action: &str) -> Vec<String> {
-        let ev = self.run(&self.policy, caller, action, Some(Vec::new()), true, true);
+    pub(crate) fn why_not(&self, caller: &Caller, action: &str) -> Vec<String> {
+        let ev = self.run(&self.policy, caller, action, Some(&[]), true, true);
         let mut out = Vec::new();
         for step in ev.checks.iter().flat_map(|c| c.steps.iter()) {
             for st in &step.statements {
@@ -522,21 +546,18 @@ impl<'a> KeyLintContext<'a> {
     fn run(
         &self,
         policy: &NamedPolicy,
-        caller: Caller,
+        caller: &Caller,
         action: &str,
-        identity: Option<Vec<NamedPolicy>>,
+        identity: Option<&[NamedPolicy]>,
         trace: bool,
         remember: bool,
     ) -> Rc<Evaluation> {
-        let names = |identity: Option<&[NamedPolicy]>| {
-            identity.map(|l| l.iter().map(|p| p.name.clone()).collect::<Vec<_>>())
-        };
         let Some(narrowing) = self.narrowing(policy) else {
             let inputs = InputsFor::standalone()
                 .keys([self.key_inputs(policy)])
                 .identity(identity.map(Into::into))
                 .build();
-            let req = Request::new(caller, action, &self.facts.arn);
+            let req = Request::new(caller.clone(), action, &self.facts.arn);
             return Rc::new(eval::evaluate(&inputs, &req, &Self::options(trace)));
         };
         let own_policy = std::ptr::eq(narrowing, &self.own);
@@ -544,12 +565,9 @@ impl<'a> KeyLintContext<'a> {
         // the account's roles CreateGrant…): each is evaluated once. Every probe of the key
         // policy looks; only those meant to be remembered are kept.
         let service = caller.kind == eval::CallerKind::Service;
-        let hash = own_policy
-            .then(|| Asked::hash(&self.hasher, identity.as_deref(), &caller, action, trace));
+        let hash = own_policy.then(|| Asked::hash(&self.hasher, identity, caller, action, trace));
         if let Some(h) = hash {
-            let is = |(a, _): &&(Asked, Rc<Evaluation>)| {
-                a.is(identity.as_deref(), &caller, action, trace)
-            };
+            let is = |(a, _): &&(Asked, Rc<Evaluation>)| a.is(identity, caller, action, trace);
             let found = if service {
                 self.service_answers
                     .borrow()
@@ -567,32 +585,13 @@ impl<'a> KeyLintContext<'a> {
                 return a;
             }
         }
-        let asked = (hash.is_some() && remember)
-            .then(|| Asked::new(identity.as_deref(), &caller, action, trace));
+        let asked =
+            (hash.is_some() && remember).then(|| Asked::new(identity, caller, action, trace));
         // The engine sees only the statements that can concern the caller (R24).
-        let narrowed = narrowing.for_caller(&caller);
-        let cached = narrowed
-            .inputs
-            .borrow()
-            .iter()
-            .find(|(n, _)| Self::same_identity(n.as_deref(), identity.as_deref()))
-            .map(|(_, i)| Rc::clone(i));
-        let inputs = match cached {
-            Some(i) => i,
-            None => {
-                let tag = names(identity.as_deref());
-                let built = Rc::new(
-                    InputsFor::standalone()
-                        .keys([self.key_inputs(&narrowed.policy)])
-                        .identity(identity.map(Into::into))
-                        .build(),
-                );
-                narrowed.inputs.borrow_mut().push((tag, Rc::clone(&built)));
-                built
-            }
-        };
-        let req = Request::new(caller, action, &self.facts.arn);
-        let ev = Rc::new(eval::evaluate(&inputs, &req, &Self::options(trace)));
+        let narrowed = narrowing.for_caller(caller);
+        let built = self.built(&narrowed, identity);
+        let req = Request::new(caller.clone(), action, &self.facts.arn);
+        let ev = Rc::new(eval::evaluate(&built.inputs, &req, &Self::options(trace)));
         if let (Some(h), Some(k)) = (hash, asked) {
             if service {
                 let mut kept = self.service_answers.borrow_mut();
@@ -609,6 +608,54 @@ impl<'a> KeyLintContext<'a> {
             }
         }
         ev
+    }
+
+    /// The engine's inputs for `narrowed` with `identity`: built once each.
+    fn built(&self, narrowed: &Narrowed, identity: Option<&[NamedPolicy]>) -> Rc<Built> {
+        let cached = narrowed
+            .inputs
+            .borrow()
+            .iter()
+            .find(|b| Self::same_identity(b.names.as_deref(), identity))
+            .map(Rc::clone);
+        if let Some(b) = cached {
+            return b;
+        }
+        let built = Rc::new(Built {
+            names: identity.map(|l| l.iter().map(|p| p.name.clone()).collect()),
+            inputs: Rc::new(
+                InputsFor::standalone()
+                    .keys([self.key_inputs(&narrowed.policy)])
+                    .identity(identity.map(Into::into))
+                    .build(),
+            ),
+            classes: OnceCell::new(),
+        });
+        narrowed.inputs.borrow_mut().push(Rc::clone(&built));
+        built
+    }
+
+    /// The action whose answer `action` shares when `caller` asks it of this key policy with
+    /// `identity` (see [`eval::ActionClasses`]), when it is another: the key rules that ask
+    /// one caller about every key action run the engine once per class. Only the answer as a
+    /// [`Reach`] is shared, which names no action.
+    fn shared_action(
+        &self,
+        caller: &Caller,
+        action: &str,
+        identity: Option<&[NamedPolicy]>,
+    ) -> Option<&'static str> {
+        if self.classes_off.get() {
+            return None;
+        }
+        let index = catalog::action_index(action.strip_prefix("kms:")?)?;
+        let narrowed = self.own.for_caller(caller);
+        let built = self.built(&narrowed, identity);
+        let rep = built
+            .classes
+            .get_or_init(|| eval::ActionClasses::of(&built.inputs))
+            .representative(index);
+        (rep != index).then(|| vocabulary::prefixed(rep)).flatten()
     }
 
     /// Runs one request against this key policy alone with request keys nobody gave taken as
@@ -629,10 +676,13 @@ impl<'a> KeyLintContext<'a> {
     /// The probe's answer as a [`Reach`].
     pub(crate) fn reach(
         &self,
-        caller: Caller,
+        caller: &Caller,
         action: &str,
-        identity: Option<Vec<NamedPolicy>>,
+        identity: Option<&[NamedPolicy]>,
     ) -> Reach {
+        let action = self
+            .shared_action(caller, action, identity)
+            .unwrap_or(action);
         Reach::from_evaluation(&self.probe(caller, action, identity))
     }
 
@@ -641,10 +691,13 @@ impl<'a> KeyLintContext<'a> {
     /// hundreds of megabytes).
     pub(crate) fn reach_once(
         &self,
-        caller: Caller,
+        caller: &Caller,
         action: &str,
-        identity: Option<Vec<NamedPolicy>>,
+        identity: Option<&[NamedPolicy]>,
     ) -> Reach {
+        let action = self
+            .shared_action(caller, action, identity)
+            .unwrap_or(action);
         Reach::from_evaluation(&self.run(&self.policy, caller, action, identity, false, false))
     }
 
@@ -680,13 +733,16 @@ impl<'a> KeyLintContext<'a> {
         &self,
         caller: &Caller,
         action: &str,
-        identity: Option<Vec<NamedPolicy>>,
+        identity: Option<&[NamedPolicy]>,
     ) -> Reach {
-        if let Some(ev) = self.remembered(caller, action, identity.as_deref()) {
+        let action = self
+            .shared_action(caller, action, identity)
+            .unwrap_or(action);
+        if let Some(ev) = self.remembered(caller, action, identity) {
             return Reach::from_evaluation(&ev);
         }
-        if self.may_allow_to(caller, action, identity.as_deref()) {
-            self.reach(caller.clone(), action, identity)
+        if self.may_allow_to(caller, action, identity) {
+            self.reach(caller, action, identity)
         } else {
             Reach::No
         }
@@ -791,11 +847,11 @@ impl<'a> KeyLintContext<'a> {
 
     /// The caller a principal ARN or account id stands for (`Caller::parse` without a role
     /// ARN), parsed once per key policy: several rules ask about the same principals.
-    pub(crate) fn caller(&self, principal: &str) -> Option<Caller> {
+    pub(crate) fn caller(&self, principal: &str) -> Option<Rc<Caller>> {
         if let Some(c) = self.callers.borrow().get(principal) {
             return c.clone();
         }
-        let c = Caller::parse(principal, None).ok();
+        let c = Caller::parse(principal, None).ok().map(Rc::new);
         self.callers
             .borrow_mut()
             .insert(principal.to_owned(), c.clone());
@@ -857,7 +913,7 @@ impl<'a> KeyLintContext<'a> {
                     | PrincipalClass::AssumedRole { arn, .. } => self.caller(arn),
                     // "*" counts as an administrator (R110 step 2): any principal of the
                     // key's account.
-                    PrincipalClass::Any => self.account_probe(),
+                    PrincipalClass::Any => self.account_probe().map(Rc::new),
                     _ => None,
                 };
                 let Some(caller) = caller else { continue };
@@ -869,7 +925,7 @@ impl<'a> KeyLintContext<'a> {
                 if !seen.insert(key) {
                     continue;
                 }
-                let reach = self.reach(caller.clone(), "kms:PutKeyPolicy", Some(Vec::new()));
+                let reach = self.reach(&caller, "kms:PutKeyPolicy", Some(&[]));
                 let exists = match &e.class {
                     PrincipalClass::Any | PrincipalClass::Account { .. } => Some(true),
                     c => self.directory.and_then(|d| d.exists(c)),

@@ -56,7 +56,7 @@ pub(crate) static RULE: Rule = Rule {
 fn why_not(cx: &KeyLintContext<'_>, c: &Candidate) -> String {
     match &c.reach {
         Reach::No => {
-            let why = cx.why_not(c.caller.clone(), "kms:PutKeyPolicy");
+            let why = cx.why_not(&c.caller, "kms:PutKeyPolicy");
             if why.is_empty() {
                 format!("no statement lets `{}` call kms:PutKeyPolicy", c.principal)
             } else {

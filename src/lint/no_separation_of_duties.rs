@@ -39,8 +39,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
     for n in cx.named_callers() {
         let (st, e, arn, caller) = (n.statement, n.entry, n.arn, n.caller);
         {
-            let yes =
-                |a: &str| matches!(cx.allow_reach(&caller, a, Some(Vec::new())), Reach::Yes(_));
+            let yes = |a: &str| matches!(cx.allow_reach(&caller, a, Some(&[])), Reach::Yes(_));
             if yes("kms:PutKeyPolicy") && yes("kms:Decrypt") {
                 out.push(
                     Finding::new(&RULE, cx.doc().source, e.span, format!("`{arn}` can both change the key policy and decrypt with the key"), "administrator and user")

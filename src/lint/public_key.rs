@@ -291,9 +291,9 @@ mod tests {
                     let stranger = cx.stranger().unwrap();
                     for a in key_actions() {
                         let r = cx.reach(
-                            stranger.clone(),
+                            &stranger,
                             &format!("kms:{}", a.name),
-                            Some(cx.allow_all_identity()),
+                            Some(&cx.allow_all_identity()),
                         );
                         assert!(
                             !matches!(r, Reach::Yes(_) | Reach::Conditional(_)),

@@ -56,7 +56,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
     };
     let iam = cx.allow_all_identity();
     let delegated = super::keys::key_actions().any(|a| {
-        let ev = cx.probe(probe.clone(), &format!("kms:{}", a.name), Some(iam.clone()));
+        let ev = cx.probe(&probe, &format!("kms:{}", a.name), Some(&iam));
         matches!(ev.decision, Decision::Allow | Decision::Undetermined)
     });
     if delegated {

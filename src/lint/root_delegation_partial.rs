@@ -92,7 +92,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
     let mut conditional: Vec<(&str, String)> = Vec::new();
     let mut any = false;
     for a in key_actions() {
-        match cx.reach(probe.clone(), &format!("kms:{}", a.name), Some(iam.clone())) {
+        match cx.reach(&probe, &format!("kms:{}", a.name), Some(&iam)) {
             Reach::Yes(_) => any = true,
             Reach::Conditional(alts) => {
                 any = true;

@@ -50,7 +50,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
     );
     let (severity, message) = match cx.directory.and_then(|d| d.identity_of(&caller)) {
         Some(identity) => match cx
-            .probe(caller, "kms:PutKeyPolicy", Some(identity))
+            .probe(&caller, "kms:PutKeyPolicy", Some(&identity))
             .decision
         {
             Decision::Allow => return,
@@ -65,15 +65,11 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
         // The deployer's IAM policies are not in the inputs: does the key policy alone let it,
         // would any IAM policy, or none?
         None => {
-            if cx
-                .probe(caller.clone(), "kms:PutKeyPolicy", Some(Vec::new()))
-                .decision
-                == Decision::Allow
-            {
+            if cx.probe(&caller, "kms:PutKeyPolicy", Some(&[])).decision == Decision::Allow {
                 return;
             }
             match cx
-                .probe(caller, "kms:PutKeyPolicy", Some(cx.allow_all_identity()))
+                .probe(&caller, "kms:PutKeyPolicy", Some(&cx.allow_all_identity()))
                 .decision
             {
                 Decision::ExplicitDeny | Decision::ImplicitDeny => (Severity::Error, rejected),

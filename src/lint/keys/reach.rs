@@ -59,7 +59,7 @@ pub(crate) struct Candidate {
     /// The principal as written.
     pub(crate) principal: String,
     /// The caller probed for it.
-    pub(crate) caller: Caller,
+    pub(crate) caller: std::rc::Rc<Caller>,
     /// Where it is written.
     pub(crate) span: Span,
     /// The statement it is in.
@@ -101,7 +101,7 @@ pub(crate) struct NamedCaller<'a> {
     /// Its ARN as written.
     pub(crate) arn: &'a str,
     /// The caller to probe.
-    pub(crate) caller: Caller,
+    pub(crate) caller: std::rc::Rc<Caller>,
 }
 
 /// Who can manage the key (R110).

@@ -148,7 +148,7 @@ fn r24_narrowed_probes_answer_as_the_whole_policy_does() {
                     &Request::new(caller.clone(), action, &facts.arn),
                     &KeyLintContext::options(false),
                 );
-                let narrowed = cx.probe(caller.clone(), action, identity.clone());
+                let narrowed = cx.probe(&caller, action, identity.as_deref());
                 assert_eq!(
                     Reach::from_evaluation(&narrowed),
                     Reach::from_evaluation(&whole),
@@ -176,7 +176,7 @@ fn memo_answers_a_probe_asked_again_and_keeps_one_service() {
     for caller in callers() {
         for action in actions {
             for identity in [None, Some(Vec::new()), Some(cx.allow_all_identity())] {
-                first.push(cx.probe(caller.clone(), action, identity));
+                first.push(cx.probe(&caller, action, identity.as_deref()));
             }
         }
     }
@@ -186,7 +186,14 @@ fn memo_answers_a_probe_asked_again_and_keeps_one_service() {
     for caller in callers() {
         for action in actions {
             for identity in [None, Some(Vec::new()), Some(cx.allow_all_identity())] {
-                let again = cx.run(&cx.policy, caller.clone(), action, identity, false, false);
+                let again = cx.run(
+                    &cx.policy,
+                    &caller,
+                    action,
+                    identity.as_deref(),
+                    false,
+                    false,
+                );
                 let Some(before) = first.get(at) else {
                     panic!("no first answer")
                 };
@@ -258,4 +265,105 @@ proptest::proptest! {
         };
         proptest::prop_assert_eq!(findings(true), findings(false));
     }
+}
+
+/// Statements whose conditions and variables read keys only some actions carry (R44), for the
+/// action-class property below, beside [`STATEMENTS`].
+const CLASS_STATEMENTS: &[&str] = &[
+    r#"{"Sid":"Ec","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/App"},"Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"kms:EncryptionContext:app":"a"}}}"#,
+    r#"{"Sid":"EcKeys","Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":["kms:Encrypt","kms:Decrypt","kms:GenerateDataKey*","kms:ReEncrypt*","kms:DescribeKey"],"Resource":"*","Condition":{"ForAllValues:StringEquals":{"kms:EncryptionContextKeys":["a","b"]}}}"#,
+    r#"{"Sid":"Null","Effect":"Deny","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"Null":{"kms:EncryptionContext:tenant":"true"}}}"#,
+    r#"{"Sid":"Algo","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/Admin"},"Action":["kms:Sign","kms:Verify","kms:Encrypt","kms:Decrypt"],"Resource":"*","Condition":{"StringEqualsIfExists":{"kms:EncryptionAlgorithm":"RSAES_OAEP_SHA_256","kms:SigningAlgorithm":"RSASSA_PSS_SHA_256"}}}"#,
+    r#"{"Sid":"Grantee","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/u1"},"Action":"kms:*","Resource":"*","Condition":{"StringLike":{"kms:GranteePrincipal":"arn:aws:iam::111122223333:role/*"}}}"#,
+    r#"{"Sid":"Var","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/App"},"Action":["kms:Describe*","kms:Get*","kms:List*"],"Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/team":"${kms:CallerAccount}"}}}"#,
+    r#"{"Sid":"DenyNotAction","Effect":"Deny","Principal":"*","NotAction":["kms:Decrypt","kms:Encrypt","kms:Describe*"],"Resource":"*","Condition":{"StringNotEquals":{"aws:PrincipalArn":"arn:aws:iam::111122223333:role/Admin"}}}"#,
+    r#"{"Sid":"Spec","Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"kms:KeySpec":"SYMMETRIC_DEFAULT","kms:KeyOrigin":"AWS_KMS"}}}"#,
+    r#"{"Sid":"Broken","Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"kms:ViaService":7}}}"#,
+];
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 200, ..Default::default() })]
+
+    /// The key rules ask one action of each class the engine cannot tell apart
+    /// (`eval::ActionClasses`): for every caller, identity and key action, the answer taken
+    /// from the class is the engine's own answer for that action.
+    #[test]
+    fn r17_r44_an_action_answered_by_its_class_answers_as_the_engine_does(
+        picks in proptest::collection::vec(0..STATEMENTS.len() + CLASS_STATEMENTS.len(), 1..7),
+    ) {
+        let chosen: Vec<&str> = picks
+            .iter()
+            .filter_map(|&i| STATEMENTS.get(i).or_else(|| CLASS_STATEMENTS.get(i - STATEMENTS.len())).copied())
+            .collect();
+        let text = format!(r#"{{"Version":"2012-10-17","Statement":[{}]}}"#, chosen.join(","));
+        let (policy, source) = context(&text);
+        let facts = KeyFacts::from_arn(KEY).unwrap();
+        let shared = KeyLintContext::new(&policy, &source, facts.clone(), "k".into(), None);
+        let own = KeyLintContext::new(&policy, &source, facts.clone(), "k".into(), None);
+        own.classes_off.set(true);
+        let all = shared.allow_all_identity();
+        for caller in callers() {
+            for identity in [None, Some(&[][..]), Some(&all[..])] {
+                for a in key_actions() {
+                    let action = format!("kms:{}", a.name);
+                    let by_class = shared.reach(&caller, &action, identity);
+                    let asked = own.reach(&caller, &action, identity);
+                    proptest::prop_assert_eq!(&by_class, &asked, "{} {} {:?}", caller.arn, action, identity.map(<[NamedPolicy]>::len));
+                    let pre = shared.allow_reach(&caller, &action, identity);
+                    let pre_own = own.allow_reach(&caller, &action, identity);
+                    proptest::prop_assert_eq!(pre, pre_own, "{} {}", caller.arn, action);
+                }
+            }
+        }
+    }
+
+    /// Every key rule finds the same with each action asked of the engine itself.
+    #[test]
+    fn answering_actions_by_class_changes_no_finding(
+        picks in proptest::collection::vec(0..STATEMENTS.len() + CLASS_STATEMENTS.len(), 1..7),
+    ) {
+        let chosen: Vec<&str> = picks
+            .iter()
+            .filter_map(|&i| STATEMENTS.get(i).or_else(|| CLASS_STATEMENTS.get(i - STATEMENTS.len())).copied())
+            .collect();
+        let text = format!(r#"{{"Version":"2012-10-17","Statement":[{}]}}"#, chosen.join(","));
+        let (policy, source) = context(&text);
+        let facts = KeyFacts::from_arn(KEY).unwrap();
+        let findings = |share: bool| {
+            let cx = KeyLintContext::new(&policy, &source, facts.clone(), "k".into(), None);
+            cx.classes_off.set(!share);
+            let mut out = Vec::new();
+            crate::lint::runner::check_key(&cx, &mut out);
+            format!("{out:?}")
+        };
+        proptest::prop_assert_eq!(findings(true), findings(false));
+    }
+}
+
+/// On the console's default key policy a role of the account asks the delegation's 41 key
+/// actions in few classes: the engine runs once a class.
+#[test]
+fn r17_the_default_policy_puts_every_key_action_in_few_classes() {
+    let text = r#"{"Version":"2012-10-17","Statement":[
+        {"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"},
+        {"Sid":"Allow access for Key Administrators","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/Admin"},"Action":["kms:Create*","kms:Describe*","kms:Enable*","kms:List*","kms:Put*","kms:Update*","kms:Revoke*","kms:Disable*","kms:Get*","kms:Delete*","kms:TagResource","kms:UntagResource","kms:ScheduleKeyDeletion","kms:CancelKeyDeletion"],"Resource":"*"},
+        {"Sid":"Allow use of the key","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/App"},"Action":["kms:Encrypt","kms:Decrypt","kms:ReEncrypt*","kms:GenerateDataKey*","kms:DescribeKey"],"Resource":"*"},
+        {"Sid":"Allow attachment of persistent resources","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/App"},"Action":["kms:CreateGrant","kms:ListGrants","kms:RevokeGrant"],"Resource":"*","Condition":{"Bool":{"kms:GrantIsForAWSResource":"true"}}}
+    ]}"#;
+    let (policy, source) = context(text);
+    let facts = KeyFacts::from_arn(KEY).unwrap();
+    let cx = KeyLintContext::new(&policy, &source, facts, "k".into(), None);
+    let all = cx.allow_all_identity();
+    let probe = cx.account_probe().unwrap();
+    let asked: std::collections::BTreeSet<String> = key_actions()
+        .map(|a| {
+            let action = format!("kms:{}", a.name);
+            cx.shared_action(&probe, &action, Some(&all))
+                .map_or(action.clone(), str::to_owned)
+        })
+        .collect();
+    // Grant-family, re-encryption and the condition's actions stand apart; the rest of the
+    // 41 share a handful of representatives.
+    assert!(key_actions().count() > 35);
+    assert!(asked.len() * 3 <= key_actions().count(), "{asked:?}");
 }

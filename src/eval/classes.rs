@@ -1,0 +1,215 @@
+//! Actions the engine cannot tell apart on given inputs.
+//!
+//! The engine reads a request's action in few places: whether a statement's `Action` or
+//! `NotAction` covers it (R17, R18: a bit of the statement's action mask), whether a `kms:`
+//! condition key or policy variable is present for it (R44: a bit of the key's action mask),
+//! and the catalogue's flags of the action (on a key or not, cross-account use, grantable,
+//! decided by the grant). Two actions that agree on all of these for every statement of the
+//! inputs get the same answer — decision, deciding statements, residual conditions and
+//! unknowns — apart from the action's name in the explanations.
+//!
+//! The key rules ask one caller about every key action in turn (41 probes for the delegation
+//! to the account, 7 for each principal a key policy names); with [`ActionClasses`] they ask
+//! one action of each class. Actions the engine handles by name are never shared: alias
+//! operations (two or three checks), `ReEncryptFrom`/`ReEncryptTo` (the other key) and
+//! `CreateGrant` (the requested grant's context). Inputs with grants share nothing: a grant
+//! names its operations. Neither does a statement the parser could not read.
+
+use super::Inputs;
+use crate::catalog::{self, ActionMask, CrossAccount};
+use crate::policy::{PolicyDocument, Statement};
+
+/// For each catalogue action, the action whose answer it shares on one set of inputs.
+#[derive(Debug, Clone)]
+pub(crate) struct ActionClasses {
+    /// The representative's catalogue index, by action index (an action that shares nothing
+    /// is its own representative).
+    representative: [u8; 128],
+}
+
+/// The actions that may share answers: on a key and handled by no rule of their own.
+fn shareable() -> ActionMask {
+    static MASK: std::sync::OnceLock<ActionMask> = std::sync::OnceLock::new();
+    *MASK.get_or_init(|| {
+        catalog::actions()
+            .iter()
+            .enumerate()
+            .filter(|(i, a)| {
+                *i < 128
+                    && a.on_key
+                    && !a.on_alias
+                    && !a.grant_only
+                    && !matches!(
+                        a.name,
+                        "CreateGrant"
+                            | "ReEncryptFrom"
+                            | "ReEncryptTo"
+                            | "CreateAlias"
+                            | "DeleteAlias"
+                            | "UpdateAlias"
+                    )
+            })
+            .fold(0, |m, (i, _)| m | 1u128 << i)
+    })
+}
+
+/// The catalogue flags the engine reads, as masks that split the shareable actions.
+fn flag_masks() -> &'static [ActionMask] {
+    static MASKS: std::sync::OnceLock<Vec<ActionMask>> = std::sync::OnceLock::new();
+    MASKS.get_or_init(|| {
+        let mask = |f: &dyn Fn(&catalog::ActionInfo) -> bool| {
+            catalog::actions()
+                .iter()
+                .enumerate()
+                .filter(|(i, a)| *i < 128 && f(a))
+                .fold(0u128, |m, (i, _)| m | 1u128 << i)
+        };
+        vec![
+            mask(&|a| a.grantable),
+            mask(&|a| a.cross_account == CrossAccount::Yes),
+            mask(&|a| a.cross_account == CrossAccount::No),
+            mask(&|a| a.cross_account == CrossAccount::Special),
+            mask(&|a| a.recipient_attestation),
+        ]
+    })
+}
+
+impl ActionClasses {
+    /// No action shares another's answer.
+    fn none() -> ActionClasses {
+        let mut representative = [0u8; 128];
+        for (i, r) in (0u8..).zip(representative.iter_mut()) {
+            *r = i;
+        }
+        ActionClasses { representative }
+    }
+
+    /// The classes of the catalogue's actions on `inputs`.
+    pub(crate) fn of(inputs: &Inputs) -> ActionClasses {
+        let mut masks: Vec<ActionMask> = flag_masks().to_vec();
+        let mut readable = true;
+        let mut scan = |doc: &PolicyDocument| {
+            for st in &doc.statements {
+                readable &= statement_masks(st, &mut masks);
+            }
+        };
+        for k in &inputs.keys {
+            if k.grants.as_ref().is_some_and(|g| !g.is_empty()) {
+                return ActionClasses::none();
+            }
+            for p in k.policies.iter().flatten() {
+                scan(&p.doc);
+            }
+        }
+        let levels = |l: &Option<super::Levels>| {
+            l.iter()
+                .flat_map(|l| l.iter())
+                .flatten()
+                .map(|p| std::sync::Arc::clone(&p.doc))
+                .collect::<Vec<_>>()
+        };
+        for doc in levels(&inputs.scp).iter().chain(&levels(&inputs.rcp)) {
+            scan(doc);
+        }
+        let others = inputs
+            .identity
+            .iter()
+            .flat_map(|l| l.iter())
+            .chain(inputs.boundary.iter())
+            .chain(inputs.session.iter())
+            .chain(inputs.vpce.iter());
+        for p in others {
+            scan(&p.doc);
+        }
+        if !readable {
+            return ActionClasses::none();
+        }
+        ActionClasses::split(shareable(), &mut masks)
+    }
+
+    /// The partition of `all` that no mask of `masks` cuts across.
+    fn split(all: ActionMask, masks: &mut Vec<ActionMask>) -> ActionClasses {
+        masks.sort_unstable();
+        masks.dedup();
+        let mut groups: Vec<ActionMask> = vec![all];
+        for &m in masks.iter() {
+            let mut next = Vec::with_capacity(groups.len() * 2);
+            for g in groups {
+                for part in [g & m, g & !m] {
+                    if part != 0 {
+                        next.push(part);
+                    }
+                }
+            }
+            groups = next;
+        }
+        let mut out = ActionClasses::none();
+        for g in groups {
+            let first = g.trailing_zeros();
+            let mut rest = g;
+            while rest != 0 {
+                let i = rest.trailing_zeros();
+                rest &= rest - 1;
+                if let (Some(r), Ok(f)) =
+                    (out.representative.get_mut(i as usize), u8::try_from(first))
+                {
+                    *r = f;
+                }
+            }
+        }
+        out
+    }
+
+    /// The catalogue index of the action whose answer `index` shares.
+    pub(crate) fn representative(&self, index: usize) -> usize {
+        self.representative
+            .get(index)
+            .map_or(index, |&r| usize::from(r))
+    }
+}
+
+/// Adds the masks by which `st` tells actions apart: its `Action`/`NotAction` and the
+/// `kms:` keys its conditions and policy variables read. False for a statement the engine
+/// cannot read.
+fn statement_masks(st: &Statement, masks: &mut Vec<ActionMask>) -> bool {
+    if st.broken.is_some() {
+        return false;
+    }
+    if let Some(a) = &st.action {
+        masks.push(a.kms_mask);
+    }
+    let mut key = |info: Option<&catalog::ConditionKeyInfo>| {
+        if let Some(info) = info.filter(|i| !i.global) {
+            masks.push(info.actions);
+        }
+    };
+    for c in &st.conditions {
+        key(c.key_info.or_else(|| catalog::condition_key(&c.key_lower)));
+        for v in c.values.iter().flat_map(|v| v.pattern.variables()) {
+            key(catalog::condition_key(&v.key));
+        }
+    }
+    for item in st.resource.iter().flat_map(|r| r.items.iter()) {
+        for v in item.parts.iter().flat_map(|p| p.variables()) {
+            key(catalog::condition_key(&v.key));
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_keeps_actions_together_only_when_no_mask_cuts_them() {
+        let mut masks = vec![0b0110, 0b0110, 0b1000];
+        let c = ActionClasses::split(0b1111, &mut masks);
+        assert_eq!(c.representative(0), 0);
+        assert_eq!(c.representative(1), 1);
+        assert_eq!(c.representative(2), 1);
+        assert_eq!(c.representative(3), 3);
+        // Outside the shareable set each action is its own.
+        assert_eq!(c.representative(7), 7);
+    }
+}
