@@ -179,6 +179,15 @@ pub(crate) fn prefix_mask(prefix: &str) -> ActionMask {
 /// Longer than any action name of the catalogue (a unit test keeps it so).
 const LONGEST_ACTION: usize = 64;
 
+/// `kms:Name` for the action at `index`, made once per process.
+pub(crate) fn prefixed(index: usize) -> Option<&'static str> {
+    static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    NAMES
+        .get_or_init(|| ACTIONS.iter().map(|a| ["kms:", a.name].concat()).collect())
+        .get(index)
+        .map(String::as_str)
+}
+
 /// The action at `index`.
 pub(crate) fn action(index: usize) -> Option<&'static ActionInfo> {
     ACTIONS.get(index)

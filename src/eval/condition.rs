@@ -749,12 +749,25 @@ pub(crate) fn resource_match_with(
     short_patterns_match_nothing: bool,
     mut variable: impl FnMut(&Pattern, &str) -> Tri,
 ) -> Tri {
+    // The ARN's parts, split on `:` byte by byte (as `splitn(6, ':')`, without the char
+    // searcher: every statement of every probe matches its `Resource` here).
     let mut texts: [&str; 6] = [""; 6];
     let mut count = 0;
-    for (i, t) in resource.splitn(6, ':').enumerate() {
-        if let Some(slot) = texts.get_mut(i) {
-            *slot = t;
-            count = i + 1;
+    let mut rest = resource;
+    while let Some(slot) = texts.get_mut(count) {
+        count += 1;
+        let cut = (count < 6)
+            .then(|| rest.bytes().position(|b| b == b':'))
+            .flatten();
+        match cut.and_then(|i| Some((rest.get(..i)?, rest.get(i + 1..)?))) {
+            Some((head, tail)) => {
+                *slot = head;
+                rest = tail;
+            }
+            None => {
+                *slot = rest;
+                break;
+            }
         }
     }
     let n = parts.len();
@@ -837,5 +850,40 @@ mod tests {
         // `*` does not cross a colon between parts.
         let p = Pattern::parse("arn:aws:kms:*:key/x", true, false).0;
         assert!(!arn_like(&p, "arn:aws:kms:us-east-1:111122223333:key/x"));
+    }
+
+    /// R21: a resource is split into at most six parts, the last keeping its colons; a short
+    /// or empty resource keeps what it has.
+    #[test]
+    fn r21_resources_split_into_at_most_six_parts() {
+        let parts = |pattern: &str| -> Vec<Pattern> {
+            pattern
+                .splitn(6, ':')
+                .map(|t| Pattern::parse(t, true, false).0)
+                .collect()
+        };
+        let yes = |pattern: &str, resource: &str| {
+            resource_match_with(&parts(pattern), resource, false, |_, _| Tri::Unknown)
+        };
+        let arn = "arn:aws:logs:us-east-1:111122223333:log-group:/aws/x:*";
+        assert_eq!(
+            yes(
+                "arn:aws:logs:us-east-1:111122223333:log-group:/aws/x:*",
+                arn
+            ),
+            Tri::Yes
+        );
+        assert_eq!(yes("arn:aws:logs:*:*:*", arn), Tri::Yes);
+        assert_eq!(
+            yes("arn:aws:logs:us-east-1:111122223333:log-group", arn),
+            Tri::No
+        );
+        assert_eq!(yes("arn:aws:kms:*:*:*:*", "arn:aws:kms:"), Tri::No);
+        assert_eq!(
+            yes("arn:aws:kms:*:*:key/x", "arn:aws:kms:::key/x"),
+            Tri::Yes
+        );
+        assert_eq!(yes("arn:*", "arn:"), Tri::Yes);
+        assert_eq!(yes("arn:*:*:*:*:*", ""), Tri::No);
     }
 }

@@ -14,13 +14,13 @@ use std::borrow::Cow;
 use std::ops::ControlFlow;
 
 /// Which encryption context a check uses (R87, R88).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum EcSource {
     Request,
     Destination,
 }
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub(super) struct CheckSpec<'r> {
     action_index: usize,
     /// The resource ARN checked (key or alias), `*` for actions without a resource.
@@ -50,10 +50,16 @@ pub fn evaluate(inputs: &Inputs, req: &Request, opts: &Options) -> Evaluation {
             };
         }
     };
-    let checks: Vec<CheckResult> = specs
-        .iter()
-        .map(|s| run_check(inputs, req, opts, s))
-        .collect();
+    // `UpdateAlias` onto the key it already names asks the same check twice: it runs once.
+    let mut checks: Vec<CheckResult> = Vec::with_capacity(specs.len());
+    for (i, s) in specs.iter().enumerate() {
+        let same = specs
+            .iter()
+            .take(i)
+            .position(|earlier| earlier == s)
+            .and_then(|j| checks.get(j).cloned());
+        checks.push(same.unwrap_or_else(|| run_check(inputs, req, opts, s)));
+    }
     let has = |d: Decision| checks.iter().any(|c| c.decision == d);
     let decision = if has(Decision::ExplicitDeny) {
         Decision::ExplicitDeny
@@ -334,7 +340,7 @@ impl CheckResult {
 pub(super) struct Scope<'a> {
     pub(super) spec: &'a CheckSpec<'a>,
     pub(super) action: &'static ActionInfo,
-    pub(super) action_name: String,
+    pub(super) action_name: &'static str,
     pub(super) facts: Option<&'a KeyFacts>,
     pub(super) key_inputs: Option<&'a KeyInputs>,
     /// The key policies, when the check consults them and they are given.
@@ -394,7 +400,7 @@ impl<'a> Scope<'a> {
         Scope {
             spec,
             action,
-            action_name: ["kms:", action.name].concat(),
+            action_name: catalog::prefixed(spec.action_index).unwrap_or(action.name),
             facts,
             key_inputs,
             kp,
@@ -567,7 +573,8 @@ fn run_check(inputs: &Inputs, req: &Request, opts: &Options, spec: &CheckSpec<'_
         r.unknowns.push(Unknown::NotAnAction(req.action.clone()));
         return r;
     };
-    let mut result = CheckResult::new(["kms:", action.name].concat(), spec.resource.to_owned());
+    let name = catalog::prefixed(spec.action_index).unwrap_or(action.name);
+    let mut result = CheckResult::new(name.to_owned(), spec.resource.to_owned());
     if let Some(input) = &spec.missing {
         result.unknowns.push(Unknown::CheckNeeds {
             action: result.action.clone(),
@@ -748,7 +755,7 @@ fn explicit_deny(
         Decision::ExplicitDeny,
         Path::ExplicitDeny,
         Reason::ExplicitDeny {
-            action: scope.action_name.clone(),
+            action: scope.action_name.to_owned(),
             statements: deny_by.clone(),
         },
     );
@@ -814,7 +821,7 @@ fn scp_gate(
                     Path::ScpGate(i + 1),
                     Reason::ScpGate {
                         level: i + 1,
-                        action: scope.action_name.clone(),
+                        action: scope.action_name.to_owned(),
                     },
                 )
             },
@@ -875,7 +882,7 @@ fn vpce_gate(
                 Path::VpcEndpoint,
                 Reason::VpcEndpoint {
                     policy: v.name.clone(),
-                    action: scope.action_name.clone(),
+                    action: scope.action_name.to_owned(),
                 },
             )
         },
@@ -895,7 +902,7 @@ fn cross_account(
     {
         return ControlFlow::Continue(());
     }
-    let action = scope.action_name.clone();
+    let action = scope.action_name.to_owned();
     run.step(
         StepName::CrossAccount,
         || StepOutcome::NeverCrossAccount(action),
@@ -905,7 +912,7 @@ fn cross_account(
         Decision::ImplicitDeny,
         Path::CrossAccountAction,
         Reason::CrossAccountAction {
-            action: scope.action_name.clone(),
+            action: scope.action_name.to_owned(),
             caller_account: run.ctx.caller.account.clone(),
             key_account: scope.facts.map_or("", |f| f.account.as_str()).to_owned(),
         },

@@ -19,7 +19,7 @@ pub(super) fn explain_deny(
     allow: Tri,
     grants: GrantsSeen,
 ) {
-    let action = scope.action_name.clone();
+    let action = scope.action_name.to_owned();
     if scope.kp.is_none() {
         result.reasons.push(Reason::KeyPolicyNotGiven);
     } else if !scope.identity_side {
@@ -52,7 +52,7 @@ pub(super) fn explain_deny(
     if result.reasons.is_empty() {
         result.reasons.push(Reason::NoPathHolds {
             caller: caller.arn.clone(),
-            action: scope.action_name.clone(),
+            action: scope.action_name.to_owned(),
         });
     }
 }
@@ -75,7 +75,7 @@ fn same_account(
     named: &Named,
     open: bool,
 ) {
-    let action = scope.action_name.clone();
+    let action = scope.action_name.to_owned();
     let root = root_of(scope);
     let id = iam.id.tri();
     let says = iam.says();
@@ -109,7 +109,7 @@ fn same_account(
     result.reasons.push(if !named.names_caller {
         Reason::CallerNotNamed {
             caller: caller.arn.clone(),
-            action: scope.action_name.clone(),
+            action: scope.action_name.to_owned(),
         }
     } else {
         Reason::NamedButNotApplying {

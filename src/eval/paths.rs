@@ -249,7 +249,7 @@ fn identity_path(
     }
     if iam.id.tri() == Tri::No {
         result.reasons.push(Reason::IamOnly {
-            action: scope.action_name.clone(),
+            action: scope.action_name.to_owned(),
             resource: resource.to_owned(),
             condition_fails: iam.id.condition_fails.clone(),
         });
@@ -578,12 +578,12 @@ fn boundary_reasons(result: &mut CheckResult, iam: &Iam, scope: &Scope<'_>, inpu
                 .boundary
                 .as_ref()
                 .map_or(String::new(), |b| b.name.clone()),
-            action: scope.action_name.clone(),
+            action: scope.action_name.to_owned(),
         });
     }
     if iam.sp.as_ref().is_some_and(|s| s.tri() == Tri::No) {
         result.reasons.push(Reason::SessionPolicies {
-            action: scope.action_name.clone(),
+            action: scope.action_name.to_owned(),
         });
     }
 }

@@ -36,6 +36,7 @@ use crate::arn::PrincipalClass;
 use crate::catalog::is_cryptographic;
 use crate::eval::{Caller, NamedPolicy};
 use crate::source::Span;
+use std::rc::Rc;
 
 pub(crate) static RULE: Rule = Rule {
     code: "KMS069",
@@ -54,9 +55,12 @@ fn may(
     actions: impl Fn(&str) -> bool,
 ) -> bool {
     key_actions().filter(|a| actions(a.name)).any(|a| {
-        let action = format!("kms:{}", a.name);
+        // Every key action is in the catalogue; one that were not could be allowed.
+        let Some(action) = super::keys::prefixed_name(a.name) else {
+            return true;
+        };
         !matches!(
-            cx.allow_reach(caller, &action, identity),
+            cx.allow_reach(caller, action, identity),
             Reach::No | Reach::Denied(_)
         )
     })
@@ -98,36 +102,37 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
         return;
     }
     let iam = cx.allow_all_identity();
-    // The delegation path first: most policies answer here, on the first action.
-    let mut callers: Vec<(Caller, bool)> =
-        cx.account_probe().into_iter().map(|c| (c, true)).collect();
+    // The delegation path first: most policies answer here, on the first action, before any
+    // other caller is worked out.
+    let probe = cx.account_probe();
+    if probe
+        .as_ref()
+        .is_some_and(|p| may(cx, p, Some(&iam), is_cryptographic))
+    {
+        return;
+    }
+    let mut callers: Vec<(Rc<Caller>, bool)> = probe.into_iter().map(|c| (c, true)).collect();
     let mut root: Option<(Span, &crate::policy::Statement)> = None;
     for st in cx.doc().statements.iter().filter(|s| s.is_allow()) {
         for e in st.named_principals() {
             let caller = match &e.class {
                 PrincipalClass::Any => cx.stranger().map(|c| (c, true)),
-                PrincipalClass::Service(name) => Caller::parse(name, None).ok().map(|c| (c, false)),
+                PrincipalClass::Service(name) => cx.caller(name).map(|c| (c, false)),
                 PrincipalClass::Account { account, .. } => {
                     if *account == cx.facts.account {
                         root.get_or_insert((e.span, st));
                         None
                     } else {
-                        Caller::parse(
-                            &format!(
-                                "arn:{}:iam::{account}:role/kmsaudit-probe",
-                                cx.facts.partition
-                            ),
-                            None,
-                        )
-                        .ok()
+                        cx.caller(&format!(
+                            "arn:{}:iam::{account}:role/kmsaudit-probe",
+                            cx.facts.partition
+                        ))
                         .map(|c| (c, true))
                     }
                 }
                 PrincipalClass::User { arn, .. }
                 | PrincipalClass::Role { arn, .. }
-                | PrincipalClass::AssumedRole { arn, .. } => {
-                    Caller::parse(arn, None).ok().map(|c| (c, true))
-                }
+                | PrincipalClass::AssumedRole { arn, .. } => cx.caller(arn).map(|c| (c, true)),
                 // Federated and other principals: cannot be probed, so the key may be usable.
                 _ => return,
             };

@@ -29,6 +29,7 @@ mod reach;
 mod vocabulary;
 
 pub(crate) use reach::{AdminAnalysis, Candidate, NamedCaller, Reach};
+pub(crate) use vocabulary::prefixed_name;
 pub use vocabulary::{OWNER_SCOPING_KEYS, deputy_guard, key_actions, residual_text};
 
 /// The probe layer's maps: looked up on every probe with keys made of ARNs and action names,
@@ -90,7 +91,12 @@ pub struct KeyLintContext<'a> {
     aws_managed: OnceCell<bool>,
     /// See `statement_named`.
     by_sid: OnceCell<FastMap<String, usize>>,
+    /// The account probe and the stranger, parsed once.
+    probes: OnceCell<ProbeCallers>,
 }
+
+/// The account probe and the stranger (either `None` when its ARN does not parse).
+type ProbeCallers = (Option<Rc<Caller>>, Option<Rc<Caller>>);
 
 /// Probes with the engine's answers.
 type Answers = Vec<(Asked, Rc<Evaluation>)>;
@@ -336,6 +342,7 @@ impl<'a> KeyLintContext<'a> {
             classes_off: std::cell::Cell::new(false),
             aws_managed: OnceCell::new(),
             by_sid: OnceCell::new(),
+            probes: OnceCell::new(),
         }
     }
 
@@ -655,7 +662,7 @@ impl<'a> KeyLintContext<'a> {
             .classes
             .get_or_init(|| eval::ActionClasses::of(&built.inputs))
             .representative(index);
-        (rep != index).then(|| vocabulary::prefixed(rep)).flatten()
+        (rep != index).then(|| catalog::prefixed(rep)).flatten()
     }
 
     /// Runs one request against this key policy alone with request keys nobody gave taken as
@@ -801,27 +808,29 @@ impl<'a> KeyLintContext<'a> {
     }
 
     /// A role of the key's account that the key policy does not name.
-    pub(crate) fn account_probe(&self) -> Option<Caller> {
-        Caller::parse(
-            &format!(
-                "arn:{}:iam::{}:role/{PROBE_ROLE}",
-                self.facts.partition, self.facts.account
-            ),
-            None,
-        )
-        .ok()
+    pub(crate) fn account_probe(&self) -> Option<Rc<Caller>> {
+        self.probes
+            .get_or_init(|| {
+                let parse = |arn: String| Caller::parse(&arn, None).ok().map(Rc::new);
+                (
+                    parse(format!(
+                        "arn:{}:iam::{}:role/{PROBE_ROLE}",
+                        self.facts.partition, self.facts.account
+                    )),
+                    parse(format!(
+                        "arn:{}:iam::{STRANGER_ACCOUNT}:role/{PROBE_ROLE}",
+                        self.facts.partition
+                    )),
+                )
+            })
+            .0
+            .clone()
     }
 
     /// A role of an account no policy names, whose own IAM allows everything (R24, L005).
-    pub(crate) fn stranger(&self) -> Option<Caller> {
-        Caller::parse(
-            &format!(
-                "arn:{}:iam::{STRANGER_ACCOUNT}:role/{PROBE_ROLE}",
-                self.facts.partition
-            ),
-            None,
-        )
-        .ok()
+    pub(crate) fn stranger(&self) -> Option<Rc<Caller>> {
+        self.account_probe();
+        self.probes.get().and_then(|p| p.1.clone())
     }
 
     /// The statement an engine answer names (`key policy#Sid`, `key policy##2`): the first
@@ -913,7 +922,7 @@ impl<'a> KeyLintContext<'a> {
                     | PrincipalClass::AssumedRole { arn, .. } => self.caller(arn),
                     // "*" counts as an administrator (R110 step 2): any principal of the
                     // key's account.
-                    PrincipalClass::Any => self.account_probe().map(Rc::new),
+                    PrincipalClass::Any => self.account_probe(),
                     _ => None,
                 };
                 let Some(caller) = caller else { continue };

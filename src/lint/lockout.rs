@@ -94,9 +94,13 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
     let analysis = cx.admin_analysis();
     // R116: each admin path settled with the values an administrator's own call has.
     let model = OnceCell::new();
-    let admins: Vec<&Candidate> = owner::admins(cx, &model);
-    if admins.iter().any(|c| c.exists == Some(true)) {
-        return;
+    // Worked out in order, stopping at the first administrator known to exist.
+    let mut admins: Vec<&Candidate> = Vec::new();
+    for c in owner::admins(cx, &model) {
+        if c.exists == Some(true) {
+            return;
+        }
+        admins.push(c);
     }
     if !admins.is_empty() {
         // R110 step 2 without IAM data: manageability depends on named principals.

@@ -43,21 +43,24 @@ pub(crate) struct Named {
 /// request they can make (an answer the engine cannot settle keeps them).
 /// The model is built only when an answer needs settling: an admin the engine allows outright
 /// (the usual root delegation) needs none.
-pub(crate) fn admins<'c, 'a>(
+///
+/// Worked out one candidate at a time, in the policy's order: a rule that needs only the
+/// first (or the first known to exist) stops there.
+pub(crate) fn admins<'c, 'a, 'm>(
     cx: &'c KeyLintContext<'a>,
-    model: &OnceCell<Model<'c, 'a>>,
-) -> Vec<&'c Candidate> {
-    cx.admin_analysis()
-        .admins()
-        .filter(|c| {
-            matches!(c.reach, Reach::Yes(_))
-                || model.get_or_init(|| Model::new(cx)).owner_can(
-                    &c.caller,
-                    PUT_KEY_POLICY,
-                    Some(Vec::new()),
-                ) != Tri::No
-        })
-        .collect()
+    model: &'m OnceCell<Model<'c, 'a>>,
+) -> impl Iterator<Item = &'c Candidate> + 'm
+where
+    'c: 'm,
+{
+    cx.admin_analysis().admins().filter(move |c| {
+        matches!(c.reach, Reach::Yes(_))
+            || model.get_or_init(|| Model::new(cx)).owner_can(
+                &c.caller,
+                PUT_KEY_POLICY,
+                Some(Vec::new()),
+            ) != Tri::No
+    })
 }
 
 /// The users and roles named (exactly) in `aws:PrincipalArn` conditions that can call

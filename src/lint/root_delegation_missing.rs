@@ -26,8 +26,8 @@
 //! - AWS KMS Developer Guide: "Troubleshooting key access"
 
 use super::keys::KeyLintContext;
+use super::keys::Reach;
 use super::{Finding, Rule, Severity};
-use crate::eval::Decision;
 use crate::source::Span;
 
 pub(crate) static RULE: Rule = Rule {
@@ -55,9 +55,14 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
         return;
     };
     let iam = cx.allow_all_identity();
+    // Allowed or undetermined, as the partial-delegation rule asks it (the same probes).
     let delegated = super::keys::key_actions().any(|a| {
-        let ev = cx.probe(&probe, &format!("kms:{}", a.name), Some(&iam));
-        matches!(ev.decision, Decision::Allow | Decision::Undetermined)
+        super::keys::prefixed_name(a.name).is_none_or(|action| {
+            matches!(
+                cx.reach(&probe, action, Some(&iam)),
+                Reach::Yes(_) | Reach::Conditional(_) | Reach::Unknown(_)
+            )
+        })
     });
     if delegated {
         return;

@@ -92,7 +92,10 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
     let mut conditional: Vec<(&str, String)> = Vec::new();
     let mut any = false;
     for a in key_actions() {
-        match cx.reach(&probe, &format!("kms:{}", a.name), Some(&iam)) {
+        let Some(action) = super::keys::prefixed_name(a.name) else {
+            continue;
+        };
+        match cx.reach(&probe, action, Some(&iam)) {
             Reach::Yes(_) => any = true,
             Reach::Conditional(alts) => {
                 any = true;

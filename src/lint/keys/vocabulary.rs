@@ -62,16 +62,7 @@ pub fn residual_text(alts: &[Vec<Requirement>]) -> String {
     parts.join(", or ")
 }
 
-/// `kms:Name` for the catalogue action at `index`, made once per process.
-pub(crate) fn prefixed(index: usize) -> Option<&'static str> {
-    static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
-    NAMES
-        .get_or_init(|| {
-            catalog::actions()
-                .iter()
-                .map(|a| ["kms:", a.name].concat())
-                .collect()
-        })
-        .get(index)
-        .map(String::as_str)
+/// `kms:Name` for the catalogue action `name`.
+pub(crate) fn prefixed_name(name: &str) -> Option<&'static str> {
+    catalog::action_index(name).and_then(catalog::prefixed)
 }
