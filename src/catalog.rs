@@ -136,7 +136,8 @@ pub(crate) fn all_actions_mask() -> ActionMask {
 /// The name is lower-cased into a buffer on the stack and looked up among the lower-case
 /// names with plain byte comparisons: parsing and every engine request look actions up.
 pub(crate) fn action_index(name: &str) -> Option<usize> {
-    // Most names are spelled as the catalogue spells them (`Decrypt`): one hash lookup.
+    // Most names are spelled as the catalogue spells them (`Decrypt`) or in lower case (the
+    // parser's patterns): one hash lookup.
     static EXACT: std::sync::OnceLock<
         std::collections::HashMap<&'static str, usize, foldhash::fast::FixedState>,
     > = std::sync::OnceLock::new();
@@ -144,7 +145,7 @@ pub(crate) fn action_index(name: &str) -> Option<usize> {
         ACTIONS
             .iter()
             .enumerate()
-            .map(|(i, a)| (a.name, i))
+            .flat_map(|(i, a)| [(a.name, i), (a.lower, i)])
             .collect()
     });
     if let Some(&i) = exact.get(name) {

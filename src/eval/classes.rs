@@ -3,17 +3,18 @@
 //! The engine reads a request's action in few places: whether a statement's `Action` or
 //! `NotAction` covers it (R17, R18: a bit of the statement's action mask), whether a `kms:`
 //! condition key or policy variable is present for it (R44: a bit of the key's action mask),
-//! and the catalogue's flags of the action (on a key or not, cross-account use, grantable,
-//! decided by the grant). Two actions that agree on all of these for every statement of the
+//! and the catalogue's flags of the action (on a key or not, cross-account use, decided by
+//! the grant). Two actions that agree on all of these for every statement of the
 //! inputs get the same answer — decision, deciding statements, residual conditions and
 //! unknowns — apart from the action's name in the explanations.
 //!
 //! The key rules ask one caller about every key action in turn (41 probes for the delegation
 //! to the account, 7 for each principal a key policy names); with [`ActionClasses`] they ask
 //! one action of each class. Actions the engine handles by name are never shared: alias
-//! operations (two or three checks), `ReEncryptFrom`/`ReEncryptTo` (the other key) and
-//! `CreateGrant` (the requested grant's context). Inputs with grants share nothing: a grant
-//! names its operations. Neither does a statement the parser could not read.
+//! operations (two or three checks), `ReEncryptFrom`/`ReEncryptTo` (the other key), and
+//! `CreateGrant` (the requested grant's context) when a statement reads the encryption
+//! context. Inputs with grants share nothing: a grant names its operations. Neither does a
+//! statement the parser could not read.
 
 use super::Inputs;
 use crate::catalog::{self, ActionMask, CrossAccount};
@@ -64,12 +65,11 @@ fn flag_masks() -> &'static [ActionMask] {
                 .filter(|(i, a)| *i < 128 && f(a))
                 .fold(0u128, |m, (i, _)| m | 1u128 << i)
         };
+        // Whether an action is grantable matters only with grants, which share nothing.
         vec![
-            mask(&|a| a.grantable),
             mask(&|a| a.cross_account == CrossAccount::Yes),
             mask(&|a| a.cross_account == CrossAccount::No),
             mask(&|a| a.cross_account == CrossAccount::Special),
-            mask(&|a| a.recipient_attestation),
         ]
     })
 }
@@ -88,9 +88,10 @@ impl ActionClasses {
     pub(crate) fn of(inputs: &Inputs) -> ActionClasses {
         let mut masks: Vec<ActionMask> = flag_masks().to_vec();
         let mut readable = true;
+        let mut reads_ec = false;
         let mut scan = |doc: &PolicyDocument| {
             for st in &doc.statements {
-                readable &= statement_masks(st, &mut masks);
+                readable &= statement_masks(st, &mut masks, &mut reads_ec);
             }
         };
         for k in &inputs.keys {
@@ -124,7 +125,14 @@ impl ActionClasses {
         if !readable {
             return ActionClasses::none();
         }
-        ActionClasses::split(shareable(), &mut masks)
+        // `CreateGrant` reads its encryption context from the requested grant (R87): it is
+        // told apart from the others only by a statement that reads the context.
+        let create_grant = (!reads_ec)
+            .then(|| catalog::action_index("CreateGrant"))
+            .flatten()
+            .filter(|&i| i < 128)
+            .map_or(0, |i| 1u128 << i);
+        ActionClasses::split(shareable() | create_grant, &mut masks)
     }
 
     /// The partition of `all` that no mask of `masks` cuts across.
@@ -171,27 +179,33 @@ impl ActionClasses {
 /// Adds the masks by which `st` tells actions apart: its `Action`/`NotAction` and the
 /// `kms:` keys its conditions and policy variables read. False for a statement the engine
 /// cannot read.
-fn statement_masks(st: &Statement, masks: &mut Vec<ActionMask>) -> bool {
+fn statement_masks(st: &Statement, masks: &mut Vec<ActionMask>, reads_ec: &mut bool) -> bool {
     if st.broken.is_some() {
         return false;
     }
     if let Some(a) = &st.action {
         masks.push(a.kms_mask);
     }
-    let mut key = |info: Option<&catalog::ConditionKeyInfo>| {
+    let mut key = |name: &str, info: Option<&catalog::ConditionKeyInfo>| {
         if let Some(info) = info.filter(|i| !i.global) {
             masks.push(info.actions);
         }
+        *reads_ec |= name
+            .get(..21)
+            .is_some_and(|p| p.eq_ignore_ascii_case("kms:encryptioncontext"));
     };
     for c in &st.conditions {
-        key(c.key_info.or_else(|| catalog::condition_key(&c.key_lower)));
+        key(
+            &c.key_lower,
+            c.key_info.or_else(|| catalog::condition_key(&c.key_lower)),
+        );
         for v in c.values.iter().flat_map(|v| v.pattern.variables()) {
-            key(catalog::condition_key(&v.key));
+            key(&v.key, catalog::condition_key(&v.key));
         }
     }
     for item in st.resource.iter().flat_map(|r| r.items.iter()) {
         for v in item.parts.iter().flat_map(|p| p.variables()) {
-            key(catalog::condition_key(&v.key));
+            key(&v.key, catalog::condition_key(&v.key));
         }
     }
     true

@@ -45,10 +45,7 @@ pub(crate) fn check(cx: &LintContext<'_>, out: &mut Vec<Finding>) {
         );
     }
     // Almost every policy is printable ASCII: a byte test settles it without decoding.
-    if text
-        .bytes()
-        .all(|b| matches!(b, b'\t' | b'\n' | b'\r' | b' '..=b'~'))
-    {
+    if plain_text(text.as_bytes()) {
         return;
     }
     let base = cx.doc.span.start as usize;
@@ -74,5 +71,54 @@ pub(crate) fn check(cx: &LintContext<'_>, out: &mut Vec<Finding>) {
             );
             break;
         }
+    }
+}
+
+/// Whether every byte is printable ASCII, a tab or a line break, eight bytes at a time.
+fn plain_text(bytes: &[u8]) -> bool {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    // The high bit of each byte of `x` that is zero (exact per byte: no carry crosses one).
+    let zero = |x: u64| !((x & LOW).wrapping_add(LOW) | x) & HIGH;
+    let words = bytes.chunks_exact(8);
+    let tail = words.remainder();
+    words.into_iter().all(|word| {
+        let w = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
+        // Below 0x20 (low seven bits plus 0x60 stay under 0x80), DEL, or a high bit.
+        let control = !((w & LOW).wrapping_add(0x6060_6060_6060_6060) | w) & HIGH;
+        let other = zero(w ^ (0x7f * ONES)) | (w & HIGH);
+        let spacing = zero(w ^ (0x09 * ONES)) | zero(w ^ (0x0a * ONES)) | zero(w ^ (0x0d * ONES));
+        (control & !spacing) | other == 0
+    }) && tail
+        .iter()
+        .all(|b| matches!(b, b'\t' | b'\n' | b'\r' | b' '..=b'~'))
+}
+
+#[cfg(test)]
+mod tests {
+    proptest::proptest! {
+        /// The word test agrees with a byte test.
+        #[test]
+        fn plain_text_agrees_with_a_byte_test(
+            bytes in proptest::collection::vec(
+                proptest::prop_oneof![1 => 0u8..=0xff, 2 => proptest::sample::select(vec![b'\t', b'\n', b'\r', 0x7f, 0x1f, 0x20, 0x7e, 0x80]), 12 => 0x20u8..0x7f],
+                0..40,
+            ),
+        ) {
+            let naive = bytes
+                .iter()
+                .all(|b| matches!(b, b'\t' | b'\n' | b'\r' | b' '..=b'~'));
+            proptest::prop_assert_eq!(super::plain_text(&bytes), naive);
+        }
+    }
+
+    #[test]
+    fn a_policy_with_tabs_and_line_breaks_is_plain_text() {
+        assert!(super::plain_text(
+            b"{\r\n\t\"Version\": \"2012-10-17\",\n  \"Id\": \"key-default-1\"}"
+        ));
+        assert!(!super::plain_text(b"{\"Sid\": \"caf\xc3\xa9 \x7f\"}"));
+        assert!(!super::plain_text(b"0123456\x0b"));
     }
 }

@@ -227,12 +227,15 @@ pub(crate) fn action_mask(pattern: &Pattern) -> ActionMask {
         }
         return mask;
     }
-    if let [
-        crate::pattern::Token::Lit(prefix),
-        crate::pattern::Token::Star,
-    ] = pattern.tokens.as_slice()
-    {
-        return catalog::prefix_mask(prefix);
+    match pattern.tokens.as_slice() {
+        [crate::pattern::Token::Star] => return catalog::all_actions_mask(),
+        [
+            crate::pattern::Token::Lit(prefix),
+            crate::pattern::Token::Star,
+        ] => {
+            return catalog::prefix_mask(prefix);
+        }
+        _ => {}
     }
     for (i, a) in catalog::actions().iter().enumerate() {
         if pattern.matches(a.lower) {
