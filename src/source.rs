@@ -362,6 +362,19 @@ mod tests {
         assert_eq!(map_decoded_offset(raw, 2), 4);
         assert_eq!(map_decoded_offset(raw, 0), 1);
     }
+
+    proptest::proptest! {
+        /// Each character of a decoded string maps to where its encoding starts in the
+        /// literal: the length of the encoded prefix before it.
+        #[test]
+        fn decoded_offsets_land_where_the_encoded_prefix_ends(text in "[a-z\"\\\\\n\t\u{1}é😀 ]{0,24}") {
+            let raw = serde_json::to_string(&text).unwrap_or_default();
+            for (d, _) in text.char_indices() {
+                let prefix = serde_json::to_string(text.get(..d).unwrap_or("")).unwrap_or_default();
+                proptest::prop_assert_eq!(map_decoded_offset(&raw, d), prefix.len() - 1, "{:?} at {}", text, d);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
