@@ -28,7 +28,7 @@ use crate::diag::Rule;
 use crate::lint;
 use crate::report;
 
-pub use outcome::Exit;
+pub(crate) use outcome::Exit;
 pub(crate) use settings::template_context;
 
 /// Runs a command, flushes standard output and returns the process's exit status; an error

@@ -17,23 +17,6 @@ pub(crate) enum CrossAccount {
     NotApplicable,
 }
 
-/// The value type of a condition key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyType {
-    /// String or list of strings.
-    String,
-    /// `true` / `false`.
-    Bool,
-    /// Decimal number.
-    Numeric,
-    /// ISO 8601 date or epoch seconds.
-    Date,
-    /// An ARN.
-    Arn,
-    /// An IP address.
-    Ip,
-}
-
 /// One KMS action of the service reference.
 #[derive(Debug)]
 pub struct ActionInfo {
@@ -44,7 +27,7 @@ pub struct ActionInfo {
     /// The action authorizes against a key resource.
     pub(crate) on_key: bool,
     /// The action also authorizes against an alias resource.
-    pub on_alias: bool,
+    pub(crate) on_alias: bool,
     /// The operation can appear in a grant.
     pub(crate) grantable: bool,
     /// Cross-account capability.
@@ -53,25 +36,19 @@ pub struct ActionInfo {
     pub(crate) iam_only: bool,
     /// Permission comes from the grant itself (RetireGrant).
     pub(crate) grant_only: bool,
-    /// Supports the `kms:RecipientAttestation:*` keys.
-    pub recipient_attestation: bool,
     /// Listed in the service authorization reference (false for API-model-only actions).
     pub(crate) in_service_reference: bool,
-    /// IAM access levels.
-    pub access_levels: &'static [&'static str],
 }
 
 /// One condition key of the service reference (KMS keys and the global `aws:` keys).
 #[derive(Debug)]
-pub struct ConditionKeyInfo {
+pub(crate) struct ConditionKeyInfo {
     /// Canonical spelling (`kms:EncryptionContext:${EncryptionContextKey}`).
     pub(crate) name: &'static str,
     /// Lower-case name, or for pattern keys the lower-case fixed prefix (`kms:encryptioncontext:`).
     pub(crate) lower: &'static str,
     /// The name has a variable part.
     pub(crate) pattern: bool,
-    /// Value type.
-    pub ty: KeyType,
     /// The key carries a set of values and needs a set operator.
     pub(crate) multivalued: bool,
     /// The value comes from the key resource.
@@ -209,11 +186,6 @@ pub(crate) fn condition_key(name: &str) -> Option<&'static ConditionKeyInfo> {
             && lower.starts_with(k.lower)
             && (k.expands.is_empty() || k.expands.contains(&lower.as_str()))
     })
-}
-
-/// Every condition key of the catalogue.
-pub fn condition_keys() -> &'static [ConditionKeyInfo] {
-    &CONDITION_KEYS
 }
 
 /// Services that may appear in `kms:ViaService` values.

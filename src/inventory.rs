@@ -407,11 +407,6 @@ impl Inventory {
         &self.planned
     }
 
-    /// True when the inventory holds key policies.
-    pub fn has_key_policies(&self) -> bool {
-        !self.key_policies.is_empty()
-    }
-
     /// Resolves a key named by ARN, key id or alias (`alias/name` or alias ARN).
     pub(crate) fn resolve_key(&self, name: &str) -> Option<String> {
         if name.starts_with("arn:") && name.contains(":key/") {

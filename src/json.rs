@@ -15,7 +15,7 @@ mod err;
 
 use std::borrow::Cow;
 
-pub use err::{JsonError, JsonErrorKind};
+pub(crate) use err::{JsonError, JsonErrorKind};
 
 use crate::source::Span;
 

@@ -164,7 +164,7 @@ impl InputKind {
     }
 
     /// What it is, in words.
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             InputKind::Policy => "a policy document",
             InputKind::EncodedPolicy => "a policy encoded as a string",
@@ -512,9 +512,4 @@ pub struct KeySettings {
     pub(crate) replica: bool,
 }
 
-impl PlannedKey {
-    /// `bypass_policy_lockout_safety_check` is true.
-    pub fn bypass_lockout_check(&self) -> bool {
-        self.settings.bypass.as_ref().is_some_and(|b| b.value)
-    }
-}
+impl PlannedKey {}

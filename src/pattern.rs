@@ -22,7 +22,7 @@ pub(crate) enum Token {
 
 /// A policy variable reference.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Variable {
+pub(crate) struct Variable {
     /// The key as written (`aws:username`).
     pub(crate) key: String,
     /// The default after the comma, if any (`${aws:PrincipalTag/x, 'none'}`).
@@ -49,23 +49,12 @@ pub struct VariableProblem {
 
 /// What a variable resolves to for one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum VarValue {
+pub(crate) enum VarValue {
     /// A value; substituted text is literal (spec R38, Q16).
     Value(String),
     /// The key is absent and there is no default: the pattern matches nothing (R39).
     Absent,
     /// The value is not known offline.
-    Unknown,
-}
-
-/// Result of matching a pattern that may hold variables.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Match {
-    /// Matches.
-    Yes,
-    /// Does not match.
-    No,
-    /// A variable's value is unknown.
     Unknown,
 }
 
@@ -149,25 +138,9 @@ impl Pattern {
         self.tokens.push(tok);
     }
 
-    /// A pattern of one literal.
-    pub fn literal(text: &str) -> Pattern {
-        let mut p = Pattern::default();
-        if !text.is_empty() {
-            p.tokens.push(Token::Lit(text.into()));
-        }
-        p
-    }
-
     /// True when the pattern holds a variable.
     pub(crate) fn has_variables(&self) -> bool {
         self.tokens.iter().any(|t| matches!(t, Token::Var(_)))
-    }
-
-    /// True when the pattern holds `*` or `?`.
-    pub fn has_wildcards(&self) -> bool {
-        self.tokens
-            .iter()
-            .any(|t| matches!(t, Token::Star | Token::One))
     }
 
     /// True for the pattern `*` alone.
@@ -185,7 +158,7 @@ impl Pattern {
     }
 
     /// The variables referenced.
-    pub fn variables(&self) -> impl Iterator<Item = &Variable> {
+    pub(crate) fn variables(&self) -> impl Iterator<Item = &Variable> {
         self.tokens.iter().filter_map(|t| match t {
             Token::Var(v) => Some(&**v),
             _ => None,
@@ -196,33 +169,6 @@ impl Pattern {
     pub fn matches(&self, text: &str) -> bool {
         glob_match(&self.tokens, text)
     }
-
-    /// Matches after substituting variables with `resolve`.
-    pub fn matches_with(
-        &self,
-        text: &str,
-        mut resolve: impl FnMut(&Variable) -> VarValue,
-    ) -> Match {
-        if !self.has_variables() {
-            return bool_match(glob_match(&self.tokens, text));
-        }
-        let mut subst = Pattern::default();
-        for t in &self.tokens {
-            match t {
-                Token::Var(v) => match resolve(v) {
-                    VarValue::Value(s) => subst.push(Token::Lit(s.into())),
-                    VarValue::Absent => return Match::No,
-                    VarValue::Unknown => return Match::Unknown,
-                },
-                other => subst.push(other.clone()),
-            }
-        }
-        bool_match(glob_match(&subst.tokens, text))
-    }
-}
-
-fn bool_match(b: bool) -> Match {
-    if b { Match::Yes } else { Match::No }
 }
 
 /// Parses `${…}` at the start of `s`; returns the token and the bytes used.
@@ -426,16 +372,6 @@ mod tests {
         let v: Vec<_> = p.variables().collect();
         assert_eq!(v[0].key, "aws:PrincipalTag/k");
         assert_eq!(v[0].default.as_deref(), Some("none"));
-        let r = p.matches_with("key/abc", |_| VarValue::Value("abc".into()));
-        assert_eq!(r, Match::Yes);
-        // Substituted text is literal: a `*` in the value is not a wildcard.
-        let r = p.matches_with("key/abc", |_| VarValue::Value("*".into()));
-        assert_eq!(r, Match::No);
-        assert_eq!(p.matches_with("key/abc", |_| VarValue::Absent), Match::No);
-        assert_eq!(
-            p.matches_with("key/abc", |_| VarValue::Unknown),
-            Match::Unknown
-        );
         let (p, _) = Pattern::parse("a${*}b${?}${$}", true, true);
         assert_eq!(p.as_literal(), Some("a*b?$"));
         let (p, prob) = Pattern::parse("x${aws:username", true, true);

@@ -13,7 +13,7 @@ mod parse;
 mod print;
 pub mod shapes;
 
-pub use err::{Problem, ProblemKind};
+pub(crate) use err::{Problem, ProblemKind};
 pub use parse::{ParseOptions, parse_policy, parse_policy_with};
 pub use print::to_json;
 
@@ -544,8 +544,6 @@ pub struct Condition {
     pub(crate) key_info: Option<&'static ConditionKeyInfo>,
     /// The values, normalised to strings (R10).
     pub values: Vec<ConditionValue>,
-    /// Span of the value (string or array).
-    pub values_span: Span,
 }
 
 /// One condition value.

@@ -35,19 +35,6 @@ impl Span {
     pub(crate) fn len(self) -> usize {
         self.end.saturating_sub(self.start) as usize
     }
-
-    /// True for an empty span.
-    pub fn is_empty(self) -> bool {
-        self.end <= self.start
-    }
-
-    /// The smallest span covering both.
-    pub fn join(self, other: Span) -> Span {
-        Span {
-            start: self.start.min(other.start),
-            end: self.end.max(other.end),
-        }
-    }
 }
 
 impl From<Span> for miette::SourceSpan {
@@ -252,11 +239,6 @@ impl SourceMap {
     /// How many sources the current block holds (the index the next one gets).
     pub(crate) fn len(&self) -> usize {
         self.blocks.last().map_or(0, Vec::len)
-    }
-
-    /// True when the current block holds none.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// Marks the sources of the current block from index `from` on as sensitive.

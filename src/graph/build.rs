@@ -541,11 +541,6 @@ impl<'a> AccessGraph<'a> {
         });
     }
 
-    /// Key ARNs in the graph, sorted.
-    pub fn key_arns(&self) -> Vec<&str> {
-        self.key_by_arn.keys().map(String::as_str).collect()
-    }
-
     /// What the analysis could not judge.
     pub(crate) fn notes(&self) -> Vec<String> {
         let mut notes: Vec<String> = self.notes.borrow().iter().cloned().collect();

@@ -4,7 +4,7 @@ use crate::source::Span;
 
 /// Why bytes could not be read as a JSON document.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum JsonErrorKind {
+pub(crate) enum JsonErrorKind {
     /// The text holds no value.
     Empty,
     /// Input ended where more was expected.
@@ -69,14 +69,6 @@ pub struct JsonError {
 impl JsonError {
     pub(crate) fn new(kind: JsonErrorKind, span: Span) -> Self {
         JsonError { kind, span }
-    }
-
-    /// True for errors about the bytes rather than the JSON grammar.
-    pub fn is_encoding(&self) -> bool {
-        matches!(
-            self.kind,
-            JsonErrorKind::InvalidUtf8 | JsonErrorKind::InvalidUtf16
-        )
     }
 
     /// One-line message (lower-case, no final period).

@@ -157,7 +157,7 @@ impl KeyJudge<'_> {
         if !config.run.any_key_rule() {
             return Some(identity);
         }
-        let mut cx = keys::KeyLintContext::new(&kp.policy, source, facts, identity, Some(all));
+        let mut cx = keys::KeyLintContext::new(&kp.policy, facts, identity, Some(all));
         cx.account_known = account_known;
         cx.region_known = region_known;
         cx.config = config;

@@ -20,7 +20,7 @@ use crate::eval::{
     self, Caller, Decision, Evaluation, Inputs, KeyFacts, KeyInputs, NamedPolicy, Options, Request,
 };
 use crate::policy::{PolicyDocument, PolicyKind, Statement};
-use crate::source::{SourceFile, SourceId};
+use crate::source::SourceId;
 
 pub(crate) use crate::inventory::Directory;
 use crate::inventory::{InputsFor, StatementIndex, allow_all, narrowed_policy};
@@ -30,7 +30,7 @@ mod vocabulary;
 
 pub(crate) use reach::{AdminAnalysis, Candidate, NamedCaller, Reach};
 pub(crate) use vocabulary::prefixed_name;
-pub use vocabulary::{OWNER_SCOPING_KEYS, deputy_guard, key_actions, residual_text};
+pub(crate) use vocabulary::{deputy_guard, key_actions, residual_text};
 
 /// The probe layer's maps: looked up on every probe with keys made of ARNs and action names,
 /// where SipHash was a tenth of a wide key policy's cost. foldhash (already built as
@@ -43,8 +43,6 @@ type FastSet<K> = HashSet<K, foldhash::fast::RandomState>;
 pub struct KeyLintContext<'a> {
     /// The key policy, named `key policy` in engine answers.
     pub(crate) policy: NamedPolicy,
-    /// Its source text.
-    pub source: &'a SourceFile,
     /// The key: from the input, or made from the account (given or inferred) for a bare policy.
     pub(crate) facts: KeyFacts,
     /// The account was given or known, not inferred from the policy's principals.
@@ -309,7 +307,6 @@ impl<'a> KeyLintContext<'a> {
     /// A context for one key policy.
     pub fn new(
         policy: &NamedPolicy,
-        source: &'a SourceFile,
         facts: KeyFacts,
         identity: String,
         directory: Option<&'a dyn Directory>,
@@ -323,7 +320,6 @@ impl<'a> KeyLintContext<'a> {
         KeyLintContext {
             own: Narrowing::new(policy.clone()),
             policy,
-            source,
             facts,
             account_known: true,
             region_known: true,
@@ -474,14 +470,6 @@ impl<'a> KeyLintContext<'a> {
         let inputs = self.alias_inputs(&narrowed);
         self.may_allow_to(caller, action, inputs.identity.as_deref())
             && self.alias_probe(&inputs, caller.clone(), action).decision == Decision::Allow
-    }
-
-    /// An alias operation (`kms:CreateAlias`, `kms:UpdateAlias`): its key half is what the key
-    /// policy decides; the alias half is an IAM question, answered here by an identity that
-    /// allows alias operations on aliases only.
-    pub fn probe_alias(&self, caller: Caller, action: &str) -> Evaluation {
-        let inputs = self.alias_inputs(&self.own.for_caller(&caller));
-        self.alias_probe(&inputs, caller, action)
     }
 
     fn alias_probe(&self, inputs: &Inputs, caller: Caller, action: &str) -> Evaluation {

@@ -231,7 +231,7 @@ mod tests {
     use crate::eval::{KeyFacts, NamedPolicy};
     use crate::lint::keys::Reach;
     use crate::policy::PolicyKind;
-    use crate::source::{SourceFile, SourceId};
+    use crate::source::SourceId;
 
     const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
@@ -279,9 +279,8 @@ mod tests {
                         name: "key policy".into(),
                         doc: Arc::new(doc),
                     };
-                    let source = SourceFile::new("kp.json", text.as_str(), None);
                     let facts = KeyFacts::from_arn(KEY).unwrap();
-                    let cx = KeyLintContext::new(&policy, &source, facts, "k".into(), None);
+                    let cx = KeyLintContext::new(&policy, facts, "k".into(), None);
                     let may = may_admit_stranger(&cx);
                     assert_eq!(may, admits || element == "NotPrincipal", "{text}");
                     if may {

@@ -327,7 +327,7 @@ mod tests {
     use super::*;
     use crate::eval::{KeyFacts, NamedPolicy};
     use crate::policy::PolicyKind;
-    use crate::source::{SourceFile, SourceId};
+    use crate::source::SourceId;
 
     const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
@@ -348,7 +348,6 @@ mod tests {
             name: "kp".into(),
             doc: Arc::new(doc),
         };
-        let source = SourceFile::new("kp.json", POLICY, None);
         let Ok(facts) = KeyFacts::from_arn(KEY) else {
             return vec!["no key"];
         };
@@ -356,7 +355,7 @@ mod tests {
             run,
             ..Config::DEFAULT
         };
-        let mut cx = keys::KeyLintContext::new(&policy, &source, facts, "k".into(), None);
+        let mut cx = keys::KeyLintContext::new(&policy, facts, "k".into(), None);
         cx.config = &config;
         let mut out = Vec::new();
         check_key(&cx, &mut out);

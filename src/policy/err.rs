@@ -8,7 +8,7 @@ use crate::source::Span;
 
 /// What is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ProblemKind {
+pub(crate) enum ProblemKind {
     /// An element AWS does not define (spec R16).
     UnknownElement {
         /// As written.

@@ -19,17 +19,7 @@ pub enum Shape {
     Custom,
 }
 
-impl Shape {
-    /// The label reports use.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Shape::SdkDefault => "sdk-default",
-            Shape::ConsoleDefault => "console-default",
-            Shape::AwsManaged => "aws-managed",
-            Shape::Custom => "custom",
-        }
-    }
-}
+impl Shape {}
 
 const ADMIN_ACTIONS: &[&str] = &[
     "kms:create*",

@@ -23,12 +23,9 @@ pub(super) struct JsonStep<'a> {
     pub(super) conditions: &'a [String],
 }
 
+/// A row's answer in JSON: the graph commands' rows and each side of a `diff` change share it.
 #[derive(Serialize)]
-struct JsonRow<'a> {
-    principal: &'a str,
-    kind: &'static str,
-    key: &'a str,
-    action: &'a str,
+pub(super) struct JsonDecision<'a> {
     decision: &'static str,
     conditions: &'a [String],
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
@@ -36,6 +33,28 @@ struct JsonRow<'a> {
     escalated: bool,
     iam_assumed: bool,
     path: Vec<JsonStep<'a>>,
+}
+
+/// The answer of one row.
+pub(super) fn json_decision(r: &Row) -> JsonDecision<'_> {
+    JsonDecision {
+        decision: r.decision.as_str(),
+        conditions: &r.conditions,
+        reasons: &r.reasons,
+        escalated: r.escalated,
+        iam_assumed: r.iam_assumed,
+        path: r.path.iter().map(json_step).collect(),
+    }
+}
+
+#[derive(Serialize)]
+struct JsonRow<'a> {
+    principal: &'a str,
+    kind: &'static str,
+    key: &'a str,
+    action: &'a str,
+    #[serde(flatten)]
+    answer: JsonDecision<'a>,
 }
 
 #[derive(Serialize)]
@@ -98,12 +117,7 @@ pub(crate) fn render_json(
                 kind: r.kind.as_str(),
                 key: &r.key,
                 action: &r.action,
-                decision: r.decision.as_str(),
-                conditions: &r.conditions,
-                reasons: &r.reasons,
-                escalated: r.escalated,
-                iam_assumed: r.iam_assumed,
-                path: r.path.iter().map(json_step).collect(),
+                answer: json_decision(r),
             })
             .collect(),
         notes,

@@ -7,24 +7,13 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::access::JsonStep;
+use super::access::{JsonDecision, json_decision};
 use super::escape;
 use crate::diff::{Change, ChangeKind};
 use crate::graph::{Row, Step};
 
 /// Version of the JSON output of `diff`.
 pub(crate) const DIFF_JSON_VERSION: u32 = 1;
-
-#[derive(Serialize)]
-struct JsonSide<'a> {
-    decision: &'static str,
-    conditions: &'a [String],
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    reasons: &'a [String],
-    escalated: bool,
-    iam_assumed: bool,
-    path: Vec<JsonStep<'a>>,
-}
 
 #[derive(Serialize)]
 struct JsonChange<'a> {
@@ -34,9 +23,9 @@ struct JsonChange<'a> {
     key: &'a str,
     action: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    before: Option<JsonSide<'a>>,
+    before: Option<JsonDecision<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    after: Option<JsonSide<'a>>,
+    after: Option<JsonDecision<'a>>,
 }
 
 #[derive(Serialize)]
@@ -48,28 +37,6 @@ struct JsonAnswer<'a> {
     changed: usize,
     changes: Vec<JsonChange<'a>>,
     notes: &'a [String],
-}
-
-fn side(r: &Row) -> JsonSide<'_> {
-    JsonSide {
-        decision: r.decision.as_str(),
-        conditions: &r.conditions,
-        reasons: &r.reasons,
-        escalated: r.escalated,
-        iam_assumed: r.iam_assumed,
-        path: r
-            .path
-            .iter()
-            .map(|s| JsonStep {
-                actor: &s.actor,
-                action: &s.action,
-                target: &s.target,
-                how: &s.how,
-                via: &s.via,
-                conditions: &s.conditions,
-            })
-            .collect(),
-    }
 }
 
 fn count(changes: &[Change], kind: ChangeKind) -> usize {
@@ -98,8 +65,8 @@ pub(crate) fn render_json(
                     kind: r.kind.as_str(),
                     key: &r.key,
                     action: &r.action,
-                    before: c.before.as_ref().map(side),
-                    after: c.after.as_ref().map(side),
+                    before: c.before.as_ref().map(json_decision),
+                    after: c.after.as_ref().map(json_decision),
                 })
             })
             .collect(),

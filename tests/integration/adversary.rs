@@ -10,7 +10,7 @@ use kmsaudit::eval::{
 use kmsaudit::lint::Severity;
 use kmsaudit::lint::keys::KeyLintContext;
 use kmsaudit::policy::PolicyKind;
-use kmsaudit::source::{SourceFile, SourceId};
+use kmsaudit::source::SourceId;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -345,8 +345,7 @@ proptest! {
         all.extend(statements);
         let text = json!({"Version": "2012-10-17", "Statement": all}).to_string();
         let policy = parse(&text);
-        let source = SourceFile::new("kp.json", text.as_str(), None);
-        let cx = KeyLintContext::new(&policy, &source, KeyFacts::from_arn(KEY).unwrap(), "k".into(), None);
+        let cx = KeyLintContext::new(&policy, KeyFacts::from_arn(KEY).unwrap(), "k".into(), None);
         let mut findings = Vec::new();
         kmsaudit::lint::check_key(&cx, &mut findings);
         let public = findings.iter().any(|f| f.code() == "KMS005");

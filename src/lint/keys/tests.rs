@@ -5,14 +5,13 @@ use crate::source::SourceId;
 
 const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
-fn context(text: &str) -> (NamedPolicy, SourceFile) {
+fn context(text: &str) -> NamedPolicy {
     let json = crate::json::parse(text).unwrap();
     let (doc, _) = crate::policy::parse_policy(&json, SourceId::new(0, 0), PolicyKind::Key);
-    let policy = NamedPolicy {
+    NamedPolicy {
         name: KEY_POLICY.into(),
         doc: Arc::new(doc),
-    };
-    (policy, SourceFile::new("kp.json", text, None))
+    }
 }
 
 /// A policy naming many principals one statement each, with statements any caller may
@@ -61,9 +60,9 @@ fn callers() -> Vec<Caller> {
 
 #[test]
 fn r24_a_probe_sees_only_the_statements_that_can_concern_its_caller() {
-    let (policy, source) = context(&many(1_000));
+    let policy = context(&many(1_000));
     let facts = KeyFacts::from_arn(KEY).unwrap();
-    let cx = KeyLintContext::new(&policy, &source, facts, "k".into(), None);
+    let cx = KeyLintContext::new(&policy, facts, "k".into(), None);
     let kept = |arn: &str| -> Vec<String> {
         let c = Caller::parse(arn, None).unwrap();
         let n = cx.own.for_caller(&c);
@@ -99,9 +98,9 @@ fn r24_a_probe_sees_only_the_statements_that_can_concern_its_caller() {
 /// policy of 1,005 such statements and 2,521 roles).
 #[test]
 fn r24_narrowed_policies_share_the_statements_they_keep() {
-    let (policy, source) = context(&many(400));
+    let policy = context(&many(400));
     let facts = KeyFacts::from_arn(KEY).unwrap();
-    let cx = KeyLintContext::new(&policy, &source, facts, "k".into(), None);
+    let cx = KeyLintContext::new(&policy, facts, "k".into(), None);
     let whole = &cx.policy.doc.statements;
     let mut narrowed = 0;
     for i in 0..400 {
@@ -126,9 +125,9 @@ fn r24_narrowed_policies_share_the_statements_they_keep() {
 
 #[test]
 fn r24_narrowed_probes_answer_as_the_whole_policy_does() {
-    let (policy, source) = context(&many(40));
+    let policy = context(&many(40));
     let facts = KeyFacts::from_arn(KEY).unwrap();
-    let cx = KeyLintContext::new(&policy, &source, facts.clone(), "k".into(), None);
+    let cx = KeyLintContext::new(&policy, facts.clone(), "k".into(), None);
     let mut compared = 0;
     for caller in callers() {
         for action in [
@@ -168,9 +167,9 @@ fn r24_narrowed_probes_answer_as_the_whole_policy_does() {
 /// policy naming thousands of services held every service's answers before.
 #[test]
 fn memo_answers_a_probe_asked_again_and_keeps_one_service() {
-    let (policy, source) = context(&many(40));
+    let policy = context(&many(40));
     let facts = KeyFacts::from_arn(KEY).unwrap();
-    let cx = KeyLintContext::new(&policy, &source, facts, "k".into(), None);
+    let cx = KeyLintContext::new(&policy, facts, "k".into(), None);
     let actions = ["kms:Decrypt", "kms:PutKeyPolicy", "kms:CreateGrant"];
     let mut first = Vec::new();
     for caller in callers() {
@@ -254,10 +253,10 @@ proptest::proptest! {
     ) {
         let chosen: Vec<&str> = picks.iter().filter_map(|&i| STATEMENTS.get(i).copied()).collect();
         let text = format!(r#"{{"Version":"2012-10-17","Statement":[{}]}}"#, chosen.join(","));
-        let (policy, source) = context(&text);
+        let policy = context(&text);
         let facts = KeyFacts::from_arn(KEY).unwrap();
         let findings = |skip: bool| {
-            let cx = KeyLintContext::new(&policy, &source, facts.clone(), "k".into(), None);
+            let cx = KeyLintContext::new(&policy, facts.clone(), "k".into(), None);
             cx.skip_off.set(!skip);
             let mut out = Vec::new();
             crate::lint::runner::check_key(&cx, &mut out);
@@ -296,10 +295,10 @@ proptest::proptest! {
             .filter_map(|&i| STATEMENTS.get(i).or_else(|| CLASS_STATEMENTS.get(i - STATEMENTS.len())).copied())
             .collect();
         let text = format!(r#"{{"Version":"2012-10-17","Statement":[{}]}}"#, chosen.join(","));
-        let (policy, source) = context(&text);
+        let policy = context(&text);
         let facts = KeyFacts::from_arn(KEY).unwrap();
-        let shared = KeyLintContext::new(&policy, &source, facts.clone(), "k".into(), None);
-        let own = KeyLintContext::new(&policy, &source, facts.clone(), "k".into(), None);
+        let shared = KeyLintContext::new(&policy, facts.clone(), "k".into(), None);
+        let own = KeyLintContext::new(&policy, facts.clone(), "k".into(), None);
         own.classes_off.set(true);
         let all = shared.allow_all_identity();
         for caller in callers() {
@@ -327,10 +326,10 @@ proptest::proptest! {
             .filter_map(|&i| STATEMENTS.get(i).or_else(|| CLASS_STATEMENTS.get(i - STATEMENTS.len())).copied())
             .collect();
         let text = format!(r#"{{"Version":"2012-10-17","Statement":[{}]}}"#, chosen.join(","));
-        let (policy, source) = context(&text);
+        let policy = context(&text);
         let facts = KeyFacts::from_arn(KEY).unwrap();
         let findings = |share: bool| {
-            let cx = KeyLintContext::new(&policy, &source, facts.clone(), "k".into(), None);
+            let cx = KeyLintContext::new(&policy, facts.clone(), "k".into(), None);
             cx.classes_off.set(!share);
             let mut out = Vec::new();
             crate::lint::runner::check_key(&cx, &mut out);
@@ -350,9 +349,9 @@ fn r17_the_default_policy_puts_every_key_action_in_few_classes() {
         {"Sid":"Allow use of the key","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/App"},"Action":["kms:Encrypt","kms:Decrypt","kms:ReEncrypt*","kms:GenerateDataKey*","kms:DescribeKey"],"Resource":"*"},
         {"Sid":"Allow attachment of persistent resources","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/App"},"Action":["kms:CreateGrant","kms:ListGrants","kms:RevokeGrant"],"Resource":"*","Condition":{"Bool":{"kms:GrantIsForAWSResource":"true"}}}
     ]}"#;
-    let (policy, source) = context(text);
+    let policy = context(text);
     let facts = KeyFacts::from_arn(KEY).unwrap();
-    let cx = KeyLintContext::new(&policy, &source, facts, "k".into(), None);
+    let cx = KeyLintContext::new(&policy, facts, "k".into(), None);
     let all = cx.allow_all_identity();
     let probe = cx.account_probe().unwrap();
     let asked: std::collections::BTreeSet<String> = key_actions()

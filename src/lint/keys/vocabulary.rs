@@ -4,31 +4,11 @@
 use crate::catalog;
 use crate::eval::Requirement;
 
-/// Condition keys that tie a request to the key owner's principals, organisation, network or
-/// resources: a stranger cannot satisfy them (R24, L005).
-pub const OWNER_SCOPING_KEYS: &[&str] = &[
-    "kms:calleraccount",
-    "aws:principalaccount",
-    "aws:principalarn",
-    "aws:principalorgid",
-    "aws:principalorgpaths",
-    "aws:userid",
-    "aws:username",
-    "aws:sourceaccount",
-    "aws:sourcearn",
-    "aws:sourceorgid",
-    "aws:sourceorgpaths",
-    "aws:sourcevpc",
-    "aws:sourcevpce",
-    "aws:sourceip",
-    "aws:vpcsourceip",
-];
-
 /// Condition keys that tie a service principal's request to one resource or account: the
 /// confused-deputy guards (R105, L030). Encryption-context keys that name the calling resource
 /// (`kms:EncryptionContext:aws:cloudtrail:arn`, `…:aws:logs:arn`) count, as AWS documents them
 /// for this purpose.
-pub fn deputy_guard(key: &str) -> bool {
+pub(crate) fn deputy_guard(key: &str) -> bool {
     matches!(
         key,
         "aws:sourceaccount" | "aws:sourcearn" | "aws:sourceorgid" | "aws:sourceorgpaths"
@@ -40,7 +20,7 @@ pub fn deputy_guard(key: &str) -> bool {
 /// Key-resource actions a key policy can allow (not IAM-only ones). Alias operations (which
 /// also need an alias) and `RetireGrant` (decided by the grant, R75) are not single-key
 /// questions and are left out.
-pub fn key_actions() -> impl Iterator<Item = &'static catalog::ActionInfo> {
+pub(crate) fn key_actions() -> impl Iterator<Item = &'static catalog::ActionInfo> {
     const NOT_PROBED: &[&str] = &["CreateAlias", "DeleteAlias", "UpdateAlias", "RetireGrant"];
     catalog::actions()
         .iter()
@@ -49,7 +29,7 @@ pub fn key_actions() -> impl Iterator<Item = &'static catalog::ActionInfo> {
 }
 
 /// Joins requirement alternatives into one sentence: "`a` is `x` and `b` is `y`, or …".
-pub fn residual_text(alts: &[Vec<Requirement>]) -> String {
+pub(crate) fn residual_text(alts: &[Vec<Requirement>]) -> String {
     let parts: Vec<String> = alts
         .iter()
         .map(|a| {

@@ -138,7 +138,6 @@ impl Parser {
             key,
             key_span: pair.key_span,
             values,
-            values_span: pair.value.span,
         })
     }
 }
