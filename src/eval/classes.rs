@@ -16,7 +16,7 @@
 //! context. Inputs with grants share nothing: a grant names its operations. Neither does a
 //! statement the parser could not read.
 
-use super::Inputs;
+use super::{Caller, CallerKind, Inputs, OpenDefaults};
 use crate::catalog::{self, ActionMask, CrossAccount};
 use crate::policy::{PolicyDocument, Statement};
 
@@ -209,6 +209,138 @@ fn statement_masks(st: &Statement, masks: &mut Vec<ActionMask>, reads_ec: &mut b
         }
     }
     true
+}
+
+/// Condition keys whose value the engine takes from the caller's name or ARN, not from its
+/// kind, account or tags: a statement that reads one tells two callers apart by name.
+const CALLER_NAME_KEYS: &[&str] = &[
+    "aws:principalarn",
+    "aws:userid",
+    "aws:username",
+    "aws:principalservicename",
+    "aws:principalservicenameslist",
+    "aws:sourceidentity",
+    "aws:federatedprovider",
+    "aws:rolesessionname",
+    "sts:rolesessionname",
+];
+
+/// Whether a condition key may read the caller's name: one of [`CALLER_NAME_KEYS`], or an
+/// `aws:Principal…` key other than the account, organisation, type, service flag and tags.
+fn reads_caller_name(key_lower: &str) -> bool {
+    CALLER_NAME_KEYS.contains(&key_lower)
+        || (key_lower.starts_with("aws:principal")
+            && !matches!(
+                key_lower,
+                "aws:principalaccount"
+                    | "aws:principalorgid"
+                    | "aws:principalorgpaths"
+                    | "aws:principaltype"
+                    | "aws:principalisawsservice"
+            )
+            && !key_lower.starts_with("aws:principaltag/"))
+}
+
+/// Whether the engine reads callers on `inputs` only through what a [`CallerSignature`]
+/// holds, so that two callers with one signature get the same answer to every request —
+/// decision, deciding statements, residual conditions and unknowns — apart from the caller's
+/// name in the explanations.
+///
+/// The engine reads a caller's name or ARN in few places: its `Principal` entries (R24), the
+/// condition keys that name the caller (`aws:PrincipalArn`, `aws:username`…), policy
+/// variables, `NotPrincipal` (R26) and grants (a grant names its grantee). Inputs with grants,
+/// SCPs, RCPs, a boundary, session or endpoint policies, a `NotPrincipal`, a policy variable,
+/// a key of [`reads_caller_name`] or a statement the parser could not read share nothing.
+pub(crate) fn callers_shareable(inputs: &Inputs) -> bool {
+    if inputs.boundary.is_some()
+        || !inputs.session.is_empty()
+        || inputs.vpce.is_some()
+        || inputs
+            .scp
+            .as_ref()
+            .is_some_and(|l| l.iter().any(|v| !v.is_empty()))
+        || inputs
+            .rcp
+            .as_ref()
+            .is_some_and(|l| l.iter().any(|v| !v.is_empty()))
+    {
+        return false;
+    }
+    let blind = |doc: &PolicyDocument| {
+        doc.statements.iter().all(|st| {
+            st.broken.is_none()
+                && st.principal.as_ref().is_none_or(|p| !p.negated)
+                && st.conditions.iter().all(|c| {
+                    !reads_caller_name(&c.key_lower)
+                        && c.values.iter().all(|v| !v.pattern.has_variables())
+                })
+                && st
+                    .resource
+                    .iter()
+                    .flat_map(|r| r.items.iter())
+                    .flat_map(|i| i.parts.iter())
+                    .all(|p| !p.has_variables())
+        })
+    };
+    inputs.keys.iter().all(|k| {
+        k.grants.as_ref().is_none_or(|g| g.is_empty())
+            && k.policies.iter().flatten().all(|p| blind(&p.doc))
+    }) && inputs
+        .identity
+        .iter()
+        .flat_map(|l| l.iter())
+        .all(|p| blind(&p.doc))
+}
+
+/// What the engine reads of a caller on inputs where [`callers_shareable`] holds: its kind,
+/// account, partition, tags and session facts, and for each statement of the key policies
+/// how its `Principal` names the caller (R24, [`super::matcher::entry_kind`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct CallerSignature {
+    kind: CallerKind,
+    account: String,
+    partition: String,
+    role_path_assumed: bool,
+    session_open: bool,
+    federating_user: bool,
+    tags: Vec<(String, String)>,
+    /// Per statement with a `Principal`, in order: the kinds of match and whether one is
+    /// unknown.
+    principals: Vec<(u8, bool)>,
+}
+
+impl CallerSignature {
+    /// The signature of `caller` on `inputs`, under the engine's `open` defaults.
+    pub(crate) fn of(inputs: &Inputs, caller: &Caller, open: &OpenDefaults) -> CallerSignature {
+        let mut principals = Vec::new();
+        for st in inputs
+            .keys
+            .iter()
+            .flat_map(|k| k.policies.iter().flatten())
+            .flat_map(|p| p.doc.statements.iter())
+        {
+            if let Some(pc) = &st.principal {
+                let mut kinds = 0u8;
+                let mut unknown = false;
+                for e in &pc.entries {
+                    let (k, u) = super::matcher::entry_kind(&e.class, st.is_deny(), caller, open);
+                    kinds |= k;
+                    unknown |= u;
+                }
+                principals.push((kinds, unknown));
+            }
+        }
+        CallerSignature {
+            kind: caller.kind,
+            account: caller.account.clone(),
+            partition: caller.partition.clone(),
+            role_path_assumed: caller.role_path_assumed,
+            session_open: caller.session_open,
+            federating_user: caller.federating_user.is_some(),
+            tags: caller.tags.clone(),
+            principals,
+        }
+    }
 }
 
 #[cfg(test)]

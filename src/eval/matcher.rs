@@ -811,6 +811,11 @@ fn arn_partition(arn: &str) -> &str {
 pub(crate) fn same_role_other_path(arn: &str, c: &super::Caller) -> bool {
     c.kind == CallerKind::AssumedRole
         && c.role_path_assumed
+        // The role's name is the ARN's last path segment: an ARN that does not end in
+        // `/NAME` is not split (a statement naming twenty roles is asked this per entry).
+        && arn
+            .strip_suffix(c.name.as_str())
+            .is_some_and(|head| head.ends_with('/'))
         && c.role_arn.as_deref() != Some(arn)
         && crate::arn::split_arn(arn).is_some_and(|p| {
             p.partition == c.partition

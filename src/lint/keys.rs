@@ -23,10 +23,13 @@ use crate::policy::{PolicyDocument, PolicyKind, Statement};
 use crate::source::SourceId;
 
 pub(crate) use crate::inventory::Directory;
-use crate::inventory::{InputsFor, StatementIndex, allow_all, narrowed_policy};
+use crate::inventory::{InputsFor, allow_all};
 
+mod narrowing;
 mod reach;
 mod vocabulary;
+
+use narrowing::{Built, Narrowed, Narrowing};
 
 pub(crate) use reach::{AdminAnalysis, Candidate, NamedCaller, Reach};
 pub(crate) use vocabulary::prefixed_name;
@@ -85,6 +88,9 @@ pub struct KeyLintContext<'a> {
     /// Every action is asked of the engine, none answered by another of its class: for the
     /// tests that hold the classes against the engine.
     classes_off: std::cell::Cell<bool>,
+    /// Every caller is asked of the engine, none answered by another with its signature: for
+    /// the tests that hold the caller classes against the engine.
+    caller_classes_off: std::cell::Cell<bool>,
     /// See `aws_managed`.
     aws_managed: OnceCell<bool>,
     /// See `statement_named`.
@@ -175,98 +181,6 @@ impl Asked {
     }
 }
 
-/// A policy and what probes against it are built from: its statement index, and for each
-/// caller the policy narrowed to the statements that can concern it.
-#[derive(Debug)]
-struct Narrowing {
-    policy: NamedPolicy,
-    index: OnceCell<StatementIndex>,
-    /// Narrowed policies by the statement positions they keep (`None`: the whole policy).
-    narrowed: RefCell<FastMap<Option<Vec<usize>>, Rc<Narrowed>>>,
-    /// The last caller asked about, with its narrowed policy: rules ask one caller several
-    /// actions in a row.
-    last: RefCell<Option<(Caller, Rc<Narrowed>)>>,
-    /// The whole policy, for a policy too short to narrow.
-    whole: OnceCell<Rc<Narrowed>>,
-}
-
-/// A policy narrowed for some callers, with the engine's inputs built from it.
-#[derive(Debug)]
-struct Narrowed {
-    policy: NamedPolicy,
-    /// The engine's inputs, by identity: built once each.
-    inputs: RefCell<Vec<Rc<Built>>>,
-    /// The engine's inputs for alias probes, built once.
-    alias_inputs: OnceCell<Rc<Inputs>>,
-}
-
-/// The engine's inputs for one narrowed policy and one identity-policy set, with the actions
-/// the engine cannot tell apart on them (worked out when first asked).
-#[derive(Debug)]
-struct Built {
-    names: IdentityNames,
-    inputs: Rc<Inputs>,
-    classes: OnceCell<eval::ActionClasses>,
-}
-
-impl Narrowing {
-    fn new(policy: NamedPolicy) -> Narrowing {
-        Narrowing {
-            policy,
-            index: OnceCell::new(),
-            narrowed: RefCell::new(FastMap::default()),
-            last: RefCell::new(None),
-            whole: OnceCell::new(),
-        }
-    }
-
-    /// The policy narrowed to the statements that can concern `caller`.
-    fn for_caller(&self, caller: &Caller) -> Rc<Narrowed> {
-        // A policy too short to narrow is the same for every caller: no caller is compared
-        // or kept.
-        if !StatementIndex::narrows(self.policy.doc.statements.len()) {
-            return Rc::clone(self.whole.get_or_init(|| self.narrow_for(caller)));
-        }
-        if let Some((c, n)) = self.last.borrow().as_ref() {
-            if c == caller {
-                return Rc::clone(n);
-            }
-        }
-        let n = self.narrow_for(caller);
-        *self.last.borrow_mut() = Some((caller.clone(), Rc::clone(&n)));
-        n
-    }
-
-    fn narrow_for(&self, caller: &Caller) -> Rc<Narrowed> {
-        let all = self.policy.doc.statements.len();
-        let positions = StatementIndex::narrows(all)
-            .then(|| {
-                self.index
-                    .get_or_init(|| StatementIndex::new(&self.policy.doc))
-                    .positions(caller, all)
-            })
-            .flatten()
-            // A narrowing that keeps most of the policy saves little and copies much: when
-            // many statements can concern every caller, each caller would hold its own copy of
-            // them. Such callers share the whole policy instead.
-            .filter(|keep| keep.len().saturating_mul(2) <= all);
-        if let Some(n) = self.narrowed.borrow().get(&positions) {
-            return Rc::clone(n);
-        }
-        let policy = match &positions {
-            None => self.policy.clone(),
-            Some(keep) => narrowed_policy(&self.policy, keep),
-        };
-        let n = Rc::new(Narrowed {
-            policy,
-            inputs: RefCell::new(Vec::new()),
-            alias_inputs: OnceCell::new(),
-        });
-        self.narrowed.borrow_mut().insert(positions, Rc::clone(&n));
-        n
-    }
-}
-
 impl std::fmt::Debug for KeyLintContext<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KeyLintContext")
@@ -336,6 +250,7 @@ impl<'a> KeyLintContext<'a> {
             callers: RefCell::new(FastMap::default()),
             skip_off: std::cell::Cell::new(false),
             classes_off: std::cell::Cell::new(false),
+            caller_classes_off: std::cell::Cell::new(false),
             aws_managed: OnceCell::new(),
             by_sid: OnceCell::new(),
             probes: OnceCell::new(),
@@ -625,6 +540,7 @@ impl<'a> KeyLintContext<'a> {
                     .build(),
             ),
             classes: OnceCell::new(),
+            callers_shareable: OnceCell::new(),
         });
         narrowed.inputs.borrow_mut().push(Rc::clone(&built));
         built
@@ -653,6 +569,49 @@ impl<'a> KeyLintContext<'a> {
         (rep != index).then(|| catalog::prefixed(rep)).flatten()
     }
 
+    /// The caller whose answers `caller` shares when it asks this key policy with `identity`
+    /// (see [`eval::CallerSignature`]), when it is another: a policy naming twenty roles in
+    /// the same statements asks the engine about one of them. Only answers as a [`Reach`]
+    /// are shared, which name no caller.
+    fn shared_caller(
+        &self,
+        caller: &Caller,
+        identity: Option<&[NamedPolicy]>,
+    ) -> Option<Rc<Caller>> {
+        if self.caller_classes_off.get() {
+            return None;
+        }
+        let narrowed = self.own.for_caller(caller);
+        let built = self.built(&narrowed, identity);
+        if !*built
+            .callers_shareable
+            .get_or_init(|| eval::callers_shareable(&built.inputs))
+        {
+            return None;
+        }
+        if let Some(found) = narrowed
+            .asked
+            .borrow()
+            .get(caller.arn.as_str())
+            .and_then(|v| v.iter().find(|(c, _)| c == caller))
+        {
+            return found.1.clone();
+        }
+        let sig = eval::CallerSignature::of(&built.inputs, caller, &Self::options(false).open);
+        let rep = {
+            let mut reps = narrowed.representatives.borrow_mut();
+            let rep = reps.entry(sig).or_insert_with(|| Rc::new(caller.clone()));
+            (**rep != *caller).then(|| Rc::clone(rep))
+        };
+        narrowed
+            .asked
+            .borrow_mut()
+            .entry(caller.arn.clone())
+            .or_default()
+            .push((caller.clone(), rep.clone()));
+        rep
+    }
+
     /// Runs one request against this key policy alone with request keys nobody gave taken as
     /// absent (not open), and no identity policies: what a caller that carries only what its
     /// kind always carries meets (a service principal calling on its own behalf).
@@ -675,6 +634,8 @@ impl<'a> KeyLintContext<'a> {
         action: &str,
         identity: Option<&[NamedPolicy]>,
     ) -> Reach {
+        let rep = self.shared_caller(caller, identity);
+        let caller = rep.as_deref().unwrap_or(caller);
         let action = self
             .shared_action(caller, action, identity)
             .unwrap_or(action);
@@ -690,6 +651,8 @@ impl<'a> KeyLintContext<'a> {
         action: &str,
         identity: Option<&[NamedPolicy]>,
     ) -> Reach {
+        let rep = self.shared_caller(caller, identity);
+        let caller = rep.as_deref().unwrap_or(caller);
         let action = self
             .shared_action(caller, action, identity)
             .unwrap_or(action);
@@ -730,6 +693,8 @@ impl<'a> KeyLintContext<'a> {
         action: &str,
         identity: Option<&[NamedPolicy]>,
     ) -> Reach {
+        let rep = self.shared_caller(caller, identity);
+        let caller = rep.as_deref().unwrap_or(caller);
         let action = self
             .shared_action(caller, action, identity)
             .unwrap_or(action);

@@ -366,3 +366,159 @@ fn r17_the_default_policy_puts_every_key_action_in_few_classes() {
     assert!(key_actions().count() > 35);
     assert!(asked.len() * 3 <= key_actions().count(), "{asked:?}");
 }
+
+/// Statements that name several roles, sessions and users of a few accounts, and that read
+/// the caller's name (`aws:PrincipalArn`, `aws:username`, a variable) or list callers by
+/// `NotPrincipal`, for the caller-class properties below, beside [`STATEMENTS`].
+const CALLER_STATEMENTS: &[&str] = &[
+    r#"{"Sid":"Many","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:role/App1","arn:aws:iam::111122223333:role/App2","arn:aws:iam::444455556666:role/Ext1","arn:aws:iam::444455556666:role/Ext2","arn:aws:iam::111122223333:user/u7"]},"Action":["kms:Decrypt","kms:CreateGrant","kms:PutKeyPolicy"],"Resource":"*","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abc"}}}"#,
+    r#"{"Sid":"Some","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:role/App1","arn:aws:iam::444455556666:role/Ext1"]},"Action":"kms:*","Resource":"*"}"#,
+    r#"{"Sid":"Path","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/team/App2"},"Action":["kms:Encrypt","kms:ScheduleKeyDeletion"],"Resource":"*"}"#,
+    r#"{"Sid":"Sess","Effect":"Deny","Principal":{"AWS":"arn:aws:sts::111122223333:assumed-role/App2/alice"},"Action":"kms:Decrypt","Resource":"*"}"#,
+    r#"{"Sid":"ByArn","Effect":"Deny","Principal":"*","Action":"kms:PutKeyPolicy","Resource":"*","Condition":{"ArnNotLike":{"aws:PrincipalArn":"arn:aws:iam::111122223333:role/App1"}}}"#,
+    r#"{"Sid":"ByName","Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"kms:Sign","Resource":"*","Condition":{"StringEquals":{"aws:username":"u7"}}}"#,
+    r#"{"Sid":"ByVar","Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"kms:Verify","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/owner":"${aws:username}"}}}"#,
+    r#"{"Sid":"NotOne","Effect":"Deny","NotPrincipal":{"AWS":["arn:aws:iam::111122223333:role/App1","111122223333"]},"Action":"kms:Encrypt","Resource":"*"}"#,
+    r#"{"Sid":"Tagged","Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"kms:GenerateMac","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/team":"a"}}}"#,
+];
+
+/// Callers several of which only the names in [`CALLER_STATEMENTS`] tell apart.
+fn named_callers() -> Vec<Caller> {
+    let mut all = callers();
+    for arn in [
+        "arn:aws:iam::111122223333:role/App",
+        "arn:aws:iam::111122223333:role/Admin",
+        "arn:aws:iam::444455556666:role/Ext",
+        "arn:aws:iam::444455556666:role/Ext1",
+        "arn:aws:iam::444455556666:role/Ext2",
+        "arn:aws:iam::111122223333:user/u1",
+        "arn:aws:iam::111122223333:user/u8",
+        "arn:aws:sts::111122223333:assumed-role/Ops/alice",
+        "arn:aws:sts::111122223333:assumed-role/App1/carol",
+    ] {
+        all.push(Caller::parse(arn, None).unwrap());
+    }
+    all.push(
+        Caller::parse(
+            "arn:aws:sts::111122223333:assumed-role/App2/dave",
+            Some("arn:aws:iam::111122223333:role/team/App2"),
+        )
+        .unwrap(),
+    );
+    all
+}
+
+/// A key policy of statements picked from [`STATEMENTS`], [`CLASS_STATEMENTS`] and
+/// [`CALLER_STATEMENTS`].
+fn caller_class_policy(picks: &[usize]) -> NamedPolicy {
+    let chosen: Vec<&str> = picks
+        .iter()
+        .filter_map(|&i| {
+            STATEMENTS
+                .iter()
+                .chain(CLASS_STATEMENTS)
+                .chain(CALLER_STATEMENTS)
+                .nth(i)
+                .copied()
+        })
+        .collect();
+    context(&format!(
+        r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
+        chosen.join(",")
+    ))
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 150, ..Default::default() })]
+
+    /// The key rules ask one caller of each signature the engine cannot tell apart
+    /// (`eval::CallerSignature`, R24): for every caller, identity and key action, the answer
+    /// taken from the signature's first caller is the engine's own answer for that caller.
+    #[test]
+    fn r24_a_caller_answered_by_its_signature_answers_as_the_engine_does(
+        picks in proptest::collection::vec(0..STATEMENTS.len() + CLASS_STATEMENTS.len() + CALLER_STATEMENTS.len(), 1..8),
+    ) {
+        let policy = caller_class_policy(&picks);
+        let facts = KeyFacts::from_arn(KEY).unwrap();
+        let shared = KeyLintContext::new(&policy, facts.clone(), "k".into(), None);
+        let own = KeyLintContext::new(&policy, facts, "k".into(), None);
+        own.caller_classes_off.set(true);
+        let all = shared.allow_all_identity();
+        for caller in named_callers() {
+            for identity in [None, Some(&[][..]), Some(&all[..])] {
+                for a in key_actions() {
+                    let action = format!("kms:{}", a.name);
+                    let by_class = shared.reach(&caller, &action, identity);
+                    let asked = own.reach(&caller, &action, identity);
+                    proptest::prop_assert_eq!(&by_class, &asked, "{} {} {:?}", caller.arn, action, identity.map(<[NamedPolicy]>::len));
+                    let pre = shared.allow_reach(&caller, &action, identity);
+                    let pre_own = own.allow_reach(&caller, &action, identity);
+                    proptest::prop_assert_eq!(pre, pre_own, "{} {}", caller.arn, action);
+                }
+            }
+        }
+    }
+
+    /// Every key rule finds the same with each caller asked of the engine itself.
+    #[test]
+    fn r24_answering_callers_by_signature_changes_no_finding(
+        picks in proptest::collection::vec(0..STATEMENTS.len() + CLASS_STATEMENTS.len() + CALLER_STATEMENTS.len(), 1..8),
+    ) {
+        let policy = caller_class_policy(&picks);
+        let facts = KeyFacts::from_arn(KEY).unwrap();
+        let findings = |share: bool| {
+            let cx = KeyLintContext::new(&policy, facts.clone(), "k".into(), None);
+            cx.caller_classes_off.set(!share);
+            let mut out = Vec::new();
+            crate::lint::runner::check_key(&cx, &mut out);
+            format!("{out:?}")
+        };
+        proptest::prop_assert_eq!(findings(true), findings(false));
+    }
+}
+
+/// Twenty roles of three accounts named in two statements: the key rules ask the engine
+/// about one role per account and statement set, and a statement that reads the caller's
+/// ARN stops all sharing.
+#[test]
+fn r24_roles_named_alike_share_one_representative() {
+    let roles: Vec<String> = (0..20)
+        .map(|i| {
+            let account = ["111122223333", "444455556666", "777788889999"][i % 3];
+            format!("arn:aws:iam::{account}:role/Service{i}")
+        })
+        .collect();
+    let quoted = |r: &[String]| {
+        r.iter()
+            .map(|a| format!("\"{a}\""))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let (first, second) = roles.split_at(10);
+    let text = |extra: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[
+            {{"Sid":"Root","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::111122223333:root"}},"Action":"kms:*","Resource":"*"}},
+            {{"Sid":"Use","Effect":"Allow","Principal":{{"AWS":[{}]}},"Action":["kms:Decrypt","kms:CreateGrant"],"Resource":"*","Condition":{{"StringEquals":{{"kms:ViaService":"s3.us-east-1.amazonaws.com"}}}}}},
+            {{"Sid":"Other","Effect":"Allow","Principal":{{"AWS":[{}]}},"Action":"kms:Encrypt","Resource":"*"}}{extra}]}}"#,
+            quoted(first),
+            quoted(second)
+        )
+    };
+    let representatives = |policy_text: &str| {
+        let policy = context(policy_text);
+        let cx = KeyLintContext::new(&policy, KeyFacts::from_arn(KEY).unwrap(), "k".into(), None);
+        let reps: std::collections::BTreeSet<String> = roles
+            .iter()
+            .map(|r| {
+                let c = cx.caller(r).unwrap();
+                cx.shared_caller(&c, Some(&[]))
+                    .map_or_else(|| c.arn.clone(), |rep| rep.arn.clone())
+            })
+            .collect();
+        reps.len()
+    };
+    assert_eq!(representatives(&text("")), 6);
+    let by_arn = r#",{"Sid":"ByArn","Effect":"Deny","Principal":"*","Action":"kms:Decrypt","Resource":"*","Condition":{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/Service1"}}}"#;
+    assert_eq!(representatives(&text(by_arn)), 20);
+}
