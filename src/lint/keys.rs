@@ -82,6 +82,9 @@ pub struct KeyLintContext<'a> {
     hasher: foldhash::fast::RandomState,
     /// Callers made from principal ARNs and account ids, parsed once per key policy.
     callers: RefCell<FastMap<String, Option<Rc<Caller>>>>,
+    /// The addresses of the callers this context holds (in `callers` and `probes`) until it
+    /// is dropped.
+    owned: RefCell<FastSet<usize>>,
     /// Every probe is run, none ruled out by the pre-check: for the tests that hold the
     /// pre-check against the engine.
     skip_off: std::cell::Cell<bool>,
@@ -248,6 +251,7 @@ impl<'a> KeyLintContext<'a> {
             service_answers: RefCell::new(Vec::new()),
             hasher: foldhash::fast::RandomState::default(),
             callers: RefCell::new(FastMap::default()),
+            owned: RefCell::new(FastSet::default()),
             skip_off: std::cell::Cell::new(false),
             classes_off: std::cell::Cell::new(false),
             caller_classes_off: std::cell::Cell::new(false),
@@ -589,6 +593,10 @@ impl<'a> KeyLintContext<'a> {
         {
             return None;
         }
+        let address = std::ptr::from_ref(caller) as usize;
+        if let Some(rep) = narrowed.by_address.borrow().get(&address) {
+            return rep.clone();
+        }
         if let Some(found) = narrowed
             .asked
             .borrow()
@@ -609,7 +617,28 @@ impl<'a> KeyLintContext<'a> {
             .entry(caller.arn.clone())
             .or_default()
             .push((caller.clone(), rep.clone()));
+        if self.owns(caller) {
+            narrowed
+                .by_address
+                .borrow_mut()
+                .insert(address, rep.clone());
+        }
         rep
+    }
+
+    /// Whether `caller` is one this context holds until it is dropped: a parsed principal or
+    /// a probe.
+    fn owns(&self, caller: &Caller) -> bool {
+        self.owned
+            .borrow()
+            .contains(&(std::ptr::from_ref(caller) as usize))
+    }
+
+    /// Records the address of a caller this context holds until it is dropped.
+    fn own_caller(&self, caller: Option<&Rc<Caller>>) {
+        if let Some(c) = caller {
+            self.owned.borrow_mut().insert(Rc::as_ptr(c) as usize);
+        }
     }
 
     /// Runs one request against this key policy alone with request keys nobody gave taken as
@@ -764,7 +793,11 @@ impl<'a> KeyLintContext<'a> {
     pub(crate) fn account_probe(&self) -> Option<Rc<Caller>> {
         self.probes
             .get_or_init(|| {
-                let parse = |arn: String| Caller::parse(&arn, None).ok().map(Rc::new);
+                let parse = |arn: String| {
+                    let c = Caller::parse(&arn, None).ok().map(Rc::new);
+                    self.own_caller(c.as_ref());
+                    c
+                };
                 (
                     parse(format!(
                         "arn:{}:iam::{}:role/{PROBE_ROLE}",
@@ -814,6 +847,7 @@ impl<'a> KeyLintContext<'a> {
             return c.clone();
         }
         let c = Caller::parse(principal, None).ok().map(Rc::new);
+        self.own_caller(c.as_ref());
         self.callers
             .borrow_mut()
             .insert(principal.to_owned(), c.clone());

@@ -39,6 +39,10 @@ pub(super) struct Narrowed {
     pub(super) representatives: RefCell<FastMap<eval::CallerSignature, Rc<Caller>>>,
     /// Each caller asked, by ARN, with its representative (`None`: itself).
     pub(super) asked: RefCell<FastMap<String, Vec<Represented>>>,
+    /// The same for the callers the key context owns (its parsed principals and probes), by
+    /// address: they live as long as the context, so no other caller can take their address,
+    /// and the rules ask each of them about action after action.
+    pub(super) by_address: RefCell<FastMap<usize, Option<Rc<Caller>>>>,
 }
 
 /// The engine's inputs for one narrowed policy and one identity-policy set, with the actions
@@ -106,6 +110,7 @@ impl Narrowing {
             alias_inputs: OnceCell::new(),
             representatives: RefCell::new(FastMap::default()),
             asked: RefCell::new(FastMap::default()),
+            by_address: RefCell::new(FastMap::default()),
         });
         self.narrowed.borrow_mut().insert(positions, Rc::clone(&n));
         n
