@@ -554,18 +554,22 @@ impl<'a> KeyLintContext<'a> {
     /// `identity` (see [`eval::ActionClasses`]), when it is another: the key rules that ask
     /// one caller about every key action run the engine once per class. Only the answer as a
     /// [`Reach`] is shared, which names no action.
+    #[cfg(test)]
     fn shared_action(
         &self,
         caller: &Caller,
         action: &str,
         identity: Option<&[NamedPolicy]>,
     ) -> Option<&'static str> {
+        self.shared_action_in(&self.built(&self.own.for_caller(caller), identity), action)
+    }
+
+    /// [`Self::shared_action`] on the engine's inputs `built`.
+    fn shared_action_in(&self, built: &Built, action: &str) -> Option<&'static str> {
         if self.classes_off.get() {
             return None;
         }
         let index = catalog::action_index(action.strip_prefix("kms:")?)?;
-        let narrowed = self.own.for_caller(caller);
-        let built = self.built(&narrowed, identity);
         let rep = built
             .classes
             .get_or_init(|| eval::ActionClasses::of(&built.inputs))
@@ -573,20 +577,48 @@ impl<'a> KeyLintContext<'a> {
         (rep != index).then(|| catalog::prefixed(rep)).flatten()
     }
 
+    /// The caller and action whose answer `caller` asking `action` with `identity` shares
+    /// ([`Self::shared_caller`], [`Self::shared_action`]), each `None` when it is its own: the
+    /// narrowed policy and the engine's inputs are looked up once for both.
+    fn shared(
+        &self,
+        caller: &Caller,
+        action: &str,
+        identity: Option<&[NamedPolicy]>,
+    ) -> (Option<Rc<Caller>>, Option<&'static str>) {
+        let narrowed = self.own.for_caller(caller);
+        let built = self.built(&narrowed, identity);
+        (
+            self.shared_caller_in(&narrowed, &built, caller),
+            self.shared_action_in(&built, action),
+        )
+    }
+
     /// The caller whose answers `caller` shares when it asks this key policy with `identity`
     /// (see [`eval::CallerSignature`]), when it is another: a policy naming twenty roles in
     /// the same statements asks the engine about one of them. Only answers as a [`Reach`]
     /// are shared, which name no caller.
+    #[cfg(test)]
     fn shared_caller(
         &self,
         caller: &Caller,
         identity: Option<&[NamedPolicy]>,
     ) -> Option<Rc<Caller>> {
+        let narrowed = self.own.for_caller(caller);
+        self.shared_caller_in(&narrowed, &self.built(&narrowed, identity), caller)
+    }
+
+    /// [`Self::shared_caller`] on `narrowed`, the key policy narrowed for `caller`, and the
+    /// engine's inputs `built` from it.
+    fn shared_caller_in(
+        &self,
+        narrowed: &Narrowed,
+        built: &Built,
+        caller: &Caller,
+    ) -> Option<Rc<Caller>> {
         if self.caller_classes_off.get() {
             return None;
         }
-        let narrowed = self.own.for_caller(caller);
-        let built = self.built(&narrowed, identity);
         if !*built
             .callers_shareable
             .get_or_init(|| eval::callers_shareable(&built.inputs))
@@ -663,11 +695,9 @@ impl<'a> KeyLintContext<'a> {
         action: &str,
         identity: Option<&[NamedPolicy]>,
     ) -> Reach {
-        let rep = self.shared_caller(caller, identity);
+        let (rep, shared_action) = self.shared(caller, action, identity);
         let caller = rep.as_deref().unwrap_or(caller);
-        let action = self
-            .shared_action(caller, action, identity)
-            .unwrap_or(action);
+        let action = shared_action.unwrap_or(action);
         Reach::from_evaluation(&self.probe(caller, action, identity))
     }
 
@@ -680,11 +710,9 @@ impl<'a> KeyLintContext<'a> {
         action: &str,
         identity: Option<&[NamedPolicy]>,
     ) -> Reach {
-        let rep = self.shared_caller(caller, identity);
+        let (rep, shared_action) = self.shared(caller, action, identity);
         let caller = rep.as_deref().unwrap_or(caller);
-        let action = self
-            .shared_action(caller, action, identity)
-            .unwrap_or(action);
+        let action = shared_action.unwrap_or(action);
         Reach::from_evaluation(&self.run(&self.policy, caller, action, identity, false, false))
     }
 
@@ -722,11 +750,9 @@ impl<'a> KeyLintContext<'a> {
         action: &str,
         identity: Option<&[NamedPolicy]>,
     ) -> Reach {
-        let rep = self.shared_caller(caller, identity);
+        let (rep, shared_action) = self.shared(caller, action, identity);
         let caller = rep.as_deref().unwrap_or(caller);
-        let action = self
-            .shared_action(caller, action, identity)
-            .unwrap_or(action);
+        let action = shared_action.unwrap_or(action);
         if let Some(ev) = self.remembered(caller, action, identity) {
             return Reach::from_evaluation(&ev);
         }
