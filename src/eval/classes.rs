@@ -295,6 +295,12 @@ pub(crate) fn callers_shareable(inputs: &Inputs) -> bool {
 /// What the engine reads of a caller on inputs where [`callers_shareable`] holds: its kind,
 /// account, partition, tags and session facts, and for each statement of the key policies
 /// how its `Principal` names the caller (R24, [`super::matcher::entry_kind`]).
+///
+/// Entries that read no name (`*`, an account, a value that is no principal) match by the
+/// caller's kind and account alone, which the signature holds; only the entries that name a
+/// user, role, session, federated user or service are asked, and only the statements where
+/// one of them names the caller are kept. A policy naming thousands of roles keeps a few
+/// statements per caller, not every statement.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct CallerSignature {
     kind: CallerKind,
@@ -304,30 +310,41 @@ pub(crate) struct CallerSignature {
     session_open: bool,
     federating_user: bool,
     tags: Vec<(String, String)>,
-    /// Per statement with a `Principal`, in order: the kinds of match and whether one is
-    /// unknown.
-    principals: Vec<(u8, bool)>,
+    /// The statements (by position among those of the key policies) whose named entries name
+    /// the caller: the kinds of match and whether one is unknown.
+    named_by: Vec<(usize, u8, bool)>,
 }
 
 impl CallerSignature {
     /// The signature of `caller` on `inputs`, under the engine's `open` defaults.
     pub(crate) fn of(inputs: &Inputs, caller: &Caller, open: &OpenDefaults) -> CallerSignature {
-        let mut principals = Vec::new();
-        for st in inputs
+        use crate::arn::PrincipalClass as C;
+        let mut named_by = Vec::new();
+        let statements = inputs
             .keys
             .iter()
             .flat_map(|k| k.policies.iter().flatten())
-            .flat_map(|p| p.doc.statements.iter())
-        {
-            if let Some(pc) = &st.principal {
-                let mut kinds = 0u8;
-                let mut unknown = false;
-                for e in &pc.entries {
+            .flat_map(|p| p.doc.statements.iter());
+        for (at, st) in statements.enumerate() {
+            let Some(pc) = &st.principal else { continue };
+            let mut kinds = 0u8;
+            let mut unknown = false;
+            for e in &pc.entries {
+                if matches!(
+                    e.class,
+                    C::User { .. }
+                        | C::Role { .. }
+                        | C::AssumedRole { .. }
+                        | C::FederatedUser { .. }
+                        | C::Service(_)
+                ) {
                     let (k, u) = super::matcher::entry_kind(&e.class, st.is_deny(), caller, open);
                     kinds |= k;
                     unknown |= u;
                 }
-                principals.push((kinds, unknown));
+            }
+            if kinds != 0 || unknown {
+                named_by.push((at, kinds, unknown));
             }
         }
         CallerSignature {
@@ -338,8 +355,14 @@ impl CallerSignature {
             session_open: caller.session_open,
             federating_user: caller.federating_user.is_some(),
             tags: caller.tags.clone(),
-            principals,
+            named_by,
         }
+    }
+
+    /// How many statements name the caller (for the tests that bound the signature's size).
+    #[cfg(test)]
+    pub(crate) fn named_statements(&self) -> usize {
+        self.named_by.len()
     }
 }
 

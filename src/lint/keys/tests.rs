@@ -522,3 +522,27 @@ fn r24_roles_named_alike_share_one_representative() {
     let by_arn = r#",{"Sid":"ByArn","Effect":"Deny","Principal":"*","Action":"kms:Decrypt","Resource":"*","Condition":{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/Service1"}}}"#;
     assert_eq!(representatives(&text(by_arn)), 20);
 }
+
+/// A caller's signature keeps only the statements that name it by name: a policy of 300 roles
+/// beside 300 statements for anyone holds one statement per role, not 601 (the signatures
+/// would otherwise grow as roles × statements).
+#[test]
+fn r24_a_signature_holds_the_statements_that_name_the_caller() {
+    let mut statements = vec![
+        r#"{"Sid":"Root","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}"#.to_owned(),
+    ];
+    for i in 0..300 {
+        statements.push(format!(r#"{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::111122223333:role/R{i}"}},"Action":["kms:Decrypt","kms:PutKeyPolicy"],"Resource":"*"}}"#));
+        statements.push(format!(r#"{{"Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*","Condition":{{"StringEquals":{{"kms:EncryptionContext:k{i}":"v"}}}}}}"#));
+    }
+    let policy = context(&format!(
+        r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
+        statements.join(",")
+    ));
+    let cx = KeyLintContext::new(&policy, KeyFacts::from_arn(KEY).unwrap(), "k".into(), None);
+    let caller = cx.caller("arn:aws:iam::111122223333:role/R7").unwrap();
+    let built = cx.built(&cx.own.for_caller(&caller), Some(&[]));
+    let sig =
+        eval::CallerSignature::of(&built.inputs, &caller, &KeyLintContext::options(false).open);
+    assert_eq!(sig.named_statements(), 1);
+}
