@@ -112,14 +112,12 @@ type Answers = Vec<(Asked, Rc<Evaluation>)>;
 /// caller's identity policies are not known.
 type IdentityNames = Option<Vec<String>>;
 
-/// One probe of a key policy: the identity policies (by name), the caller (as far as probes
-/// tell callers apart), the action and whether a trace was asked for.
+/// One probe of a key policy: the identity policies (by name), the caller (all of it: a role
+/// asked as "any session" and a session whose role path is assumed share an ARN and a role
+/// ARN, yet the engine answers them apart), the action and whether a trace was asked for.
 struct Asked {
     identity: IdentityNames,
-    kind: eval::CallerKind,
-    arn: String,
-    role_arn: Option<String>,
-    tags: Vec<(String, String)>,
+    caller: Caller,
     action: String,
     trace: bool,
 }
@@ -128,17 +126,13 @@ impl Asked {
     fn new(identity: Option<&[NamedPolicy]>, caller: &Caller, action: &str, trace: bool) -> Asked {
         Asked {
             identity: identity.map(|l| l.iter().map(|p| p.name.clone()).collect()),
-            kind: caller.kind,
-            arn: caller.arn.clone(),
-            role_arn: caller.role_arn.clone(),
-            tags: caller.tags.clone(),
+            caller: caller.clone(),
             action: action.to_owned(),
             trace,
         }
     }
 
-    /// Whether this is the probe of `action` by `caller` with `identity`, compared field by
-    /// field as the memo tells probes apart.
+    /// Whether this is the probe of `action` by `caller` with `identity`.
     fn is(
         &self,
         identity: Option<&[NamedPolicy]>,
@@ -147,15 +141,12 @@ impl Asked {
         trace: bool,
     ) -> bool {
         self.trace == trace
-            && self.kind == caller.kind
-            && self.arn == caller.arn
             && self.action == action
-            && self.role_arn == caller.role_arn
-            && self.tags == caller.tags
+            && self.caller == *caller
             && KeyLintContext::same_identity(self.identity.as_deref(), identity)
     }
 
-    /// The hash of a probe, from the same fields [`Asked::is`] compares.
+    /// The hash of a probe, from fields [`Asked::is`] compares.
     fn hash(
         state: &foldhash::fast::RandomState,
         identity: Option<&[NamedPolicy]>,
@@ -177,6 +168,8 @@ impl Asked {
         caller.kind.hash(&mut h);
         caller.arn.hash(&mut h);
         caller.role_arn.hash(&mut h);
+        caller.role_path_assumed.hash(&mut h);
+        caller.session_open.hash(&mut h);
         caller.tags.hash(&mut h);
         action.hash(&mut h);
         trace.hash(&mut h);
@@ -509,7 +502,10 @@ impl<'a> KeyLintContext<'a> {
         if let (Some(h), Some(k)) = (hash, asked) {
             if service {
                 let mut kept = self.service_answers.borrow_mut();
-                if kept.first().is_some_and(|(a, _)| a.arn != k.arn) {
+                if kept
+                    .first()
+                    .is_some_and(|(a, _)| a.caller.arn != k.caller.arn)
+                {
                     kept.clear();
                 }
                 kept.push((k, Rc::clone(&ev)));

@@ -416,3 +416,19 @@ fn r21_a_key_arn_in_not_resource_is_not_taken_for_the_keys_own_arn() {
     }
     assert!(has(&f, "KMS028", "info"), "{f:?}");
 }
+
+/// R1, R112: a plan deployed by a session whose role path is not known
+/// (`assumed-role/App/*`) may be the role `/team/App`, which the key policy denies
+/// PutKeyPolicy, so the lockout safety check is open for it (KMS052). The role `App` itself,
+/// which the policy names, is plainly allowed; its answer is not the deployer's, whichever
+/// order the policy names the roles in (the probe memo once took one for the other).
+#[test]
+fn r1_r112_a_deployer_session_with_an_assumed_role_path_is_not_answered_as_the_role() {
+    for f in [
+        "fixtures/lockout/deployer-session/plan-role-first.json",
+        "fixtures/lockout/deployer-session/plan-role-second.json",
+    ] {
+        let got = findings(&[f]);
+        assert!(has(&got, "KMS052", "warning"), "{f}: {got:?}");
+    }
+}

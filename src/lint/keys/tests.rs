@@ -212,14 +212,14 @@ fn memo_answers_a_probe_asked_again_and_keeps_one_service() {
     assert_eq!(kept.len(), actions.len() * 3);
     assert!(
         kept.iter()
-            .all(|(a, _)| a.arn == "cloudtrail.amazonaws.com")
+            .all(|(a, _)| a.caller.arn == "cloudtrail.amazonaws.com")
     );
     assert!(
         cx.answers
             .borrow()
             .values()
             .flatten()
-            .all(|(a, _)| a.kind != eval::CallerKind::Service)
+            .all(|(a, _)| a.caller.kind != eval::CallerKind::Service)
     );
 }
 
