@@ -397,17 +397,18 @@ impl<'a> Parser<'a> {
     /// Parses a string literal at `pos` (which holds `"`); leaves `pos` after the closing quote.
     fn string(&mut self) -> Result<Cow<'a, str>, JsonError> {
         let start = self.pos;
+        let unterminated = || {
+            JsonError::new(
+                JsonErrorKind::UnterminatedString,
+                Span::new(start, start + 1),
+            )
+        };
         self.pos += 1;
         let content_start = self.pos;
         // Fast path: no escapes.
         self.pos += plain_run(self.bytes.get(self.pos..).unwrap_or(&[]));
         match self.peek() {
-            None => {
-                return Err(JsonError::new(
-                    JsonErrorKind::UnterminatedString,
-                    Span::new(start, start + 1),
-                ));
-            }
+            None => return Err(unterminated()),
             Some(b'"') => {
                 let s = self.src.get(content_start..self.pos).unwrap_or("");
                 self.pos += 1;
@@ -419,12 +420,7 @@ impl<'a> Parser<'a> {
         let mut out = String::from(self.src.get(content_start..self.pos).unwrap_or(""));
         loop {
             match self.peek() {
-                None => {
-                    return Err(JsonError::new(
-                        JsonErrorKind::UnterminatedString,
-                        Span::new(start, start + 1),
-                    ));
-                }
+                None => return Err(unterminated()),
                 Some(b'"') => {
                     self.pos += 1;
                     return Ok(Cow::Owned(out));

@@ -266,6 +266,38 @@ proptest::proptest! {
     }
 }
 
+/// Every key action asked by each of `callers`, with no, empty and allow-everything identity
+/// policies, gets the same answer from `shared` as from `own` (a context with some sharing
+/// switched off), through `reach` and through `allow_reach`.
+fn same_reaches(
+    shared: &KeyLintContext<'_>,
+    own: &KeyLintContext<'_>,
+    callers: &[Caller],
+) -> Result<(), proptest::test_runner::TestCaseError> {
+    let all = shared.allow_all_identity();
+    for caller in callers {
+        for identity in [None, Some(&[][..]), Some(&all[..])] {
+            for a in key_actions() {
+                let action = format!("kms:{}", a.name);
+                let by_class = shared.reach(caller, &action, identity);
+                let asked = own.reach(caller, &action, identity);
+                proptest::prop_assert_eq!(
+                    &by_class,
+                    &asked,
+                    "{} {} {:?}",
+                    caller.arn,
+                    action,
+                    identity.map(<[NamedPolicy]>::len)
+                );
+                let pre = shared.allow_reach(caller, &action, identity);
+                let pre_own = own.allow_reach(caller, &action, identity);
+                proptest::prop_assert_eq!(pre, pre_own, "{} {}", caller.arn, action);
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Statements whose conditions and variables read keys only some actions carry (R44), for the
 /// action-class property below, beside [`STATEMENTS`].
 const CLASS_STATEMENTS: &[&str] = &[
@@ -300,20 +332,7 @@ proptest::proptest! {
         let shared = KeyLintContext::new(&policy, facts.clone(), "k".into(), None);
         let own = KeyLintContext::new(&policy, facts.clone(), "k".into(), None);
         own.classes_off.set(true);
-        let all = shared.allow_all_identity();
-        for caller in callers() {
-            for identity in [None, Some(&[][..]), Some(&all[..])] {
-                for a in key_actions() {
-                    let action = format!("kms:{}", a.name);
-                    let by_class = shared.reach(&caller, &action, identity);
-                    let asked = own.reach(&caller, &action, identity);
-                    proptest::prop_assert_eq!(&by_class, &asked, "{} {} {:?}", caller.arn, action, identity.map(<[NamedPolicy]>::len));
-                    let pre = shared.allow_reach(&caller, &action, identity);
-                    let pre_own = own.allow_reach(&caller, &action, identity);
-                    proptest::prop_assert_eq!(pre, pre_own, "{} {}", caller.arn, action);
-                }
-            }
-        }
+        same_reaches(&shared, &own, &callers())?;
     }
 
     /// Every key rule finds the same with each action asked of the engine itself.
@@ -443,20 +462,7 @@ proptest::proptest! {
         let shared = KeyLintContext::new(&policy, facts.clone(), "k".into(), None);
         let own = KeyLintContext::new(&policy, facts, "k".into(), None);
         own.caller_classes_off.set(true);
-        let all = shared.allow_all_identity();
-        for caller in named_callers() {
-            for identity in [None, Some(&[][..]), Some(&all[..])] {
-                for a in key_actions() {
-                    let action = format!("kms:{}", a.name);
-                    let by_class = shared.reach(&caller, &action, identity);
-                    let asked = own.reach(&caller, &action, identity);
-                    proptest::prop_assert_eq!(&by_class, &asked, "{} {} {:?}", caller.arn, action, identity.map(<[NamedPolicy]>::len));
-                    let pre = shared.allow_reach(&caller, &action, identity);
-                    let pre_own = own.allow_reach(&caller, &action, identity);
-                    proptest::prop_assert_eq!(pre, pre_own, "{} {}", caller.arn, action);
-                }
-            }
-        }
+        same_reaches(&shared, &own, &named_callers())?;
     }
 
     /// Every key rule finds the same with each caller asked of the engine itself.
