@@ -558,7 +558,7 @@ pub(crate) struct Step {
 }
 
 /// A condition left open in residual evaluation, linked to its statement.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Requirement {
     /// The text: "`kms:ViaService` is `s3.us-east-1.amazonaws.com`".
     pub text: String,

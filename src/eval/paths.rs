@@ -21,7 +21,17 @@ pub(super) struct Allow {
     pub(super) by: Vec<String>,
     /// Residual alternatives (OR of ANDs) under which an open path would allow.
     pub(super) residual: Vec<Vec<Requirement>>,
+    /// The hashes of `residual`'s alternatives, once it is long enough that looking through
+    /// it for each new one would cost: a policy of thousands of open statements makes as
+    /// many alternatives, and a linear search for each made one evaluation quadratic.
+    seen: Option<Seen>,
 }
+
+/// Residual alternatives' positions by their hash.
+type Seen = std::collections::HashMap<u64, Vec<usize>, foldhash::fast::FixedState>;
+
+/// How many residual alternatives are looked through one by one before they are hashed.
+const LINEAR_ALTERNATIVES: usize = 16;
 
 impl Allow {
     fn new() -> Allow {
@@ -30,6 +40,7 @@ impl Allow {
             path: None,
             by: Vec::new(),
             residual: Vec::new(),
+            seen: None,
         }
     }
 
@@ -47,7 +58,10 @@ impl Allow {
             self.path = Some(path);
             self.by = by();
         }
-        if t == Tri::Unknown {
+        // Once a path holds, the residual is never read (an allowed answer has none, and an
+        // answer left open by a Deny or a gate keeps only theirs): building it would only
+        // cost, a policy's worth of alternatives for every caller asked.
+        if t == Tri::Unknown && self.t != Tri::Yes {
             self.combine(reqs, others);
         }
         self.t = self.t.or(t);
@@ -69,10 +83,39 @@ impl Allow {
         for mut a in alts.into_iter().take(16) {
             a.sort();
             a.dedup();
-            if !self.residual.contains(&a) {
+            if self.is_new(&a) {
                 self.residual.push(a);
             }
         }
+    }
+
+    /// Whether `alt` is not yet among the residual alternatives (and, once they are hashed,
+    /// records where the next one pushed will be).
+    fn is_new(&mut self, alt: &[Requirement]) -> bool {
+        use std::hash::BuildHasher;
+        if self.seen.is_none() && self.residual.len() < LINEAR_ALTERNATIVES {
+            return !self.residual.iter().any(|r| r.as_slice() == alt);
+        }
+        // A fixed hasher: the map is never iterated, only asked.
+        let hasher = foldhash::fast::FixedState::default();
+        let residual = &self.residual;
+        let seen = self.seen.get_or_insert_with(|| {
+            let mut m: Seen = Seen::default();
+            for (i, r) in residual.iter().enumerate() {
+                m.entry(hasher.hash_one(r)).or_default().push(i);
+            }
+            m
+        });
+        // Alternatives under one hash are compared in full: two never merge on a collision.
+        let same = seen.entry(hasher.hash_one(alt)).or_default();
+        if same
+            .iter()
+            .any(|&i| residual.get(i).is_some_and(|r| r.as_slice() == alt))
+        {
+            return false;
+        }
+        same.push(residual.len());
+        true
     }
 }
 
@@ -596,4 +639,52 @@ fn root_owns_resource(resource: &str, caller: &super::Caller) -> bool {
     }
     crate::arn::split_arn(resource)
         .is_some_and(|p| p.account == caller.account && p.partition == caller.partition)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alt(statement: usize) -> Vec<Requirement> {
+        vec![Requirement {
+            text: "`kms:EncryptionContext:k` is `v`".into(),
+            key: "kms:encryptioncontext:k".into(),
+            statement: format!("key policy#O{statement}"),
+        }]
+    }
+
+    /// R46 step 6: the residual of open paths holds each alternative once, in the order the
+    /// statements gave them, however many there are (past the first sixteen they are found by
+    /// hash: a policy of thousands of open statements made each evaluation quadratic).
+    #[test]
+    fn r46_residual_alternatives_are_kept_once_each_in_order() {
+        let mut allow = Allow::new();
+        for round in 0..2 {
+            for i in 0..40 {
+                allow.note(Tri::Unknown, Path::ServicePrincipal, Vec::new, &alt(i), &[]);
+            }
+            assert_eq!(allow.residual.len(), 40, "round {round}");
+        }
+        let expected: Vec<Vec<Requirement>> = (0..40).map(alt).collect();
+        assert_eq!(allow.residual, expected);
+        // Alternatives that differ in any part are kept apart.
+        let mut other = alt(3);
+        if let Some(r) = other.first_mut() {
+            r.text.push('!');
+        }
+        allow.note(Tri::Unknown, Path::ServicePrincipal, Vec::new, &other, &[]);
+        assert_eq!(allow.residual.len(), 41);
+    }
+
+    /// Once a path holds, the open ones after it add nothing: an allowed answer reads no
+    /// residual.
+    #[test]
+    fn r46_an_open_path_after_one_that_holds_adds_no_alternative() {
+        let mut allow = Allow::new();
+        allow.note(Tri::Unknown, Path::ServicePrincipal, Vec::new, &alt(0), &[]);
+        allow.note(Tri::Yes, Path::ServicePrincipal, Vec::new, &[], &[]);
+        allow.note(Tri::Unknown, Path::ServicePrincipal, Vec::new, &alt(1), &[]);
+        assert_eq!(allow.t, Tri::Yes);
+        assert_eq!(allow.residual, vec![alt(0)]);
+    }
 }
