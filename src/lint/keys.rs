@@ -10,7 +10,6 @@
 
 use std::cell::{OnceCell, RefCell};
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasher, Hash, Hasher};
 use std::rc::Rc;
 use std::sync::{Arc, OnceLock};
 
@@ -25,10 +24,12 @@ use crate::source::SourceId;
 pub(crate) use crate::inventory::Directory;
 use crate::inventory::{InputsFor, allow_all};
 
+mod memo;
 mod narrowing;
 mod reach;
 mod vocabulary;
 
+use memo::{ALLOW_ALL_NAME, Asked, OwnedMemo};
 use narrowing::{Built, Narrowed, Narrowing};
 
 pub(crate) use reach::{AdminAnalysis, Candidate, NamedCaller, Reach};
@@ -82,9 +83,9 @@ pub struct KeyLintContext<'a> {
     hasher: foldhash::fast::RandomState,
     /// Callers made from principal ARNs and account ids, parsed once per key policy.
     callers: RefCell<FastMap<String, Option<Rc<Caller>>>>,
-    /// The addresses of the callers this context holds (in `callers` and `probes`) until it
-    /// is dropped.
-    owned: RefCell<FastSet<usize>>,
+    /// The callers this context holds (in `callers` and `probes`) until it is dropped, by
+    /// address.
+    owned: RefCell<FastMap<usize, Rc<Caller>>>,
     /// Every probe is run, none ruled out by the pre-check: for the tests that hold the
     /// pre-check against the engine.
     skip_off: std::cell::Cell<bool>,
@@ -100,6 +101,8 @@ pub struct KeyLintContext<'a> {
     by_sid: OnceCell<FastMap<String, usize>>,
     /// The account probe and the stranger, parsed once.
     probes: OnceCell<ProbeCallers>,
+    /// The answers of the callers this context owns, by address.
+    owned_memo: OwnedMemo,
 }
 
 /// The account probe and the stranger (either `None` when its ARN does not parse).
@@ -111,71 +114,6 @@ type Answers = Vec<(Asked, Rc<Evaluation>)>;
 /// An identity-policy set as the caches tell sets apart: by policy names; `None` when the
 /// caller's identity policies are not known.
 type IdentityNames = Option<Vec<String>>;
-
-/// One probe of a key policy: the identity policies (by name), the caller (all of it: a role
-/// asked as "any session" and a session whose role path is assumed share an ARN and a role
-/// ARN, yet the engine answers them apart), the action and whether a trace was asked for.
-struct Asked {
-    identity: IdentityNames,
-    caller: Caller,
-    action: String,
-    trace: bool,
-}
-
-impl Asked {
-    fn new(identity: Option<&[NamedPolicy]>, caller: &Caller, action: &str, trace: bool) -> Asked {
-        Asked {
-            identity: identity.map(|l| l.iter().map(|p| p.name.clone()).collect()),
-            caller: caller.clone(),
-            action: action.to_owned(),
-            trace,
-        }
-    }
-
-    /// Whether this is the probe of `action` by `caller` with `identity`.
-    fn is(
-        &self,
-        identity: Option<&[NamedPolicy]>,
-        caller: &Caller,
-        action: &str,
-        trace: bool,
-    ) -> bool {
-        self.trace == trace
-            && self.action == action
-            && self.caller == *caller
-            && KeyLintContext::same_identity(self.identity.as_deref(), identity)
-    }
-
-    /// The hash of a probe, from fields [`Asked::is`] compares.
-    fn hash(
-        state: &foldhash::fast::RandomState,
-        identity: Option<&[NamedPolicy]>,
-        caller: &Caller,
-        action: &str,
-        trace: bool,
-    ) -> u64 {
-        let mut h = state.build_hasher();
-        match identity {
-            None => h.write_u8(0),
-            Some(list) => {
-                h.write_u8(1);
-                h.write_usize(list.len());
-                for p in list {
-                    p.name.hash(&mut h);
-                }
-            }
-        }
-        caller.kind.hash(&mut h);
-        caller.arn.hash(&mut h);
-        caller.role_arn.hash(&mut h);
-        caller.role_path_assumed.hash(&mut h);
-        caller.session_open.hash(&mut h);
-        caller.tags.hash(&mut h);
-        action.hash(&mut h);
-        trace.hash(&mut h);
-        h.finish()
-    }
-}
 
 impl std::fmt::Debug for KeyLintContext<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -244,13 +182,14 @@ impl<'a> KeyLintContext<'a> {
             service_answers: RefCell::new(Vec::new()),
             hasher: foldhash::fast::RandomState::default(),
             callers: RefCell::new(FastMap::default()),
-            owned: RefCell::new(FastSet::default()),
+            owned: RefCell::new(FastMap::default()),
             skip_off: std::cell::Cell::new(false),
             classes_off: std::cell::Cell::new(false),
             caller_classes_off: std::cell::Cell::new(false),
             aws_managed: OnceCell::new(),
             by_sid: OnceCell::new(),
             probes: OnceCell::new(),
+            owned_memo: OwnedMemo::default(),
         }
     }
 
@@ -378,6 +317,12 @@ impl<'a> KeyLintContext<'a> {
     /// Whether [`Self::probe_alias`] allows, run only when [`Self::may_allow_to`] allows
     /// with the alias probe's identity policy.
     pub(crate) fn alias_allowed(&self, caller: &Caller, action: &str) -> bool {
+        self.owned_alias(caller, action)
+            .unwrap_or_else(|| self.alias_allowed_by(caller, action))
+    }
+
+    /// [`Self::alias_allowed`], asked of the engine.
+    fn alias_allowed_by(&self, caller: &Caller, action: &str) -> bool {
         let narrowed = self.own.for_caller(caller);
         let inputs = self.alias_inputs(&narrowed);
         self.may_allow_to(caller, action, inputs.identity.as_deref())
@@ -636,7 +581,12 @@ impl<'a> KeyLintContext<'a> {
         let sig = eval::CallerSignature::of(&built.inputs, caller, &Self::options(false).open);
         let rep = {
             let mut reps = narrowed.representatives.borrow_mut();
-            let rep = reps.entry(sig).or_insert_with(|| Rc::new(caller.clone()));
+            // An owned caller represents its class as itself, so that the answers kept by
+            // address ([`memo::OwnedMemo`]) find it whichever of the class asks.
+            let rep = reps.entry(sig).or_insert_with(|| {
+                self.owned_rc(caller)
+                    .unwrap_or_else(|| Rc::new(caller.clone()))
+            });
             (**rep != *caller).then(|| Rc::clone(rep))
         };
         narrowed
@@ -659,13 +609,23 @@ impl<'a> KeyLintContext<'a> {
     fn owns(&self, caller: &Caller) -> bool {
         self.owned
             .borrow()
-            .contains(&(std::ptr::from_ref(caller) as usize))
+            .contains_key(&(std::ptr::from_ref(caller) as usize))
     }
 
-    /// Records the address of a caller this context holds until it is dropped.
+    /// `caller` itself, shared, when this context holds it.
+    fn owned_rc(&self, caller: &Caller) -> Option<Rc<Caller>> {
+        self.owned
+            .borrow()
+            .get(&(std::ptr::from_ref(caller) as usize))
+            .map(Rc::clone)
+    }
+
+    /// Records a caller this context holds until it is dropped.
     fn own_caller(&self, caller: Option<&Rc<Caller>>) {
         if let Some(c) = caller {
-            self.owned.borrow_mut().insert(Rc::as_ptr(c) as usize);
+            self.owned
+                .borrow_mut()
+                .insert(Rc::as_ptr(c) as usize, Rc::clone(c));
         }
     }
 
@@ -691,6 +651,9 @@ impl<'a> KeyLintContext<'a> {
         action: &str,
         identity: Option<&[NamedPolicy]>,
     ) -> Reach {
+        if let Some(r) = self.owned_reach(caller, action, identity, false) {
+            return r;
+        }
         let (rep, shared_action) = self.shared(caller, action, identity);
         let caller = rep.as_deref().unwrap_or(caller);
         let action = shared_action.unwrap_or(action);
@@ -746,6 +709,9 @@ impl<'a> KeyLintContext<'a> {
         action: &str,
         identity: Option<&[NamedPolicy]>,
     ) -> Reach {
+        if let Some(r) = self.owned_reach(caller, action, identity, true) {
+            return r;
+        }
         let (rep, shared_action) = self.shared(caller, action, identity);
         let caller = rep.as_deref().unwrap_or(caller);
         let action = shared_action.unwrap_or(action);
@@ -804,7 +770,7 @@ impl<'a> KeyLintContext<'a> {
     pub(crate) fn allow_all_identity(&self) -> Vec<NamedPolicy> {
         allow_all()
             .map(|doc| NamedPolicy {
-                name: "identity policy allowing everything".into(),
+                name: ALLOW_ALL_NAME.into(),
                 doc,
             })
             .into_iter()

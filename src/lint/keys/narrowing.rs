@@ -34,6 +34,8 @@ pub(super) struct Narrowed {
     pub(super) inputs: RefCell<Vec<Rc<Built>>>,
     /// The engine's inputs for alias probes, built once.
     pub(super) alias_inputs: OnceCell<Rc<Inputs>>,
+    /// Whether callers may share answers on `alias_inputs` ([`eval::callers_shareable`]).
+    pub(super) alias_shareable: OnceCell<bool>,
     /// The first caller asked with each signature ([`eval::CallerSignature`], which reads
     /// the key policy alone): the one whose answers others with that signature take.
     pub(super) representatives: RefCell<FastMap<eval::CallerSignature, Rc<Caller>>>,
@@ -108,6 +110,7 @@ impl Narrowing {
             policy,
             inputs: RefCell::new(Vec::new()),
             alias_inputs: OnceCell::new(),
+            alias_shareable: OnceCell::new(),
             representatives: RefCell::new(FastMap::default()),
             asked: RefCell::new(FastMap::default()),
             by_address: RefCell::new(FastMap::default()),

@@ -272,10 +272,10 @@ proptest::proptest! {
 fn same_reaches(
     shared: &KeyLintContext<'_>,
     own: &KeyLintContext<'_>,
-    callers: &[Caller],
+    callers: &[&Caller],
 ) -> Result<(), proptest::test_runner::TestCaseError> {
     let all = shared.allow_all_identity();
-    for caller in callers {
+    for &caller in callers {
         for identity in [None, Some(&[][..]), Some(&all[..])] {
             for a in key_actions() {
                 let action = format!("kms:{}", a.name);
@@ -332,7 +332,7 @@ proptest::proptest! {
         let shared = KeyLintContext::new(&policy, facts.clone(), "k".into(), None);
         let own = KeyLintContext::new(&policy, facts.clone(), "k".into(), None);
         own.classes_off.set(true);
-        same_reaches(&shared, &own, &callers())?;
+        same_reaches(&shared, &own, &callers().iter().collect::<Vec<_>>())?;
     }
 
     /// Every key rule finds the same with each action asked of the engine itself.
@@ -390,6 +390,7 @@ fn r17_the_default_policy_puts_every_key_action_in_few_classes() {
 /// the caller's name (`aws:PrincipalArn`, `aws:username`, a variable) or list callers by
 /// `NotPrincipal`, for the caller-class properties below, beside [`STATEMENTS`].
 const CALLER_STATEMENTS: &[&str] = &[
+    r#"{"Sid":"UpdateOnly","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:role/App1","arn:aws:iam::111122223333:role/App2"]},"Action":"kms:UpdateAlias","Resource":"*"}"#,
     r#"{"Sid":"Many","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:role/App1","arn:aws:iam::111122223333:role/App2","arn:aws:iam::444455556666:role/Ext1","arn:aws:iam::444455556666:role/Ext2","arn:aws:iam::111122223333:user/u7"]},"Action":["kms:Decrypt","kms:CreateGrant","kms:PutKeyPolicy"],"Resource":"*","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abc"}}}"#,
     r#"{"Sid":"Some","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:role/App1","arn:aws:iam::444455556666:role/Ext1"]},"Action":"kms:*","Resource":"*"}"#,
     r#"{"Sid":"Path","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/team/App2"},"Action":["kms:Encrypt","kms:ScheduleKeyDeletion"],"Resource":"*"}"#,
@@ -462,7 +463,7 @@ proptest::proptest! {
         let shared = KeyLintContext::new(&policy, facts.clone(), "k".into(), None);
         let own = KeyLintContext::new(&policy, facts, "k".into(), None);
         own.caller_classes_off.set(true);
-        same_reaches(&shared, &own, &named_callers())?;
+        same_reaches(&shared, &own, &named_callers().iter().collect::<Vec<_>>())?;
     }
 
     /// Every key rule finds the same with each caller asked of the engine itself.
@@ -480,6 +481,49 @@ proptest::proptest! {
             format!("{out:?}")
         };
         proptest::prop_assert_eq!(findings(true), findings(false));
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 150, ..Default::default() })]
+
+    /// The answers kept by address for the callers a context owns (its parsed principals:
+    /// `memo::OwnedMemo`, with each caller's actions classed by the statements that can
+    /// concern it) are the engine's own: every such caller, asked every key action with no,
+    /// empty and allow-everything identity policies, and every alias probe, in either order,
+    /// answers as in a context with the action and caller classes off.
+    #[test]
+    fn r17_r24_an_owned_caller_answers_as_the_engine_does(
+        picks in proptest::collection::vec(0..STATEMENTS.len() + CLASS_STATEMENTS.len() + CALLER_STATEMENTS.len(), 1..8),
+        reverse in proptest::bool::ANY,
+    ) {
+        let policy = caller_class_policy(&picks);
+        let facts = KeyFacts::from_arn(KEY).unwrap();
+        let shared = KeyLintContext::new(&policy, facts.clone(), "k".into(), None);
+        let own = KeyLintContext::new(&policy, facts, "k".into(), None);
+        own.classes_off.set(true);
+        own.caller_classes_off.set(true);
+        // Each caller as the context parses it from its ARN (the session given with its
+        // role's path is not one the context parses).
+        let mut owned: Vec<Rc<Caller>> = named_callers()
+            .iter()
+            .filter_map(|c| shared.caller(&c.arn).filter(|o| **o == *c))
+            .collect();
+        if reverse {
+            owned.reverse();
+        }
+        for c in &owned {
+            for a in ["kms:CreateAlias", "kms:UpdateAlias"] {
+                proptest::prop_assert_eq!(
+                    shared.alias_allowed(c, a),
+                    own.alias_allowed(c, a),
+                    "{} {}",
+                    c.arn,
+                    a
+                );
+            }
+        }
+        same_reaches(&shared, &own, &owned.iter().map(|c| &**c).collect::<Vec<_>>())?;
     }
 }
 

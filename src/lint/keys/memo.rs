@@ -1,0 +1,232 @@
+//! The probe layer's memory: the engine's answers by probe ([`Asked`]), and, for the callers
+//! the key context owns (its parsed principals and probes), their answers as a [`Reach`] by
+//! address.
+//!
+//! The key rules ask a few hundred probes of a key policy that names twenty principals, most
+//! of them asked before by another rule or answered by another caller of the same class. A
+//! probe of an owned caller finds its representative and engine inputs, and its answer, by
+//! small integer keys: no caller is hashed, compared or cloned.
+
+use std::cell::RefCell;
+use std::hash::{BuildHasher, Hash, Hasher};
+use std::rc::Rc;
+
+use super::{Built, FastMap, IdentityNames, KeyLintContext, Narrowed, Reach};
+use crate::catalog;
+use crate::eval::{self, Caller, NamedPolicy};
+
+/// One probe of a key policy: the identity policies (by name), the caller (all of it: a role
+/// asked as "any session" and a session whose role path is assumed share an ARN and a role
+/// ARN, yet the engine answers them apart), the action and whether a trace was asked for.
+pub(super) struct Asked {
+    identity: IdentityNames,
+    pub(super) caller: Caller,
+    action: String,
+    trace: bool,
+}
+
+impl Asked {
+    pub(super) fn new(
+        identity: Option<&[NamedPolicy]>,
+        caller: &Caller,
+        action: &str,
+        trace: bool,
+    ) -> Asked {
+        Asked {
+            identity: identity.map(|l| l.iter().map(|p| p.name.clone()).collect()),
+            caller: caller.clone(),
+            action: action.to_owned(),
+            trace,
+        }
+    }
+
+    /// Whether this is the probe of `action` by `caller` with `identity`.
+    pub(super) fn is(
+        &self,
+        identity: Option<&[NamedPolicy]>,
+        caller: &Caller,
+        action: &str,
+        trace: bool,
+    ) -> bool {
+        self.trace == trace
+            && self.action == action
+            && self.caller == *caller
+            && KeyLintContext::same_identity(self.identity.as_deref(), identity)
+    }
+
+    /// The hash of a probe, from fields [`Asked::is`] compares.
+    pub(super) fn hash(
+        state: &foldhash::fast::RandomState,
+        identity: Option<&[NamedPolicy]>,
+        caller: &Caller,
+        action: &str,
+        trace: bool,
+    ) -> u64 {
+        let mut h = state.build_hasher();
+        match identity {
+            None => h.write_u8(0),
+            Some(list) => {
+                h.write_u8(1);
+                h.write_usize(list.len());
+                for p in list {
+                    p.name.hash(&mut h);
+                }
+            }
+        }
+        caller.kind.hash(&mut h);
+        caller.arn.hash(&mut h);
+        caller.role_arn.hash(&mut h);
+        caller.role_path_assumed.hash(&mut h);
+        caller.session_open.hash(&mut h);
+        caller.tags.hash(&mut h);
+        action.hash(&mut h);
+        trace.hash(&mut h);
+        h.finish()
+    }
+}
+
+/// The name of the identity policy that allows everything
+/// ([`KeyLintContext::allow_all_identity`]).
+pub(super) const ALLOW_ALL_NAME: &str = "identity policy allowing everything";
+
+/// Which identity-policy set a probe is asked with, when it is one the key rules use: not
+/// known (0), none (1), or the policy that allows everything (2). The memo tells sets apart
+/// by their names, and so does this.
+fn identity_tag(identity: Option<&[NamedPolicy]>) -> Option<u8> {
+    match identity {
+        None => Some(0),
+        Some([]) => Some(1),
+        Some([p]) if p.name == ALLOW_ALL_NAME => Some(2),
+        Some(_) => None,
+    }
+}
+
+/// An owned caller's probes with one identity set: the caller whose answers it takes
+/// (`None`: its own), the engine's inputs it is asked on, and the key policy narrowed for it.
+type OwnedProbe = (Option<Rc<Caller>>, Rc<Built>, Rc<Narrowed>);
+
+/// The answers of owned callers, by address.
+#[derive(Debug, Default)]
+pub(super) struct OwnedMemo {
+    /// By (caller address, identity tag).
+    callers: RefCell<FastMap<(usize, u8), OwnedProbe>>,
+    /// By (the representative's address, identity tag, the representative action's index).
+    reaches: RefCell<FastMap<(usize, u8, usize), Reach>>,
+    /// Alias probes ([`KeyLintContext::alias_allowed`]) by (the representative's address,
+    /// `CreateAlias` or `UpdateAlias`).
+    aliases: RefCell<FastMap<(usize, bool), bool>>,
+}
+
+impl KeyLintContext<'_> {
+    /// Whether probes take the general path whoever asks them: a test switch turns a class or
+    /// the pre-check off, or the caller is a service (whose answers are kept one service at a
+    /// time).
+    fn general_only(&self, caller: &Caller) -> bool {
+        self.classes_off.get()
+            || self.caller_classes_off.get()
+            || self.skip_off.get()
+            || caller.kind == eval::CallerKind::Service
+    }
+
+    /// The representative, engine inputs and narrowed policy of `caller` asked with the
+    /// identity set `tag` names, when this context owns it: worked out once each.
+    fn owned_probe(
+        &self,
+        caller: &Caller,
+        identity: Option<&[NamedPolicy]>,
+        tag: u8,
+    ) -> Option<OwnedProbe> {
+        let address = std::ptr::from_ref(caller) as usize;
+        if let Some(known) = self.owned_memo.callers.borrow().get(&(address, tag)) {
+            return Some(known.clone());
+        }
+        if !self.owns(caller) {
+            return None;
+        }
+        let narrowed = self.own.for_caller(caller);
+        let built = self.built(&narrowed, identity);
+        let rep = self.shared_caller_in(&narrowed, &built, caller);
+        let probe = (rep, built, narrowed);
+        self.owned_memo
+            .callers
+            .borrow_mut()
+            .insert((address, tag), probe.clone());
+        Some(probe)
+    }
+
+    /// [`Self::reach`] (or, with `allow_only`, [`Self::allow_reach`]) for a caller this
+    /// context owns, asked with an identity set the rules use; `None` for any other probe,
+    /// which takes the general path. The answer is the general path's: the same
+    /// representative, action class and memo, looked up by address.
+    pub(super) fn owned_reach(
+        &self,
+        caller: &Caller,
+        action: &str,
+        identity: Option<&[NamedPolicy]>,
+        allow_only: bool,
+    ) -> Option<Reach> {
+        if self.general_only(caller) {
+            return None;
+        }
+        let tag = identity_tag(identity)?;
+        let index = catalog::action_index(action.strip_prefix("kms:")?)?;
+        let (rep, built, _) = self.owned_probe(caller, identity, tag)?;
+        let rep_index = built
+            .classes
+            .get_or_init(|| eval::ActionClasses::of(&built.inputs))
+            .representative(index);
+        let rep_action = catalog::prefixed(rep_index)?;
+        let rep_caller = rep.as_deref().unwrap_or(caller);
+        // The representative lives as long as this context (in its narrowed policy's map, and
+        // in `callers` above): its address names it.
+        let key = (std::ptr::from_ref(rep_caller) as usize, tag, rep_index);
+        if let Some(r) = self.owned_memo.reaches.borrow().get(&key) {
+            return Some(r.clone());
+        }
+        let reach = match allow_only.then(|| self.remembered(rep_caller, rep_action, identity)) {
+            Some(Some(ev)) => Reach::from_evaluation(&ev),
+            Some(None) if !self.may_allow_to(rep_caller, rep_action, identity) => {
+                return Some(Reach::No);
+            }
+            _ => Reach::from_evaluation(&self.probe(rep_caller, rep_action, identity)),
+        };
+        self.owned_memo
+            .reaches
+            .borrow_mut()
+            .insert(key, reach.clone());
+        Some(reach)
+    }
+
+    /// [`Self::alias_allowed`] for a caller this context owns: asked once per class of
+    /// callers. The alias probe's inputs are the key policy narrowed for the caller with an
+    /// identity policy that names nobody, so callers the key policy cannot tell apart
+    /// ([`eval::CallerSignature`]) answer alike when [`eval::callers_shareable`] holds on those
+    /// inputs too; otherwise each caller answers for itself.
+    pub(super) fn owned_alias(&self, caller: &Caller, action: &str) -> Option<bool> {
+        if self.general_only(caller) {
+            return None;
+        }
+        let create = match action {
+            "kms:CreateAlias" => true,
+            "kms:UpdateAlias" => false,
+            _ => return None,
+        };
+        let (rep, _, narrowed) = self.owned_probe(caller, Some(&[]), 1)?;
+        let shareable = || {
+            *narrowed
+                .alias_shareable
+                .get_or_init(|| eval::callers_shareable(&self.alias_inputs(&narrowed)))
+        };
+        let answerer = match rep.as_deref() {
+            Some(r) if shareable() => r,
+            _ => caller,
+        };
+        let key = (std::ptr::from_ref(answerer) as usize, create);
+        if let Some(&a) = self.owned_memo.aliases.borrow().get(&key) {
+            return Some(a);
+        }
+        let allowed = self.alias_allowed_by(answerer, action);
+        self.owned_memo.aliases.borrow_mut().insert(key, allowed);
+        Some(allowed)
+    }
+}
