@@ -23,7 +23,9 @@ use crate::source::{SourceId, Span};
 use std::sync::Arc;
 
 pub use crate::model::{KeyFacts, KeyManager};
-pub(crate) use classes::{ActionClasses, CallerSignature, callers_shareable};
+pub(crate) use classes::{
+    ActionClasses, CallerSignature, callers_shareable, concerning_statements,
+};
 pub(crate) use context::has_vpc_keys;
 pub(crate) use context::iso8601;
 pub use decide::evaluate;

@@ -86,11 +86,32 @@ impl ActionClasses {
 
     /// The classes of the catalogue's actions on `inputs`.
     pub(crate) fn of(inputs: &Inputs) -> ActionClasses {
+        Self::of_kept(inputs, None)
+    }
+
+    /// [`Self::of`] for one caller: `keep` holds the positions (`Statement::index`, sorted) of
+    /// the key-policy statements that can concern it ([`concerning_statements`]). Every other
+    /// statement fails on `Principal` for that caller whatever the action, and adds nothing
+    /// to its answer, so its masks tell no two of the caller's actions apart: a role the key
+    /// policy does not name asks the delegation's 41 actions in a class or two, not in as
+    /// many as the statements for other principals would cut.
+    pub(crate) fn of_kept(inputs: &Inputs, keep: Option<&[usize]>) -> ActionClasses {
+        // Positions name the statements of one key policy: with several, every statement counts.
+        let keep = keep.filter(|_| {
+            inputs.keys.len() == 1
+                && inputs
+                    .keys
+                    .iter()
+                    .all(|k| k.policies.iter().flatten().count() == 1)
+        });
         let mut masks: Vec<ActionMask> = flag_masks().to_vec();
         let mut readable = true;
         let mut reads_ec = false;
-        let mut scan = |doc: &PolicyDocument| {
+        let mut scan = |doc: &PolicyDocument, kept: Option<&[usize]>| {
             for st in &doc.statements {
+                if kept.is_some_and(|k| k.binary_search(&st.index).is_err()) {
+                    continue;
+                }
                 readable &= statement_masks(st, &mut masks, &mut reads_ec);
             }
         };
@@ -99,7 +120,7 @@ impl ActionClasses {
                 return ActionClasses::none();
             }
             for p in k.policies.iter().flatten() {
-                scan(&p.doc);
+                scan(&p.doc, keep);
             }
         }
         let levels = |l: &Option<super::Levels>| {
@@ -110,7 +131,7 @@ impl ActionClasses {
                 .collect::<Vec<_>>()
         };
         for doc in levels(&inputs.scp).iter().chain(&levels(&inputs.rcp)) {
-            scan(doc);
+            scan(doc, None);
         }
         let others = inputs
             .identity
@@ -120,7 +141,7 @@ impl ActionClasses {
             .chain(inputs.session.iter())
             .chain(inputs.vpce.iter());
         for p in others {
-            scan(&p.doc);
+            scan(&p.doc, None);
         }
         if !readable {
             return ActionClasses::none();
@@ -290,6 +311,40 @@ pub(crate) fn callers_shareable(inputs: &Inputs) -> bool {
         .iter()
         .flat_map(|l| l.iter())
         .all(|p| blind(&p.doc))
+}
+
+/// The positions (`Statement::index`, sorted) of the statements of the key policy on `inputs`
+/// that can concern `caller`: all but those whose `Principal` the engine's matcher
+/// ([`super::matcher::entry_kind`]) rules out, entry by entry (R24). A statement it rules out
+/// applies to no request of the caller and opens no path for it, whatever the action; a
+/// `NotPrincipal`, a statement the parser could not read, one without a `Principal` and every
+/// statement of a policy whose `Version` is not valid are kept.
+pub(crate) fn concerning_statements(
+    inputs: &Inputs,
+    caller: &Caller,
+    open: &OpenDefaults,
+) -> Vec<usize> {
+    let mut out = Vec::new();
+    for p in inputs.keys.iter().flat_map(|k| k.policies.iter().flatten()) {
+        let judged = p.doc.version != crate::policy::Version::Invalid;
+        for st in &p.doc.statements {
+            let ruled_out = judged
+                && st.broken.is_none()
+                && st.principal.as_ref().is_some_and(|pc| {
+                    !pc.negated
+                        && pc.entries.iter().all(|e| {
+                            super::matcher::entry_kind(&e.class, st.is_deny(), caller, open)
+                                == (0, false)
+                        })
+                });
+            if !ruled_out {
+                out.push(st.index);
+            }
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 /// What the engine reads of a caller on inputs where [`callers_shareable`] holds: its kind,

@@ -485,6 +485,7 @@ impl<'a> KeyLintContext<'a> {
                     .build(),
             ),
             classes: OnceCell::new(),
+            kept_classes: RefCell::new(FastMap::default()),
             callers_shareable: OnceCell::new(),
         });
         narrowed.inputs.borrow_mut().push(Rc::clone(&built));

@@ -102,8 +102,17 @@ fn identity_tag(identity: Option<&[NamedPolicy]>) -> Option<u8> {
 }
 
 /// An owned caller's probes with one identity set: the caller whose answers it takes
-/// (`None`: its own), the engine's inputs it is asked on, and the key policy narrowed for it.
-type OwnedProbe = (Option<Rc<Caller>>, Rc<Built>, Rc<Narrowed>);
+/// (`None`: its own), the engine's inputs it is asked on, the key policy narrowed for it, and
+/// the classes of the actions of the caller whose answers it takes.
+type OwnedProbe = (
+    Option<Rc<Caller>>,
+    Rc<Built>,
+    Rc<Narrowed>,
+    Rc<eval::ActionClasses>,
+);
+
+/// Statement positions (`Statement::index`), sorted.
+type Positions = Rc<[usize]>;
 
 /// The answers of owned callers, by address.
 #[derive(Debug, Default)]
@@ -112,6 +121,12 @@ pub(super) struct OwnedMemo {
     callers: RefCell<FastMap<(usize, u8), OwnedProbe>>,
     /// By (the representative's address, identity tag, the representative action's index).
     reaches: RefCell<FastMap<(usize, u8, usize), Reach>>,
+    /// The statements that can concern a representative, by (its address, the narrowed
+    /// policy's address).
+    concerning: RefCell<FastMap<(usize, usize), Positions>>,
+    /// The classes of a representative's actions, by (its address, the engine inputs'
+    /// address).
+    classes: RefCell<FastMap<(usize, usize), Rc<eval::ActionClasses>>>,
     /// Alias probes ([`KeyLintContext::alias_allowed`]) by (the representative's address,
     /// `CreateAlias` or `UpdateAlias`).
     aliases: RefCell<FastMap<(usize, bool), bool>>,
@@ -146,12 +161,56 @@ impl KeyLintContext<'_> {
         let narrowed = self.own.for_caller(caller);
         let built = self.built(&narrowed, identity);
         let rep = self.shared_caller_in(&narrowed, &built, caller);
-        let probe = (rep, built, narrowed);
+        let classes = self.caller_classes(&narrowed, &built, rep.as_deref().unwrap_or(caller));
+        let probe = (rep, built, narrowed, classes);
         self.owned_memo
             .callers
             .borrow_mut()
             .insert((address, tag), probe.clone());
         Some(probe)
+    }
+
+    /// The classes of `caller`'s actions on `built` (made from `narrowed`): cut only by the
+    /// key-policy statements that can concern it ([`eval::ActionClasses::of_kept`]). Asked of
+    /// representatives, which this context holds: worked out once per representative and
+    /// identity set, and the classes once per set of statements.
+    fn caller_classes(
+        &self,
+        narrowed: &Rc<Narrowed>,
+        built: &Rc<Built>,
+        caller: &Caller,
+    ) -> Rc<eval::ActionClasses> {
+        let address = std::ptr::from_ref(caller) as usize;
+        let key = (address, Rc::as_ptr(built) as usize);
+        if let Some(c) = self.owned_memo.classes.borrow().get(&key) {
+            return Rc::clone(c);
+        }
+        let at = (address, Rc::as_ptr(narrowed) as usize);
+        let known = self.owned_memo.concerning.borrow().get(&at).map(Rc::clone);
+        let keep = known.unwrap_or_else(|| {
+            let keep: Positions =
+                eval::concerning_statements(&built.inputs, caller, &Self::options(false).open)
+                    .into();
+            self.owned_memo
+                .concerning
+                .borrow_mut()
+                .insert(at, Rc::clone(&keep));
+            keep
+        });
+        let found = built.kept_classes.borrow().get(&*keep).map(Rc::clone);
+        let classes = found.unwrap_or_else(|| {
+            let classes = Rc::new(eval::ActionClasses::of_kept(&built.inputs, Some(&keep)));
+            built
+                .kept_classes
+                .borrow_mut()
+                .insert(keep.to_vec(), Rc::clone(&classes));
+            classes
+        });
+        self.owned_memo
+            .classes
+            .borrow_mut()
+            .insert(key, Rc::clone(&classes));
+        classes
     }
 
     /// [`Self::reach`] (or, with `allow_only`, [`Self::allow_reach`]) for a caller this
@@ -170,11 +229,11 @@ impl KeyLintContext<'_> {
         }
         let tag = identity_tag(identity)?;
         let index = catalog::action_index(action.strip_prefix("kms:")?)?;
-        let (rep, built, _) = self.owned_probe(caller, identity, tag)?;
-        let rep_index = built
-            .classes
-            .get_or_init(|| eval::ActionClasses::of(&built.inputs))
-            .representative(index);
+        let (rep, _, _, classes) = self.owned_probe(caller, identity, tag)?;
+        // The representative answers every action as the caller does (its class), and each
+        // action as its class's first (its own action classes): the answer is the
+        // representative's to the representative action.
+        let rep_index = classes.representative(index);
         let rep_action = catalog::prefixed(rep_index)?;
         let rep_caller = rep.as_deref().unwrap_or(caller);
         // The representative lives as long as this context (in its narrowed policy's map, and
@@ -197,6 +256,21 @@ impl KeyLintContext<'_> {
         Some(reach)
     }
 
+    /// The action whose answer an owned caller asking `action` with `identity` takes: the
+    /// representative action of its own classes (for the tests).
+    #[cfg(test)]
+    pub(super) fn owned_action(
+        &self,
+        caller: &Caller,
+        action: &str,
+        identity: Option<&[NamedPolicy]>,
+    ) -> Option<&'static str> {
+        let (_, _, _, classes) = self.owned_probe(caller, identity, identity_tag(identity)?)?;
+        catalog::prefixed(
+            classes.representative(catalog::action_index(action.strip_prefix("kms:")?)?),
+        )
+    }
+
     /// [`Self::alias_allowed`] for a caller this context owns: asked once per class of
     /// callers. The alias probe's inputs are the key policy narrowed for the caller with an
     /// identity policy that names nobody, so callers the key policy cannot tell apart
@@ -211,7 +285,7 @@ impl KeyLintContext<'_> {
             "kms:UpdateAlias" => false,
             _ => return None,
         };
-        let (rep, _, narrowed) = self.owned_probe(caller, Some(&[]), 1)?;
+        let (rep, _, narrowed, _) = self.owned_probe(caller, Some(&[]), 1)?;
         let shareable = || {
             *narrowed
                 .alias_shareable

@@ -54,6 +54,9 @@ pub(super) struct Built {
     pub(super) names: IdentityNames,
     pub(super) inputs: Rc<Inputs>,
     pub(super) classes: OnceCell<eval::ActionClasses>,
+    /// The action classes of each set of statements that can concern a caller
+    /// ([`eval::ActionClasses::of_kept`]).
+    pub(super) kept_classes: RefCell<FastMap<Vec<usize>, Rc<eval::ActionClasses>>>,
     /// Whether callers may share answers here ([`eval::callers_shareable`]).
     pub(super) callers_shareable: OnceCell<bool>,
 }
