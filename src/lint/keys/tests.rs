@@ -398,7 +398,6 @@ fn r17_the_default_policy_puts_every_key_action_in_few_classes() {
 /// the caller's name (`aws:PrincipalArn`, `aws:username`, a variable) or list callers by
 /// `NotPrincipal`, for the caller-class properties below, beside [`STATEMENTS`].
 const CALLER_STATEMENTS: &[&str] = &[
-    r#"{"Sid":"UpdateOnly","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:role/App1","arn:aws:iam::111122223333:role/App2"]},"Action":"kms:UpdateAlias","Resource":"*"}"#,
     r#"{"Sid":"Many","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:role/App1","arn:aws:iam::111122223333:role/App2","arn:aws:iam::444455556666:role/Ext1","arn:aws:iam::444455556666:role/Ext2","arn:aws:iam::111122223333:user/u7"]},"Action":["kms:Decrypt","kms:CreateGrant","kms:PutKeyPolicy"],"Resource":"*","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abc"}}}"#,
     r#"{"Sid":"Some","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:role/App1","arn:aws:iam::444455556666:role/Ext1"]},"Action":"kms:*","Resource":"*"}"#,
     r#"{"Sid":"Path","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/team/App2"},"Action":["kms:Encrypt","kms:ScheduleKeyDeletion"],"Resource":"*"}"#,
@@ -408,6 +407,7 @@ const CALLER_STATEMENTS: &[&str] = &[
     r#"{"Sid":"ByVar","Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"kms:Verify","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/owner":"${aws:username}"}}}"#,
     r#"{"Sid":"NotOne","Effect":"Deny","NotPrincipal":{"AWS":["arn:aws:iam::111122223333:role/App1","111122223333"]},"Action":"kms:Encrypt","Resource":"*"}"#,
     r#"{"Sid":"Tagged","Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"kms:GenerateMac","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/team":"a"}}}"#,
+    r#"{"Sid":"UpdateOnly","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:role/App1","arn:aws:iam::111122223333:role/App2"]},"Action":"kms:UpdateAlias","Resource":"*"}"#,
 ];
 
 /// Callers several of which only the names in [`CALLER_STATEMENTS`] tell apart.
