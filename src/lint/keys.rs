@@ -514,7 +514,7 @@ impl<'a> KeyLintContext<'a> {
         let index = catalog::action_index(action.strip_prefix("kms:")?)?;
         let rep = built
             .classes
-            .get_or_init(|| eval::ActionClasses::of(&built.inputs))
+            .get_or_init(|| Rc::new(eval::ActionClasses::of(&built.inputs)))
             .representative(index);
         (rep != index).then(|| catalog::prefixed(rep)).flatten()
     }

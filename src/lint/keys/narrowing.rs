@@ -53,7 +53,7 @@ pub(super) struct Narrowed {
 pub(super) struct Built {
     pub(super) names: IdentityNames,
     pub(super) inputs: Rc<Inputs>,
-    pub(super) classes: OnceCell<eval::ActionClasses>,
+    pub(super) classes: OnceCell<Rc<eval::ActionClasses>>,
     /// The action classes of each set of statements that can concern a caller
     /// ([`eval::ActionClasses::of_kept`]).
     pub(super) kept_classes: RefCell<FastMap<Vec<usize>, Rc<eval::ActionClasses>>>,

@@ -258,6 +258,7 @@ proptest::proptest! {
         let findings = |skip: bool| {
             let cx = KeyLintContext::new(&policy, facts.clone(), "k".into(), None);
             cx.skip_off.set(!skip);
+            cx.owned_memo.always.set(true);
             let mut out = Vec::new();
             crate::lint::runner::check_key(&cx, &mut out);
             format!("{out:?}")
@@ -350,6 +351,7 @@ proptest::proptest! {
         let findings = |share: bool| {
             let cx = KeyLintContext::new(&policy, facts.clone(), "k".into(), None);
             cx.classes_off.set(!share);
+            cx.owned_memo.always.set(true);
             let mut out = Vec::new();
             crate::lint::runner::check_key(&cx, &mut out);
             format!("{out:?}")
@@ -484,6 +486,7 @@ proptest::proptest! {
         let findings = |share: bool| {
             let cx = KeyLintContext::new(&policy, facts.clone(), "k".into(), None);
             cx.caller_classes_off.set(!share);
+            cx.owned_memo.always.set(true);
             let mut out = Vec::new();
             crate::lint::runner::check_key(&cx, &mut out);
             format!("{out:?}")
@@ -508,6 +511,7 @@ proptest::proptest! {
         let policy = caller_class_policy(&picks);
         let facts = KeyFacts::from_arn(KEY).unwrap();
         let shared = KeyLintContext::new(&policy, facts.clone(), "k".into(), None);
+        shared.owned_memo.always.set(true);
         let own = KeyLintContext::new(&policy, facts, "k".into(), None);
         own.classes_off.set(true);
         own.caller_classes_off.set(true);
