@@ -437,8 +437,12 @@ impl<'a> KeyLintContext<'a> {
                 return a;
             }
         }
-        let asked =
-            (hash.is_some() && remember).then(|| Asked::new(identity, caller, action, trace));
+        let asked = (hash.is_some() && remember).then(|| {
+            let kept = self
+                .owned_rc(caller)
+                .unwrap_or_else(|| Rc::new(caller.clone()));
+            Asked::new(identity, kept, action, trace)
+        });
         // The engine sees only the statements that can concern the caller (R24).
         let narrowed = narrowing.for_caller(caller);
         let built = self.built(&narrowed, identity);
@@ -590,17 +594,19 @@ impl<'a> KeyLintContext<'a> {
             });
             (**rep != *caller).then(|| Rc::clone(rep))
         };
-        narrowed
-            .asked
-            .borrow_mut()
-            .entry(caller.arn.clone())
-            .or_default()
-            .push((caller.clone(), rep.clone()));
+        // A caller this context holds is found by address from now on; any other by ARN.
         if self.owns(caller) {
             narrowed
                 .by_address
                 .borrow_mut()
                 .insert(address, rep.clone());
+        } else {
+            narrowed
+                .asked
+                .borrow_mut()
+                .entry(caller.arn.clone())
+                .or_default()
+                .push((caller.clone(), rep.clone()));
         }
         rep
     }

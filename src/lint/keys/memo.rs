@@ -20,7 +20,8 @@ use crate::eval::{self, Caller, NamedPolicy};
 /// ARN, yet the engine answers them apart), the action and whether a trace was asked for.
 pub(super) struct Asked {
     identity: IdentityNames,
-    pub(super) caller: Caller,
+    /// Shared with the context when it holds the caller: most probes are of its callers.
+    pub(super) caller: Rc<Caller>,
     action: String,
     trace: bool,
 }
@@ -28,13 +29,13 @@ pub(super) struct Asked {
 impl Asked {
     pub(super) fn new(
         identity: Option<&[NamedPolicy]>,
-        caller: &Caller,
+        caller: Rc<Caller>,
         action: &str,
         trace: bool,
     ) -> Asked {
         Asked {
             identity: identity.map(|l| l.iter().map(|p| p.name.clone()).collect()),
-            caller: caller.clone(),
+            caller,
             action: action.to_owned(),
             trace,
         }
@@ -50,7 +51,7 @@ impl Asked {
     ) -> bool {
         self.trace == trace
             && self.action == action
-            && self.caller == *caller
+            && *self.caller == *caller
             && KeyLintContext::same_identity(self.identity.as_deref(), identity)
     }
 
