@@ -483,7 +483,7 @@ impl<'c, 'a> Model<'c, 'a> {
                     action: action.to_owned(),
                     via: None,
                     values: Vec::new(),
-                    statements: by.clone(),
+                    statements: by.to_vec(),
                     unsettled: None,
                 });
             }

@@ -77,7 +77,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
             match cx.allow_reach(&probe, a, Some(&[])) {
                 r @ Reach::Yes(_) if opened(&r) => {
                     if let Reach::Yes(ids) = r {
-                        by.extend(ids);
+                        by.extend(ids.iter().cloned());
                     }
                     open.push(a);
                 }

@@ -68,7 +68,7 @@ pub(crate) fn trapped(cx: &KeyLintContext<'_>) -> Option<Vec<String>> {
         if ev.decision == crate::eval::Decision::Allow {
             any = true;
             if let Reach::Denied(d) = &c.reach {
-                for s in d {
+                for s in d.iter() {
                     if !by.contains(s) {
                         by.push(s.clone());
                     }

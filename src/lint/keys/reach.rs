@@ -1,23 +1,26 @@
 //! What the probes conclude: the answer for one request ([`Reach`]) and who can manage the
 //! key ([`AdminAnalysis`]).
 
+use std::rc::Rc;
+
 use crate::eval::{Caller, Decision, Evaluation, Requirement};
 use crate::policy::Statement;
 use crate::source::Span;
 
-/// What a probe concluded for one request.
+/// What a probe concluded for one request. The key rules ask the same answer of many callers
+/// and actions (one per class): its parts are shared, so handing it out copies no list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Reach {
     /// Allowed; the statements that allowed.
-    Yes(Vec<String>),
+    Yes(Rc<[String]>),
     /// Allowed only under these alternatives (OR) of requirements (AND).
-    Conditional(Vec<Vec<Requirement>>),
+    Conditional(Rc<[Vec<Requirement>]>),
     /// Explicitly denied; the statements that denied.
-    Denied(Vec<String>),
+    Denied(Rc<[String]>),
     /// Not allowed.
     No,
     /// Cannot be judged; why (the engine's values: words only when shown).
-    Unknown(Vec<crate::eval::Unknown>),
+    Unknown(Rc<[crate::eval::Unknown]>),
 }
 
 impl Reach {
@@ -28,8 +31,8 @@ impl Reach {
             v
         };
         match ev.decision {
-            Decision::Allow => Reach::Yes(deciding()),
-            Decision::ExplicitDeny => Reach::Denied(deciding()),
+            Decision::Allow => Reach::Yes(deciding().into()),
+            Decision::ExplicitDeny => Reach::Denied(deciding().into()),
             Decision::ImplicitDeny => Reach::No,
             Decision::Undetermined => {
                 let unknowns: Vec<crate::eval::Unknown> = ev
@@ -44,9 +47,9 @@ impl Reach {
                     .filter(|a| !a.is_empty())
                     .collect();
                 if unknowns.is_empty() && !residual.is_empty() {
-                    Reach::Conditional(residual)
+                    Reach::Conditional(residual.into())
                 } else {
-                    Reach::Unknown(unknowns)
+                    Reach::Unknown(unknowns.into())
                 }
             }
         }
@@ -59,7 +62,7 @@ pub(crate) struct Candidate {
     /// The principal as written.
     pub(crate) principal: String,
     /// The caller probed for it.
-    pub(crate) caller: std::rc::Rc<Caller>,
+    pub(crate) caller: Rc<Caller>,
     /// Where it is written.
     pub(crate) span: Span,
     /// The statement it is in.
@@ -101,7 +104,7 @@ pub(crate) struct NamedCaller<'a> {
     /// Its ARN as written.
     pub(crate) arn: &'a str,
     /// The caller to probe.
-    pub(crate) caller: std::rc::Rc<Caller>,
+    pub(crate) caller: Rc<Caller>,
 }
 
 /// Who can manage the key (R110).
