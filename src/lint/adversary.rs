@@ -186,8 +186,10 @@ impl<'c, 'a> Model<'c, 'a> {
     /// The model for the context's key policy.
     pub(crate) fn new(cx: &'c KeyLintContext<'a>) -> Self {
         let mut conditions = Vec::new();
-        let mut named_accounts: Vec<String> = vec![cx.facts.account.clone()];
-        named_accounts.extend(cx.config.trusted_accounts.iter().cloned());
+        // Borrowed from the policy and the settings: a policy naming twenty principals made
+        // as many copies of their accounts for each model.
+        let mut named_accounts: Vec<&str> = vec![cx.facts.account.as_str()];
+        named_accounts.extend(cx.config.trusted_accounts.iter().map(String::as_str));
         let mut names: Vec<String> = Vec::new();
         let mut account_patterns: Vec<String> = Vec::new();
         for st in &cx.doc().statements {
@@ -195,7 +197,7 @@ impl<'c, 'a> Model<'c, 'a> {
                 for e in &pc.entries {
                     if let Some(a) = e.class.account() {
                         if !a.contains(['*', '?']) {
-                            named_accounts.push(a.to_owned());
+                            named_accounts.push(a);
                         }
                     }
                     if matches!(e.class, PrincipalClass::PartialWildcard) {
@@ -204,34 +206,35 @@ impl<'c, 'a> Model<'c, 'a> {
                 }
             }
             for c in &st.conditions {
-                let values: Vec<String> = c.values.iter().map(|v| v.text.clone()).collect();
+                let written = || c.values.iter().map(|v| v.text.as_str());
                 match c.key_lower.as_str() {
                     "kms:calleraccount" | "aws:principalaccount" | "aws:sourceaccount" => {
-                        for v in &values {
+                        for v in written() {
                             if v.contains(['*', '?']) {
-                                account_patterns.push(v.clone());
+                                account_patterns.push(v.to_owned());
                             } else {
-                                named_accounts.push(v.clone());
+                                named_accounts.push(v);
                             }
                         }
                     }
                     "aws:principalarn" | "aws:sourcearn" => {
-                        for v in &values {
+                        for v in written() {
                             principal_parts(v, &mut account_patterns, &mut names);
                             if let Some(a) = v.split(':').nth(4) {
                                 if !a.contains(['*', '?']) && !a.is_empty() {
-                                    named_accounts.push(a.to_owned());
+                                    named_accounts.push(a);
                                 }
                             }
                         }
                     }
                     "aws:username" => {
-                        for v in &values {
+                        for v in written() {
                             names.push(format!("user/{}", fill(v)));
                         }
                     }
                     _ => {}
                 }
+                let values = written().map(str::to_owned).collect();
                 conditions.push((c.key_lower.clone(), c.key.clone(), c.operator.base, values));
             }
         }
@@ -243,7 +246,7 @@ impl<'c, 'a> Model<'c, 'a> {
                 }
             }
         }
-        accounts.retain(|a| !named_accounts.contains(a));
+        accounts.retain(|a| !named_accounts.contains(&a.as_str()));
         names.sort();
         names.dedup();
         let key = Arc::new(KeyInputs {

@@ -422,7 +422,7 @@ fn fill_arn(v: &str, account: &str) -> Option<String> {
 }
 
 /// A 12-digit account matching `pattern` that is none of `named`.
-pub(super) fn fill_account(pattern: &str, named: &[String]) -> Option<String> {
+pub(super) fn fill_account(pattern: &str, named: &[&str]) -> Option<String> {
     for digit in ['9', '8', '7'] {
         let fixed: usize = pattern.chars().filter(|c| *c != '*').count();
         let stars = pattern.matches('*').count();
@@ -447,7 +447,10 @@ pub(super) fn fill_account(pattern: &str, named: &[String]) -> Option<String> {
                 c => s.push(c),
             }
         }
-        if crate::arn::is_account_id(&s) && !named.contains(&s) && pattern_matches(pattern, &s) {
+        if crate::arn::is_account_id(&s)
+            && !named.contains(&s.as_str())
+            && pattern_matches(pattern, &s)
+        {
             return Some(s);
         }
     }
@@ -518,7 +521,7 @@ mod tests {
     /// R24: an account pattern is filled in with an account that is none of the named ones.
     #[test]
     fn r24_account_patterns_are_filled_with_an_unnamed_account() {
-        let named = vec!["444499999999".to_owned()];
+        let named = vec!["444499999999"];
         assert_eq!(
             fill_account("4444*", &named).as_deref(),
             Some("444488888888")
