@@ -104,7 +104,8 @@ impl ActionClasses {
                     .iter()
                     .all(|k| k.policies.iter().flatten().count() == 1)
         });
-        let mut masks: Vec<ActionMask> = flag_masks().to_vec();
+        let mut masks: Vec<ActionMask> = Vec::with_capacity(32);
+        masks.extend_from_slice(flag_masks());
         let mut readable = true;
         let mut reads_ec = false;
         let mut scan = |doc: &PolicyDocument, kept: Option<&[usize]>| {
@@ -160,17 +161,20 @@ impl ActionClasses {
     fn split(all: ActionMask, masks: &mut Vec<ActionMask>) -> ActionClasses {
         masks.sort_unstable();
         masks.dedup();
-        let mut groups: Vec<ActionMask> = vec![all];
+        // Two buffers, swapped mask after mask: each mask at most doubles the groups.
+        let mut groups: Vec<ActionMask> = Vec::with_capacity(16);
+        groups.push(all);
+        let mut next: Vec<ActionMask> = Vec::with_capacity(16);
         for &m in masks.iter() {
-            let mut next = Vec::with_capacity(groups.len() * 2);
-            for g in groups {
+            next.clear();
+            for &g in &groups {
                 for part in [g & m, g & !m] {
                     if part != 0 {
                         next.push(part);
                     }
                 }
             }
-            groups = next;
+            std::mem::swap(&mut groups, &mut next);
         }
         let mut out = ActionClasses::none();
         for g in groups {
