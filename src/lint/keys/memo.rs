@@ -102,15 +102,16 @@ fn identity_tag(identity: Option<&[NamedPolicy]>) -> Option<u8> {
     }
 }
 
-/// An owned caller's probes with one identity set: the caller whose answers it takes
-/// (`None`: its own), the engine's inputs it is asked on, the key policy narrowed for it, and
-/// the classes of the actions of the caller whose answers it takes.
-type OwnedProbe = (
-    Option<Rc<Caller>>,
-    Rc<Built>,
-    Rc<Narrowed>,
-    Rc<eval::ActionClasses>,
-);
+/// An owned caller's probes with one identity set.
+#[derive(Debug, Clone)]
+struct OwnedProbe {
+    /// The caller whose answers it takes (`None`: its own).
+    rep: Option<Rc<Caller>>,
+    /// The key policy narrowed for it.
+    narrowed: Rc<Narrowed>,
+    /// The classes of the actions of the caller whose answers it takes.
+    classes: Rc<eval::ActionClasses>,
+}
 
 /// Statement positions (`Statement::index`), sorted.
 type Positions = Rc<[usize]>;
@@ -173,7 +174,7 @@ impl KeyLintContext<'_> {
             || !self.owned_memo.pays(self.doc())
     }
 
-    /// The representative, engine inputs and narrowed policy of `caller` asked with the
+    /// The representative, narrowed policy and action classes of `caller` asked with the
     /// identity set `tag` names, when this context owns it: worked out once each.
     fn owned_probe(
         &self,
@@ -192,7 +193,11 @@ impl KeyLintContext<'_> {
         let built = self.built(&narrowed, identity);
         let rep = self.shared_caller_in(&narrowed, &built, caller);
         let classes = self.caller_classes(&narrowed, &built, rep.as_deref().unwrap_or(caller));
-        let probe = (rep, built, narrowed, classes);
+        let probe = OwnedProbe {
+            rep,
+            narrowed,
+            classes,
+        };
         self.owned_memo
             .callers
             .borrow_mut()
@@ -274,7 +279,7 @@ impl KeyLintContext<'_> {
         }
         let tag = identity_tag(identity)?;
         let index = catalog::action_index(action.strip_prefix("kms:")?)?;
-        let (rep, _, _, classes) = self.owned_probe(caller, identity, tag)?;
+        let OwnedProbe { rep, classes, .. } = self.owned_probe(caller, identity, tag)?;
         // The representative answers every action as the caller does (its class), and each
         // action as its class's first (its own action classes): the answer is the
         // representative's to the representative action.
@@ -310,7 +315,9 @@ impl KeyLintContext<'_> {
         action: &str,
         identity: Option<&[NamedPolicy]>,
     ) -> Option<&'static str> {
-        let (_, _, _, classes) = self.owned_probe(caller, identity, identity_tag(identity)?)?;
+        let classes = self
+            .owned_probe(caller, identity, identity_tag(identity)?)?
+            .classes;
         catalog::prefixed(
             classes.representative(catalog::action_index(action.strip_prefix("kms:")?)?),
         )
@@ -330,7 +337,7 @@ impl KeyLintContext<'_> {
             "kms:UpdateAlias" => false,
             _ => return None,
         };
-        let (rep, _, narrowed, _) = self.owned_probe(caller, Some(&[]), 1)?;
+        let OwnedProbe { rep, narrowed, .. } = self.owned_probe(caller, Some(&[]), 1)?;
         let shareable = || {
             *narrowed
                 .alias_shareable
