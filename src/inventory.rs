@@ -108,8 +108,8 @@ pub struct Inventory {
 /// Where a key's facts and its plan entry are, by ARN.
 #[derive(Debug, Default)]
 struct KeyLookup {
-    facts: std::collections::HashMap<String, usize>,
-    planned: std::collections::HashMap<String, usize>,
+    facts: crate::hash::FastMap<String, usize>,
+    planned: crate::hash::FastMap<String, usize>,
 }
 
 /// The key policy AWS gives a key created without one (spec R117).

@@ -18,6 +18,7 @@ pub mod diff;
 pub mod eval;
 pub mod grant;
 pub mod graph;
+pub(crate) mod hash;
 pub mod input;
 pub mod inventory;
 pub mod json;

@@ -298,10 +298,10 @@ struct Loaded {
     /// (grant requests).
     settings: Settings,
     /// Position of each key in `inputs.keys`, by ARN.
-    key_at: std::collections::HashMap<String, usize>,
+    key_at: crate::hash::FastMap<String, usize>,
     /// Keys a batch met in its requests, by ARN, as the inventory or the template describes
     /// them.
-    met_keys: Mutex<std::collections::HashMap<String, Arc<KeyInputs>>>,
+    met_keys: Mutex<crate::hash::FastMap<String, Arc<KeyInputs>>>,
     /// Each caller's side of the inputs, by ARN, role ARN and whether the role path was
     /// assumed.
     callers: Mutex<CallerMemo>,
@@ -316,7 +316,7 @@ impl Loaded {
         }
     }
 
-    fn met(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Arc<KeyInputs>>> {
+    fn met(&self) -> std::sync::MutexGuard<'_, crate::hash::FastMap<String, Arc<KeyInputs>>> {
         // A poisoned lock only means another worker failed: the map is still whole.
         self.met_keys
             .lock()
@@ -324,7 +324,7 @@ impl Loaded {
     }
 }
 
-type CallerMemo = std::collections::HashMap<(String, Option<String>, bool), Arc<CallerSide>>;
+type CallerMemo = crate::hash::FastMap<(String, Option<String>, bool), Arc<CallerSide>>;
 
 /// Loads the positional input files into an inventory.
 fn load_inventory(
@@ -484,8 +484,8 @@ fn load_inputs(args: &CanArgs, sources: &mut SourceMap) -> Result<Loaded, Failur
         settings,
         inventory,
         explicit_identity,
-        callers: Mutex::new(CallerMemo::new()),
-        met_keys: Mutex::new(std::collections::HashMap::new()),
+        callers: Mutex::new(CallerMemo::default()),
+        met_keys: Mutex::new(crate::hash::FastMap::default()),
         inputs,
         template,
         opts,

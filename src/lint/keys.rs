@@ -9,7 +9,6 @@
 //! statements by itself (spec R109–R116, L001–L005, L030).
 
 use std::cell::{OnceCell, RefCell};
-use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 use std::sync::{Arc, OnceLock};
 
@@ -36,12 +35,9 @@ pub(crate) use reach::{AdminAnalysis, Candidate, NamedCaller, Reach};
 pub(crate) use vocabulary::prefixed_name;
 pub(crate) use vocabulary::{deputy_guard, key_actions, residual_text};
 
-/// The probe layer's maps: looked up on every probe with keys made of ARNs and action names,
-/// where SipHash was a tenth of a wide key policy's cost. foldhash (already built as
-/// `hashbrown`'s hasher) keeps a per-process random seed; no map here is iterated, so the
-/// output does not depend on it.
-type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
-type FastSet<K> = HashSet<K, foldhash::fast::RandomState>;
+// The probe layer's maps are looked up on every probe; no map here is iterated, so the
+// output does not depend on the hasher's seed.
+use crate::hash::{FastMap, FastSet};
 
 /// One key policy with its key, for the key-level rules.
 pub struct KeyLintContext<'a> {

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 
 /// Bottom first. Modules in one layer may use each other.
 const LAYERS: &[&[&str]] = &[
-    &["source", "json", "arn", "pattern", "catalog", "parallel"],
+    &[
+        "source", "json", "arn", "pattern", "catalog", "parallel", "hash",
+    ],
     &["policy", "grant"],
     &["diag"],
     &["model"],

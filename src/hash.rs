@@ -1,0 +1,10 @@
+//! Maps for in-process lookups on hot paths, keyed by ARNs, action names and addresses.
+//!
+//! The standard library's SipHash resists hash flooding from untrusted keys, at several
+//! times foldhash's cost on the short strings these maps hold; it was a tenth of a wide key
+//! policy's cost and 4% of a 100,000-request batch. foldhash (already built as `hashbrown`'s
+//! hasher) keeps a per-process random seed, so an input cannot be crafted to collide, and a
+//! map made with it is never iterated where output depends on the order.
+
+pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+pub(crate) type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
