@@ -24,7 +24,7 @@ use std::sync::Arc;
 
 pub use crate::model::{KeyFacts, KeyManager};
 pub(crate) use classes::{
-    ActionClasses, CallerSignature, callers_shareable, concerning_statements,
+    ActionClasses, CallerSignature, PrincipalIndex, callers_shareable, concerning_statements,
 };
 pub(crate) use context::has_vpc_keys;
 pub(crate) use context::iso8601;

@@ -377,35 +377,72 @@ pub(crate) struct CallerSignature {
 impl CallerSignature {
     /// The signature of `caller` on `inputs`, under the engine's `open` defaults.
     pub(crate) fn of(inputs: &Inputs, caller: &Caller, open: &OpenDefaults) -> CallerSignature {
-        use crate::arn::PrincipalClass as C;
         let mut named_by = Vec::new();
-        let statements = inputs
-            .keys
-            .iter()
-            .flat_map(|k| k.policies.iter().flatten())
-            .flat_map(|p| p.doc.statements.iter());
-        for (at, st) in statements.enumerate() {
+        for (at, st) in key_statements(inputs).enumerate() {
             let Some(pc) = &st.principal else { continue };
             let mut kinds = 0u8;
             let mut unknown = false;
-            for e in &pc.entries {
-                if matches!(
-                    e.class,
-                    C::User { .. }
-                        | C::Role { .. }
-                        | C::AssumedRole { .. }
-                        | C::FederatedUser { .. }
-                        | C::Service(_)
-                ) {
-                    let (k, u) = super::matcher::entry_kind(&e.class, st.is_deny(), caller, open);
-                    kinds |= k;
-                    unknown |= u;
-                }
+            for e in pc.entries.iter().filter(|e| names_one(&e.class)) {
+                let (k, u) = super::matcher::entry_kind(&e.class, st.is_deny(), caller, open);
+                kinds |= k;
+                unknown |= u;
             }
             if kinds != 0 || unknown {
                 named_by.push((at, kinds, unknown));
             }
         }
+        Self::with(caller, named_by)
+    }
+
+    /// [`Self::of`] through `index`, made from the same `inputs`: only the entries that name
+    /// one of the caller's names are asked, not every named entry of the policy.
+    pub(crate) fn of_indexed(
+        inputs: &Inputs,
+        index: &PrincipalIndex,
+        caller: &Caller,
+        open: &OpenDefaults,
+    ) -> CallerSignature {
+        if !PrincipalIndex::serves(caller) {
+            return Self::of(inputs, caller, open);
+        }
+        let mut hits: Vec<Named> = Vec::new();
+        let names = [
+            Some(&caller.arn),
+            caller.role_arn.as_ref(),
+            caller.federating_user.as_ref(),
+        ];
+        for name in names.into_iter().flatten() {
+            hits.extend(index.find(&index.names, name));
+        }
+        if caller.kind == CallerKind::AssumedRole && caller.session_open {
+            if let Some((head, _)) = caller.arn.rsplit_once('/') {
+                hits.extend(index.find(&index.heads, head));
+            }
+        }
+        hits.sort_unstable_by_key(|n| n.at);
+        hits.dedup_by_key(|n| (n.at, n.entry));
+        let mut named_by: Vec<(usize, u8, bool)> = Vec::new();
+        for n in hits {
+            let Some((st, class)) = index.entry(inputs, n) else {
+                // The index was made from other inputs: ask every entry instead.
+                return Self::of(inputs, caller, open);
+            };
+            let (k, u) = super::matcher::entry_kind(class, st.is_deny(), caller, open);
+            if k == 0 && !u {
+                continue;
+            }
+            match named_by.last_mut() {
+                Some(last) if last.0 == n.at => {
+                    last.1 |= k;
+                    last.2 |= u;
+                }
+                _ => named_by.push((n.at, k, u)),
+            }
+        }
+        Self::with(caller, named_by)
+    }
+
+    fn with(caller: &Caller, named_by: Vec<(usize, u8, bool)>) -> CallerSignature {
         CallerSignature {
             kind: caller.kind,
             account: caller.account.clone(),
@@ -422,6 +459,151 @@ impl CallerSignature {
     #[cfg(test)]
     pub(crate) fn named_statements(&self) -> usize {
         self.named_by.len()
+    }
+}
+
+/// The statements of the key policies in the order a [`CallerSignature`] numbers them.
+fn key_statements(inputs: &Inputs) -> impl Iterator<Item = &Statement> {
+    inputs
+        .keys
+        .iter()
+        .flat_map(|k| k.policies.iter().flatten())
+        .flat_map(|p| p.doc.statements.iter().map(|st| &**st))
+}
+
+/// Whether a `Principal` entry names one principal (a user, role, session, federated user or
+/// service): the entries a [`CallerSignature`] asks. The others match by the caller's kind and
+/// account alone, which the signature holds.
+fn names_one(class: &crate::arn::PrincipalClass) -> bool {
+    use crate::arn::PrincipalClass as C;
+    matches!(
+        class,
+        C::User { .. }
+            | C::Role { .. }
+            | C::AssumedRole { .. }
+            | C::FederatedUser { .. }
+            | C::Service(_)
+    )
+}
+
+/// Where one named entry is: the statement's position among the key policies' statements
+/// (the signature's number for it), and the entry's coordinates in the inputs.
+#[derive(Debug, Clone, Copy)]
+struct Named {
+    at: usize,
+    key: u32,
+    policy: u32,
+    statement: u32,
+    entry: u32,
+}
+
+/// The named entries of the key policies, by the hash of the name each carries, for
+/// [`CallerSignature::of_indexed`]. A caller's signature then asks the entries carrying one
+/// of its names instead of every named entry: a key policy naming forty roles was forty
+/// matcher calls per caller.
+///
+/// The matcher ([`super::matcher::entry_kind`]) gives a named entry a kind or an unknown only
+/// when the entry's ARN is the caller's ARN, its role's ARN or its federating user's ARN, or
+/// (an assumed-role entry, for a caller standing for any session of its role) when the two
+/// ARNs share the part before the session name. Two cases depend on more than equal names,
+/// and [`PrincipalIndex::serves`] sends them to the full scan: a role session whose role path
+/// was assumed (R1: the same role under another path may be the caller's) and a federated user
+/// whose federating user is not known (R24: a user entry may be it). A hash is only a way in:
+/// every entry found is asked the matcher, so two names with one hash cost a call, never an
+/// answer.
+#[derive(Debug, Default)]
+pub(crate) struct PrincipalIndex {
+    /// Every named entry by the hash of its ARN (a service entry: its name), sorted.
+    names: Vec<(u64, Named)>,
+    /// The assumed-role entries by the hash of their ARN up to the session name, sorted.
+    heads: Vec<(u64, Named)>,
+    hasher: foldhash::fast::FixedState,
+}
+
+impl PrincipalIndex {
+    pub(crate) fn of(inputs: &Inputs) -> PrincipalIndex {
+        use crate::arn::PrincipalClass as C;
+        let mut ix = PrincipalIndex::default();
+        let mut at = 0usize;
+        for (key, k) in inputs.keys.iter().enumerate() {
+            for (policy, p) in k.policies.iter().flatten().enumerate() {
+                for (statement, st) in p.doc.statements.iter().enumerate() {
+                    for (entry, e) in st
+                        .principal
+                        .iter()
+                        .flat_map(|pc| pc.entries.iter())
+                        .enumerate()
+                    {
+                        let name = match &e.class {
+                            C::User { arn, .. }
+                            | C::Role { arn, .. }
+                            | C::AssumedRole { arn, .. }
+                            | C::FederatedUser { arn, .. } => arn.as_str(),
+                            C::Service(name) => name.as_str(),
+                            _ => continue,
+                        };
+                        let named = Named {
+                            at,
+                            key: u32::try_from(key).unwrap_or(u32::MAX),
+                            policy: u32::try_from(policy).unwrap_or(u32::MAX),
+                            statement: u32::try_from(statement).unwrap_or(u32::MAX),
+                            entry: u32::try_from(entry).unwrap_or(u32::MAX),
+                        };
+                        ix.names.push((ix.hash(name), named));
+                        if let C::AssumedRole { arn, .. } = &e.class {
+                            if let Some((head, _)) = arn.rsplit_once('/') {
+                                ix.heads.push((ix.hash(head), named));
+                            }
+                        }
+                    }
+                    at += 1;
+                }
+            }
+        }
+        ix.names.sort_unstable_by_key(|(h, _)| *h);
+        ix.heads.sort_unstable_by_key(|(h, _)| *h);
+        ix
+    }
+
+    /// Whether the entries carrying the caller's names are all that can name it.
+    fn serves(caller: &Caller) -> bool {
+        !(caller.kind == CallerKind::AssumedRole && caller.role_path_assumed
+            || caller.kind == CallerKind::FederatedUser && caller.federating_user.is_none())
+    }
+
+    fn hash(&self, name: &str) -> u64 {
+        use std::hash::BuildHasher;
+        self.hasher.hash_one(name)
+    }
+
+    /// The entries of `list` filed under `name`'s hash.
+    fn find<'a>(&self, list: &'a [(u64, Named)], name: &str) -> impl Iterator<Item = Named> + 'a {
+        let h = self.hash(name);
+        let from = list.partition_point(|(x, _)| *x < h);
+        list.get(from..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(move |(x, _)| *x == h)
+            .map(|(_, n)| *n)
+    }
+
+    /// The statement and the entry's class at `n`.
+    fn entry<'a>(
+        &self,
+        inputs: &'a Inputs,
+        n: Named,
+    ) -> Option<(&'a Statement, &'a crate::arn::PrincipalClass)> {
+        let at = |i: u32| usize::try_from(i).ok();
+        let k = inputs.keys.get(at(n.key)?)?;
+        let st = k
+            .policies
+            .as_ref()?
+            .get(at(n.policy)?)?
+            .doc
+            .statements
+            .get(at(n.statement)?)?;
+        let e = st.principal.as_ref()?.entries.get(at(n.entry)?)?;
+        Some((st, &e.class))
     }
 }
 

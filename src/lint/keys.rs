@@ -487,6 +487,7 @@ impl<'a> KeyLintContext<'a> {
             classes: OnceCell::new(),
             kept_classes: RefCell::new(FastMap::default()),
             callers_shareable: OnceCell::new(),
+            principals: OnceCell::new(),
         });
         narrowed.inputs.borrow_mut().push(Rc::clone(&built));
         built
@@ -579,7 +580,15 @@ impl<'a> KeyLintContext<'a> {
         {
             return found.1.clone();
         }
-        let sig = eval::CallerSignature::of(&built.inputs, caller, &Self::options(false).open);
+        let index = built
+            .principals
+            .get_or_init(|| eval::PrincipalIndex::of(&built.inputs));
+        let sig = eval::CallerSignature::of_indexed(
+            &built.inputs,
+            index,
+            caller,
+            &Self::options(false).open,
+        );
         let rep = {
             let mut reps = narrowed.representatives.borrow_mut();
             // An owned caller represents its class as itself, so that the answers kept by

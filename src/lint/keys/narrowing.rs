@@ -59,6 +59,8 @@ pub(super) struct Built {
     pub(super) kept_classes: RefCell<FastMap<Vec<usize>, Rc<eval::ActionClasses>>>,
     /// Whether callers may share answers here ([`eval::callers_shareable`]).
     pub(super) callers_shareable: OnceCell<bool>,
+    /// The key policy's named entries by name, for the callers' signatures.
+    pub(super) principals: OnceCell<eval::PrincipalIndex>,
 }
 
 impl Narrowing {

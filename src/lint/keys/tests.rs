@@ -608,3 +608,59 @@ fn r24_a_signature_holds_the_statements_that_name_the_caller() {
         eval::CallerSignature::of(&built.inputs, &caller, &KeyLintContext::options(false).open);
     assert_eq!(sig.named_statements(), 1);
 }
+
+/// R1, R24: the principal index finds every entry that names a caller. On a policy of every
+/// test statement and a few more (sessions of a role, a service, a federated user), each
+/// caller's signature through the index is the one a scan of every entry gives: roles asked
+/// as any session, sessions whose role path is known and assumed, federated users with and
+/// without their federating user, services, users, accounts.
+#[test]
+fn r1_r24_the_principal_index_finds_every_entry_that_names_a_caller() {
+    let extra = [
+        r#"{"Sid":"Sessions","Effect":"Deny","Principal":{"AWS":["arn:aws:sts::111122223333:assumed-role/App1/s1","arn:aws:sts::444455556666:assumed-role/Ext1/x"]},"Action":"kms:Sign","Resource":"*"}"#,
+        r#"{"Sid":"Fed","Effect":"Allow","Principal":{"AWS":["arn:aws:sts::111122223333:federated-user/u7","arn:aws:iam::111122223333:user/u8"]},"Action":"kms:Verify","Resource":"*"}"#,
+        r#"{"Sid":"Svc","Effect":"Allow","Principal":{"Service":["logs.amazonaws.com","s3.amazonaws.com"]},"Action":"kms:Decrypt","Resource":"*"}"#,
+    ];
+    let chosen: Vec<&str> = STATEMENTS
+        .iter()
+        .chain(CLASS_STATEMENTS)
+        .chain(CALLER_STATEMENTS)
+        .chain(&extra)
+        .copied()
+        .collect();
+    let policy = context(&format!(
+        r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
+        chosen.join(",")
+    ));
+    let inputs = InputsFor::standalone()
+        .keys([Arc::new(KeyInputs {
+            facts: KeyFacts::from_arn(KEY).unwrap(),
+            policies: Some(vec![policy]),
+            grants: Some(Vec::new()),
+            policy_unknown: None,
+        })])
+        .build();
+    let index = eval::PrincipalIndex::of(&inputs);
+    let open = KeyLintContext::options(false).open;
+    let mut callers = named_callers();
+    let mut federated = Caller::parse("arn:aws:sts::111122223333:federated-user/u7", None).unwrap();
+    federated.federating_user = Some("arn:aws:iam::111122223333:user/u8".into());
+    callers.push(federated);
+    callers.push(Caller::parse("s3.amazonaws.com", None).unwrap());
+    callers.push(
+        Caller::parse(
+            "arn:aws:sts::111122223333:assumed-role/App1/s1",
+            Some("arn:aws:iam::111122223333:role/App1"),
+        )
+        .unwrap(),
+    );
+    let mut named = 0;
+    for c in &callers {
+        let scanned = eval::CallerSignature::of(&inputs, c, &open);
+        let indexed = eval::CallerSignature::of_indexed(&inputs, &index, c, &open);
+        assert_eq!(indexed, scanned, "{}", c.arn);
+        named += scanned.named_statements();
+    }
+    // The callers are named: the comparison is not of empty signatures.
+    assert!(named >= 20, "{named}");
+}
