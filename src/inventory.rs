@@ -712,6 +712,12 @@ impl Inventory {
         missing
     }
 
+    /// Whether an AWS Organizations tree was loaded (without one no account has an
+    /// organisation).
+    pub(crate) fn has_org_tree(&self) -> bool {
+        !self.org.is_empty()
+    }
+
     /// True when any principal data was loaded.
     pub(crate) fn has_iam(&self) -> bool {
         self.has_iam

@@ -858,6 +858,10 @@ fn inputs_for<'a>(
 /// R9, R102: the organisation keys AWS sets for accounts in an organisation, from the
 /// Organizations tree, unless given with `--context`.
 fn derive_org_keys(inv: &Inventory, req: &mut Request) {
+    // Without a tree no account has an organisation: nothing to split or look up per request.
+    if !inv.has_org_tree() {
+        return;
+    }
     let key_account = crate::arn::split_arn(&req.key).map(|p| p.account.to_owned());
     let sides = [
         (key_account, "aws:ResourceOrgID", "aws:ResourceOrgPaths"),
