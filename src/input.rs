@@ -649,6 +649,7 @@ pub(crate) fn embedded_text(
             literal,
             path: path.to_owned(),
             exact,
+            escapes: std::sync::OnceLock::new(),
         }),
     ));
     let Some(file) = sources.get(id) else { return };
