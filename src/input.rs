@@ -864,10 +864,15 @@ impl Walk<'_> {
         let mut list: Vec<(PathBuf, std::io::Result<std::fs::FileType>)> = entries
             .filter_map(|e| e.ok().map(|e| (e.path(), e.file_type())))
             .collect();
-        // Every entry is `dir` joined with one name, and names in a directory differ: ordering
-        // the names orders the paths, without comparing `dir`'s components again for each
-        // pair (9 M instructions for a 1,000-file directory, on the thread that merges).
-        list.sort_unstable_by(|a, b| a.0.file_name().cmp(&b.0.file_name()));
+        // Every entry is `dir` joined with one name (no separator in it), and names in a
+        // directory differ: the paths' bytes share `dir` and then order as the names do, which
+        // is the order of the paths, without splitting each into components for each pair
+        // (9 M instructions for a 1,000-file directory, on the thread that merges).
+        list.sort_unstable_by(|a, b| {
+            a.0.as_os_str()
+                .as_encoded_bytes()
+                .cmp(b.0.as_os_str().as_encoded_bytes())
+        });
         for (path, file_type) in list {
             if self.exclude.is_match(&path) {
                 continue;
