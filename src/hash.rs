@@ -3,8 +3,10 @@
 //! The standard library's SipHash resists hash flooding from untrusted keys, at several
 //! times foldhash's cost on the short strings these maps hold; it was a tenth of a wide key
 //! policy's cost and 4% of a 100,000-request batch. foldhash (already built as `hashbrown`'s
-//! hasher) keeps a per-process random seed, so an input cannot be crafted to collide, and a
-//! map made with it is never iterated where output depends on the order.
+//! hasher) is not cryptographic: its random per-process seed is what its authors call minimal
+//! resistance, enough that colliding keys cannot be written into an input without knowing the
+//! seed of the run that reads it. A map made with it is never iterated where output depends on
+//! the order.
 
 pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 pub(crate) type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
