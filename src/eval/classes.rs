@@ -419,7 +419,8 @@ impl CallerSignature {
                 hits.extend(index.find(&index.heads, head));
             }
         }
-        hits.sort_unstable_by_key(|n| n.at);
+        // An entry found under two names (a session's ARN and its head) is asked once.
+        hits.sort_unstable_by_key(|n| (n.at, n.entry));
         hits.dedup_by_key(|n| (n.at, n.entry));
         let mut named_by: Vec<(usize, u8, bool)> = Vec::new();
         for n in hits {

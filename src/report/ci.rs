@@ -226,7 +226,7 @@ pub(crate) fn render_github(
 pub(crate) fn help_suffix(f: &Finding, sources: &SourceMap) -> String {
     match &f.help {
         Some(h) if !sources.is_sensitive(f.source) && !h.trim().is_empty() => {
-            // Written into one buffer: every finding of a run has a help text.
+            // Written into one buffer: this runs for every finding that has a help text.
             let mut out = String::with_capacity(h.len() + 3);
             out.push_str(" (");
             for (i, word) in h.split_whitespace().enumerate() {
