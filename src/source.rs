@@ -279,7 +279,7 @@ impl SourceMap {
             let raw = parent.slice(origin.literal);
             offset = if origin.exact {
                 let escapes = origin.escapes.get_or_init(|| Escapes::of(raw));
-                origin.literal.start + u32::try_from(escapes.map(offset as usize)).unwrap_or(0)
+                origin.literal.start + u32::try_from(escapes.map(raw, offset as usize)).unwrap_or(0)
             } else {
                 origin.literal.start
             };
@@ -292,6 +292,7 @@ impl SourceMap {
 /// One step of decoding a JSON string literal (`raw`, quotes included) at byte `i`: how many
 /// raw bytes it reads, how many decoded bytes it makes, and whether it is an escape. `None`
 /// past the end.
+#[inline]
 fn decode_step(raw: &str, i: usize) -> Option<(usize, usize, bool)> {
     let bytes = raw.as_bytes();
     match bytes.get(i)? {
@@ -331,46 +332,66 @@ pub(crate) fn map_decoded_offset(raw: &str, decoded: usize) -> usize {
     i.min(raw.len())
 }
 
-/// Where the escapes of a JSON string literal are, so that offsets in its decoded value map
-/// back to the literal by a binary search instead of a walk from its start. A key policy
-/// embedded in `aws kms get-key-policy` output escapes every quote, and each of its findings
-/// was mapped by a walk, on the thread that renders: 5% of a run over such files.
+/// Points along the decoding of a JSON string literal, so that offsets in its decoded value map
+/// back to the literal from the nearest point before them instead of by a walk from its
+/// start. A key policy embedded in `aws kms get-key-policy` output escapes every quote, and
+/// each of its findings was mapped by a walk, on the thread that renders: 5% of a run over
+/// such files. A point is kept every [`Escapes::EVERY`] bytes of the literal: the index is a
+/// quarter of the literal's size at most however many escapes it holds (one entry per escape
+/// was sixteen times the size of a literal of `\"`), and a map walks fewer than that many
+/// bytes.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Escapes {
-    /// Each escape's decoded and raw offsets where it starts, then where it ends.
-    at: Vec<(usize, usize, usize, usize)>,
-    len: usize,
+    /// (decoded offset, raw offset) of states of the walk, in order, the first `(0, 1)`.
+    points: Vec<(usize, usize)>,
 }
 
 impl Escapes {
+    const EVERY: usize = 64;
+
     pub(crate) fn of(raw: &str) -> Escapes {
-        let mut at = Vec::new();
+        let mut points = vec![(0, 1)];
         let (mut i, mut out) = (1usize, 0usize);
-        while i < raw.len() {
-            let Some((di, dout, escape)) = decode_step(raw, i) else {
+        let mut last = i;
+        while let Some(&b) = raw.as_bytes().get(i) {
+            // Most bytes decode to themselves: only a backslash needs the decoding step.
+            let (di, dout) = match b {
+                b'\\' => match decode_step(raw, i) {
+                    Some((di, dout, _)) => (di, dout),
+                    None => break,
+                },
+                _ => (1, 1),
+            };
+            i += di;
+            out += dout;
+            if i - last >= Self::EVERY && i < raw.len() {
+                points.push((out, i));
+                last = i;
+            }
+        }
+        Escapes { points }
+    }
+
+    /// The byte offset in `raw` (the literal these points were made from) where decoded byte
+    /// `decoded` comes from: the start of
+    /// its escape, or for a byte inside an escape's output, the end of that escape. The walk
+    /// from the literal's start passes through every point, and goes on from a point while
+    /// its decoded offset is below `decoded`: it resumes from the last such point.
+    pub(crate) fn map(&self, raw: &str, decoded: usize) -> usize {
+        let before = self.points.partition_point(|p| p.0 < decoded);
+        let (mut out, mut i) = before
+            .checked_sub(1)
+            .and_then(|k| self.points.get(k))
+            .copied()
+            .unwrap_or((0, 1));
+        while i < raw.len() && out < decoded {
+            let Some((di, dout, _)) = decode_step(raw, i) else {
                 break;
             };
-            if escape {
-                at.push((out, i, out + dout, i + di));
-            }
             i += di;
             out += dout;
         }
-        Escapes { at, len: raw.len() }
-    }
-
-    /// The byte offset in the literal where decoded byte `decoded` comes from: the start of
-    /// its escape, or for a byte inside an escape's output, the end of that escape.
-    pub(crate) fn map(&self, decoded: usize) -> usize {
-        // The last escape that starts before `decoded`: the bytes after it up to `decoded`
-        // decode to themselves.
-        let before = self.at.partition_point(|e| e.0 < decoded);
-        let i = match before.checked_sub(1).and_then(|k| self.at.get(k)) {
-            None => 1 + decoded,
-            Some(&(_, _, out, i)) if out >= decoded => i,
-            Some(&(_, _, out, i)) => i + (decoded - out),
-        };
-        i.min(self.len)
+        i.min(raw.len())
     }
 }
 
@@ -396,6 +417,22 @@ mod tests {
         assert_eq!(map_decoded_offset(raw, 0), 1);
     }
 
+    /// A literal of nothing but escaped quotes (200,000 bytes, as a hostile plan could hold)
+    /// keeps a point per 64 bytes, not one per escape, and still maps each offset as the walk
+    /// does, through the points far from the start.
+    #[test]
+    fn the_escape_index_of_a_literal_of_escapes_stays_small() {
+        let raw = format!("\"{}\"", "\\\"".repeat(100_000));
+        let escapes = Escapes::of(&raw);
+        assert!(escapes.points.len() > 1000, "{}", escapes.points.len());
+        assert!(escapes.points.len() <= raw.len() / Escapes::EVERY + 1);
+        for d in [
+            0, 1, 31, 32, 33, 64, 65, 12_345, 99_999, 100_000, 100_001, 300_000,
+        ] {
+            assert_eq!(escapes.map(&raw, d), map_decoded_offset(&raw, d), "at {d}");
+        }
+    }
+
     proptest::proptest! {
         /// Each character of a decoded string maps to where its encoding starts in the
         /// literal: the length of the encoded prefix before it.
@@ -413,13 +450,13 @@ mod tests {
         /// the end, short `\\u` escapes), and past the end.
         #[test]
         fn the_escape_index_maps_as_the_walk_does(
-            text in "[a-z\"\\\\\n\t\u{1}é😀 ]{0,24}",
-            raw_junk in "\"([a-z]|\\\\[nt\"\\\\u]|\\\\u[0-9a-fA-F]{0,4}|\\\\uD83D|é|😀){0,16}\"?",
+            text in "[a-z\"\\\\\n\t\u{1}é😀 ]{0,160}",
+            raw_junk in "\"([a-z]|\\\\[nt\"\\\\u]|\\\\u[0-9a-fA-F]{0,4}|\\\\uD83D|é|😀){0,120}\"?",
         ) {
             for raw in [serde_json::to_string(&text).unwrap_or_default(), raw_junk] {
                 let escapes = Escapes::of(&raw);
                 for d in 0..=raw.len() + 3 {
-                    proptest::prop_assert_eq!(escapes.map(d), map_decoded_offset(&raw, d), "{:?} at {}", raw, d);
+                    proptest::prop_assert_eq!(escapes.map(&raw, d), map_decoded_offset(&raw, d), "{:?} at {}", raw, d);
                 }
             }
         }
