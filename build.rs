@@ -311,6 +311,23 @@ fn generate(data: &Value) -> String {
         );
     }
     out.push_str("];\n\n");
+    // The exact spellings (as the catalogue writes them, and in lower case) as one `match`:
+    // the compiler turns it into a switch on the length and a few comparisons, cheaper than
+    // hashing the name (the key rules look an action up for every probe they ask).
+    out.push_str(
+        "/// The index of the action spelled exactly `name` or its lower case.\n\
+         pub(crate) fn exact_action_index(name: &str) -> Option<usize> {\n    match name {\n",
+    );
+    for (i, a) in actions.iter().enumerate() {
+        let name = s(a, "name");
+        let lower = name.to_ascii_lowercase();
+        if lower == name {
+            let _ = writeln!(out, "        {name:?} => Some({i}),");
+        } else {
+            let _ = writeln!(out, "        {name:?} | {lower:?} => Some({i}),");
+        }
+    }
+    out.push_str("        _ => None,\n    }\n}\n\n");
 
     let _ = writeln!(
         out,

@@ -114,18 +114,8 @@ pub(crate) fn all_actions_mask() -> ActionMask {
 /// names with plain byte comparisons: parsing and every engine request look actions up.
 pub(crate) fn action_index(name: &str) -> Option<usize> {
     // Most names are spelled as the catalogue spells them (`Decrypt`) or in lower case (the
-    // parser's patterns): one hash lookup.
-    static EXACT: std::sync::OnceLock<
-        std::collections::HashMap<&'static str, usize, foldhash::fast::FixedState>,
-    > = std::sync::OnceLock::new();
-    let exact = EXACT.get_or_init(|| {
-        ACTIONS
-            .iter()
-            .enumerate()
-            .flat_map(|(i, a)| [(a.name, i), (a.lower, i)])
-            .collect()
-    });
-    if let Some(&i) = exact.get(name) {
+    // parser's patterns): one generated `match`.
+    if let Some(i) = exact_action_index(name) {
         return Some(i);
     }
     let mut buf = [0u8; LONGEST_ACTION];
@@ -280,7 +270,15 @@ mod tests {
             assert!(a.name.len() < LONGEST_ACTION, "{}", a.name);
             assert_eq!(action_index(a.name), Some(i), "{}", a.name);
             assert_eq!(action_index(&a.name.to_ascii_uppercase()), Some(i));
+            // The generated `match` knows the two exact spellings, and only those.
+            assert_eq!(exact_action_index(a.name), Some(i), "{}", a.name);
+            assert_eq!(exact_action_index(a.lower), Some(i), "{}", a.lower);
+            let upper = a.name.to_ascii_uppercase();
+            assert_eq!(exact_action_index(&upper), None, "{upper}");
+            assert_eq!(exact_action_index(&format!("{} ", a.name)), None);
+            assert_eq!(exact_action_index(&format!("kms:{}", a.name)), None);
         }
+        assert_eq!(exact_action_index(""), None);
     }
 
     #[test]
