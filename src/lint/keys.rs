@@ -161,6 +161,7 @@ impl<'a> KeyLintContext<'a> {
             name: KEY_POLICY.to_owned(),
             doc: unique_sids(&policy.doc),
         };
+        let room = memo::room_for(&policy.doc);
         KeyLintContext {
             own: Narrowing::new(policy.clone()),
             policy,
@@ -174,18 +175,18 @@ impl<'a> KeyLintContext<'a> {
             deployer: None,
             admins: OnceCell::new(),
             allows: OnceCell::new(),
-            answers: RefCell::new(FastMap::default()),
+            answers: RefCell::new(crate::hash::map_with(room)),
             service_answers: RefCell::new(Vec::new()),
             hasher: foldhash::fast::RandomState::default(),
-            callers: RefCell::new(FastMap::default()),
-            owned: RefCell::new(FastMap::default()),
+            callers: RefCell::new(crate::hash::map_with(room)),
+            owned: RefCell::new(crate::hash::map_with(room)),
             skip_off: std::cell::Cell::new(false),
             classes_off: std::cell::Cell::new(false),
             caller_classes_off: std::cell::Cell::new(false),
             aws_managed: OnceCell::new(),
             by_sid: OnceCell::new(),
             probes: OnceCell::new(),
-            owned_memo: OwnedMemo::default(),
+            owned_memo: OwnedMemo::with_room(room),
         }
     }
 
@@ -893,7 +894,9 @@ impl<'a> KeyLintContext<'a> {
 
     fn compute_admins(&self) -> AdminAnalysis {
         let mut out = AdminAnalysis::default();
-        let mut seen: FastSet<String> = FastSet::default();
+        // The candidates so far by the hash of their caller's ARN and role ARN: a caller named
+        // twice (by ARN and by account id, or in two statements) is probed once.
+        let mut seen: FastMap<u64, Vec<usize>> = FastMap::default();
         for st in &self.doc().statements {
             let Some(pc) = st.principal.as_ref().filter(|_| st.is_allow()) else {
                 continue;
@@ -913,14 +916,18 @@ impl<'a> KeyLintContext<'a> {
                     _ => None,
                 };
                 let Some(caller) = caller else { continue };
-                let key = format!(
-                    "{}|{}",
-                    caller.arn,
-                    caller.role_arn.as_deref().unwrap_or("")
-                );
-                if !seen.insert(key) {
+                let key =
+                    std::hash::BuildHasher::hash_one(&self.hasher, (&caller.arn, &caller.role_arn));
+                let same = |&i: &usize| {
+                    out.candidates.get(i).is_some_and(|c| {
+                        c.caller.arn == caller.arn && c.caller.role_arn == caller.role_arn
+                    })
+                };
+                let earlier = seen.entry(key).or_default();
+                if earlier.iter().any(same) {
                     continue;
                 }
+                earlier.push(out.candidates.len());
                 let reach = self.reach(&caller, "kms:PutKeyPolicy", Some(&[]));
                 let exists = match &e.class {
                     PrincipalClass::Any | PrincipalClass::Account { .. } => Some(true),

@@ -664,3 +664,38 @@ fn r1_r24_the_principal_index_finds_every_entry_that_names_a_caller() {
     // The callers are named: the comparison is not of empty signatures.
     assert!(named >= 20, "{named}");
 }
+
+/// R110: every principal an `Allow` names is a candidate administrator once, however many
+/// times and however it is written (an account id and its root ARN are one caller; a role
+/// named in two statements is one caller, kept where it is first named), and callers that
+/// differ only in their role ARN stay apart.
+#[test]
+fn r110_each_named_caller_is_one_candidate() {
+    let text = r#"{"Version":"2012-10-17","Statement":[
+        {"Sid":"Root","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"},
+        {"Sid":"Id","Effect":"Allow","Principal":{"AWS":["111122223333","arn:aws:iam::111122223333:role/Admin"]},"Action":"kms:Describe*","Resource":"*"},
+        {"Sid":"Again","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:role/Admin","arn:aws:iam::111122223333:role/ops/Admin","arn:aws:sts::111122223333:assumed-role/Admin/s"]},"Action":"kms:PutKeyPolicy","Resource":"*"},
+        {"Sid":"Other","Effect":"Allow","Principal":{"AWS":["444455556666","arn:aws:iam::444455556666:root"]},"Action":"kms:Decrypt","Resource":"*"}
+    ]}"#;
+    let policy = context(text);
+    let facts = KeyFacts::from_arn(KEY).unwrap();
+    let cx = KeyLintContext::new(&policy, facts, "k".into(), None);
+    let got: Vec<(&str, usize)> = cx
+        .admin_analysis()
+        .candidates
+        .iter()
+        .map(|c| (c.principal.as_str(), c.statement))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("arn:aws:iam::111122223333:root", 0),
+            ("arn:aws:iam::111122223333:role/Admin", 1),
+            // Another path: another role ARN, so another caller.
+            ("arn:aws:iam::111122223333:role/ops/Admin", 2),
+            // One session of the role, not the role: another caller.
+            ("arn:aws:sts::111122223333:assumed-role/Admin/s", 2),
+            ("444455556666", 3),
+        ]
+    );
+}
