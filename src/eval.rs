@@ -20,6 +20,7 @@ mod reason;
 use crate::grant::Grant;
 use crate::policy::{PolicyDocument, PolicyKind};
 use crate::source::{SourceId, Span};
+use compact_str::CompactString;
 use std::sync::Arc;
 
 pub use crate::model::{KeyFacts, KeyManager};
@@ -144,10 +145,12 @@ pub struct Caller {
     pub kind: CallerKind,
     /// The caller ARN (for a service principal, its name; for anonymous, `*`).
     pub arn: String,
-    /// Account id (empty for service principals and anonymous callers).
-    pub(crate) account: String,
+    /// Account id (empty for service principals and anonymous callers). Held inline, as
+    /// the partition and the name most often are: callers are parsed for every request of a
+    /// batch and every principal a key policy names.
+    pub(crate) account: CompactString,
     /// Partition.
-    pub(crate) partition: String,
+    pub(crate) partition: CompactString,
     /// For role sessions: the role ARN with its path.
     pub role_arn: Option<String>,
     /// The role path was not known and `/` was assumed (R1).
@@ -157,7 +160,7 @@ pub struct Caller {
     /// For federated users: the federating IAM user's ARN, when known.
     pub federating_user: Option<String>,
     /// User, role or federated-user name.
-    pub(crate) name: String,
+    pub(crate) name: CompactString,
     /// Principal and session tags.
     pub tags: Vec<(String, String)>,
 }
@@ -170,13 +173,13 @@ impl Caller {
         let base = |kind, arn: &str, account: &str, partition: &str, name: &str| Caller {
             kind,
             arn: arn.to_owned(),
-            account: account.to_owned(),
-            partition: partition.to_owned(),
+            account: account.into(),
+            partition: partition.into(),
             role_arn: None,
             role_path_assumed: false,
             session_open: false,
             federating_user: None,
-            name: name.to_owned(),
+            name: name.into(),
             tags: Vec::new(),
         };
         // R1 (v2): KMS accepts only signed requests; an anonymous caller is no principal.

@@ -643,8 +643,8 @@ impl Inventory {
                     .copied();
                 let by_name = if caller.role_path_assumed {
                     self.role_by_account_name
-                        .get(&caller.account)
-                        .and_then(|names| names.get(&caller.name))
+                        .get(caller.account.as_str())
+                        .and_then(|names| names.get(caller.name.as_str()))
                         .copied()
                 } else {
                     None

@@ -866,7 +866,7 @@ fn derive_org_keys(inv: &Inventory, req: &mut Request) {
     let sides = [
         (key_account, "aws:ResourceOrgID", "aws:ResourceOrgPaths"),
         (
-            Some(req.caller.account.clone()).filter(|a| !a.is_empty()),
+            Some(req.caller.account.to_string()).filter(|a| !a.is_empty()),
             "aws:PrincipalOrgID",
             "aws:PrincipalOrgPaths",
         ),

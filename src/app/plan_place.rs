@@ -70,11 +70,11 @@ pub(super) fn settle(
         let to = format!(":{}:", crate::arn::UNKNOWN_ACCOUNT);
         q.caller.arn = q.caller.arn.replace(&from, &to);
         q.caller.role_arn = q.caller.role_arn.map(|a| a.replace(&from, &to));
-        q.caller.account = crate::arn::UNKNOWN_ACCOUNT.to_owned();
+        q.caller.account = crate::arn::UNKNOWN_ACCOUNT.into();
         if eval::evaluate(inputs, &q, opts).decision != ev.decision {
             open.push(eval::Unknown::PlannedAccount {
                 key: key_name.to_owned(),
-                caller_account: req.caller.account.clone(),
+                caller_account: req.caller.account.to_string(),
             });
         }
     }

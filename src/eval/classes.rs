@@ -363,8 +363,8 @@ pub(crate) fn concerning_statements(
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct CallerSignature {
     kind: CallerKind,
-    account: String,
-    partition: String,
+    account: compact_str::CompactString,
+    partition: compact_str::CompactString,
     role_path_assumed: bool,
     session_open: bool,
     federating_user: bool,

@@ -660,7 +660,7 @@ fn other_partition(
                 Decision::ImplicitDeny,
                 Path::OtherPartition,
                 Reason::OtherPartition {
-                    caller: caller.partition.clone(),
+                    caller: caller.partition.to_string(),
                     key: f.partition.clone(),
                 },
             );
@@ -913,7 +913,7 @@ fn cross_account(
         Path::CrossAccountAction,
         Reason::CrossAccountAction {
             action: scope.action_name.to_owned(),
-            caller_account: run.ctx.caller.account.clone(),
+            caller_account: run.ctx.caller.account.to_string(),
             key_account: scope.facts.map_or("", |f| f.account.as_str()).to_owned(),
         },
     );

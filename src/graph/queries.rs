@@ -38,7 +38,8 @@ impl AccessGraph<'_> {
             || k.named_subjects.contains(&si)
             || (si >= k.subjects_known
                 && (k.named.contains(&s.caller.arn) || k.named.contains(&s.grant_arn)))
-            || (!k.grant_accounts.is_empty() && k.grant_accounts.contains(&s.caller.account))
+            || (!k.grant_accounts.is_empty()
+                && k.grant_accounts.contains(s.caller.account.as_str()))
         {
             return u128::MAX;
         }
