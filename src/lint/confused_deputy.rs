@@ -58,7 +58,7 @@ const HARMLESS: &[&str] = &[
 
 pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
     // A set: a policy may name thousands of principals.
-    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let mut seen: crate::hash::FastSet<&str> = crate::hash::FastSet::default();
     let mut model: Option<Model<'_, '_>> = None;
     for st in cx.doc().statements.iter().filter(|s| s.is_allow()) {
         for e in st.named_principals() {

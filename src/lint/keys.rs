@@ -955,7 +955,7 @@ impl<'a> KeyLintContext<'a> {
 /// unchanged when its `Sid`s are unique, as they almost always are.
 fn unique_sids(doc: &Arc<PolicyDocument>) -> Arc<PolicyDocument> {
     // One pass with a set: a policy may hold thousands of statements.
-    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let mut seen: FastSet<&str> = FastSet::default();
     let repeated: Vec<usize> = doc
         .statements
         .iter()

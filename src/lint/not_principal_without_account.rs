@@ -38,7 +38,7 @@ pub(crate) fn check(cx: &LintContext<'_>, out: &mut Vec<Finding>) {
         let Some(pc) = st.principal.as_ref().filter(|p| p.negated) else {
             continue;
         };
-        let accounts: std::collections::HashSet<&str> = pc
+        let accounts: crate::hash::FastSet<&str> = pc
             .entries
             .iter()
             .filter_map(|e| match &e.class {
