@@ -11,6 +11,8 @@ are stated in.
     python3 benches/compare.py --only shapes    # the directory shapes alone, on 2 cores and 1
     python3 benches/compare.py --only batch     # the 100,000-request batch (W4), keys as a plan
                                                 # and as describe-key + put-key-policy files
+    python3 benches/compare.py --only cores     # what two cores of this machine give: one
+                                                # floor run alone against two at once
     python3 benches/compare.py --peers          # and parliament and checkov (a virtual
                                                 # environment is made under the work directory)
 
@@ -170,15 +172,19 @@ def main():
     ap.add_argument("--venv", help="a virtual environment that already has the peers")
     ap.add_argument(
         "--only",
-        choices=["all", "shapes", "workloads", "batch"],
+        choices=["all", "shapes", "workloads", "batch", "cores"],
         default="all",
-        help="the directory shapes, the W1-W5 workloads, both, or W4's request batch alone",
+        help="the directory shapes, the W1-W5 workloads, both, W4's request batch alone, or "
+        "what the machine's first two cores give together",
     )
     args = ap.parse_args()
     for b in (KMSAUDIT, FLOOR, SYNTH):
         if not Path(b).exists():
             sys.exit(f"{b} is missing: run `cargo build --release --examples` first")
     work = Path(args.work)
+    if args.only == "cores":
+        cores(work, args.runs)
+        return
     dirs = shapes(work) if args.only in ("all", "shapes") else {}
     w = {"shapes": {}, "batch": batch(work)}.get(args.only) if args.only in ("shapes", "batch") else workloads(work)
     peers = peer_env(work, args.venv) if args.peers else None
@@ -345,6 +351,39 @@ def main():
         size=w["W5"].stat().st_size,
     )
     print_table(args, rows)
+
+
+def cores(work, runs):
+    """The floor (single-threaded) on the `wide` shape pinned to core 0 alone, and two copies
+    at once pinned to cores 0 and 1, interleaved. When the second copy slows the first, the
+    two cores share something (a physical core, caches, memory bandwidth, the host's time):
+    a program spread over both cannot run twice as fast as on one, however it is written."""
+    if not shutil.which("taskset"):
+        sys.exit("taskset is needed to pin the runs to cores")
+    d = work / "shape-wide"
+    if not d.exists():
+        shapes(work)
+    one = ["taskset", "-c", "0", FLOOR, str(d)]
+    other = ["taskset", "-c", "1", FLOOR, str(d)]
+    alone, together = [], []
+    for _ in range(runs):
+        start = time.monotonic()
+        subprocess.run(one, stdout=subprocess.DEVNULL, check=True)
+        alone.append(time.monotonic() - start)
+        start = time.monotonic()
+        a = subprocess.Popen(one, stdout=subprocess.DEVNULL)
+        b = subprocess.Popen(other, stdout=subprocess.DEVNULL)
+        a.wait()
+        b.wait()
+        together.append(time.monotonic() - start)
+    a, t = statistics.median(alone), statistics.median(together)
+    print(f"machine: {os.cpu_count()} cores; medians of {runs} interleaved runs\n")
+    print("| runs of the floor on `wide` | median wall |")
+    print("|---|---|")
+    print(f"| one, on core 0 alone | {a:.4f} s |")
+    print(f"| two at once, on cores 0 and 1 | {t:.4f} s |")
+    print(f"\nTwo at once take {t / a:.2f}x as long as one alone: two cores give at most "
+          f"{2 * a / t:.2f}x the work of one.")
 
 
 def print_table(args, rows):
