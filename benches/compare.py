@@ -360,6 +360,8 @@ def cores(work, runs):
     a program spread over both cannot run twice as fast as on one, however it is written."""
     if not shutil.which("taskset"):
         sys.exit("taskset is needed to pin the runs to cores")
+    if not {0, 1} <= os.sched_getaffinity(0):
+        sys.exit("cores 0 and 1 are needed: this mode runs one copy on each")
     d = work / "shape-wide"
     if not d.exists():
         shapes(work)
@@ -373,8 +375,9 @@ def cores(work, runs):
         start = time.monotonic()
         a = subprocess.Popen(one, stdout=subprocess.DEVNULL)
         b = subprocess.Popen(other, stdout=subprocess.DEVNULL)
-        a.wait()
-        b.wait()
+        # A copy that failed (no second core, no floor) would make the pair look free.
+        if a.wait() != 0 or b.wait() != 0:
+            sys.exit("a run of the floor failed: " + " ".join(other))
         together.append(time.monotonic() - start)
     a, t = statistics.median(alone), statistics.median(together)
     print(f"machine: {os.cpu_count()} cores; medians of {runs} interleaved runs\n")
