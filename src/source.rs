@@ -320,8 +320,13 @@ fn decode_step(raw: &str, i: usize) -> Option<(usize, usize, bool)> {
 /// reference [`Escapes::map`] is held to.
 #[cfg(test)]
 pub(crate) fn map_decoded_offset(raw: &str, decoded: usize) -> usize {
-    let mut i = 1; // skip the opening quote
-    let mut out = 0usize;
+    walk_to(raw, (0, 1), decoded) // from the start, past the opening quote
+}
+
+/// The walk of a JSON string literal's decoding from the state `(decoded offset, raw offset)`
+/// `from`, on while the decoded offset is below `decoded`: the raw offset it stops at.
+fn walk_to(raw: &str, from: (usize, usize), decoded: usize) -> usize {
+    let (mut out, mut i) = from;
     while i < raw.len() && out < decoded {
         let Some((di, dout, _)) = decode_step(raw, i) else {
             break;
@@ -379,19 +384,12 @@ impl Escapes {
     /// its decoded offset is below `decoded`: it resumes from the last such point.
     pub(crate) fn map(&self, raw: &str, decoded: usize) -> usize {
         let before = self.points.partition_point(|p| p.0 < decoded);
-        let (mut out, mut i) = before
+        let from = before
             .checked_sub(1)
             .and_then(|k| self.points.get(k))
             .copied()
             .unwrap_or((0, 1));
-        while i < raw.len() && out < decoded {
-            let Some((di, dout, _)) = decode_step(raw, i) else {
-                break;
-            };
-            i += di;
-            out += dout;
-        }
-        i.min(raw.len())
+        walk_to(raw, from, decoded)
     }
 }
 

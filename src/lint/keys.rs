@@ -161,7 +161,8 @@ impl<'a> KeyLintContext<'a> {
             name: KEY_POLICY.to_owned(),
             doc: unique_sids(&policy.doc),
         };
-        let room = memo::room_for(&policy.doc);
+        let named = memo::named_entries(&policy.doc);
+        let room = memo::room_for(named);
         KeyLintContext {
             own: Narrowing::new(policy.clone()),
             policy,
@@ -186,7 +187,7 @@ impl<'a> KeyLintContext<'a> {
             aws_managed: OnceCell::new(),
             by_sid: OnceCell::new(),
             probes: OnceCell::new(),
-            owned_memo: OwnedMemo::with_room(room),
+            owned_memo: OwnedMemo::for_named(named),
         }
     }
 

@@ -131,7 +131,7 @@ pub(super) struct OwnedMemo {
     classes: RefCell<FastMap<(usize, usize), Rc<eval::ActionClasses>>>,
     /// Whether the key policy names enough principals for these maps to pay for themselves
     /// (see [`OwnedMemo::pays`]).
-    pays: std::cell::OnceCell<bool>,
+    pays: bool,
     /// Every probe of an owned caller takes this path, however few principals the policy
     /// names: for the tests that hold it against the general path.
     pub(super) always: std::cell::Cell<bool>,
@@ -150,12 +150,12 @@ const OWNED_FROM: usize = 6;
 /// naming thousands of principals grows them as it is asked.
 const ROOM_AT_MOST: usize = 1024;
 
-/// How many entries the maps of a key context that keeps answers by caller are made ready for:
-/// one a principal entry of the policy (callers, their probes, their answers), and none below
-/// [`OWNED_FROM`], where they stay small. Grown one doubling at a time, these maps were rebuilt
-/// about seventy times for every key policy naming twenty principals (3% of such a run).
-pub(super) fn room_for(policy: &crate::policy::PolicyDocument) -> usize {
-    let named = named_entries(policy);
+/// How many entries the maps of a key context that keeps answers by caller are made ready for,
+/// given the principal entries of its policy: one an entry (callers, their probes, their
+/// answers), and none below [`OWNED_FROM`], where they stay small. Grown one doubling at a
+/// time, these maps were rebuilt about seventy times for every key policy naming twenty
+/// principals (3% of such a run).
+pub(super) fn room_for(named: usize) -> usize {
     if named < OWNED_FROM {
         0
     } else {
@@ -164,7 +164,7 @@ pub(super) fn room_for(policy: &crate::policy::PolicyDocument) -> usize {
 }
 
 /// The principal entries of `policy`'s statements.
-fn named_entries(policy: &crate::policy::PolicyDocument) -> usize {
+pub(super) fn named_entries(policy: &crate::policy::PolicyDocument) -> usize {
     policy
         .statements
         .iter()
@@ -174,21 +174,21 @@ fn named_entries(policy: &crate::policy::PolicyDocument) -> usize {
 }
 
 impl OwnedMemo {
-    /// Maps made ready for `room` callers ([`room_for`]).
-    pub(super) fn with_room(room: usize) -> OwnedMemo {
+    /// The memo of a key policy with `named` principal entries ([`named_entries`]): whether
+    /// it pays, and its maps made ready ([`room_for`]).
+    pub(super) fn for_named(named: usize) -> OwnedMemo {
+        let room = room_for(named);
         OwnedMemo {
             callers: RefCell::new(crate::hash::map_with(room.saturating_mul(2))),
             reaches: RefCell::new(crate::hash::map_with(room.saturating_mul(2))),
+            pays: named >= OWNED_FROM,
             ..OwnedMemo::default()
         }
     }
 
-    /// Whether `policy` names enough principals for the owned callers' maps to pay.
-    fn pays(&self, policy: &crate::policy::PolicyDocument) -> bool {
-        self.always.get()
-            || *self
-                .pays
-                .get_or_init(|| named_entries(policy) >= OWNED_FROM)
+    /// Whether the policy names enough principals for the owned callers' maps to pay.
+    fn pays(&self) -> bool {
+        self.always.get() || self.pays
     }
 }
 
@@ -201,7 +201,7 @@ impl KeyLintContext<'_> {
             || self.caller_classes_off.get()
             || self.skip_off.get()
             || caller.kind == eval::CallerKind::Service
-            || !self.owned_memo.pays(self.doc())
+            || !self.owned_memo.pays()
     }
 
     /// The representative, narrowed policy and action classes of `caller` asked with the
