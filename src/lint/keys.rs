@@ -941,6 +941,7 @@ impl<'a> KeyLintContext<'a> {
                     statement: st.index,
                     reach,
                     exists,
+                    owner_keeps: std::cell::Cell::new(None),
                 });
             }
         }

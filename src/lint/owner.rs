@@ -45,7 +45,10 @@ pub(crate) struct Named {
 /// (the usual root delegation) needs none.
 ///
 /// Worked out one candidate at a time, in the policy's order: a rule that needs only the
-/// first (or the first known to exist) stops there.
+/// first (or the first known to exist) stops there. Each candidate's answer is kept on it, so
+/// the next rule to ask (lockout, then the Deny trap) builds no model for candidates already
+/// settled. Each model has its own work budget: a candidate settled by another rule's model
+/// no longer counts against this one's, which can only leave it more budget for the rest.
 pub(crate) fn admins<'c, 'a, 'm>(
     cx: &'c KeyLintContext<'a>,
     model: &'m OnceCell<Model<'c, 'a>>,
@@ -54,12 +57,19 @@ where
     'c: 'm,
 {
     cx.admin_analysis().admins().filter(move |c| {
-        matches!(c.reach, Reach::Yes(_))
-            || model.get_or_init(|| Model::new(cx)).owner_can(
-                &c.caller,
-                PUT_KEY_POLICY,
-                Some(Vec::new()),
-            ) != Tri::No
+        if matches!(c.reach, Reach::Yes(_)) {
+            return true;
+        }
+        if let Some(keeps) = c.owner_keeps.get() {
+            return keeps;
+        }
+        let keeps = model.get_or_init(|| Model::new(cx)).owner_can(
+            &c.caller,
+            PUT_KEY_POLICY,
+            Some(Vec::new()),
+        ) != Tri::No;
+        c.owner_keeps.set(Some(keeps));
+        keeps
     })
 }
 

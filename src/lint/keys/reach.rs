@@ -71,6 +71,10 @@ pub(crate) struct Candidate {
     pub(crate) reach: Reach,
     /// Whether it exists (IAM data), `None` when unknown.
     pub(crate) exists: Option<bool>,
+    /// Whether an administrator's own request keeps its path, once settled from the owner's
+    /// side (`lint::owner`): kept here so that the rules asking it (lockout, the Deny trap)
+    /// settle each candidate once per key policy.
+    pub(crate) owner_keeps: std::cell::Cell<Option<bool>>,
 }
 
 impl Candidate {

@@ -699,3 +699,46 @@ fn r110_each_named_caller_is_one_candidate() {
         ]
     );
 }
+
+/// R110, R116: an administrator whose path holds only under a condition is settled from the
+/// owner's side once per key policy. Lockout settles every candidate and keeps the answer on
+/// it; the Deny trap then reads it and finds what it finds on a context of its own.
+#[test]
+fn r116_owner_side_answers_are_settled_once_per_key() {
+    let text = r#"{"Version":"2012-10-17","Statement":[
+        {"Sid":"Admins","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:role/KeyAdmin","arn:aws:iam::111122223333:role/Break-Glass"]},"Action":"kms:*","Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}},
+        {"Sid":"ViaOnly","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/App"},"Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"kms:ViaService":"s3.us-east-1.amazonaws.com"}}},
+        {"Sid":"NoPut","Effect":"Deny","Principal":{"AWS":"arn:aws:iam::111122223333:role/Break-Glass"},"Action":"kms:PutKeyPolicy","Resource":"*"}
+    ]}"#;
+    let policy = context(text);
+    let facts = || KeyFacts::from_arn(KEY).unwrap();
+    let cx = KeyLintContext::new(&policy, facts(), "k".into(), None);
+    let mut lockout = Vec::new();
+    crate::lint::lockout::check(&cx, &mut lockout);
+    let settled: Vec<(&str, Option<bool>)> = cx
+        .admin_analysis()
+        .admins()
+        .map(|c| (c.principal.as_str(), c.owner_keeps.get()))
+        .collect();
+    // KeyAdmin keeps its path (an administrator can sign in with MFA); Break-Glass is denied
+    // and App reaches it only through a service, so neither is asked.
+    assert_eq!(
+        settled,
+        [("arn:aws:iam::111122223333:role/KeyAdmin", Some(true))]
+    );
+    let warned: Vec<&str> = lockout.iter().map(|f| f.message.as_str()).collect();
+    assert_eq!(
+        warned,
+        [
+            "only `arn:aws:iam::111122223333:role/KeyAdmin` can call kms:PutKeyPolicy: if it is deleted, the key cannot be managed"
+        ]
+    );
+    let mut after = Vec::new();
+    crate::lint::deny_trap::check(&cx, &mut after);
+    let alone = KeyLintContext::new(&policy, facts(), "k".into(), None);
+    let mut fresh = Vec::new();
+    crate::lint::deny_trap::check(&alone, &mut fresh);
+    let messages =
+        |v: &[crate::lint::Finding]| v.iter().map(|f| f.message.clone()).collect::<Vec<_>>();
+    assert_eq!(messages(&after), messages(&fresh));
+}
