@@ -92,16 +92,26 @@ pub struct SourceFile {
     pub(crate) origin: Option<Origin>,
     /// The text is sensitive (a Terraform sensitive value): findings in it never show it.
     pub(crate) sensitive: bool,
-    line_starts: Vec<u32>,
+    /// Where each line starts, and whether every byte is ASCII: made when a location is
+    /// first asked for. Most sources are never asked (a `can` batch reads a 20 MB account
+    /// dump to answer requests, not to point into it; a file without findings is never
+    /// located), and building it was 4% of such a batch.
+    lines: std::sync::OnceLock<Lines>,
+}
+
+/// A source's line index.
+#[derive(Debug, Clone)]
+struct Lines {
+    /// The offset of each line's first byte.
+    starts: Box<[u32]>,
     /// Every byte is ASCII: a column is a byte count (`terraform show -json` writes a plan on
     /// one line, and counting characters from its start for each finding was quadratic).
     ascii: bool,
 }
 
-impl SourceFile {
-    /// Builds a source and its line index.
-    pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>, origin: Option<Origin>) -> Self {
-        let text: Arc<str> = text.into();
+impl Lines {
+    /// The line index of `text`.
+    fn of(text: &str) -> Lines {
         // Eight bytes at a time (a large dump is tens of MB): `feeds` marks the line feeds of
         // a word exactly, in the high bit of each byte. Sized exactly: a large dump has
         // millions of lines.
@@ -121,9 +131,9 @@ impl SourceFile {
             .map(|w| feeds(w).count_ones() as usize)
             .sum::<usize>()
             + tail.iter().filter(|&&b| b == b'\n').count();
-        let mut line_starts = Vec::with_capacity(lines + 1);
-        line_starts.push(0u32);
-        let mut push = |i: usize| line_starts.push(u32::try_from(i + 1).unwrap_or(u32::MAX));
+        let mut starts = Vec::with_capacity(lines + 1);
+        starts.push(0u32);
+        let mut push = |i: usize| starts.push(u32::try_from(i + 1).unwrap_or(u32::MAX));
         let mut at = 0usize;
         for word in words {
             let mut m = feeds(word);
@@ -138,26 +148,40 @@ impl SourceFile {
                 push(at + j);
             }
         }
-        let ascii = text.is_ascii();
+        Lines {
+            starts: starts.into_boxed_slice(),
+            ascii: text.is_ascii(),
+        }
+    }
+}
+
+impl SourceFile {
+    /// Builds a source (its line index is made when first needed).
+    pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>, origin: Option<Origin>) -> Self {
         SourceFile {
             name: name.into(),
-            text,
+            text: text.into(),
             origin,
             sensitive: false,
-            line_starts,
-            ascii,
+            lines: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The line index, made on first use.
+    fn lines(&self) -> &Lines {
+        self.lines.get_or_init(|| Lines::of(&self.text))
     }
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: u32) -> (usize, usize) {
-        let line = match self.line_starts.binary_search(&offset) {
+        let lines = self.lines();
+        let line = match lines.starts.binary_search(&offset) {
             Ok(i) => i,
             Err(i) => i.saturating_sub(1),
         };
-        let start = self.line_starts.get(line).copied().unwrap_or(0) as usize;
+        let start = lines.starts.get(line).copied().unwrap_or(0) as usize;
         let off = (offset as usize).min(self.text.len());
-        let col = if self.ascii {
+        let col = if lines.ascii {
             off.saturating_sub(start)
         } else {
             self.text
@@ -508,10 +532,10 @@ mod line_col_tests {
                     .map(|(i, _)| u32::try_from(i + 1).unwrap()),
             )
             .collect();
-        assert_eq!(file.line_starts, expected);
+        assert_eq!(*file.lines().starts, *expected);
         for s in ["", "\n", "no feed at all", "1234567\n", "12345678\n"] {
             let f = SourceFile::new("t.json", s, None);
-            assert_eq!(f.line_starts.len(), 1 + s.matches('\n').count(), "{s:?}");
+            assert_eq!(f.lines().starts.len(), 1 + s.matches('\n').count(), "{s:?}");
         }
     }
 
