@@ -211,17 +211,17 @@ impl Caller {
                 "`{s}`: the account part must be a 12-digit account id"
             ));
         }
-        match (p.service, p.resource.split_once('/')) {
+        match (p.service, crate::arn::split_once_byte(p.resource, b'/')) {
             ("iam", None) if p.resource == "root" => {
                 Ok(base(CallerKind::Root, s, p.account, p.partition, ""))
             }
             ("iam", Some(("user", rest))) if !rest.is_empty() => {
-                let name = rest.rsplit('/').next().unwrap_or(rest);
+                let name = crate::arn::after_last_byte(rest, b'/');
                 Ok(base(CallerKind::User, s, p.account, p.partition, name))
             }
             ("iam", Some(("role", rest))) if !rest.is_empty() => {
                 // A role stands for any of its sessions.
-                let name = rest.rsplit('/').next().unwrap_or(rest);
+                let name = crate::arn::after_last_byte(rest, b'/');
                 let arn = [
                     "arn:",
                     p.partition,
@@ -238,8 +238,7 @@ impl Caller {
                 Ok(c)
             }
             ("sts", Some(("assumed-role", rest))) => {
-                let (role, session) = rest
-                    .split_once('/')
+                let (role, session) = crate::arn::split_once_byte(rest, b'/')
                     .filter(|(r, s)| !r.is_empty() && !s.is_empty() && !s.contains('/'))
                     .ok_or_else(|| format!("`{s}`: expected `assumed-role/<role>/<session>`"))?;
                 let mut c = base(CallerKind::AssumedRole, s, p.account, p.partition, role);

@@ -679,7 +679,7 @@ fn build_request(
         }
     }
     caller.tags = settings.principal_tags.clone();
-    let action_bare = action.split_once(':').map_or(action, |(_, n)| n);
+    let action_bare = crate::arn::split_once_byte(action, b':').map_or(action, |(_, n)| n);
     let multi = ["reencrypt", "createalias", "updatealias", "deletealias"];
     if crate::catalog::action_index(action_bare).is_none()
         && !multi.contains(&action_bare.to_ascii_lowercase().as_str())

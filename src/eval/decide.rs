@@ -82,10 +82,8 @@ fn action_named(name: &str) -> Option<usize> {
 }
 
 fn expand(req: &Request) -> Result<Vec<CheckSpec<'_>>, Unknown> {
-    let bare_raw = req
-        .action
-        .split_once(':')
-        .map_or(req.action.as_str(), |(_, n)| n);
+    let bare_raw =
+        crate::arn::split_once_byte(&req.action, b':').map_or(req.action.as_str(), |(_, n)| n);
     let key = Some(req.key.as_str());
     let not_action = |name: &str| Unknown::NotAnAction(name.to_owned());
     let single = |name: &str| -> Result<CheckSpec<'_>, Unknown> {

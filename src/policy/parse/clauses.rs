@@ -129,7 +129,7 @@ impl Parser {
                 kms_mask: catalog::all_actions_mask(),
             });
         }
-        let valid = raw.split_once(':').filter(|(svc, name)| {
+        let valid = crate::arn::split_once_byte(raw, b':').filter(|(svc, name)| {
             !svc.is_empty()
                 && !name.is_empty()
                 && svc.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
