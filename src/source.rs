@@ -287,6 +287,28 @@ impl SourceMap {
         self.blocks.get(at)?.get(id.index as usize)
     }
 
+    /// Makes what locating a finding in source `id` reads: the line index of the source and
+    /// of each file it is embedded in, and the escape index of each literal on the way out.
+    /// `check` calls it on the threads that find the findings, so that the thread that renders
+    /// them (alone) only looks the indexes up; a source nothing is found in is never indexed.
+    pub(crate) fn prepare_locations(&self, id: SourceId) {
+        let mut id = id;
+        for _ in 0..16 {
+            let Some(file) = self.get(id) else { return };
+            file.lines();
+            let Some(origin) = &file.origin else { return };
+            let Some(parent) = self.get(origin.parent) else {
+                return;
+            };
+            if origin.exact {
+                origin
+                    .escapes
+                    .get_or_init(|| Escapes::of(parent.slice(origin.literal)));
+            }
+            id = origin.parent;
+        }
+    }
+
     /// Resolves a span to the outermost file the user wrote: its name, line and column.
     ///
     /// For an embedded source the inner offset is mapped through the escapes of the JSON string
@@ -518,7 +540,49 @@ mod block_tests {
 
 #[cfg(test)]
 mod line_col_tests {
-    use super::SourceFile;
+    use super::{Origin, SourceFile, SourceMap, Span};
+
+    /// A source is indexed when a location in it is prepared or first asked for, and never
+    /// otherwise; preparing a location inside an embedded policy indexes the policy, the file
+    /// that holds it, and the escapes of the literal between them.
+    #[test]
+    fn line_indexes_are_made_for_what_is_located_only() {
+        let outer_text = "{\n  \"Policy\": \"{\\n  \\\"Sid\\\": 1}\"\n}\n";
+        let open = outer_text.find("\"{").unwrap_or(0);
+        let close = outer_text.rfind('"').unwrap_or(0) + 1;
+        let mut map = SourceMap::new();
+        let outer = map.add(SourceFile::new("cli.json", outer_text, None));
+        let inner = map.add(SourceFile::new(
+            "cli.json › Policy",
+            "{\n  \"Sid\": 1}",
+            Some(Origin {
+                parent: outer,
+                literal: Span::new(open, close),
+                path: "Policy".into(),
+                exact: true,
+                escapes: std::sync::OnceLock::new(),
+            }),
+        ));
+        let other = map.add(SourceFile::new("other.json", "{}\n", None));
+        let indexed = |id| map.get(id).is_some_and(|f| f.lines.get().is_some());
+        assert!(!indexed(outer) && !indexed(inner) && !indexed(other));
+        map.prepare_locations(inner);
+        assert!(indexed(outer) && indexed(inner) && !indexed(other));
+        let escapes_made = map
+            .get(inner)
+            .and_then(|f| f.origin.as_ref())
+            .is_some_and(|o| o.escapes.get().is_some());
+        assert!(escapes_made);
+        // Asked for directly, a source indexes itself.
+        assert_eq!(map.get(other).map(|f| f.line_col(2)), Some((1, 3)));
+        assert!(indexed(other));
+        // The embedded `"Sid"` (line 2 of the policy) is on line 2 of the file, inside the
+        // literal.
+        let sid = 4;
+        let (at_outer, offset) = map.outer_location(inner, sid).unwrap_or((inner, 0));
+        assert_eq!(at_outer, outer);
+        assert_eq!(map.get(outer).map(|f| f.line_col(offset).0), Some(2));
+    }
 
     #[test]
     fn line_starts_word_scan_finds_every_line_feed() {

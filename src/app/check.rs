@@ -439,6 +439,9 @@ fn read_input(
         .count();
     lint::check_declared(&this_input, config, &mut found);
     lint::check_grants(&this_input, config, &mut found);
+    for f in &found {
+        sources.prepare_locations(f.source);
+    }
     ReadInput {
         sources,
         skipped: false,

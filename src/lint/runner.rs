@@ -289,6 +289,10 @@ pub fn check_keys(
             let doc = Arc::clone(&kp.policy.doc);
             judge.check(kp, &mut found).map(|id| (doc, id))
         });
+        // Indexed here, on the cores, rather than one by one as the report is written.
+        for f in &found {
+            judge.sources.prepare_locations(f.source);
+        }
         (found, stamped)
     };
     // The key policy's document-level findings, found before the key-level rules ran, are
