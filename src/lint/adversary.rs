@@ -633,6 +633,17 @@ impl<'c, 'a> Model<'c, 'a> {
         self.spent.set(self.spent.get().saturating_add(work));
     }
 
+    /// The work counted so far against [`WORK_BUDGET`].
+    pub(crate) fn spent(&self) -> u64 {
+        self.spent.get()
+    }
+
+    /// Counts `work` that another model of this key policy did for an answer this one reads
+    /// (`lint::owner`), so that the budget runs out where it would have had this model done it.
+    pub(crate) fn charge(&self, work: u64) {
+        self.spend(work);
+    }
+
     /// One concrete request, decided by the engine.
     fn decide(
         &self,

@@ -42,7 +42,7 @@ pub(crate) fn trapped(cx: &KeyLintContext<'_>) -> Option<Vec<String>> {
     let analysis = cx.admin_analysis();
     // R116: an admin path that holds under some request an administrator makes (settled by
     // the owner-side model only when the engine did not allow it outright).
-    let model = std::cell::OnceCell::new();
+    let model = super::owner::OwnerModel::new(cx);
     if super::owner::admins(cx, &model).next().is_some() {
         return None;
     }

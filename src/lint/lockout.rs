@@ -36,8 +36,6 @@
 //! - AWS KMS Developer Guide: "Default key policy" (Reduces the risk of the KMS key becoming unmanageable)
 //! - AWS KMS API Reference: "PutKeyPolicy" (BypassPolicyLockoutSafetyCheck)
 
-use std::cell::OnceCell;
-
 use super::keys::{Candidate, KeyLintContext, Reach, residual_text};
 use super::owner;
 use super::root_delegation_missing::policy_span;
@@ -93,7 +91,7 @@ pub(crate) fn check(cx: &KeyLintContext<'_>, out: &mut Vec<Finding>) {
     }
     let analysis = cx.admin_analysis();
     // R116: each admin path settled with the values an administrator's own call has.
-    let model = OnceCell::new();
+    let model = owner::OwnerModel::new(cx);
     // Worked out in order, stopping at the first administrator known to exist.
     let mut admins: Vec<&Candidate> = Vec::new();
     for c in owner::admins(cx, &model) {

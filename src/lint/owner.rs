@@ -15,7 +15,7 @@
 //! engine lets it in with IAM permission: manageability then depends on X existing with that
 //! permission, which authorization details can confirm.
 
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell};
 
 use super::adversary::Model;
 use super::keys::{Candidate, KeyLintContext, Reach};
@@ -39,19 +39,62 @@ pub(crate) struct Named {
     pub(crate) exists: Option<bool>,
 }
 
+/// One rule's owner-side model of the key policy, built when an answer first needs it.
+///
+/// Each rule that settles administrators from the owner's side (lockout, the Deny trap) has
+/// its own model and work budget ([`Model`]); the candidates' answers are shared through the
+/// candidates ([`admins`]). A rule that reads an answer another rule's model worked out is
+/// charged the work it cost, so its own budget runs out exactly where it would have had it
+/// worked the answer out itself: the same candidates in the same order from a fresh model
+/// give the same answers and the same spending, and what the rule asks next (the principals
+/// `aws:PrincipalArn` conditions name) is settled with the budget it always had.
+#[derive(Debug)]
+pub(crate) struct OwnerModel<'c, 'a> {
+    cx: &'c KeyLintContext<'a>,
+    model: OnceCell<Model<'c, 'a>>,
+    /// Work read from other rules' answers before this model was built.
+    owed: Cell<u64>,
+}
+
+impl<'c, 'a> OwnerModel<'c, 'a> {
+    pub(crate) fn new(cx: &'c KeyLintContext<'a>) -> Self {
+        OwnerModel {
+            cx,
+            model: OnceCell::new(),
+            owed: Cell::new(0),
+        }
+    }
+
+    /// The model, built (and charged what it owes) on first use.
+    fn get(&self) -> &Model<'c, 'a> {
+        self.model.get_or_init(|| {
+            let m = Model::new(self.cx);
+            m.charge(self.owed.take());
+            m
+        })
+    }
+
+    /// Counts `work` another rule's model did for an answer this rule reads.
+    fn charge(&self, work: u64) {
+        match self.model.get() {
+            Some(m) => m.charge(work),
+            None => self.owed.set(self.owed.get().saturating_add(work)),
+        }
+    }
+}
+
 /// The key administrators of [`KeyLintContext::admin_analysis`] that keep a path under a
 /// request they can make (an answer the engine cannot settle keeps them).
 /// The model is built only when an answer needs settling: an admin the engine allows outright
 /// (the usual root delegation) needs none.
 ///
 /// Worked out one candidate at a time, in the policy's order: a rule that needs only the
-/// first (or the first known to exist) stops there. Each candidate's answer is kept on it, so
-/// the next rule to ask (lockout, then the Deny trap) builds no model for candidates already
-/// settled. Each model has its own work budget: a candidate settled by another rule's model
-/// no longer counts against this one's, which can only leave it more budget for the rest.
+/// first (or the first known to exist) stops there. Each candidate's answer is kept on it with
+/// the work it cost, so the next rule to ask builds no model for the candidates already
+/// settled and is charged that work instead ([`OwnerModel`]).
 pub(crate) fn admins<'c, 'a, 'm>(
     cx: &'c KeyLintContext<'a>,
-    model: &'m OnceCell<Model<'c, 'a>>,
+    model: &'m OwnerModel<'c, 'a>,
 ) -> impl Iterator<Item = &'c Candidate> + 'm
 where
     'c: 'm,
@@ -60,15 +103,15 @@ where
         if matches!(c.reach, Reach::Yes(_)) {
             return true;
         }
-        if let Some(keeps) = c.owner_keeps.get() {
+        if let Some((keeps, work)) = c.owner_keeps.get() {
+            model.charge(work);
             return keeps;
         }
-        let keeps = model.get_or_init(|| Model::new(cx)).owner_can(
-            &c.caller,
-            PUT_KEY_POLICY,
-            Some(Vec::new()),
-        ) != Tri::No;
-        c.owner_keeps.set(Some(keeps));
+        let m = model.get();
+        let before = m.spent();
+        let keeps = m.owner_can(&c.caller, PUT_KEY_POLICY, Some(Vec::new())) != Tri::No;
+        c.owner_keeps
+            .set(Some((keeps, m.spent().saturating_sub(before))));
         keeps
     })
 }
@@ -77,7 +120,7 @@ where
 /// `kms:PutKeyPolicy` when their IAM policies allow it, once each.
 pub(crate) fn named_in_conditions<'c, 'a>(
     cx: &'c KeyLintContext<'a>,
-    model: &OnceCell<Model<'c, 'a>>,
+    model: &OwnerModel<'c, 'a>,
 ) -> Vec<Named> {
     let mut out: Vec<Named> = Vec::new();
     for st in &cx.doc().statements {
@@ -102,8 +145,9 @@ pub(crate) fn named_in_conditions<'c, 'a>(
                 let Ok(caller) = Caller::parse(arn, None) else {
                     continue;
                 };
-                let model = model.get_or_init(|| Model::new(cx));
-                if model.owner_can(&caller, PUT_KEY_POLICY, Some(cx.allow_all_identity()))
+                if model
+                    .get()
+                    .owner_can(&caller, PUT_KEY_POLICY, Some(cx.allow_all_identity()))
                     == Tri::No
                 {
                     continue;

@@ -72,9 +72,10 @@ pub(crate) struct Candidate {
     /// Whether it exists (IAM data), `None` when unknown.
     pub(crate) exists: Option<bool>,
     /// Whether an administrator's own request keeps its path, once settled from the owner's
-    /// side (`lint::owner`): kept here so that the rules asking it (lockout, the Deny trap)
-    /// settle each candidate once per key policy.
-    pub(crate) owner_keeps: std::cell::Cell<Option<bool>>,
+    /// side (`lint::owner`), and the work the settling counted against the model's budget:
+    /// kept here so that the rules asking it (lockout, the Deny trap) settle each candidate
+    /// once per key policy.
+    pub(crate) owner_keeps: std::cell::Cell<Option<(bool, u64)>>,
 }
 
 impl Candidate {

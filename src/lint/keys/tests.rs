@@ -718,7 +718,12 @@ fn r116_owner_side_answers_are_settled_once_per_key() {
     let settled: Vec<(&str, Option<bool>)> = cx
         .admin_analysis()
         .admins()
-        .map(|c| (c.principal.as_str(), c.owner_keeps.get()))
+        .map(|c| {
+            (
+                c.principal.as_str(),
+                c.owner_keeps.get().map(|(keeps, _)| keeps),
+            )
+        })
         .collect();
     // KeyAdmin keeps its path (an administrator can sign in with MFA); Break-Glass is denied
     // and App reaches it only through a service, so neither is asked.
@@ -741,4 +746,50 @@ fn r116_owner_side_answers_are_settled_once_per_key() {
     let messages =
         |v: &[crate::lint::Finding]| v.iter().map(|f| f.message.clone()).collect::<Vec<_>>();
     assert_eq!(messages(&after), messages(&fresh));
+}
+
+/// R110, R116: a rule that reads the candidates another rule settled from the owner's side is
+/// charged the work they cost, so its model's budget runs out where it would have had it
+/// settled them itself. Here the Deny trap, after lockout, has just enough budget left to
+/// leave `role/X` (named by `aws:PrincipalArn`) undetermined, as it does alone: charged
+/// nothing, it would settle `role/X` and report a trap lockout does not see.
+#[test]
+fn r116_owner_side_budget_is_charged_for_shared_answers() {
+    let pad: Vec<String> = (0..600)
+        .map(|i| format!(r#""aws:ResourceTag/t{i}":"v""#))
+        .collect();
+    let text = format!(
+        r#"{{"Version":"2012-10-17","Statement":[
+        {{"Sid":"Root","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::111122223333:root"}},"Action":"kms:*","Resource":"*"}},
+        {{"Sid":"DenyPut","Effect":"Deny","Principal":"*","Action":"kms:PutKeyPolicy","Resource":"*","Condition":{{"ArnNotEquals":{{"aws:PrincipalArn":"arn:aws:iam::111122223333:role/X"}}}}}},
+        {{"Sid":"X","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::111122223333:role/X"}},"Action":"kms:*","Resource":"*","Condition":{{"Bool":{{"aws:SecureTransport":"false"}}}}}},
+        {{"Sid":"XTls","Effect":"Deny","Principal":{{"AWS":"arn:aws:iam::111122223333:role/X"}},"Action":"kms:PutKeyPolicy","Resource":"*","Condition":{{"Bool":{{"aws:SecureTransport":"true"}}}}}},
+        {{"Sid":"Pad","Effect":"Deny","Principal":{{"AWS":"arn:aws:iam::111122223333:role/Nobody"}},"Action":"kms:Decrypt","Resource":"*","Condition":{{"StringEquals":{{{}}}}}}}
+    ]}}"#,
+        pad.join(",")
+    );
+    let policy = context(&text);
+    let facts = || KeyFacts::from_arn(KEY).unwrap();
+    let codes = |v: &[crate::lint::Finding]| v.iter().map(|f| f.rule.code).collect::<Vec<_>>();
+    // Lockout first, as a full run orders them; then the Deny trap on the same context.
+    let cx = KeyLintContext::new(&policy, facts(), "k".into(), None);
+    let mut together = Vec::new();
+    crate::lint::lockout::check(&cx, &mut together);
+    assert_eq!(codes(&together), ["KMS003"]);
+    let settled = cx
+        .admin_analysis()
+        .admins()
+        .filter_map(|c| c.owner_keeps.get())
+        .count();
+    assert!(
+        settled > 0,
+        "lockout settled no candidate from the owner's side"
+    );
+    crate::lint::deny_trap::check(&cx, &mut together);
+    // The Deny trap alone, on a context of its own.
+    let alone = KeyLintContext::new(&policy, facts(), "k".into(), None);
+    let mut by_itself = Vec::new();
+    crate::lint::deny_trap::check(&alone, &mut by_itself);
+    assert!(by_itself.is_empty(), "{:?}", codes(&by_itself));
+    assert_eq!(codes(&together), ["KMS003"]);
 }
