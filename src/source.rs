@@ -81,6 +81,18 @@ pub struct Origin {
     pub(crate) escapes: std::sync::OnceLock<Escapes>,
 }
 
+impl Origin {
+    /// The escape index of the literal in `raw` (the literal's text in the parent), made on
+    /// first use.
+    fn escapes_of(&self, raw: &str) -> &Escapes {
+        self.escapes.get_or_init(|| Escapes::of(raw))
+    }
+}
+
+/// How many embedded sources deep a location is followed out to the file the user wrote
+/// (a policy in a string in a string…); the loaders stop well before.
+const MAX_NESTING: usize = 16;
+
 /// A named text with a line index.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
@@ -293,7 +305,7 @@ impl SourceMap {
     /// them (alone) only looks the indexes up; a source nothing is found in is never indexed.
     pub(crate) fn prepare_locations(&self, id: SourceId) {
         let mut id = id;
-        for _ in 0..16 {
+        for _ in 0..MAX_NESTING {
             let Some(file) = self.get(id) else { return };
             file.lines();
             let Some(origin) = &file.origin else { return };
@@ -301,9 +313,7 @@ impl SourceMap {
                 return;
             };
             if origin.exact {
-                origin
-                    .escapes
-                    .get_or_init(|| Escapes::of(parent.slice(origin.literal)));
+                origin.escapes_of(parent.slice(origin.literal));
             }
             id = origin.parent;
         }
@@ -316,7 +326,7 @@ impl SourceMap {
     pub(crate) fn outer_location(&self, id: SourceId, offset: u32) -> Option<(SourceId, u32)> {
         let mut id = id;
         let mut offset = offset;
-        for _ in 0..16 {
+        for _ in 0..MAX_NESTING {
             let file = self.get(id)?;
             let Some(origin) = &file.origin else {
                 return Some((id, offset));
@@ -324,7 +334,7 @@ impl SourceMap {
             let parent = self.get(origin.parent)?;
             let raw = parent.slice(origin.literal);
             offset = if origin.exact {
-                let escapes = origin.escapes.get_or_init(|| Escapes::of(raw));
+                let escapes = origin.escapes_of(raw);
                 origin.literal.start + u32::try_from(escapes.map(raw, offset as usize)).unwrap_or(0)
             } else {
                 origin.literal.start

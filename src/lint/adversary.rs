@@ -628,20 +628,16 @@ impl<'c, 'a> Model<'c, 'a> {
         }
     }
 
-    /// Counts `work` against [`WORK_BUDGET`].
-    fn spend(&self, work: u64) {
+    /// Counts `work` against [`WORK_BUDGET`]: its own searches' work, or the work another
+    /// model of this key policy did for an answer this one reads (`lint::owner`), so that the
+    /// budget runs out where it would have had this model done it.
+    pub(crate) fn spend(&self, work: u64) {
         self.spent.set(self.spent.get().saturating_add(work));
     }
 
     /// The work counted so far against [`WORK_BUDGET`].
     pub(crate) fn spent(&self) -> u64 {
         self.spent.get()
-    }
-
-    /// Counts `work` that another model of this key policy did for an answer this one reads
-    /// (`lint::owner`), so that the budget runs out where it would have had this model done it.
-    pub(crate) fn charge(&self, work: u64) {
-        self.spend(work);
     }
 
     /// One concrete request, decided by the engine.

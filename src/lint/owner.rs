@@ -69,7 +69,7 @@ impl<'c, 'a> OwnerModel<'c, 'a> {
     fn get(&self) -> &Model<'c, 'a> {
         self.model.get_or_init(|| {
             let m = Model::new(self.cx);
-            m.charge(self.owed.take());
+            m.spend(self.owed.take());
             m
         })
     }
@@ -77,7 +77,7 @@ impl<'c, 'a> OwnerModel<'c, 'a> {
     /// Counts `work` another rule's model did for an answer this rule reads.
     fn charge(&self, work: u64) {
         match self.model.get() {
-            Some(m) => m.charge(work),
+            Some(m) => m.spend(work),
             None => self.owed.set(self.owed.get().saturating_add(work)),
         }
     }
