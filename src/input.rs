@@ -85,7 +85,8 @@ impl InputName {
     /// The name shown to users.
     pub(crate) fn display(&self) -> String {
         match self {
-            InputName::Path(p) => p.display().to_string(),
+            // As `Path::display` writes it (invalid UTF-8 as U+FFFD), without the formatter.
+            InputName::Path(p) => p.to_string_lossy().into_owned(),
             InputName::Stdin => "<stdin>".into(),
             InputName::Memory(name, _) => name.clone(),
         }
@@ -640,7 +641,7 @@ pub(crate) fn embedded_text(
         .get(parent)
         .map(|f| f.name.clone())
         .unwrap_or_default();
-    let name = format!("{parent_name} › {path}");
+    let name = [parent_name.as_str(), " › ", path].concat();
     let id = sources.add(SourceFile::new(
         name,
         text,
@@ -975,5 +976,24 @@ mod tests {
             r#"{"Version":"2012-10-17","Statement":[]}"#
         );
         assert_eq!(url_decode("100%zz"), "100%zz");
+    }
+
+    /// A file's name in findings is what `Path::display` writes, invalid UTF-8 included.
+    #[test]
+    fn file_names_are_written_as_path_display_writes_them() {
+        use std::os::unix::ffi::OsStrExt;
+        for bytes in [
+            &b"fixtures/key.json"[..],
+            b"caf\xc3\xa9/policy.json",
+            b"bad\xff\xfe/k\xe2\x82.json",
+            b"\xed\xa0\x80surrogate.json",
+            b"",
+        ] {
+            let path = Path::new(std::ffi::OsStr::from_bytes(bytes));
+            assert_eq!(
+                InputName::Path(path.to_path_buf()).display(),
+                path.display().to_string()
+            );
+        }
     }
 }

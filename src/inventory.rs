@@ -133,7 +133,7 @@ fn named(label: &str, file: &str, doc: crate::policy::PolicyDocument) -> NamedPo
     let name = if label.is_empty() {
         file.to_owned()
     } else {
-        format!("{file} › {label}")
+        [file, " › ", label].concat()
     };
     NamedPolicy {
         name,

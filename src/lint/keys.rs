@@ -31,7 +31,7 @@ mod vocabulary;
 use memo::{ALLOW_ALL_NAME, Asked, OwnedMemo};
 use narrowing::{Built, Narrowed, Narrowing};
 
-pub(crate) use reach::{AdminAnalysis, Candidate, NamedCaller, Reach};
+pub(crate) use reach::{AdminAnalysis, Candidate, Reach};
 pub(crate) use vocabulary::prefixed_name;
 pub(crate) use vocabulary::{deputy_guard, key_actions, residual_text};
 
@@ -97,6 +97,10 @@ pub struct KeyLintContext<'a> {
     by_sid: OnceCell<FastMap<String, usize>>,
     /// The account probe and the stranger, parsed once.
     probes: OnceCell<ProbeCallers>,
+    /// [`Self::named_callers`] by statement and entry position, found once: three rules walk
+    /// them, and finding them (each ARN seen once, its caller looked up) cost more than the
+    /// walks.
+    named: OnceCell<Vec<(usize, usize, Rc<Caller>)>>,
     /// The answers of the callers this context owns, by address.
     owned_memo: OwnedMemo,
 }
@@ -187,6 +191,7 @@ impl<'a> KeyLintContext<'a> {
             aws_managed: OnceCell::new(),
             by_sid: OnceCell::new(),
             probes: OnceCell::new(),
+            named: OnceCell::new(),
             owned_memo: OwnedMemo::for_named(named),
         }
     }
@@ -854,38 +859,6 @@ impl<'a> KeyLintContext<'a> {
             .borrow_mut()
             .insert(principal.to_owned(), c.clone());
         c
-    }
-
-    /// Every user, role and session an `Allow` names, once each (the first statement naming it),
-    /// as a caller the engine can be asked about.
-    pub(crate) fn named_callers(&self) -> Vec<NamedCaller<'_>> {
-        let mut out: Vec<NamedCaller<'_>> = Vec::new();
-        let mut seen: FastSet<&str> = FastSet::default();
-        for st in self.doc().statements.iter().filter(|s| s.is_allow()) {
-            let Some(pc) = st.principal.as_ref().filter(|p| !p.negated) else {
-                continue;
-            };
-            for e in &pc.entries {
-                let arn = match &e.class {
-                    PrincipalClass::User { arn, .. }
-                    | PrincipalClass::Role { arn, .. }
-                    | PrincipalClass::AssumedRole { arn, .. } => arn.as_str(),
-                    _ => continue,
-                };
-                if !seen.insert(arn) {
-                    continue;
-                }
-                if let Some(caller) = self.caller(arn) {
-                    out.push(NamedCaller {
-                        statement: st,
-                        entry: e,
-                        arn,
-                        caller,
-                    });
-                }
-            }
-        }
-        out
     }
 
     /// R110: every principal an `Allow` names, probed for `kms:PutKeyPolicy`. Computed once.

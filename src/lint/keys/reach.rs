@@ -3,7 +3,10 @@
 
 use std::rc::Rc;
 
+use super::KeyLintContext;
+use crate::arn::PrincipalClass;
 use crate::eval::{Caller, Decision, Evaluation, Requirement};
+use crate::hash::FastSet;
 use crate::policy::Statement;
 use crate::source::Span;
 
@@ -125,5 +128,63 @@ impl AdminAnalysis {
         self.candidates
             .iter()
             .filter(|c| c.usable() && c.exists != Some(false))
+    }
+}
+
+impl KeyLintContext<'_> {
+    /// Every user, role and session an `Allow` names, once each (the first statement naming it),
+    /// as a caller the engine can be asked about.
+    pub(crate) fn named_callers(&self) -> Vec<NamedCaller<'_>> {
+        let statements = &self.doc().statements;
+        self.named
+            .get_or_init(|| self.find_named_callers())
+            .iter()
+            .filter_map(|(s, e, caller)| {
+                let statement: &Statement = statements.get(*s)?;
+                let entry = statement.principal.as_ref()?.entries.get(*e)?;
+                Some(NamedCaller {
+                    statement,
+                    entry,
+                    arn: named_arn(entry)?,
+                    caller: Rc::clone(caller),
+                })
+            })
+            .collect()
+    }
+
+    /// The positions (statement, entry) and callers [`Self::named_callers`] gives.
+    fn find_named_callers(&self) -> Vec<(usize, usize, Rc<Caller>)> {
+        let mut out = Vec::new();
+        let mut seen: FastSet<&str> = FastSet::default();
+        for (s, st) in self.doc().statements.iter().enumerate() {
+            if !st.is_allow() {
+                continue;
+            }
+            let Some(pc) = st.principal.as_ref().filter(|p| !p.negated) else {
+                continue;
+            };
+            for (e, entry) in pc.entries.iter().enumerate() {
+                let Some(arn) = named_arn(entry) else {
+                    continue;
+                };
+                if !seen.insert(arn) {
+                    continue;
+                }
+                if let Some(caller) = self.caller(arn) {
+                    out.push((s, e, caller));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The ARN of a user, role or session principal entry ([`KeyLintContext::named_callers`]).
+fn named_arn(entry: &crate::policy::PrincipalEntry) -> Option<&str> {
+    match &entry.class {
+        PrincipalClass::User { arn, .. }
+        | PrincipalClass::Role { arn, .. }
+        | PrincipalClass::AssumedRole { arn, .. } => Some(arn.as_str()),
+        _ => None,
     }
 }

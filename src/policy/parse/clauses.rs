@@ -70,7 +70,7 @@ impl Parser {
                             continue;
                         }
                     };
-                    let element = format!("{name}.{}", pm.key);
+                    let element = [name, ".", &pm.key].concat();
                     self.empty_check(&element, &pm.value, "it matches no principal");
                     for (value, span) in self.string_list(&element, &pm.value) {
                         let class = match ty {
