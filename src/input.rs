@@ -979,6 +979,7 @@ mod tests {
     }
 
     /// A file's name in findings is what `Path::display` writes, invalid UTF-8 included.
+    #[cfg(unix)]
     #[test]
     fn file_names_are_written_as_path_display_writes_them() {
         use std::os::unix::ffi::OsStrExt;
