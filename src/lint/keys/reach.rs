@@ -1,5 +1,6 @@
 //! What the probes conclude: the answer for one request ([`Reach`]) and who can manage the
-//! key ([`AdminAnalysis`]).
+//! key ([`AdminAnalysis`]); and whom they are asked of: the users, roles and sessions the key
+//! policy names ([`NamedCaller`]).
 
 use std::rc::Rc;
 
