@@ -147,6 +147,17 @@ impl PrincipalClass {
             | PrincipalClass::Malformed(_) => None,
         }
     }
+
+    /// The ARN of a user, role or role session, the principals that are one IAM identity
+    /// the engine can be asked about by ARN.
+    pub(crate) fn identity_arn(&self) -> Option<&str> {
+        match self {
+            PrincipalClass::User { arn, .. }
+            | PrincipalClass::Role { arn, .. }
+            | PrincipalClass::AssumedRole { arn, .. } => Some(arn),
+            _ => None,
+        }
+    }
 }
 
 /// Unique-id prefixes of IAM entities (users, roles, groups, policies, instance profiles, keys).
@@ -539,6 +550,27 @@ pub(crate) fn check_flags(flags: &[(&str, &str)]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Users, roles and sessions are asked about by their ARN; accounts, `*`, services and
+    /// federated principals are not one IAM identity.
+    #[test]
+    fn identity_arns_are_those_of_users_roles_and_sessions() {
+        let arn = |v: &str| classify_aws_principal(v).identity_arn().map(str::to_owned);
+        for v in [
+            "arn:aws:iam::111122223333:user/alice",
+            "arn:aws:iam::111122223333:role/path/KeyAdmin",
+            "arn:aws:sts::111122223333:assumed-role/KeyAdmin/session",
+        ] {
+            assert_eq!(arn(v).as_deref(), Some(v));
+        }
+        for v in ["111122223333", "arn:aws:iam::111122223333:root", "*"] {
+            assert_eq!(arn(v), None, "{v}");
+        }
+        assert_eq!(
+            classify_service_principal("logs.amazonaws.com").identity_arn(),
+            None
+        );
+    }
 
     #[test]
     fn split_arn_splits_as_splitn_did() {

@@ -5,7 +5,6 @@
 use std::rc::Rc;
 
 use super::KeyLintContext;
-use crate::arn::PrincipalClass;
 use crate::eval::{Caller, Decision, Evaluation, Requirement};
 use crate::hash::FastSet;
 use crate::policy::Statement;
@@ -146,7 +145,7 @@ impl KeyLintContext<'_> {
                 Some(NamedCaller {
                     statement,
                     entry,
-                    arn: named_arn(entry)?,
+                    arn: entry.class.identity_arn()?,
                     caller: Rc::clone(caller),
                 })
             })
@@ -165,7 +164,7 @@ impl KeyLintContext<'_> {
                 continue;
             };
             for (e, entry) in pc.entries.iter().enumerate() {
-                let Some(arn) = named_arn(entry) else {
+                let Some(arn) = entry.class.identity_arn() else {
                     continue;
                 };
                 if !seen.insert(arn) {
@@ -177,15 +176,5 @@ impl KeyLintContext<'_> {
             }
         }
         out
-    }
-}
-
-/// The ARN of a user, role or session principal entry ([`KeyLintContext::named_callers`]).
-fn named_arn(entry: &crate::policy::PrincipalEntry) -> Option<&str> {
-    match &entry.class {
-        PrincipalClass::User { arn, .. }
-        | PrincipalClass::Role { arn, .. }
-        | PrincipalClass::AssumedRole { arn, .. } => Some(arn.as_str()),
-        _ => None,
     }
 }
