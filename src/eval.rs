@@ -27,8 +27,8 @@ pub use crate::model::{KeyFacts, KeyManager};
 pub(crate) use classes::{
     ActionClasses, CallerSignature, PrincipalIndex, callers_shareable, concerning_statements,
 };
-pub(crate) use context::has_vpc_keys;
 pub(crate) use context::iso8601;
+pub(crate) use context::{CALLED_VIA_SERVICES, has_vpc_keys};
 pub use decide::evaluate;
 pub(crate) use matcher::BAD_VERSION;
 pub use matcher::key_policy_may_allow;

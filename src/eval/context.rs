@@ -72,7 +72,7 @@ fn flag(b: bool) -> Val<'static> {
 pub(crate) const EC2_INFRASTRUCTURE_ADDRESS: &str = "(an EC2 infrastructure address)";
 
 /// The services that set `aws:CalledVia` when they call on a principal's behalf (R103, R106).
-const CALLED_VIA_SERVICES: [&str; 4] = ["athena", "cloudformation", "dynamodb", "kms"];
+pub(crate) const CALLED_VIA_SERVICES: [&str; 4] = ["athena", "cloudformation", "dynamodb", "kms"];
 
 /// The network keys of a request made through a VPC endpoint (R103).
 fn is_vpc_key(key_lower: &str) -> bool {
@@ -151,6 +151,21 @@ impl<'a> Ctx<'a> {
         } else {
             Val::Absent
         }
+    }
+
+    /// A request parameter that was not given (R92): present with the parameter's default,
+    /// which AWS fills in when a request omits it; open in residual evaluation.
+    fn defaulted(&self, default: &'static str) -> Val<'a> {
+        if self.opts.residual {
+            Val::Unknown(Unknown::Residual)
+        } else {
+            borrowed(default)
+        }
+    }
+
+    /// Whether the check is of `CreateKey`, whose key properties are request parameters.
+    fn creates_key(&self) -> bool {
+        self.key.is_none() && self.action.name == "CreateKey"
     }
 
     /// Residual evaluation with `kms:ViaService` given neither by `--via-service` nor by
@@ -353,6 +368,37 @@ impl<'a> Ctx<'a> {
             {
                 flag(false)
             }
+            // R92: a request parameter with a default is present with the default when the
+            // request omits it ("this type of condition works even when the parameter doesn't
+            // appear in the request").
+            "kms:schedulekeydeletionpendingwindowindays" => self.defaulted("30"),
+            "kms:rotationperiodindays" => self.defaulted("365"),
+            // Worked out by KMS from the key's use, never sent: present or not, which value,
+            // the inputs do not say.
+            "kms:trailingdayswithoutkeyusage" if self.opts.residual => {
+                Val::Unknown(Unknown::Residual)
+            }
+            "kms:trailingdayswithoutkeyusage" => {
+                Val::Unknown(Unknown::MaybeSet("the days since the key was last used"))
+            }
+            // R104: `TagResource` requires `Tags` and `UntagResource` requires `TagKeys`, so
+            // their requests always carry `aws:TagKeys`; a `TagResource` request carries
+            // `aws:RequestTag/<k>` for the keys it sets. A request of either that gives no tags
+            // leaves them open, never absent.
+            "aws:tagkeys" if matches!(self.action.name, "TagResource" | "UntagResource") => {
+                if self.opts.residual {
+                    Val::Unknown(Unknown::Residual)
+                } else {
+                    Val::Unknown(Unknown::AlwaysSet("the tag keys the request sets"))
+                }
+            }
+            k if self.action.name == "TagResource" && k.starts_with("aws:requesttag/") => {
+                if self.opts.residual {
+                    Val::Unknown(Unknown::Residual)
+                } else {
+                    Val::Unknown(Unknown::MaybeSet("the tags the request sets"))
+                }
+            }
             "aws:securetransport" => {
                 if self.opts.residual {
                     Val::Unknown(Unknown::Residual)
@@ -398,6 +444,16 @@ impl<'a> Ctx<'a> {
                     None => Val::Unknown(Unknown::KeyFact("aliases")),
                 }
             }
+            // R92: on `CreateKey` these are the request's parameters, with their defaults
+            // when it omits them; on a key's operations, the key's properties (R94).
+            "kms:keyspec" | "kms:customermasterkeyspec" if self.creates_key() => {
+                self.defaulted("SYMMETRIC_DEFAULT")
+            }
+            "kms:keyusage" | "kms:customermasterkeyusage" if self.creates_key() => {
+                self.defaulted("ENCRYPT_DECRYPT")
+            }
+            "kms:keyorigin" if self.creates_key() => self.defaulted("AWS_KMS"),
+            "kms:multiregion" if self.creates_key() => self.defaulted("false"),
             "kms:keyspec" | "kms:customermasterkeyspec" => {
                 self.key_fact(|k| k.key_spec.as_deref(), "key spec")
             }

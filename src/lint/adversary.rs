@@ -97,6 +97,33 @@ fn owner_held(key: &str, service_caller: bool) -> bool {
     ) || (service_caller && super::keys::deputy_guard(key))
 }
 
+/// Whether `op` compares numbers.
+fn numeric(op: crate::policy::BaseOperator) -> bool {
+    use crate::policy::BaseOperator as B;
+    matches!(
+        op,
+        B::NumericEquals
+            | B::NumericNotEquals
+            | B::NumericLessThan
+            | B::NumericLessThanEquals
+            | B::NumericGreaterThan
+            | B::NumericGreaterThanEquals
+    )
+}
+
+/// The 12-digit accounts next to `account` (one below, one above), for numeric tests.
+fn neighbours(account: &str) -> Vec<String> {
+    let Ok(n) = account.trim().parse::<u64>() else {
+        return Vec::new();
+    };
+    [n.checked_sub(1), n.checked_add(1)]
+        .into_iter()
+        .flatten()
+        .map(|m| format!("{m:012}"))
+        .filter(|a| crate::arn::is_account_id(a))
+        .collect()
+}
+
 /// Keys that come from how the request reached KMS (through an integrated service or not).
 fn via_key(key: &str) -> bool {
     matches!(
@@ -192,6 +219,7 @@ impl<'c, 'a> Model<'c, 'a> {
         named_accounts.extend(cx.config.trusted_accounts.iter().map(String::as_str));
         let mut names: Vec<String> = Vec::new();
         let mut account_patterns: Vec<String> = Vec::new();
+        let mut numeric_accounts: Vec<String> = Vec::new();
         for st in &cx.doc().statements {
             if let Some(pc) = &st.principal {
                 for e in &pc.entries {
@@ -214,6 +242,12 @@ impl<'c, 'a> Model<'c, 'a> {
                                 account_patterns.push(v.to_owned());
                             } else {
                                 named_accounts.push(v);
+                                // R24: a numeric test on an account lets in the accounts on
+                                // one side of the one it names: the adversary takes its
+                                // neighbours (`NumericGreaterThanEquals 111122223333`).
+                                if c.operator.base.is_some_and(numeric) {
+                                    numeric_accounts.extend(neighbours(v));
+                                }
                             }
                         }
                     }
@@ -244,6 +278,11 @@ impl<'c, 'a> Model<'c, 'a> {
                 if !accounts.contains(&a) {
                     accounts.push(a);
                 }
+            }
+        }
+        for a in numeric_accounts {
+            if !accounts.contains(&a) {
+                accounts.push(a);
             }
         }
         accounts.retain(|a| !named_accounts.contains(&a.as_str()));

@@ -751,3 +751,100 @@ fn r9_r102_a_service_principal_carries_no_org_keys_even_in_residual_mode() {
     let ev = ask(&carve_out, "cloudtrail.amazonaws.com", &[]);
     assert_eq!(ev.decision, Decision::Allow, "{}", reasons(&ev));
 }
+
+/// R92: `CreateKey` without `KeySpec`, `KeyUsage`, `Origin` or `MultiRegion` carries their
+/// defaults, so a Deny keyed on a default applies to a request that omits the parameter; one
+/// given with `--context` is the request's own value.
+#[test]
+fn r92_create_key_parameters_take_their_defaults_when_omitted() {
+    for (key, default, other) in [
+        ("kms:KeySpec", "SYMMETRIC_DEFAULT", "RSA_4096"),
+        ("kms:CustomerMasterKeySpec", "SYMMETRIC_DEFAULT", "RSA_4096"),
+        ("kms:KeyUsage", "ENCRYPT_DECRYPT", "SIGN_VERIFY"),
+        ("kms:KeyOrigin", "AWS_KMS", "EXTERNAL"),
+        ("kms:MultiRegion", "false", "true"),
+    ] {
+        let inp = inputs(
+            json!([]),
+            json!([{"Sid": "NoDefault", "Effect": "Deny", "Action": "kms:CreateKey",
+                    "Resource": "*", "Condition": {"StringEquals": {key: default}}}]),
+        );
+        let omitted = ask_with(&inp, ALICE, &[], |r| r.action = "kms:CreateKey".into());
+        assert_eq!(omitted.decision, Decision::ExplicitDeny, "{key}");
+        let given = ask_with(&inp, ALICE, &[(key, other)], |r| {
+            r.action = "kms:CreateKey".into();
+        });
+        assert_eq!(
+            given.decision,
+            Decision::Allow,
+            "{key}: {}",
+            reasons(&given)
+        );
+    }
+}
+
+/// R92: `ScheduleKeyDeletion` without `PendingWindowInDays` waits 30 days, and that is the
+/// key's value; `EnableKeyRotation` without `RotationPeriodInDays` rotates every 365 days.
+#[test]
+fn r92_pending_window_and_rotation_period_take_their_defaults() {
+    for (action, key, default) in [
+        (
+            "kms:ScheduleKeyDeletion",
+            "kms:ScheduleKeyDeletionPendingWindowInDays",
+            "30",
+        ),
+        ("kms:EnableKeyRotation", "kms:RotationPeriodInDays", "365"),
+    ] {
+        let inp = inputs(
+            json!([]),
+            json!([{"Sid": "NoDefault", "Effect": "Deny", "Action": action,
+                    "Resource": "*", "Condition": {"NumericEquals": {key: default}}}]),
+        );
+        let ev = ask_with(&inp, ALICE, &[], |r| r.action = action.into());
+        assert_eq!(ev.decision, Decision::ExplicitDeny, "{action}");
+    }
+}
+
+/// R104: a `TagResource` request always sets tags, and an `UntagResource` request always
+/// names tag keys: a Deny keyed on them is undetermined until the tags are given, never
+/// dropped as if they were absent.
+#[test]
+fn r104_tag_requests_always_carry_their_tag_keys() {
+    let deny_keys = inputs(
+        json!([]),
+        json!([{"Sid": "NoOwnerTag", "Effect": "Deny",
+                "Action": ["kms:TagResource", "kms:UntagResource"], "Resource": "*",
+                "Condition": {"ForAnyValue:StringEquals": {"aws:TagKeys": "owner"}}}]),
+    );
+    for action in ["kms:TagResource", "kms:UntagResource"] {
+        let open = ask_with(&deny_keys, ALICE, &[], |r| r.action = action.into());
+        assert_eq!(open.decision, Decision::Undetermined, "{action}");
+        assert!(
+            unknowns(&open).contains("aws:TagKeys"),
+            "{}",
+            unknowns(&open)
+        );
+        let other = ask_with(&deny_keys, ALICE, &[("aws:TagKeys", "team")], |r| {
+            r.action = action.into();
+        });
+        assert_eq!(other.decision, Decision::Allow, "{action}");
+        let owner = ask_with(&deny_keys, ALICE, &[("aws:TagKeys", "owner")], |r| {
+            r.action = action.into();
+        });
+        assert_eq!(owner.decision, Decision::ExplicitDeny, "{action}");
+    }
+    let deny_value = inputs(
+        json!([]),
+        json!([{"Sid": "NoOwnerX", "Effect": "Deny", "Action": "kms:TagResource",
+                "Resource": "*", "Condition": {"StringEquals": {"aws:RequestTag/owner": "x"}}}]),
+    );
+    let open = ask_with(&deny_value, ALICE, &[], |r| {
+        r.action = "kms:TagResource".into();
+    });
+    assert_eq!(open.decision, Decision::Undetermined);
+    // `CreateKey` may be sent without tags: there, tags not given are absent.
+    let create = ask_with(&deny_value, ALICE, &[], |r| {
+        r.action = "kms:CreateKey".into();
+    });
+    assert_eq!(create.decision, Decision::Allow);
+}

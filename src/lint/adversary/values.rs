@@ -179,6 +179,17 @@ impl Model<'_, '_> {
             values.add(Some(v.replace('*', region).replace('?', "x")));
         }
         values.add(Some(format!("s3.{region}.amazonaws.com")));
+        // R103, R106: `aws:CalledVia…` is set only by the services that support it; any
+        // account can call through them.
+        if self
+            .conditions
+            .iter()
+            .any(|(k, ..)| k.starts_with("aws:calledvia"))
+        {
+            for s in crate::eval::CALLED_VIA_SERVICES {
+                values.add(Some(format!("{s}.{region}.amazonaws.com")));
+            }
+        }
         Axis {
             key: "kms:viaservice".into(),
             shown: "kms:ViaService".into(),
