@@ -52,6 +52,27 @@ pub struct Grant {
     pub(crate) grantee_span: Span,
     /// The `Operations` list (the whole grant when not known).
     pub(crate) operations_span: Span,
+    /// Parts known only after apply (a Terraform plan, R133).
+    pub(crate) late: LateParts,
+}
+
+/// The parts of a planned grant known only after apply (R133): a grantee that may be anyone,
+/// operations that may be any, constraints that may restrict nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct LateParts {
+    /// `grantee_principal`.
+    pub(crate) grantee: bool,
+    /// `operations`.
+    pub(crate) operations: bool,
+    /// `constraints`.
+    pub(crate) constraints: bool,
+}
+
+impl LateParts {
+    /// Whether any part is known only after apply.
+    pub(crate) fn any(self) -> bool {
+        self.grantee || self.operations || self.constraints
+    }
 }
 
 impl Grant {
@@ -209,6 +230,7 @@ pub fn read_grant(v: &Json<'_>, source: SourceId, errors: &mut Vec<GrantError>) 
             .or_else(|| v.get("GranteePrincipal"))
             .map_or(v.span, |g| g.span),
         operations_span: v.get("Operations").map_or(v.span, |o| o.span),
+        late: LateParts::default(),
     })
 }
 

@@ -89,6 +89,8 @@ pub struct Inventory {
     has_iam: bool,
     /// Keys of Terraform plans and state, by address.
     planned: Vec<crate::model::PlannedKey>,
+    /// Key policies known only after apply on keys no plan creates (R133).
+    late_key_policies: usize,
     /// Principals of plans and templates: address (or logical id) → ARN.
     principal_address: BTreeMap<String, String>,
     /// Principal ARN → why its IAM side is not fully known (a policy known only after
@@ -235,8 +237,10 @@ impl Inventory {
                     account,
                     region,
                     caller,
+                    late_policies,
                 } => {
                     self.planned.extend(keys);
+                    self.late_key_policies += late_policies;
                     if self.tf_caller.is_none() {
                         self.tf_caller = caller;
                     }
@@ -405,6 +409,12 @@ impl Inventory {
     /// Keys of Terraform plans and state.
     pub(crate) fn planned_keys(&self) -> &[crate::model::PlannedKey] {
         &self.planned
+    }
+
+    /// Key policies of a plan known only after apply on keys the plan does not create
+    /// (R133): like a planned key whose policy is unknown, not checked.
+    pub(crate) fn late_key_policies(&self) -> usize {
+        self.late_key_policies
     }
 
     /// Resolves a key named by ARN, key id or alias (`alias/name` or alias ARN).

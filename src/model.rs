@@ -274,6 +274,9 @@ pub enum Fact {
         region: Option<String>,
         /// The ARN of the principal that ran the plan (`data.aws_caller_identity`).
         caller: Option<String>,
+        /// Key policies known only after apply whose key is none of `keys` (an existing key,
+        /// or one known only after apply): not checked (R133).
+        late_policies: usize,
     },
 }
 

@@ -436,7 +436,8 @@ fn read_input(
         .planned_keys()
         .iter()
         .filter(|k| k.policy == input::PlannedPolicy::Unknown)
-        .count();
+        .count()
+        + this_input.late_key_policies();
     lint::check_declared(&this_input, config, &mut found);
     lint::check_grants(&this_input, config, &mut found);
     for f in &found {

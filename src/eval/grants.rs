@@ -74,7 +74,7 @@ pub(super) fn grant_path(
     };
     let action = scope.action;
     // Operation (R72); only grantable operations can be granted (R70).
-    if !action.grantable || !g.operations.iter().any(|o| o == action.name) {
+    if !action.grantable || !(g.late.operations || g.operations.iter().any(|o| o == action.name)) {
         return miss(GrantMiss::Operation {
             operations: g.operations.clone(),
             action: action.name.to_owned(),
@@ -84,6 +84,12 @@ pub(super) fn grant_path(
     let t = match grant_constraints(g, run) {
         Ok(t) => grantee.and(t),
         Err(m) => return miss(m),
+    };
+    // R133: operations or constraints known only after apply: whether it applies is not known.
+    let t = if g.late.operations || g.late.constraints {
+        t.and(Tri::Unknown)
+    } else {
+        t
     };
     // R74: CreateGrant through a grant: the child must be no broader than the parent.
     let t = if action.name != "CreateGrant" {
@@ -117,6 +123,10 @@ pub(super) fn grant_path(
 /// R71: does the grant's grantee name the caller?
 fn grantee(g: &Grant, run: &Run<'_>, iam: &Iam) -> Tri {
     let c = run.ctx.caller;
+    // R133: a grantee known only after apply may be any principal.
+    if g.late.grantee {
+        return Tri::Unknown;
+    }
     if g.grantee_is_service {
         Tri::from_bool(c.kind == CallerKind::Service && c.arn == g.grantee)
     } else {

@@ -510,7 +510,14 @@ impl<'a> AccessGraph<'a> {
                 PrincipalClass::UniqueId => open = true,
                 _ => {}
             }
-            if let Some(si) = self.add_named(&g.grantee_class, service) {
+            // R133: a grantee known only after apply may be anyone: the any-principal row
+            // stands for it, and the engine answers it undetermined.
+            let class = if g.late.grantee {
+                &PrincipalClass::Any
+            } else {
+                &g.grantee_class
+            };
+            if let Some(si) = self.add_named(class, service) {
                 let Some(sn) = self.subjects.get(si).map(|s| s.node) else {
                     continue;
                 };

@@ -594,6 +594,7 @@ impl AccessGraph<'_> {
             span: Span::default(),
             grantee_span: Span::default(),
             operations_span: Span::default(),
+            late: crate::grant::LateParts::default(),
         };
         let create = self.run(
             q,

@@ -757,6 +757,7 @@ fn read_template(
     }
     world.emit(out);
     out.facts.push(Fact::TerraformKeys {
+        late_policies: 0,
         keys,
         account: opts.template.account.clone(),
         region: opts.template.region.clone(),

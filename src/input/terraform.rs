@@ -384,9 +384,13 @@ struct Ctx<'r> {
     /// Managed policies of the plan whose document is known only after apply.
     late_policies: BTreeMap<String, ()>,
     keys: BTreeMap<String, PlannedKey>,
-    replaced: BTreeMap<String, ()>,
+    /// The keys `aws_kms_key_policy` resources name (as written), with their own address.
+    replaced: Vec<(String, String)>,
     /// R113: `bypass_policy_lockout_safety_check` on an `aws_kms_key_policy`, by target key.
     bypassed: Vec<(String, Setting<bool>)>,
+    /// R133: the `aws_kms_key_policy` resources whose policy is known only after apply: the
+    /// key they name (as written), their address and where they are.
+    late_key_policies: Vec<(Option<String>, String, Span)>,
 }
 
 /// Whether the plan marks `attr` of `inst` as known only after apply.
@@ -472,8 +476,9 @@ pub(super) fn read_side(
         principals,
         late_policies: BTreeMap::new(),
         keys: BTreeMap::new(),
-        replaced: BTreeMap::new(),
+        replaced: Vec::new(),
         bypassed: Vec::new(),
+        late_key_policies: Vec::new(),
     };
     for inst in &insts {
         let cfg = config
@@ -513,23 +518,59 @@ pub(super) fn read_side(
         mut keys,
         replaced,
         bypassed,
+        late_key_policies,
         ..
     } = cx;
     principals.emit(&late_policies, out);
     for (target, b) in bypassed {
-        match keys.get_mut(&target) {
-            Some(k) => {
-                k.settings.bypass.get_or_insert(b);
-            }
-            None => out
-                .findings
+        let found = planned_keys(&keys, Some(&target), "");
+        if found.is_empty() {
+            out.findings
                 .push(crate::diag::input_rules::bypass_in_request(
                     b.source,
                     b.span,
                     Some(&target),
-                )),
+                ));
+        }
+        for address in found {
+            if let Some(k) = keys.get_mut(&address) {
+                k.settings.bypass.get_or_insert(b.clone());
+            }
         }
     }
+    // R133: a policy known only after apply leaves its key's policy unknown, whichever form
+    // names the key; when no planned key is found, the policy resource itself is reported.
+    let mut late_policies = 0;
+    for (target, address, span) in late_key_policies {
+        let found = planned_keys(&keys, target.as_ref(), &address);
+        if found.is_empty() {
+            late_policies += 1;
+            let on = target.as_deref().map_or_else(
+                || "a key not known until apply".to_owned(),
+                |t| format!("`{t}`"),
+            );
+            let mut f = Finding::new(
+                &input_rules::UNKNOWN_VALUE,
+                id,
+                span,
+                format!("the policy `{address}` sets on {on} is known only after apply: it was not checked, and answers that depend on it are undetermined"),
+                "unknown until apply",
+            )
+            .help("render the policy in the configuration (a literal or `jsonencode`), or check the applied key with `aws kms get-key-policy`");
+            about(&mut f, &address);
+            out.findings.push(f);
+        }
+        for a in found {
+            if let Some(k) = keys.get_mut(&a) {
+                k.policy = PlannedPolicy::Unknown;
+            }
+        }
+    }
+    let replaced: BTreeMap<String, ()> = replaced
+        .iter()
+        .flat_map(|(t, policy)| planned_keys(&keys, Some(t), policy))
+        .map(|a| (a, ()))
+        .collect();
     for (address, k) in &mut keys {
         // An aws_kms_key_policy replaces the key's policy (R132).
         if replaced.contains_key(address) && k.policy != PlannedPolicy::Unknown {
@@ -568,6 +609,7 @@ pub(super) fn read_side(
     let caller = identity.and_then(|v| s(v, "arn"));
     let region = place.region_of(None);
     out.facts.push(Fact::TerraformKeys {
+        late_policies,
         keys: keys.into_values().collect(),
         account,
         region,
@@ -623,7 +665,7 @@ fn read_key_policy(cx: &mut Ctx<'_>, inst: &Instance<'_, '_>, cfg: Option<&Json<
     let id = cx.io.id;
     let target = reference(cfg, "key_id", &inst.module).or_else(|| s(inst.after, "key_id"));
     if let Some(t) = &target {
-        cx.replaced.insert(t.clone(), ());
+        cx.replaced.push((t.clone(), inst.address.clone()));
         if let Some(b) = tf_settings(inst, id).bypass {
             cx.bypassed.push((t.clone(), b));
         }
@@ -638,12 +680,45 @@ fn read_key_policy(cx: &mut Ctx<'_>, inst: &Instance<'_, '_>, cfg: Option<&Json<
         },
     );
     if given != Some(true) && unknown(inst, "policy") {
-        if let Some(t) = target {
-            cx.keys
-                .entry(t.clone())
-                .and_modify(|k| k.policy = PlannedPolicy::Unknown);
+        // Resolved once every key of the plan is read: a key in a module may come later.
+        cx.late_key_policies
+            .push((target, inst.address.clone(), inst.after.span));
+    }
+}
+
+/// The planned keys a `key_id` reference names, as [`reference`] gives it: the key at that
+/// address; with `for_each` or `count`, the instance with the policy resource's own index
+/// (`aws_kms_key.this["a"]` for `aws_kms_key_policy.this["a"]`); otherwise every instance
+/// of that resource, or every key of that module (`module.kms`), since which one is meant
+/// is not known. Empty when the reference names no planned key (an existing key's id).
+fn planned_keys(
+    keys: &BTreeMap<String, PlannedKey>,
+    target: Option<&String>,
+    policy_address: &str,
+) -> Vec<String> {
+    let Some(t) = target else {
+        return Vec::new();
+    };
+    if keys.contains_key(t) {
+        return vec![t.clone()];
+    }
+    if let Some(index) = policy_address
+        .rfind('[')
+        .filter(|_| policy_address.ends_with(']'))
+        .and_then(|i| policy_address.get(i..))
+    {
+        let instance = format!("{t}{index}");
+        if keys.contains_key(&instance) {
+            return vec![instance];
         }
     }
+    let (by_index, in_module) = (format!("{t}["), format!("{t}."));
+    keys.keys()
+        .filter(|a| {
+            a.starts_with(&by_index) || (t.starts_with("module.") && a.starts_with(&in_module))
+        })
+        .cloned()
+        .collect()
 }
 
 /// `aws_kms_grant`: a grant on the key its `key_id` refers to.
@@ -682,7 +757,44 @@ fn read_grant(cx: &mut Ctx<'_>, inst: &Instance<'_, '_>, cfg: Option<&Json<'_>>)
                 cx.principals.by_address(&r).map(|p| p.arn.clone())
             })
     };
-    let grantee = principal_of("grantee_principal").unwrap_or_default();
+    let found = principal_of("grantee_principal");
+    // R133: known only after apply and not one of the plan's principals: it may be anyone.
+    let late = crate::grant::LateParts {
+        grantee: found.is_none() && unknown(inst, "grantee_principal"),
+        operations: unknown_within(inst, "operations"),
+        constraints: unknown_within(inst, "constraints"),
+    };
+    let grantee = match found {
+        Some(g) => g,
+        None if late.grantee => LATE_GRANTEE.to_owned(),
+        None => String::new(),
+    };
+    if late.any() {
+        let parts: Vec<&str> = [
+            (late.grantee, "grantee"),
+            (late.operations, "operations"),
+            (late.constraints, "constraints"),
+        ]
+        .iter()
+        .filter(|(l, _)| *l)
+        .map(|(_, n)| *n)
+        .collect();
+        let mut f = Finding::new(
+            &input_rules::UNKNOWN_VALUE,
+            id,
+            inst.after.span,
+            format!(
+                "the {} of `{}` {} known only after apply: answers that depend on the grant are undetermined",
+                parts.join(" and "),
+                inst.address,
+                if parts == ["grantee"] { "is" } else { "are" }
+            ),
+            "unknown until apply",
+        )
+        .help("name the grantee with a principal of the plan or a literal ARN, or check the applied grant with `aws kms list-grants`");
+        about(&mut f, &inst.address);
+        cx.io.out.findings.push(f);
+    }
     let retiring = principal_of("retiring_principal");
     cx.io.out.facts.push(Fact::Grant(Grant {
         key_id: key,
@@ -708,7 +820,29 @@ fn read_grant(cx: &mut Ctx<'_>, inst: &Instance<'_, '_>, cfg: Option<&Json<'_>>)
             .after
             .get("operations")
             .map_or(inst.after.span, |o| o.span),
+        late,
     }));
+}
+
+/// How a planned grant's grantee known only after apply is shown.
+const LATE_GRANTEE: &str = "(known after apply)";
+
+/// Whether the plan marks `attr` of `inst`, or anything inside it, as known only after apply.
+fn unknown_within(inst: &Instance<'_, '_>, attr: &str) -> bool {
+    fn any(v: &Json<'_>, depth: usize) -> bool {
+        if depth > 16 {
+            return true;
+        }
+        match &v.kind {
+            JsonKind::Bool(b) => *b,
+            JsonKind::Array(items) => items.iter().any(|x| any(x, depth + 1)),
+            JsonKind::Object(members) => members.iter().any(|m| any(&m.value, depth + 1)),
+            _ => false,
+        }
+    }
+    inst.unknown
+        .and_then(|u| u.get(attr))
+        .is_some_and(|v| any(v, 0))
 }
 
 /// `aws_kms_alias`: an alias of the key its `target_key_id` refers to.

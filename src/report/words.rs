@@ -150,7 +150,7 @@ impl Display for Unknown {
             ),
             Unknown::GrantOpen { grant } => write!(
                 f,
-                "grant {grant}: whether it applies cannot be judged (an account grantee's IAM, a session name, or the requested grant is not known)"
+                "grant {grant}: whether it applies cannot be judged (an account grantee's IAM, a session name, the requested grant, or a part known only after apply is not known)"
             ),
             Unknown::DenyOrGateOpen => {
                 f.write_str("an allow path holds, but a Deny or a gate cannot be judged")
@@ -359,7 +359,7 @@ fn grant_miss(f: &mut Formatter<'_>, grant: &str, miss: &GrantMiss) -> fmt::Resu
         ),
         GrantMiss::Open => write!(
             f,
-            "grant {grant}: whether it applies cannot be judged (an account grantee's IAM, a session name, or the requested grant is not known)"
+            "grant {grant}: whether it applies cannot be judged (an account grantee's IAM, a session name, the requested grant, or a part known only after apply is not known)"
         ),
     }
 }

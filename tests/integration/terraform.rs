@@ -250,3 +250,81 @@ fn sensitive_policies_are_checked_but_never_printed() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// R133: a real plan whose policies and grant are known only after apply, on a key made in a
+/// module, keys made with `for_each` and a key that already exists. Every one of those
+/// policies is reported and counted as not checked (`--fail-on-unchecked` fails), none of the
+/// keys is taken for one without a policy, and the grant whose grantee is known only after
+/// apply is reported and answered undetermined for any principal.
+#[test]
+fn r133_policies_and_grantees_known_after_apply_are_never_passed() {
+    let plan = fixture("terraform/late-policies/plan.json");
+    let plan = plan.to_str().unwrap();
+    let (code, out, _) = run(&["check", "--format", "json", "-q", plan], None);
+    assert_eq!(code, 1, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let messages: Vec<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["code"].as_str().unwrap(),
+                f["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    for late in [
+        "KMS051 the policy of `module.kms.aws_kms_key.this` is known only after apply",
+        "KMS051 the policy of `aws_kms_key.team[\"billing\"]` is known only after apply",
+        "KMS051 the policy of `aws_kms_key.team[\"orders\"]` is known only after apply",
+        "KMS051 the policy `aws_kms_key_policy.existing` sets on `1234abcd-12ab-34cd-56ef-1234567890ab` is known only after apply",
+        "KMS051 the grantee of `aws_kms_grant.app` is known only after apply",
+    ] {
+        assert!(
+            messages.iter().any(|m| m.starts_with(late)),
+            "{late}\n{messages:#?}"
+        );
+    }
+    assert!(
+        !messages.iter().any(|m| m.starts_with("KMS059")),
+        "a key whose policy is set after apply is not one without a policy: {messages:#?}"
+    );
+    assert_eq!(v["summary"]["unchecked"], 4, "{}", v["summary"]);
+    let (code, _, _) = run(
+        &[
+            "check",
+            "-q",
+            "--fail-on",
+            "never",
+            "--fail-on-unchecked",
+            plan,
+        ],
+        None,
+    );
+    assert_eq!(code, 1);
+    // The grant may be anyone's: a stranger's Decrypt through it is undetermined, not denied.
+    let (_, out, _) = run(
+        &[
+            "can",
+            "--format",
+            "json",
+            "--no-trace",
+            "--principal",
+            "arn:aws:iam::444455556666:role/X",
+            "--action",
+            "kms:Decrypt",
+            "--key",
+            "aws_kms_key.shared",
+            "--account",
+            "111122223333",
+            "--region",
+            "us-east-1",
+            plan,
+        ],
+        None,
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["decision"], "undetermined", "{out}");
+}
