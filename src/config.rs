@@ -172,14 +172,29 @@ pub(crate) fn today() -> String {
     date
 }
 
+/// Whether `s` is a calendar date written `YYYY-MM-DD`: a month of the year, a day of that
+/// month (29 February only in a leap year).
 fn valid_date(s: &str) -> bool {
     let b = s.as_bytes();
-    b.len() == 10
+    let shaped = b.len() == 10
         && b.get(4) == Some(&b'-')
         && b.get(7) == Some(&b'-')
         && s.chars()
             .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    let number = |r: std::ops::Range<usize>| s.get(r).and_then(|p| p.parse::<u32>().ok());
+    let (Some(year), Some(month), Some(day)) = (number(0..4), number(5..7), number(8..10)) else {
+        return false;
+    };
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    shaped && (1..=days).contains(&day)
 }
 
 fn severity_named(s: &str) -> Option<Severity> {

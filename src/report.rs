@@ -279,9 +279,7 @@ pub(crate) fn render(
         Format::Json => render_json(findings, sources, summary, w),
         Format::Sarif => ci::render_sarif(findings, sources, w),
         Format::Github => ci::render_github(findings, sources, w),
-        Format::Junit => {
-            ci::render_junit(findings, sources, &summary, &opts.files, opts.fail_on, w)
-        }
+        Format::Junit => ci::render_junit(findings, sources, &opts.files, opts.fail_on, w),
     }
 }
 

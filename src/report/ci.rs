@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use serde_json::{Value, json};
 
-use super::{SENSITIVE, Summary, escape};
+use super::{SENSITIVE, escape};
 use crate::diag::{Finding, Rule, Severity};
 use crate::lint;
 use crate::source::{SourceId, SourceMap};
@@ -244,11 +244,12 @@ pub(crate) fn help_suffix(f: &Finding, sources: &SourceMap) -> String {
 
 /// JUnit XML: a test suite per file, a test case per rule that found something in the file (a
 /// file without findings has one passing case, `kmsaudit`). A case fails when one of its findings
-/// is at or above `fail_on` or is an input error; findings below it are listed as output.
+/// is at or above `fail_on`; the case of an input error (a file that could not be read) is an
+/// `<error>`, counted in `errors`; findings below it are listed as output. The totals of
+/// `<testsuites>` are the sums of its suites'.
 pub(crate) fn render_junit(
     findings: &[Finding],
     sources: &SourceMap,
-    summary: &Summary,
     files: &[String],
     fail_on: Option<Severity>,
     w: &mut dyn Write,
@@ -263,11 +264,13 @@ pub(crate) fn render_junit(
     names.sort();
     names.dedup();
     let mut total_failures = 0;
+    let mut total_errors = 0;
     let mut total_tests = 0;
     let mut body = String::new();
     for name in &names {
         let mut cases = String::new();
         let mut failures = 0;
+        let mut errors = 0;
         let mut tests = 0;
         let in_file: Vec<&(Place, &Finding)> =
             placed.iter().filter(|(p, _)| &p.file == name).collect();
@@ -315,9 +318,16 @@ pub(crate) fn render_junit(
                 escape::xml(r.name)
             ));
             if failing > 0 {
-                failures += 1;
+                // An input that could not be read is an error of the run, not a failed check.
+                let element = if r.input_error {
+                    errors += 1;
+                    "error"
+                } else {
+                    failures += 1;
+                    "failure"
+                };
                 cases.push_str(&format!(
-                    "      <failure message=\"{}\" type=\"{}\">{}</failure>\n",
+                    "      <{element} message=\"{}\" type=\"{}\">{}</{element}>\n",
                     escape::xml(&format!("{failing} finding(s)")),
                     escape::xml(r.code),
                     escape::xml(&lines.join("\n"))
@@ -331,17 +341,17 @@ pub(crate) fn render_junit(
             cases.push_str("    </testcase>\n");
         }
         total_failures += failures;
+        total_errors += errors;
         total_tests += tests;
         body.push_str(&format!(
-            "  <testsuite name=\"{}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\">\n{cases}  </testsuite>\n",
+            "  <testsuite name=\"{}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"0\">\n{cases}  </testsuite>\n",
             escape::xml(name)
         ));
     }
     writeln!(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>")?;
     writeln!(
         w,
-        "<testsuites name=\"kmsaudit\" tests=\"{total_tests}\" failures=\"{total_failures}\" errors=\"{}\">",
-        summary.input_errors
+        "<testsuites name=\"kmsaudit\" tests=\"{total_tests}\" failures=\"{total_failures}\" errors=\"{total_errors}\">"
     )?;
     write!(w, "{body}")?;
     writeln!(w, "</testsuites>")

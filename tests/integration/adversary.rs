@@ -358,3 +358,29 @@ proptest! {
         }
     }
 }
+
+/// R107: a counterexample that waits for no time shows "the time of the run", not the clock's
+/// reading, so the finding reads the same on every run (baselines, review diffs, SARIF).
+#[test]
+fn r107_counterexamples_at_the_time_of_the_run_read_the_same_every_run() {
+    for name in ["kms005-current-time.bad.json", "kms005-epoch-time.bad.json"] {
+        let path = fixture(&format!("adversary/{name}"));
+        let first = check_file(&path, None);
+        let message = first
+            .findings
+            .iter()
+            .find(|f| f.code() == "KMS005")
+            .map(|f| f.message.clone())
+            .unwrap_or_default();
+        assert!(
+            message.contains("Time` = the time of the run"),
+            "{name}: {message}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        let again = check_file(&path, None);
+        let messages = |c: &super::Checked| -> Vec<String> {
+            c.findings.iter().map(|f| f.message.clone()).collect()
+        };
+        assert_eq!(messages(&first), messages(&again), "{name}");
+    }
+}

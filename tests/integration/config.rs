@@ -217,3 +217,48 @@ fn principals_outside_the_configured_admins_who_can_change_the_key_are_reported(
     );
     assert!(!out.contains("configured key administrators"), "{out}");
 }
+
+/// An `expires` that is no day of the calendar (30 February, month 13) is an invalid
+/// configuration, never a suppression that applies; 29 February of a leap year is a day.
+#[test]
+fn a_suppression_expiring_on_no_calendar_day_is_refused() {
+    let dir = std::env::temp_dir().join(format!("kmsaudit-expires-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (date, valid) in [
+        ("2027-02-30", false),
+        ("2027-13-01", false),
+        ("2027-04-31", false),
+        ("2027-00-10", false),
+        ("2100-02-29", false),
+        ("2028-02-29", true),
+        ("2027-12-31", true),
+    ] {
+        let path = dir.join("kmsaudit.toml");
+        std::fs::write(
+            &path,
+            format!("[[suppress]]\nrule = \"KMS005\"\nkey = \"{PUBLIC}\"\nreason = \"accepted\"\nexpires = \"{date}\"\n"),
+        )
+        .unwrap();
+        let (code, out, _) = run(
+            &[
+                "check",
+                "--format",
+                "concise",
+                "--config",
+                path.to_str().unwrap(),
+                PUBLIC,
+            ],
+            None,
+        );
+        let refused = out.contains(&format!("KMS060 `{date}` is not a date"));
+        assert_eq!(refused, !valid, "{date}: {out}");
+        if !valid {
+            assert_eq!(code, 2, "{date}");
+            assert!(
+                out.contains(": KMS005 "),
+                "{date}: the findings are still reported: {out}"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -160,6 +160,42 @@ fn junit_fails_a_case_per_rule_and_file_at_the_threshold() {
     assert!(!out.contains("<failure"), "{out}");
 }
 
+/// A file that cannot be read is an `<error>` of its suite, and the totals of `<testsuites>`
+/// are the sums of the suites' counts (CI dashboards add them up).
+#[test]
+fn junit_totals_are_the_sums_of_the_suites_and_input_errors_are_errors() {
+    let (_, out, _) = run(
+        &[
+            "check",
+            "-q",
+            "--format",
+            "junit",
+            "fixtures/parse-errors/bare-key.json",
+            "fixtures/mistakes/three-mistakes.json",
+        ],
+        None,
+    );
+    let count = |tag: &str, attr: &str| -> Vec<usize> {
+        out.lines()
+            .filter(|l| l.trim_start().starts_with(&format!("<{tag} ")))
+            .filter_map(|l| {
+                let at = l.find(&format!(" {attr}=\""))? + attr.len() + 3;
+                l.get(at..)?.split('"').next()?.parse().ok()
+            })
+            .collect()
+    };
+    for attr in ["tests", "failures", "errors"] {
+        let total = count("testsuites", attr);
+        let suites: usize = count("testsuite", attr).iter().sum();
+        assert_eq!(total, vec![suites], "{attr}: {out}");
+    }
+    assert_eq!(count("testsuites", "errors"), vec![1], "{out}");
+    assert!(
+        out.contains("<error message=\"1 finding(s)\" type=\"KMS031\">"),
+        "{out}"
+    );
+}
+
 /// The CI recipes (`docs/ci.md`) name commands that work against the current CLI: each
 /// `kmsaudit check …` runs on a real plan (and the example policies for `policies/`), exits 0
 /// or 1 (never a usage or input error), and prints the format it asks for.
