@@ -692,6 +692,17 @@ impl AccessGraph<'_> {
         let index = self.acts_index();
         let k = self.keys.get(ki)?;
         let mut search = ActsSearch::new(self.subjects.get(si)?.node);
+        // The first path that needs no condition wins; a conditional one found earlier (a
+        // role allowed only under a tag) is kept only in case no other path opens, so that
+        // the answer does not depend on which role comes first.
+        let mut conditional: Option<Vec<Step>> = None;
+        let mut offer = |path: Vec<Step>| -> Option<Vec<Step>> {
+            if path.iter().all(|s| s.conditions.is_empty()) {
+                return Some(path);
+            }
+            conditional.get_or_insert(path);
+            None
+        };
         let mut i = 0;
         while let Some(n) = search.get(i, &index) {
             let at = i;
@@ -707,18 +718,24 @@ impl AccessGraph<'_> {
                 if d.usable() {
                     let mut path = self.chain(&search, at);
                     path.push(self.step_of(q, action, k, &d));
-                    return Some(path);
+                    if let Some(p) = offer(path) {
+                        return Some(p);
+                    }
                 }
             }
             if let Some(steps) = self.via_create_grant(qi, ki, action) {
                 let mut path = self.chain(&search, at);
                 path.extend(steps);
-                return Some(path);
+                if let Some(p) = offer(path) {
+                    return Some(p);
+                }
             }
             if let Some(steps) = self.via_put_key_policy(qi, ki, action) {
                 let mut path = self.chain(&search, at);
                 path.extend(steps);
-                return Some(path);
+                if let Some(p) = offer(path) {
+                    return Some(p);
+                }
             }
             for (xi, write) in self.empowers(qi, &index) {
                 let Some(x_node) = self.subjects.get(xi).map(|x| x.node) else {
@@ -734,10 +751,12 @@ impl AccessGraph<'_> {
                         path.extend(self.chain(&search, x_at));
                     }
                     path.push(last);
-                    return Some(path);
+                    if let Some(p) = offer(path) {
+                        return Some(p);
+                    }
                 }
             }
         }
-        None
+        conditional
     }
 }

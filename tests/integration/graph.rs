@@ -737,3 +737,44 @@ fn r46_an_answer_the_engine_leaves_open_is_never_an_allow_row() {
     let (_, out, _) = run(&args, None);
     assert!(out.contains("decision: undetermined"), "{out}");
 }
+
+/// A principal with two ways to a key, one unconditional (a role allowed `kms:Decrypt`) and
+/// one only under a tag (a role allowed it when `aws:PrincipalTag/team` is `fin`), is shown
+/// with the unconditional one, whichever role's name comes first: a weaker path found
+/// earlier must not understate the access.
+#[test]
+fn the_strongest_path_is_shown_whatever_the_order_of_the_roles() {
+    let rows = rows_by_principal(&who_can("graph/stronger-path", "kms:Decrypt", "all"));
+    let bob = &rows["arn:aws:iam::111122223333:user/Bob"];
+    assert_eq!(bob["decision"], "allow", "{bob}");
+    assert!(bob.to_string().contains("role/DecRole"), "{bob}");
+    // The same inputs with the conditional role renamed to sort after the other.
+    let text = std::fs::read_to_string(fixture("graph/stronger-path/authorization-details.json"))
+        .unwrap()
+        .replace("AbacRole", "AAbacRole");
+    let renamed = write_temp("stronger-path-authorization-details.json", &text);
+    let mut args = vec![
+        "who-can",
+        "--action",
+        "kms:Decrypt",
+        "--key",
+        KEY,
+        "--format",
+        "json",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect::<Vec<_>>();
+    args.push(renamed.display().to_string());
+    for f in ["describe-key.json", "get-key-policy.json"] {
+        args.push(
+            fixture(&format!("graph/stronger-path/{f}"))
+                .display()
+                .to_string(),
+        );
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let rows = rows_by_principal(&json_of(&args));
+    let bob = &rows["arn:aws:iam::111122223333:user/Bob"];
+    assert_eq!(bob["decision"], "allow", "{bob}");
+}
