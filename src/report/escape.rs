@@ -32,6 +32,20 @@ fn is_dangerous(c: char) -> bool {
         '\u{0}'..='\u{8}' | '\u{a}'..='\u{1f}' | '\u{7f}'..='\u{9f}'
         | '\u{61c}' | '\u{200e}' | '\u{200f}'
         | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{fffe}' | '\u{ffff}')
+        || invisible(c)
+}
+
+/// The format characters (Unicode category Cf) that draw nothing: `role/Adm\u{200b}in` must not
+/// look like `role/Admin`. Among them the zero-width space, joiners and word joiner, the soft
+/// hyphen, the byte-order mark inside text, and the tag characters that can hide a whole
+/// string.
+fn invisible(c: char) -> bool {
+    matches!(c,
+        '\u{ad}' | '\u{600}'..='\u{605}' | '\u{6dd}' | '\u{70f}' | '\u{890}'..='\u{891}'
+        | '\u{8e2}' | '\u{180e}' | '\u{200b}'..='\u{200d}' | '\u{2060}'..='\u{2064}'
+        | '\u{206a}'..='\u{206f}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}' | '\u{110bd}'
+        | '\u{110cd}' | '\u{13430}'..='\u{1343f}' | '\u{1bca0}'..='\u{1bca3}'
+        | '\u{1d173}'..='\u{1d17a}' | '\u{e0001}' | '\u{e0020}'..='\u{e007f}')
 }
 
 /// Writes `c` as a visible escape: `\n`, `\r`, `\u{1b}`.
@@ -247,6 +261,21 @@ mod tests {
             "a\\n::error file=x::b\\r\\u{1b}]0;t\\u{7}\\u{9b}\\u{202e}"
         );
         assert_eq!(terminal_lines("one\ntwo\u{1b}"), "one\ntwo\\u{1b}");
+    }
+
+    #[test]
+    fn invisible_characters_are_shown_not_hidden() {
+        // A zero-width space inside a role name, a soft hyphen, a byte-order mark and a
+        // tag character: each is written out, so `Adm\u{200b}in` never reads as `Admin`.
+        assert_eq!(
+            terminal("role/Adm\u{200b}in\u{ad}\u{feff}\u{e0041}"),
+            "role/Adm\\u{200b}in\\u{ad}\\u{feff}\\u{e0041}"
+        );
+        let snippet = source_text("\"Adm\u{200d}in\"");
+        assert_eq!(snippet.len(), "\"Adm\u{200d}in\"".len());
+        assert!(!snippet.contains('\u{200d}'));
+        // Letters of every script stay as they are.
+        assert_eq!(terminal("rôle/管理者"), "rôle/管理者");
     }
 
     #[test]
