@@ -165,7 +165,7 @@ pub(crate) enum ExpectArg {
 /// `--plain-op-on-multivalued` (spec Q1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum PlainOpArg {
-    /// A plain operator on a present multivalued key is false (default).
+    /// A plain operator on a present multivalued key is false.
     False,
     /// It acts like `ForAnyValue:`.
     Any,
@@ -301,9 +301,10 @@ pub(crate) struct CanArgs {
     /// Condition keys kmsaudit does not know are absent (instead of undetermined).
     #[arg(long)]
     pub(crate) assume_absent: bool,
-    /// Spec Q1: a plain operator on a present multivalued key.
-    #[arg(long, value_enum, default_value = "false")]
-    pub(crate) plain_op_on_multivalued: PlainOpArg,
+    /// Spec Q1: how a plain operator compares a present multivalued key. Not given, an Allow
+    /// reads it as false, and a Deny that a request value would match is undetermined.
+    #[arg(long, value_enum)]
+    pub(crate) plain_op_on_multivalued: Option<PlainOpArg>,
     /// Switch another open default of the spec: Q2, Q3, Q5, Q6, Q7, Q8, Q9, Q10, Q14, Q16, Q23
     /// (repeatable; see `docs/cli.md`).
     #[arg(long, value_name = "QN")]

@@ -406,9 +406,10 @@ impl Request {
 /// Defaults the spec leaves open (§12), each switchable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct OpenDefaults {
-    /// Q1 (R34): a plain operator on a present multivalued key acts as `ForAnyValue` (default:
-    /// false).
-    pub(crate) plain_op_on_multivalued_any: bool,
+    /// Q1 (R34): how a plain operator compares a present multivalued key: `Some(true)` as
+    /// `ForAnyValue:`, `Some(false)` never matching, `None` not chosen (an Allow reads it
+    /// as false, a Deny that a value would match is undetermined).
+    pub(crate) plain_op_on_multivalued: Option<bool>,
     /// Q2 (R57): a session policy's implicit deny also blocks an exact session-ARN principal.
     pub(crate) session_policy_blocks_exact_session: bool,
     /// Q3 (R26): `NotPrincipal` excludes a caller on any single listed match (account alone
@@ -455,8 +456,12 @@ impl OpenDefaults {
     /// Returns false for an id that is not an engine switch (Q12 and Q13 are parse
     /// options; the other §12 questions are facts, not switches).
     pub fn switch(&mut self, id: &str) -> bool {
-        let flag = match id.to_ascii_uppercase().as_str() {
-            "Q1" => &mut self.plain_op_on_multivalued_any,
+        let upper = id.to_ascii_uppercase();
+        if upper == "Q1" {
+            self.plain_op_on_multivalued = Some(true);
+            return true;
+        }
+        let flag = match upper.as_str() {
             "Q2" => &mut self.session_policy_blocks_exact_session,
             "Q3" => &mut self.not_principal_any_match,
             "Q4" => &mut self.rcp_applies_to_service_linked_roles,

@@ -240,7 +240,7 @@ fn parse_options(args: &CanArgs) -> Result<ParseOptions, Failure> {
 /// Validated open defaults.
 fn open_defaults(args: &CanArgs) -> Result<OpenDefaults, Failure> {
     let mut o = OpenDefaults {
-        plain_op_on_multivalued_any: args.plain_op_on_multivalued == PlainOpArg::Any,
+        plain_op_on_multivalued: args.plain_op_on_multivalued.map(|p| p == PlainOpArg::Any),
         ..OpenDefaults::default()
     };
     for q in &args.open {

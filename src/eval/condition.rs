@@ -95,11 +95,20 @@ pub(crate) fn eval_condition(
                     vs.iter().fold(Tri::Yes, |acc, r| acc.and(each(r)))
                 }
                 None if multivalued => {
-                    // R34 (Q1): a plain operator on a present multivalued key is false.
-                    if ctx.opts.open.plain_op_on_multivalued_any {
-                        vs.iter().fold(Tri::No, |acc, r| acc.or(each(r)))
-                    } else {
-                        Tri::No
+                    // R34 (Q1): a plain operator on a present multivalued key is false, or
+                    // with `--plain-op-on-multivalued any` true when any value matches.
+                    let any = vs.iter().fold(Tri::No, |acc, r| acc.or(each(r)));
+                    match ctx.opts.open.plain_op_on_multivalued {
+                        Some(true) => any,
+                        Some(false) => Tri::No,
+                        // Not chosen: AWS documents neither reading. An Allow keeps the
+                        // narrower one; a Deny that would apply under the other is open,
+                        // never dropped.
+                        None if in_deny && any != Tri::No => {
+                            var_unknown = Some(Open::PlainOperatorOnMultivalued(c.key.clone()));
+                            Tri::Unknown
+                        }
+                        None => Tri::No,
                     }
                 }
                 None => {

@@ -187,6 +187,10 @@ pub enum Open {
     Operator(String),
     /// The condition on this key cannot be judged.
     CannotJudge(String),
+    /// A `Deny` tests a multivalued key with a plain operator (no `ForAnyValue:` or
+    /// `ForAllValues:`) and some request value matches: how AWS compares them is not
+    /// documented (R34, Q1).
+    PlainOperatorOnMultivalued(String),
     /// This policy value could name the caller's role under another path, and the role's
     /// path is not known (R1).
     RoleElsewhere(String),

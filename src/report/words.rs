@@ -262,6 +262,10 @@ impl Display for Open {
                 write!(f, "`{op}` is not a condition operator kmsaudit can judge")
             }
             Open::CannotJudge(key) => write!(f, "`{key}` cannot be judged"),
+            Open::PlainOperatorOnMultivalued(key) => write!(
+                f,
+                "a Deny tests the multivalued key `{key}` without `ForAnyValue:` or `ForAllValues:` and a request value matches: AWS does not document how it compares them (give `--plain-op-on-multivalued any` or `false`)"
+            ),
             Open::RoleElsewhere(value) => write!(
                 f,
                 "`{value}` could name the caller's role under another path, and the role's path is not known (give `--context aws:PrincipalArn=<role ARN>`)"
