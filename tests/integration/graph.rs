@@ -748,10 +748,11 @@ fn the_strongest_path_is_shown_whatever_the_order_of_the_roles() {
     let bob = &rows["arn:aws:iam::111122223333:user/Bob"];
     assert_eq!(bob["decision"], "allow", "{bob}");
     assert!(bob.to_string().contains("role/DecRole"), "{bob}");
-    // The same inputs with the conditional role renamed to sort after the other.
+    // The same inputs with the conditional role renamed to sort after the other
+    // (`AbacRole` comes before `DecRole`, `ZAbacRole` after it).
     let text = std::fs::read_to_string(fixture("graph/stronger-path/authorization-details.json"))
         .unwrap()
-        .replace("AbacRole", "AAbacRole");
+        .replace("AbacRole", "ZAbacRole");
     let renamed = write_temp("stronger-path-authorization-details.json", &text);
     let mut args = vec![
         "who-can",

@@ -854,83 +854,21 @@ fn r104_tag_requests_always_carry_their_tag_keys() {
 /// user's choice settles it either way, and an Allow keeps the narrower reading.
 #[test]
 fn r34_a_deny_with_a_plain_operator_on_a_multivalued_key_is_never_dropped() {
-    let deny = inputs(
-        json!([{"Sid": "NoSecret", "Effect": "Deny", "Principal": {"AWS": "*"},
-                "Action": "kms:Decrypt", "Resource": "*",
-                "Condition": {"StringEquals": {"kms:EncryptionContextKeys": "secret"}}}]),
-        json!([]),
-    );
-    let ask_q1 = |q1: Option<bool>, context: &str| {
+    let deny = json!([{"Sid": "NoSecret", "Effect": "Deny", "Principal": {"AWS": "*"},
+        "Action": "kms:Decrypt", "Resource": "*",
+        "Condition": {"StringEquals": {"kms:EncryptionContextKeys": "secret"}}}]);
+    let inp = inputs(deny.clone(), json!([]));
+    let ask_q1 = |any: bool, context: &str| {
         let caller = Caller::parse(ALICE, None).unwrap();
         let mut req = Request::new(caller, "kms:Decrypt", K1);
         req.encryption_context = Some(vec![(context.to_owned(), "1".to_owned())]);
-        let mut opts = Options {
-            now: Some("2026-12-06T12:00:00Z".into()),
-            ..Options::default()
-        };
-        if q1 == Some(true) {
+        let mut opts = Options::default();
+        if any {
             assert!(opts.open.switch("Q1"));
         }
-        let mut ev = eval::evaluate(&deny, &req, &opts);
-        if q1 == Some(false) {
-            // `--plain-op-on-multivalued false`, through the command line.
-            let dir = std::env::temp_dir().join(format!("kmsaudit-q1-{}", std::process::id()));
-            std::fs::create_dir_all(&dir).unwrap();
-            let kp = dir.join("key-policy.json");
-            let id = dir.join("identity.json");
-            std::fs::write(
-                &kp,
-                json!({"Version": "2012-10-17", "Statement": [
-                {"Sid": "Root", "Effect": "Allow",
-                 "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                 "Action": "kms:*", "Resource": "*"},
-                {"Sid": "NoSecret", "Effect": "Deny", "Principal": {"AWS": "*"},
-                 "Action": "kms:Decrypt", "Resource": "*",
-                 "Condition": {"StringEquals": {"kms:EncryptionContextKeys": "secret"}}}]})
-                .to_string(),
-            )
-            .unwrap();
-            std::fs::write(
-                &id,
-                json!({"Version": "2012-10-17", "Statement": [
-                {"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]})
-                .to_string(),
-            )
-            .unwrap();
-            let (_, out, err) = run(
-                &[
-                    "can",
-                    "--format",
-                    "json",
-                    "--no-trace",
-                    "--principal",
-                    ALICE,
-                    "--action",
-                    "kms:Decrypt",
-                    "--key",
-                    K1,
-                    "--encryption-context",
-                    &format!("{context}=1"),
-                    "--plain-op-on-multivalued",
-                    "false",
-                    "--key-policy",
-                    kp.to_str().unwrap(),
-                    "--identity-policy",
-                    id.to_str().unwrap(),
-                ],
-                None,
-            );
-            let _ = std::fs::remove_dir_all(&dir);
-            let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
-            ev.decision = match v["decision"].as_str() {
-                Some("allow") => Decision::Allow,
-                Some("explicit-deny") => Decision::ExplicitDeny,
-                _ => Decision::Undetermined,
-            };
-        }
-        ev
+        eval::evaluate(&inp, &req, &opts)
     };
-    let open = ask_q1(None, "secret");
+    let open = ask_q1(false, "secret");
     assert_eq!(open.decision, Decision::Undetermined);
     assert!(
         unknowns(&open).contains("kms:EncryptionContextKeys"),
@@ -938,10 +876,48 @@ fn r34_a_deny_with_a_plain_operator_on_a_multivalued_key_is_never_dropped() {
         unknowns(&open)
     );
     // No request value matches: every reading agrees the Deny does not apply.
-    assert_eq!(ask_q1(None, "other").decision, Decision::Allow);
-    assert_eq!(
-        ask_q1(Some(true), "secret").decision,
-        Decision::ExplicitDeny
+    assert_eq!(ask_q1(false, "other").decision, Decision::Allow);
+    assert_eq!(ask_q1(true, "secret").decision, Decision::ExplicitDeny);
+    // `--plain-op-on-multivalued false`, chosen on the command line, keeps the Deny out.
+    let dir = std::env::temp_dir().join(format!("kmsaudit-q1-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (kp, id) = (dir.join("key-policy.json"), dir.join("identity.json"));
+    let mut statements = vec![json!({"Sid": "Root", "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"})];
+    statements.extend(deny.as_array().cloned().unwrap_or_default());
+    let doc = |st: Vec<Value>| json!({"Version": "2012-10-17", "Statement": st}).to_string();
+    std::fs::write(&kp, doc(statements)).unwrap();
+    std::fs::write(
+        &id,
+        doc(vec![
+            json!({"Effect": "Allow", "Action": "kms:*", "Resource": "*"}),
+        ]),
+    )
+    .unwrap();
+    let (_, out, err) = run(
+        &[
+            "can",
+            "--format",
+            "json",
+            "--no-trace",
+            "--principal",
+            ALICE,
+            "--action",
+            "kms:Decrypt",
+            "--key",
+            K1,
+            "--encryption-context",
+            "secret=1",
+            "--plain-op-on-multivalued",
+            "false",
+            "--key-policy",
+            kp.to_str().unwrap(),
+            "--identity-policy",
+            id.to_str().unwrap(),
+        ],
+        None,
     );
-    assert_eq!(ask_q1(Some(false), "secret").decision, Decision::Allow);
+    let _ = std::fs::remove_dir_all(&dir);
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+    assert_eq!(v["decision"], "allow", "{out}");
 }
